@@ -1,0 +1,50 @@
+#pragma once
+// One row of the results database: a (tensor, configuration, engine variant, batch) measurement with everything
+// needed to interpret it months later. Field meanings follow docs/conventions.md.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace nmscope {
+
+struct Measurement {
+  // provenance
+  std::string study_id;        // groups the rows of one `run` invocation
+  std::string created_at;      // ISO-8601 UTC, set by the store on insert when empty
+  std::string source;          // file, directory or synth spec as the user named it
+  std::string source_hash;     // hex content hash of the tensor's stored bytes
+  std::string tensor;
+  int64_t rows = 0;            // N_out
+  int64_t cols = 0;            // K
+  // configuration
+  std::string pattern;         // "dense" or "N:M"
+  int kept_per_group = 1;      // N (1 for dense)
+  int group_size = 1;          // M (1 for dense)
+  int bits = 16;
+  std::string granularity;     // "group:128", "channel", "tensor", or "none" for fp16
+  int quant_group = 0;         // g for group granularity, else 0
+  bool symmetric = true;
+  std::string criterion;       // "magnitude", "wanda", ...
+  std::string engine;          // variant name, or "none"
+  int batch = 0;               // 0 when no engine ran
+  // accuracy and storage
+  int64_t storage_bytes = 0;
+  double compression_vs_fp16 = 0;
+  double weight_rel_err = 0;
+  double output_rel_err = 0;
+  double sqnr_db = 0;
+  // engine figures (absent for engine "none" or an unavailable engine)
+  std::optional<double> time_us;       // median
+  std::optional<double> time_p10_us;
+  std::optional<double> time_p90_us;
+  std::optional<int64_t> cycles;
+  std::optional<double> engine_rel_err;  // engine output vs the double-precision reference of the same weights
+  std::string status = "ok";   // "ok", "unavailable", "failed"
+  std::string note;            // reason for a non-ok status, or engine remarks
+  std::string details_json;    // engine-specific figures as a JSON object ("{}" when none)
+  // where it ran
+  std::string host;
+  std::string build;
+};
+
+}  // namespace nmscope

@@ -1,0 +1,50 @@
+#pragma once
+// The results database: SQLite, WAL, schema versioned with PRAGMA user_version and migrated forward. One
+// transaction per measurement, so a crash or kill loses at most the measurement in flight.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nmscope/measurement.hpp"
+
+struct sqlite3;
+
+namespace nmscope {
+
+class ResultsStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens or creates the database (and its parent directory). Throws Error(path, reason) when it cannot be opened,
+  // is not a database, or has a newer schema than this build understands.
+  explicit ResultsStore(const std::string& path);
+  ~ResultsStore();
+  ResultsStore(const ResultsStore&) = delete;
+  ResultsStore& operator=(const ResultsStore&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // Inserts one measurement in its own transaction and returns its row id. Fills created_at when empty.
+  int64_t insert(const Measurement& measurement);
+  std::vector<Measurement> all() const;
+  std::vector<Measurement> by_study(const std::string& study_id) const;
+  int64_t count() const;
+
+  // Writes every measurement as CSV (RFC 4180, header row, CRLF line ends). Cells a spreadsheet would run as a
+  // formula are neutralized. Writes to a temporary file and renames it into place.
+  void export_csv(const std::string& csv_path) const;
+
+  // The default location: $XDG_DATA_HOME/nmscope/results.db, else ~/.local/share/nmscope/results.db.
+  static std::string default_path();
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+// The CSV column names, in order (the same names as the database columns and the CLI's JSON keys).
+const std::vector<std::string>& measurement_columns();
+
+}  // namespace nmscope
