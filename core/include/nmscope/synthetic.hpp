@@ -1,0 +1,17 @@
+#pragma once
+// The synthetic weight generator: a source spelled "synth:SHAPES[:dist=D][:seed=S]" where SHAPES is
+// "4096x11008" or several joined by '+', or a preset name ("llama-7b-block": q/k/v/o/gate/up/down of one LLaMA-7B
+// block). D is normal | laplace | llm (normal with heavy outlier input channels, as LLM weights have). Same spec,
+// same bits, on every machine.
+#include <memory>
+#include <string>
+
+#include "nmscope/weight_source.hpp"
+
+namespace nmscope {
+
+bool is_synthetic_spec(const std::string& location);
+// Throws Error(spec, reason) on a malformed spec.
+std::unique_ptr<WeightSource> open_synthetic_source(const std::string& spec);
+
+}  // namespace nmscope
