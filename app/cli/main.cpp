@@ -1,2 +1,41 @@
-// Placeholder entry point until the subcommands land (replaced in the foundation work).
-int main() { return 0; }
+// nmscope-cli: the studies of the desktop app without a window.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <vector>
+
+#include "commands.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/host_info.hpp"
+
+namespace nmscope::cli {
+
+void print_error(const std::string& message) { std::cerr << "nmscope-cli: " << message << std::endl; }
+
+}  // namespace nmscope::cli
+
+int main(int argc, char** argv) {
+  using namespace nmscope::cli;
+  CLI::App app{"nmscope-cli: design-space exploration of N:M structured-sparse, low-bit-quantized matmul"};
+  app.set_version_flag("--version", nmscope::build_description());
+  app.require_subcommand(1);
+  const std::vector<Command> commands = {add_inspect_command(app), add_run_command(app), add_export_command(app)};
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? 0 : 2;
+  }
+  try {
+    for (const auto& command : commands)
+      if (command.parser->parsed()) return command.action();
+  } catch (const nmscope::Error& error) {
+    print_error(error.what());
+    // An error about an option is bad usage; one about a file or tensor is a failed run.
+    return error.subject().rfind("--", 0) == 0 ? 2 : 1;
+  } catch (const std::exception& error) {
+    print_error(error.what());
+    return 1;
+  }
+  return 2;
+}

@@ -1,0 +1,21 @@
+#pragma once
+// The subcommands of nmscope-cli. Each registers its options on the CLI11 app; its action returns the exit status:
+// 0 success, 1 a file or measurement failed (one line on stderr names it), 2 bad usage.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace nmscope::cli {
+
+struct Command {
+  CLI::App* parser;
+  std::function<int()> action;
+};
+
+Command add_inspect_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
+
+// Prints "nmscope-cli: <message>" on stderr: the one-line error every command uses.
+void print_error(const std::string& message);
+
+}  // namespace nmscope::cli

@@ -1,0 +1,53 @@
+#pragma once
+// An engine computes y = x W_hat^T for one (layer, config, batch) job and reports time or cycles, its output error
+// against the double-precision reference, and anything engine-specific. Variants are named "family/design-point"
+// (e.g. "cpu/eigen-fp32-dense", "cpu/int4-2:4", "gpu/cublas-fp16-dense", "fpga/systolic-16x16").
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "nmscope/matrix.hpp"
+#include "nmscope/packed_matrix.hpp"
+#include "nmscope/timing.hpp"
+
+namespace nmscope {
+
+struct Availability {
+  bool available = true;
+  std::string reason;  // why not, when unavailable
+};
+
+struct EngineInput {
+  const MatrixF& weights;            // W as loaded [N_out, K]
+  const PackedMatrix& packed;        // the packed format (docs/packed-format.md): what own kernels consume
+  const MatrixF& dequantized;        // W_hat, dense fp32: what dense baselines consume
+  const MatrixF& activations;        // x [batch, K]
+  const MatrixD& reference_output;   // x W_hat^T in double [batch, N_out]
+  TimingOptions timing;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct EngineOutput {
+  std::string status = "ok";         // "ok" or "failed"
+  std::string note;
+  std::optional<TimingStats> time;
+  std::optional<int64_t> cycles;
+  std::optional<double> engine_rel_err;
+  std::string details_json = "{}";   // engine-specific figures, e.g. {"weight_bytes": ..., "copies": ...}
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string name() const = 0;
+  virtual Availability availability() const = 0;
+  // False (with the reason) for configurations this variant cannot run, e.g. a 2:4 kernel given 1:4.
+  virtual bool supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const = 0;
+  // Throws Cancelled when input.cancel is set; reports failures in the output, never by crashing.
+  virtual EngineOutput run(const EngineInput& input) const = 0;
+
+  std::string family() const { return name().substr(0, name().find('/')); }
+};
+
+}  // namespace nmscope

@@ -1,0 +1,31 @@
+#pragma once
+// Every engine variant this build has. Front ends list and select engines only through here, so an engine that
+// lands later appears in the CLI and the GUI without changes to either.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nmscope/engine.hpp"
+
+namespace nmscope {
+
+class EngineRegistry {
+ public:
+  // The registry with every built-in engine, filled on first use (explicit registration: self-registering
+  // statics would be dropped by the linker from a static library).
+  static const EngineRegistry& global();
+
+  void add(std::unique_ptr<Engine> engine);
+  const std::vector<std::unique_ptr<Engine>>& engines() const { return engines_; }
+  const Engine* find(const std::string& name) const;
+  // A comma-separated list of variant names or family names ("cpu" = every cpu/ variant), "all", or "none" (empty).
+  // Throws Error("--engines", ...) naming an unknown entry and listing the known ones.
+  std::vector<const Engine*> select(const std::string& list) const;
+
+ private:
+  std::vector<std::unique_ptr<Engine>> engines_;
+};
+
+void register_cpu_engines(EngineRegistry& registry);
+
+}  // namespace nmscope

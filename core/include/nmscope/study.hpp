@@ -1,0 +1,67 @@
+#pragma once
+// A study is layers x configurations x engines x batch sizes. The runner measures each combination, stores every
+// measurement in the results database as soon as it is made (one transaction each), reports progress, and stops
+// at the next safe point when cancelled. A bad source or tensor is reported and skipped; the rest are measured.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nmscope/error.hpp"
+#include "nmscope/measurement.hpp"
+#include "nmscope/nm_pattern.hpp"
+#include "nmscope/pruning.hpp"
+#include "nmscope/quant_config.hpp"
+#include "nmscope/timing.hpp"
+
+namespace nmscope {
+
+class ResultsStore;
+
+struct StudySpec {
+  std::vector<std::string> sources;       // files, model directories or synth specs
+  std::vector<std::string> tensors;       // empty: every matrix of every source
+  std::vector<NMPattern> patterns{NMPattern{2, 4}};
+  std::vector<int> bits{4};
+  Granularity granularity = Granularity::Group;
+  int group = 128;
+  bool symmetric = true;
+  PruningCriterion criterion = PruningCriterion::Magnitude;
+  std::string activations_path;           // .npy [tokens, K]; empty: synthetic evaluation activations
+  std::string engines = "cpu";            // as EngineRegistry::select takes it; "none" for accuracy only
+  std::vector<int> batches{1};
+  TimingOptions timing;
+
+  // Throws Error naming the option at fault (e.g. "--bits", "--engines") before anything is measured.
+  void validate() const;
+  QuantConfig quant_config(int bits) const;
+};
+
+struct StudyProgress {
+  int64_t done = 0;
+  int64_t total = 0;
+  std::string current;   // "tensor  2:4 int4  cpu/eigen-fp32-dense b1"
+};
+
+struct StudyObserver {
+  std::function<void(const Measurement&)> measured;    // fires after each row is stored
+  std::function<void(const Error&)> skipped;           // fires for each source, tensor or job that was skipped
+  std::function<void(const StudyProgress&)> progress;  // fires before each job and once at the end
+};
+
+struct StudySummary {
+  std::string study_id;
+  int64_t measurements = 0;
+  int64_t skipped = 0;
+  bool cancelled = false;
+};
+
+// `store` may be null (nothing is stored). Throws Error only for an invalid spec; everything else is reported
+// through the observer and counted in the summary.
+StudySummary run_study(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer,
+                       const std::atomic<bool>* cancel = nullptr);
+
+std::string new_study_id();
+
+}  // namespace nmscope

@@ -1,0 +1,9 @@
+#include "engines/cpu/cpu_engines.hpp"
+
+#include "nmscope/engine_registry.hpp"
+
+namespace nmscope {
+
+void register_cpu_engines(EngineRegistry& registry) { registry.add(make_eigen_dense_engine()); }
+
+}  // namespace nmscope

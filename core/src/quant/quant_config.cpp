@@ -1,0 +1,42 @@
+#include "nmscope/quant_config.hpp"
+
+#include <charconv>
+
+#include "nmscope/error.hpp"
+#include "text_list.hpp"
+
+namespace nmscope {
+
+std::string QuantConfig::granularity_name() const {
+  if (is_fp16()) return "none";
+  switch (granularity) {
+    case Granularity::Tensor: return "tensor";
+    case Granularity::Channel: return "channel";
+    case Granularity::Group: return "group:" + std::to_string(group);
+  }
+  return "unknown";
+}
+
+void QuantConfig::validate() const {
+  if (!(bits == 16 || (bits >= 2 && bits <= 8)))
+    throw Error("--bits", std::to_string(bits) + " is not supported (use 2..8, or 16 for fp16)");
+  if (granularity == Granularity::Group && group <= 0)
+    throw Error("--group", "group size must be positive (got " + std::to_string(group) + ")");
+}
+
+std::vector<int> QuantConfig::parse_bits_list(const std::string& comma_separated) {
+  std::vector<int> bits;
+  for (const auto& item : split_list(comma_separated, "--bits")) {
+    int value = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (ec != std::errc() || end != item.data() + item.size())
+      throw Error("--bits", "'" + item + "' is not a whole number");
+    QuantConfig probe;
+    probe.bits = value;
+    probe.validate();
+    bits.push_back(value);
+  }
+  return bits;
+}
+
+}  // namespace nmscope

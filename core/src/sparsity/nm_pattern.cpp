@@ -1,0 +1,56 @@
+#include "nmscope/nm_pattern.hpp"
+
+#include <charconv>
+
+#include "nmscope/error.hpp"
+#include "text_list.hpp"
+
+namespace nmscope {
+
+namespace {
+
+int parse_positive_int(std::string_view text, const std::string& whole) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    throw Error("--pattern", "'" + whole + "' is not dense or N:M with whole numbers");
+  return value;
+}
+
+}  // namespace
+
+NMPattern NMPattern::parse(const std::string& raw) {
+  const std::string text = trim(raw);
+  if (text == "dense") return dense();
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) throw Error("--pattern", "'" + text + "' is not dense or N:M (e.g. 2:4)");
+  const int kept = parse_positive_int(std::string_view(text).substr(0, colon), text);
+  const int group = parse_positive_int(std::string_view(text).substr(colon + 1), text);
+  if (group == 0) throw Error("--pattern", "'" + text + "': M must be at least 1");
+  if (kept == 0) throw Error("--pattern", "'" + text + "': N must be at least 1 (nothing would be kept)");
+  if (kept > group) throw Error("--pattern", "'" + text + "': N must not exceed M");
+  if (group > kMaxGroupSize)
+    throw Error("--pattern", "'" + text + "': M must be at most " + std::to_string(kMaxGroupSize));
+  if (group == 1) return dense();
+  return {kept, group};
+}
+
+std::vector<NMPattern> NMPattern::parse_list(const std::string& comma_separated) {
+  std::vector<NMPattern> patterns;
+  for (const auto& item : split_list(comma_separated, "--pattern")) patterns.push_back(parse(item));
+  return patterns;
+}
+
+int NMPattern::metadata_bits() const {
+  if (keeps_everything()) return 0;
+  int bits = 0;
+  while ((1 << bits) < group_size) ++bits;
+  return bits;
+}
+
+std::string NMPattern::to_string() const {
+  if (is_dense()) return "dense";
+  return std::to_string(kept_per_group) + ":" + std::to_string(group_size);
+}
+
+}  // namespace nmscope

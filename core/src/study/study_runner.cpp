@@ -1,0 +1,304 @@
+#include <cmath>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "nmscope/engine_registry.hpp"
+#include "nmscope/host_info.hpp"
+#include "nmscope/metrics.hpp"
+#include "nmscope/packed_matrix.hpp"
+#include "nmscope/readers.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/study.hpp"
+#include "nmscope/weight_source.hpp"
+
+namespace nmscope {
+
+namespace {
+
+struct SelectedTensor {
+  const WeightSource* source;
+  std::string name;
+};
+
+// Everything computed once per tensor and shared by its configurations.
+struct TensorContext {
+  const WeightSource* source;
+  std::string name;
+  std::string hash;
+  MatrixF weights;
+  MatrixF eval_activations;
+  std::unique_ptr<OutputReference> reference;
+  VectorF input_norms;
+};
+
+class StudyRun {
+ public:
+  StudyRun(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer, const std::atomic<bool>* cancel)
+      : spec_(spec), store_(store), observer_(observer), cancel_(cancel) {
+    summary_.study_id = new_study_id();
+    host_ = host_description();
+    build_ = build_description();
+  }
+
+  StudySummary run() {
+    engines_ = EngineRegistry::global().select(spec_.engines);
+    if (!spec_.activations_path.empty()) user_activations_ = read_npy_matrix(spec_.activations_path);
+    const std::vector<SelectedTensor> tensors = select_tensors();
+    const int64_t jobs_per_config = engines_.empty() ? 1 : int64_t(engines_.size() * spec_.batches.size());
+    progress_.total = int64_t(tensors.size() * spec_.patterns.size() * spec_.bits.size()) * jobs_per_config;
+    try {
+      for (const auto& tensor : tensors) measure_tensor(tensor);
+    } catch (const Cancelled&) {
+      summary_.cancelled = true;
+    }
+    progress_.current.clear();
+    if (!summary_.cancelled) progress_.done = progress_.total;
+    if (observer_.progress) observer_.progress(progress_);
+    return summary_;
+  }
+
+ private:
+  void check_cancel() const {
+    if (cancel_ && cancel_->load(std::memory_order_relaxed)) throw Cancelled();
+  }
+
+  void skip(const Error& error) {
+    ++summary_.skipped;
+    if (observer_.skipped) observer_.skipped(error);
+  }
+
+  std::vector<SelectedTensor> select_tensors() {
+    for (const auto& location : spec_.sources) {
+      try {
+        sources_.push_back(open_weight_source(location));
+      } catch (const Error& error) {
+        skip(error);
+      }
+    }
+    std::vector<SelectedTensor> selected;
+    if (spec_.tensors.empty()) {
+      for (const auto& source : sources_)
+        for (const auto& info : source->tensors())
+          if (info.is_matrix) selected.push_back({source.get(), info.name});
+      return selected;
+    }
+    for (const auto& name : spec_.tensors) {
+      bool found = false;
+      for (const auto& source : sources_) {
+        if (const TensorInfo* info = source->find(name)) {
+          found = true;
+          if (info->is_matrix) selected.push_back({source.get(), name});
+          else skip(Error(name, info->note.empty() ? "not a matrix" : info->note));
+        }
+      }
+      if (!found && !sources_.empty()) skip(Error(name, "no such tensor in the given sources"));
+    }
+    return selected;
+  }
+
+  // Evaluation activations [tokens, K]: the user's (all of them), else synthetic; timed batches take their first rows.
+  MatrixF activations_for(const std::string& tensor, int64_t k, int64_t tokens) const {
+    if (user_activations_.size() > 0) {
+      if (user_activations_.cols() != k)
+        throw Error(spec_.activations_path, "activations have K = " + std::to_string(user_activations_.cols()) +
+                                                " but tensor " + tensor + " has K = " + std::to_string(k));
+      if (tokens <= 0) return user_activations_;
+      if (user_activations_.rows() >= tokens) return user_activations_.topRows(tokens);
+    }
+    return synthetic_activations(tokens > 0 ? tokens : kSyntheticEvalTokens, k, kSyntheticActivationSeed ^ uint64_t(k));
+  }
+
+  void measure_tensor(const SelectedTensor& selected) {
+    const int64_t jobs = int64_t(spec_.patterns.size() * spec_.bits.size()) *
+                         (engines_.empty() ? 1 : int64_t(engines_.size() * spec_.batches.size()));
+    TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
+    try {
+      check_cancel();
+      report_progress(selected.name + "  loading");
+      context.weights = selected.source->load_matrix(selected.name);
+      if (!context.weights.allFinite())
+        throw Error(selected.name, "contains NaN or infinite values; nothing can be measured on it");
+      context.hash = selected.source->tensor_hash(selected.name);
+      context.eval_activations = activations_for(selected.name, context.weights.cols(), 0);
+      context.reference = std::make_unique<OutputReference>(context.weights, context.eval_activations);
+      if (spec_.criterion == PruningCriterion::Wanda) context.input_norms = activation_column_norms(context.eval_activations);
+    } catch (const Error& error) {
+      skip(error);
+      progress_.done += jobs;
+      return;
+    }
+    for (const auto& pattern : spec_.patterns) {
+      check_cancel();
+      const NMSelection selection = select_nm(context.weights, pattern, spec_.criterion,
+                                              spec_.criterion == PruningCriterion::Wanda ? &context.input_norms : nullptr);
+      for (int bits : spec_.bits) {
+        try {
+          measure_config(context, selection, spec_.quant_config(bits));
+        } catch (const Error& error) {
+          skip(error);
+        } catch (const std::bad_alloc&) {
+          skip(Error(context.name, "out of memory while measuring " + pattern.to_string() + " at " + std::to_string(bits) + " bits"));
+        }
+      }
+    }
+  }
+
+  Measurement base_row(const TensorContext& context, const PackedMatrix& packed, const AccuracyFigures& accuracy) const {
+    Measurement row;
+    row.study_id = summary_.study_id;
+    row.source = context.source->location();
+    row.source_hash = context.hash;
+    row.tensor = context.name;
+    row.rows = packed.rows;
+    row.cols = packed.cols;
+    row.pattern = packed.pattern.to_string();
+    row.kept_per_group = packed.pattern.kept_per_group;
+    row.group_size = packed.pattern.group_size;
+    row.bits = packed.quant.bits;
+    row.granularity = packed.quant.granularity_name();
+    row.quant_group = !packed.quant.is_fp16() && packed.quant.granularity == Granularity::Group ? packed.quant.group : 0;
+    row.symmetric = packed.quant.symmetric;
+    row.criterion = criterion_name(spec_.criterion);
+    row.storage_bytes = packed.storage_bytes();
+    row.compression_vs_fp16 = packed.compression_vs_fp16();
+    row.weight_rel_err = accuracy.weight_rel_err;
+    row.output_rel_err = accuracy.output_rel_err;
+    row.sqnr_db = accuracy.sqnr_db;
+    row.details_json = "{}";
+    row.host = host_;
+    row.build = build_;
+    return row;
+  }
+
+  void store(const Measurement& row) {
+    if (store_) store_->insert(row);
+    ++summary_.measurements;
+    if (observer_.measured) observer_.measured(row);
+  }
+
+  void report_progress(const std::string& current) {
+    progress_.current = current;
+    if (observer_.progress) observer_.progress(progress_);
+  }
+
+  void measure_config(const TensorContext& context, const NMSelection& selection, const QuantConfig& quant) {
+    check_cancel();
+    const std::string label = context.name + "  " + selection.pattern.to_string() + " " +
+                              (quant.is_fp16() ? "fp16" : "int" + std::to_string(quant.bits));
+    report_progress(label);
+    const PackedMatrix packed = compress(context.weights, selection, quant);
+    const MatrixF dequantized = dequantize(packed);
+    const AccuracyFigures accuracy = measure_accuracy(context.weights, dequantized, *context.reference);
+    const Measurement base = base_row(context, packed, accuracy);
+    if (engines_.empty()) {
+      Measurement row = base;
+      row.engine = "none";
+      store(row);
+      ++progress_.done;
+      return;
+    }
+    for (const Engine* engine : engines_) {
+      for (int batch : spec_.batches) {
+        check_cancel();
+        report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));
+        Measurement row = base;
+        row.engine = engine->name();
+        row.batch = batch;
+        run_engine(*engine, context, packed, dequantized, batch, row);
+        store(row);
+        ++progress_.done;
+      }
+    }
+  }
+
+  void run_engine(const Engine& engine, const TensorContext& context, const PackedMatrix& packed,
+                  const MatrixF& dequantized, int batch, Measurement& row) const {
+    const Availability availability = engine.availability();
+    std::string reason;
+    if (!availability.available) {
+      row.status = "unavailable";
+      row.note = availability.reason;
+      return;
+    }
+    if (!engine.supports(packed.pattern, packed.quant, &reason)) {
+      row.status = "unavailable";
+      row.note = reason;
+      return;
+    }
+    const MatrixF activations = activations_for(context.name, packed.cols, batch);
+    const MatrixD reference = reference_product(activations, dequantized);
+    EngineInput input{context.weights, packed, dequantized, activations, reference, spec_.timing, cancel_};
+    EngineOutput output;
+    try {
+      output = engine.run(input);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception& error) {
+      output.status = "failed";
+      output.note = error.what();
+    }
+    row.status = output.status;
+    row.note = output.note;
+    row.details_json = output.details_json;
+    row.cycles = output.cycles;
+    row.engine_rel_err = output.engine_rel_err;
+    if (output.time) {
+      row.time_us = output.time->median_us;
+      row.time_p10_us = output.time->p10_us;
+      row.time_p90_us = output.time->p90_us;
+    }
+  }
+
+  const StudySpec& spec_;
+  ResultsStore* store_;
+  const StudyObserver& observer_;
+  const std::atomic<bool>* cancel_;
+  std::vector<const Engine*> engines_;
+  std::vector<std::unique_ptr<WeightSource>> sources_;
+  MatrixF user_activations_;
+  StudySummary summary_;
+  StudyProgress progress_;
+  std::string host_;
+  std::string build_;
+};
+
+}  // namespace
+
+void StudySpec::validate() const {
+  if (sources.empty()) throw Error("--weights", "no weight source given");
+  if (patterns.empty()) throw Error("--pattern", "no pattern given");
+  if (bits.empty()) throw Error("--bits", "no bit width given");
+  for (int width : bits) quant_config(width).validate();
+  if (batches.empty()) throw Error("--batch", "no batch size given");
+  for (int batch : batches)
+    if (batch <= 0 || batch > 65536) throw Error("--batch", "batch size " + std::to_string(batch) + " is not in 1..65536");
+  if (criterion == PruningCriterion::Wanda && activations_path.empty())
+    throw Error("--criterion", "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
+  EngineRegistry::global().select(engines);
+}
+
+QuantConfig StudySpec::quant_config(int width) const {
+  QuantConfig quant;
+  quant.bits = width;
+  quant.granularity = granularity;
+  quant.group = group;
+  quant.symmetric = symmetric;
+  return quant;
+}
+
+std::string new_study_id() {
+  std::random_device device;
+  std::ostringstream id;
+  id << utc_timestamp() << "-" << std::hex << (uint32_t(device()) & 0xffffff);
+  return id.str();
+}
+
+StudySummary run_study(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer,
+                       const std::atomic<bool>* cancel) {
+  spec.validate();
+  StudyRun run(spec, store, observer, cancel);
+  return run.run();
+}
+
+}  // namespace nmscope
