@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ namespace nmscope {
 class ResultsStore {
  public:
   static constexpr int kSchemaVersion = 1;
+  // PRAGMA application_id of every nmscope results database: "NMSC" in ASCII. A SQLite file with another id, or
+  // with tables but no id, is someone else's and is refused rather than modified.
+  static constexpr int32_t kApplicationId = 0x4E4D5343;
 
   // Opens or creates the database (and its parent directory). Throws Error(path, reason) when it cannot be opened,
   // is not a database, or has a newer schema than this build understands.
@@ -26,8 +30,12 @@ class ResultsStore {
 
   const std::string& path() const { return path_; }
 
+  // Every member may be called from several threads at once (calls on one store are serialized); several stores,
+  // in this or other processes, may write the same file at the same time.
+
   // Inserts one measurement in its own transaction and returns its row id. Fills created_at when empty.
   int64_t insert(const Measurement& measurement);
+  // Rows in insertion (id) order.
   std::vector<Measurement> all() const;
   std::vector<Measurement> by_study(const std::string& study_id) const;
   int64_t count() const;
@@ -42,9 +50,11 @@ class ResultsStore {
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
+  mutable std::mutex mutex_;  // one connection runs one transaction at a time
 };
 
-// The CSV column names, in order (the same names as the database columns and the CLI's JSON keys).
+// The CSV column names, in order (the same names as the database columns and the CLI's JSON keys): the fields of
+// Measurement in declaration order. The database's `id INTEGER PRIMARY KEY` is not among them.
 const std::vector<std::string>& measurement_columns();
 
 }  // namespace nmscope

@@ -1,0 +1,169 @@
+#include "nmscope/results_store.hpp"
+
+#include <pwd.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+#include <type_traits>
+
+#include "nmscope/error.hpp"
+#include "nmscope/host_info.hpp"
+#include "store/csv_writer.hpp"
+#include "store/measurement_fields.hpp"
+#include "store/measurement_row.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite_statement.hpp"
+#include "store/write_transaction.hpp"
+
+namespace nmscope {
+
+namespace {
+
+// Long enough for another process to finish a large migration or a checkpoint; each insert holds the lock ~1 ms.
+constexpr int kBusyTimeoutMs = 10000;
+
+void create_parent_directory(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code error;
+  std::filesystem::create_directories(parent, error);
+  if (error) throw Error(path, "cannot create directory " + parent.string() + ": " + error.message());
+}
+
+void use_write_ahead_log(sqlite3* db, const std::string& path) {
+  // WAL lets readers (the GUI) and writers (study runs in other processes) proceed together; NORMAL sync in WAL
+  // mode keeps every committed row across a crash of the process, and at worst loses the last commits on power
+  // loss, never corrupting the file. Changing the journal mode needs a moment of exclusive access, so it is
+  // retried while another connection is busy with the file.
+  for (int attempt = 0;; ++attempt) {
+    const int result = store::exec(db, "PRAGMA journal_mode = WAL");
+    if (result == SQLITE_OK) break;
+    if (!store::is_busy(result) || attempt == 20) store::throw_sqlite_error(db, path, "cannot enable WAL mode");
+  }
+  if (store::exec(db, "PRAGMA synchronous = NORMAL") != SQLITE_OK) {
+    store::throw_sqlite_error(db, path, "cannot set synchronous mode");
+  }
+}
+
+std::vector<Measurement> read_rows(sqlite3* db, const std::string& path, store::Statement& query) {
+  std::vector<Measurement> rows;
+  int result;
+  while ((result = query.step()) == SQLITE_ROW) rows.push_back(store::read_measurement(query.get()));
+  if (result != SQLITE_DONE) store::throw_sqlite_error(db, path, "cannot read measurements");
+  return rows;
+}
+
+}  // namespace
+
+ResultsStore::ResultsStore(const std::string& path) : path_(path) {
+  create_parent_directory(path_);
+  // FULLMUTEX: the store's own mutex orders transactions, SQLite's keeps its internals safe for the rest.
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string reason = store::last_error(db_);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw Error(path_, "cannot open: " + reason);
+  }
+  try {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db_, 1);
+    // The schema check comes first: a foreign or newer file must be refused before any pragma writes to it.
+    store::prepare_schema(db_, path_, store::schema_migrations());
+    use_write_ahead_log(db_, path_);
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+ResultsStore::~ResultsStore() { sqlite3_close_v2(db_); }
+
+int64_t ResultsStore::insert(const Measurement& measurement) {
+  std::lock_guard lock(mutex_);
+  Measurement row = measurement;
+  if (row.created_at.empty()) row.created_at = utc_timestamp();
+
+  store::Statement statement(db_, path_, store::insert_sql());
+  int64_t id = 0;
+  store::run_write_transaction(db_, path_, "cannot store measurement", [&] {
+    statement.reset();  // a retried attempt starts from a fresh statement state
+    int result = store::bind_measurement(statement.get(), row);
+    if (result != SQLITE_OK) return result;
+    result = statement.step();
+    if (result != SQLITE_DONE) return result;
+    id = sqlite3_last_insert_rowid(db_);
+    return SQLITE_OK;
+  });
+  return id;
+}
+
+std::vector<Measurement> ResultsStore::all() const {
+  std::lock_guard lock(mutex_);
+  store::Statement query(db_, path_, store::select_sql() + " ORDER BY id");
+  return read_rows(db_, path_, query);
+}
+
+std::vector<Measurement> ResultsStore::by_study(const std::string& study_id) const {
+  std::lock_guard lock(mutex_);
+  store::Statement query(db_, path_, store::select_sql() + " WHERE study_id = ? ORDER BY id");
+  sqlite3_bind_text(query.get(), 1, study_id.data(), static_cast<int>(study_id.size()), SQLITE_TRANSIENT);
+  return read_rows(db_, path_, query);
+}
+
+int64_t ResultsStore::count() const {
+  std::lock_guard lock(mutex_);
+  return store::query_integer(db_, path_, "SELECT count(*) FROM measurements");
+}
+
+void ResultsStore::export_csv(const std::string& csv_path) const {
+  std::lock_guard lock(mutex_);
+  store::CsvWriter csv(csv_path);
+  for (const std::string& column : measurement_columns()) csv.text(column);
+  csv.end_row();
+
+  // One read transaction for the whole export, so rows committed meanwhile by other writers do not tear it.
+  store::Statement query(db_, path_, store::select_sql() + " ORDER BY id");
+  int result;
+  while ((result = query.step()) == SQLITE_ROW) {
+    const Measurement row = store::read_measurement(query.get());
+    store::for_each_field(row, [&](const char*, const auto& value) {
+      using Field = std::decay_t<decltype(value)>;
+      if constexpr (std::is_same_v<Field, std::string>) {
+        csv.text(value);
+      } else if constexpr (std::is_same_v<Field, double>) {
+        csv.number(value);
+      } else if constexpr (std::is_same_v<Field, std::optional<double>>) {
+        value ? csv.number(*value) : csv.empty();
+      } else if constexpr (std::is_same_v<Field, std::optional<int64_t>>) {
+        value ? csv.integer(*value) : csv.empty();
+      } else {
+        static_assert(std::is_integral_v<Field>, "every Measurement field needs a CSV cell kind");
+        csv.integer(static_cast<int64_t>(value));
+      }
+    });
+    csv.end_row();
+  }
+  if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read measurements");
+  csv.commit();
+}
+
+std::string ResultsStore::default_path() {
+  // XDG Base Directory: a relative XDG_DATA_HOME is invalid and must be ignored.
+  const char* data_home = std::getenv("XDG_DATA_HOME");
+  if (data_home && data_home[0] == '/') return std::string(data_home) + "/nmscope/results.db";
+  std::string home;
+  if (const char* env_home = std::getenv("HOME"); env_home && env_home[0] != '\0') {
+    home = env_home;
+  } else if (const passwd* entry = getpwuid(getuid()); entry && entry->pw_dir) {
+    home = entry->pw_dir;
+  }
+  return home + "/.local/share/nmscope/results.db";
+}
+
+}  // namespace nmscope

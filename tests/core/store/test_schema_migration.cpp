@@ -1,0 +1,123 @@
+// Forward migrations and the pre-migration backup. This build has a single schema version, so the machinery is
+// driven with this build's list plus a synthetic version-2 step, exactly as a future release would extend it.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "nmscope/error.hpp"
+#include "nmscope/results_store.hpp"
+#include "store/schema.hpp"
+#include "store_test_support.hpp"
+
+using nmscope::Error;
+using nmscope::ResultsStore;
+using nmscope::store::Migration;
+using store_test::RawDatabase;
+
+namespace {
+
+std::vector<Migration> with_step_to_v2(const char* sql) {
+  std::vector<Migration> list(nmscope::store::schema_migrations().begin(), nmscope::store::schema_migrations().end());
+  list.push_back({1, sql});
+  return list;
+}
+
+constexpr const char* kAddEnergy =
+    "ALTER TABLE measurements ADD COLUMN energy_j REAL; CREATE TABLE study_notes (study_id TEXT, note TEXT);";
+
+std::string make_v1_database(const QTemporaryDir& dir, int rows) {
+  const std::string path = dir.filePath("results.db").toStdString();
+  ResultsStore store(path);
+  for (int i = 0; i < rows; ++i) store.insert(store_test::sample_measurement(i));
+  return path;
+}
+
+bool has_column(RawDatabase& raw, const std::string& column) {
+  return raw.integer("SELECT count(*) FROM pragma_table_info('measurements') WHERE name = '" + column + "'") == 1;
+}
+
+}  // namespace
+
+class TestSchemaMigration final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void buildListIsContiguous() {
+    const auto list = nmscope::store::schema_migrations();
+    QCOMPARE(static_cast<int>(list.size()), ResultsStore::kSchemaVersion);
+    for (std::size_t i = 0; i < list.size(); ++i) QCOMPARE(list[i].from_version, static_cast<int>(i));
+  }
+
+  void migratesOlderDatabaseAndKeepsBackup() {
+    QTemporaryDir dir;
+    const std::string path = make_v1_database(dir, 3);
+    const auto migrations = with_step_to_v2(kAddEnergy);
+    {
+      RawDatabase raw(path);
+      nmscope::store::prepare_schema(raw.handle(), path, migrations);
+      QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+      QCOMPARE(raw.integer("PRAGMA application_id"), ResultsStore::kApplicationId);
+      QVERIFY(has_column(raw, "energy_j"));
+      QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 3);
+      QCOMPARE(raw.integer("SELECT count(*) FROM study_notes"), 0);
+      QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
+    }
+
+    const std::string backup = nmscope::store::backup_path(path, 1);
+    QCOMPARE(backup, path + ".v1.bak");
+    QVERIFY(QFile::exists(QString::fromStdString(backup)));
+    RawDatabase old(backup);
+    QCOMPARE(old.integer("PRAGMA user_version"), 1);
+    QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 3);
+    QVERIFY(!has_column(old, "energy_j"));
+    QCOMPARE(old.text("PRAGMA integrity_check"), std::string("ok"));
+
+    // Migrating again is a no-op: the database is current.
+    RawDatabase raw(path);
+    nmscope::store::prepare_schema(raw.handle(), path, migrations);
+    QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+
+    // And this build, which reads up to schema 1, now refuses it.
+    try {
+      ResultsStore store(path);
+      QFAIL("a schema-2 database must be refused");
+    } catch (const Error& error) {
+      QCOMPARE(error.reason(), std::string("written by a newer nmscope (schema 2, this build reads up to 1)"));
+    }
+  }
+
+  void failedMigrationLeavesDatabaseAsItWas() {
+    QTemporaryDir dir;
+    const std::string path = make_v1_database(dir, 2);
+    const auto migrations = with_step_to_v2("ALTER TABLE measurements ADD COLUMN energy_j REAL; NOT VALID SQL;");
+    RawDatabase raw(path);
+    try {
+      nmscope::store::prepare_schema(raw.handle(), path, migrations);
+      QFAIL("the broken migration should have failed");
+    } catch (const Error& error) {
+      QCOMPARE(error.subject(), path);
+      QVERIFY2(QString::fromStdString(error.reason()).startsWith("cannot migrate to schema 2: "), error.what());
+    }
+    // The first statement of the step ran, but the whole migration is one transaction.
+    QCOMPARE(raw.integer("PRAGMA user_version"), 1);
+    QVERIFY(!has_column(raw, "energy_j"));
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 2);
+    QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
+    QVERIFY(QFile::exists(QString::fromStdString(nmscope::store::backup_path(path, 1))));
+    // Still a valid schema-1 database for this build.
+    QCOMPARE(ResultsStore(path).count(), 2);
+  }
+
+  void emptyDatabaseRunsEveryStepWithoutBackup() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("fresh.db").toStdString();
+    RawDatabase raw(path);
+    nmscope::store::prepare_schema(raw.handle(), path, with_step_to_v2(kAddEnergy));
+    QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+    QVERIFY(has_column(raw, "energy_j"));
+    QVERIFY(has_column(raw, "study_id"));
+    QVERIFY(QDir(dir.path()).entryList({"*.bak"}, QDir::Files).isEmpty());
+  }
+};
+
+QTEST_APPLESS_MAIN(TestSchemaMigration)
+#include "test_schema_migration.moc"
