@@ -34,7 +34,10 @@ struct PackedMatrix {
   double compression_vs_fp16() const { return 2.0 * double(rows) * double(cols) / double(storage_bytes()); }
   // The zero code z of docs/packed-format.md for a given scale index (2^(b-1) when symmetric).
   int zero_point(int64_t scale_row, int64_t scale_index) const;
-  int64_t scale_column(int64_t original_column) const;  // which scale of a row covers a column
+  // Which scale of a row covers an original column.
+  int64_t scale_column(int64_t original_column) const {
+    return quant.granularity == Granularity::Group ? original_column / quant.group : 0;
+  }
 };
 
 // Quantizes the kept weights of `selection` and packs them (docs/packed-format.md). Throws Error on a bad config.
@@ -44,8 +47,26 @@ MatrixF dequantize(const PackedMatrix& packed);
 // The kept positions stored in the metadata (for dense / N == M, every position).
 NMSelection unpack_selection(const PackedMatrix& packed);
 
-// Bit-string access shared by the packer, the decoder and the tests: slot `slot` of width `bits` in an LSB-first row.
-uint32_t read_bits(const uint8_t* row, int64_t slot, int bits);
-void write_bits(uint8_t* row, int64_t slot, int bits, uint32_t value);
+// Bit-string access shared by the packer, the decoder and the tests: slot `slot` of width `bits` (<= 16) in an
+// LSB-first row (docs/packed-format.md). Inline: they run once per stored weight.
+inline uint32_t read_bits(const uint8_t* row, int64_t slot, int bits) {
+  const int64_t first_bit = slot * bits;
+  const int64_t first_byte = first_bit / 8;
+  const int shift = int(first_bit % 8);
+  const int bytes = (shift + bits + 7) / 8;  // at most 3
+  uint32_t window = 0;
+  for (int index = 0; index < bytes; ++index) window |= uint32_t(row[first_byte + index]) << (8 * index);
+  return (window >> shift) & ((1u << bits) - 1);
+}
+
+// The row must start zeroed: slots are OR-ed in.
+inline void write_bits(uint8_t* row, int64_t slot, int bits, uint32_t value) {
+  const int64_t first_bit = slot * bits;
+  const int64_t first_byte = first_bit / 8;
+  const int shift = int(first_bit % 8);
+  const int bytes = (shift + bits + 7) / 8;
+  const uint32_t window = (value & ((1u << bits) - 1)) << shift;
+  for (int index = 0; index < bytes; ++index) row[first_byte + index] |= uint8_t(window >> (8 * index));
+}
 
 }  // namespace nmscope

@@ -117,10 +117,6 @@ void pack_fp16_values(PackedMatrix& packed, const MatrixF& weights, const NMSele
 
 }  // namespace
 
-int64_t PackedMatrix::scale_column(int64_t original_column) const {
-  return quant.granularity == Granularity::Group ? original_column / quant.group : 0;
-}
-
 int PackedMatrix::zero_point(int64_t scale_row, int64_t scale_index) const {
   if (quant.symmetric) return 1 << (quant.bits - 1);
   return zero_points[size_t(scale_row * scales_per_row + scale_index)];

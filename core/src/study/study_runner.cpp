@@ -1,3 +1,6 @@
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_reduce.h>
+
 #include <cmath>
 #include <memory>
 #include <random>
@@ -15,6 +18,17 @@
 namespace nmscope {
 
 namespace {
+
+bool all_finite(const MatrixF& matrix) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<int64_t>(0, matrix.size(), 1 << 16), true,
+      [&](const auto& range, bool finite) {
+        for (int64_t index = range.begin(); finite && index != range.end(); ++index)
+          finite = std::isfinite(matrix.data()[index]);
+        return finite;
+      },
+      [](bool left, bool right) { return left && right; });
+}
 
 struct SelectedTensor {
   const WeightSource* source;
@@ -117,7 +131,7 @@ class StudyRun {
       check_cancel();
       report_progress(selected.name + "  loading");
       context.weights = selected.source->load_matrix(selected.name);
-      if (!context.weights.allFinite())
+      if (!all_finite(context.weights))
         throw Error(selected.name, "contains NaN or infinite values; nothing can be measured on it");
       context.hash = selected.source->tensor_hash(selected.name);
       context.eval_activations = activations_for(selected.name, context.weights.cols(), 0);
