@@ -12,7 +12,7 @@ namespace {
 int parse_positive_int(std::string_view text, const std::string& whole) {
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value < 0)
     throw Error("--pattern", "'" + whole + "' is not dense or N:M with whole numbers");
   return value;
 }
