@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The two set-up commands of README's quick start:
+#   ./nmscope.sh run    install what is missing, build, start the desktop app (or, without a display, a demo study)
+#   ./nmscope.sh test   install what is missing, build, run the whole test suite with CTest
+# Environment: BUILD_DIR (default build), NMSCOPE_JOBS (default: all cores).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${NMSCOPE_JOBS:-$(nproc)}
+DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
+                 qt6-base-dev qt6-charts-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
+                 libtbb-dev)
+PYTHON_PACKAGES=(numpy safetensors gguf)
+
+log() { printf '[nmscope] %s\n' "$*" >&2; }
+
+install_debian_packages() {
+  local missing=()
+  for package in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+install_python_packages() {
+  local missing=()
+  for package in "${PYTHON_PACKAGES[@]}"; do
+    python3 -c "import $package" 2>/dev/null || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Python packages (test fixtures are written by the real writers): ${missing[*]}"
+  # Debian's own python3 refuses user installs into the system (PEP 668); the test writers are leaf packages.
+  python3 -m pip install --quiet "${missing[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${missing[@]}"
+}
+
+build() {
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v python3)" "$@" >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+run_main_job() {
+  if [ -x "$BUILD_DIR/app/gui/nmscope" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+    exec "$BUILD_DIR/app/gui/nmscope"
+  fi
+  log "no display: running the demo study headless (LLaMA-7B-shaped layers, dense/2:4/1:4/4:8 x fp16/int8/int4)"
+  local csv=${NMSCOPE_DEMO_CSV:-nmscope-demo.csv}
+  "$BUILD_DIR/app/cli/nmscope-cli" run --weights synth:llama-7b-block \
+    --tensor model.layers.0.self_attn.q_proj.weight --tensor model.layers.0.mlp.up_proj.weight \
+    --tensor model.layers.0.mlp.down_proj.weight \
+    --pattern dense,2:4,1:4,4:8 --bits 16,8,4 --engines cpu --batch 1 ${NMSCOPE_DEMO_DB:+--db "$NMSCOPE_DEMO_DB"}
+  local database=${NMSCOPE_DEMO_DB:-$("$BUILD_DIR/app/cli/nmscope-cli" run --help | sed -n 's/.*(default: \(.*\.db\)).*/\1/p')}
+  "$BUILD_DIR/app/cli/nmscope-cli" export --db "$database" --csv "$csv"
+  log "results: $database (all runs), $csv (CSV export)"
+}
+
+case "${1:-}" in
+  run)
+    install_debian_packages
+    build
+    run_main_job
+    ;;
+  test)
+    install_debian_packages
+    install_python_packages
+    build
+    cd "$BUILD_DIR"
+    ctest --output-on-failure -j "$JOBS"
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac
