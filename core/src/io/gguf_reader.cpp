@@ -1,6 +1,7 @@
 // .gguf reader (versions 2 and 3, little endian; the spec is ggml's docs/gguf.md). Metadata is walked only to find
 // general.alignment and to reach the tensor infos; every count is checked against the bytes left before it drives a
 // loop, so a hostile header is refused in constant memory and time proportional to the file.
+#include <algorithm>
 #include <optional>
 
 #include "io/byte_cursor.hpp"
@@ -115,7 +116,11 @@ void skip_value(io::ByteCursor& cursor, uint32_t type, int depth) {
 std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
   const std::string& path = file->path();
   io::ByteCursor cursor(file->bytes(), path);
-  if (file->size() < 4 || cursor.read_bytes(4, "the magic") != "GGUF") throw Error(path, "not a GGUF file (bad magic)");
+  const std::string_view magic = cursor.read_bytes(std::min<std::size_t>(4, file->size()), "the magic");
+  if (magic.empty() || std::string_view("GGUF").substr(0, magic.size()) != magic) {
+    throw Error(path, "not a GGUF file (bad magic)");
+  }
+  if (magic.size() < 4) throw Error(path, "truncated: shorter than the GGUF magic");
   const uint32_t version = cursor.read<uint32_t>("the version");
   if (version != 2 && version != 3) {
     const uint32_t swapped = __builtin_bswap32(version);
@@ -204,7 +209,7 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
     const auto end = io::checked_add(tensor.offset, *byte_count);
     if (!end || *end > data_size) {
       throw refuse("data [" + std::to_string(tensor.offset) + ", +" + std::to_string(*byte_count) +
-                   ") is outside the data section (" + std::to_string(data_size) + " bytes)");
+                   ") is outside the data section (" + std::to_string(data_size) + " bytes; truncated file?)");
     }
 
     RawTensor raw;

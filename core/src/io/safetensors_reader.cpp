@@ -92,7 +92,7 @@ std::vector<RawTensor> read_safetensors(std::shared_ptr<const MappedFile> file) 
     const uint64_t begin = begin_field.get<uint64_t>(), end = end_field.get<uint64_t>();
     if (begin > end || end > data_size) {
       throw refuse("data offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                   "] are outside the data section (" + std::to_string(data_size) + " bytes)");
+                   "] are outside the data section (" + std::to_string(data_size) + " bytes; truncated file?)");
     }
     if (end - begin != *expected_bytes) {
       throw refuse("data offsets span " + std::to_string(end - begin) + " bytes, shape and dtype need " +
