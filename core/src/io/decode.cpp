@@ -7,8 +7,8 @@
 #include <array>
 #include <bit>
 #include <cmath>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "io/half_float.hpp"
@@ -71,10 +71,14 @@ const float* fp8_table() {
 
 template <typename Bits>
 Bits byteswap(Bits value) {
-  if constexpr (sizeof(Bits) == 2) return __builtin_bswap16(value);
-  else if constexpr (sizeof(Bits) == 4) return __builtin_bswap32(value);
-  else if constexpr (sizeof(Bits) == 8) return __builtin_bswap64(value);
-  else return value;
+  if constexpr (sizeof(Bits) == 2)
+    return __builtin_bswap16(value);
+  else if constexpr (sizeof(Bits) == 4)
+    return __builtin_bswap32(value);
+  else if constexpr (sizeof(Bits) == 8)
+    return __builtin_bswap64(value);
+  else
+    return value;
 }
 
 // Source element index of output element (row, col) for npy fortran_order: the whole array is stored with the first
@@ -125,17 +129,18 @@ void decode_elements(const RawTensor& tensor, MatrixF& out, Convert convert) {
 
   const int64_t rows = out.rows(), cols = out.cols();
   const std::vector<int64_t> bases = fortran_row_bases(tensor.info.shape, rows);
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(cols, 1))),
-                    [&](const auto& range) {
-                      for (int64_t row = range.begin(); row != range.end(); ++row) {
-                        const int64_t base = bases[static_cast<std::size_t>(row)];
-                        float* row_out = destination + row * cols;
-                        for (int64_t col = 0; col < cols; ++col) {
-                          Bits bits = load(base + col * rows);
-                          row_out[col] = convert(swap ? byteswap(bits) : bits);
-                        }
-                      }
-                    });
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, rows, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(cols, 1))),
+      [&](const auto& range) {
+        for (int64_t row = range.begin(); row != range.end(); ++row) {
+          const int64_t base = bases[static_cast<std::size_t>(row)];
+          float* row_out = destination + row * cols;
+          for (int64_t col = 0; col < cols; ++col) {
+            Bits bits = load(base + col * rows);
+            row_out[col] = convert(swap ? byteswap(bits) : bits);
+          }
+        }
+      });
 }
 
 }  // namespace
@@ -157,17 +162,13 @@ MatrixF decode_matrix(const RawTensor& tensor) {
     case DType::F64:
       decode_elements<uint64_t>(tensor, out, [](uint64_t b) { return static_cast<float>(std::bit_cast<double>(b)); });
       break;
-    case DType::F32:
-      decode_elements<uint32_t>(tensor, out, [](uint32_t b) { return std::bit_cast<float>(b); });
-      break;
+    case DType::F32: decode_elements<uint32_t>(tensor, out, [](uint32_t b) { return std::bit_cast<float>(b); }); break;
     case DType::F16: {
       const float* table = io::fp16_to_fp32_table();
       decode_elements<uint16_t>(tensor, out, [table](uint16_t b) { return table[b]; });
       break;
     }
-    case DType::BF16:
-      decode_elements<uint16_t>(tensor, out, [](uint16_t b) { return io::bf16_to_fp32(b); });
-      break;
+    case DType::BF16: decode_elements<uint16_t>(tensor, out, [](uint16_t b) { return io::bf16_to_fp32(b); }); break;
     case DType::F8_E4M3: {
       const float* table = fp8_table<decode_e4m3>();
       decode_elements<uint8_t>(tensor, out, [table](uint8_t b) { return table[b]; });
@@ -190,23 +191,12 @@ MatrixF decode_matrix(const RawTensor& tensor) {
     case DType::I8:
       decode_elements<uint8_t>(tensor, out, [](uint8_t b) { return static_cast<float>(static_cast<int8_t>(b)); });
       break;
-    case DType::U64:
-      decode_elements<uint64_t>(tensor, out, [](uint64_t b) { return static_cast<float>(b); });
-      break;
-    case DType::U32:
-      decode_elements<uint32_t>(tensor, out, [](uint32_t b) { return static_cast<float>(b); });
-      break;
-    case DType::U16:
-      decode_elements<uint16_t>(tensor, out, [](uint16_t b) { return static_cast<float>(b); });
-      break;
-    case DType::U8:
-      decode_elements<uint8_t>(tensor, out, [](uint8_t b) { return static_cast<float>(b); });
-      break;
-    case DType::Bool:
-      decode_elements<uint8_t>(tensor, out, [](uint8_t b) { return b ? 1.0f : 0.0f; });
-      break;
-    case DType::Unsupported:
-      break;  // refused above
+    case DType::U64: decode_elements<uint64_t>(tensor, out, [](uint64_t b) { return static_cast<float>(b); }); break;
+    case DType::U32: decode_elements<uint32_t>(tensor, out, [](uint32_t b) { return static_cast<float>(b); }); break;
+    case DType::U16: decode_elements<uint16_t>(tensor, out, [](uint16_t b) { return static_cast<float>(b); }); break;
+    case DType::U8: decode_elements<uint8_t>(tensor, out, [](uint8_t b) { return static_cast<float>(b); }); break;
+    case DType::Bool: decode_elements<uint8_t>(tensor, out, [](uint8_t b) { return b ? 1.0f : 0.0f; }); break;
+    case DType::Unsupported: break;  // refused above
   }
   return out;
 }

@@ -91,7 +91,8 @@ class HeaderParser {
 
   bool parse_bool() {
     skip_space();
-    for (auto [word, value] : {std::pair{std::string_view("True"), true}, std::pair{std::string_view("False"), false}}) {
+    for (auto [word, value] :
+         {std::pair{std::string_view("True"), true}, std::pair{std::string_view("False"), false}}) {
       if (text_.substr(position_, word.size()) == word) {
         position_ += word.size();
         return value;
@@ -194,7 +195,8 @@ std::vector<RawTensor> read_npy(std::shared_ptr<const MappedFile> file, const st
   if (bytes.empty() || std::memcmp(bytes.data(), kMagic.data(), magic_bytes) != 0) {
     throw Error(path, "not a .npy file (bad magic)");
   }
-  if (bytes.size() < 10) throw Error(path, "truncated: " + std::to_string(bytes.size()) + " bytes, shorter than any .npy header");
+  if (bytes.size() < 10)
+    throw Error(path, "truncated: " + std::to_string(bytes.size()) + " bytes, shorter than any .npy header");
   const int major = std::to_integer<int>(bytes[6]);
   const int minor = std::to_integer<int>(bytes[7]);
   if (major < 1 || major > 3 || minor != 0) {

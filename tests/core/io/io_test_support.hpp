@@ -2,7 +2,6 @@
 // Helpers shared by the io tests: fixture paths, byte-level file surgery, the error check every hostile input uses,
 // and the mutation loop that asserts a damaged file is refused with nmscope::Error and nothing else.
 #include <QtTest/QtTest>
-
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -31,22 +30,27 @@ inline void write_file(const std::string& path, const Bytes& bytes) {
   stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-inline void write_file(const std::string& path, const std::string& text) { write_file(path, Bytes(text.begin(), text.end())); }
+inline void write_file(const std::string& path, const std::string& text) {
+  write_file(path, Bytes(text.begin(), text.end()));
+}
 
 inline std::size_t find(const Bytes& bytes, const std::string& needle, std::size_t from = 0) {
-  auto found = std::search(bytes.begin() + static_cast<std::ptrdiff_t>(from), bytes.end(), needle.begin(), needle.end());
+  auto found =
+      std::search(bytes.begin() + static_cast<std::ptrdiff_t>(from), bytes.end(), needle.begin(), needle.end());
   return found == bytes.end() ? std::string::npos : static_cast<std::size_t>(found - bytes.begin());
 }
 
 template <typename Int>
 void put_le(Bytes& bytes, std::size_t offset, Int value) {
-  for (std::size_t i = 0; i < sizeof(Int); ++i) bytes[offset + i] = static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff);
+  for (std::size_t i = 0; i < sizeof(Int); ++i)
+    bytes[offset + i] = static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff);
 }
 
 template <typename Int>
 Int get_le(const Bytes& bytes, std::size_t offset) {
   uint64_t value = 0;
-  for (std::size_t i = 0; i < sizeof(Int); ++i) value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[offset + i])) << (8 * i);
+  for (std::size_t i = 0; i < sizeof(Int); ++i)
+    value |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[offset + i])) << (8 * i);
   return static_cast<Int>(value);
 }
 
@@ -72,10 +76,10 @@ inline void expect_error(const std::function<void()>& action, const std::string&
   QTest::qFail("no nmscope::Error was thrown", file, line);
 }
 
-#define EXPECT_ERROR(action, subject, ...)                                               \
-  do {                                                                                    \
-    io_test::expect_error([&] { action; }, subject, {__VA_ARGS__}, __FILE__, __LINE__);   \
-    if (QTest::currentTestFailed()) return;                                               \
+#define EXPECT_ERROR(action, subject, ...)                                              \
+  do {                                                                                  \
+    io_test::expect_error([&] { action; }, subject, {__VA_ARGS__}, __FILE__, __LINE__); \
+    if (QTest::currentTestFailed()) return;                                             \
   } while (false)
 
 // Opens a location and loads every matrix and hash: what a user's first action does with a file.
@@ -92,7 +96,8 @@ inline void open_and_load_everything(const std::string& location) {
 
 // Deterministic damage to a good file: byte flips (mostly in the header, where the sizes live), overwrites with
 // 0xff runs (huge lengths), truncations. Each damaged file must open fine or be refused with nmscope::Error.
-inline void mutation_loop(const std::string& good_path, const std::string& scratch_path, int iterations, std::size_t header_bytes) {
+inline void mutation_loop(const std::string& good_path, const std::string& scratch_path, int iterations,
+                          std::size_t header_bytes) {
   const Bytes good = read_file(good_path);
   QVERIFY(!good.empty());
   std::mt19937_64 random(0x5eed1234u);
@@ -115,9 +120,7 @@ inline void mutation_loop(const std::string& good_path, const std::string& scrat
         for (std::size_t i = start; i < std::min(damaged.size(), start + 1 + random() % 8); ++i) damaged[i] = '\xff';
         break;
       }
-      case 3:
-        damaged.resize(position(false));
-        break;
+      case 3: damaged.resize(position(false)); break;
     }
     write_file(scratch_path, damaged);
     try {

@@ -2,7 +2,6 @@
 // decode of every stored type (endianness, Fortran order), the content hash, and the 4096x11008 decode speed.
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
-
 #include <bit>
 #include <chrono>
 #include <cmath>
@@ -81,9 +80,12 @@ class TestDecodeWriters : public QObject {
     for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{{1, 1}, {3, 5}, {7, 13}, {2, 3, 5}}) {
       const std::string path = dir.filePath("t." + format).toStdString();
       const TensorToWrite tensor = fixture_tensor("weight", type, shape);
-      if (format == "npy") write_npy(path, tensor);
-      else if (format == "safetensors") write_safetensors(path, {tensor});
-      else write_gguf(path, {tensor});
+      if (format == "npy")
+        write_npy(path, tensor);
+      else if (format == "safetensors")
+        write_safetensors(path, {tensor});
+      else
+        write_gguf(path, {tensor});
       QVERIFY(!QFile::exists(QString::fromStdString(path + ".tmp")));
 
       auto source = open_weight_source(path);
@@ -94,7 +96,8 @@ class TestDecodeWriters : public QObject {
       QVERIFY(info.is_matrix);
       const MatrixF matrix = source->load_matrix(info.name);
       QCOMPARE(matrix.rows(), shape.size() == 3 ? shape[0] * shape[1] : shape[0]);
-      for (int64_t i = 0; i < matrix.size(); ++i) QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
+      for (int64_t i = 0; i < matrix.size(); ++i)
+        QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
     }
   }
 
@@ -122,8 +125,10 @@ class TestDecodeWriters : public QObject {
                                                 fixture_tensor("b", DType::BF16, {4, 7})};
     for (const char* extension : {".safetensors", ".gguf"}) {
       const std::string path = dir.filePath(QString("m") + extension).toStdString();
-      if (std::string(extension) == ".gguf") write_gguf(path, tensors);
-      else write_safetensors(path, tensors);
+      if (std::string(extension) == ".gguf")
+        write_gguf(path, tensors);
+      else
+        write_safetensors(path, tensors);
       auto source = open_weight_source(path);
       QCOMPARE(source->tensors().size(), std::size_t{3});
       const TensorInfo* bias = source->find("bias");
@@ -156,27 +161,28 @@ class TestDecodeWriters : public QObject {
     const std::string path = dir.filePath("h.safetensors").toStdString();
     const float inf = std::numeric_limits<float>::infinity();
     const std::vector<std::pair<float, float>> cases = {
-        {65504.0f, 65504.0f},                    // largest finite
-        {65519.99f, 65504.0f},                   // below the midpoint to infinity
-        {65520.0f, inf},                         // the midpoint: ties to even, which is infinity
+        {65504.0f, 65504.0f},   // largest finite
+        {65519.99f, 65504.0f},  // below the midpoint to infinity
+        {65520.0f, inf},        // the midpoint: ties to even, which is infinity
         {1e10f, inf},
         {-1e10f, -inf},
         {-inf, -inf},
-        {1.0f + 0x1p-11f, 1.0f},                 // tie between 1 and 1+2^-10 -> even (1)
-        {1.0f + 3 * 0x1p-11f, 1.0f + 0x1p-9f},   // tie -> even (1 + 2^-9)
+        {1.0f + 0x1p-11f, 1.0f},                // tie between 1 and 1+2^-10 -> even (1)
+        {1.0f + 3 * 0x1p-11f, 1.0f + 0x1p-9f},  // tie -> even (1 + 2^-9)
         {1.0f + 0x1p-11f + 0x1p-20f, 1.0f + 0x1p-10f},
-        {0x1p-24f, 0x1p-24f},                    // smallest subnormal
-        {0x1p-25f, 0.0f},                        // tie with zero -> even (zero)
+        {0x1p-24f, 0x1p-24f},  // smallest subnormal
+        {0x1p-25f, 0.0f},      // tie with zero -> even (zero)
         {-0x1p-25f, -0.0f},
         {1.5f * 0x1p-25f, 0x1p-24f},
-        {3 * 0x1p-25f, 0x1p-23f},                // tie between 1 and 2 subnormal units -> 2
-        {0x1p-14f - 0x1p-25f, 0x1p-14f},         // tie between largest subnormal and smallest normal -> normal
+        {3 * 0x1p-25f, 0x1p-23f},         // tie between 1 and 2 subnormal units -> 2
+        {0x1p-14f - 0x1p-25f, 0x1p-14f},  // tie between largest subnormal and smallest normal -> normal
         {1023 * 0x1p-24f, 1023 * 0x1p-24f},
         {std::numeric_limits<float>::denorm_min(), 0.0f},
     };
     for (const auto& [input, expected] : cases) {
       const float stored = through_writer(input, DType::F16, path);
-      QVERIFY2(same_bits(stored, expected), qPrintable(QString("%1 -> %2, expected %3").arg(input, 0, 'g', 10).arg(stored).arg(expected)));
+      QVERIFY2(same_bits(stored, expected),
+               qPrintable(QString("%1 -> %2, expected %3").arg(input, 0, 'g', 10).arg(stored).arg(expected)));
     }
     QVERIFY(std::isnan(through_writer(std::numeric_limits<float>::quiet_NaN(), DType::F16, path)));
   }
@@ -200,8 +206,10 @@ class TestDecodeWriters : public QObject {
       const uint16_t stored = static_cast<uint16_t>(std::to_integer<uint16_t>(raw[0].bytes[2 * pattern]) |
                                                     (std::to_integer<uint16_t>(raw[0].bytes[2 * pattern + 1]) << 8));
       const bool is_nan = (pattern & 0x7c00) == 0x7c00 && (pattern & 0x3ff) != 0;
-      if (is_nan) QVERIFY((stored & 0x7c00) == 0x7c00 && (stored & 0x3ff) != 0);
-      else if (stored != pattern) QFAIL(qPrintable(QString("fp16 0x%1 came back as 0x%2").arg(pattern, 0, 16).arg(stored, 0, 16)));
+      if (is_nan)
+        QVERIFY((stored & 0x7c00) == 0x7c00 && (stored & 0x3ff) != 0);
+      else if (stored != pattern)
+        QFAIL(qPrintable(QString("fp16 0x%1 came back as 0x%2").arg(pattern, 0, 16).arg(stored, 0, 16)));
     }
   }
 
@@ -211,7 +219,8 @@ class TestDecodeWriters : public QObject {
     QCOMPARE(through_writer(1.0f + 0x1p-8f, DType::BF16, path), 1.0f);
     QCOMPARE(through_writer(1.0f + 3 * 0x1p-8f, DType::BF16, path), 1.0f + 0x1p-6f);
     QCOMPARE(through_writer(-2.5f, DType::BF16, path), -2.5f);
-    QCOMPARE(through_writer(std::numeric_limits<float>::max(), DType::BF16, path), std::numeric_limits<float>::infinity());
+    QCOMPARE(through_writer(std::numeric_limits<float>::max(), DType::BF16, path),
+             std::numeric_limits<float>::infinity());
     QVERIFY(std::isnan(through_writer(std::numeric_limits<float>::quiet_NaN(), DType::BF16, path)));
   }
 
@@ -230,11 +239,11 @@ class TestDecodeWriters : public QObject {
     const std::vector<uint8_t> e4m3 = {0x38, 0x7e, 0x01, 0xb8, 0x7f, 0x08};
     const MatrixF a = decode_matrix(raw_over(e4m3, DType::F8_E4M3, {1, 6}));
     QCOMPARE(a(0, 0), 1.0f);
-    QCOMPARE(a(0, 1), 448.0f);     // largest finite e4m3fn
-    QCOMPARE(a(0, 2), 0x1p-9f);    // smallest subnormal
+    QCOMPARE(a(0, 1), 448.0f);   // largest finite e4m3fn
+    QCOMPARE(a(0, 2), 0x1p-9f);  // smallest subnormal
     QCOMPARE(a(0, 3), -1.0f);
     QVERIFY(std::isnan(a(0, 4)));
-    QCOMPARE(a(0, 5), 0x1p-6f);    // smallest normal
+    QCOMPARE(a(0, 5), 0x1p-6f);  // smallest normal
     const std::vector<uint8_t> e5m2 = {0x3c, 0x7b, 0x01, 0x7c, 0xfc, 0x7d};
     const MatrixF b = decode_matrix(raw_over(e5m2, DType::F8_E5M2, {1, 6}));
     QCOMPARE(b(0, 0), 1.0f);
@@ -299,7 +308,7 @@ class TestDecodeWriters : public QObject {
       QVERIFY(hash_bytes(view) != hash);
       bytes[position] ^= 1;
     }
-    QVERIFY(hash_bytes(view.first(7)) != hash_bytes(view.first(8)));   // length matters, even in the tail
+    QVERIFY(hash_bytes(view.first(7)) != hash_bytes(view.first(8)));  // length matters, even in the tail
     QVERIFY(hash_bytes(view.first(0)) != hash_bytes(view.first(1)));
     const std::string hex = hash_to_hex(0x00ab'cdef'0123'4567ull);
     QCOMPARE(hex, std::string("00abcdef01234567"));
@@ -315,7 +324,8 @@ class TestDecodeWriters : public QObject {
     for (int repeat = 0; repeat < 3; ++repeat) {
       const auto start = std::chrono::steady_clock::now();
       const MatrixF matrix = decode_matrix(tensor);
-      best_ms = std::min(best_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      best_ms = std::min(best_ms,
+                         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
       QCOMPARE(matrix(0, 0), 1.0f);
     }
     qInfo("decode F16 4096x11008: %.1f ms (best of 3)", best_ms);

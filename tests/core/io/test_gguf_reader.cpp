@@ -58,7 +58,8 @@ class TestGgufReader : public QObject {
     QCOMPARE(f32->stored_type, std::string("F32"));
     for (const char* name : {"w_f32", "w_f16"}) {
       const MatrixF matrix = source->load_matrix(name);
-      for (int64_t i = 0; i < matrix.size(); ++i) QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
+      for (int64_t i = 0; i < matrix.size(); ++i)
+        QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
     }
     QCOMPARE(source->load_matrix("w_f16").rows(), int64_t{4});
     QVERIFY(!source->find("vector")->is_matrix);
@@ -76,7 +77,8 @@ class TestGgufReader : public QObject {
     EXPECT_ERROR(source->load_matrix("w_q8_0"), "w_q8_0", "not decoded");
     const auto raw = read_gguf(MappedFile::open(fixture("model.gguf")));
     for (const auto& tensor : raw) {
-      if (tensor.info.name == "w_q8_0") QCOMPARE(tensor.bytes.size(), std::size_t{4 * 2 * 34});  // 2 blocks of 34 per row
+      if (tensor.info.name == "w_q8_0")
+        QCOMPARE(tensor.bytes.size(), std::size_t{4 * 2 * 34});  // 2 blocks of 34 per row
     }
     QCOMPARE(source->tensor_hash("w_q8_0").size(), std::size_t{16});
   }
@@ -87,7 +89,8 @@ class TestGgufReader : public QObject {
     io_test::put_le<uint32_t>(bytes, 4, 2);
     const std::string path = dir.filePath("v2.gguf").toStdString();
     io_test::write_file(path, bytes);
-    QCOMPARE(open_weight_source(path)->load_matrix("w_f32")(5, 63), static_cast<float>(io_test::fixture_value(6 * 64 - 1)));
+    QCOMPARE(open_weight_source(path)->load_matrix("w_f32")(5, 63),
+             static_cast<float>(io_test::fixture_value(6 * 64 - 1)));
   }
 
   void bad_magic_and_version() {
@@ -102,7 +105,8 @@ class TestGgufReader : public QObject {
       bytes = good;
       io_test::put_le<uint32_t>(bytes, 4, version);
       io_test::write_file(path, bytes);
-      EXPECT_ERROR(open_weight_source(path), path, version == 0x03000000u ? "big-endian" : "unsupported GGUF version " + std::to_string(version));
+      EXPECT_ERROR(open_weight_source(path), path,
+                   version == 0x03000000u ? "big-endian" : "unsupported GGUF version " + std::to_string(version));
     }
   }
 
@@ -117,7 +121,7 @@ class TestGgufReader : public QObject {
     io_test::write_file(path, bytes);
     EXPECT_ERROR(open_weight_source(path), path, "metadata entries");
     bytes = good;
-    io_test::put_le<uint64_t>(bytes, 8, uint64_t{1} << 40);   // tensor count
+    io_test::put_le<uint64_t>(bytes, 8, uint64_t{1} << 40);  // tensor count
     io_test::write_file(path, bytes);
     EXPECT_ERROR(open_weight_source(path), path, "tensors");
     bytes = good;
@@ -184,7 +188,12 @@ class TestGgufReader : public QObject {
     EXPECT_ERROR(open_weight_source(path), path, "power of two");
     // A quantized tensor whose row is not a whole number of blocks.
     GgufBuilder ragged = GgufBuilder::header(1, 0);
-    ragged.string("q").integer<uint32_t>(2).integer<uint64_t>(40).integer<uint64_t>(2).integer<uint32_t>(12).integer<uint64_t>(0);
+    ragged.string("q")
+        .integer<uint32_t>(2)
+        .integer<uint64_t>(40)
+        .integer<uint64_t>(2)
+        .integer<uint32_t>(12)
+        .integer<uint64_t>(0);
     ragged.bytes.resize(1024);
     io_test::write_file(path, ragged.bytes);
     EXPECT_ERROR(open_weight_source(path), path, "block size 256");
@@ -207,7 +216,8 @@ class TestGgufReader : public QObject {
     auto file = MappedFile::open(fixture("model.gguf"));
     std::size_t data_end = 0;
     for (const auto& tensor : read_gguf(file)) {
-      data_end = std::max(data_end, static_cast<std::size_t>(tensor.bytes.data() + tensor.bytes.size() - file->bytes().data()));
+      data_end = std::max(data_end,
+                          static_cast<std::size_t>(tensor.bytes.data() + tensor.bytes.size() - file->bytes().data()));
     }
     for (std::size_t cut : {std::size_t{2}, std::size_t{4}, std::size_t{10}, std::size_t{23}, std::size_t{30}, infos,
                             infos + 20, good.size() / 2, data_end - 1}) {

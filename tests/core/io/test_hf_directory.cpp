@@ -2,10 +2,8 @@
 // can lie or escape: missing shards, "../", absolute paths, symlinks out, tensors not where the index says.
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
-
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "io_test_support.hpp"
 #include "nmscope/readers.hpp"

@@ -2,7 +2,6 @@
 // lengths beyond the file, non-JSON, offsets out of range or overlapping, unknown dtypes, truncations; a mutation loop.
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
-
 #include <nlohmann/json.hpp>
 
 #include "io_test_support.hpp"
@@ -17,11 +16,11 @@ namespace {
 // A safetensors file from a header object and a data section, as a hostile writer would make one.
 io_test::Bytes make_file(const nlohmann::json& header, std::size_t data_bytes) {
   const std::string text = header.dump();
-  io_test::Bytes bytes(8);
-  io_test::put_le<uint64_t>(bytes, 0, text.size());
-  bytes.insert(bytes.end(), text.begin(), text.end());
-  bytes.resize(bytes.size() + data_bytes, '\x01');
-  return bytes;
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
+  file += text;
+  file.append(data_bytes, '\x01');
+  return io_test::Bytes(file.begin(), file.end());
 }
 
 nlohmann::json entry(const std::string& dtype, std::vector<int64_t> shape, uint64_t begin, uint64_t end) {
@@ -37,11 +36,13 @@ class TestSafetensorsReader : public QObject {
   void real_writer_every_dtype() {
     auto source = open_weight_source(fixture("model.safetensors"));
     QCOMPARE(source->tensors().size(), std::size_t{7});  // __metadata__ is not a tensor
-    const std::vector<std::pair<std::string, DType>> floats = {{"f32", DType::F32}, {"f16", DType::F16}, {"f64", DType::F64}};
+    const std::vector<std::pair<std::string, DType>> floats = {
+        {"f32", DType::F32}, {"f16", DType::F16}, {"f64", DType::F64}};
     for (const auto& [name, dtype] : floats) {
       QCOMPARE(source->find(name)->dtype, dtype);
       const MatrixF matrix = source->load_matrix(name);
-      for (int64_t i = 0; i < matrix.size(); ++i) QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
+      for (int64_t i = 0; i < matrix.size(); ++i)
+        QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
     }
     QCOMPARE(source->find("f16")->stored_type, std::string("F16"));
     QCOMPARE(source->find("f16")->shape, (std::vector<int64_t>{4, 9}));
@@ -62,7 +63,8 @@ class TestSafetensorsReader : public QObject {
     QCOMPARE(source->find("bf16")->dtype, DType::BF16);
     const MatrixF matrix = source->load_matrix("bf16");
     QCOMPARE(matrix.rows(), int64_t{8});
-    for (int64_t i = 0; i < matrix.size(); ++i) QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
+    for (int64_t i = 0; i < matrix.size(); ++i)
+      QCOMPARE(matrix.data()[i], static_cast<float>(io_test::fixture_value(i)));
   }
 
   void spans_point_into_the_map() {
@@ -115,7 +117,8 @@ class TestSafetensorsReader : public QObject {
     EXPECT_ERROR(open_weight_source(path), path, "outside the data section");
     io_test::write_file(path, make_file({{"w", entry("F32", {2, 2}, 0, 12)}}, 16));
     EXPECT_ERROR(open_weight_source(path), path, "need 16");
-    io_test::write_file(path, make_file({{"w", {{"dtype", "F32"}, {"shape", {2, 2}}, {"data_offsets", {-4, 12}}}}}, 16));
+    io_test::write_file(path,
+                        make_file({{"w", {{"dtype", "F32"}, {"shape", {2, 2}}, {"data_offsets", {-4, 12}}}}}, 16));
     EXPECT_ERROR(open_weight_source(path), path, "non-negative");
   }
 
@@ -136,7 +139,8 @@ class TestSafetensorsReader : public QObject {
     EXPECT_ERROR(open_weight_source(path), path, "layer.w");
     io_test::write_file(path, make_file({{"w", entry("F32", {4611686018427387904, 4}, 0, 16)}}, 16));
     EXPECT_ERROR(open_weight_source(path), path, "overflow");
-    io_test::write_file(path, make_file({{"w", {{"dtype", "F32"}, {"shape", {2.5, 2}}, {"data_offsets", {0, 16}}}}}, 16));
+    io_test::write_file(path,
+                        make_file({{"w", {{"dtype", "F32"}, {"shape", {2.5, 2}}, {"data_offsets", {0, 16}}}}}, 16));
     EXPECT_ERROR(open_weight_source(path), path, "non-negative integers");
     io_test::write_file(path, make_file({{"w", {{"dtype", "F32"}, {"data_offsets", {0, 16}}}}}, 16));
     EXPECT_ERROR(open_weight_source(path), path, "shape");
@@ -147,8 +151,8 @@ class TestSafetensorsReader : public QObject {
     const auto good = io_test::read_file(fixture("model.safetensors"));
     const std::string path = dir.filePath("cut.safetensors").toStdString();
     const std::size_t header_end = 8 + io_test::get_le<uint64_t>(good, 0);
-    for (std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{8}, std::size_t{40}, header_end - 1, header_end + 3,
-                            (header_end + good.size()) / 2, good.size() - 1}) {
+    for (std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{8}, std::size_t{40}, header_end - 1,
+                            header_end + 3, (header_end + good.size()) / 2, good.size() - 1}) {
       io_test::write_file(path, io_test::Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut)));
       EXPECT_ERROR(open_weight_source(path), path, "truncated");
     }

@@ -1,11 +1,10 @@
 // open_weight_source: choosing the reader by path, the errors for paths it cannot use, load_matrix / tensor_hash on
 // what it opened, and MappedFile's own refusals.
-#include <QTemporaryDir>
-#include <QtTest/QtTest>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
 #include <filesystem>
 
 #include "io_test_support.hpp"
