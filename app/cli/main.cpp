@@ -24,7 +24,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
+    // --help and --version arrive as parse "errors" with status 0; CLI11 prints those itself.
+    if (error.get_exit_code() == 0) return app.exit(error);
+    // CLI11's own failure message adds a second line ("Run with --help ..."); the contract is one line.
+    print_error(error.what());
+    return 2;
   }
   try {
     for (const auto& command : commands)

@@ -26,10 +26,21 @@ std::string_view dtype_name(DType type) {
 
 std::size_t dtype_size(DType type) {
   switch (type) {
-    case DType::F64: case DType::I64: case DType::U64: return 8;
-    case DType::F32: case DType::I32: case DType::U32: return 4;
-    case DType::F16: case DType::BF16: case DType::I16: case DType::U16: return 2;
-    case DType::F8_E4M3: case DType::F8_E5M2: case DType::I8: case DType::U8: case DType::Bool: return 1;
+    case DType::F64:
+    case DType::I64:
+    case DType::U64: return 8;
+    case DType::F32:
+    case DType::I32:
+    case DType::U32: return 4;
+    case DType::F16:
+    case DType::BF16:
+    case DType::I16:
+    case DType::U16: return 2;
+    case DType::F8_E4M3:
+    case DType::F8_E5M2:
+    case DType::I8:
+    case DType::U8:
+    case DType::Bool: return 1;
     case DType::Unsupported: return 0;
   }
   return 0;
@@ -37,10 +48,13 @@ std::size_t dtype_size(DType type) {
 
 bool dtype_is_float(DType type) {
   switch (type) {
-    case DType::F64: case DType::F32: case DType::F16: case DType::BF16: case DType::F8_E4M3: case DType::F8_E5M2:
-      return true;
-    default:
-      return false;
+    case DType::F64:
+    case DType::F32:
+    case DType::F16:
+    case DType::BF16:
+    case DType::F8_E4M3:
+    case DType::F8_E5M2: return true;
+    default: return false;
   }
 }
 

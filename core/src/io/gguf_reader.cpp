@@ -1,6 +1,7 @@
 // .gguf reader (versions 2 and 3, little endian; the spec is ggml's docs/gguf.md). Metadata is walked only to find
 // general.alignment and to reach the tensor infos; every count is checked against the bytes left before it drives a
 // loop, so a hostile header is refused in constant memory and time proportional to the file.
+#include <algorithm>
 #include <optional>
 
 #include "io/byte_cursor.hpp"
@@ -14,33 +15,42 @@ namespace nmscope {
 
 namespace {
 
+// clang-format off
 enum class ValueType : uint32_t {
   U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, Bool = 7, String = 8, Array = 9, U64 = 10, I64 = 11,
   F64 = 12,
 };
+// clang-format on
 
 constexpr uint32_t kDefaultAlignment = 32;
 constexpr int kMaxArrayDepth = 8;
 constexpr uint32_t kMaxDims = 4;  // GGML_MAX_DIMS
 // Smallest possible encodings, used to refuse counts the remaining bytes cannot hold.
-constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;          // empty key, type, one-byte value
-constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;    // empty name, n_dims = 0, type, offset
+constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;        // empty key, type, one-byte value
+constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims = 0, type, offset
 constexpr uint64_t kStringHeaderBytes = 8;
 constexpr uint64_t kArrayHeaderBytes = 4 + 8;
 
 std::optional<uint64_t> fixed_value_size(uint32_t type) {
   switch (static_cast<ValueType>(type)) {
-    case ValueType::U8: case ValueType::I8: case ValueType::Bool: return 1;
-    case ValueType::U16: case ValueType::I16: return 2;
-    case ValueType::U32: case ValueType::I32: case ValueType::F32: return 4;
-    case ValueType::U64: case ValueType::I64: case ValueType::F64: return 8;
+    case ValueType::U8:
+    case ValueType::I8:
+    case ValueType::Bool: return 1;
+    case ValueType::U16:
+    case ValueType::I16: return 2;
+    case ValueType::U32:
+    case ValueType::I32:
+    case ValueType::F32: return 4;
+    case ValueType::U64:
+    case ValueType::I64:
+    case ValueType::F64: return 8;
     default: return std::nullopt;
   }
 }
 
 struct GgmlType {
   const char* name;
-  DType dtype;            // Unsupported for block-quantized types
+  DType dtype;  // Unsupported for block-quantized types
   uint64_t block_elements;
   uint64_t block_bytes;
 };
@@ -92,7 +102,8 @@ std::string_view read_string(io::ByteCursor& cursor, const char* what) {
 void skip_value(io::ByteCursor& cursor, uint32_t type, int depth) {
   if (auto size = fixed_value_size(type)) return cursor.skip(*size, "a metadata value");
   if (type == static_cast<uint32_t>(ValueType::String)) return void(read_string(cursor, "a metadata string"));
-  if (type != static_cast<uint32_t>(ValueType::Array)) cursor.fail("unknown metadata value type " + std::to_string(type));
+  if (type != static_cast<uint32_t>(ValueType::Array))
+    cursor.fail("unknown metadata value type " + std::to_string(type));
   if (depth >= kMaxArrayDepth) cursor.fail("metadata arrays nested deeper than " + std::to_string(kMaxArrayDepth));
 
   const uint32_t element_type = cursor.read<uint32_t>("a metadata array type");
@@ -102,8 +113,8 @@ void skip_value(io::ByteCursor& cursor, uint32_t type, int depth) {
     if (!total) cursor.fail("metadata array of " + std::to_string(count) + " elements is too large");
     return cursor.skip(*total, "a metadata array");
   }
-  const uint64_t minimum_element = element_type == static_cast<uint32_t>(ValueType::String) ? kStringHeaderBytes
-                                                                                            : kArrayHeaderBytes;
+  const uint64_t minimum_element =
+      element_type == static_cast<uint32_t>(ValueType::String) ? kStringHeaderBytes : kArrayHeaderBytes;
   if (count > cursor.remaining() / minimum_element) {
     cursor.fail("truncated: metadata array declares " + std::to_string(count) + " elements, the file cannot hold them");
   }
@@ -115,7 +126,11 @@ void skip_value(io::ByteCursor& cursor, uint32_t type, int depth) {
 std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
   const std::string& path = file->path();
   io::ByteCursor cursor(file->bytes(), path);
-  if (file->size() < 4 || cursor.read_bytes(4, "the magic") != "GGUF") throw Error(path, "not a GGUF file (bad magic)");
+  const std::string_view magic = cursor.read_bytes(std::min<std::size_t>(4, file->size()), "the magic");
+  if (magic.empty() || std::string_view("GGUF").substr(0, magic.size()) != magic) {
+    throw Error(path, "not a GGUF file (bad magic)");
+  }
+  if (magic.size() < 4) throw Error(path, "truncated: shorter than the GGUF magic");
   const uint32_t version = cursor.read<uint32_t>("the version");
   if (version != 2 && version != 3) {
     const uint32_t swapped = __builtin_bswap32(version);
@@ -125,7 +140,8 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
   const uint64_t tensor_count = cursor.read<uint64_t>("the tensor count");
   const uint64_t kv_count = cursor.read<uint64_t>("the metadata count");
   if (kv_count > cursor.remaining() / kMinKeyValueBytes) {
-    throw Error(path, "truncated: header declares " + std::to_string(kv_count) + " metadata entries, the file cannot hold them");
+    throw Error(path, "truncated: header declares " + std::to_string(kv_count) +
+                          " metadata entries, the file cannot hold them");
   }
 
   uint32_t alignment = kDefaultAlignment;
@@ -144,7 +160,8 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
   }
 
   if (tensor_count > cursor.remaining() / kMinTensorInfoBytes) {
-    throw Error(path, "truncated: header declares " + std::to_string(tensor_count) + " tensors, the file cannot hold them");
+    throw Error(path,
+                "truncated: header declares " + std::to_string(tensor_count) + " tensors, the file cannot hold them");
   }
   struct Declared {
     std::string name;
@@ -165,7 +182,8 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
     // ne[0] is the innermost (fastest) dimension: stored in reverse of PyTorch order.
     for (uint32_t d = 0; d < n_dims; ++d) {
       const uint64_t extent = cursor.read<uint64_t>("a tensor dimension");
-      if (extent > static_cast<uint64_t>(INT64_MAX)) throw Error(path, "tensor '" + tensor.name + "' has a negative dimension");
+      if (extent > static_cast<uint64_t>(INT64_MAX))
+        throw Error(path, "tensor '" + tensor.name + "' has a negative dimension");
       tensor.shape[n_dims - 1 - d] = static_cast<int64_t>(extent);
     }
     tensor.type = cursor.read<uint32_t>("a tensor type");
@@ -175,7 +193,8 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
 
   const auto data_start = io::checked_add(cursor.position(), alignment - 1);
   const uint64_t aligned_start = data_start ? *data_start / alignment * alignment : UINT64_MAX;
-  if (!declared.empty() && aligned_start > file->size()) throw Error(path, "truncated: no data section after the header");
+  if (!declared.empty() && aligned_start > file->size())
+    throw Error(path, "truncated: no data section after the header");
 
   std::vector<RawTensor> tensors;
   tensors.reserve(declared.size());
@@ -204,7 +223,7 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
     const auto end = io::checked_add(tensor.offset, *byte_count);
     if (!end || *end > data_size) {
       throw refuse("data [" + std::to_string(tensor.offset) + ", +" + std::to_string(*byte_count) +
-                   ") is outside the data section (" + std::to_string(data_size) + " bytes)");
+                   ") is outside the data section (" + std::to_string(data_size) + " bytes; truncated file?)");
     }
 
     RawTensor raw;

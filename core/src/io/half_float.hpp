@@ -11,7 +11,7 @@ const float* fp16_to_fp32_table();
 
 inline float bf16_to_fp32(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
 
-uint16_t fp32_to_fp16(float value);   // round to nearest even; overflow -> inf; NaN stays NaN
-uint16_t fp32_to_bf16(float value);   // round to nearest even; NaN stays NaN
+uint16_t fp32_to_fp16(float value);  // round to nearest even; overflow -> inf; NaN stays NaN
+uint16_t fp32_to_bf16(float value);  // round to nearest even; NaN stays NaN
 
 }  // namespace nmscope::io

@@ -1,10 +1,10 @@
 // Hugging Face model directories: model.safetensors.index.json names the shards; without it every *.safetensors file
-// is a shard. The index is read in file order (ordered_json) so shards keep the order the model author gave. Shard names come from a file a stranger may have written, so each one must stay inside the directory.
-#include <nlohmann/json.hpp>
-
+// is a shard. The index is read in file order (ordered_json) so shards keep the order the model author gave.
+// Shard names come from a file a stranger may have written, so each one must stay inside the directory.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "io/hf_index.hpp"
@@ -27,7 +27,8 @@ std::string contained_shard_path(const fs::path& root, const std::string& name, 
     throw Error(subject, "shard path '" + name + "' is absolute; shards must be inside the model directory");
   }
   for (const auto& part : relative) {
-    if (part == "..") throw Error(subject, "shard path '" + name + "' contains '..'; shards must be inside the model directory");
+    if (part == "..")
+      throw Error(subject, "shard path '" + name + "' contains '..'; shards must be inside the model directory");
   }
   std::error_code error;
   const fs::path resolved = fs::weakly_canonical(root / relative, error);
@@ -76,7 +77,8 @@ HfDirectory read_hf_directory(const std::string& directory) {
       throw Error(result.index_path, "has no 'weight_map' object");
     }
     for (const auto& [tensor_name, shard] : weight_map->items()) {
-      if (!shard.is_string()) throw Error(result.index_path, "weight_map entry '" + tensor_name + "' is not a file name");
+      if (!shard.is_string())
+        throw Error(result.index_path, "weight_map entry '" + tensor_name + "' is not a file name");
       const std::string shard_path = contained_shard_path(root, shard.get<std::string>(), result.index_path);
       if (std::find(result.shard_paths.begin(), result.shard_paths.end(), shard_path) == result.shard_paths.end()) {
         if (!fs::is_regular_file(shard_path, error)) {

@@ -8,9 +8,9 @@
 namespace nmscope::io {
 
 struct HfDirectory {
-  std::vector<std::string> shard_paths;                          // full paths, index order (or sorted by name)
-  std::vector<std::pair<std::string, std::string>> weight_map;   // tensor name -> shard path; empty without an index
-  std::string index_path;                                        // empty without an index
+  std::vector<std::string> shard_paths;                         // full paths, index order (or sorted by name)
+  std::vector<std::pair<std::string, std::string>> weight_map;  // tensor name -> shard path; empty without an index
+  std::string index_path;                                       // empty without an index
 };
 
 // Throws Error(directory or index path, reason) when the index is malformed, a shard is missing, or a shard path

@@ -17,7 +17,8 @@ namespace {
 std::string open_failure_reason(int error) {
   switch (error) {
     case ENOENT: return "no such file";
-    case EACCES: case EPERM: return "permission denied";
+    case EACCES:
+    case EPERM: return "permission denied";
     case EISDIR: return "is a directory";
     case ENOTDIR: return "a parent of this path is not a directory";
     default: return std::strerror(error);
@@ -27,7 +28,9 @@ std::string open_failure_reason(int error) {
 // Closes the descriptor on every exit path; the map (if any) stays valid without it.
 struct Descriptor {
   int fd;
-  ~Descriptor() { if (fd >= 0) ::close(fd); }
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 }  // namespace

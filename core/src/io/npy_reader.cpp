@@ -1,5 +1,6 @@
 // .npy reader (format 1.0, 2.0, 3.0; numpy.lib.format). The header is a Python literal dict; it is parsed here by hand,
 // strictly: only the three keys numpy writes, a plain numeric dtype, a tuple of non-negative integers.
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -90,7 +91,8 @@ class HeaderParser {
 
   bool parse_bool() {
     skip_space();
-    for (auto [word, value] : {std::pair{std::string_view("True"), true}, std::pair{std::string_view("False"), false}}) {
+    for (auto [word, value] :
+         {std::pair{std::string_view("True"), true}, std::pair{std::string_view("False"), false}}) {
       if (text_.substr(position_, word.size()) == word) {
         position_ += word.size();
         return value;
@@ -189,9 +191,12 @@ Int read_le(const std::byte* p) {
 std::vector<RawTensor> read_npy(std::shared_ptr<const MappedFile> file, const std::string& tensor_name) {
   const std::string& path = file->path();
   const auto bytes = file->bytes();
-  if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
+  const std::size_t magic_bytes = std::min(bytes.size(), kMagic.size());
+  if (bytes.empty() || std::memcmp(bytes.data(), kMagic.data(), magic_bytes) != 0) {
     throw Error(path, "not a .npy file (bad magic)");
   }
+  if (bytes.size() < 10)
+    throw Error(path, "truncated: " + std::to_string(bytes.size()) + " bytes, shorter than any .npy header");
   const int major = std::to_integer<int>(bytes[6]);
   const int minor = std::to_integer<int>(bytes[7]);
   if (major < 1 || major > 3 || minor != 0) {

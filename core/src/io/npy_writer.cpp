@@ -24,10 +24,13 @@ std::string npy_descr(DType dtype, const std::string& path) {
 void write_npy(const std::string& path, const TensorToWrite& tensor) {
   std::string shape = "(";
   for (int64_t dim : tensor.shape) shape += std::to_string(dim) + ", ";
-  if (tensor.shape.size() == 1) shape.pop_back();      // "(5,)", Python's one-tuple
-  else if (!tensor.shape.empty()) shape.resize(shape.size() - 2);
+  if (tensor.shape.size() == 1)
+    shape.pop_back();  // "(5,)", Python's one-tuple
+  else if (!tensor.shape.empty())
+    shape.resize(shape.size() - 2);
   shape += ")";
-  std::string header = "{'descr': '" + npy_descr(tensor.dtype, path) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header =
+      "{'descr': '" + npy_descr(tensor.dtype, path) + "', 'fortran_order': False, 'shape': " + shape + ", }";
   std::vector<std::byte> data = io::encode_values(tensor, path);
 
   const bool version1 = header.size() + 1 + 10 <= 65535 + 10;
@@ -40,8 +43,10 @@ void write_npy(const std::string& path, const TensorToWrite& tensor) {
   io::append_text(head, "\x93NUMPY");
   head.push_back(std::byte{static_cast<unsigned char>(version1 ? 1 : 2)});
   head.push_back(std::byte{0});
-  if (version1) io::append_le(head, static_cast<uint16_t>(header.size()));
-  else io::append_le(head, static_cast<uint32_t>(header.size()));
+  if (version1)
+    io::append_le(head, static_cast<uint16_t>(header.size()));
+  else
+    io::append_le(head, static_cast<uint32_t>(header.size()));
   io::append_text(head, header);
   io::write_file_atomically(path, {head, data});
 }

@@ -1,9 +1,8 @@
 // .safetensors reader: u64 little-endian header length, a JSON header, then the data section. Tensors are spans into
 // the map (zero copy). Every offset is checked against the data section and against the other tensors.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "io/checked_math.hpp"
 #include "io/tensor_description.hpp"
@@ -20,9 +19,9 @@ constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
 DType safetensors_dtype(const std::string& name) {
   static const std::map<std::string, DType> types = {
-      {"F64", DType::F64},         {"F32", DType::F32},         {"F16", DType::F16}, {"BF16", DType::BF16},
-      {"F8_E4M3", DType::F8_E4M3}, {"F8_E5M2", DType::F8_E5M2}, {"I64", DType::I64}, {"I32", DType::I32},
-      {"I16", DType::I16},         {"I8", DType::I8},           {"U64", DType::U64}, {"U32", DType::U32},
+      {"F64", DType::F64},         {"F32", DType::F32},         {"F16", DType::F16},  {"BF16", DType::BF16},
+      {"F8_E4M3", DType::F8_E4M3}, {"F8_E5M2", DType::F8_E5M2}, {"I64", DType::I64},  {"I32", DType::I32},
+      {"I16", DType::I16},         {"I8", DType::I8},           {"U64", DType::U64},  {"U32", DType::U32},
       {"U16", DType::U16},         {"U8", DType::U8},           {"BOOL", DType::Bool}};
   auto found = types.find(name);
   return found == types.end() ? DType::Unsupported : found->second;
@@ -92,7 +91,7 @@ std::vector<RawTensor> read_safetensors(std::shared_ptr<const MappedFile> file) 
     const uint64_t begin = begin_field.get<uint64_t>(), end = end_field.get<uint64_t>();
     if (begin > end || end > data_size) {
       throw refuse("data offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                   "] are outside the data section (" + std::to_string(data_size) + " bytes)");
+                   "] are outside the data section (" + std::to_string(data_size) + " bytes; truncated file?)");
     }
     if (end - begin != *expected_bytes) {
       throw refuse("data offsets span " + std::to_string(end - begin) + " bytes, shape and dtype need " +
@@ -117,7 +116,8 @@ std::vector<RawTensor> read_safetensors(std::shared_ptr<const MappedFile> file) 
     const RawTensor& previous = *by_offset[i - 1];
     const RawTensor& current = *by_offset[i];
     if (previous.bytes.data() + previous.bytes.size() > current.bytes.data()) {
-      throw Error(path, "tensors '" + previous.info.name + "' and '" + current.info.name + "' overlap in the data section");
+      throw Error(path,
+                  "tensors '" + previous.info.name + "' and '" + current.info.name + "' overlap in the data section");
     }
   }
   return tensors;

@@ -1,7 +1,6 @@
 // .safetensors writer: tensors laid out in the given order; the JSON header is space-padded to a multiple of 8 so the
 // data section stays 8-byte aligned, as the reference implementation does.
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 #include "io/tensor_encoding.hpp"

@@ -17,7 +17,8 @@ void write_file_atomically(const std::string& path, const std::vector<std::vecto
 
 template <typename Int>
 void append_le(std::vector<std::byte>& out, Int value) {
-  for (std::size_t i = 0; i < sizeof(Int); ++i) out.push_back(static_cast<std::byte>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff));
+  for (std::size_t i = 0; i < sizeof(Int); ++i)
+    out.push_back(static_cast<std::byte>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff));
 }
 
 inline void append_text(std::vector<std::byte>& out, const std::string& text) {

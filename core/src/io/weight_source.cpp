@@ -1,5 +1,7 @@
 // open_weight_source: picks the reader by what the location is, and serves tensors from mapped files. Indexing is
 // eager (headers are small); decoding is lazy, per load_matrix call.
+#include "nmscope/weight_source.hpp"
+
 #include <filesystem>
 #include <unordered_map>
 
@@ -8,7 +10,6 @@
 #include "nmscope/mapped_file.hpp"
 #include "nmscope/readers.hpp"
 #include "nmscope/synthetic.hpp"
-#include "nmscope/weight_source.hpp"
 
 namespace nmscope {
 
@@ -26,12 +27,13 @@ namespace {
 // The tensors of one or more mapped files; each RawTensor keeps its file's map alive.
 class FileWeightSource final : public WeightSource {
  public:
-  FileWeightSource(std::string location, std::vector<RawTensor> raw) : location_(std::move(location)), raw_(std::move(raw)) {
+  FileWeightSource(std::string location, std::vector<RawTensor> raw)
+      : location_(std::move(location)), raw_(std::move(raw)) {
     for (std::size_t i = 0; i < raw_.size(); ++i) {
       const std::string& name = raw_[i].info.name;
       if (!by_name_.emplace(name, i).second) {
-        throw Error(location_, "tensor '" + name + "' appears twice (in " + raw_[by_name_[name]].file->path() + " and " +
-                                   raw_[i].file->path() + ")");
+        throw Error(location_, "tensor '" + name + "' appears twice (in " + raw_[by_name_[name]].file->path() +
+                                   " and " + raw_[i].file->path() + ")");
       }
       infos_.push_back(raw_[i].info);
     }
@@ -93,8 +95,10 @@ std::unique_ptr<WeightSource> open_weight_source(const std::string& location) {
 
   const fs::path path(location);
   const std::string extension = path.extension().string();
-  if (extension == ".npy") return std::make_unique<FileWeightSource>(location, read_npy(MappedFile::open(location), path.stem().string()));
-  if (extension == ".safetensors") return std::make_unique<FileWeightSource>(location, read_safetensors(MappedFile::open(location)));
+  if (extension == ".npy")
+    return std::make_unique<FileWeightSource>(location, read_npy(MappedFile::open(location), path.stem().string()));
+  if (extension == ".safetensors")
+    return std::make_unique<FileWeightSource>(location, read_safetensors(MappedFile::open(location)));
   if (extension == ".gguf") return std::make_unique<FileWeightSource>(location, read_gguf(MappedFile::open(location)));
   throw Error(location, "unknown format (expected .npy, .safetensors, .gguf, a model directory or synth:...)");
 }

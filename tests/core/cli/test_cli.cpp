@@ -1,0 +1,571 @@
+// nmscope-cli as a user drives it: the real binary under QProcess, in a temporary directory, with fixtures written
+// by nmscope's own writers. Pins the contract of inspect / run / export: the JSON Lines fields and their values,
+// the exit statuses (0 ok, 1 bad file or tensor, 2 bad usage), the one-line error naming the file or option, and
+// that a failing command never damages or half-writes the results database.
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <cmath>
+#include <random>
+
+#include "../store/store_test_support.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/writers.hpp"
+
+using nmscope::DType;
+using nmscope::TensorToWrite;
+using store_test::RawDatabase;
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  QString out;
+  QString err;
+
+  QStringList err_lines() const { return err.split('\n', Qt::SkipEmptyParts); }
+  QString describe() const {
+    return QString("exit %1\n--- stdout\n%2--- stderr\n%3").arg(exit_code).arg(out.left(4000), err.left(4000));
+  }
+};
+
+CliResult run_cli(const QStringList& arguments) {
+  QProcess process;
+  process.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
+  process.setArguments(arguments);
+  process.start();
+  CliResult result;
+  if (!process.waitForFinished(300000) || process.exitStatus() != QProcess::NormalExit) {
+    process.kill();
+    process.waitForFinished();
+    result.err = "nmscope-cli crashed or timed out: " + process.errorString();
+    return result;
+  }
+  result.exit_code = process.exitCode();
+  result.out = QString::fromUtf8(process.readAllStandardOutput());
+  result.err = QString::fromUtf8(process.readAllStandardError());
+  return result;
+}
+
+// Every stdout line must be one JSON object (JSON Lines); an unparsable line is returned as an empty object, which
+// every field check then fails on.
+QList<QJsonObject> json_lines(const QString& text) {
+  QList<QJsonObject> rows;
+  for (const QString& line : text.split('\n', Qt::SkipEmptyParts)) {
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(line.toUtf8(), &error);
+    rows.push_back(error.error == QJsonParseError::NoError && document.isObject() ? document.object() : QJsonObject());
+  }
+  return rows;
+}
+
+std::vector<float> normal_values(size_t count, unsigned seed, float scale = 1.0f) {
+  std::mt19937 generator(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> values(count);
+  for (auto& value : values) value = normal(generator);
+  return values;
+}
+
+TensorToWrite tensor(const std::string& name, std::vector<int64_t> shape, DType dtype = DType::F32, unsigned seed = 1) {
+  size_t count = 1;
+  for (int64_t extent : shape) count *= size_t(extent);
+  return {name, dtype, std::move(shape), normal_values(count, seed, 0.02f)};
+}
+
+long long row_count(const QString& db) {
+  if (!QFile::exists(db)) return -1;
+  RawDatabase raw(db.toStdString());
+  return raw.integer("SELECT count(*) FROM measurements");
+}
+
+std::string integrity(const QString& db) {
+  RawDatabase raw(db.toStdString());
+  return raw.text("PRAGMA integrity_check");
+}
+
+// The ids and configurations of every stored row, to compare a database before and after a failing command.
+std::string row_digest(const QString& db) {
+  RawDatabase raw(db.toStdString());
+  return raw.text(
+      "SELECT group_concat(id || '|' || tensor || '|' || pattern || '|' || bits || '|' || storage_bytes, ';') "
+      "FROM (SELECT * FROM measurements ORDER BY id)");
+}
+
+// RFC 4180 records (quotes may hold commas and line breaks); the caller checks the framing separately.
+QList<QStringList> csv_records(const QString& text) {
+  QList<QStringList> records;
+  QStringList record;
+  QString field;
+  bool quoted = false;
+  for (qsizetype i = 0; i < text.size(); ++i) {
+    const QChar c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      record << field;
+      field.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      record << field;
+      field.clear();
+      records << record;
+      record.clear();
+      ++i;
+    } else {
+      field += c;
+    }
+  }
+  if (!field.isEmpty() || !record.isEmpty()) records << (record << field);
+  return records;
+}
+
+const QStringList kRequiredRunKeys = {"tensor",        "shape",          "pattern",        "bits",
+                                      "granularity",   "symmetric",      "criterion",      "engine",
+                                      "batch",         "storage_bytes",  "compression_vs_fp16", "weight_rel_err",
+                                      "output_rel_err", "sqnr_db"};
+
+}  // namespace
+
+class TestCli final : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir dir_;
+
+  QString path(const QString& name) const { return dir_.filePath(name); }
+
+  // A database holding `rows` measurements made by the CLI itself (engine none: quick and deterministic).
+  QString database_with_rows(const QString& name, int patterns) {
+    const QString db = path(name);
+    const QString list = QStringList({"dense", "2:4", "1:4", "4:8"}).mid(0, patterns).join(',');
+    const CliResult result = run_cli({"run", "--weights", "synth:16x32", "--pattern", list, "--bits", "4",
+                                      "--engines", "none", "--db", db, "--json"});
+    if (result.exit_code != 0 || row_count(db) != patterns) qWarning().noquote() << result.describe();
+    return db;
+  }
+
+  // A failing command, given as the arguments after `--db DB`, must leave the database exactly as it was.
+  void check_database_untouched(const QString& db, const QStringList& arguments, int expected_exit) {
+    const long long before_rows = row_count(db);
+    const std::string before = row_digest(db);
+    QVERIFY(before_rows > 0);
+    QStringList full = arguments;
+    full << "--db" << db << "--json";
+    const CliResult result = run_cli(full);
+    QVERIFY2(result.exit_code == expected_exit, qPrintable(result.describe()));
+    QCOMPARE(row_count(db), before_rows);
+    QCOMPARE(row_digest(db), before);
+    QCOMPARE(integrity(db), std::string("ok"));
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    QVERIFY2(QFile::exists(NMSCOPE_CLI_PATH), NMSCOPE_CLI_PATH);
+  }
+
+  // ---- inspect ------------------------------------------------------------------------------------------------
+
+  void inspectSafetensorsJson() {
+    const QString file = path("inspect.safetensors");
+    nmscope::write_safetensors(file.toStdString(), {tensor("layer.weight", {8, 12}, DType::F16),
+                                                    tensor("layer.bias", {8}, DType::F32),
+                                                    tensor("conv.weight", {4, 3, 5}, DType::BF16)});
+    const CliResult result = run_cli({"inspect", file, "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 3);
+    QMap<QString, QJsonObject> by_name;
+    for (const auto& row : rows) by_name[row["name"].toString()] = row;
+    QCOMPARE(by_name.keys(), QStringList({"conv.weight", "layer.bias", "layer.weight"}));
+    QCOMPARE(by_name["layer.weight"]["dtype"].toString(), QString("F16"));
+    QCOMPARE(by_name["layer.weight"]["shape"].toArray(), QJsonArray({8, 12}));
+    QCOMPARE(by_name["layer.bias"]["dtype"].toString(), QString("F32"));
+    QCOMPARE(by_name["layer.bias"]["shape"].toArray(), QJsonArray({8}));
+    QCOMPARE(by_name["conv.weight"]["dtype"].toString(), QString("BF16"));
+    QCOMPARE(by_name["conv.weight"]["shape"].toArray(), QJsonArray({4, 3, 5}));
+    QVERIFY(result.err.isEmpty());
+  }
+
+  void inspectNpyTextAndJson() {
+    const QString file = path("proj.npy");
+    nmscope::write_npy(file.toStdString(), tensor("ignored", {6, 10}, DType::F64));
+
+    const CliResult text = run_cli({"inspect", file});
+    QVERIFY2(text.exit_code == 0, qPrintable(text.describe()));
+    const QStringList lines = text.out.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines[0].startsWith("proj ") && lines[0].contains("[6, 10]"), qPrintable(lines[0]));
+
+    const CliResult json = run_cli({"inspect", file, "--json"});
+    QVERIFY2(json.exit_code == 0, qPrintable(json.describe()));
+    const QList<QJsonObject> rows = json_lines(json.out);
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows[0]["name"].toString(), QString("proj"));  // an .npy's single array is named after the file stem
+    QCOMPARE(rows[0]["dtype"].toString(), QString("F64"));
+    QCOMPARE(rows[0]["shape"].toArray(), QJsonArray({6, 10}));
+  }
+
+  void inspectSynthetic() {
+    const CliResult preset = run_cli({"inspect", "synth:tiny-block", "--json"});
+    QVERIFY2(preset.exit_code == 0, qPrintable(preset.describe()));
+    const QList<QJsonObject> rows = json_lines(preset.out);
+    QCOMPARE(rows.size(), 3);
+    for (const auto& row : rows) {
+      QVERIFY(!row["name"].toString().isEmpty());
+      QCOMPARE(row["shape"].toArray().size(), 2);
+    }
+    QCOMPARE(rows[0]["shape"].toArray(), QJsonArray({64, 96}));
+
+    const CliResult shapes = run_cli({"inspect", "synth:16x32+8x24:dist=laplace:seed=7"});
+    QVERIFY2(shapes.exit_code == 0, qPrintable(shapes.describe()));
+    const QStringList lines = shapes.out.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2);
+    QVERIFY2(lines[0].contains("[16, 32]") && lines[1].contains("[8, 24]"), qPrintable(shapes.out));
+  }
+
+  // ---- run: fields and values ---------------------------------------------------------------------------------
+
+  void runJsonFieldsAndPackedStorage() {
+    const QString db = path("fields.db");
+    const CliResult result = run_cli({"run", "--weights", "synth:64x96", "--pattern", "2:4", "--bits", "4",
+                                      "--engines", "none", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 1);
+    const QJsonObject& row = rows[0];
+    for (const QString& key : kRequiredRunKeys) QVERIFY2(row.contains(key), qPrintable("missing key " + key));
+
+    QCOMPARE(row["tensor"].toString(), QString("w0_64x96"));
+    QCOMPARE(row["shape"].toArray(), QJsonArray({64, 96}));
+    QCOMPARE(row["pattern"].toString(), QString("2:4"));
+    QCOMPARE(row["bits"].toInt(), 4);
+    QCOMPARE(row["granularity"].toString(), QString("group:128"));
+    QCOMPARE(row["symmetric"].toBool(false), true);
+    QCOMPARE(row["criterion"].toString(), QString("magnitude"));
+    QCOMPARE(row["engine"].toString(), QString("none"));
+
+    // docs/packed-format.md: S = ceil(K/M)*N slots per row; values ceil(S*b/8), metadata ceil(S*mb/8) per row,
+    // fp16 scales [R, ceil(K/g)].
+    const qint64 rows_out = 64, k = 96, slot_count = (k + 3) / 4 * 2;
+    const qint64 expected = (slot_count * 4 + 7) / 8 * rows_out + (slot_count * 2 + 7) / 8 * rows_out + rows_out * ((k + 127) / 128) * 2;
+    QCOMPARE(expected, qint64(2432));
+    QCOMPARE(row["storage_bytes"].toInteger(), expected);
+    QCOMPARE(row["compression_vs_fp16"].toDouble(), 2.0 * 64 * 96 / double(expected));
+
+    const double weight_err = row["weight_rel_err"].toDouble();
+    QVERIFY2(weight_err > 0.1 && weight_err < 1.0, qPrintable(QString::number(weight_err)));  // 2:4 drops half
+    QVERIFY(row["output_rel_err"].toDouble() > 0);
+    QVERIFY(std::abs(row["sqnr_db"].toDouble() + 20 * std::log10(weight_err)) < 1e-9);
+    QVERIFY(!row.contains("time_us") && !row.contains("time_p10_us") && !row.contains("time_p90_us"));
+
+    // The same row is in the database.
+    RawDatabase raw(db.toStdString());
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 1LL);
+    QCOMPARE(raw.integer("SELECT storage_bytes FROM measurements"), 2432LL);
+    QCOMPARE(raw.text("SELECT engine FROM measurements"), std::string("none"));
+  }
+
+  void runGranularityAndSymmetry() {
+    struct Case {
+      QStringList arguments;
+      QString granularity;
+      bool symmetric;
+    };
+    const QList<Case> cases = {{{"--per-channel"}, "channel", true},
+                               {{"--per-tensor", "--asym"}, "tensor", false},
+                               {{"--group", "32"}, "group:32", true}};
+    for (const Case& c : cases) {
+      QStringList arguments = {"run", "--weights", "synth:8x64", "--engines", "none", "--db", path("granularity.db"),
+                               "--json"};
+      arguments << c.arguments;
+      const CliResult result = run_cli(arguments);
+      QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+      const QList<QJsonObject> rows = json_lines(result.out);
+      QCOMPARE(rows.size(), 1);
+      QCOMPARE(rows[0]["granularity"].toString(), c.granularity);
+      QCOMPARE(rows[0]["symmetric"].toBool(!c.symmetric), c.symmetric);
+    }
+  }
+
+  void runCrossProduct() {
+    const QString db = path("cross.db");
+    const CliResult result = run_cli({"run", "--weights", "synth:16x40+8x24", "--pattern", "dense,2:4,1:4", "--bits",
+                                      "16,8,4", "--engines", "none", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 2 * 3 * 3);
+    QSet<QString> combinations;
+    for (const auto& row : rows) {
+      const QString key = row["tensor"].toString() + " " + row["pattern"].toString() + " " +
+                          QString::number(row["bits"].toInt());
+      combinations.insert(key);
+      QCOMPARE(row["engine"].toString(), QString("none"));
+      if (row["bits"].toInt() == 16) QCOMPARE(row["granularity"].toString(), QString("none"));
+      else QCOMPARE(row["granularity"].toString(), QString("group:128"));
+    }
+    QCOMPARE(combinations.size(), 18);
+    for (const QString& tensor : {"w0_16x40", "w1_8x24"})
+      for (const QString& pattern : {"dense", "2:4", "1:4"})
+        for (int bits : {16, 8, 4})
+          QVERIFY2(combinations.contains(tensor + " " + pattern + " " + QString::number(bits)), qPrintable(tensor));
+    QCOMPARE(row_count(db), 18LL);
+  }
+
+  void runTimedEngineRows() {
+    const QString db = path("timed.db");
+    const CliResult result = run_cli({"run", "--weights", "synth:32x64", "--pattern", "2:4,dense", "--bits", "4",
+                                      "--engines", "cpu", "--batch", "1,3", "--timing-seconds", "0.01", "--db", db,
+                                      "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 2 * 2);  // patterns x batches, one cpu variant
+    QSet<int> batches;
+    for (const auto& row : rows) {
+      for (const QString& key : kRequiredRunKeys) QVERIFY2(row.contains(key), qPrintable("missing key " + key));
+      QCOMPARE(row["engine"].toString(), QString("cpu/eigen-fp32-dense"));
+      batches.insert(row["batch"].toInt());
+      const double median = row["time_us"].toDouble(-1), p10 = row["time_p10_us"].toDouble(-1),
+                   p90 = row["time_p90_us"].toDouble(-1);
+      QVERIFY2(median > 0 && p10 > 0 && p10 <= median && median <= p90, qPrintable(QJsonDocument(row).toJson()));
+      QVERIFY(row.contains("engine_rel_err"));
+      const double engine_err = row["engine_rel_err"].toDouble(1);
+      QVERIFY2(engine_err >= 0 && engine_err < 1e-5, qPrintable(QString::number(engine_err)));
+    }
+    QCOMPARE(batches, QSet<int>({1, 3}));
+    RawDatabase raw(db.toStdString());
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements WHERE time_us > 0 AND engine_rel_err < 1e-5"), 4LL);
+  }
+
+  // ---- export -------------------------------------------------------------------------------------------------
+
+  void exportCsvMatchesDatabase() {
+    const QString db = database_with_rows("export.db", 3);
+    QCOMPARE(row_count(db), 3LL);
+    const QString csv = path("export.csv");
+    const CliResult result = run_cli({"export", "--db", db, "--csv", csv});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(file.readAll());
+    QVERIFY(text.endsWith("\r\n"));
+    const QList<QStringList> records = csv_records(text);
+    QCOMPARE(records.size(), 1 + 3);
+    QStringList header;
+    for (const auto& column : nmscope::measurement_columns()) header << QString::fromStdString(column);
+    QCOMPARE(records[0], header);
+    const int pattern_column = int(header.indexOf("pattern"));
+    QVERIFY(pattern_column >= 0);
+    QStringList patterns;
+    for (qsizetype i = 1; i < records.size(); ++i) {
+      QCOMPARE(records[i].size(), header.size());
+      patterns << records[i][pattern_column];
+    }
+    QCOMPARE(patterns, QStringList({"dense", "2:4", "1:4"}));
+  }
+
+  void exportMissingDatabase() {
+    const QString db = path("never-made.db");
+    const QString csv = path("never-made.csv");
+    const CliResult result = run_cli({"export", "--db", db, "--csv", csv});
+    QVERIFY2(result.exit_code == 1, qPrintable(result.describe()));
+    QCOMPARE(result.err_lines().size(), 1);
+    QVERIFY2(result.err.contains(db), qPrintable(result.err));
+    QVERIFY(!QFile::exists(db));
+    QVERIFY(!QFile::exists(csv));
+  }
+
+  // ---- bad usage: exit 2, one line naming the option, nothing touched -----------------------------------------
+
+  void badUsage_data() {
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("option");
+    QTest::newRow("pattern N > M") << QStringList{"--pattern", "5:4"} << "--pattern";
+    QTest::newRow("pattern 0:0") << QStringList{"--pattern", "0:0"} << "--pattern";
+    QTest::newRow("pattern word") << QStringList{"--pattern", "2:4,sparse"} << "--pattern";
+    QTest::newRow("bits 9") << QStringList{"--bits", "9"} << "--bits";
+    QTest::newRow("bits 1") << QStringList{"--bits", "4,1"} << "--bits";
+    QTest::newRow("group 0") << QStringList{"--group", "0"} << "--group";
+    QTest::newRow("unknown engine") << QStringList{"--engines", "cpu,warp-drive"} << "--engines";
+    QTest::newRow("wanda without activations") << QStringList{"--criterion", "wanda"} << "--criterion";
+    QTest::newRow("unknown criterion") << QStringList{"--criterion", "random"} << "--criterion";
+    QTest::newRow("batch 0") << QStringList{"--batch", "1,0"} << "--batch";
+    QTest::newRow("timing seconds 0") << QStringList{"--timing-seconds", "0"} << "--timing-seconds";
+    QTest::newRow("unknown option") << QStringList{"--frobnicate"} << "--frobnicate";
+    QTest::newRow("group with per-channel") << QStringList{"--group", "64", "--per-channel"} << "--group";
+  }
+
+  void badUsage() {
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, option);
+    const QString db = path("bad-usage.db");
+    QFile::remove(db);
+    QStringList full = {"run", "--weights", "synth:8x16", "--db", db, "--json"};
+    full << arguments;
+    const CliResult result = run_cli(full);
+    QVERIFY2(result.exit_code == 2, qPrintable(result.describe()));
+    QVERIFY2(result.err_lines().size() == 1, qPrintable(result.describe()));
+    QVERIFY2(result.err.contains(option), qPrintable(result.describe()));
+    QVERIFY(result.out.isEmpty());
+    QVERIFY2(!QFile::exists(db), "bad usage must be refused before the database is opened");
+  }
+
+  void badUsageKeepsExistingDatabase() {
+    const QString db = database_with_rows("bad-usage-existing.db", 2);
+    check_database_untouched(db, {"run", "--weights", "synth:8x16", "--pattern", "5:4"}, 2);
+    check_database_untouched(db, {"run", "--weights", "synth:8x16", "--bits", "9"}, 2);
+  }
+
+  // ---- bad files: exit 1, one line naming the file ------------------------------------------------------------
+
+  void badFiles_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QByteArray>("content");  // empty: the file does not exist
+    QTest::newRow("missing") << path("missing.npy") << QByteArray();
+
+    const QString good_npy = path("whole.npy");
+    nmscope::write_npy(good_npy.toStdString(), tensor("x", {16, 32}));
+    QFile whole(good_npy);
+    whole.open(QIODevice::ReadOnly);
+    const QByteArray bytes = whole.readAll();
+    QTest::newRow("truncated npy") << path("truncated.npy") << bytes.left(bytes.size() / 2);
+
+    QByteArray not_json;
+    const QByteArray header = "this is { not JSON at all";
+    quint64 length = quint64(header.size());
+    for (int i = 0; i < 8; ++i) not_json.append(char((length >> (8 * i)) & 0xff));
+    not_json += header + QByteArray(64, '\0');
+    QTest::newRow("safetensors header not JSON") << path("garbled.safetensors") << not_json;
+  }
+
+  void badFiles() {
+    QFETCH(QString, file);
+    QFETCH(QByteArray, content);
+    if (!content.isEmpty()) {
+      QFile out(file);
+      QVERIFY(out.open(QIODevice::WriteOnly | QIODevice::Truncate));
+      out.write(content);
+    }
+
+    const CliResult inspect = run_cli({"inspect", file});
+    QVERIFY2(inspect.exit_code == 1, qPrintable(inspect.describe()));
+    QVERIFY2(inspect.err_lines().size() == 1 && inspect.err.contains(file), qPrintable(inspect.describe()));
+
+    const QString db = database_with_rows("bad-file.db", 2);
+    const CliResult run = run_cli({"run", "--weights", file, "--engines", "none", "--db", db, "--json"});
+    QVERIFY2(run.exit_code == 1, qPrintable(run.describe()));
+    QVERIFY2(run.err_lines().size() == 1 && run.err.contains(file), qPrintable(run.describe()));
+    QCOMPARE(row_count(db), 2LL);
+    QCOMPARE(integrity(db), std::string("ok"));
+    QFile::remove(db);
+  }
+
+  void failingRunsKeepDatabase() {
+    const QString db = database_with_rows("keep.db", 3);
+    check_database_untouched(db, {"run", "--weights", path("nowhere.safetensors")}, 1);
+    check_database_untouched(db, {"run", "--weights", "synth:8x16", "--tensor", "no.such.tensor"}, 1);
+    check_database_untouched(db, {"run", "--weights", "synth:8x16", "--activations", path("no-activations.npy")}, 1);
+  }
+
+  // ---- a bad tensor among good ones ---------------------------------------------------------------------------
+
+  void missingTensorIsSkipped() {
+    const QString db = path("missing-tensor.db");
+    const CliResult result = run_cli({"run", "--weights", "synth:tiny-block", "--tensor", "block.attn.q_proj.weight",
+                                      "--tensor", "block.no_such.weight", "--pattern", "2:4,dense", "--engines",
+                                      "none", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 1, qPrintable(result.describe()));
+    QVERIFY2(result.err_lines().size() == 1 && result.err.contains("block.no_such.weight"), qPrintable(result.describe()));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 2);
+    for (const auto& row : rows) QCOMPARE(row["tensor"].toString(), QString("block.attn.q_proj.weight"));
+    RawDatabase raw(db.toStdString());
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements WHERE tensor = 'block.attn.q_proj.weight'"), 2LL);
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 2LL);
+  }
+
+  void nonFiniteTensorIsSkipped() {
+    const QString file = path("nan.safetensors");
+    TensorToWrite poisoned = tensor("poisoned.weight", {8, 16}, DType::F32, 5);
+    poisoned.values[37] = std::nanf("");
+    TensorToWrite infinite = tensor("infinite.weight", {8, 16}, DType::F16, 6);
+    infinite.values[3] = INFINITY;
+    nmscope::write_safetensors(file.toStdString(),
+                               {tensor("good.weight", {8, 16}, DType::F32, 4), poisoned, infinite});
+    const QString db = path("nan.db");
+    const CliResult result = run_cli({"run", "--weights", file, "--pattern", "2:4", "--bits", "4,8", "--engines",
+                                      "none", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 1, qPrintable(result.describe()));
+    const QStringList errors = result.err_lines();
+    QVERIFY2(errors.size() == 2, qPrintable(result.describe()));
+    QVERIFY2(result.err.contains("poisoned.weight") && result.err.contains("infinite.weight"),
+             qPrintable(result.describe()));
+    QVERIFY(!result.err.contains("good.weight"));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 2);
+    for (const auto& row : rows) QCOMPARE(row["tensor"].toString(), QString("good.weight"));
+    RawDatabase raw(db.toStdString());
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 2LL);
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements WHERE tensor = 'good.weight'"), 2LL);
+    QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
+  }
+
+  // ---- wanda --------------------------------------------------------------------------------------------------
+
+  void wandaActivationsWithWrongK() {
+    const QString activations = path("activations-k50.npy");
+    nmscope::write_npy(activations.toStdString(), {"x", DType::F32, {32, 50}, normal_values(32 * 50, 9)});
+    const QString db = path("wanda-wrong-k.db");
+    const CliResult result = run_cli({"run", "--weights", "synth:16x96", "--criterion", "wanda", "--activations",
+                                      activations, "--engines", "none", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 1, qPrintable(result.describe()));
+    QVERIFY2(result.err_lines().size() == 1 && result.err.contains(activations), qPrintable(result.describe()));
+    QVERIFY(result.out.isEmpty());
+    QVERIFY(row_count(db) <= 0);
+  }
+
+  // Activations where a few input channels are 100x larger than the rest: magnitude pruning ignores them and drops
+  // about half of the weights that multiply them; wanda scores |w| * ||X_j|| and keeps them (one outlier channel
+  // per group of 4, so 2:4 can always keep it), so its output error must be clearly lower.
+  void wandaBeatsMagnitudeOnOutlierChannels() {
+    constexpr int tokens = 128, k = 96;
+    std::vector<float> values = normal_values(size_t(tokens) * k, 11);
+    for (int token = 0; token < tokens; ++token)
+      for (int column = 1; column < k; column += 12) values[size_t(token) * k + column] *= 100.0f;
+    const QString activations = path("activations-outliers.npy");
+    nmscope::write_npy(activations.toStdString(), {"x", DType::F32, {tokens, k}, values});
+
+    auto output_error = [&](const QString& criterion) -> double {
+      QStringList arguments = {"run", "--weights", "synth:64x96:dist=normal:seed=3", "--pattern", "2:4", "--bits",
+                               "8", "--criterion", criterion, "--activations", activations, "--engines", "none",
+                               "--db", path("wanda.db"), "--json"};
+      const CliResult result = run_cli(arguments);
+      if (result.exit_code != 0) qWarning().noquote() << result.describe();
+      const QList<QJsonObject> rows = json_lines(result.out);
+      if (rows.size() != 1 || rows[0]["criterion"].toString() != criterion) return -1;
+      return rows[0]["output_rel_err"].toDouble(-1);
+    };
+    const double magnitude = output_error("magnitude");
+    const double wanda = output_error("wanda");
+    QVERIFY2(magnitude > 0 && wanda > 0, qPrintable(QString("magnitude %1, wanda %2").arg(magnitude).arg(wanda)));
+    QVERIFY2(wanda < 0.5 * magnitude, qPrintable(QString("magnitude %1, wanda %2").arg(magnitude).arg(wanda)));
+    QCOMPARE(row_count(path("wanda.db")), 2LL);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

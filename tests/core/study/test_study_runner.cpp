@@ -1,0 +1,290 @@
+// The study runner through run_study with a real ResultsStore: what is stored equals what was observed, progress
+// counts to the total, cancellation stops at a safe point without a partial row, an unusable source is skipped
+// and counted, and StudySpec::validate names the option at fault.
+#include <QTemporaryDir>
+#include <QtTest>
+#include <atomic>
+#include <set>
+
+#include "../store/store_test_support.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/study.hpp"
+
+using nmscope::Error;
+using nmscope::Measurement;
+using nmscope::NMPattern;
+using nmscope::ResultsStore;
+using nmscope::StudyObserver;
+using nmscope::StudyProgress;
+using nmscope::StudySpec;
+using nmscope::StudySummary;
+
+namespace {
+
+// Everything the observer saw.
+struct Observed {
+  std::vector<Measurement> measured;
+  std::vector<Error> skipped;
+  std::vector<StudyProgress> progress;
+
+  StudyObserver observer() {
+    StudyObserver o;
+    o.measured = [this](const Measurement& m) { measured.push_back(m); };
+    o.skipped = [this](const Error& e) { skipped.push_back(e); };
+    o.progress = [this](const StudyProgress& p) { progress.push_back(p); };
+    return o;
+  }
+};
+
+StudySpec accuracy_spec(const std::string& source) {
+  StudySpec spec;
+  spec.sources = {source};
+  spec.patterns = {NMPattern::dense(), NMPattern{2, 4}};
+  spec.bits = {8, 4};
+  spec.engines = "none";
+  return spec;
+}
+
+StudySpec timed_spec(const std::string& source) {
+  StudySpec spec;
+  spec.sources = {source};
+  spec.patterns = {NMPattern{2, 4}, NMPattern{1, 4}};
+  spec.bits = {4};
+  spec.engines = "cpu";
+  spec.batches = {1, 2};
+  spec.timing.target_seconds = 0.005;
+  spec.timing.min_repetitions = 3;
+  return spec;
+}
+
+std::string configuration_key(const Measurement& m) {
+  return m.tensor + "|" + m.pattern + "|" + std::to_string(m.bits) + "|" + m.engine + "|" + std::to_string(m.batch);
+}
+
+// A stored row must be whole: every field a finished measurement sets is set.
+QString incomplete_fields(const Measurement& m, bool timed) {
+  QString missing;
+  if (m.study_id.empty()) missing += "study_id ";
+  if (m.source_hash.empty()) missing += "source_hash ";
+  if (m.rows <= 0 || m.cols <= 0) missing += "shape ";
+  if (m.storage_bytes <= 0) missing += "storage_bytes ";
+  if (!(m.compression_vs_fp16 > 0)) missing += "compression_vs_fp16 ";
+  if (!(m.weight_rel_err > 0)) missing += "weight_rel_err ";
+  if (m.engine.empty()) missing += "engine ";
+  if (m.status != "ok") missing += "status ";
+  if (timed && (!m.time_us || !(*m.time_us > 0))) missing += "time_us ";
+  if (timed && !m.engine_rel_err) missing += "engine_rel_err ";
+  return missing;
+}
+
+}  // namespace
+
+class TestStudyRunner final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void storesWhatItObserves() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("study.db").toStdString());
+    Observed observed;
+    const StudySpec spec = accuracy_spec("synth:tiny-block");
+    const StudySummary summary = nmscope::run_study(spec, &store, observed.observer());
+
+    const int64_t expected = 3 * 2 * 2;  // tensors x patterns x bits
+    QVERIFY(!summary.cancelled);
+    QCOMPARE(summary.skipped, 0);
+    QCOMPARE(summary.measurements, expected);
+    QCOMPARE(int64_t(observed.measured.size()), expected);
+    QVERIFY(observed.skipped.empty());
+    QCOMPARE(store.count(), expected);
+
+    const std::vector<Measurement> rows = store.all();
+    std::set<std::string> keys;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Measurement& seen = observed.measured[i];
+      QCOMPARE(rows[i].study_id, summary.study_id);
+      QCOMPARE(configuration_key(rows[i]), configuration_key(seen));
+      QCOMPARE(rows[i].storage_bytes, seen.storage_bytes);
+      QCOMPARE(rows[i].weight_rel_err, seen.weight_rel_err);
+      QCOMPARE(rows[i].output_rel_err, seen.output_rel_err);
+      QCOMPARE(rows[i].engine, std::string("none"));
+      QVERIFY(!rows[i].time_us);
+      keys.insert(configuration_key(rows[i]));
+    }
+    QCOMPARE(int64_t(keys.size()), expected);  // the cross product, each combination once
+    QCOMPARE(int64_t(store.by_study(summary.study_id).size()), expected);
+  }
+
+  void progressReachesTotal() {
+    Observed observed;
+    const StudySpec spec = timed_spec("synth:16x32+8x24");
+    const StudySummary summary = nmscope::run_study(spec, nullptr, observed.observer());
+    const int64_t expected = 2 * 2 * 1 * 2;  // tensors x patterns x bits x (1 engine x 2 batches)
+    QCOMPARE(summary.measurements, expected);
+    QVERIFY(!observed.progress.empty());
+    int64_t previous = 0;
+    for (const auto& progress : observed.progress) {
+      QCOMPARE(progress.total, expected);
+      QVERIFY(progress.done >= previous && progress.done <= progress.total);
+      previous = progress.done;
+    }
+    QCOMPARE(observed.progress.back().done, expected);
+    QVERIFY(observed.progress.back().current.empty());
+    for (const auto& m : observed.measured) QVERIFY2(incomplete_fields(m, true).isEmpty(), qPrintable(incomplete_fields(m, true)));
+  }
+
+  void cancelFromMeasuredKeepsWholeRows() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("cancel.db").toStdString();
+    ResultsStore store(path);
+    std::atomic<bool> cancel{false};
+    Observed observed;
+    StudyObserver observer = observed.observer();
+    observer.measured = [&](const Measurement& m) {
+      observed.measured.push_back(m);
+      cancel.store(true);
+    };
+    const StudySpec spec = timed_spec("synth:tiny-block");
+    const StudySummary summary = nmscope::run_study(spec, &store, observer, &cancel);
+
+    QVERIFY(summary.cancelled);
+    QCOMPARE(summary.measurements, 1);
+    QCOMPARE(observed.measured.size(), size_t(1));
+    QCOMPARE(store.count(), 1);
+    const std::vector<Measurement> rows = store.all();
+    QCOMPARE(configuration_key(rows[0]), configuration_key(observed.measured[0]));
+    QVERIFY2(incomplete_fields(rows[0], true).isEmpty(), qPrintable(incomplete_fields(rows[0], true)));
+    QVERIFY(!rows[0].created_at.empty());
+    QVERIFY(observed.progress.back().done < observed.progress.back().total);
+
+    store_test::RawDatabase raw(path);
+    QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
+    QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 1LL);
+  }
+
+  void cancelFromProgressStopsBeforeTheNextJob() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("cancel-progress.db").toStdString());
+    std::atomic<bool> cancel{false};
+    Observed observed;
+    StudyObserver observer = observed.observer();
+    // Progress fires before each job: once one job is done, ask to stop. The job being announced may still run
+    // (the runner checks the flag at its safe points), but no row may be half-written and the rest must not run.
+    observer.progress = [&](const StudyProgress& progress) {
+      observed.progress.push_back(progress);
+      if (progress.done >= 1) cancel.store(true);
+    };
+    const StudySpec spec = accuracy_spec("synth:tiny-block");
+    const StudySummary summary = nmscope::run_study(spec, &store, observer, &cancel);
+
+    QVERIFY(summary.cancelled);
+    QCOMPARE(summary.measurements, int64_t(observed.measured.size()));
+    QCOMPARE(store.count(), int64_t(observed.measured.size()));
+    QVERIFY(store.count() >= 1 && store.count() <= 2);
+    for (const auto& row : store.all()) QVERIFY2(incomplete_fields(row, false).isEmpty(), qPrintable(incomplete_fields(row, false)));
+  }
+
+  void cancelledBeforeStartMeasuresNothing() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("cancel-early.db").toStdString());
+    const std::atomic<bool> cancel{true};
+    Observed observed;
+    const StudySummary summary = nmscope::run_study(accuracy_spec("synth:16x32"), &store, observed.observer(), &cancel);
+    QVERIFY(summary.cancelled);
+    QCOMPARE(summary.measurements, 0);
+    QCOMPARE(store.count(), 0);
+  }
+
+  void unavailableSourceIsSkippedAndCounted() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("skip.db").toStdString());
+    const std::string missing = dir.filePath("absent.safetensors").toStdString();
+    StudySpec spec = accuracy_spec("synth:16x32");
+    spec.sources.push_back(missing);
+    Observed observed;
+    const StudySummary summary = nmscope::run_study(spec, &store, observed.observer());
+
+    QVERIFY(!summary.cancelled);
+    QCOMPARE(summary.skipped, 1);
+    QCOMPARE(observed.skipped.size(), size_t(1));
+    QCOMPARE(observed.skipped[0].subject(), missing);
+    QCOMPARE(summary.measurements, 2 * 2);
+    QCOMPARE(store.count(), 2 * 2);
+    for (const auto& row : store.all()) QCOMPARE(row.source, std::string("synth:16x32"));
+    QCOMPARE(observed.progress.back().done, observed.progress.back().total);
+    QCOMPARE(observed.progress.back().total, 4);
+  }
+
+  void missingTensorIsSkippedOthersMeasured() {
+    StudySpec spec = accuracy_spec("synth:tiny-block");
+    spec.tensors = {"block.mlp.up_proj.weight", "block.mlp.nowhere.weight"};
+    Observed observed;
+    const StudySummary summary = nmscope::run_study(spec, nullptr, observed.observer());
+    QCOMPARE(summary.skipped, 1);
+    QCOMPARE(observed.skipped[0].subject(), std::string("block.mlp.nowhere.weight"));
+    QCOMPARE(summary.measurements, 4);
+    for (const auto& m : observed.measured) QCOMPARE(m.tensor, std::string("block.mlp.up_proj.weight"));
+  }
+
+  void validateNamesTheOption_data() {
+    QTest::addColumn<int>("which");
+    QTest::addColumn<QString>("option");
+    QTest::newRow("no sources") << 0 << "--weights";
+    QTest::newRow("no patterns") << 1 << "--pattern";
+    QTest::newRow("no bits") << 2 << "--bits";
+    QTest::newRow("bits 9") << 3 << "--bits";
+    QTest::newRow("bits 1") << 4 << "--bits";
+    QTest::newRow("group 0") << 5 << "--group";
+    QTest::newRow("no batches") << 6 << "--batch";
+    QTest::newRow("batch 0") << 7 << "--batch";
+    QTest::newRow("wanda without activations") << 8 << "--criterion";
+    QTest::newRow("unknown engine") << 9 << "--engines";
+  }
+
+  void validateNamesTheOption() {
+    QFETCH(int, which);
+    QFETCH(QString, option);
+    StudySpec spec = accuracy_spec("synth:16x32");
+    switch (which) {
+      case 0: spec.sources.clear(); break;
+      case 1: spec.patterns.clear(); break;
+      case 2: spec.bits.clear(); break;
+      case 3: spec.bits = {4, 9}; break;
+      case 4: spec.bits = {1}; break;
+      case 5: spec.group = 0; break;
+      case 6: spec.batches.clear(); spec.engines = "cpu"; break;
+      case 7: spec.batches = {1, 0}; spec.engines = "cpu"; break;
+      case 8: spec.criterion = nmscope::PruningCriterion::Wanda; break;
+      case 9: spec.engines = "cpu,abacus"; break;
+    }
+    QString subject;
+    try {
+      spec.validate();
+    } catch (const Error& error) {
+      subject = QString::fromStdString(error.subject());
+    }
+    QVERIFY2(subject.startsWith("--"), qPrintable("subject: '" + subject + "'"));
+    QCOMPARE(subject, option);
+
+    // run_study refuses it the same way, before anything is stored.
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("invalid.db").toStdString());
+    Observed observed;
+    QVERIFY_THROWS_EXCEPTION(Error, nmscope::run_study(spec, &store, observed.observer()));
+    QCOMPARE(store.count(), 0);
+    QVERIFY(observed.measured.empty() && observed.progress.empty());
+  }
+
+  void validateAcceptsAGoodSpec() {
+    StudySpec spec = timed_spec("synth:16x32");
+    spec.criterion = nmscope::PruningCriterion::Wanda;
+    spec.activations_path = "/some/activations.npy";  // read when the study runs, not when it is validated
+    spec.validate();
+    StudySpec none = accuracy_spec("synth:16x32");
+    none.validate();
+  }
+};
+
+QTEST_APPLESS_MAIN(TestStudyRunner)
+#include "test_study_runner.moc"
