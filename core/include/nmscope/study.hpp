@@ -57,8 +57,8 @@ struct StudySummary {
   bool cancelled = false;
 };
 
-// `store` may be null (nothing is stored). Throws Error only for an invalid spec; everything else is reported
-// through the observer and counted in the summary.
+// `store` may be null (nothing is stored). Throws Error only for an invalid spec (options, or an activations file
+// that cannot be read: every tensor would need it); everything else is reported through the observer and counted.
 StudySummary run_study(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer,
                        const std::atomic<bool>* cancel = nullptr);
 

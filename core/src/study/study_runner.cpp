@@ -216,6 +216,7 @@ class StudyRun {
       for (int batch : spec_.batches) {
         check_cancel();
         report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));
+        check_cancel();  // a cancel set while progress was reported stops before the job starts
         Measurement row = base;
         row.engine = engine->name();
         row.batch = batch;
