@@ -11,7 +11,7 @@
 #include <limits>
 #include <vector>
 
-#include "io/half_float.hpp"
+#include "nmscope/half.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/weight_source.hpp"
 
@@ -164,11 +164,11 @@ MatrixF decode_matrix(const RawTensor& tensor) {
       break;
     case DType::F32: decode_elements<uint32_t>(tensor, out, [](uint32_t b) { return std::bit_cast<float>(b); }); break;
     case DType::F16: {
-      const float* table = io::fp16_to_fp32_table();
+      const float* table = fp16_to_fp32_table();
       decode_elements<uint16_t>(tensor, out, [table](uint16_t b) { return table[b]; });
       break;
     }
-    case DType::BF16: decode_elements<uint16_t>(tensor, out, [](uint16_t b) { return io::bf16_to_fp32(b); }); break;
+    case DType::BF16: decode_elements<uint16_t>(tensor, out, [](uint16_t b) { return bf16_bits_to_float(b); }); break;
     case DType::F8_E4M3: {
       const float* table = fp8_table<decode_e4m3>();
       decode_elements<uint8_t>(tensor, out, [table](uint8_t b) { return table[b]; });

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "io/checked_math.hpp"
-#include "io/half_float.hpp"
+#include "nmscope/half.hpp"
 #include "nmscope/error.hpp"
 
 namespace nmscope {
@@ -39,10 +39,10 @@ std::vector<std::byte> encode_values(const TensorToWrite& tensor, const std::str
       for (float value : tensor.values) append_le(out, std::bit_cast<uint64_t>(static_cast<double>(value)));
       break;
     case DType::F16:
-      for (float value : tensor.values) append_le(out, fp32_to_fp16(value));
+      for (float value : tensor.values) append_le(out, float_to_half_bits(value));
       break;
     case DType::BF16:
-      for (float value : tensor.values) append_le(out, fp32_to_bf16(value));
+      for (float value : tensor.values) append_le(out, float_to_bf16_bits(value));
       break;
     default:
       throw Error(path, "tensor '" + tensor.name + "': writers produce F32, F16, BF16 or F64, not " +

@@ -1,10 +1,9 @@
-#include "io/half_float.hpp"
-
-#include <Eigen/Core>
 #include <array>
 #include <memory>
 
-namespace nmscope::io {
+#include "nmscope/half.hpp"
+
+namespace nmscope {
 
 namespace {
 
@@ -32,8 +31,4 @@ const float* fp16_to_fp32_table() {
   return table->data();
 }
 
-uint16_t fp32_to_fp16(float value) { return Eigen::numext::bit_cast<uint16_t>(Eigen::half(value)); }
-
-uint16_t fp32_to_bf16(float value) { return Eigen::numext::bit_cast<uint16_t>(Eigen::bfloat16(value)); }
-
-}  // namespace nmscope::io
+}  // namespace nmscope
