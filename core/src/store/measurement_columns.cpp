@@ -2,7 +2,7 @@
 #include <vector>
 
 #include "nmscope/results_store.hpp"
-#include "store/measurement_fields.hpp"
+#include "nmscope/measurement_fields.hpp"
 
 namespace nmscope {
 
@@ -12,7 +12,7 @@ const std::vector<std::string>& measurement_columns() {
   static const std::vector<std::string> columns = [] {
     std::vector<std::string> names;
     const Measurement prototype;
-    store::for_each_field(prototype, [&](const char* name, const auto&) { names.emplace_back(name); });
+    for_each_field(prototype, [&](const char* name, const auto&) { names.emplace_back(name); });
     return names;
   }();
   return columns;

@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "nmscope/results_store.hpp"
-#include "store/measurement_fields.hpp"
+#include "nmscope/measurement_fields.hpp"
 
 namespace nmscope::store {
 

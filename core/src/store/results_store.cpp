@@ -13,7 +13,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/host_info.hpp"
 #include "store/csv_writer.hpp"
-#include "store/measurement_fields.hpp"
+#include "nmscope/measurement_fields.hpp"
 #include "store/measurement_row.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_statement.hpp"
@@ -132,7 +132,7 @@ void ResultsStore::export_csv(const std::string& csv_path) const {
   int result;
   while ((result = query.step()) == SQLITE_ROW) {
     const Measurement row = store::read_measurement(query.get());
-    store::for_each_field(row, [&](const char*, const auto& value) {
+    for_each_field(row, [&](const char*, const auto& value) {
       using Field = std::decay_t<decltype(value)>;
       if constexpr (std::is_same_v<Field, std::string>) {
         csv.text(value);

@@ -4,7 +4,7 @@
 // its column; tests/core/store checks that the table and this list agree).
 #include "nmscope/measurement.hpp"
 
-namespace nmscope::store {
+namespace nmscope {
 
 // Calls visit(name, field) for every field; works on const and mutable measurements alike.
 template <class MeasurementRef, class Visitor>
@@ -43,4 +43,4 @@ void for_each_field(MeasurementRef& m, Visitor&& visit) {
   visit("build", m.build);
 }
 
-}  // namespace nmscope::store
+}  // namespace nmscope

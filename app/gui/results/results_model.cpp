@@ -1,0 +1,100 @@
+#include "results/results_model.hpp"
+
+#include <cmath>
+
+#include "nmscope/measurement_fields.hpp"
+#include "nmscope/results_store.hpp"
+
+namespace nmscope::gui {
+
+namespace {
+
+template <typename T>
+QVariant to_variant(const T& value) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return QString::fromStdString(value);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return value;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return double(value);
+  } else if constexpr (std::is_integral_v<T>) {
+    return qlonglong(value);
+  } else {  // std::optional<...>
+    return value ? to_variant(*value) : QVariant();
+  }
+}
+
+QString display_text(const QVariant& value) {
+  if (!value.isValid()) return {};
+  if (value.typeId() == QMetaType::Double) {
+    const double number = value.toDouble();
+    if (std::isinf(number)) return number > 0 ? "inf" : "-inf";
+    if (number != 0 && (std::fabs(number) < 1e-3 || std::fabs(number) >= 1e6)) return QString::number(number, 'e', 3);
+    return QString::number(number, 'g', 6);
+  }
+  if (value.typeId() == QMetaType::Bool) return value.toBool() ? "yes" : "no";
+  return value.toString();
+}
+
+}  // namespace
+
+ResultsModel::ResultsModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void ResultsModel::set_store(std::shared_ptr<ResultsStore> store) {
+  store_ = std::move(store);
+  reload();
+}
+
+void ResultsModel::reload() {
+  beginResetModel();
+  rows_ = store_ ? store_->all() : std::vector<Measurement>{};
+  endResetModel();
+}
+
+void ResultsModel::append(const Measurement& measurement) {
+  beginInsertRows({}, int(rows_.size()), int(rows_.size()));
+  rows_.push_back(measurement);
+  endInsertRows();
+}
+
+int ResultsModel::column_of(const char* field) {
+  const auto& names = measurement_columns();
+  for (size_t index = 0; index < names.size(); ++index)
+    if (names[index] == field) return int(index);
+  return -1;
+}
+
+int ResultsModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
+
+int ResultsModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : int(measurement_columns().size());
+}
+
+QVariant ResultsModel::data(const QModelIndex& index, int role) const {
+  if (!index.isValid() || index.row() >= int(rows_.size())) return {};
+  const QVariant value = measurement_value(rows_[size_t(index.row())], index.column());
+  if (role == kValueRole) return value;
+  if (role == Qt::DisplayRole || role == Qt::ToolTipRole) return display_text(value);
+  if (role == Qt::TextAlignmentRole)
+    return value.typeId() == QMetaType::QString ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+                                                : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+  return {};
+}
+
+QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (role != Qt::DisplayRole) return {};
+  if (orientation == Qt::Vertical) return section + 1;
+  const auto& names = measurement_columns();
+  return section >= 0 && section < int(names.size()) ? QString::fromStdString(names[size_t(section)]) : QVariant();
+}
+
+QVariant measurement_value(const Measurement& measurement, int column) {
+  QVariant result;
+  int current = 0;
+  for_each_field(measurement, [&](const char*, const auto& value) {
+    if (current++ == column) result = to_variant(value);
+  });
+  return result;
+}
+
+}  // namespace nmscope::gui
