@@ -42,6 +42,9 @@ struct PackedMatrix {
 
 // Quantizes the kept weights of `selection` and packs them (docs/packed-format.md). Throws Error on a bad config.
 PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, const QuantConfig& quant);
+// The bytes compress() would produce for this shape and configuration, without any weights: the analytic storage
+// model that sliders and sweeps use (equal to PackedMatrix::storage_bytes(), which a test pins).
+int64_t packed_storage_bytes(int64_t rows, int64_t cols, const NMPattern& pattern, const QuantConfig& quant);
 // Decodes back to dense fp32 [rows, cols]: exactly the pruned, quantized matrix every engine multiplies by.
 MatrixF dequantize(const PackedMatrix& packed);
 // The kept positions stored in the metadata (for dense / N == M, every position).

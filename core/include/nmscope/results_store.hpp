@@ -53,6 +53,9 @@ class ResultsStore {
   mutable std::mutex mutex_;  // one connection runs one transaction at a time
 };
 
+// Writes the given measurements as CSV, exactly as export_csv() writes the whole database (e.g. a selection).
+void write_measurements_csv(const std::string& csv_path, const std::vector<Measurement>& measurements);
+
 // The CSV column names, in order (the same names as the database columns and the CLI's JSON keys): the fields of
 // Measurement in declaration order. The database's `id INTEGER PRIMARY KEY` is not among them.
 const std::vector<std::string>& measurement_columns();

@@ -62,15 +62,15 @@ uint32_t quantize_code(float weight, const ScaleAndZero& scale_and_zero, int bit
   return uint32_t(std::clamp(code, 0.0, levels));
 }
 
-void set_shape(PackedMatrix& packed, const NMSelection& selection, const QuantConfig& quant) {
-  packed.rows = selection.rows;
-  packed.cols = selection.cols;
-  packed.pattern = selection.pattern;
+void set_shape(PackedMatrix& packed, int64_t rows, int64_t cols, const NMPattern& pattern, const QuantConfig& quant) {
+  packed.rows = rows;
+  packed.cols = cols;
+  packed.pattern = pattern;
   packed.quant = quant;
-  packed.groups_per_row = selection.groups_per_row;
-  packed.slots_per_row = selection.slots_per_row();
+  packed.groups_per_row = (cols + pattern.group_size - 1) / pattern.group_size;
+  packed.slots_per_row = packed.groups_per_row * pattern.kept_per_group;
   packed.value_row_bytes = (packed.slots_per_row * quant.bits + 7) / 8;
-  packed.metadata_row_bytes = (packed.slots_per_row * selection.pattern.metadata_bits() + 7) / 8;
+  packed.metadata_row_bytes = (packed.slots_per_row * pattern.metadata_bits() + 7) / 8;
   if (quant.is_fp16()) return;
   switch (quant.granularity) {
     case Granularity::Tensor:
@@ -127,7 +127,7 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
   if (weights.rows() != selection.rows || weights.cols() != selection.cols)
     throw Error("compress", "selection shape does not match the weights");
   PackedMatrix packed;
-  set_shape(packed, selection, quant);
+  set_shape(packed, selection.rows, selection.cols, selection.pattern, quant);
   packed.values.assign(size_t(packed.rows * packed.value_row_bytes), 0);
   pack_metadata(packed, selection);
   if (quant.is_fp16()) {
@@ -185,6 +185,15 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
     }
   });
   return packed;
+}
+
+int64_t packed_storage_bytes(int64_t rows, int64_t cols, const NMPattern& pattern, const QuantConfig& quant) {
+  quant.validate();
+  PackedMatrix layout;
+  set_shape(layout, rows, cols, pattern, quant);
+  const int64_t scales = layout.scale_rows * layout.scales_per_row;
+  return rows * (layout.value_row_bytes + layout.metadata_row_bytes) + scales * int64_t(sizeof(uint16_t)) +
+         (quant.symmetric ? 0 : scales);
 }
 
 NMSelection unpack_selection(const PackedMatrix& packed) {

@@ -1,5 +1,10 @@
 #include "store/csv_writer.hpp"
 
+#include <type_traits>
+
+#include "nmscope/measurement_fields.hpp"
+#include "nmscope/results_store.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -77,6 +82,30 @@ void CsvWriter::commit() {
   if (closed != 0) fail("cannot write");
   if (std::rename(temporary_path_.c_str(), path_.c_str()) != 0) fail("cannot replace");
   committed_ = true;
+}
+
+void write_csv_header(CsvWriter& csv) {
+  for (const std::string& column : measurement_columns()) csv.text(column);
+  csv.end_row();
+}
+
+void write_csv_row(CsvWriter& csv, const Measurement& row) {
+  for_each_field(row, [&](const char*, const auto& value) {
+    using Field = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<Field, std::string>) {
+      csv.text(value);
+    } else if constexpr (std::is_same_v<Field, double>) {
+      csv.number(value);
+    } else if constexpr (std::is_same_v<Field, std::optional<double>>) {
+      value ? csv.number(*value) : csv.empty();
+    } else if constexpr (std::is_same_v<Field, std::optional<int64_t>>) {
+      value ? csv.integer(*value) : csv.empty();
+    } else {
+      static_assert(std::is_integral_v<Field>, "every Measurement field needs a CSV cell kind");
+      csv.integer(static_cast<int64_t>(value));
+    }
+  });
+  csv.end_row();
 }
 
 }  // namespace nmscope::store

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "nmscope/measurement.hpp"
+
 namespace nmscope::store {
 
 // The cell as written: a text that a spreadsheet would run as a formula (leading = + - @ TAB CR) gets a leading
@@ -44,5 +46,9 @@ class CsvWriter {
   bool row_started_ = false;
   bool committed_ = false;
 };
+
+// The header row (measurement_columns()) and one measurement as a row, shared by every CSV export.
+void write_csv_header(CsvWriter& csv);
+void write_csv_row(CsvWriter& csv, const Measurement& row);
 
 }  // namespace nmscope::store

@@ -124,32 +124,19 @@ int64_t ResultsStore::count() const {
 void ResultsStore::export_csv(const std::string& csv_path) const {
   std::lock_guard lock(mutex_);
   store::CsvWriter csv(csv_path);
-  for (const std::string& column : measurement_columns()) csv.text(column);
-  csv.end_row();
-
+  store::write_csv_header(csv);
   // One read transaction for the whole export, so rows committed meanwhile by other writers do not tear it.
   store::Statement query(db_, path_, store::select_sql() + " ORDER BY id");
   int result;
-  while ((result = query.step()) == SQLITE_ROW) {
-    const Measurement row = store::read_measurement(query.get());
-    for_each_field(row, [&](const char*, const auto& value) {
-      using Field = std::decay_t<decltype(value)>;
-      if constexpr (std::is_same_v<Field, std::string>) {
-        csv.text(value);
-      } else if constexpr (std::is_same_v<Field, double>) {
-        csv.number(value);
-      } else if constexpr (std::is_same_v<Field, std::optional<double>>) {
-        value ? csv.number(*value) : csv.empty();
-      } else if constexpr (std::is_same_v<Field, std::optional<int64_t>>) {
-        value ? csv.integer(*value) : csv.empty();
-      } else {
-        static_assert(std::is_integral_v<Field>, "every Measurement field needs a CSV cell kind");
-        csv.integer(static_cast<int64_t>(value));
-      }
-    });
-    csv.end_row();
-  }
+  while ((result = query.step()) == SQLITE_ROW) store::write_csv_row(csv, store::read_measurement(query.get()));
   if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read measurements");
+  csv.commit();
+}
+
+void write_measurements_csv(const std::string& csv_path, const std::vector<Measurement>& measurements) {
+  store::CsvWriter csv(csv_path);
+  store::write_csv_header(csv);
+  for (const Measurement& row : measurements) store::write_csv_row(csv, row);
   csv.commit();
 }
 

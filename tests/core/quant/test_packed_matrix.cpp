@@ -125,6 +125,7 @@ class TestPackedMatrix final : public QObject {
     quant.group = group > 0 ? group : 128;
     quant.symmetric = symmetric;
     const PackedMatrix packed = compress(weights, selection, quant);
+    QCOMPARE(packed_storage_bytes(weights.rows(), weights.cols(), selection.pattern, quant), packed.storage_bytes());
     const MatrixF decoded = dequantize(packed);
     QVERIFY(bit_equal(decoded, reference_quantized(weights, selection, quant)));
     // Pruned weights are exactly zero and the metadata gives back the selection.
