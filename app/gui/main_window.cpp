@@ -1,28 +1,449 @@
 #include "main_window.hpp"
 
-#include <QHeaderView>
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScreen>
+#include <QSettings>
+#include <QShortcut>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QTableView>
+#include <QTimer>
+#include <iostream>
 
+#include "nmscope/error.hpp"
+#include "nmscope/host_info.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/weight_source.hpp"
+#include "reports/pdf_report.hpp"
 #include "results/results_model.hpp"
+#include "results/results_view.hpp"
+#include "sources/sources_view.hpp"
+#include "study/study_panel.hpp"
+#include "study/study_worker.hpp"
+#include "sweep/sweep_view.hpp"
 
 namespace nmscope::gui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), results_model_(new ResultsModel(this)) {
+namespace {
+
+constexpr int kMaxRecent = 8;
+
+QString format_duration(double seconds) {
+  if (seconds < 0) return "estimating…";
+  if (seconds < 60) return QString("%1 s left").arg(seconds, 0, 'f', 0);
+  return QString("%1 min %2 s left").arg(int(seconds) / 60).arg(int(seconds) % 60);
+}
+
+QDockWidget* make_dock(const QString& title, const QString& object_name, QWidget* content) {
+  auto* dock = new QDockWidget(title);
+  dock->setObjectName(object_name);
+  dock->setWidget(content);
+  return dock;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const QString& database, QWidget* parent)
+    : QMainWindow(parent),
+      results_model_(new ResultsModel(this)),
+      worker_(new StudyWorker(this)),
+      sources_view_(new SourcesView),
+      study_panel_(new StudyPanel),
+      results_view_(new ResultsView(results_model_)),
+      sweep_view_(new SweepView(results_model_)),
+      tabs_(new QTabWidget),
+      log_(new QPlainTextEdit),
+      database_label_(new QLabel),
+      job_label_(new QLabel),
+      overall_progress_(new QProgressBar),
+      job_progress_(new QProgressBar),
+      cancel_button_(new QPushButton("Cancel")) {
   setWindowTitle("nmscope");
-  auto* tabs = new QTabWidget;
-  auto* table = new QTableView;
-  table->setModel(results_model_);
-  tabs->addTab(table, "Results");
-  setCentralWidget(tabs);
-  const std::string path = ResultsStore::default_path();
-  results_model_->set_store(std::make_shared<ResultsStore>(path));
-  statusBar()->showMessage(QString::fromStdString("Results database: " + path));
-  resize(1280, 800);
+  setObjectName("MainWindow");
+  setAcceptDrops(true);
+  setDockNestingEnabled(true);
+
+  tabs_->setDocumentMode(true);
+  tabs_->addTab(results_view_, "Results");
+  tabs_->addTab(sweep_view_, "Sweep");
+  setCentralWidget(tabs_);
+
+  auto* sources_dock = make_dock("Sources", "SourcesDock", sources_view_);
+  auto* study_dock = make_dock("Study", "StudyDock", study_panel_);
+  log_->setReadOnly(true);
+  log_->setMaximumBlockCount(5000);
+  auto* log_dock = make_dock("Log", "LogDock", log_);
+  addDockWidget(Qt::LeftDockWidgetArea, sources_dock);
+  addDockWidget(Qt::LeftDockWidgetArea, study_dock);
+  addDockWidget(Qt::BottomDockWidgetArea, log_dock);
+  resizeDocks({sources_dock, study_dock}, {320, 480}, Qt::Vertical);
+  resizeDocks({sources_dock}, {380}, Qt::Horizontal);
+  resizeDocks({log_dock}, {120}, Qt::Vertical);
+
+  build_menus();
+  build_status_bar();
+
+  connect(worker_, &StudyWorker::progress, this, &MainWindow::on_progress);
+  connect(worker_, &StudyWorker::measured, this, [this](const Measurement& row) { results_model_->append(row); });
+  connect(worker_, &StudyWorker::skipped, this, [this](const QString& message) { log("skipped: " + message); });
+  connect(worker_, &StudyWorker::failed, this, &MainWindow::show_error);
+  connect(worker_, &StudyWorker::finished, this, &MainWindow::on_finished);
+  connect(sources_view_, &SourcesView::selection_changed, this, &MainWindow::update_sweep_layers);
+  connect(study_panel_, &StudyPanel::changed, this, &MainWindow::update_sweep_layers);
+  connect(sweep_view_, &SweepView::measure_requested, this, &MainWindow::measure_point);
+
+  QSettings settings;
+  if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1440, 900);
+  restoreState(settings.value("window/state").toByteArray());
+  study_panel_->restore(settings);
+  results_view_->restore(settings);
+  refresh_recent_menu();
+  const QString remembered = settings.value("database/path").toString();
+  const QString chosen = !database.isEmpty() ? database
+                         : !remembered.isEmpty() ? remembered
+                                                 : QString::fromStdString(ResultsStore::default_path());
+  if (!open_database(chosen) && chosen != QString::fromStdString(ResultsStore::default_path()))
+    open_database(QString::fromStdString(ResultsStore::default_path()));
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu("&File");
+  QAction* open = file->addAction("&Open weights…", this, [this] {
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(this, "Open weights", settings.value("files/last_folder").toString(),
+                                                      "Weights (*.npy *.safetensors *.gguf);;All files (*)");
+    if (!path.isEmpty()) open_source(path);
+  });
+  open->setShortcut(QKeySequence::Open);
+  file->addAction("Open model &directory…", this, [this] {
+    QSettings settings;
+    const QString path = QFileDialog::getExistingDirectory(this, "Open a Hugging Face model directory",
+                                                           settings.value("files/last_folder").toString());
+    if (!path.isEmpty()) open_source(path);
+  });
+  file->addAction("Open &synthetic weights…", this, [this] { open_source("synth:llama-7b-block"); })
+      ->setToolTip("LLaMA-7B-shaped synthetic layers with outlier channels (synth:llama-7b-block)");
+  recent_menu_ = file->addMenu("Open &recent");
+  file->addSeparator();
+  file->addAction("Open results &database…", this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, "Open or create a results database", database_path(),
+                                                      "Results databases (*.db);;All files (*)", nullptr,
+                                                      QFileDialog::DontConfirmOverwrite);
+    if (!path.isEmpty()) open_database(path);
+  });
+  file->addSeparator();
+  QAction* csv = file->addAction("&Export CSV…", this, [this] {
+    const bool selected = !results_view_->selected_rows().isEmpty();
+    const QString path = QFileDialog::getSaveFileName(this, selected ? "Export the selected results" : "Export all results",
+                                                      "nmscope-results.csv", "CSV (*.csv)");
+    if (!path.isEmpty()) export_csv(path, selected);
+  });
+  csv->setShortcut(QKeySequence("Ctrl+E"));
+  file->addAction("Export &PDF report…", this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, "Export a PDF report", "nmscope-report.pdf", "PDF (*.pdf)");
+    if (!path.isEmpty()) export_pdf(path);
+  });
+  file->addSeparator();
+  QAction* quit = file->addAction("&Quit", this, &QWidget::close);
+  quit->setShortcut(QKeySequence("Ctrl+Q"));
+
+  QMenu* study = menuBar()->addMenu("&Study");
+  QAction* run = study->addAction("&Run", this, [this] { start_study(); });
+  run->setShortcut(QKeySequence("Ctrl+R"));
+  QAction* cancel = study->addAction("&Cancel", this, &MainWindow::cancel_study);
+  cancel->setShortcut(QKeySequence(Qt::Key_Escape));
+  cancel->setShortcutContext(Qt::ApplicationShortcut);
+  study->addAction("Select all matrices", this, [this] { sources_view_->select_all_matrices(); });
+
+  QMenu* view = menuBar()->addMenu("&View");
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  view->addAction("Reload results", this, [this] { results_model_->reload(); });
+}
+
+void MainWindow::build_status_bar() {
+  database_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  overall_progress_->setMaximumWidth(220);
+  overall_progress_->setFormat("%v / %m");
+  job_progress_->setMaximumWidth(90);
+  job_progress_->setTextVisible(false);
+  job_progress_->setToolTip("the measurement in progress");
+  cancel_button_->setToolTip("Stop the study after the measurement in flight (Esc)");
+  connect(cancel_button_, &QPushButton::clicked, this, &MainWindow::cancel_study);
+  for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->hide();
+  statusBar()->addWidget(database_label_, 1);
+  statusBar()->addPermanentWidget(job_label_);
+  statusBar()->addPermanentWidget(job_progress_);
+  statusBar()->addPermanentWidget(overall_progress_);
+  statusBar()->addPermanentWidget(cancel_button_);
+}
+
+QString MainWindow::database_path() const { return store_ ? QString::fromStdString(store_->path()) : QString(); }
+
+bool MainWindow::open_database(const QString& path) {
+  if (worker_->is_running()) {
+    show_error("A study is running: cancel it before switching the results database.");
+    return false;
+  }
+  try {
+    auto store = std::make_shared<ResultsStore>(path.toStdString());
+    store_ = store;
+    results_model_->set_store(store_);
+    database_label_->setText("Results database: " + path + QString("  (%1 measurements)").arg(results_model_->rowCount()));
+    QSettings().setValue("database/path", path);
+    log("results database: " + path);
+    return true;
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+    return false;
+  }
+}
+
+bool MainWindow::open_source(const QString& location) {
+  try {
+    const auto source = sources_view_->open(location);
+    log(QString("opened %1: %2 tensors").arg(location).arg(source->tensors().size()));
+    remember_recent(location);
+    if (QFileInfo(location).exists()) QSettings().setValue("files/last_folder", QFileInfo(location).absolutePath());
+    return true;
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+    return false;
+  }
+}
+
+bool MainWindow::start_study() {
+  if (worker_->is_running()) return false;
+  try {
+    const StudySpec spec = study_panel_->spec(sources_view_->selected_tensors());
+    QSettings settings;
+    study_panel_->save(settings);
+    log(QString("study: %1 tensor(s) x patterns %2 x bits %3 on %4")
+            .arg(spec.tensors.size())
+            .arg(study_panel_->patterns_text(), study_panel_->bits_text(),
+                 QString::fromStdString(spec.engines)));
+    overall_progress_->setRange(0, 0);
+    job_progress_->setRange(0, 0);
+    for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->show();
+    return worker_->start(spec, store_);
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+    return false;
+  }
+}
+
+void MainWindow::cancel_study() {
+  if (!worker_->is_running()) return;
+  worker_->cancel();
+  job_label_->setText("cancelling…");
+  log("cancel requested");
+}
+
+void MainWindow::on_progress(qint64 done, qint64 total, const QString& current, double eta_seconds) {
+  overall_progress_->setRange(0, int(total));
+  overall_progress_->setValue(int(done));
+  job_label_->setText(current.isEmpty() ? QString() : current + "   " + format_duration(eta_seconds));
+}
+
+void MainWindow::on_finished(bool cancelled, qint64 measurements, qint64 skipped) {
+  for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->hide();
+  log(QString("study %1: %2 measurements stored, %3 skipped")
+          .arg(cancelled ? "cancelled" : "finished")
+          .arg(measurements)
+          .arg(skipped));
+  database_label_->setText("Results database: " + database_path() + QString("  (%1 measurements)").arg(results_model_->rowCount()));
+  results_view_->fit_columns();
+  if (automation_waiting_for_study_) {
+    automation_waiting_for_study_ = false;
+    if (cancelled || skipped > 0) automation_exit_code_ = 1;
+    QTimer::singleShot(0, this, &MainWindow::continue_automation);
+  }
+}
+
+void MainWindow::update_sweep_layers() {
+  std::vector<SweepLayer> layers;
+  for (const SelectedTensor& tensor : sources_view_->selected_tensors()) {
+    if (const TensorInfo* info = tensor.source->find(tensor.name)) layers.push_back({info->name, info->rows(), info->cols()});
+  }
+  sweep_view_->set_layers(layers);
+  sweep_view_->set_quantization(study_panel_->quantization());
+}
+
+void MainWindow::measure_point(const QString& pattern, int bits) {
+  study_panel_->set_patterns(pattern);
+  study_panel_->set_bits(QString::number(bits));
+  start_study();
+}
+
+bool MainWindow::export_csv(const QString& path, bool selected_only) {
+  try {
+    std::vector<Measurement> rows;
+    const QList<int> chosen = selected_only ? results_view_->selected_rows() : QList<int>();
+    if (selected_only) {
+      for (int row : chosen) rows.push_back(results_model_->measurement(row));
+      write_measurements_csv(path.toStdString(), rows);
+    } else {
+      store_->export_csv(path.toStdString());
+    }
+    log(QString("exported %1 to %2").arg(selected_only ? QString("%1 selected rows").arg(rows.size()) : "all results", path));
+    return true;
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+    return false;
+  }
+}
+
+ReportContents MainWindow::report_contents() const {
+  ReportContents contents;
+  contents.date = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+  contents.host = QString::fromStdString(host_description());
+  contents.build = QString::fromStdString(build_description());
+  for (const auto& source : sources_view_->sources()) contents.sources << QString::fromStdString(source->location());
+  const QList<int> selected = results_view_->selected_rows();
+  const QList<int> rows = selected.isEmpty() ? results_view_->visible_rows() : selected;
+  for (int row : rows) contents.measurements.push_back(results_model_->measurement(row));
+  contents.configuration << "Results database: " + database_path()
+                         << QString("Rows in this report: %1 (%2)").arg(rows.size()).arg(selected.isEmpty() ? "all shown" : "selected")
+                         << "Study settings: patterns " + study_panel_->patterns_text() + "; bits " + study_panel_->bits_text() +
+                                "; engines " + (study_panel_->engines_text().isEmpty() ? "none" : study_panel_->engines_text());
+  return contents;
+}
+
+bool MainWindow::export_pdf(const QString& path) {
+  try {
+    write_pdf_report(path, report_contents());
+    log("wrote PDF report " + path);
+    return true;
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+    return false;
+  }
+}
+
+bool MainWindow::save_screenshot(const QString& path) {
+  const QPixmap pixmap = grab();
+  if (pixmap.isNull() || !pixmap.save(path)) {
+    show_error(path + ": cannot write the screenshot");
+    return false;
+  }
+  log("saved screenshot " + path);
+  return true;
+}
+
+void MainWindow::show_error(const QString& message) {
+  log("error: " + message);
+  if (automation_) {
+    // Automation has nobody to click a dialog away: the message goes to stderr and the exit status says it failed.
+    std::cerr << "nmscope: " << message.toStdString() << std::endl;
+    automation_exit_code_ = 1;
+    return;
+  }
+  if (error_dialog_) error_dialog_->close();
+  error_dialog_ = new QMessageBox(QMessageBox::Warning, "nmscope", message, QMessageBox::Ok, this);
+  error_dialog_->setAttribute(Qt::WA_DeleteOnClose);
+  error_dialog_->open();  // window-modal and non-blocking: the event loop (and a running study) carries on
+}
+
+void MainWindow::log(const QString& message) {
+  log_->appendPlainText(QTime::currentTime().toString("HH:mm:ss  ") + message);
+}
+
+void MainWindow::remember_recent(const QString& location) {
+  QSettings settings;
+  QStringList recent = settings.value("files/recent").toStringList();
+  recent.removeAll(location);
+  recent.prepend(location);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  settings.setValue("files/recent", recent);
+  refresh_recent_menu();
+}
+
+void MainWindow::refresh_recent_menu() {
+  if (!recent_menu_) return;
+  recent_menu_->clear();
+  const QStringList recent = QSettings().value("files/recent").toStringList();
+  for (const QString& location : recent) recent_menu_->addAction(location, this, [this, location] { open_source(location); });
+  recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (worker_->is_running()) {
+    worker_->cancel();  // the destructor waits for the measurement in flight; nothing half-written is stored
+  }
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  study_panel_->save(settings);
+  results_view_->save(settings);
+  QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  for (const QUrl& url : event->mimeData()->urls())
+    if (url.isLocalFile()) open_source(url.toLocalFile());
+  event->acceptProposedAction();
+}
+
+void MainWindow::run_automation(const AutomationSteps& steps) {
+  automation_ = std::make_unique<AutomationSteps>(steps);
+  automation_exit_code_ = 0;
+  if (!steps.database.isEmpty() && !open_database(steps.database)) automation_exit_code_ = 1;
+  for (const QString& location : steps.load) open_source(location);
+  if (!steps.tensors.isEmpty()) {
+    const QStringList missing = sources_view_->select_tensors(steps.tensors);
+    for (const QString& name : missing) show_error(name + ": no such tensor in the loaded sources");
+  } else {
+    sources_view_->select_all_matrices();
+  }
+  try {
+    if (!steps.patterns.isEmpty()) study_panel_->set_patterns(steps.patterns);
+    if (!steps.bits.isEmpty()) study_panel_->set_bits(steps.bits);
+    if (!steps.engines.isEmpty()) study_panel_->set_engines(steps.engines);
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+  }
+  if (steps.run && automation_exit_code_ == 0) {
+    automation_waiting_for_study_ = true;
+    if (!start_study()) {
+      automation_waiting_for_study_ = false;
+      automation_exit_code_ = 1;
+    } else {
+      return;  // continue_automation() runs when the study has finished
+    }
+  }
+  QTimer::singleShot(0, this, &MainWindow::continue_automation);
+}
+
+void MainWindow::continue_automation() {
+  const AutomationSteps steps = *automation_;
+  if (!steps.export_csv.isEmpty() && !export_csv(steps.export_csv)) automation_exit_code_ = 1;
+  if (!steps.export_pdf.isEmpty() && !export_pdf(steps.export_pdf)) automation_exit_code_ = 1;
+  if (!steps.screenshot.isEmpty() && !save_screenshot(steps.screenshot)) automation_exit_code_ = 1;
+  const int exit_code = automation_exit_code_;
+  automation_.reset();
+  emit automation_finished(exit_code);
+  if (steps.quit) {
+    close();
+    QApplication::exit(exit_code);
+  }
+}
 
 }  // namespace nmscope::gui

@@ -2,23 +2,117 @@
 // The window is a frame: it hosts the small views (sources, study, results, charts, sweep, masks, log) and wires
 // them to one results model and one study worker. It owns no measurement logic.
 #include <QMainWindow>
+#include <QMessageBox>
+#include <QPointer>
 #include <memory>
+
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QTabWidget;
+
+namespace nmscope {
+class ResultsStore;
+}
 
 namespace nmscope::gui {
 
 class ResultsModel;
+class ResultsView;
+class SourcesView;
+class StudyPanel;
+class StudyWorker;
+class SweepView;
+struct ReportContents;
+
+// The automation contract (`nmscope --load ... --quit`): steps done through the real window, in this order.
+struct AutomationSteps {
+  QStringList load;
+  QStringList tensors;
+  QString patterns;
+  QString bits;
+  QString engines;
+  QString database;
+  bool run = false;
+  QString export_csv;
+  QString export_pdf;
+  QString screenshot;
+  bool quit = false;
+};
 
 class MainWindow final : public QMainWindow {
   Q_OBJECT
 
  public:
-  explicit MainWindow(QWidget* parent = nullptr);
+  // `database` empty: the one remembered in the settings, else the default location.
+  explicit MainWindow(const QString& database = {}, QWidget* parent = nullptr);
   ~MainWindow() override;
 
+  // Each action the menus offer, callable directly (automation and tests). Failures go to show_error().
+  bool open_source(const QString& location);
+  bool open_database(const QString& path);
+  bool start_study();
+  void cancel_study();
+  bool export_csv(const QString& path, bool selected_only = false);
+  bool export_pdf(const QString& path);
+  bool save_screenshot(const QString& path);
+  // Runs the automation steps; emits automation_finished(exit code) when done (0: every step succeeded).
+  void run_automation(const AutomationSteps& steps);
+
   ResultsModel* results_model() const { return results_model_; }
+  ResultsView* results_view() const { return results_view_; }
+  SourcesView* sources_view() const { return sources_view_; }
+  StudyPanel* study_panel() const { return study_panel_; }
+  StudyWorker* study_worker() const { return worker_; }
+  SweepView* sweep_view() const { return sweep_view_; }
+  QTabWidget* tabs() const { return tabs_; }
+  QPlainTextEdit* log_view() const { return log_; }
+  // The error dialog currently shown (null when none): bad files and failures open one, nothing else changes.
+  QMessageBox* error_dialog() const { return error_dialog_; }
+  QString database_path() const;
+
+ signals:
+  void automation_finished(int exit_code);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
 
  private:
+  void build_menus();
+  void build_status_bar();
+  void show_error(const QString& message);
+  void log(const QString& message);
+  void remember_recent(const QString& location);
+  void refresh_recent_menu();
+  void on_progress(qint64 done, qint64 total, const QString& current, double eta_seconds);
+  void on_finished(bool cancelled, qint64 measurements, qint64 skipped);
+  void update_sweep_layers();
+  void measure_point(const QString& pattern, int bits);
+  ReportContents report_contents() const;
+  void continue_automation();
+
   ResultsModel* results_model_;
+  std::shared_ptr<ResultsStore> store_;
+  StudyWorker* worker_;
+  SourcesView* sources_view_;
+  StudyPanel* study_panel_;
+  ResultsView* results_view_;
+  SweepView* sweep_view_;
+  QTabWidget* tabs_;
+  QPlainTextEdit* log_;
+  QLabel* database_label_;
+  QLabel* job_label_;
+  QProgressBar* overall_progress_;
+  QProgressBar* job_progress_;
+  QPushButton* cancel_button_;
+  QMenu* recent_menu_ = nullptr;
+  QPointer<QMessageBox> error_dialog_;
+  std::unique_ptr<AutomationSteps> automation_;
+  int automation_exit_code_ = 0;
+  bool automation_waiting_for_study_ = false;
 };
 
 }  // namespace nmscope::gui

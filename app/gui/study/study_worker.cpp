@@ -1,0 +1,53 @@
+#include "study/study_worker.hpp"
+
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "nmscope/error.hpp"
+#include "nmscope/results_store.hpp"
+
+namespace nmscope::gui {
+
+StudyWorker::StudyWorker(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<nmscope::Measurement>();
+  // The end is announced from the GUI thread, after the study thread is done, so a slot may start the next study.
+  connect(&watcher_, &QFutureWatcher<void>::finished, this, [this] {
+    running_ = false;
+    if (!failure_.isEmpty()) emit failed(failure_);
+    emit finished(summary_.cancelled, summary_.measurements, summary_.skipped);
+  });
+}
+
+StudyWorker::~StudyWorker() {
+  cancel();
+  watcher_.waitForFinished();
+}
+
+bool StudyWorker::start(const StudySpec& spec, std::shared_ptr<ResultsStore> store) {
+  if (running_) return false;
+  running_ = true;
+  cancel_ = false;
+  summary_ = {};
+  failure_.clear();
+  clock_.start();
+  // Signals emitted from the study thread reach receivers in the GUI thread as queued calls.
+  watcher_.setFuture(QtConcurrent::run([this, spec, store] {
+    StudyObserver observer;
+    observer.measured = [this](const Measurement& row) { emit measured(row); };
+    observer.skipped = [this](const Error& error) { emit skipped(QString::fromStdString(error.what())); };
+    observer.progress = [this](const StudyProgress& step) {
+      const double elapsed = clock_.elapsed() / 1000.0;
+      const double eta = step.done > 0 ? elapsed / double(step.done) * double(step.total - step.done) : -1.0;
+      emit progress(step.done, step.total, QString::fromStdString(step.current), eta);
+    };
+    try {
+      summary_ = run_study(spec, store.get(), observer, &cancel_);
+    } catch (const std::exception& error) {
+      failure_ = QString::fromUtf8(error.what());
+    }
+  }));
+  return true;
+}
+
+void StudyWorker::cancel() { cancel_ = true; }
+
+}  // namespace nmscope::gui

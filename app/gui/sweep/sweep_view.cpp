@@ -1,0 +1,227 @@
+#include "sweep/sweep_view.hpp"
+
+#include <QCategoryAxis>
+#include <QChart>
+#include <QChartView>
+#include <QElapsedTimer>
+#include <QGridLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QLocale>
+#include <QLogValueAxis>
+#include <QPushButton>
+#include <QScatterSeries>
+#include <QSlider>
+#include <QValueAxis>
+#include <cmath>
+#include <map>
+
+#include "nmscope/engine_registry.hpp"
+#include "nmscope/packed_matrix.hpp"
+#include "results/results_model.hpp"
+
+namespace nmscope::gui {
+
+namespace {
+
+QSlider* make_slider(int maximum) {
+  auto* slider = new QSlider(Qt::Horizontal);
+  slider->setRange(0, maximum);
+  slider->setPageStep(1);
+  slider->setTickPosition(QSlider::TicksBelow);
+  slider->setTickInterval(1);
+  return slider;
+}
+
+QString bits_name(int bits) { return bits == 16 ? "fp16" : "int" + QString::number(bits); }
+
+}  // namespace
+
+SweepView::SweepView(ResultsModel* model, QWidget* parent)
+    : QWidget(parent),
+      model_(model),
+      patterns_{NMPattern::dense(), {4, 8}, {2, 4}, {1, 4}, {2, 8}, {1, 8}},
+      bit_widths_{16, 8, 4, 3, 2},
+      sparsity_(make_slider(5)),
+      bits_(make_slider(4)),
+      array_size_(make_slider(4)),
+      sparsity_label_(new QLabel),
+      bits_label_(new QLabel),
+      array_label_(new QLabel),
+      figures_(new QLabel),
+      measure_(new QPushButton("Measure this point")),
+      chart_(new QChart),
+      chart_view_(new QChartView(chart_)),
+      storage_series_(new QLineSeries),
+      current_storage_(new QScatterSeries),
+      error_series_(new QScatterSeries),
+      current_error_(new QScatterSeries),
+      pattern_axis_(new QCategoryAxis),
+      storage_axis_(new QValueAxis),
+      error_axis_(new QLogValueAxis) {
+  bits_->setValue(2);  // int4
+  // The array-size slider needs an FPGA cycle model, which comes with an fpga/ engine.
+  bool has_fpga = false;
+  for (const auto& engine : EngineRegistry::global().engines()) has_fpga |= engine->family() == "fpga";
+  array_size_->setEnabled(has_fpga);
+  array_size_->setToolTip(has_fpga ? "Systolic array size" : "needs an fpga/ engine, which this build does not have");
+
+  storage_series_->setName("storage (bits per weight, analytic)");
+  current_storage_->setName("current point");
+  current_storage_->setMarkerSize(14);
+  error_series_->setName("weight error (stored measurements)");
+  error_series_->setMarkerSize(9);
+  current_error_->setName("current point, measured");
+  current_error_->setMarkerSize(14);
+  for (QAbstractSeries* series : std::initializer_list<QAbstractSeries*>{storage_series_, current_storage_, error_series_, current_error_})
+    chart_->addSeries(series);
+  pattern_axis_->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+  pattern_axis_->setRange(-0.5, double(patterns_.size()) - 0.5);
+  for (size_t index = 0; index < patterns_.size(); ++index)
+    pattern_axis_->append(QString::fromStdString(patterns_[index].to_string()), double(index));
+  pattern_axis_->setTitleText("N:M pattern (densest first)");
+  storage_axis_->setTitleText("bits per weight");
+  error_axis_->setTitleText("weight relative error");
+  error_axis_->setLabelFormat("%.0e");
+  chart_->addAxis(pattern_axis_, Qt::AlignBottom);
+  chart_->addAxis(storage_axis_, Qt::AlignLeft);
+  chart_->addAxis(error_axis_, Qt::AlignRight);
+  for (QAbstractSeries* series : {static_cast<QAbstractSeries*>(storage_series_), static_cast<QAbstractSeries*>(current_storage_)}) {
+    series->attachAxis(pattern_axis_);
+    series->attachAxis(storage_axis_);
+  }
+  for (QAbstractSeries* series : {static_cast<QAbstractSeries*>(error_series_), static_cast<QAbstractSeries*>(current_error_)}) {
+    series->attachAxis(pattern_axis_);
+    series->attachAxis(error_axis_);
+  }
+  chart_->legend()->setAlignment(Qt::AlignBottom);
+  chart_view_->setRenderHint(QPainter::Antialiasing);
+  figures_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  figures_->setWordWrap(true);
+
+  auto* layout = new QGridLayout(this);
+  layout->addWidget(new QLabel("Sparsity"), 0, 0);
+  layout->addWidget(sparsity_, 0, 1);
+  layout->addWidget(sparsity_label_, 0, 2);
+  layout->addWidget(new QLabel("Bit width"), 1, 0);
+  layout->addWidget(bits_, 1, 1);
+  layout->addWidget(bits_label_, 1, 2);
+  layout->addWidget(new QLabel("Array size"), 2, 0);
+  layout->addWidget(array_size_, 2, 1);
+  layout->addWidget(array_label_, 2, 2);
+  layout->addWidget(figures_, 3, 0, 1, 2);
+  layout->addWidget(measure_, 3, 2);
+  layout->addWidget(chart_view_, 4, 0, 1, 3);
+  layout->setColumnStretch(1, 1);
+  layout->setRowStretch(4, 1);
+
+  connect(sparsity_, &QSlider::valueChanged, this, &SweepView::update_view);
+  connect(bits_, &QSlider::valueChanged, this, &SweepView::update_view);
+  connect(array_size_, &QSlider::valueChanged, this, &SweepView::update_view);
+  connect(measure_, &QPushButton::clicked, this, [this] {
+    emit measure_requested(QString::fromStdString(current_pattern().to_string()), current_bits());
+  });
+  connect(model_, &QAbstractItemModel::modelReset, this, &SweepView::update_view);
+  connect(model_, &QAbstractItemModel::rowsInserted, this, &SweepView::update_view);
+  update_view();
+}
+
+void SweepView::set_layers(const std::vector<SweepLayer>& layers) {
+  layers_ = layers;
+  update_view();
+}
+
+void SweepView::set_quantization(const QuantConfig& quant) {
+  quant_ = quant;
+  update_view();
+}
+
+void SweepView::set_pattern_index(int index) { sparsity_->setValue(index); }
+void SweepView::set_bits_index(int index) { bits_->setValue(index); }
+NMPattern SweepView::current_pattern() const { return patterns_[size_t(sparsity_->value())]; }
+int SweepView::current_bits() const { return bit_widths_[size_t(bits_->value())]; }
+
+void SweepView::update_view() {
+  QElapsedTimer timer;
+  timer.start();
+  QuantConfig quant = quant_;
+  quant.bits = current_bits();
+  const NMPattern current = current_pattern();
+  sparsity_label_->setText(QString("%1 (%2% kept)")
+                               .arg(QString::fromStdString(current.to_string()))
+                               .arg(100.0 * current.density(), 0, 'g', 3));
+  bits_label_->setText(bits_name(quant.bits));
+  array_label_->setText(array_size_->isEnabled() ? QString("%1x%1").arg(4 << array_size_->value()) : "—");
+
+  // Stored weight errors per (pattern, bits, granularity) of the chosen layers (all layers when none are chosen).
+  std::map<std::string, std::pair<double, int>> stored;  // key -> (sum of errors, count), one per tensor+config
+  std::map<std::string, bool> seen;
+  const std::string granularity = quant.granularity_name();
+  for (const Measurement& row : model_->measurements()) {
+    if (row.bits != quant.bits || row.granularity != granularity || row.symmetric != quant.symmetric) continue;
+    bool wanted = layers_.empty();
+    for (const auto& layer : layers_) wanted |= layer.name == row.tensor;
+    if (!wanted) continue;
+    const std::string key = row.pattern + "|" + row.tensor + "|" + row.source_hash;
+    if (seen[key]) continue;  // engine rows of one config repeat the same accuracy figures
+    seen[key] = true;
+    auto& [sum, count] = stored[row.pattern];
+    sum += row.weight_rel_err;
+    ++count;
+  }
+
+  storage_series_->clear();
+  error_series_->clear();
+  current_storage_->clear();
+  current_error_->clear();
+  double max_bits_per_weight = 1;
+  double min_error = 1e-3, max_error = 1;
+  int64_t weights = 0;
+  for (const auto& layer : layers_) weights += layer.rows * layer.cols;
+  for (size_t index = 0; index < patterns_.size(); ++index) {
+    int64_t bytes = 0;
+    for (const auto& layer : layers_) bytes += packed_storage_bytes(layer.rows, layer.cols, patterns_[index], quant);
+    const double bits_per_weight = weights > 0 ? 8.0 * double(bytes) / double(weights) : 0.0;
+    storage_series_->append(double(index), bits_per_weight);
+    max_bits_per_weight = std::max(max_bits_per_weight, bits_per_weight);
+    if (auto found = stored.find(patterns_[index].to_string()); found != stored.end()) {
+      const double error = found->second.first / found->second.second;
+      if (error > 0) {
+        error_series_->append(double(index), error);
+        min_error = std::min(min_error, error);
+        max_error = std::max(max_error, error);
+      }
+    }
+    if (patterns_[index] == current) {
+      current_storage_bytes_ = bytes;
+      current_storage_->append(double(index), bits_per_weight);
+    }
+  }
+  storage_axis_->setRange(0, std::ceil(max_bits_per_weight * 1.1));
+  error_axis_->setRange(std::pow(10.0, std::floor(std::log10(min_error))), std::pow(10.0, std::ceil(std::log10(max_error))));
+
+  const auto found = stored.find(current.to_string());
+  current_stored_error_ = found != stored.end() ? found->second.first / found->second.second : -1.0;
+  if (current_stored_error_ > 0) current_error_->append(double(sparsity_->value()), current_stored_error_);
+
+  QString text;
+  if (layers_.empty()) {
+    text = "Select tensors in the Sources pane to see their storage here.";
+  } else {
+    const double ratio = current_storage_bytes_ > 0 ? 2.0 * double(weights) / double(current_storage_bytes_) : 0;
+    text = QString("<b>%1 %2 %3</b>: %4 bytes for %5 layer(s), %6 bits per weight, %7x smaller than fp16.")
+               .arg(QString::fromStdString(current.to_string()), bits_name(quant.bits),
+                    QString::fromStdString(quant.is_fp16() ? "" : quant.granularity_name()))
+               .arg(QLocale().toString(qlonglong(current_storage_bytes_)))
+               .arg(layers_.size())
+               .arg(weights > 0 ? 8.0 * double(current_storage_bytes_) / double(weights) : 0, 0, 'f', 3)
+               .arg(ratio, 0, 'f', 2);
+    text += current_stored_error_ >= 0
+                ? QString(" Stored weight error: %1 (mean over %2 layer(s)).").arg(current_stored_error_, 0, 'e', 3).arg(found->second.second)
+                : QString(" Not measured yet: press Measure.");
+  }
+  figures_->setText(text);
+  last_update_ms_ = double(timer.nsecsElapsed()) / 1e6;
+}
+
+}  // namespace nmscope::gui

@@ -1,0 +1,89 @@
+#pragma once
+// The Sweep pane: sliders over sparsity (along the N:M patterns, densest first), bit width and array size. Each step
+// redraws from the analytic storage model (core's packed_storage_bytes) and the measurements already stored, so it
+// follows the sliders live; "Measure" asks for the current point to be run on the real engines.
+#include <QWidget>
+#include <vector>
+
+#include "nmscope/nm_pattern.hpp"
+#include "nmscope/quant_config.hpp"
+
+class QLabel;
+class QSlider;
+class QPushButton;
+
+class QChart;
+class QChartView;
+class QLineSeries;
+class QScatterSeries;
+class QCategoryAxis;
+class QValueAxis;
+class QLogValueAxis;
+
+namespace nmscope::gui {
+
+class ResultsModel;
+
+struct SweepLayer {
+  std::string name;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
+class SweepView final : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit SweepView(ResultsModel* model, QWidget* parent = nullptr);
+
+  void set_layers(const std::vector<SweepLayer>& layers);
+  // Granularity, group and symmetry of the swept configurations (bits come from the slider).
+  void set_quantization(const QuantConfig& quant);
+
+  // Slider positions, for automation and tests.
+  void set_pattern_index(int index);
+  void set_bits_index(int index);
+  NMPattern current_pattern() const;
+  int current_bits() const;
+  const std::vector<NMPattern>& patterns() const { return patterns_; }
+  // What the last redraw computed, for tests: total packed bytes of the layers at the current point, and the mean
+  // stored weight error there (negative when nothing is stored for it).
+  int64_t current_storage_bytes() const { return current_storage_bytes_; }
+  double current_stored_error() const { return current_stored_error_; }
+  double last_update_ms() const { return last_update_ms_; }
+
+ signals:
+  // Fires when the user presses Measure: run this point on the selected tensors and engines.
+  void measure_requested(const QString& pattern, int bits);
+
+ private:
+  void update_view();
+
+  ResultsModel* model_;
+  std::vector<SweepLayer> layers_;
+  QuantConfig quant_;
+  std::vector<NMPattern> patterns_;
+  std::vector<int> bit_widths_;
+  QSlider* sparsity_;
+  QSlider* bits_;
+  QSlider* array_size_;
+  QLabel* sparsity_label_;
+  QLabel* bits_label_;
+  QLabel* array_label_;
+  QLabel* figures_;
+  QPushButton* measure_;
+  QChart* chart_;
+  QChartView* chart_view_;
+  QLineSeries* storage_series_;
+  QScatterSeries* current_storage_;
+  QScatterSeries* error_series_;
+  QScatterSeries* current_error_;
+  QCategoryAxis* pattern_axis_;
+  QValueAxis* storage_axis_;
+  QLogValueAxis* error_axis_;
+  int64_t current_storage_bytes_ = 0;
+  double current_stored_error_ = -1;
+  double last_update_ms_ = 0;
+};
+
+}  // namespace nmscope::gui
