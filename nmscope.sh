@@ -10,7 +10,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
 DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-                 libtbb-dev)
+                 libtbb-dev poppler-utils)
 PYTHON_PACKAGES=(numpy safetensors gguf)
 
 log() { printf '[nmscope] %s\n' "$*" >&2; }

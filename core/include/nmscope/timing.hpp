@@ -25,8 +25,8 @@ struct TimingStats {
 TimingStats time_repeated(const std::function<void(int repetition)>& body, const TimingOptions& options,
                           const std::atomic<bool>* cancel);
 
-// How many copies of a `bytes_per_copy` buffer to rotate through so that together they exceed twice the
-// last-level cache (at least 1).
+// How many copies of a `bytes_per_copy` buffer to rotate through so that together they exceed the last-level cache
+// by at least one copy (at least 2).
 int rotation_copies(std::size_t bytes_per_copy);
 
 }  // namespace nmscope

@@ -55,7 +55,9 @@ TimingStats time_repeated(const std::function<void(int)>& body, const TimingOpti
 int rotation_copies(std::size_t bytes_per_copy) {
   constexpr std::size_t kMaxCopies = 4096;
   if (bytes_per_copy == 0) return 1;
-  const std::size_t needed = (2 * last_level_cache_bytes() + bytes_per_copy - 1) / bytes_per_copy;
+  // One copy more than fits in the last-level cache: cycling through them in order, LRU evicts each copy before
+  // it comes round again.
+  const std::size_t needed = last_level_cache_bytes() / bytes_per_copy + 2;
   return int(std::clamp<std::size_t>(needed, 1, kMaxCopies));
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engines/cpu/cpu_engines.hpp"
+#include "nmscope/error.hpp"
 #include "nmscope/metrics.hpp"
 
 namespace nmscope {
@@ -25,7 +26,13 @@ class EigenDenseEngine final : public Engine {
     const MatrixF& weights = input.dequantized;
     const size_t weight_bytes = size_t(weights.size()) * sizeof(float);
     const int copies = rotation_copies(weight_bytes);
-    std::vector<MatrixF> rotated(size_t(copies), weights);
+    // Copies are made one by one with a cancellation check: together they can be hundreds of MB.
+    std::vector<MatrixF> rotated;
+    rotated.reserve(size_t(copies));
+    for (int copy = 0; copy < copies; ++copy) {
+      if (input.cancel && input.cancel->load(std::memory_order_relaxed)) throw Cancelled();
+      rotated.push_back(weights);
+    }
     MatrixF output(input.activations.rows(), weights.rows());
     const int threads = tbb::this_task_arena::max_concurrency();
     // Two chunks per thread balance the rows without making the per-chunk product too small for Eigen.

@@ -1,0 +1,349 @@
+// The desktop app driven through its real widgets (offscreen): load, choose, run, cancel, bad files, exports, the
+// event loop's responsiveness, settings, and the automation contract of the executable.
+#include <QCheckBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QProcess>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QTreeView>
+#include <QtTest>
+#include <set>
+
+#include "main_window.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/writers.hpp"
+#include "results/results_model.hpp"
+#include "results/results_view.hpp"
+#include "sources/sources_view.hpp"
+#include "study/study_panel.hpp"
+#include "study/study_worker.hpp"
+#include "sweep/sweep_view.hpp"
+
+using namespace nmscope;
+using namespace nmscope::gui;
+
+namespace {
+
+QCheckBox* check_box(QWidget* parent, const QString& text) {
+  for (QCheckBox* box : parent->findChildren<QCheckBox*>())
+    if (box->text() == text) return box;
+  return nullptr;
+}
+
+void set_checked(QWidget* parent, const QString& text, bool checked) {
+  QCheckBox* box = check_box(parent, text);
+  QVERIFY2(box, qPrintable("no check box " + text));
+  if (box->isChecked() != checked) QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(4, box->height() / 2));
+  QCOMPARE(box->isChecked(), checked);
+}
+
+void check_only_engine(QWidget* panel, const QString& engine) {
+  auto* list = panel->findChild<QListWidget*>();
+  QVERIFY(list);
+  for (int row = 0; row < list->count(); ++row)
+    list->item(row)->setCheckState(list->item(row)->text() == engine ? Qt::Checked : Qt::Unchecked);
+}
+
+int64_t rows_in(const QString& database) { return ResultsStore(database.toStdString()).count(); }
+
+bool wait_for_study(MainWindow& window, int timeout_ms = 60000) {
+  QElapsedTimer timer;
+  timer.start();
+  while (window.study_worker()->is_running() && timer.elapsed() < timeout_ms) QTest::qWait(10);
+  return !window.study_worker()->is_running();
+}
+
+}  // namespace
+
+class TestMainWindow final : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir home_;
+  QString database() const { return home_.filePath("results.db"); }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(home_.isValid());
+    // Settings and the default database live in the test's own directories, never the user's.
+    qputenv("XDG_CONFIG_HOME", home_.filePath("config").toUtf8());
+    qputenv("XDG_DATA_HOME", home_.filePath("data").toUtf8());
+    QCoreApplication::setOrganizationName("nmscope-test");
+    QCoreApplication::setApplicationName("nmscope-test");
+  }
+
+  void loads_a_file_and_lists_its_tensors() {
+    MainWindow window(database());
+    const QString path = home_.filePath("layer.npy");
+    MatrixF weights = MatrixF::Random(24, 40);
+    write_npy(path.toStdString(), tensor_from_matrix("layer", weights, DType::F16));
+    QVERIFY(window.open_source(path));
+    QCOMPARE(window.sources_view()->sources().size(), size_t(1));
+    window.sources_view()->select_all_matrices();
+    const auto selected = window.sources_view()->selected_tensors();
+    QCOMPARE(selected.size(), size_t(1));
+    QCOMPARE(selected[0].name, std::string("layer"));
+    // The filter hides what does not match.
+    window.sources_view()->set_filter("nomatch");
+    window.sources_view()->select_all_matrices();
+    QVERIFY(window.sources_view()->selected_tensors().empty());
+  }
+
+  void runs_a_study_chosen_with_the_widgets() {
+    QFile::remove(database());
+    MainWindow window(database());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.open_source("synth:tiny-block"));
+    window.sources_view()->select_tensors({"block.attn.q_proj.weight", "block.mlp.down_proj.weight"});
+    QWidget* panel = window.study_panel();
+    set_checked(panel, "dense", true);
+    set_checked(panel, "2:4", true);
+    set_checked(panel, "1:4", true);
+    set_checked(panel, "4:8", false);
+    set_checked(panel, "4", true);
+    set_checked(panel, "8", true);
+    set_checked(panel, "fp16", false);
+    check_only_engine(panel, "cpu/eigen-fp32-dense");
+    QTest::keyClick(&window, Qt::Key_R, Qt::ControlModifier);
+    QVERIFY(window.study_worker()->is_running());
+    QVERIFY(wait_for_study(window));
+    // 2 tensors x 3 patterns x 2 bits x 1 engine x 1 batch, exactly as stored.
+    QCOMPARE(window.results_model()->rowCount(), 12);
+    QCOMPARE(rows_in(database()), int64_t(12));
+    QCOMPARE(window.results_view()->table()->model()->rowCount(), 12);
+    std::set<std::string> configs;
+    for (const Measurement& row : window.results_model()->measurements()) {
+      QCOMPARE(row.engine, std::string("cpu/eigen-fp32-dense"));
+      QVERIFY(row.time_us.has_value() && *row.time_us > 0);
+      configs.insert(row.tensor + row.pattern + std::to_string(row.bits));
+    }
+    QCOMPARE(configs.size(), size_t(12));
+    // What the model shows is what the database holds, row by row.
+    const auto stored = ResultsStore(database().toStdString()).all();
+    for (size_t index = 0; index < stored.size(); ++index) {
+      QCOMPARE(window.results_model()->measurement(int(index)).tensor, stored[index].tensor);
+      QCOMPARE(window.results_model()->measurement(int(index)).storage_bytes, stored[index].storage_bytes);
+    }
+  }
+
+  void cancel_stops_within_200_ms_and_keeps_what_finished() {
+    QFile::remove(database());
+    MainWindow window(database());
+    window.show();
+    QVERIFY(window.open_source("synth:256x512+256x512+256x512+256x512+256x512+256x512:seed=2"));
+    window.sources_view()->select_all_matrices();
+    window.study_panel()->set_patterns("dense,2:4,1:4,4:8");
+    window.study_panel()->set_bits("16,8,4");
+    window.study_panel()->set_engines("cpu");
+    QSignalSpy measured(window.study_worker(), &StudyWorker::measured);
+    QSignalSpy finished(window.study_worker(), &StudyWorker::finished);
+    QVERIFY(window.start_study());
+    QTRY_VERIFY_WITH_TIMEOUT(measured.count() >= 2, 30000);
+    QElapsedTimer timer;
+    timer.start();
+    QTest::keyClick(&window, Qt::Key_Escape);
+    QVERIFY(finished.wait(5000) || finished.count() == 1);
+    const qint64 stop_ms = timer.elapsed();
+    qInfo("cancel took %lld ms", stop_ms);
+    QVERIFY2(stop_ms < 200, qPrintable(QString("cancel took %1 ms").arg(stop_ms)));
+    QCOMPARE(finished.at(0).at(0).toBool(), true);
+    const int rows = window.results_model()->rowCount();
+    QVERIFY(rows >= 2 && rows < 72);
+    QCOMPARE(rows_in(database()), int64_t(rows));
+  }
+
+  void event_loop_stays_responsive_while_a_study_runs() {
+    MainWindow window(database());
+    window.show();
+    QVERIFY(window.open_source("synth:2048x4096+2048x4096:seed=4"));
+    window.sources_view()->select_all_matrices();
+    window.study_panel()->set_patterns("2:4,1:4");
+    window.study_panel()->set_bits("8,4");
+    window.study_panel()->set_engines("cpu");
+    QElapsedTimer gap_clock;
+    qint64 worst_gap = 0;
+    QTimer ticker;
+    ticker.setInterval(5);
+    QObject::connect(&ticker, &QTimer::timeout, [&] {
+      worst_gap = std::max(worst_gap, gap_clock.restart());
+    });
+    QVERIFY(window.start_study());
+    gap_clock.start();
+    ticker.start();
+    QVERIFY(wait_for_study(window, 120000));
+    ticker.stop();
+    qInfo("longest event-loop gap while the study ran: %lld ms", worst_gap);
+    QVERIFY2(worst_gap < 100, qPrintable(QString("event loop stalled %1 ms").arg(worst_gap)));
+  }
+
+  void a_broken_file_opens_a_dialog_and_changes_nothing() {
+    MainWindow window(database());
+    window.show();
+    QVERIFY(window.open_source("synth:tiny-block"));
+    const int64_t before = rows_in(database());
+    const QString path = home_.filePath("broken.npy");
+    write_npy(path.toStdString(), tensor_from_matrix("broken", MatrixF::Random(16, 16), DType::F32));
+    QFile file(path);
+    QVERIFY(file.resize(file.size() / 2));
+    QVERIFY(!window.open_source(path));
+    QVERIFY(window.error_dialog() != nullptr);
+    QVERIFY(window.error_dialog()->isVisible());
+    QVERIFY(window.error_dialog()->text().contains(path));
+    QCOMPARE(window.sources_view()->sources().size(), size_t(1));
+    QCOMPARE(rows_in(database()), before);
+    // A bad option in the panel: a dialog, no study.
+    window.study_panel()->set_batches("0");
+    window.sources_view()->select_all_matrices();
+    QVERIFY(!window.start_study());
+    QVERIFY(window.error_dialog()->text().contains("--batch"));
+    QCOMPARE(rows_in(database()), before);
+  }
+
+  void exports_csv_and_pdf_with_one_row_per_measurement() {
+    QFile::remove(database());
+    MainWindow window(database());
+    QVERIFY(window.open_source("synth:tiny-block"));
+    window.sources_view()->select_all_matrices();
+    window.study_panel()->set_patterns("dense,2:4");
+    window.study_panel()->set_bits("4");
+    window.study_panel()->set_engines("none");
+    QVERIFY(window.start_study());
+    QVERIFY(wait_for_study(window));
+    QCOMPARE(window.results_model()->rowCount(), 6);
+
+    const QString csv = home_.filePath("all.csv");
+    QVERIFY(window.export_csv(csv));
+    QFile csv_file(csv);
+    QVERIFY(csv_file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = csv_file.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), 7);
+    QVERIFY(lines[0].startsWith("study_id,"));
+
+    window.results_view()->table()->selectRow(0);
+    window.results_view()->table()->selectionModel()->select(
+        window.results_view()->table()->model()->index(2, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QCOMPARE(window.results_view()->selected_rows().size(), 2);
+    const QString selected_csv = home_.filePath("selected.csv");
+    QVERIFY(window.export_csv(selected_csv, true));
+    QFile selected_file(selected_csv);
+    QVERIFY(selected_file.open(QIODevice::ReadOnly));
+    QCOMPARE(selected_file.readAll().trimmed().split('\n').size(), 3);
+
+    window.results_view()->table()->clearSelection();
+    const QString pdf = home_.filePath("report.pdf");
+    QVERIFY(window.export_pdf(pdf));
+    QFile pdf_file(pdf);
+    QVERIFY(pdf_file.open(QIODevice::ReadOnly));
+    QVERIFY(pdf_file.read(5) == "%PDF-");
+#ifdef NMSCOPE_PDFTOTEXT
+    QProcess text;
+    text.start(NMSCOPE_PDFTOTEXT, {"-layout", pdf, "-"});
+    QVERIFY(text.waitForFinished(20000));
+    const QString content = QString::fromUtf8(text.readAllStandardOutput());
+    QVERIFY(content.contains("Summary: 6 measurements"));
+    // One summary-table row per measurement: each row starts with its tensor name.
+    int table_rows = 0;
+    for (const QString& line : content.split('\n'))
+      if (line.trimmed().startsWith("block.")) ++table_rows;
+    QCOMPARE(table_rows, 6);
+    QVERIFY(content.contains("synth:tiny-block"));
+#endif
+    // A path that cannot be written: a dialog, no crash.
+    QVERIFY(!window.export_pdf(home_.filePath("missing-dir/report.pdf")));
+    QVERIFY(window.error_dialog() != nullptr);
+  }
+
+  void switching_the_database_shows_its_rows() {
+    MainWindow window(database());
+    const QString other = home_.filePath("other.db");
+    QFile::remove(other);
+    QVERIFY(window.open_database(other));
+    QCOMPARE(window.results_model()->rowCount(), 0);
+    QCOMPARE(window.database_path(), other);
+    QVERIFY(window.open_database(database()));
+    QCOMPARE(int64_t(window.results_model()->rowCount()), rows_in(database()));
+    // A file that is not a results database is refused; the open one stays.
+    const QString text_file = home_.filePath("notes.db");
+    QFile notes(text_file);
+    QVERIFY(notes.open(QIODevice::WriteOnly));
+    notes.write("not sqlite at all, just some words that are long enough to look like a header...........\n");
+    notes.close();
+    QVERIFY(!window.open_database(text_file));
+    QCOMPARE(window.database_path(), database());
+  }
+
+  void settings_are_remembered() {
+    {
+      MainWindow window(database());
+      window.study_panel()->set_patterns("1:8,3:8");
+      window.study_panel()->set_bits("3");
+      window.close();
+    }
+    MainWindow again(database());
+    QCOMPARE(again.study_panel()->patterns_text(), QString("1:8,3:8"));
+    QCOMPARE(again.study_panel()->bits_text(), QString("3"));
+  }
+
+  void sweep_follows_the_sliders_quickly() {
+    MainWindow window(database());
+    QVERIFY(window.open_source("synth:llama-7b-block"));
+    window.sources_view()->select_all_matrices();
+    SweepView* sweep = window.sweep_view();
+    sweep->set_bits_index(2);  // int4
+    sweep->set_pattern_index(0);
+    const int64_t dense = sweep->current_storage_bytes();
+    sweep->set_pattern_index(2);  // 2:4
+    QCOMPARE(sweep->current_pattern(), (NMPattern{2, 4}));
+    QVERIFY(sweep->current_storage_bytes() < dense);
+    double worst = 0;
+    for (int step = 0; step < 6; ++step) {
+      sweep->set_pattern_index(step);
+      worst = std::max(worst, sweep->last_update_ms());
+    }
+    qInfo("slowest sweep step: %.2f ms", worst);
+    QVERIFY(worst < 50);
+  }
+
+  void automation_contract_through_the_executable() {
+    const QString dir = home_.filePath("automation");
+    QDir().mkpath(dir);
+    QProcess app;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("QT_QPA_PLATFORM", "offscreen");
+    app.setProcessEnvironment(environment);
+    app.start(NMSCOPE_GUI_PATH, {"--db", dir + "/results.db", "--load", "synth:tiny-block", "--tensor",
+                                 "block.mlp.up_proj.weight", "--pattern", "dense,2:4", "--bits", "8,4", "--engines",
+                                 "none", "--run", "--export-csv", dir + "/out.csv", "--export-pdf", dir + "/out.pdf",
+                                 "--screenshot", dir + "/shot.png", "--quit"});
+    QVERIFY(app.waitForFinished(120000));
+    QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(app.exitCode(), 0);
+    QCOMPARE(rows_in(dir + "/results.db"), int64_t(4));
+    QFile csv(dir + "/out.csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QCOMPARE(csv.readAll().trimmed().split('\n').size(), 5);
+    QVERIFY(QFileInfo(dir + "/out.pdf").size() > 1000);
+    QImage shot(dir + "/shot.png");
+    QVERIFY(!shot.isNull() && shot.width() > 600);
+
+    // A missing file: non-zero exit, the reason on stderr, nothing stored.
+    QProcess failing;
+    failing.setProcessEnvironment(environment);
+    failing.start(NMSCOPE_GUI_PATH, {"--db", dir + "/results.db", "--load", dir + "/missing.safetensors", "--run", "--quit"});
+    QVERIFY(failing.waitForFinished(60000));
+    QCOMPARE(failing.exitCode(), 1);
+    QVERIFY(failing.readAllStandardError().contains("missing.safetensors"));
+    QCOMPARE(rows_in(dir + "/results.db"), int64_t(4));
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
