@@ -39,13 +39,20 @@ Qt::Orientation orientation_of(Qt::Alignment side) {
   return side & (Qt::AlignLeft | Qt::AlignRight) ? Qt::Vertical : Qt::Horizontal;
 }
 
-// The data values of `series` along one orientation (bar values are vertical; their categories have no value).
+bool is_horizontal_bars(const QAbstractSeries* series) {
+  return series->type() == QAbstractSeries::SeriesTypeHorizontalBar ||
+         series->type() == QAbstractSeries::SeriesTypeHorizontalStackedBar ||
+         series->type() == QAbstractSeries::SeriesTypeHorizontalPercentBar;
+}
+
+// The data values of `series` along one orientation (bar values lie along the bars; their categories have none).
 QList<double> values_of(const QList<QAbstractSeries*>& series, Qt::Orientation orientation) {
   QList<double> values;
   for (QAbstractSeries* one : series) {
     if (auto* xy = qobject_cast<QXYSeries*>(one)) {
       for (const QPointF& point : xy->points()) values.append(orientation == Qt::Horizontal ? point.x() : point.y());
-    } else if (auto* bars = qobject_cast<QAbstractBarSeries*>(one); bars && orientation == Qt::Vertical) {
+    } else if (auto* bars = qobject_cast<QAbstractBarSeries*>(one);
+               bars && (orientation == Qt::Horizontal) == is_horizontal_bars(bars)) {
       values.append(0);  // bars grow from zero
       for (QBarSet* set : bars->barSets())
         for (int index = 0; index < set->count(); ++index) values.append(set->at(index));
@@ -54,7 +61,12 @@ QList<double> values_of(const QList<QAbstractSeries*>& series, Qt::Orientation o
   return values;
 }
 
-// A log range snapped to whole powers of `base` around the positive values, so every decade is labelled.
+bool has_bars(const QList<QAbstractSeries*>& series) {
+  return std::any_of(series.begin(), series.end(), [](QAbstractSeries* one) { return qobject_cast<QAbstractBarSeries*>(one); });
+}
+
+// A log range snapped to whole powers of `base` around the positive values, so every decade is labelled. A value
+// on (or within a hair of) a power gets a tenth of a power of room instead of sitting on the plot's edge.
 QPair<double, double> log_range(const QList<double>& values, double base) {
   double low = std::numeric_limits<double>::infinity();
   double high = 0;
@@ -62,14 +74,18 @@ QPair<double, double> log_range(const QList<double>& values, double base) {
     if (value > 0 && std::isfinite(value)) low = std::min(low, value), high = std::max(high, value);
   if (!(high > 0)) return {1, base};
   const double log_base = std::log(base);
-  double low_power = std::floor(std::log(low) / log_base + 1e-9);
-  double high_power = std::ceil(std::log(high) / log_base - 1e-9);
-  if (high_power <= low_power) high_power = low_power + 1;
+  const double low_exponent = std::log(low) / log_base;
+  const double high_exponent = std::log(high) / log_base;
+  double low_power = std::floor(low_exponent);
+  double high_power = std::ceil(high_exponent);
+  if (low_exponent - low_power < 0.05) low_power = low_exponent - 0.1;
+  if (high_power - high_exponent < 0.05) high_power = high_exponent + 0.1;
   return {std::pow(base, low_power), std::pow(base, high_power)};
 }
 
-// A linear range with a margin, so markers on the extremes are not cut in half by the plot's edge.
-QPair<double, double> linear_range(const QList<double>& values) {
+// A linear range with a margin (a fraction of the span), so markers on the extremes are not cut in half by the
+// plot's edge and value labels past a bar's end still fit.
+QPair<double, double> linear_range(const QList<double>& values, double margin) {
   double low = std::numeric_limits<double>::infinity();
   double high = -std::numeric_limits<double>::infinity();
   for (double value : values)
@@ -79,7 +95,7 @@ QPair<double, double> linear_range(const QList<double>& values) {
     const double pad = low == 0 ? 1 : std::fabs(low) * 0.1;
     return {low - pad, high + pad};
   }
-  const double pad = (high - low) * 0.05;
+  const double pad = (high - low) * margin;
   // Keep a zero baseline (bars, counts) instead of padding below it.
   return {low >= 0 && low - pad < 0 ? 0 : low - pad, high + pad};
 }
@@ -112,6 +128,8 @@ ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   chart()->setBackgroundRoundness(0);
   chart()->setMargins(QMargins(6, 6, 6, 6));
   chart()->legend()->setAlignment(Qt::AlignBottom);
+  // Legend entries drawn like their series (dashes, marker shapes): colour alone runs out before configurations do.
+  chart()->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
   message_ = new QGraphicsSimpleTextItem(chart());
   QFont font = message_->font();
   font.setPointSizeF(font.pointSizeF() * 1.3);
@@ -120,6 +138,14 @@ ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   message_->setZValue(100);
   message_->hide();
   connect(chart(), &QChart::plotAreaChanged, this, [this] { place_message(); });
+}
+
+QColor ChartView::palette_color(int index) {
+  // Tableau 10: distinguishable in print and for the common colour-vision deficiencies.
+  static const QColor colors[] = {QColor(0x4e79a7), QColor(0xf28e2b), QColor(0x59a14f), QColor(0xe15759),
+                                  QColor(0xb07aa1), QColor(0x76b7b2), QColor(0xedc948), QColor(0xff9da7),
+                                  QColor(0x9c755f), QColor(0xbab0ac)};
+  return colors[(index % 10 + 10) % 10];
 }
 
 void ChartView::clear() {
@@ -143,13 +169,14 @@ QAbstractAxis* ChartView::add_value_axis(Qt::Alignment side, const QString& titl
     log_axis->setBase(base);
     log_axis->setLabelFormat("%g");
     log_axis->setMinorTickCount(base == 10 ? 8 : 0);
+    log_axis->setMinorGridLinePen(QPen(QColor(235, 235, 235), 1, Qt::DotLine));
     const auto [low, high] = log_range(values, base);
     log_axis->setRange(low, high);
     axis = log_axis;
   } else {
     auto* value_axis = new QValueAxis;
     value_axis->setLabelFormat("%g");
-    const auto [low, high] = linear_range(values);
+    const auto [low, high] = linear_range(values, has_bars(series) ? 0.15 : 0.05);
     value_axis->setRange(low, high);
     value_axis->applyNiceNumbers();
     axis = value_axis;
@@ -161,6 +188,9 @@ QAbstractAxis* ChartView::add_value_axis(Qt::Alignment side, const QString& titl
 }
 
 void ChartView::finish_rebuild() {
+  // A legend row truncates names to "2:4 i…" once it overflows; a column on the right keeps them whole.
+  const int entries = int(chart()->legend()->markers().size());
+  chart()->legend()->setAlignment(entries > 6 ? Qt::AlignRight : Qt::AlignBottom);
   for (QLegendMarker* marker : chart()->legend()->markers()) {
     disconnect(marker, &QLegendMarker::clicked, this, nullptr);
     connect(marker, &QLegendMarker::clicked, this, [this, marker] { toggle_series_of(marker); });
@@ -174,6 +204,14 @@ void ChartView::finish_rebuild() {
       connect(bars, &QAbstractBarSeries::hovered, this, &ChartView::show_bar_text);
     }
   }
+  // Axes around no data show made-up ranges (1 to 10); an empty chart shows only its message.
+  const QList<QAbstractSeries*> series = chart()->series();
+  const bool has_data = std::any_of(series.begin(), series.end(), [](QAbstractSeries* one) {
+    if (auto* xy = qobject_cast<QXYSeries*>(one)) return xy->count() > 0;
+    if (auto* bars = qobject_cast<QAbstractBarSeries*>(one)) return bars->count() > 0 && bars->barSets()[0]->count() > 0;
+    return false;
+  });
+  for (QAbstractAxis* axis : chart()->axes()) axis->setVisible(has_data);
   home_ranges_.clear();
   for (QAbstractAxis* axis : chart()->axes()) {
     if (auto* value = qobject_cast<QValueAxis*>(axis)) {
@@ -383,7 +421,12 @@ QSizeF ChartView::lay_out_for_export(QSizeF size) {
 }
 
 void ChartView::render_to(QPainter& painter, const QRectF& target) {
-  const QSizeF previous = lay_out_for_export(target.size());
+  // Laid out at screen size (with the target's aspect ratio) and scaled to the target: a PDF page in device units
+  // of 1200 dpi would otherwise get a 10000-pixel-wide layout with its fonts shrunk to specks.
+  QSizeF layout_size = export_size();
+  if (target.width() > 0 && target.height() > 0)
+    layout_size.setHeight(layout_size.width() * target.height() / target.width());
+  const QSizeF previous = lay_out_for_export(layout_size);
   message_->setVisible(!message_->text().isEmpty());
   scene()->render(&painter, target, chart()->sceneBoundingRect(), Qt::IgnoreAspectRatio);
   lay_out_for_export(previous);

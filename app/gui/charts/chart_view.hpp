@@ -40,6 +40,8 @@ class ChartView final : public QChartView {
   // A message centred on the plot area (e.g. why the chart is empty); "" removes it.
   void show_message(const QString& text);
   QString message() const;
+  // Colour `index` of a ten-colour qualitative palette (the theme's own five repeat too soon for our legends).
+  static QColor palette_color(int index);
   void set_point_text(PointText text) { point_text_ = std::move(text); }
   void set_bar_text(BarText text) { bar_text_ = std::move(text); }
 
@@ -62,7 +64,8 @@ class ChartView final : public QChartView {
   // chosen by the file's extension, at the view's size (960x600 when the view was never shown). On failure returns
   // false and, when `error` is given, says why.
   bool save(const QString& path, QString* error = nullptr);
-  // Draws the chart into `target` of any painter (PDF reports: stays vector).
+  // Draws the chart into `target` of any painter (PDF reports: stays vector), laid out as on screen (the view's width,
+  // the target's aspect ratio) and scaled to fill the target, so text keeps its size relative to the chart.
   void render_to(QPainter& painter, const QRectF& target);
 
  protected:

@@ -112,8 +112,9 @@ void CyclesChart::rebuild() {
     chart_view->chart()->addSeries(cycles);
     chart_view->chart()->addSeries(utilization);
     // The utilization line wears its cycles line's colour, dashed, so a pair reads as one configuration.
-    QPen pen = utilization->pen();
-    pen.setColor(cycles->color());
+    QPen pen = cycles->pen();
+    pen.setColor(ChartView::palette_color(int(cycles_.size())));
+    cycles->setPen(pen);
     pen.setStyle(Qt::DashLine);
     utilization->setPen(pen);
     cycles_.append(cycles);
@@ -130,6 +131,7 @@ void CyclesChart::rebuild() {
   auto* percent_axis = static_cast<QValueAxis*>(chart_view->add_value_axis(Qt::AlignRight, tr("utilization (%)"), utilization_lines));
   percent_axis->setRange(0, 100);
   percent_axis->setTickCount(6);
+  percent_axis->setGridLineVisible(false);  // one grid (the cycles axis) is enough to read both
   chart_view->chart()->setTitle(tr("FPGA cycles and utilization vs array size"));
   chart_view->show_message(fpga_rows.empty() ? tr("no FPGA measurements in the selection") : QString());
   chart_view->finish_rebuild();

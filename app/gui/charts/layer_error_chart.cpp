@@ -9,6 +9,7 @@
 #include <QLineSeries>
 #include <QSignalBlocker>
 #include <algorithm>
+#include <functional>
 #include <map>
 
 #include "charts/chart_view.hpp"
@@ -104,17 +105,23 @@ void LayerErrorChart::rebuild() {
   const std::vector<Measurement>& all = model()->measurements();
   const std::vector<int> rows = distinct_accuracy_rows(all, effective_rows(all, this->rows()));
   // Configurations beyond pattern and bits (granularity, symmetry, criterion) name the line only when they vary.
-  std::map<std::string, int> variants;
+  // fp16 has no quantization grid, so its granularity ("none") and symmetry are no variation.
+  QStringList granularities, symmetries, criteria;
+  auto note = [](QStringList& seen, const QString& value) {
+    if (!seen.contains(value)) seen.append(value);
+  };
   for (int row : rows) {
     const Measurement& m = all[size_t(row)];
-    variants[m.granularity + (m.symmetric ? " sym " : " asym ") + m.criterion] = 0;
-    if (!tensors_.contains(QString::fromStdString(m.tensor))) tensors_.append(QString::fromStdString(m.tensor));
+    if (m.bits != 16) note(granularities, QString::fromStdString(m.granularity));
+    if (m.bits != 16) note(symmetries, m.symmetric ? "sym" : "asym");
+    note(criteria, QString::fromStdString(m.criterion));
+    note(tensors_, QString::fromStdString(m.tensor));
   }
   auto line_of = [&](const Measurement& m) {
     QString name = config_label(m);
-    if (variants.size() > 1)
-      name += QString(" %1%2 %3")
-                  .arg(QString::fromStdString(m.granularity), m.symmetric ? "" : " asym", QString::fromStdString(m.criterion));
+    if (granularities.size() > 1 && m.bits != 16) name += ' ' + QString::fromStdString(m.granularity);
+    if (symmetries.size() > 1 && m.bits != 16) name += m.symmetric ? " sym" : " asym";
+    if (criteria.size() > 1) name += ' ' + QString::fromStdString(m.criterion);
     return name;
   };
   std::map<QString, QList<int>> rows_by_line;
@@ -122,6 +129,17 @@ void LayerErrorChart::rebuild() {
   QStringList names;
   for (const auto& [name, unused] : rows_by_line) names.append(name);
   std::sort(names.begin(), names.end(), config_label_before);
+
+  // Colour tells the pattern and the dash the bit width, so twelve lines stay tellable apart.
+  QStringList patterns;
+  QList<int> bit_widths;
+  for (const QString& name : names) {
+    const Measurement& m = all[size_t(rows_by_line[name].front())];
+    if (!patterns.contains(QString::fromStdString(m.pattern))) patterns.append(QString::fromStdString(m.pattern));
+    if (!bit_widths.contains(m.bits)) bit_widths.append(m.bits);
+  }
+  std::sort(bit_widths.begin(), bit_widths.end(), std::greater<>());
+  const Qt::PenStyle dashes[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
 
   QList<QAbstractSeries*> every_line;
   for (const QString& name : names) {
@@ -137,6 +155,12 @@ void LayerErrorChart::rebuild() {
     for (int row : line_rows)
       line->append(tensors_.indexOf(QString::fromStdString(all[size_t(row)].tensor)), error_value(all[size_t(row)], metric_));
     chart_view->chart()->addSeries(line);
+    const Measurement& first = all[size_t(line_rows.front())];
+    QPen pen = line->pen();
+    pen.setColor(ChartView::palette_color(int(patterns.indexOf(QString::fromStdString(first.pattern)))));
+    pen.setStyle(dashes[std::min<qsizetype>(bit_widths.indexOf(first.bits), 4)]);
+    pen.setWidthF(1.8);
+    line->setPen(pen);
     lines_.append(line);
     rows_of_.insert(line, line_rows);
     every_line.append(line);
@@ -146,7 +170,9 @@ void LayerErrorChart::rebuild() {
     auto* axis = new QBarCategoryAxis;
     axis->append(tensors_.isEmpty() ? QStringList{QString(" ")} : short_names(tensors_));
     axis->setTitleText(tr("tensor (model order)"));
-    if (tensors_.size() > 4) axis->setLabelsAngle(-60);
+    axis->setTruncateLabels(false);  // Qt elides rotated labels to "…" although they fit
+    // Upright labels would overlap and Qt would drop some; vertical ones fit one per category.
+    if (tensors_.size() > 4) axis->setLabelsAngle(-90);
     chart_view->chart()->addAxis(axis, Qt::AlignBottom);
     for (QAbstractSeries* line : every_line) line->attachAxis(axis);
   } else {

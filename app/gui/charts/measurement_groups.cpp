@@ -1,6 +1,7 @@
 #include "charts/measurement_groups.hpp"
 
 #include <map>
+#include <QStringList>
 #include <tuple>
 
 namespace nmscope::gui {
@@ -20,8 +21,8 @@ QString config_label(const Measurement& measurement) {
 
 namespace {
 
-// (kept fraction, bits) of a label; dense keeps everything.
-std::pair<double, int> label_order_key(const QString& label) {
+// (kept fraction, pattern, bits) of a label; dense keeps everything.
+std::tuple<double, QString, int> label_order_key(const QString& label) {
   const QStringList parts = label.split(' ');
   double kept = 1;
   if (const QStringList nm = parts.value(0).split(':'); nm.size() == 2 && nm[1].toInt() > 0)
@@ -29,15 +30,16 @@ std::pair<double, int> label_order_key(const QString& label) {
   QString bits = parts.value(1);
   bits.remove(QChar(','));  // "int4," when more follows the label
   const int bit_count = bits == "fp16" ? 16 : bits.mid(3).toInt();
-  return {kept, bit_count};
+  return {kept, parts.value(0), bit_count};
 }
 
 }  // namespace
 
 bool config_label_before(const QString& a, const QString& b) {
-  const auto [kept_a, bits_a] = label_order_key(a);
-  const auto [kept_b, bits_b] = label_order_key(b);
+  const auto [kept_a, pattern_a, bits_a] = label_order_key(a);
+  const auto [kept_b, pattern_b, bits_b] = label_order_key(b);
   if (kept_a != kept_b) return kept_a > kept_b;
+  if (pattern_a != pattern_b) return pattern_a < pattern_b;  // 2:4 and 4:8 keep as much, but are told apart
   if (bits_a != bits_b) return bits_a > bits_b;
   return a < b;
 }

@@ -18,7 +18,8 @@ QString error_metric_name(ErrorMetric metric);
 
 // "2:4 int4", "dense fp16": pattern and bits, as the study's progress line writes them.
 QString config_label(const Measurement& measurement);
-// Sorts configuration labels densest pattern first, then widest bits first (dense fp16, dense int8, ..., 1:4 int4).
+// Sorts configuration labels densest pattern first (patterns keeping as much by name), then widest bits first
+// (dense fp16, dense int8, ..., 2:4 int4, 4:8 fp16, ..., 1:4 int4).
 bool config_label_before(const QString& a, const QString& b);
 
 // The model rows `rows` refers to (all rows when empty; out-of-range rows dropped), in model order.

@@ -149,6 +149,7 @@ void ParetoChart::rebuild() {
     auto* series = new QScatterSeries;
     series->setName(name);
     series->setMarkerSize(9);
+    series->setColor(ChartView::palette_color(int(groups_.size())));
     series->setBorderColor(Qt::transparent);
     for (int row : rows_by_group[name]) series->append(storage_of(all[size_t(row)]), error_value(all[size_t(row)], metric_));
     chart_view->chart()->addSeries(series);
@@ -184,7 +185,7 @@ void ParetoChart::rebuild() {
                                                                            : tr("compression vs fp16 (x)");
   chart_view->add_value_axis(Qt::AlignBottom, storage_title, all_series);
   chart_view->add_value_axis(Qt::AlignLeft, error_metric_name(metric_), all_series);
-  chart_view->chart()->setTitle(tr("Error vs storage — %1 configurations").arg(rows.size()));
+  chart_view->chart()->setTitle(tr("Error vs storage (%1 tensor x configuration points)").arg(rows.size()));
   chart_view->show_message(rows.empty() ? tr("no measurements in the selection") : QString());
   chart_view->finish_rebuild();
 }

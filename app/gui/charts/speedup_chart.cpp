@@ -1,7 +1,7 @@
 #include "charts/speedup_chart.hpp"
 
 #include <QBarCategoryAxis>
-#include <QBarSeries>
+#include <QHorizontalBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <algorithm>
@@ -25,10 +25,12 @@ QString cell_key(const QString& engine, const QString& category) { return engine
 
 SpeedupChart::SpeedupChart(ResultsModel* model, QWidget* parent) : ModelChart(model, parent) {
   view()->set_bar_text([this](const QBarSet* set, int index) -> QString {
-    const auto found = cells_.constFind(cell_key(set->label(), categories_.value(index)));
+    // The axis lists the categories bottom-up, categories() top-down.
+    const QString category = categories_.value(int(categories_.size()) - 1 - index);
+    const auto found = cells_.constFind(cell_key(set->label(), category));
     if (found == cells_.cend()) return {};
     const Cell& cell = *found;
-    QString text = QString("<b>%1</b><br>%2<br>speedup %3x").arg(set->label(), categories_.value(index)).arg(cell.speedup, 0, 'g', 3);
+    QString text = QString("<b>%1</b><br>%2<br>speedup %3x").arg(set->label(), category).arg(cell.speedup, 0, 'g', 3);
     if (cell.samples > 1) {
       text += QString("<br>geometric mean of %1 tensors (%2x – %3x)").arg(cell.samples).arg(cell.lowest, 0, 'g', 3).arg(cell.highest, 0, 'g', 3);
     } else {
@@ -91,16 +93,21 @@ void SpeedupChart::rebuild() {
     return a_base != b_base ? a_base : a < b;
   });
 
-  auto* series = new QBarSeries;
+  // Horizontal bars: the category labels ("2:4 int4, b16") stay readable however many configurations there are.
+  auto* series = new QHorizontalBarSeries;
+  QStringList bottom_up = categories_;
+  std::reverse(bottom_up.begin(), bottom_up.end());
   for (const QString& engine : engines_) {
     auto* set = new QBarSet(engine);
-    for (const QString& category : categories_) {
+    set->setLabelColor(QColor(50, 50, 50));
+    for (const QString& category : bottom_up) {
       const double value = speedup(engine, category);
       // A variant not measured in a category gets an empty slot, keeping the other variants' bars aligned.
       *set << (std::isnan(value) ? 0.0 : value);
     }
     series->append(set);
   }
+  series->setBarWidth(0.8);
   series->setLabelsVisible(true);
   series->setLabelsFormat("@valuex");
   series->setLabelsPrecision(3);
@@ -108,20 +115,24 @@ void SpeedupChart::rebuild() {
   chart_view->chart()->addSeries(series);
 
   auto* category_axis = new QBarCategoryAxis;
-  category_axis->append(categories_.isEmpty() ? QStringList{QString(" ")} : categories_);
+  category_axis->append(bottom_up.isEmpty() ? QStringList{QString(" ")} : bottom_up);
   category_axis->setTitleText(tr("configuration, batch"));
-  if (categories_.size() > 6) category_axis->setLabelsAngle(-40);
-  chart_view->chart()->addAxis(category_axis, Qt::AlignBottom);
+  category_axis->setTruncateLabels(false);  // Qt elides them to "…" long before they run out of room
+  chart_view->chart()->addAxis(category_axis, Qt::AlignLeft);
   series->attachAxis(category_axis);
   const QString against = baselines_.isEmpty() ? tr("the family baseline") : baselines_.join(tr(" / "));
-  chart_view->add_value_axis(Qt::AlignLeft, tr("speedup vs %1 (x)").arg(against), {series});
-  chart_view->chart()->setTitle(tr("Speedup vs %1 (same study, tensor and batch)").arg(against));
+  chart_view->add_value_axis(Qt::AlignBottom, tr("speedup vs %1 (x)").arg(against), {series});
   chart_view->show_message(table.speedups.empty() ? tr("no timed engine measurements in the selection") : QString());
 
   QStringList left_out;
   for (const std::string& engine : table.no_baseline) left_out.append(QString::fromStdString(engine));
-  set_note(left_out.isEmpty() ? QString()
-                              : tr("Left out, no baseline timed in the same study: %1").arg(left_out.join(", ")));
+  const QString note =
+      left_out.isEmpty() ? QString() : tr("Left out, no baseline timed in the same study: %1").arg(left_out.join(", "));
+  set_note(note);
+  // The note goes into the title too, so an exported image does not silently drop variants.
+  QString title = tr("Speedup vs %1 (same study, tensor and batch)").arg(against).toHtmlEscaped();
+  if (!note.isEmpty()) title += "<br><small><i>" + note.toHtmlEscaped() + "</i></small>";
+  chart_view->chart()->setTitle(title);
   chart_view->finish_rebuild();
 }
 
