@@ -128,8 +128,6 @@ ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   chart()->setBackgroundRoundness(0);
   chart()->setMargins(QMargins(6, 6, 6, 6));
   chart()->legend()->setAlignment(Qt::AlignBottom);
-  // Legend entries drawn like their series (dashes, marker shapes): colour alone runs out before configurations do.
-  chart()->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
   message_ = new QGraphicsSimpleTextItem(chart());
   QFont font = message_->font();
   font.setPointSizeF(font.pointSizeF() * 1.3);
@@ -191,6 +189,12 @@ void ChartView::finish_rebuild() {
   // A legend row truncates names to "2:4 i…" once it overflows; a column on the right keeps them whole.
   const int entries = int(chart()->legend()->markers().size());
   chart()->legend()->setAlignment(entries > 6 ? Qt::AlignRight : Qt::AlignBottom);
+  // Legend entries drawn like their series (dashes, marker shapes): colour alone runs out before configurations do.
+  // Bar sets drawn "from series" come out as hollow squares, so they keep filled rectangles.
+  const QList<QAbstractSeries*> all_series = chart()->series();
+  const bool bars = std::any_of(all_series.begin(), all_series.end(),
+                                [](QAbstractSeries* one) { return qobject_cast<QAbstractBarSeries*>(one); });
+  chart()->legend()->setMarkerShape(bars ? QLegend::MarkerShapeRectangle : QLegend::MarkerShapeFromSeries);
   for (QLegendMarker* marker : chart()->legend()->markers()) {
     disconnect(marker, &QLegendMarker::clicked, this, nullptr);
     connect(marker, &QLegendMarker::clicked, this, [this, marker] { toggle_series_of(marker); });

@@ -100,6 +100,8 @@ void SpeedupChart::rebuild() {
   for (const QString& engine : engines_) {
     auto* set = new QBarSet(engine);
     set->setLabelColor(QColor(50, 50, 50));
+    set->setColor(ChartView::palette_color(int(series->count())));
+    set->setBorderColor(set->color());
     for (const QString& category : bottom_up) {
       const double value = speedup(engine, category);
       // A variant not measured in a category gets an empty slot, keeping the other variants' bars aligned.
