@@ -4,8 +4,8 @@
 #include <QBarCategoryAxis>
 #include <QBarLegendMarker>
 #include <QBarSet>
-#include <QCategoryAxis>
 #include <QBuffer>
+#include <QCategoryAxis>
 #include <QDir>
 #include <QFileInfo>
 #include <QGraphicsLayout>
@@ -62,7 +62,8 @@ QList<double> values_of(const QList<QAbstractSeries*>& series, Qt::Orientation o
 }
 
 bool has_bars(const QList<QAbstractSeries*>& series) {
-  return std::any_of(series.begin(), series.end(), [](QAbstractSeries* one) { return qobject_cast<QAbstractBarSeries*>(one); });
+  return std::any_of(series.begin(), series.end(),
+                     [](QAbstractSeries* one) { return qobject_cast<QAbstractBarSeries*>(one); });
 }
 
 // A log range snapped to whole powers of `base` around the positive values, so every decade is labelled. A value
@@ -212,7 +213,8 @@ void ChartView::finish_rebuild() {
   const QList<QAbstractSeries*> series = chart()->series();
   const bool has_data = std::any_of(series.begin(), series.end(), [](QAbstractSeries* one) {
     if (auto* xy = qobject_cast<QXYSeries*>(one)) return xy->count() > 0;
-    if (auto* bars = qobject_cast<QAbstractBarSeries*>(one)) return bars->count() > 0 && bars->barSets()[0]->count() > 0;
+    if (auto* bars = qobject_cast<QAbstractBarSeries*>(one))
+      return bars->count() > 0 && bars->barSets()[0]->count() > 0;
     return false;
   });
   for (QAbstractAxis* axis : chart()->axes()) axis->setVisible(has_data);
@@ -345,15 +347,30 @@ void ChartView::keyPressEvent(QKeyEvent* event) {
   const double step_x = area.width() * kKeyPanFraction;
   const double step_y = area.height() * kKeyPanFraction;
   switch (event->key()) {
-    case Qt::Key_Left: pan_by({-step_x, 0}); break;
-    case Qt::Key_Right: pan_by({step_x, 0}); break;
-    case Qt::Key_Up: pan_by({0, step_y}); break;
-    case Qt::Key_Down: pan_by({0, -step_y}); break;
+    case Qt::Key_Left:
+      pan_by({-step_x, 0});
+      break;
+    case Qt::Key_Right:
+      pan_by({step_x, 0});
+      break;
+    case Qt::Key_Up:
+      pan_by({0, step_y});
+      break;
+    case Qt::Key_Down:
+      pan_by({0, -step_y});
+      break;
     case Qt::Key_Plus:
-    case Qt::Key_Equal: zoom_by(kWheelZoomPerNotch); break;
-    case Qt::Key_Minus: zoom_by(1 / kWheelZoomPerNotch); break;
-    case Qt::Key_Home: reset_zoom(); break;
-    default: return QChartView::keyPressEvent(event);
+    case Qt::Key_Equal:
+      zoom_by(kWheelZoomPerNotch);
+      break;
+    case Qt::Key_Minus:
+      zoom_by(1 / kWheelZoomPerNotch);
+      break;
+    case Qt::Key_Home:
+      reset_zoom();
+      break;
+    default:
+      return QChartView::keyPressEvent(event);
   }
   event->accept();
 }
@@ -413,9 +430,7 @@ void ChartView::show_bar_text(bool entered, int index, QBarSet* set) {
   QToolTip::showText(QCursor::pos(), text, this);
 }
 
-QSize ChartView::export_size() const {
-  return isVisible() || testAttribute(Qt::WA_Resized) ? size() : QSize(960, 600);
-}
+QSize ChartView::export_size() const { return isVisible() || testAttribute(Qt::WA_Resized) ? size() : QSize(960, 600); }
 
 QSizeF ChartView::lay_out_for_export(QSizeF size) {
   const QSizeF previous = chart()->size();

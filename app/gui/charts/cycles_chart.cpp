@@ -1,7 +1,7 @@
 #include "charts/cycles_chart.hpp"
 
-#include <QCheckBox>
 #include <QChart>
+#include <QCheckBox>
 #include <QHBoxLayout>
 #include <QLineSeries>
 #include <QValueAxis>
@@ -128,7 +128,8 @@ void CyclesChart::rebuild() {
   QList<QAbstractSeries*> every_line = cycle_lines + utilization_lines;
   chart_view->add_value_axis(Qt::AlignBottom, tr("systolic array size (PEs = rows x cols)"), every_line);
   chart_view->add_value_axis(Qt::AlignLeft, tr("cycles"), cycle_lines);
-  auto* percent_axis = static_cast<QValueAxis*>(chart_view->add_value_axis(Qt::AlignRight, tr("utilization (%)"), utilization_lines));
+  auto* percent_axis =
+      static_cast<QValueAxis*>(chart_view->add_value_axis(Qt::AlignRight, tr("utilization (%)"), utilization_lines));
   percent_axis->setRange(0, 100);
   percent_axis->setTickCount(6);
   percent_axis->setGridLineVisible(false);  // one grid (the cycles axis) is enough to read both

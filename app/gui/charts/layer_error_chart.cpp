@@ -52,7 +52,9 @@ QStringList short_names(const QStringList& names) {
 }  // namespace
 
 LayerErrorChart::LayerErrorChart(ResultsModel* model, QWidget* parent)
-    : ModelChart(model, parent), metric_choice_(new QComboBox(this)), log_y_choice_(new QCheckBox(tr("log error"), this)) {
+    : ModelChart(model, parent),
+      metric_choice_(new QComboBox(this)),
+      log_y_choice_(new QCheckBox(tr("log error"), this)) {
   metric_choice_->addItem("weight_rel_err");
   metric_choice_->addItem("output_rel_err");
   log_y_choice_->setChecked(true);
@@ -153,7 +155,8 @@ void LayerErrorChart::rebuild() {
     line->setName(name);
     line->setPointsVisible(true);
     for (int row : line_rows)
-      line->append(tensors_.indexOf(QString::fromStdString(all[size_t(row)].tensor)), error_value(all[size_t(row)], metric_));
+      line->append(tensors_.indexOf(QString::fromStdString(all[size_t(row)].tensor)),
+                   error_value(all[size_t(row)], metric_));
     chart_view->chart()->addSeries(line);
     const Measurement& first = all[size_t(line_rows.front())];
     QPen pen = line->pen();

@@ -1,7 +1,7 @@
 #include "charts/measurement_groups.hpp"
 
-#include <map>
 #include <QStringList>
+#include <map>
 #include <tuple>
 
 namespace nmscope::gui {

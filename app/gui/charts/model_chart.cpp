@@ -21,11 +21,13 @@ ModelChart::ModelChart(ResultsModel* model, QWidget* parent)
       note_(new QLabel(this)),
       rebuild_timer_(new QTimer(this)) {
   auto* reset = new QPushButton(tr("Reset zoom"), this);
-  reset->setToolTip(tr("Wheel zooms, left drag zooms to a box, right or middle drag pans; double-click or Home resets"));
+  reset->setToolTip(
+      tr("Wheel zooms, left drag zooms to a box, right or middle drag pans; double-click or Home resets"));
   auto* save_button = new QPushButton(tr("Save image…"), this);
   connect(reset, &QPushButton::clicked, view_, &ChartView::reset_zoom);
   connect(save_button, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save chart"), {}, tr("PNG image (*.png);;SVG image (*.svg)"));
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Save chart"), {}, tr("PNG image (*.png);;SVG image (*.svg)"));
     QString error;
     if (!path.isEmpty() && !save(path, &error)) QMessageBox::warning(this, tr("Save chart"), error);
   });

@@ -2,8 +2,8 @@
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QLabel>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineSeries>
 #include <QScatterSeries>
 #include <QSignalBlocker>
@@ -57,8 +57,9 @@ ParetoChart::ParetoChart(ResultsModel* model, QWidget* parent)
   controls()->insertWidget(at++, new QLabel(tr("Series:"), this));
   controls()->insertWidget(at++, grouping_choice_);
   controls()->insertWidget(at++, log_y_choice_);
-  connect(storage_choice_, &QComboBox::currentIndexChanged, this,
-          [this](int index) { set_storage_axis(index == 0 ? StorageAxis::BitsPerWeight : StorageAxis::CompressionVsFp16); });
+  connect(storage_choice_, &QComboBox::currentIndexChanged, this, [this](int index) {
+    set_storage_axis(index == 0 ? StorageAxis::BitsPerWeight : StorageAxis::CompressionVsFp16);
+  });
   connect(metric_choice_, &QComboBox::currentIndexChanged, this,
           [this](int index) { set_error_metric(index == 0 ? ErrorMetric::WeightRelErr : ErrorMetric::OutputRelErr); });
   connect(grouping_choice_, &QComboBox::currentIndexChanged, this,
@@ -70,14 +71,15 @@ ParetoChart::ParetoChart(ResultsModel* model, QWidget* parent)
     int row = -1;
     if (series == front_) {
       row = front_rows_.value(index, -1);
-    } else if (const int group = groups_.indexOf(static_cast<QScatterSeries*>(const_cast<QXYSeries*>(series))); group >= 0) {
+    } else if (const int group = groups_.indexOf(static_cast<QScatterSeries*>(const_cast<QXYSeries*>(series)));
+               group >= 0) {
       row = group_rows_[group].value(index, -1);
     }
     if (row < 0 || row >= this->model()->rowCount()) return {};
     const Measurement& m = this->model()->measurement(row);
     return QString("<b>%1</b><br>%2 %3 %4<br>%5 bits/weight, %6x vs fp16<br>weight_rel_err %7<br>output_rel_err %8")
-        .arg(QString::fromStdString(m.tensor).toHtmlEscaped(), config_label(m),
-             QString::fromStdString(m.granularity), QString::fromStdString(m.criterion))
+        .arg(QString::fromStdString(m.tensor).toHtmlEscaped(), config_label(m), QString::fromStdString(m.granularity),
+             QString::fromStdString(m.criterion))
         .arg(bits_per_weight(m), 0, 'g', 4)
         .arg(m.compression_vs_fp16, 0, 'g', 4)
         .arg(m.weight_rel_err, 0, 'g', 4)
@@ -142,7 +144,8 @@ void ParetoChart::rebuild() {
   for (int row : rows) rows_by_group[group_of(all[size_t(row)], grouping_)].append(row);
   QStringList names;
   for (const auto& [name, unused] : rows_by_group) names.append(name);
-  std::sort(names.begin(), names.end(), [this](const QString& a, const QString& b) { return group_before(a, b, grouping_); });
+  std::sort(names.begin(), names.end(),
+            [this](const QString& a, const QString& b) { return group_before(a, b, grouping_); });
 
   QList<QAbstractSeries*> all_series;
   for (const QString& name : names) {
@@ -151,7 +154,8 @@ void ParetoChart::rebuild() {
     series->setMarkerSize(9);
     series->setColor(ChartView::palette_color(int(groups_.size())));
     series->setBorderColor(Qt::transparent);
-    for (int row : rows_by_group[name]) series->append(storage_of(all[size_t(row)]), error_value(all[size_t(row)], metric_));
+    for (int row : rows_by_group[name])
+      series->append(storage_of(all[size_t(row)]), error_value(all[size_t(row)], metric_));
     chart_view->chart()->addSeries(series);
     groups_.append(series);
     group_rows_.append(rows_by_group[name]);
@@ -162,7 +166,8 @@ void ParetoChart::rebuild() {
   std::vector<ParetoPoint> points;
   for (int row : rows) {
     const double storage = storage_of(all[size_t(row)]);
-    points.push_back({storage_axis_ == StorageAxis::BitsPerWeight ? storage : -storage, error_value(all[size_t(row)], metric_)});
+    points.push_back(
+        {storage_axis_ == StorageAxis::BitsPerWeight ? storage : -storage, error_value(all[size_t(row)], metric_)});
   }
   if (!points.empty()) {
     front_ = new QLineSeries;
@@ -181,8 +186,9 @@ void ParetoChart::rebuild() {
     all_series.append(front_);
   }
 
-  const QString storage_title = storage_axis_ == StorageAxis::BitsPerWeight ? tr("storage (bits per weight, incl. metadata and scales)")
-                                                                           : tr("compression vs fp16 (x)");
+  const QString storage_title = storage_axis_ == StorageAxis::BitsPerWeight
+                                    ? tr("storage (bits per weight, incl. metadata and scales)")
+                                    : tr("compression vs fp16 (x)");
   chart_view->add_value_axis(Qt::AlignBottom, storage_title, all_series);
   chart_view->add_value_axis(Qt::AlignLeft, error_metric_name(metric_), all_series);
   chart_view->chart()->setTitle(tr("Error vs storage (%1 tensor x configuration points)").arg(rows.size()));

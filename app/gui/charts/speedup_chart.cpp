@@ -1,9 +1,9 @@
 #include "charts/speedup_chart.hpp"
 
 #include <QBarCategoryAxis>
-#include <QHorizontalBarSeries>
 #include <QBarSet>
 #include <QChart>
+#include <QHorizontalBarSeries>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -32,7 +32,10 @@ SpeedupChart::SpeedupChart(ResultsModel* model, QWidget* parent) : ModelChart(mo
     const Cell& cell = *found;
     QString text = QString("<b>%1</b><br>%2<br>speedup %3x").arg(set->label(), category).arg(cell.speedup, 0, 'g', 3);
     if (cell.samples > 1) {
-      text += QString("<br>geometric mean of %1 tensors (%2x – %3x)").arg(cell.samples).arg(cell.lowest, 0, 'g', 3).arg(cell.highest, 0, 'g', 3);
+      text += QString("<br>geometric mean of %1 tensors (%2x – %3x)")
+                  .arg(cell.samples)
+                  .arg(cell.lowest, 0, 'g', 3)
+                  .arg(cell.highest, 0, 'g', 3);
     } else {
       text += QString("<br>%1 us vs %2 us").arg(cell.time_us, 0, 'g', 4).arg(cell.baseline_time_us, 0, 'g', 4);
     }

@@ -30,7 +30,7 @@ class SpeedupChart final : public ModelChart {
 
  private:
   struct Cell {
-    double speedup = 0;        // geometric mean
+    double speedup = 0;  // geometric mean
     int samples = 0;
     double lowest = 0, highest = 0;
     double time_us = 0, baseline_time_us = 0;  // of the last sample, for the read-out

@@ -14,18 +14,18 @@ namespace nmscope::gui {
 std::string baseline_engine_for(const std::string& engine);
 
 struct Speedup {
-  int row = 0;                // the variant's model row
-  int baseline_row = 0;       // the model row it is compared with
+  int row = 0;           // the variant's model row
+  int baseline_row = 0;  // the model row it is compared with
   std::string engine;
   std::string baseline;
   double time_us = 0;
   double baseline_time_us = 0;
-  double speedup = 0;         // baseline_time_us / time_us
+  double speedup = 0;  // baseline_time_us / time_us
 };
 
 struct SpeedupTable {
-  std::vector<Speedup> speedups;          // in model order of the variants' rows
-  std::vector<std::string> no_baseline;   // variants left out: no baseline timed in the same study (sorted, unique)
+  std::vector<Speedup> speedups;         // in model order of the variants' rows
+  std::vector<std::string> no_baseline;  // variants left out: no baseline timed in the same study (sorted, unique)
 };
 
 // The speedup of every timed ("ok", time_us > 0) row among `rows`. Its baseline is looked up among all

@@ -72,8 +72,8 @@ Measurement timed(Measurement m, double time_us, const std::string& study = "stu
 
 Measurement fpga_row(const std::string& config_tensor, int array_rows, int array_cols, int64_t cycles,
                      double utilization, int bits = 4) {
-  Measurement m = row_for(config_tensor, 2, 4, bits, "fpga/systolic-" + std::to_string(array_rows) + "x" +
-                                                          std::to_string(array_cols), 1);
+  Measurement m = row_for(config_tensor, 2, 4, bits,
+                          "fpga/systolic-" + std::to_string(array_rows) + "x" + std::to_string(array_cols), 1);
   m.cycles = cycles;
   m.details_json = "{\"utilization\": " + std::to_string(utilization) + ", \"bram\": 12}";
   return m;
@@ -97,7 +97,8 @@ void fill_study(ResultsStore& store) {
   for (const std::string tensor : {"layers.0.q_proj", "layers.0.down_proj", "layers.1.q_proj"})
     for (auto [kept, group] : {std::pair{1, 1}, {2, 4}, {1, 4}, {4, 8}})
       for (int bits : {16, 8, 4})
-        for (int batch : {1, 16}) store.insert(timed(row_for(tensor, kept, group, bits, "cpu/eigen-fp32-dense", batch), 100.0 * batch));
+        for (int batch : {1, 16})
+          store.insert(timed(row_for(tensor, kept, group, bits, "cpu/eigen-fp32-dense", batch), 100.0 * batch));
 }
 
 }  // namespace
@@ -149,8 +150,7 @@ class TestCharts final : public QObject {
     // The front: no plotted point has both less storage and less error than a front point.
     for (const QPointF& on_front : chart.front_series()->points())
       for (const QScatterSeries* group : chart.group_series())
-        for (const QPointF& point : group->points())
-          QVERIFY(!(point.x() < on_front.x() && point.y() < on_front.y()));
+        for (const QPointF& point : group->points()) QVERIFY(!(point.x() < on_front.x() && point.y() < on_front.y()));
 
     chart.set_rows({0, 1, 2, 3});  // two configurations, each with its two batches
     QCOMPARE(chart.point_count(), 2);
@@ -200,11 +200,11 @@ class TestCharts final : public QObject {
     std::vector<Measurement> rows = {
         timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100),
         timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1), 25),
-        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 16), 30),           // no baseline at batch 16
-        timed(row_for("t", 2, 4, 4, "gpu/int4-2:4", 1), 5),             // no gpu baseline at all
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 16), 30),                      // no baseline at batch 16
+        timed(row_for("t", 2, 4, 4, "gpu/int4-2:4", 1), 5),                        // no gpu baseline at all
         timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 16), 400, "study-2"),  // another study's baseline
         timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 16), 50, "study-2"),
-        timed(row_for("u", 2, 4, 4, "cpu/int4-2:4", 1), 10),            // another tensor: no baseline
+        timed(row_for("u", 2, 4, 4, "cpu/int4-2:4", 1), 10),  // another tensor: no baseline
     };
     rows.push_back(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1));  // not timed: not a bar
     rows.back().status = "unavailable";
@@ -343,14 +343,17 @@ class TestCharts final : public QObject {
     QVERIFY(qAbs((range_of(x_axis).second - range_of(x_axis).first) - (home_x.second - home_x.first)) < 1e-6);
 
     // The wheel zooms around the cursor: a point under it stays put.
-    const QPointF cursor = view->mapFromScene(view->chart()->mapToScene(view->chart()->plotArea().topLeft() + QPointF(100, 80)));
-    const QPointF value_before = view->chart()->mapToValue(view->chart()->mapFromScene(view->mapToScene(cursor.toPoint())));
+    const QPointF cursor =
+        view->mapFromScene(view->chart()->mapToScene(view->chart()->plotArea().topLeft() + QPointF(100, 80)));
+    const QPointF value_before =
+        view->chart()->mapToValue(view->chart()->mapFromScene(view->mapToScene(cursor.toPoint())));
     QWheelEvent wheel(cursor, view->mapToGlobal(cursor), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
                       Qt::NoScrollPhase, false);
     QApplication::sendEvent(view->viewport(), &wheel);
     zoomed = range_of(x_axis);
     QVERIFY(zoomed.second - zoomed.first < home_x.second - home_x.first);
-    const QPointF value_after = view->chart()->mapToValue(view->chart()->mapFromScene(view->mapToScene(cursor.toPoint())));
+    const QPointF value_after =
+        view->chart()->mapToValue(view->chart()->mapFromScene(view->mapToScene(cursor.toPoint())));
     QVERIFY(qAbs(value_after.x() - value_before.x()) < 0.02 * (home_x.second - home_x.first));
 
     QTest::keyClick(view, Qt::Key_Right);
@@ -398,8 +401,9 @@ class TestCharts final : public QObject {
     const QList<QLegendMarker*> bar_markers = speedup.view()->chart()->legend()->markers();
     QCOMPARE(bar_markers.size(), 1);
     emit bar_markers[0]->clicked();
-    QBarSet* set = speedup.view()->chart()->series().isEmpty() ? nullptr
-                   : qobject_cast<QAbstractBarSeries*>(speedup.view()->chart()->series()[0])->barSets()[0];
+    QBarSet* set = speedup.view()->chart()->series().isEmpty()
+                       ? nullptr
+                       : qobject_cast<QAbstractBarSeries*>(speedup.view()->chart()->series()[0])->barSets()[0];
     QVERIFY(set);
     QCOMPARE(set->color().alpha(), 0);
     emit bar_markers[0]->clicked();
