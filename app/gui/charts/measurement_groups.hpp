@@ -1,0 +1,33 @@
+#pragma once
+// How the charts name and group measurements: the configuration label the study prints ("2:4 int4"), the error
+// metric a chart plots, and the one row per (tensor, configuration) that carries its accuracy figures.
+#include <QList>
+#include <QString>
+#include <string>
+#include <vector>
+
+#include "nmscope/measurement.hpp"
+
+namespace nmscope::gui {
+
+enum class ErrorMetric { WeightRelErr, OutputRelErr };
+
+double error_value(const Measurement& measurement, ErrorMetric metric);
+// The column name, which is also the axis title ("weight_rel_err").
+QString error_metric_name(ErrorMetric metric);
+
+// "2:4 int4", "dense fp16": pattern and bits, as the study's progress line writes them.
+QString config_label(const Measurement& measurement);
+// Sorts configuration labels densest pattern first (patterns keeping as much by name), then widest bits first
+// (dense fp16, dense int8, ..., 2:4 int4, 4:8 fp16, ..., 1:4 int4).
+bool config_label_before(const QString& a, const QString& b);
+
+// The model rows `rows` refers to (all rows when empty; out-of-range rows dropped), in model order.
+std::vector<int> effective_rows(const std::vector<Measurement>& measurements, const QList<int>& rows);
+
+// One row per (source_hash, tensor, pattern, bits, granularity, symmetric, criterion), in order of first
+// appearance: every engine row of a configuration repeats the same accuracy and storage figures, so plotting them
+// all would stack copies of one point. The engine "none" row is preferred, else the first row of the group.
+std::vector<int> distinct_accuracy_rows(const std::vector<Measurement>& measurements, const std::vector<int>& rows);
+
+}  // namespace nmscope::gui

@@ -1,0 +1,144 @@
+#include "charts/speedup_chart.hpp"
+
+#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QChart>
+#include <QHorizontalBarSeries>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "charts/chart_view.hpp"
+#include "charts/measurement_groups.hpp"
+#include "charts/speedup_table.hpp"
+#include "results/results_model.hpp"
+
+namespace nmscope::gui {
+
+namespace {
+
+QString cell_key(const QString& engine, const QString& category) { return engine + '\n' + category; }
+
+}  // namespace
+
+SpeedupChart::SpeedupChart(ResultsModel* model, QWidget* parent) : ModelChart(model, parent) {
+  view()->set_bar_text([this](const QBarSet* set, int index) -> QString {
+    // The axis lists the categories bottom-up, categories() top-down.
+    const QString category = categories_.value(int(categories_.size()) - 1 - index);
+    const auto found = cells_.constFind(cell_key(set->label(), category));
+    if (found == cells_.cend()) return {};
+    const Cell& cell = *found;
+    QString text = QString("<b>%1</b><br>%2<br>speedup %3x").arg(set->label(), category).arg(cell.speedup, 0, 'g', 3);
+    if (cell.samples > 1) {
+      text += QString("<br>geometric mean of %1 tensors (%2x – %3x)")
+                  .arg(cell.samples)
+                  .arg(cell.lowest, 0, 'g', 3)
+                  .arg(cell.highest, 0, 'g', 3);
+    } else {
+      text += QString("<br>%1 us vs %2 us").arg(cell.time_us, 0, 'g', 4).arg(cell.baseline_time_us, 0, 'g', 4);
+    }
+    return text;
+  });
+  rebuild();
+}
+
+double SpeedupChart::speedup(const QString& engine, const QString& category) const {
+  const auto found = cells_.constFind(cell_key(engine, category));
+  return found == cells_.cend() ? std::numeric_limits<double>::quiet_NaN() : found->speedup;
+}
+
+void SpeedupChart::rebuild() {
+  ChartView* chart_view = view();
+  chart_view->clear();
+  engines_.clear();
+  categories_.clear();
+  baselines_.clear();
+  cells_.clear();
+
+  const std::vector<Measurement>& all = model()->measurements();
+  const SpeedupTable table = speedup_table(all, effective_rows(all, rows()));
+
+  // Categories: configurations densest first, then batch; bar sets: each baseline first, then the variants by name.
+  std::set<std::string> baselines;
+  std::set<std::pair<QString, int>> configs;
+  std::map<QString, std::vector<double>> log_speedups;  // by cell key
+  for (const Speedup& entry : table.speedups) {
+    const Measurement& m = all[size_t(entry.row)];
+    baselines.insert(entry.baseline);
+    configs.insert({config_label(m), m.batch});
+    const QString engine = QString::fromStdString(entry.engine);
+    if (!engines_.contains(engine)) engines_.append(engine);
+    const QString key = cell_key(engine, QString("%1, b%2").arg(config_label(m)).arg(m.batch));
+    log_speedups[key].push_back(std::log(entry.speedup));
+    Cell& cell = cells_[key];
+    cell.lowest = cell.samples == 0 ? entry.speedup : std::min(cell.lowest, entry.speedup);
+    cell.highest = cell.samples == 0 ? entry.speedup : std::max(cell.highest, entry.speedup);
+    cell.time_us = entry.time_us;
+    cell.baseline_time_us = entry.baseline_time_us;
+    ++cell.samples;
+  }
+  for (auto& [key, logs] : log_speedups) {
+    double sum = 0;
+    for (double value : logs) sum += value;
+    cells_[key].speedup = std::exp(sum / double(logs.size()));
+  }
+  for (const std::string& name : baselines) baselines_.append(QString::fromStdString(name));
+  std::vector<std::pair<QString, int>> ordered(configs.begin(), configs.end());
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? config_label_before(a.first, b.first) : a.second < b.second;
+  });
+  for (const auto& [label, batch] : ordered) categories_.append(QString("%1, b%2").arg(label).arg(batch));
+  std::sort(engines_.begin(), engines_.end(), [this](const QString& a, const QString& b) {
+    const bool a_base = baselines_.contains(a);
+    const bool b_base = baselines_.contains(b);
+    return a_base != b_base ? a_base : a < b;
+  });
+
+  // Horizontal bars: the category labels ("2:4 int4, b16") stay readable however many configurations there are.
+  auto* series = new QHorizontalBarSeries;
+  QStringList bottom_up = categories_;
+  std::reverse(bottom_up.begin(), bottom_up.end());
+  for (const QString& engine : engines_) {
+    auto* set = new QBarSet(engine);
+    set->setLabelColor(QColor(50, 50, 50));
+    set->setColor(ChartView::palette_color(int(series->count())));
+    set->setBorderColor(set->color());
+    for (const QString& category : bottom_up) {
+      const double value = speedup(engine, category);
+      // A variant not measured in a category gets an empty slot, keeping the other variants' bars aligned.
+      *set << (std::isnan(value) ? 0.0 : value);
+    }
+    series->append(set);
+  }
+  series->setBarWidth(0.8);
+  series->setLabelsVisible(true);
+  series->setLabelsFormat("@valuex");
+  series->setLabelsPrecision(3);
+  series->setLabelsPosition(QAbstractBarSeries::LabelsOutsideEnd);
+  chart_view->chart()->addSeries(series);
+
+  auto* category_axis = new QBarCategoryAxis;
+  category_axis->append(bottom_up.isEmpty() ? QStringList{QString(" ")} : bottom_up);
+  category_axis->setTitleText(tr("configuration, batch"));
+  category_axis->setTruncateLabels(false);  // Qt elides them to "…" long before they run out of room
+  chart_view->chart()->addAxis(category_axis, Qt::AlignLeft);
+  series->attachAxis(category_axis);
+  const QString against = baselines_.isEmpty() ? tr("the family baseline") : baselines_.join(tr(" / "));
+  chart_view->add_value_axis(Qt::AlignBottom, tr("speedup vs %1 (x)").arg(against), {series});
+  chart_view->show_message(table.speedups.empty() ? tr("no timed engine measurements in the selection") : QString());
+
+  QStringList left_out;
+  for (const std::string& engine : table.no_baseline) left_out.append(QString::fromStdString(engine));
+  const QString note =
+      left_out.isEmpty() ? QString() : tr("Left out, no baseline timed in the same study: %1").arg(left_out.join(", "));
+  set_note(note);
+  // The note goes into the title too, so an exported image does not silently drop variants.
+  QString title = tr("Speedup vs %1 (same study, tensor and batch)").arg(against).toHtmlEscaped();
+  if (!note.isEmpty()) title += "<br><small><i>" + note.toHtmlEscaped() + "</i></small>";
+  chart_view->chart()->setTitle(title);
+  chart_view->finish_rebuild();
+}
+
+}  // namespace nmscope::gui

@@ -1,0 +1,45 @@
+#pragma once
+// Grouped bars: the speedup of each engine variant over its family's baseline (speedup_table), one bar set per
+// variant, one category per (configuration, batch). Variants appear as their rows land in the database.
+#include <QHash>
+#include <QStringList>
+
+#include "charts/model_chart.hpp"
+
+class QBarSet;
+
+namespace nmscope::gui {
+
+class SpeedupChart final : public ModelChart {
+  Q_OBJECT
+
+ public:
+  SpeedupChart(ResultsModel* model, QWidget* parent = nullptr);
+
+  // What is plotted, for tests. Categories read "2:4 int4, b16"; a bar is the geometric mean of the speedups of
+  // that variant over the tensors (and studies) selected, NaN where the variant has no bar in that category.
+  QStringList engines() const { return engines_; }
+  QStringList categories() const { return categories_; }
+  double speedup(const QString& engine, const QString& category) const;
+  int bar_count() const { return int(cells_.size()); }
+  // The baselines the bars are relative to, as named in the title and axis.
+  QStringList baselines() const { return baselines_; }
+
+ protected:
+  void rebuild() override;
+
+ private:
+  struct Cell {
+    double speedup = 0;  // geometric mean
+    int samples = 0;
+    double lowest = 0, highest = 0;
+    double time_us = 0, baseline_time_us = 0;  // of the last sample, for the read-out
+  };
+
+  QStringList engines_;
+  QStringList categories_;
+  QStringList baselines_;
+  QHash<QString, Cell> cells_;  // key: engine + '\n' + category
+};
+
+}  // namespace nmscope::gui

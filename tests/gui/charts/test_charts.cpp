@@ -1,0 +1,458 @@
+// The charts over the results model: the pure rules they plot by (Pareto front, speedup against the same study's
+// baseline, FPGA figures), that each chart shows exactly the measurements of the model and selection, and the
+// interactions and exports every chart shares through ChartView.
+#include <QAbstractAxis>
+#include <QAbstractBarSeries>
+#include <QBarSet>
+#include <QFile>
+#include <QImage>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QPainter>
+#include <QScatterSeries>
+#include <QTemporaryDir>
+#include <QValueAxis>
+#include <QWheelEvent>
+#include <QtTest>
+#include <cmath>
+#include <memory>
+
+#include "charts/chart_view.hpp"
+#include "charts/cycles_chart.hpp"
+#include "charts/fpga_figures.hpp"
+#include "charts/layer_error_chart.hpp"
+#include "charts/measurement_groups.hpp"
+#include "charts/pareto_chart.hpp"
+#include "charts/pareto_front.hpp"
+#include "charts/speedup_chart.hpp"
+#include "charts/speedup_table.hpp"
+#include "nmscope/results_store.hpp"
+#include "results/results_model.hpp"
+
+using nmscope::Measurement;
+using nmscope::ResultsStore;
+using namespace nmscope::gui;
+
+namespace {
+
+Measurement row_for(const std::string& tensor, int kept, int group, int bits, const std::string& engine = "none",
+                    int batch = 0) {
+  Measurement m;
+  m.study_id = "study-1";
+  m.source = "synth:test";
+  m.source_hash = "hash-" + tensor;
+  m.tensor = tensor;
+  m.rows = 256;
+  m.cols = 512;
+  m.pattern = group == 1 ? "dense" : std::to_string(kept) + ":" + std::to_string(group);
+  m.kept_per_group = kept;
+  m.group_size = group;
+  m.bits = bits;
+  m.granularity = bits == 16 ? "none" : "group:128";
+  m.quant_group = bits == 16 ? 0 : 128;
+  m.criterion = "magnitude";
+  m.engine = engine;
+  m.batch = batch;
+  const double kept_fraction = double(kept) / group;
+  m.storage_bytes = int64_t(m.rows * m.cols * kept_fraction * bits / 8) + (group == 1 ? 0 : m.rows * m.cols / 16);
+  m.compression_vs_fp16 = double(m.rows * m.cols * 2) / double(m.storage_bytes);
+  m.weight_rel_err = (1 - kept_fraction) * 0.6 + std::pow(2.0, -bits) + 1e-4;
+  m.output_rel_err = m.weight_rel_err * 0.8;
+  m.details_json = "{}";
+  return m;
+}
+
+Measurement timed(Measurement m, double time_us, const std::string& study = "study-1") {
+  m.time_us = time_us;
+  m.study_id = study;
+  return m;
+}
+
+Measurement fpga_row(const std::string& config_tensor, int array_rows, int array_cols, int64_t cycles,
+                     double utilization, int bits = 4) {
+  Measurement m = row_for(config_tensor, 2, 4, bits,
+                          "fpga/systolic-" + std::to_string(array_rows) + "x" + std::to_string(array_cols), 1);
+  m.cycles = cycles;
+  m.details_json = "{\"utilization\": " + std::to_string(utilization) + ", \"bram\": 12}";
+  return m;
+}
+
+QPair<double, double> range_of(QAbstractAxis* axis) {
+  if (auto* value = qobject_cast<QValueAxis*>(axis)) return {value->min(), value->max()};
+  if (auto* log = qobject_cast<QLogValueAxis*>(axis)) return {log->min(), log->max()};
+  return {0, 0};
+}
+
+QAbstractAxis* axis_at(ChartView* view, Qt::Alignment side) {
+  for (QAbstractAxis* axis : view->chart()->axes())
+    if (axis->alignment() == side) return axis;
+  return nullptr;
+}
+
+// The study's grid: 3 tensors x {dense, 2:4, 1:4, 4:8} x {16, 8, 4} bits, each timed by the CPU baseline at two
+// batches — two engine rows per configuration that repeat its accuracy figures.
+void fill_study(ResultsStore& store) {
+  for (const std::string tensor : {"layers.0.q_proj", "layers.0.down_proj", "layers.1.q_proj"})
+    for (auto [kept, group] : {std::pair{1, 1}, {2, 4}, {1, 4}, {4, 8}})
+      for (int bits : {16, 8, 4})
+        for (int batch : {1, 16})
+          store.insert(timed(row_for(tensor, kept, group, bits, "cpu/eigen-fp32-dense", batch), 100.0 * batch));
+}
+
+}  // namespace
+
+class TestCharts final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void paretoFrontKeepsOnlyUndominatedPoints() {
+    const std::vector<ParetoPoint> points = {
+        {4, 0.10},   // 0: on the front
+        {2, 0.30},   // 1: on the front
+        {3, 0.35},   // 2: dominated by 1 (cheaper and better)
+        {8, 0.01},   // 3: on the front
+        {4, 0.20},   // 4: same cost as 0, worse error
+        {8, 0.01},   // 5: exact copy of 3: only the first is kept
+        {6, 0.10},   // 6: same error as 0, more cost: dominated
+        {NAN, 0.0},  // 7: no coordinate, ignored
+        {1, NAN},    // 8: ignored
+    };
+    const std::vector<int> front = pareto_front(points);
+    QCOMPARE(front, (std::vector<int>{1, 0, 3}));
+    QVERIFY(pareto_front({}).empty());
+    QCOMPARE(pareto_front({{5, 0.5}}), std::vector<int>{0});
+  }
+
+  void distinctRowsPreferTheEngineNoneRow() {
+    std::vector<Measurement> rows = {row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), row_for("t", 2, 4, 4, "none"),
+                                     row_for("t", 2, 4, 8, "cpu/eigen-fp32-dense", 1),
+                                     row_for("t", 2, 4, 8, "cpu/eigen-fp32-dense", 16)};
+    QCOMPARE(distinct_accuracy_rows(rows, effective_rows(rows, {})), (std::vector<int>{1, 2}));
+    QCOMPARE(effective_rows(rows, {3, 9, -1, 0}), (std::vector<int>{3, 0}));
+    QCOMPARE(config_label(rows[0]), QString("2:4 int4"));
+    QCOMPARE(config_label(row_for("t", 1, 1, 16)), QString("dense fp16"));
+  }
+
+  void paretoChartPlotsOnePointPerConfiguration() {
+    QTemporaryDir dir;
+    auto store = std::make_shared<ResultsStore>(dir.filePath("results.db").toStdString());
+    fill_study(*store);
+    ResultsModel model;
+    model.set_store(store);
+    QCOMPARE(model.rowCount(), 72);
+    ParetoChart chart(&model);
+    QCOMPARE(chart.point_count(), 36);  // 72 rows, two engine rows per (tensor, configuration)
+    QCOMPARE(chart.group_series().size(), 4);
+    QCOMPARE(chart.group_series().front()->name(), QString("dense"));
+    QVERIFY(chart.front_series() && chart.front_series()->count() > 0);
+    // The front: no plotted point has both less storage and less error than a front point.
+    for (const QPointF& on_front : chart.front_series()->points())
+      for (const QScatterSeries* group : chart.group_series())
+        for (const QPointF& point : group->points()) QVERIFY(!(point.x() < on_front.x() && point.y() < on_front.y()));
+
+    chart.set_rows({0, 1, 2, 3});  // two configurations, each with its two batches
+    QCOMPARE(chart.point_count(), 2);
+    chart.set_rows({});
+    QCOMPARE(chart.point_count(), 36);
+
+    chart.set_grouping(ParetoChart::Grouping::ByBits);
+    QCOMPARE(chart.group_series().size(), 3);
+    QCOMPARE(chart.group_series().front()->name(), QString("fp16"));
+    QCOMPARE(chart.point_count(), 36);
+    chart.set_storage_axis(ParetoChart::StorageAxis::CompressionVsFp16);
+    const Measurement& first = model.measurement(chart.rows_of_group(0).front());
+    QCOMPARE(chart.group_series()[0]->at(0), QPointF(first.compression_vs_fp16, first.weight_rel_err));
+    chart.set_error_metric(ErrorMetric::OutputRelErr);
+    QCOMPARE(chart.group_series()[0]->at(0).y(), first.output_rel_err);
+  }
+
+  void chartsFollowTheModel() {
+    QTemporaryDir dir;
+    auto store = std::make_shared<ResultsStore>(dir.filePath("results.db").toStdString());
+    store->insert(row_for("a", 2, 4, 4));
+    ResultsModel model;
+    model.set_store(store);
+    ParetoChart pareto(&model);
+    LayerErrorChart layers(&model);
+    QCOMPARE(pareto.point_count(), 1);
+    // A burst of rows from a running study is drawn once, after the burst.
+    model.append(row_for("b", 2, 4, 4));
+    model.append(row_for("b", 2, 4, 4, "cpu/eigen-fp32-dense", 1));  // same configuration: no new point
+    model.append(row_for("c", 1, 4, 8));
+    QCOMPARE(pareto.point_count(), 1);
+    QTRY_COMPARE(pareto.point_count(), 3);
+    QCOMPARE(layers.point_count(), 3);
+    // A reset (another database, or a reload) drops the selection, whose row numbers no longer mean anything.
+    pareto.set_rows({0});
+    QCOMPARE(pareto.point_count(), 1);
+    store->insert(row_for("d", 4, 8, 4));
+    model.reload();
+    QCOMPARE(pareto.point_count(), 2);
+    QVERIFY(pareto.rows().isEmpty());
+    model.set_store(nullptr);
+    QCOMPARE(pareto.point_count(), 0);
+    QCOMPARE(pareto.view()->message(), QString("no measurements in the selection"));
+  }
+
+  void speedupIsAgainstTheSameStudysBaseline() {
+    std::vector<Measurement> rows = {
+        timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100),
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1), 25),
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 16), 30),                      // no baseline at batch 16
+        timed(row_for("t", 2, 4, 4, "gpu/int4-2:4", 1), 5),                        // no gpu baseline at all
+        timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 16), 400, "study-2"),  // another study's baseline
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 16), 50, "study-2"),
+        timed(row_for("u", 2, 4, 4, "cpu/int4-2:4", 1), 10),  // another tensor: no baseline
+    };
+    rows.push_back(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1));  // not timed: not a bar
+    rows.back().status = "unavailable";
+    const SpeedupTable table = speedup_table(rows, effective_rows(rows, {}));
+    QCOMPARE(int(table.speedups.size()), 4);
+    QCOMPARE(table.speedups[0].engine, std::string("cpu/eigen-fp32-dense"));
+    QCOMPARE(table.speedups[0].speedup, 1.0);
+    QCOMPARE(table.speedups[1].speedup, 4.0);
+    QCOMPARE(table.speedups[1].baseline, std::string("cpu/eigen-fp32-dense"));
+    QCOMPARE(table.speedups[1].baseline_row, 0);
+    QCOMPARE(table.speedups[2].row, 4);  // study-2's baseline against itself
+    QCOMPARE(table.speedups[3].row, 5);
+    QCOMPARE(table.speedups[3].speedup, 8.0);  // against study-2's baseline (400 us), not study-1's
+    QCOMPARE(table.no_baseline, (std::vector<std::string>{"cpu/int4-2:4", "gpu/int4-2:4"}));
+    // The baseline is found even when the selection holds only the variant.
+    const SpeedupTable selected = speedup_table(rows, {1});
+    QCOMPARE(int(selected.speedups.size()), 1);
+    QCOMPARE(selected.speedups[0].speedup, 4.0);
+    QCOMPARE(baseline_engine_for("gpu/int4-2:4"), std::string("gpu/cublas-fp16-dense"));
+    QCOMPARE(baseline_engine_for("fpga/systolic-16x16"), std::string());
+  }
+
+  void speedupChartShowsTheBaselineAndWhatIsLeftOut() {
+    ResultsModel model;
+    SpeedupChart chart(&model);
+    QCOMPARE(chart.bar_count(), 0);
+    QVERIFY(!chart.view()->message().isEmpty());
+    model.append(timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100));
+    model.append(timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 16), 800));
+    model.append(timed(row_for("u", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 50));
+    QTRY_COMPARE(chart.bar_count(), 2);
+    // Only the baseline measured today: its own 1.0x bars, and the chart says what they are relative to.
+    QCOMPARE(chart.engines(), QStringList{"cpu/eigen-fp32-dense"});
+    QCOMPARE(chart.categories(), (QStringList{"2:4 int4, b1", "2:4 int4, b16"}));
+    QCOMPARE(chart.speedup("cpu/eigen-fp32-dense", "2:4 int4, b1"), 1.0);
+    QVERIFY(chart.view()->chart()->title().contains("cpu/eigen-fp32-dense"));
+    QVERIFY(axis_at(chart.view(), Qt::AlignBottom)->titleText().contains("speedup vs cpu/eigen-fp32-dense"));
+    QVERIFY(chart.note().isEmpty());
+
+    // Variants appear as they land; the bar is the geometric mean over tensors (4x and 1x: 2x).
+    model.append(timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1), 25));
+    model.append(timed(row_for("u", 2, 4, 4, "cpu/int4-2:4", 1), 50));
+    model.append(timed(row_for("t", 2, 4, 4, "gpu/int4-2:4", 1), 5));
+    QTRY_COMPARE(chart.bar_count(), 3);
+    QCOMPARE(chart.engines(), (QStringList{"cpu/eigen-fp32-dense", "cpu/int4-2:4"}));
+    QCOMPARE(chart.speedup("cpu/int4-2:4", "2:4 int4, b1"), 2.0);
+    QVERIFY(std::isnan(chart.speedup("cpu/int4-2:4", "2:4 int4, b16")));
+    QVERIFY(chart.note().contains("gpu/int4-2:4"));
+    chart.set_rows({3});
+    QCOMPARE(chart.bar_count(), 1);
+    QCOMPARE(chart.speedup("cpu/int4-2:4", "2:4 int4, b1"), 4.0);
+  }
+
+  void fpgaFiguresComeFromTheNameAndDetails() {
+    const auto array = systolic_array_of("fpga/systolic-16x32");
+    QVERIFY(array);
+    QCOMPARE(array->rows, 16);
+    QCOMPARE(array->cols, 32);
+    QCOMPARE(array->processing_elements(), 512);
+    QVERIFY(!systolic_array_of("fpga/systolic-16"));
+    QVERIFY(!systolic_array_of("cpu/eigen-fp32-dense"));
+    QVERIFY(!systolic_array_of("fpga/systolic-0x4"));
+    QCOMPARE(*utilization_percent(R"({"utilization": 0.75})"), 75.0);
+    QCOMPARE(*utilization_percent(R"({"utilization": 62.5})"), 62.5);
+    QVERIFY(!utilization_percent("{}"));
+    QVERIFY(!utilization_percent(R"({"utilization": "high"})"));
+    QVERIFY(!utilization_percent("not json"));
+  }
+
+  void cyclesChartPlotsFpgaRowsOnly() {
+    ResultsModel model;
+    CyclesChart chart(&model);
+    QCOMPARE(chart.point_count(), 0);
+    QCOMPARE(chart.view()->message(), QString("no FPGA measurements in the selection"));
+    QVERIFY(!axis_at(chart.view(), Qt::AlignLeft)->isVisible());  // no made-up ranges around nothing
+    model.append(timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100));
+    model.append(fpga_row("t", 32, 32, 4000, 0.55));
+    model.append(fpga_row("t", 16, 32, 9000, 0.8));
+    model.append(fpga_row("t", 16, 16, 16000, 0.9));
+    model.append(fpga_row("t", 16, 16, 30000, 0.5, 8));
+    QTRY_COMPARE(chart.point_count(), 4);
+    QVERIFY(chart.view()->message().isEmpty());
+    QVERIFY(axis_at(chart.view(), Qt::AlignLeft)->isVisible());
+    QCOMPARE(chart.cycles_series().size(), 2);
+    QCOMPARE(chart.cycles_series()[0]->name(), QString("2:4 int8 cycles"));  // widest bits first
+    const QLineSeries* int4 = chart.cycles_series()[1];
+    QCOMPARE(int4->name(), QString("2:4 int4 cycles"));
+    // Ordered by array size: 16x16, 16x32, 32x32.
+    QCOMPARE(int4->points(), (QList<QPointF>{{256, 16000}, {512, 9000}, {1024, 4000}}));
+    QCOMPARE(chart.utilization_series()[1]->at(1), QPointF(512, 80));
+    chart.set_rows({0});
+    QCOMPARE(chart.point_count(), 0);
+    QCOMPARE(chart.view()->message(), QString("no FPGA measurements in the selection"));
+  }
+
+  void layerErrorChartFollowsModelOrder() {
+    ResultsModel model;
+    for (const std::string tensor : {"model.layers.1.q.weight", "model.layers.0.q.weight", "model.layers.10.q.weight"})
+      for (int bits : {8, 4}) model.append(row_for(tensor, 2, 4, bits));
+    model.append(row_for("model.layers.0.q.weight", 2, 4, 4, "cpu/eigen-fp32-dense", 1));
+    LayerErrorChart chart(&model);
+    QCOMPARE(chart.tensors(),
+             (QStringList{"model.layers.1.q.weight", "model.layers.0.q.weight", "model.layers.10.q.weight"}));
+    QCOMPARE(chart.point_count(), 6);
+    QCOMPARE(chart.config_series().size(), 2);
+    QCOMPARE(chart.config_series()[0]->name(), QString("2:4 int8"));
+    QCOMPARE(chart.config_series()[1]->at(1), QPointF(1, model.measurement(3).weight_rel_err));
+    chart.set_error_metric(ErrorMetric::OutputRelErr);
+    QCOMPARE(chart.config_series()[1]->at(1).y(), model.measurement(3).output_rel_err);
+    QVERIFY(qobject_cast<QLogValueAxis*>(axis_at(chart.view(), Qt::AlignLeft)));
+    chart.set_log_y(false);
+    QVERIFY(qobject_cast<QValueAxis*>(axis_at(chart.view(), Qt::AlignLeft)));
+    QCOMPARE(chart.config_series()[0]->attachedAxes().size(), 2);
+  }
+
+  void zoomPanAndResetChangeTheRanges() {
+    ResultsModel model;
+    for (int bits : {16, 8, 4})
+      for (auto [kept, group] : {std::pair{1, 1}, {2, 4}, {1, 4}}) model.append(row_for("t", kept, group, bits));
+    ParetoChart chart(&model);
+    chart.resize(900, 600);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    ChartView* view = chart.view();
+    QAbstractAxis* x_axis = axis_at(view, Qt::AlignBottom);
+    QAbstractAxis* y_axis = axis_at(view, Qt::AlignLeft);
+    QVERIFY(qobject_cast<QLogValueAxis*>(y_axis));
+    const auto home_x = range_of(x_axis);
+    const auto home_y = range_of(y_axis);
+
+    view->zoom_by(0.5);
+    auto zoomed = range_of(x_axis);
+    QVERIFY(zoomed.second - zoomed.first < 0.6 * (home_x.second - home_x.first));
+    QVERIFY(range_of(y_axis).second / range_of(y_axis).first < home_y.second / home_y.first);
+    view->zoom_by(2.0);
+    QVERIFY(qAbs((range_of(x_axis).second - range_of(x_axis).first) - (home_x.second - home_x.first)) < 1e-6);
+
+    // The wheel zooms around the cursor: a point under it stays put.
+    const QPointF cursor =
+        view->mapFromScene(view->chart()->mapToScene(view->chart()->plotArea().topLeft() + QPointF(100, 80)));
+    const QPointF value_before =
+        view->chart()->mapToValue(view->chart()->mapFromScene(view->mapToScene(cursor.toPoint())));
+    QWheelEvent wheel(cursor, view->mapToGlobal(cursor), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+    QApplication::sendEvent(view->viewport(), &wheel);
+    zoomed = range_of(x_axis);
+    QVERIFY(zoomed.second - zoomed.first < home_x.second - home_x.first);
+    const QPointF value_after =
+        view->chart()->mapToValue(view->chart()->mapFromScene(view->mapToScene(cursor.toPoint())));
+    QVERIFY(qAbs(value_after.x() - value_before.x()) < 0.02 * (home_x.second - home_x.first));
+
+    QTest::keyClick(view, Qt::Key_Right);
+    QVERIFY(range_of(x_axis).first > zoomed.first);
+    QTest::keyClick(view, Qt::Key_Home);
+    QCOMPARE(range_of(x_axis), home_x);
+    QCOMPARE(range_of(y_axis), home_y);
+
+    view->zoom_by(0.5);
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, Qt::NoModifier, cursor.toPoint());
+    QCOMPARE(range_of(x_axis), home_x);
+
+    // Right drag pans and does not zoom out (QChartView's default for a right click).
+    QTest::mousePress(view->viewport(), Qt::RightButton, Qt::NoModifier, cursor.toPoint());
+    QMouseEvent move(QEvent::MouseMove, cursor + QPointF(60, 0), view->viewport()->mapToGlobal(cursor + QPointF(60, 0)),
+                     Qt::NoButton, Qt::RightButton, Qt::NoModifier);
+    QApplication::sendEvent(view->viewport(), &move);
+    QTest::mouseRelease(view->viewport(), Qt::RightButton, Qt::NoModifier, (cursor + QPointF(60, 0)).toPoint());
+    const auto panned = range_of(x_axis);
+    QVERIFY(panned.first < home_x.first);
+    QVERIFY(qAbs((panned.second - panned.first) - (home_x.second - home_x.first)) < 1e-6);
+    view->reset_zoom();
+    QCOMPARE(range_of(x_axis), home_x);
+  }
+
+  void legendClickTogglesItsSeries() {
+    ResultsModel model;
+    model.append(row_for("t", 2, 4, 4));
+    model.append(row_for("t", 1, 4, 4));
+    ParetoChart chart(&model);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    const QList<QLegendMarker*> markers = chart.view()->chart()->legend()->markers(chart.group_series()[0]);
+    QCOMPARE(markers.size(), 1);
+    emit markers[0]->clicked();
+    QVERIFY(!chart.group_series()[0]->isVisible());
+    QTRY_VERIFY(markers[0]->isVisible());  // still there to be clicked back on
+    QVERIFY(markers[0]->labelBrush().color().alphaF() < 0.5);
+    emit markers[0]->clicked();
+    QVERIFY(chart.group_series()[0]->isVisible());
+    QCOMPARE(markers[0]->labelBrush().color().alphaF(), 1.0);
+
+    model.append(timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100));
+    SpeedupChart speedup(&model);
+    const QList<QLegendMarker*> bar_markers = speedup.view()->chart()->legend()->markers();
+    QCOMPARE(bar_markers.size(), 1);
+    emit bar_markers[0]->clicked();
+    QBarSet* set = speedup.view()->chart()->series().isEmpty()
+                       ? nullptr
+                       : qobject_cast<QAbstractBarSeries*>(speedup.view()->chart()->series()[0])->barSets()[0];
+    QVERIFY(set);
+    QCOMPARE(set->color().alpha(), 0);
+    emit bar_markers[0]->clicked();
+    QVERIFY(set->color().alpha() > 0);
+  }
+
+  void saveWritesPngAndSvgAndFailsCleanly() {
+    ResultsModel model;
+    for (int bits : {16, 8, 4}) model.append(row_for("t", 2, 4, bits));
+    ParetoChart chart(&model);
+    QTemporaryDir dir;
+    QString error;
+    const QString png = dir.filePath("pareto.png");
+    QVERIFY2(chart.save(png, &error), qPrintable(error));
+    const QImage image(png);
+    QVERIFY(!image.isNull());
+    QVERIFY(image.width() >= 2 * 960);  // exported at least at 2x pixel density
+    QVERIFY(QFileInfo(png).size() > 1000);
+
+    const QString svg = dir.filePath("pareto.svg");
+    QVERIFY2(chart.save(svg, &error), qPrintable(error));
+    QFile file(svg);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray text = file.readAll();
+    QVERIFY(text.startsWith("<?xml") || text.contains("<svg"));
+    QVERIFY(text.contains("</svg>"));
+
+    error.clear();
+    QVERIFY(!chart.save(dir.filePath("missing/sub/pareto.png"), &error));
+    QVERIFY(error.contains("does not exist"));
+    QVERIFY(!QFileInfo::exists(dir.filePath("missing")));
+    error.clear();
+    QVERIFY(!chart.save(dir.filePath("pareto.bmpx"), &error));
+    QVERIFY(!error.isEmpty());
+
+    // render_to draws into any painter's rectangle (the PDF report's page).
+    QImage page(400, 300, QImage::Format_ARGB32);
+    page.fill(Qt::white);
+    {
+      QPainter painter(&page);
+      chart.render_to(painter, QRectF(50, 50, 300, 200));
+    }
+    QCOMPARE(page.pixel(10, 10), QColor(Qt::white).rgb());
+    bool drawn = false;
+    for (int y = 50; y < 250 && !drawn; y += 3)
+      for (int x = 50; x < 350 && !drawn; x += 3) drawn = page.pixel(x, y) != QColor(Qt::white).rgb();
+    QVERIFY(drawn);
+  }
+};
+
+QTEST_MAIN(TestCharts)
+#include "test_charts.moc"
