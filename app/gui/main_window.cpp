@@ -27,6 +27,10 @@
 #include "nmscope/host_info.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/weight_source.hpp"
+#include "charts/cycles_chart.hpp"
+#include "charts/layer_error_chart.hpp"
+#include "charts/pareto_chart.hpp"
+#include "charts/speedup_chart.hpp"
 #include "reports/pdf_report.hpp"
 #include "results/results_model.hpp"
 #include "results/results_view.hpp"
@@ -78,6 +82,18 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
 
   tabs_->setDocumentMode(true);
   tabs_->addTab(results_view_, "Results");
+  auto* chart_tabs = new QTabWidget;
+  chart_tabs->setDocumentMode(true);
+  const std::pair<ModelChart*, QString> charts[] = {
+      {new ParetoChart(results_model_, nullptr), "Error vs storage"},
+      {new SpeedupChart(results_model_, nullptr), "Speedup"},
+      {new CyclesChart(results_model_, nullptr), "FPGA cycles"},
+      {new LayerErrorChart(results_model_, nullptr), "Error per layer"}};
+  for (const auto& [chart, title] : charts) {
+    charts_.push_back(chart);
+    chart_tabs->addTab(chart, title);
+  }
+  tabs_->addTab(chart_tabs, "Charts");
   tabs_->addTab(sweep_view_, "Sweep");
   setCentralWidget(tabs_);
 
@@ -101,6 +117,9 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   connect(worker_, &StudyWorker::skipped, this, [this](const QString& message) { log("skipped: " + message); });
   connect(worker_, &StudyWorker::failed, this, &MainWindow::show_error);
   connect(worker_, &StudyWorker::finished, this, &MainWindow::on_finished);
+  connect(results_view_, &ResultsView::selection_changed, this, [this](const QList<int>& rows) {
+    for (ModelChart* chart : charts_) chart->set_rows(rows);
+  });
   connect(sources_view_, &SourcesView::selection_changed, this, &MainWindow::update_sweep_layers);
   connect(study_panel_, &StudyPanel::changed, this, &MainWindow::update_sweep_layers);
   connect(sweep_view_, &SweepView::measure_requested, this, &MainWindow::measure_point);
@@ -316,6 +335,12 @@ ReportContents MainWindow::report_contents() const {
   const QList<int> selected = results_view_->selected_rows();
   const QList<int> rows = selected.isEmpty() ? results_view_->visible_rows() : selected;
   for (int row : rows) contents.measurements.push_back(results_model_->measurement(row));
+  const QStringList titles = {"Error vs storage (Pareto front)", "Speedup against the named baseline",
+                              "FPGA cycles and utilization vs array size", "Error per layer"};
+  for (size_t index = 0; index < charts_.size(); ++index) {
+    ModelChart* chart = charts_[index];
+    contents.figures.push_back({titles[int(index)], [chart](QPainter& painter, const QRectF& area) { chart->render_to(painter, area); }});
+  }
   contents.configuration << "Results database: " + database_path()
                          << QString("Rows in this report: %1 (%2)").arg(rows.size()).arg(selected.isEmpty() ? "all shown" : "selected")
                          << "Study settings: patterns " + study_panel_->patterns_text() + "; bits " + study_panel_->bits_text() +

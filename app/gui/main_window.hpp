@@ -18,6 +18,7 @@ class ResultsStore;
 
 namespace nmscope::gui {
 
+class ModelChart;
 class ResultsModel;
 class ResultsView;
 class SourcesView;
@@ -67,6 +68,8 @@ class MainWindow final : public QMainWindow {
   StudyWorker* study_worker() const { return worker_; }
   SweepView* sweep_view() const { return sweep_view_; }
   QTabWidget* tabs() const { return tabs_; }
+  // The charts, in tab order: Pareto (error vs storage), speedup, FPGA cycles, error per layer.
+  const std::vector<ModelChart*>& charts() const { return charts_; }
   QPlainTextEdit* log_view() const { return log_; }
   // The error dialog currently shown (null when none): bad files and failures open one, nothing else changes.
   QMessageBox* error_dialog() const { return error_dialog_; }
@@ -102,6 +105,7 @@ class MainWindow final : public QMainWindow {
   ResultsView* results_view_;
   SweepView* sweep_view_;
   QTabWidget* tabs_;
+  std::vector<ModelChart*> charts_;
   QPlainTextEdit* log_;
   QLabel* database_label_;
   QLabel* job_label_;
