@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <unordered_map>
 
 #include "nmscope/error.hpp"
@@ -20,8 +21,7 @@ struct Window {
   int64_t cols() const { return col_end - first_col; }
 };
 
-Window clip(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
-            int64_t col_count) {
+Window clip(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col, int64_t col_count) {
   Window window;
   window.first_row = std::clamp<int64_t>(first_row, 0, selection.rows);
   window.row_end = std::clamp<int64_t>(first_row + std::max<int64_t>(row_count, 0), window.first_row, selection.rows);
@@ -49,17 +49,15 @@ void for_each_kept_column(const NMSelection& selection, int64_t row, int64_t fir
   }
 }
 
-uint32_t full_mask(int group_size) {
-  return group_size >= 32 ? 0xFFFFFFFFu : (uint32_t(1) << group_size) - 1;
-}
+uint32_t full_mask(int group_size) { return group_size >= 32 ? 0xFFFFFFFFu : (uint32_t(1) << group_size) - 1; }
 
 }  // namespace
 
 DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
                          int64_t col_count, int64_t grid_rows, int64_t grid_cols) {
   if (grid_rows < 1 || grid_cols < 1)
-    throw Error("mask density", "the grid must be at least 1x1, not " + std::to_string(grid_rows) + "x" +
-                                    std::to_string(grid_cols));
+    throw Error("mask density",
+                "the grid must be at least 1x1, not " + std::to_string(grid_rows) + "x" + std::to_string(grid_cols));
   const Window window = clip(selection, first_row, row_count, first_col, col_count);
   DensityGrid grid;
   grid.first_row = window.first_row;
@@ -80,16 +78,22 @@ DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_
   const auto block_of = [&](int64_t col) { return (col - window.first_col) / block_cols; };
   // Every group keeps exactly N distinct positions, so a group inside one block and inside the viewport adds N
   // to that block whatever its positions are; only groups cut by a block or viewport edge need their positions.
+  // For those, block_of_position says where each position of the group lands (-1: outside the viewport), so the
+  // per-row loop is a table look-up per kept slot.
   std::vector<int64_t> kept_per_row_of_block(size_t(grid.grid_cols), 0);
   std::vector<int64_t> cut_groups;
+  std::vector<int32_t> block_of_position;  // [cut group, M]
   const int64_t first_group = window.first_col / group_size;
   const int64_t group_end = ceil_div(window.col_end, group_size);
   for (int64_t group = first_group; group < group_end; ++group) {
     const int64_t begin = group * group_size, end = begin + group_size;
-    if (begin >= window.first_col && end <= window.col_end && block_of(begin) == block_of(end - 1))
+    if (begin >= window.first_col && end <= window.col_end && block_of(begin) == block_of(end - 1)) {
       kept_per_row_of_block[size_t(block_of(begin))] += kept;
-    else
-      cut_groups.push_back(group);
+      continue;
+    }
+    cut_groups.push_back(group);
+    for (int64_t col = begin; col < end; ++col)
+      block_of_position.push_back(col >= window.first_col && col < window.col_end ? int32_t(block_of(col)) : -1);
   }
 
   const int64_t slots_per_row = selection.slots_per_row();
@@ -99,15 +103,18 @@ DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_
       const int64_t row_begin = window.first_row + grid_row * grid.block_rows;
       const int64_t row_end = std::min(row_begin + grid.block_rows, window.row_end);
       const int64_t rows_in_block = row_end - row_begin;
-      for (size_t block = 0; block < counts.size(); ++block) counts[block] = kept_per_row_of_block[block] * rows_in_block;
+      for (size_t block = 0; block < counts.size(); ++block)
+        counts[block] = kept_per_row_of_block[block] * rows_in_block;
       for (int64_t row = row_begin; row < row_end; ++row) {
         const uint8_t* positions = selection.kept_positions.data() + row * slots_per_row;
+        const int32_t* targets = block_of_position.data();
         for (const int64_t group : cut_groups) {
           const uint8_t* group_positions = positions + group * kept;
           for (int slot = 0; slot < kept; ++slot) {
-            const int64_t col = group * group_size + group_positions[slot];
-            if (col >= window.first_col && col < window.col_end) ++counts[size_t(block_of(col))];
+            const int32_t block = targets[group_positions[slot]];
+            if (block >= 0) ++counts[size_t(block)];
           }
+          targets += group_size;
         }
       }
       float* out = grid.kept_fraction.data() + grid_row * grid.grid_cols;
@@ -238,26 +245,53 @@ double mask_agreement(const NMSelection& a, const NMSelection& b) {
                                        std::to_string(b.cols) + ")");
   // {kept by a, kept by b, kept by both}, real columns only.
   tbb::combinable<std::array<int64_t, 3>> totals([] { return std::array<int64_t, 3>{0, 0, 0}; });
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, a.rows, 64), [&](const auto& range) {
-    std::vector<uint8_t> kept_by_a(size_t(a.cols));
-    auto& total = totals.local();
-    for (int64_t row = range.begin(); row != range.end(); ++row) {
-      std::fill(kept_by_a.begin(), kept_by_a.end(), 0);
-      for_each_kept_column(a, row, 0, a.groups_per_row, [&](int64_t col) {
-        if (col < a.cols) {
-          kept_by_a[size_t(col)] = 1;
-          ++total[0];
+  const int group_size = a.pattern.group_size;
+  if (group_size == b.pattern.group_size && !a.kept_positions.empty() && !b.kept_positions.empty()) {
+    // Same groups: compare the groups' keep-masks; only the tail group has padding bits to mask off.
+    const int64_t tail_cols = a.cols - (a.groups_per_row - 1) * group_size;
+    const uint32_t tail_bits = full_mask(int(tail_cols));
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, a.rows, 64), [&](const auto& range) {
+      auto& total = totals.local();
+      const auto group_mask = [](const NMSelection& selection, int64_t row, int64_t group) {
+        const int kept = selection.pattern.kept_per_group;
+        const uint8_t* positions = selection.kept_positions.data() + row * selection.slots_per_row() + group * kept;
+        uint32_t mask = 0;
+        for (int slot = 0; slot < kept; ++slot) mask |= uint32_t(1) << positions[slot];
+        return mask;
+      };
+      for (int64_t row = range.begin(); row != range.end(); ++row)
+        for (int64_t group = 0; group < a.groups_per_row; ++group) {
+          const uint32_t real = group == a.groups_per_row - 1 ? tail_bits : 0xFFFFFFFFu;
+          const uint32_t mask_a = group_mask(a, row, group) & real, mask_b = group_mask(b, row, group) & real;
+          total[0] += std::popcount(mask_a);
+          total[1] += std::popcount(mask_b);
+          total[2] += std::popcount(mask_a & mask_b);
         }
-      });
-      for_each_kept_column(b, row, 0, b.groups_per_row, [&](int64_t col) {
-        if (col < b.cols) {
-          ++total[1];
-          total[2] += kept_by_a[size_t(col)];
-        }
-      });
-    }
+    });
+  } else {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, a.rows, 64), [&](const auto& range) {
+      std::vector<uint8_t> kept_by_a(size_t(a.cols));
+      auto& total = totals.local();
+      for (int64_t row = range.begin(); row != range.end(); ++row) {
+        std::fill(kept_by_a.begin(), kept_by_a.end(), 0);
+        for_each_kept_column(a, row, 0, a.groups_per_row, [&](int64_t col) {
+          if (col < a.cols) {
+            kept_by_a[size_t(col)] = 1;
+            ++total[0];
+          }
+        });
+        for_each_kept_column(b, row, 0, b.groups_per_row, [&](int64_t col) {
+          if (col < b.cols) {
+            ++total[1];
+            total[2] += kept_by_a[size_t(col)];
+          }
+        });
+      }
+    });
+  }
+  const auto sum = totals.combine([](auto x, auto y) {
+    return std::array<int64_t, 3>{x[0] + y[0], x[1] + y[1], x[2] + y[2]};
   });
-  const auto sum = totals.combine([](auto x, auto y) { return std::array<int64_t, 3>{x[0] + y[0], x[1] + y[1], x[2] + y[2]}; });
   const int64_t larger = std::max(sum[0], sum[1]);
   return larger == 0 ? 1.0 : double(sum[2]) / double(larger);
 }

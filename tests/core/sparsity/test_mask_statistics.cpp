@@ -71,12 +71,12 @@ class TestMaskStatistics final : public QObject {
       int64_t first_row, row_count, first_col, col_count, grid_rows, grid_cols;
     };
     const Case cases[] = {
-        {0, rows, 0, cols, 5, 7},                  // whole matrix, blocks not aligned with groups
-        {0, rows, 0, cols, 1, 1},                  // one block
-        {0, rows, 0, cols, 1000, 1000},            // one weight per block
-        {3, 20, 5, 40, 6, 9},                      // inner viewport
-        {30, 100, cols - 9, 50, 3, 4},             // clipped at the bottom right
-        {-4, 10, -3, 11, 2, 3},                    // clipped at the top left
+        {0, rows, 0, cols, 5, 7},                          // whole matrix, blocks not aligned with groups
+        {0, rows, 0, cols, 1, 1},                          // one block
+        {0, rows, 0, cols, 1000, 1000},                    // one weight per block
+        {3, 20, 5, 40, 6, 9},                              // inner viewport
+        {30, 100, cols - 9, 50, 3, 4},                     // clipped at the bottom right
+        {-4, 10, -3, 11, 2, 3},                            // clipped at the top left
         {0, rows, 0, cols, 3, std::max(1, cols / group)},  // blocks of about one group
     };
     for (const Case& c : cases) {
@@ -243,6 +243,13 @@ class TestMaskStatistics final : public QObject {
     QCOMPARE(agreement, double(shared) / double(kept));
     QCOMPARE(mask_agreement(wanda, magnitude), agreement);
     QVERIFY(agreement > 0.3 && agreement < 1.0);
+
+    // Different group sizes compare column by column: 2:8 keeps fewer, so the share is over the 2:4 count.
+    const NMSelection sparser = select_nm(weights, NMPattern{2, 8}, PruningCriterion::Magnitude);
+    const auto c = brute_force_mask(sparser);
+    int64_t shared_with_sparser = 0;
+    for (size_t index = 0; index < a.size(); ++index) shared_with_sparser += a[index] & c[index];
+    QCOMPARE(mask_agreement(magnitude, sparser), double(shared_with_sparser) / double(kept));
 
     // A dense selection shares every kept weight of the 2:4 one, which keeps 17 * 2 + 2 (the whole 2-column tail)
     // of 70 per row.
