@@ -108,8 +108,7 @@ void KeepPatternHistogramView::set_histograms(std::optional<KeepPatternHistogram
                       .arg(reference->kept_per_group)
                       .arg(reference->group_size)
                       .arg(possible);
-  if (shown.size() < mask_count)
-    title += QString(": the %1 most frequent of %2").arg(shown.size()).arg(mask_count);
+  if (shown.size() < mask_count) title += QString(": the %1 most frequent of %2").arg(shown.size()).arg(mask_count);
   chart->setTitle(title);
 }
 

@@ -32,14 +32,14 @@ MaskAnalysis analyse_layer(std::shared_ptr<const WeightSource> source, const QSt
     if (!activations) {
       analysis.wanda_unavailable = "Wanda scores |w|·‖x‖ need calibration activations: set an activations file.";
     } else if (activations->cols() != weights->cols()) {
-      analysis.wanda_unavailable = QString("The activations have K = %1 but this layer has K = %2: wanda needs "
-                                           "activations of this layer's input.")
+      analysis.wanda_unavailable = QString(
+                                       "The activations have K = %1 but this layer has K = %2: wanda needs "
+                                       "activations of this layer's input.")
                                        .arg(activations->cols())
                                        .arg(weights->cols());
     } else {
       const VectorF norms = activation_column_norms(*activations);
-      auto wanda =
-          std::make_shared<const NMSelection>(select_nm(*weights, pattern, PruningCriterion::Wanda, &norms));
+      auto wanda = std::make_shared<const NMSelection>(select_nm(*weights, pattern, PruningCriterion::Wanda, &norms));
       analysis.wanda_rows = row_kept_fraction(*wanda);
       analysis.wanda_histogram = keep_pattern_histogram(*wanda);
       analysis.agreement = mask_agreement(*magnitude, *wanda);

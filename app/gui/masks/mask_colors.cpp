@@ -17,9 +17,9 @@ QRgb mix(QRgb a, QRgb b, double t) {
 QRgb viridis(double t) {
   // matplotlib's viridis sampled at 16 evenly spaced points; linear interpolation between them is within a few
   // levels of the full 256-entry table.
-  static constexpr std::array<QRgb, 16> kStops = {
-      0x440154, 0x481a6c, 0x472f7d, 0x414487, 0x39568c, 0x31688e, 0x2a788e, 0x23888e,
-      0x1f988b, 0x22a884, 0x35b779, 0x54c568, 0x7ad151, 0xa5db36, 0xd2e21b, 0xfde725};
+  static constexpr std::array<QRgb, 16> kStops = {0x440154, 0x481a6c, 0x472f7d, 0x414487, 0x39568c, 0x31688e,
+                                                  0x2a788e, 0x23888e, 0x1f988b, 0x22a884, 0x35b779, 0x54c568,
+                                                  0x7ad151, 0xa5db36, 0xd2e21b, 0xfde725};
   const double position = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0) * (kStops.size() - 1);
   const size_t below = std::min(size_t(position), kStops.size() - 2);
   return mix(kStops[below] | 0xff000000u, kStops[below + 1] | 0xff000000u, position - double(below));

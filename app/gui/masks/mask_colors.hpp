@@ -12,10 +12,10 @@ namespace nmscope::gui {
 QRgb viridis(double t);
 
 struct MaskColors {
-  QRgb pruned;      // neutral: the base colour nudged towards the text colour
-  QRgb kept_low;    // a kept weight with |w| near 0
-  QRgb kept_high;   // a kept weight with the largest |w| in view
-  QRgb cell_gap;    // between single weights at high zoom
+  QRgb pruned;     // neutral: the base colour nudged towards the text colour
+  QRgb kept_low;   // a kept weight with |w| near 0
+  QRgb kept_high;  // a kept weight with the largest |w| in view
+  QRgb cell_gap;   // between single weights at high zoom
   QColor group_boundary;
 
   static MaskColors from_palette(const QPalette& palette);

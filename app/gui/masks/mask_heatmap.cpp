@@ -164,7 +164,8 @@ void MaskHeatmap::render_density(QImage& image) const {
   const int64_t row_end = std::min<int64_t>(selection_->rows, int64_t(std::ceil(viewport_.bottom())));
   const int64_t first_col = int64_t(std::floor(viewport_.left()));
   const int64_t col_end = std::min<int64_t>(selection_->cols, int64_t(std::ceil(viewport_.right())));
-  cache_grid_ = mask_density(*selection_, first_row, row_end - first_row, first_col, col_end - first_col, height, width);
+  cache_grid_ =
+      mask_density(*selection_, first_row, row_end - first_row, first_col, col_end - first_col, height, width);
   const DensityGrid& grid = cache_grid_;
 
   static const std::vector<QRgb> lut = [] {
@@ -210,9 +211,8 @@ void MaskHeatmap::render_weights(QImage& image) const {
     auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
     for (int x = 0; x < width; ++x) {
       const int64_t col = col_of_pixel[size_t(x)];
-      line[x] = kept[size_t(row * cols + col)]
-                    ? colors.kept(max_abs > 0 ? std::fabs(weight(row, col)) / max_abs : 0.0)
-                    : colors.pruned;
+      line[x] = kept[size_t(row * cols + col)] ? colors.kept(max_abs > 0 ? std::fabs(weight(row, col)) / max_abs : 0.0)
+                                               : colors.pruned;
     }
   }
 

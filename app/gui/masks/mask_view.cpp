@@ -120,7 +120,7 @@ void MaskView::set_source(std::shared_ptr<WeightSource> source) {
         layer_chooser_->setItemData(layer_chooser_->count() - 1, name, kLayerNameRole);
       }
   }
-  const QString empty_reason = !source_                         ? "Open a weight source to inspect its masks."
+  const QString empty_reason = !source_                       ? "Open a weight source to inspect its masks."
                                : layer_chooser_->count() == 0 ? "This source holds no matrix tensors."
                                                               : "Loading…";
   magnitude_map_->clear(empty_reason);
@@ -260,14 +260,14 @@ void MaskView::update_status() {
     status_->setText(error_);
   } else if (busy_) {
     status_->setStyleSheet({});
-    status_->setText(QString("Loading and pruning %1 (%2)…")
-                         .arg(current_layer(), QString::fromStdString(pattern_.to_string())));
+    status_->setText(
+        QString("Loading and pruning %1 (%2)…").arg(current_layer(), QString::fromStdString(pattern_.to_string())));
   } else {
     status_->setStyleSheet({});
     const bool shown = analysis_.magnitude != nullptr;
-    status_->setText(shown ? QString("%1, %2")
-                                 .arg(analysis_.layer, shape_text(analysis_.magnitude->rows, analysis_.magnitude->cols))
-                           : QString());
+    status_->setText(
+        shown ? QString("%1, %2").arg(analysis_.layer, shape_text(analysis_.magnitude->rows, analysis_.magnitude->cols))
+              : QString());
   }
 }
 

@@ -36,8 +36,8 @@ std::shared_ptr<const MatrixF> random_activations(int64_t tokens, int64_t cols, 
 }
 
 void wheel(QWidget* widget, const QPoint& position, int delta) {
-  QWheelEvent event(QPointF(position), QPointF(widget->mapToGlobal(position)), QPoint(), QPoint(0, delta),
-                    Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+  QWheelEvent event(QPointF(position), QPointF(widget->mapToGlobal(position)), QPoint(), QPoint(0, delta), Qt::NoButton,
+                    Qt::NoModifier, Qt::NoScrollPhase, false);
   QApplication::sendEvent(widget, &event);
 }
 
@@ -111,8 +111,7 @@ class TestMaskView final : public QObject {
     QVERIFY(view.magnitude_heatmap()->has_mask());
     QVERIFY(view.wanda_heatmap()->has_mask());
     QCOMPARE(view.row_plot()->magnitude_fractions(), std::vector<double>(64, 0.5));
-    QCOMPARE(view.histogram_view()->categories(),
-             (QStringList{"1100", "1010", "0110", "1001", "0101", "0011"}));
+    QCOMPARE(view.histogram_view()->categories(), (QStringList{"1100", "1010", "0110", "1001", "0101", "0011"}));
     QCOMPARE(view.histogram_view()->bar_set_count(), 2);
 
     QSignalSpy shown(&view, &MaskView::analysis_shown);
@@ -235,7 +234,7 @@ class TestMaskView final : public QObject {
     for (int step = 0; step < 6; ++step) wheel(&map, map.map_area().topLeft() + QPoint(1, 1), 120);
     const QRectF corner = map.viewport();
     QVERIFY(corner.left() < 1 && corner.top() < 1);  // zoomed about the top left corner
-    drag(&map, centre, centre - QPoint(100, 50));  // pulls the layer up and left: the view moves right and down
+    drag(&map, centre, centre - QPoint(100, 50));    // pulls the layer up and left: the view moves right and down
     QVERIFY(map.viewport().left() > corner.left());
     QVERIFY(map.viewport().top() > corner.top());
     QCOMPARE(map.viewport().size(), corner.size());
