@@ -12,8 +12,8 @@ namespace nmscope {
 
 // Kept fraction of each block of a viewport [first_row, +row_count) x [first_col, +col_count) of the matrix.
 // Blocks are block_rows x block_cols weights, the smallest whole sizes that fit the viewport into at most the
-// requested grid; the last block of a row or column of blocks may be shorter. A viewport reaching past the
-// matrix is clipped to it (an empty viewport gives an empty grid).
+// requested grid (see block_col_multiple below); the last block of a row or column of blocks may be shorter. A viewport
+// reaching past the matrix is clipped to it (an empty viewport gives an empty grid).
 struct DensityGrid {
   int64_t grid_rows = 0;
   int64_t grid_cols = 0;
@@ -28,10 +28,14 @@ struct DensityGrid {
   float at(int64_t grid_row, int64_t grid_col) const { return kept_fraction[size_t(grid_row * grid_cols + grid_col)]; }
 };
 
+// block_cols is rounded up to a multiple of `block_col_multiple`: with M, and first_col at a group start, every
+// block holds whole groups, so its density is exactly N/M but at the tail (blocks cutting groups mix their kept
+// and pruned positions into a noise that is not in the mask).
 // Costs at most one visit per kept slot of the viewport, and far less when zoomed out: a group lying wholly inside
-// one block adds exactly N, so only groups cut by a block edge are read. Throws Error when a grid size is < 1.
+// one block adds exactly N, so only groups cut by a block edge are read. Throws Error when a grid size or the
+// multiple is < 1.
 DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
-                         int64_t col_count, int64_t grid_rows, int64_t grid_cols);
+                         int64_t col_count, int64_t grid_rows, int64_t grid_cols, int64_t block_col_multiple = 1);
 
 // 1 where the weight is kept, 0 where pruned: [row_count, col_count] of the (clipped) window, row-major.
 std::vector<uint8_t> kept_mask(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,

@@ -54,10 +54,13 @@ uint32_t full_mask(int group_size) { return group_size >= 32 ? 0xFFFFFFFFu : (ui
 }  // namespace
 
 DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
-                         int64_t col_count, int64_t grid_rows, int64_t grid_cols) {
+                         int64_t col_count, int64_t grid_rows, int64_t grid_cols, int64_t block_col_multiple) {
   if (grid_rows < 1 || grid_cols < 1)
     throw Error("mask density",
                 "the grid must be at least 1x1, not " + std::to_string(grid_rows) + "x" + std::to_string(grid_cols));
+  if (block_col_multiple < 1)
+    throw Error("mask density",
+                "block widths must be a multiple of at least 1, not " + std::to_string(block_col_multiple));
   const Window window = clip(selection, first_row, row_count, first_col, col_count);
   DensityGrid grid;
   grid.first_row = window.first_row;
@@ -66,7 +69,7 @@ DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_
   grid.col_count = window.cols();
   if (window.rows() == 0 || window.cols() == 0) return grid;
   grid.block_rows = ceil_div(window.rows(), grid_rows);
-  grid.block_cols = ceil_div(window.cols(), grid_cols);
+  grid.block_cols = ceil_div(ceil_div(window.cols(), grid_cols), block_col_multiple) * block_col_multiple;
   grid.grid_rows = ceil_div(window.rows(), grid.block_rows);
   grid.grid_cols = ceil_div(window.cols(), grid.block_cols);
   grid.kept_fraction.assign(size_t(grid.grid_rows * grid.grid_cols), 1.0f);

@@ -112,6 +112,20 @@ class TestMaskStatistics final : public QObject {
     }
   }
 
+  void group_aligned_blocks_are_exactly_n_over_m() {
+    const int64_t rows = 23, cols = 203;  // 2:4 leaves a 3-column tail
+    const NMSelection selection = magnitude_selection(rows, cols, NMPattern{2, 4});
+    const DensityGrid grid = mask_density(selection, 0, rows, 0, cols, 7, 30, 4);
+    QCOMPARE(grid.block_cols, int64_t(8));  // ceil(203 / 30) = 7, rounded up to whole groups
+    QCOMPARE(grid.grid_cols, int64_t(26));
+    for (int64_t grid_row = 0; grid_row < grid.grid_rows; ++grid_row)
+      for (int64_t grid_col = 0; grid_col + 1 < grid.grid_cols; ++grid_col) QCOMPARE(grid.at(grid_row, grid_col), 0.5f);
+    // The last block: 200..202, the tail of 3 real columns of which 2 are kept.
+    const DensityGrid tail = mask_density(selection, 0, rows, 200, 3, 1, 1, 4);
+    QCOMPARE(tail.at(0, 0), 2.0f / 3.0f);
+    QVERIFY_THROWS_EXCEPTION(Error, mask_density(selection, 0, rows, 0, cols, 7, 30, 0));
+  }
+
   void empty_viewport_and_bad_grid() {
     const NMSelection selection = magnitude_selection(8, 16, NMPattern{2, 4});
     const DensityGrid outside = mask_density(selection, 20, 5, 0, 16, 4, 4);
