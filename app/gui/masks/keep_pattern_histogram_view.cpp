@@ -12,7 +12,7 @@ namespace nmscope::gui {
 
 KeepPatternHistogramView::KeepPatternHistogramView(QWidget* parent) : QChartView(parent) {
   setRenderHint(QPainter::Antialiasing);
-  setMinimumHeight(180);
+  setMinimumHeight(260);  // room for rotated 8-bit labels under the bars
   chart()->legend()->setAlignment(Qt::AlignRight);
   clear();
 }
@@ -91,12 +91,14 @@ void KeepPatternHistogramView::set_histograms(std::optional<KeepPatternHistogram
   auto* x_axis = new QBarCategoryAxis;
   x_axis->append(categories_);
   if (categories_.size() > 12) x_axis->setLabelsAngle(-90);
+  x_axis->setTruncateLabels(false);  // an elided bit string says nothing
   QFont label_font = x_axis->labelsFont();
   label_font.setFamily("monospace");
   x_axis->setLabelsFont(label_font);
   auto* y_axis = new QValueAxis;
   y_axis->setRange(0, std::max<double>(1.0, double(largest) * 1.05));
-  y_axis->setLabelFormat("%.3g");
+  y_axis->applyNiceNumbers();
+  y_axis->setLabelFormat(largest < 1000000 ? "%.0f" : "%.3g");
   y_axis->setTitleText("groups");
   chart->addAxis(x_axis, Qt::AlignBottom);
   chart->addAxis(y_axis, Qt::AlignLeft);

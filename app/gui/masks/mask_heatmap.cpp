@@ -147,6 +147,7 @@ void MaskHeatmap::render_cache() const {
   if (cache_.size() != pixels) cache_ = QImage(pixels, QImage::Format_RGB32);
   cache_.setDevicePixelRatio(1.0);
   cache_shows_weights_ = shows_single_weights();
+  cache_uniform_density_ = false;
   if (!selection_ || viewport_.isEmpty())
     cache_.fill(palette().color(QPalette::Base));
   else if (cache_shows_weights_)
@@ -162,11 +163,16 @@ void MaskHeatmap::render_density(QImage& image) const {
   const int width = image.width(), height = image.height();
   const int64_t first_row = int64_t(std::floor(viewport_.top()));
   const int64_t row_end = std::min<int64_t>(selection_->rows, int64_t(std::ceil(viewport_.bottom())));
-  const int64_t first_col = int64_t(std::floor(viewport_.left()));
-  const int64_t col_end = std::min<int64_t>(selection_->cols, int64_t(std::ceil(viewport_.right())));
-  cache_grid_ =
-      mask_density(*selection_, first_row, row_end - first_row, first_col, col_end - first_col, height, width);
+  // Blocks of whole groups: a block cutting a group would show a density noise that is not in the mask.
+  const int64_t group_size = selection_->pattern.group_size;
+  const int64_t first_col = int64_t(std::floor(viewport_.left())) / group_size * group_size;
+  const int64_t col_end = std::min<int64_t>(
+      selection_->cols, (int64_t(std::ceil(viewport_.right())) + group_size - 1) / group_size * group_size);
+  cache_grid_ = mask_density(*selection_, first_row, row_end - first_row, first_col, col_end - first_col, height, width,
+                             group_size);
   const DensityGrid& grid = cache_grid_;
+  const auto [lowest, highest] = std::minmax_element(grid.kept_fraction.begin(), grid.kept_fraction.end());
+  cache_uniform_density_ = lowest != grid.kept_fraction.end() && *lowest == *highest;
 
   static const std::vector<QRgb> lut = [] {
     std::vector<QRgb> table(256);
@@ -243,7 +249,8 @@ void MaskHeatmap::draw_legend(QPainter& painter) const {
   const int line = painter.fontMetrics().height();
   const MaskColors colors = MaskColors::from_palette(palette());
   const int swatch_space = cache_shows_weights_ ? line + 12 : 0;
-  const QRect bar(legend.left() + 10, line + 8, 12, std::max(10, legend.height() - 2 * line - 16 - swatch_space));
+  // The bar starts below the title by half a line more than the label centred on its top end needs.
+  const QRect bar(legend.left() + 10, 2 * line + 6, 12, std::max(10, legend.height() - 3 * line - 14 - swatch_space));
 
   QLinearGradient gradient(bar.bottomLeft(), bar.topLeft());
   if (cache_shows_weights_) {
@@ -280,6 +287,28 @@ void MaskHeatmap::draw_legend(QPainter& painter) const {
   }
 }
 
+void MaskHeatmap::draw_uniform_note(QPainter& painter) const {
+  // A flat picture looks broken; say that it is the point of N:M: every whole group keeps exactly N.
+  if (!cache_uniform_density_ || cache_grid_.kept_fraction.empty()) return;
+  const QString text = QString(
+                           "Every block keeps %1 of its weights: N:M is uniform at this scale. "
+                           "Zoom in (wheel) to see single weights.")
+                           .arg(double(cache_grid_.kept_fraction.front()), 0, 'f', 3);
+  const QRect area = map_area();
+  const QRect bounds = painter.fontMetrics().boundingRect(area.adjusted(20, 0, -20, 0), Qt::TextWordWrap, text);
+  QRect box = bounds.adjusted(-8, -6, 8, 6);
+  box.moveBottomLeft(area.bottomLeft() + QPoint(12, -12));
+  QColor background = palette().color(QPalette::ToolTipBase);
+  background.setAlpha(225);
+  painter.save();
+  painter.setPen(palette().color(QPalette::Mid));
+  painter.setBrush(background);
+  painter.drawRoundedRect(box, 4, 4);
+  painter.setPen(palette().color(QPalette::ToolTipText));
+  painter.drawText(box.adjusted(8, 6, -8, -6), Qt::TextWordWrap, text);
+  painter.restore();
+}
+
 void MaskHeatmap::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   if (!selection_) {
@@ -290,6 +319,7 @@ void MaskHeatmap::paintEvent(QPaintEvent*) {
   }
   render_cache();
   painter.drawImage(map_area().topLeft(), cache_);
+  draw_uniform_note(painter);
   draw_legend(painter);
 }
 

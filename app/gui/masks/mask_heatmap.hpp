@@ -73,6 +73,7 @@ class MaskHeatmap final : public QWidget {
   void render_density(QImage& image) const;
   void render_weights(QImage& image) const;
   void draw_legend(QPainter& painter) const;
+  void draw_uniform_note(QPainter& painter) const;
 
   std::shared_ptr<const MatrixF> weights_;
   std::shared_ptr<const NMSelection> selection_;
@@ -88,6 +89,7 @@ class MaskHeatmap final : public QWidget {
   mutable bool cache_valid_ = false;
   mutable bool cache_shows_weights_ = false;
   mutable float cache_max_abs_ = 0;
+  mutable bool cache_uniform_density_ = false;  // every block in view has the same density (N:M at coarse zoom)
   mutable DensityGrid cache_grid_;  // geometry of the density blocks (fractions too) of the last zoomed-out render
   mutable double last_render_ms_ = 0;
 };

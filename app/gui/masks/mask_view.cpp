@@ -224,13 +224,14 @@ void MaskView::show_analysis(MaskAnalysis analysis) {
                           analysis_.magnitude->cols == analysis.magnitude->cols;
   const QRectF previous_viewport = magnitude_map_->viewport();
   analysis_ = std::move(analysis);
-  const NMSelection& magnitude = *analysis_.magnitude;
   const QString pattern = QString::fromStdString(analysis_.pattern.to_string());
-  const QString kept = QString::number(100.0 * magnitude.kept_fraction(), 'f', 1);
-  magnitude_title_->setText(QString("Magnitude |w|  ·  %1, %2 kept").arg(pattern, kept + "%"));
+  const auto kept = [](const NMSelection& selection) {
+    return QString::number(100.0 * selection.kept_fraction(), 'f', 1) + "% kept";
+  };
+  magnitude_title_->setText(QString("Magnitude |w|  ·  %1, %2").arg(pattern, kept(*analysis_.magnitude)));
   magnitude_map_->set_mask(analysis_.weights, analysis_.magnitude);
   if (analysis_.wanda) {
-    wanda_title_->setText(QString("Wanda |w|·‖x‖  ·  %1").arg(pattern));
+    wanda_title_->setText(QString("Wanda |w|·‖x‖  ·  %1, %2").arg(pattern, kept(*analysis_.wanda)));
     wanda_map_->set_mask(analysis_.weights, analysis_.wanda);
   } else {
     wanda_title_->setText("Wanda |w|·‖x‖");

@@ -34,7 +34,7 @@ void RowSparsityPlot::set_viewport(const QRectF& viewport) {
 }
 
 void RowSparsityPlot::draw_series(QPainter& painter, const QRect& plot, const std::vector<double>& fractions,
-                                  const QColor& colour) const {
+                                  const QColor& colour, bool dashed) const {
   if (fractions.empty() || row_count_ <= 0) return;
   const auto x_of = [&](double fraction) { return plot.left() + std::clamp(fraction, 0.0, 1.0) * plot.width(); };
   QPainterPath mean_line;
@@ -59,7 +59,8 @@ void RowSparsityPlot::draw_series(QPainter& painter, const QRect& plot, const st
     else
       mean_line.lineTo(point);
   }
-  painter.setPen(QPen(colour, 1.5));
+  // Both criteria keep N per group, so their lines usually coincide: the second one is dashed to show through.
+  painter.setPen(QPen(colour, 1.5, dashed ? Qt::DashLine : Qt::SolidLine));
   painter.drawPath(mean_line);
 }
 
@@ -75,8 +76,8 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
     painter.drawLine(x, 0, x, height());
   }
   painter.setRenderHint(QPainter::Antialiasing);
-  draw_series(painter, plot, magnitude_, kMagnitudeColour);
-  draw_series(painter, plot, wanda_, kWandaColour);
+  draw_series(painter, plot, magnitude_, kMagnitudeColour, false);
+  draw_series(painter, plot, wanda_, kWandaColour, true);
 
   QFont font = painter.font();
   font.setPointSizeF(font.pointSizeF() * 0.85);

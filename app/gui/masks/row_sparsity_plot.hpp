@@ -33,7 +33,7 @@ class RowSparsityPlot final : public QWidget {
 
  private:
   void draw_series(class QPainter& painter, const QRect& plot, const std::vector<double>& fractions,
-                   const QColor& colour) const;
+                   const QColor& colour, bool dashed) const;
 
   std::vector<double> magnitude_;
   std::vector<double> wanda_;
