@@ -31,6 +31,9 @@
 #include "charts/layer_error_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/speedup_chart.hpp"
+#include "masks/mask_heatmap.hpp"
+#include "masks/mask_view.hpp"
+#include "nmscope/readers.hpp"
 #include "reports/pdf_report.hpp"
 #include "results/results_model.hpp"
 #include "results/results_view.hpp"
@@ -68,6 +71,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
       study_panel_(new StudyPanel),
       results_view_(new ResultsView(results_model_)),
       sweep_view_(new SweepView(results_model_)),
+      mask_view_(new MaskView),
       tabs_(new QTabWidget),
       log_(new QPlainTextEdit),
       database_label_(new QLabel),
@@ -95,6 +99,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   }
   tabs_->addTab(chart_tabs, "Charts");
   tabs_->addTab(sweep_view_, "Sweep");
+  tabs_->addTab(mask_view_, "Masks");
   setCentralWidget(tabs_);
 
   auto* sources_dock = make_dock("Sources", "SourcesDock", sources_view_);
@@ -123,6 +128,11 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   connect(sources_view_, &SourcesView::selection_changed, this, &MainWindow::update_sweep_layers);
   connect(study_panel_, &StudyPanel::changed, this, &MainWindow::update_sweep_layers);
   connect(sweep_view_, &SweepView::measure_requested, this, &MainWindow::measure_point);
+  // The mask view loads and prunes whole layers: it follows the selection only while it is on screen.
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::sync_masks);
+  connect(sources_view_, &SourcesView::selection_changed, this, &MainWindow::sync_masks);
+  connect(mask_view_, &MaskView::failed, this, &MainWindow::show_error);
+  connect(study_panel_, &StudyPanel::activations_changed, this, &MainWindow::load_activations_for_masks);
 
   QSettings settings;
   if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1440, 900);
@@ -302,6 +312,42 @@ void MainWindow::update_sweep_layers() {
   sweep_view_->set_quantization(study_panel_->quantization());
 }
 
+void MainWindow::show_masks() {
+  tabs_->setCurrentWidget(mask_view_);
+  sync_masks();
+}
+
+void MainWindow::sync_masks() {
+  if (tabs_->currentWidget() != mask_view_) return;
+  const auto selected = sources_view_->selected_tensors();
+  std::shared_ptr<WeightSource> source;
+  QString layer;
+  if (!selected.empty()) {
+    source = selected.front().source;
+    layer = QString::fromStdString(selected.front().name);
+  } else if (!sources_view_->sources().empty()) {
+    source = sources_view_->sources().back();
+  }
+  if (!source) return;
+  if (source != shown_mask_source_) {
+    shown_mask_source_ = source;
+    mask_view_->set_source(source);
+  }
+  if (!layer.isEmpty()) mask_view_->select_layer(layer);
+}
+
+void MainWindow::load_activations_for_masks(const QString& path) {
+  if (path.isEmpty()) {
+    mask_view_->set_activations(nullptr);
+    return;
+  }
+  try {
+    mask_view_->set_activations(std::make_shared<const MatrixF>(read_npy_matrix(path.toStdString())));
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+  }
+}
+
 void MainWindow::measure_point(const QString& pattern, int bits) {
   study_panel_->set_patterns(pattern);
   study_panel_->set_bits(QString::number(bits));
@@ -340,6 +386,14 @@ ReportContents MainWindow::report_contents() const {
   for (size_t index = 0; index < charts_.size(); ++index) {
     ModelChart* chart = charts_[index];
     contents.figures.push_back({titles[int(index)], [chart](QPainter& painter, const QRectF& area) { chart->render_to(painter, area); }});
+  }
+  if (!mask_view_->current_layer().isEmpty()) {
+    const QString pattern = QString::fromStdString(mask_view_->current_pattern().to_string());
+    contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " magnitude",
+                                   mask_view_->magnitude_heatmap()->grab().toImage()});
+    if (mask_view_->wanda_selection())
+      contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " wanda",
+                                     mask_view_->wanda_heatmap()->grab().toImage()});
   }
   contents.configuration << "Results database: " + database_path()
                          << QString("Rows in this report: %1 (%2)").arg(rows.size()).arg(selected.isEmpty() ? "all shown" : "selected")

@@ -14,10 +14,12 @@ class QTabWidget;
 
 namespace nmscope {
 class ResultsStore;
+class WeightSource;
 }
 
 namespace nmscope::gui {
 
+class MaskView;
 class ModelChart;
 class ResultsModel;
 class ResultsView;
@@ -67,6 +69,9 @@ class MainWindow final : public QMainWindow {
   StudyPanel* study_panel() const { return study_panel_; }
   StudyWorker* study_worker() const { return worker_; }
   SweepView* sweep_view() const { return sweep_view_; }
+  MaskView* mask_view() const { return mask_view_; }
+  // Shows the Masks tab on the first selected tensor (or the first matrix of the newest source).
+  void show_masks();
   QTabWidget* tabs() const { return tabs_; }
   // The charts, in tab order: Pareto (error vs storage), speedup, FPGA cycles, error per layer.
   const std::vector<ModelChart*>& charts() const { return charts_; }
@@ -93,6 +98,8 @@ class MainWindow final : public QMainWindow {
   void on_progress(qint64 done, qint64 total, const QString& current, double eta_seconds);
   void on_finished(bool cancelled, qint64 measurements, qint64 skipped);
   void update_sweep_layers();
+  void sync_masks();
+  void load_activations_for_masks(const QString& path);
   void measure_point(const QString& pattern, int bits);
   ReportContents report_contents() const;
   void continue_automation();
@@ -104,6 +111,7 @@ class MainWindow final : public QMainWindow {
   StudyPanel* study_panel_;
   ResultsView* results_view_;
   SweepView* sweep_view_;
+  MaskView* mask_view_;
   QTabWidget* tabs_;
   std::vector<ModelChart*> charts_;
   QPlainTextEdit* log_;
@@ -114,6 +122,7 @@ class MainWindow final : public QMainWindow {
   QPushButton* cancel_button_;
   QMenu* recent_menu_ = nullptr;
   QPointer<QMessageBox> error_dialog_;
+  std::shared_ptr<WeightSource> shown_mask_source_;
   std::unique_ptr<AutomationSteps> automation_;
   int automation_exit_code_ = 0;
   bool automation_waiting_for_study_ = false;

@@ -104,6 +104,7 @@ StudyPanel::StudyPanel(QWidget* parent)
     const QString path = QFileDialog::getOpenFileName(this, "Calibration activations", {}, "NumPy arrays (*.npy)");
     if (!path.isEmpty()) set_activations(path);
   });
+  connect(activations_, &QLineEdit::editingFinished, this, [this] { emit activations_changed(activations_->text().trimmed()); });
   activations_row->addWidget(activations_);
   activations_row->addWidget(browse);
   pruning_form->addRow("activations", activations_row);
@@ -247,6 +248,7 @@ void StudyPanel::set_batches(const QString& comma_separated) { batches_->setText
 void StudyPanel::set_activations(const QString& path) {
   activations_->setText(path);
   if (!path.isEmpty()) criterion_->setCurrentText("wanda");
+  emit activations_changed(path);
 }
 
 void StudyPanel::save(QSettings& settings) const {

@@ -47,6 +47,8 @@ class StudyPanel final : public QWidget {
  signals:
   // Fires whenever any choice changes.
   void changed();
+  // Fires when the activations file changes (empty: none).
+  void activations_changed(const QString& path);
 
  private:
   std::map<QString, QCheckBox*> pattern_boxes_;

@@ -16,7 +16,11 @@
 #include <QtTest>
 #include <set>
 
+#include "charts/layer_error_chart.hpp"
+#include "charts/pareto_chart.hpp"
+#include "charts/speedup_chart.hpp"
 #include "main_window.hpp"
+#include "masks/mask_view.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/writers.hpp"
 #include "results/results_model.hpp"
@@ -126,6 +130,21 @@ class TestMainWindow final : public QObject {
       configs.insert(row.tensor + row.pattern + std::to_string(row.bits));
     }
     QCOMPARE(configs.size(), size_t(12));
+    // The charts plot exactly these measurements: one accuracy point per (tensor, config), both layers, and one
+    // speedup bar per config for the baseline itself.
+    QTest::qWait(50);  // chart rebuilds are coalesced on a zero-delay timer
+    auto* pareto = dynamic_cast<ParetoChart*>(window.charts()[0]);
+    QVERIFY(pareto);
+    QCOMPARE(pareto->point_count(), 12);
+    auto* layers = dynamic_cast<LayerErrorChart*>(window.charts()[3]);
+    QVERIFY(layers);
+    QCOMPARE(layers->point_count(), 12);
+    // Selecting rows in the table restricts the charts to them.
+    window.results_view()->table()->selectRow(0);
+    QCOMPARE(window.charts()[0]->rows().size(), 1);
+    QTest::qWait(50);
+    QCOMPARE(pareto->point_count(), 1);
+    window.results_view()->table()->clearSelection();
     // What the model shows is what the database holds, row by row.
     const auto stored = ResultsStore(database().toStdString()).all();
     for (size_t index = 0; index < stored.size(); ++index) {
@@ -310,6 +329,26 @@ class TestMainWindow final : public QObject {
     }
     qInfo("slowest sweep step: %.2f ms", worst);
     QVERIFY(worst < 50);
+  }
+
+  void masks_tab_shows_the_selected_layer() {
+    MainWindow window(database());
+    window.show();
+    QVERIFY(window.open_source("synth:tiny-block"));
+    window.sources_view()->select_tensors({"block.mlp.up_proj.weight"});
+    window.show_masks();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.mask_view()->is_busy() && window.mask_view()->magnitude_selection(), 20000);
+    QCOMPARE(window.mask_view()->current_layer(), QString("block.mlp.up_proj.weight"));
+    QCOMPARE(window.mask_view()->magnitude_selection()->rows, int64_t(160));
+    // The PDF report carries the mask thumbnail.
+    const QString pdf = home_.filePath("masks.pdf");
+    QVERIFY(window.export_pdf(pdf));
+#ifdef NMSCOPE_PDFTOTEXT
+    QProcess text;
+    text.start(NMSCOPE_PDFTOTEXT, {pdf, "-"});
+    QVERIFY(text.waitForFinished(20000));
+    QVERIFY(QString::fromUtf8(text.readAllStandardOutput()).contains("Pruning masks"));
+#endif
   }
 
   void automation_contract_through_the_executable() {
