@@ -86,7 +86,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
 
   tabs_->setDocumentMode(true);
   tabs_->addTab(results_view_, "Results");
-  auto* chart_tabs = new QTabWidget;
+  auto* chart_tabs = chart_tabs_ = new QTabWidget;
   chart_tabs->setDocumentMode(true);
   const std::pair<ModelChart*, QString> charts[] = {
       {new ParetoChart(results_model_, nullptr), "Error vs storage"},
@@ -312,6 +312,23 @@ void MainWindow::update_sweep_layers() {
   sweep_view_->set_quantization(study_panel_->quantization());
 }
 
+bool MainWindow::show_view(const QString& name) {
+  const QStringList chart_names = {"pareto", "speedup", "cycles", "layers"};
+  if (name == "results") {
+    tabs_->setCurrentWidget(results_view_);
+  } else if (name == "sweep") {
+    tabs_->setCurrentWidget(sweep_view_);
+  } else if (name == "masks") {
+    show_masks();
+  } else if (chart_names.contains(name)) {
+    tabs_->setCurrentWidget(chart_tabs_);
+    chart_tabs_->setCurrentWidget(charts_[size_t(chart_names.indexOf(name))]);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void MainWindow::show_masks() {
   tabs_->setCurrentWidget(mask_view_);
   sync_masks();
@@ -513,6 +530,18 @@ void MainWindow::run_automation(const AutomationSteps& steps) {
 
 void MainWindow::continue_automation() {
   const AutomationSteps steps = *automation_;
+  if (!steps.view.isEmpty()) {
+    if (!show_view(steps.view)) {
+      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, sweep, masks)");
+    } else if (steps.view == "masks") {
+      // The masks are computed in the background: wait for them before the screenshot.
+      if (mask_view_->is_busy()) {
+        QTimer::singleShot(50, this, &MainWindow::continue_automation);
+        return;
+      }
+    }
+    automation_->view.clear();
+  }
   if (!steps.export_csv.isEmpty() && !export_csv(steps.export_csv)) automation_exit_code_ = 1;
   if (!steps.export_pdf.isEmpty() && !export_pdf(steps.export_pdf)) automation_exit_code_ = 1;
   if (!steps.screenshot.isEmpty() && !save_screenshot(steps.screenshot)) automation_exit_code_ = 1;

@@ -41,6 +41,7 @@ struct AutomationSteps {
   QString export_csv;
   QString export_pdf;
   QString screenshot;
+  QString view;  // the tab to show before the screenshot: results, pareto, speedup, cycles, layers, sweep, masks
   bool quit = false;
 };
 
@@ -72,6 +73,8 @@ class MainWindow final : public QMainWindow {
   MaskView* mask_view() const { return mask_view_; }
   // Shows the Masks tab on the first selected tensor (or the first matrix of the newest source).
   void show_masks();
+  // Brings a view to the front by name (as AutomationSteps::view); false for an unknown name.
+  bool show_view(const QString& name);
   QTabWidget* tabs() const { return tabs_; }
   // The charts, in tab order: Pareto (error vs storage), speedup, FPGA cycles, error per layer.
   const std::vector<ModelChart*>& charts() const { return charts_; }
@@ -113,6 +116,7 @@ class MainWindow final : public QMainWindow {
   SweepView* sweep_view_;
   MaskView* mask_view_;
   QTabWidget* tabs_;
+  QTabWidget* chart_tabs_ = nullptr;
   std::vector<ModelChart*> charts_;
   QPlainTextEdit* log_;
   QLabel* database_label_;

@@ -186,7 +186,36 @@ QAbstractAxis* ChartView::add_value_axis(Qt::Alignment side, const QString& titl
   return axis;
 }
 
+void ChartView::apply_palette() {
+  // Qt Charts' themes are fixed light or dark; taking the colours from the widget palette follows the system's.
+  const QPalette colors = palette();
+  const QColor base = colors.color(QPalette::Base);
+  const QColor text = colors.color(QPalette::Text);
+  auto mix = [&](double share) {
+    return QColor::fromRgbF(base.redF() * (1 - share) + text.redF() * share, base.greenF() * (1 - share) + text.greenF() * share,
+                            base.blueF() * (1 - share) + text.blueF() * share);
+  };
+  chart()->setBackgroundBrush(base);
+  chart()->setTitleBrush(text);
+  chart()->legend()->setLabelColor(text);
+  setBackgroundBrush(colors.color(QPalette::Window));
+  for (QAbstractAxis* axis : chart()->axes()) {
+    axis->setLabelsBrush(text);
+    axis->setTitleBrush(text);
+    axis->setLinePenColor(mix(0.45));
+    axis->setGridLineColor(mix(0.14));
+    axis->setMinorGridLineColor(mix(0.07));
+  }
+  if (message_) message_->setBrush(mix(0.6));
+}
+
+void ChartView::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::PaletteChange) apply_palette();
+  QChartView::changeEvent(event);
+}
+
 void ChartView::finish_rebuild() {
+  apply_palette();
   // A legend row truncates names to "2:4 i…" once it overflows; a column on the right keeps them whole.
   const int entries = int(chart()->legend()->markers().size());
   chart()->legend()->setAlignment(entries > 6 ? Qt::AlignRight : Qt::AlignBottom);

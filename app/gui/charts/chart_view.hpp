@@ -75,8 +75,10 @@ class ChartView final : public QChartView {
   void mouseReleaseEvent(QMouseEvent* event) override;
   void mouseDoubleClickEvent(QMouseEvent* event) override;
   void keyPressEvent(QKeyEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
  private:
+  void apply_palette();
   // Swaps the value axis on `side` for one of the kind the log toggles now ask for.
   void replace_value_axis(Qt::Alignment side);
   void toggle_series_of(QLegendMarker* marker);

@@ -198,6 +198,7 @@ void SweepView::update_view() {
     }
   }
   storage_axis_->setRange(0, std::ceil(max_bits_per_weight * 1.1));
+  storage_axis_->applyNiceNumbers();
   error_axis_->setRange(std::pow(10.0, std::floor(std::log10(min_error))), std::pow(10.0, std::ceil(std::log10(max_error))));
 
   const auto found = stored.find(current.to_string());

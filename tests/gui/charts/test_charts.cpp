@@ -107,6 +107,19 @@ class TestCharts final : public QObject {
   Q_OBJECT
 
  private slots:
+  void chartsFollowTheWidgetPalette() {
+    ResultsModel model;
+    ParetoChart chart(&model, nullptr);
+    QPalette dark;
+    dark.setColor(QPalette::Base, QColor(30, 30, 34));
+    dark.setColor(QPalette::Text, QColor(230, 230, 230));
+    dark.setColor(QPalette::Window, QColor(40, 40, 44));
+    chart.view()->setPalette(dark);
+    QCOMPARE(chart.view()->chart()->backgroundBrush().color(), QColor(30, 30, 34));
+    QCOMPARE(chart.view()->chart()->titleBrush().color(), QColor(230, 230, 230));
+    for (QAbstractAxis* axis : chart.view()->chart()->axes()) QCOMPARE(axis->labelsBrush().color(), QColor(230, 230, 230));
+  }
+
   void paretoFrontKeepsOnlyUndominatedPoints() {
     const std::vector<ParetoPoint> points = {
         {4, 0.10},   // 0: on the front
