@@ -23,6 +23,7 @@
 #include <QTimer>
 #include <iostream>
 
+#include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/host_info.hpp"
 #include "nmscope/results_store.hpp"
@@ -394,6 +395,14 @@ ReportContents MainWindow::report_contents() const {
   contents.date = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
   contents.host = QString::fromStdString(host_description());
   contents.build = QString::fromStdString(build_description());
+  // The devices behind the engines: each variant with its availability (and the reason when unavailable).
+  QStringList engines;
+  for (const auto& engine : EngineRegistry::global().engines()) {
+    const Availability availability = engine->availability();
+    engines << QString::fromStdString(engine->name()) +
+                   (availability.available ? "" : " (unavailable: " + QString::fromStdString(availability.reason) + ")");
+  }
+  contents.host += "\nEngines: " + engines.join(", ");
   for (const auto& source : sources_view_->sources()) contents.sources << QString::fromStdString(source->location());
   const QList<int> selected = results_view_->selected_rows();
   const QList<int> rows = selected.isEmpty() ? results_view_->visible_rows() : selected;
