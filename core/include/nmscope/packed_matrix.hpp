@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "nmscope/kernels/bit_string.hpp"
 #include "nmscope/matrix.hpp"
 #include "nmscope/nm_pattern.hpp"
 #include "nmscope/pruning.hpp"
@@ -49,27 +50,5 @@ int64_t packed_storage_bytes(int64_t rows, int64_t cols, const NMPattern& patter
 MatrixF dequantize(const PackedMatrix& packed);
 // The kept positions stored in the metadata (for dense / N == M, every position).
 NMSelection unpack_selection(const PackedMatrix& packed);
-
-// Bit-string access shared by the packer, the decoder and the tests: slot `slot` of width `bits` (<= 16) in an
-// LSB-first row (docs/packed-format.md). Inline: they run once per stored weight.
-inline uint32_t read_bits(const uint8_t* row, int64_t slot, int bits) {
-  const int64_t first_bit = slot * bits;
-  const int64_t first_byte = first_bit / 8;
-  const int shift = int(first_bit % 8);
-  const int bytes = (shift + bits + 7) / 8;  // at most 3
-  uint32_t window = 0;
-  for (int index = 0; index < bytes; ++index) window |= uint32_t(row[first_byte + index]) << (8 * index);
-  return (window >> shift) & ((1u << bits) - 1);
-}
-
-// The row must start zeroed: slots are OR-ed in.
-inline void write_bits(uint8_t* row, int64_t slot, int bits, uint32_t value) {
-  const int64_t first_bit = slot * bits;
-  const int64_t first_byte = first_bit / 8;
-  const int shift = int(first_bit % 8);
-  const int bytes = (shift + bits + 7) / 8;
-  const uint32_t window = (value & ((1u << bits) - 1)) << shift;
-  for (int index = 0; index < bytes; ++index) row[first_byte + index] |= uint8_t(window >> (8 * index));
-}
 
 }  // namespace nmscope

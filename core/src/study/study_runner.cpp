@@ -213,6 +213,12 @@ class StudyRun {
       return;
     }
     for (const Engine* engine : engines_) {
+      // A variant built for other configurations (cpu/int4-2:4 given 8-bit 1:4) has nothing to say about this
+      // one: no row. An engine that cannot run at all (no GPU) still gets its "unavailable" row below.
+      if (engine->availability().available && !engine->supports(packed.pattern, packed.quant, nullptr)) {
+        progress_.done += int64_t(spec_.batches.size());
+        continue;
+      }
       for (int batch : spec_.batches) {
         check_cancel();
         report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));

@@ -1,0 +1,51 @@
+// Decides once, from CPUID, which SIMD kernel this machine runs, and routes calls to it.
+#include <stdexcept>
+
+#include "nm_gemm_isa.hpp"
+#include "nmscope/kernels/nm_gemm.hpp"
+
+namespace nmscope::kernels {
+
+std::string isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Reference: return "reference";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512Vnni: return "avx512-vnni-vbmi";
+  }
+  return "unknown";
+}
+
+bool isa_available(Isa isa) {
+  switch (isa) {
+    case Isa::Reference: return true;
+    case Isa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    case Isa::Avx512Vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+             __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("f16c");
+  }
+  return false;
+}
+
+Isa best_isa() {
+  static const Isa best = isa_available(Isa::Avx512Vnni) ? Isa::Avx512Vnni
+                          : isa_available(Isa::Avx2)     ? Isa::Avx2
+                                                         : Isa::Reference;
+  return best;
+}
+
+bool simd_supports(Isa isa, const PackedWeightsView& weights) {
+  if (!isa_available(isa)) return false;
+  if (isa == Isa::Avx512Vnni) return avx512::supports(weights);
+  if (isa == Isa::Avx2) return avx2::supports(weights);
+  return false;
+}
+
+void nm_gemm_simd(Isa isa, const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin,
+                  int64_t row_end, float* y) {
+  if (!simd_supports(isa, weights)) throw std::invalid_argument("nm_gemm_simd: " + isa_name(isa) + " has no path for this format");
+  if (isa == Isa::Avx512Vnni) avx512::gemm(weights, x, row_begin, row_end, y);
+  else avx2::gemm(weights, x, row_begin, row_end, y);
+}
+
+}  // namespace nmscope::kernels

@@ -1,0 +1,13 @@
+#pragma once
+// The per-ISA kernels behind the dispatcher (one namespace per file, each file compiled with its own flags).
+#include "nmscope/kernels/nm_gemm.hpp"
+
+namespace nmscope::kernels::avx512 {
+bool supports(const PackedWeightsView& weights);
+void gemm(const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin, int64_t row_end, float* y);
+}  // namespace nmscope::kernels::avx512
+
+namespace nmscope::kernels::avx2 {
+bool supports(const PackedWeightsView& weights);
+void gemm(const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin, int64_t row_end, float* y);
+}  // namespace nmscope::kernels::avx2

@@ -1,0 +1,57 @@
+// The scalar reference of y = x W^T on the packed format: decode every slot exactly as docs/packed-format.md says
+// (w = float(code - z) * float(scale)) and accumulate in double. Every SIMD kernel is tested against it.
+#include <vector>
+
+#include "nmscope/kernels/bit_string.hpp"
+#include "nmscope/kernels/fp16.hpp"
+#include "nmscope/kernels/nm_gemm.hpp"
+
+namespace nmscope::kernels {
+
+void nm_gemm_reference(const PackedWeightsView& w, const float* x, int64_t batch, int64_t row_begin, int64_t row_end,
+                       float* y) {
+  std::vector<double> sums(static_cast<size_t>(batch));
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const uint8_t* values = w.values + row * w.value_row_bytes;
+    const uint8_t* metadata = w.metadata ? w.metadata + row * w.metadata_row_bytes : nullptr;
+    std::fill(sums.begin(), sums.end(), 0.0);
+    for (int64_t slot = 0; slot < w.slots_per_row; ++slot) {
+      const int64_t group = slot / w.kept_per_group;
+      const int64_t position = w.metadata_bits > 0 ? read_bits(metadata, slot, w.metadata_bits) : slot % w.kept_per_group;
+      const int64_t column = group * w.group_size + position;
+      if (column >= w.cols) continue;  // tail padding holds no weight
+      const int64_t scale_index = w.scale_index(row, column);
+      const int code = int(read_bits(values, slot, w.bits));
+      const float weight = float(code - w.zero_point(scale_index)) * fp16_bits_to_float_exact(w.scales[scale_index]);
+      for (int64_t token = 0; token < batch; ++token) sums[size_t(token)] += double(weight) * x[token * w.cols + column];
+    }
+    for (int64_t token = 0; token < batch; ++token) y[token * w.rows + row] = float(sums[size_t(token)]);
+  }
+}
+
+void nm_gemm_reference_quantized(const PackedWeightsView& w, const QuantizedActivations& x, int64_t row_begin,
+                                 int64_t row_end, float* y) {
+  constexpr int64_t chunk = QuantizedActivations::kBlock;
+  const int64_t chunks = x.padded_cols / chunk;
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const uint8_t* values = w.values + row * w.value_row_bytes;
+    const uint8_t* metadata = w.metadata ? w.metadata + row * w.metadata_row_bytes : nullptr;
+    for (int64_t token = 0; token < x.batch; ++token) {
+      double sum = 0;
+      for (int64_t slot = 0; slot < w.slots_per_row; ++slot) {
+        const int64_t group = slot / w.kept_per_group;
+        const int64_t position = w.metadata_bits > 0 ? read_bits(metadata, slot, w.metadata_bits) : slot % w.kept_per_group;
+        const int64_t column = group * w.group_size + position;
+        if (column >= w.cols) continue;
+        const int64_t scale_index = w.scale_index(row, column);
+        const int weight = int(read_bits(values, slot, w.bits)) - w.zero_point(scale_index);
+        const int activation = int(x.values[size_t(token * x.padded_cols + column)]) - 128;
+        sum += double(weight) * activation * fp16_bits_to_float_exact(w.scales[scale_index]) *
+               x.scales[size_t(token * chunks + column / chunk)];
+      }
+      y[token * w.rows + row] = float(sum);
+    }
+  }
+}
+
+}  // namespace nmscope::kernels

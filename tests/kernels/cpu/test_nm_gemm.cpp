@@ -1,0 +1,166 @@
+// The CPU kernels against their scalar references on random shapes with tails, for every pattern, bit width,
+// granularity and symmetry, on every instruction set this machine has.
+//
+// Named tolerances (relative Frobenius error of y):
+//  - kExactDecode: the scalar reference against core's dequantized matrix times x in double: both decode the same
+//    way, so only the final fp32 rounding differs.
+//  - kSameActivations: a SIMD kernel against nm_gemm_reference_quantized (same int8 activations, same chunk sums,
+//    exact in int32): only the fp32 scaling and summation order differ.
+//  - kInt8Activations: a SIMD kernel against the fp32-activation reference: int8 activations per 128 columns cost
+//    about 0.5 % on N(0,1) inputs; 3 % bounds it for every family here.
+#include <QtTest>
+#include <random>
+
+#include "nmscope/kernels/nm_gemm.hpp"
+#include "nmscope/metrics.hpp"
+#include "nmscope/packed_matrix.hpp"
+
+using namespace nmscope;
+using namespace nmscope::kernels;
+
+namespace {
+
+constexpr double kExactDecode = 1e-6;
+constexpr double kSameActivations = 2e-6;
+constexpr double kInt8Activations = 3e-2;
+
+PackedWeightsView view_of(const PackedMatrix& packed) {
+  PackedWeightsView view;
+  view.rows = packed.rows;
+  view.cols = packed.cols;
+  view.kept_per_group = packed.pattern.kept_per_group;
+  view.group_size = packed.pattern.group_size;
+  view.bits = packed.quant.bits;
+  view.metadata_bits = packed.pattern.metadata_bits();
+  view.slots_per_row = packed.slots_per_row;
+  view.value_row_bytes = packed.value_row_bytes;
+  view.metadata_row_bytes = packed.metadata_row_bytes;
+  view.values = packed.values.data();
+  view.metadata = packed.metadata.empty() ? nullptr : packed.metadata.data();
+  view.scales = packed.scales.data();
+  view.scale_rows = packed.scale_rows;
+  view.scales_per_row = packed.scales_per_row;
+  view.quant_group = packed.quant.granularity == Granularity::Group ? packed.quant.group : 0;
+  view.zero_points = packed.quant.symmetric ? nullptr : packed.zero_points.data();
+  return view;
+}
+
+MatrixF random_matrix(int64_t rows, int64_t cols, unsigned seed) {
+  std::mt19937 engine(seed);
+  std::normal_distribution<float> normal;
+  MatrixF matrix(rows, cols);
+  for (int64_t index = 0; index < matrix.size(); ++index) matrix.data()[index] = normal(engine);
+  return matrix;
+}
+
+double relative(const MatrixF& approx, const MatrixF& exact) {
+  const double norm = exact.cast<double>().norm();
+  return (approx.cast<double>() - exact.cast<double>()).norm() / (norm > 0 ? norm : 1.0);
+}
+
+}  // namespace
+
+class TestNMGemm final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void kernels_match_their_references_data() {
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<int>("group");  // 0: per channel, -1: per tensor
+    QTest::addColumn<bool>("symmetric");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("batch");
+    const char* patterns[] = {"dense", "2:4", "1:4", "4:8", "2:8", "1:8", "3:4", "3:7", "1:16", "8:32"};
+    int index = 0;
+    for (const char* pattern : patterns)
+      for (int bits : {2, 3, 4, 8})
+        for (int group : {128, 256, 0, -1, 64})
+          for (bool symmetric : {true, false}) {
+            const int cols = (index % 3 == 0) ? 256 : (index % 3 == 1 ? 300 : 1000);  // tails past 128 and M
+            const int batch = 1 + (index % 4) * 2;                                      // 1, 3, 5, 7
+            ++index;
+            QTest::newRow(qPrintable(QString("%1 b%2 g%3 %4 K%5 B%6").arg(pattern).arg(bits).arg(group)
+                                         .arg(symmetric ? "sym" : "asym").arg(cols).arg(batch)))
+                << pattern << bits << group << symmetric << cols << batch;
+          }
+  }
+
+  void kernels_match_their_references() {
+    QFETCH(QString, pattern);
+    QFETCH(int, bits);
+    QFETCH(int, group);
+    QFETCH(bool, symmetric);
+    QFETCH(int, cols);
+    QFETCH(int, batch);
+    const int rows = 13;
+    const MatrixF weights = random_matrix(rows, cols, unsigned(bits * 7 + cols));
+    const MatrixF x = random_matrix(batch, cols, 99);
+    QuantConfig quant;
+    quant.bits = bits;
+    quant.symmetric = symmetric;
+    quant.granularity = group > 0 ? Granularity::Group : (group == 0 ? Granularity::Channel : Granularity::Tensor);
+    quant.group = group > 0 ? group : 128;
+    const PackedMatrix packed =
+        compress(weights, select_nm(weights, NMPattern::parse(pattern.toStdString()), PruningCriterion::Magnitude), quant);
+    const PackedWeightsView view = view_of(packed);
+
+    // The reference equals the dequantized product.
+    MatrixF reference(batch, rows);
+    nm_gemm_reference(view, x.data(), batch, 0, rows, reference.data());
+    const MatrixD exact = reference_product(x, dequantize(packed));
+    QVERIFY2(relative_error(exact, reference) < kExactDecode, "reference differs from the dequantized product");
+
+    QuantizedActivations quantized;
+    quantize_activations(x.data(), batch, cols, quantized);
+    MatrixF same_activations(batch, rows);
+    nm_gemm_reference_quantized(view, quantized, 0, rows, same_activations.data());
+    QVERIFY(relative(same_activations, reference) < kInt8Activations);
+
+    for (Isa isa : {Isa::Avx512Vnni, Isa::Avx2}) {
+      if (!simd_supports(isa, view)) continue;
+      MatrixF simd = MatrixF::Constant(batch, rows, NAN);
+      // Two row ranges: kernels must write exactly their rows.
+      nm_gemm_simd(isa, view, quantized, 0, 5, simd.data());
+      nm_gemm_simd(isa, view, quantized, 5, rows, simd.data());
+      QVERIFY2(simd.allFinite(), qPrintable(QString::fromStdString(isa_name(isa)) + " left rows unwritten"));
+      const double against_same = relative(simd, same_activations);
+      QVERIFY2(against_same < kSameActivations,
+               qPrintable(QString("%1: %2 against the same-activation reference").arg(QString::fromStdString(isa_name(isa))).arg(against_same)));
+      QVERIFY(relative(simd, reference) < kInt8Activations);
+    }
+  }
+
+  void fast_paths_cover_the_common_formats() {
+    // What the engines promise: 2:4, 1:4, 4:8, 2:8 and dense at 2/3/4/8 bits with g128 run on the SIMD kernel.
+    if (!isa_available(Isa::Avx512Vnni) && !isa_available(Isa::Avx2)) QSKIP("no SIMD kernel on this CPU");
+    const Isa isa = best_isa();
+    const MatrixF weights = random_matrix(4, 256, 1);
+    for (const char* pattern : {"dense", "2:4", "1:4", "4:8", "2:8"})
+      for (int bits : {2, 3, 4, 8}) {
+        QuantConfig quant;
+        quant.bits = bits;
+        const PackedMatrix packed =
+            compress(weights, select_nm(weights, NMPattern::parse(pattern), PruningCriterion::Magnitude), quant);
+        QVERIFY2(simd_supports(isa, view_of(packed)), pattern);
+      }
+  }
+
+  void activation_quantization_is_per_128_columns() {
+    MatrixF x = MatrixF::Zero(2, 200);
+    x(0, 3) = 2.0f;
+    x(0, 150) = -0.5f;
+    QuantizedActivations quantized;
+    quantize_activations(x.data(), 2, 200, quantized);
+    QCOMPARE(quantized.padded_cols, int64_t(256));
+    QCOMPARE(quantized.scales[0], 2.0f / 127.0f);
+    QCOMPARE(quantized.scales[1], 0.5f / 127.0f);
+    QCOMPARE(quantized.scales[2], 0.0f);  // an all-zero block
+    QCOMPARE(int(quantized.values[3]), 127 + 128);
+    QCOMPARE(int(quantized.values[150]), -127 + 128);
+    QCOMPARE(int(quantized.values[210]), 128);  // padding encodes 0
+  }
+};
+
+QTEST_APPLESS_MAIN(TestNMGemm)
+#include "test_nm_gemm.moc"
