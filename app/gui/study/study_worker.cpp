@@ -1,11 +1,36 @@
+// TBB first: Qt's `emit` keyword macro would rewrite a TBB member of that name.
+#include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
+
 #include "study/study_worker.hpp"
 
 #include <QtConcurrent/QtConcurrentRun>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "nmscope/error.hpp"
 #include "nmscope/results_store.hpp"
 
 namespace nmscope::gui {
+
+namespace {
+
+// Study threads run at a lower priority than the GUI thread, so on a machine with few cores the event loop is
+// scheduled first and never stalls while every core measures. Linux applies nice values per thread.
+void lower_this_thread_priority() {
+  constexpr int kStudyNice = 10;
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kStudyNice);
+}
+
+class LowPriorityWorkers final : public tbb::task_scheduler_observer {
+ public:
+  LowPriorityWorkers() { observe(true); }
+  ~LowPriorityWorkers() override { observe(false); }
+  void on_scheduler_entry(bool) override { lower_this_thread_priority(); }
+};
+
+}  // namespace
 
 StudyWorker::StudyWorker(QObject* parent) : QObject(parent) {
   qRegisterMetaType<nmscope::Measurement>();
@@ -31,6 +56,8 @@ bool StudyWorker::start(const StudySpec& spec, std::shared_ptr<ResultsStore> sto
   clock_.start();
   // Signals emitted from the study thread reach receivers in the GUI thread as queued calls.
   watcher_.setFuture(QtConcurrent::run([this, spec, store] {
+    lower_this_thread_priority();
+    static LowPriorityWorkers low_priority_workers;
     StudyObserver observer;
     observer.measured = [this](const Measurement& row) { emit measured(row); };
     observer.skipped = [this](const Error& error) { emit skipped(QString::fromStdString(error.what())); };

@@ -59,8 +59,7 @@ class StudyRun {
     engines_ = EngineRegistry::global().select(spec_.engines);
     if (!spec_.activations_path.empty()) user_activations_ = read_npy_matrix(spec_.activations_path);
     const std::vector<SelectedTensor> tensors = select_tensors();
-    const int64_t jobs_per_config = engines_.empty() ? 1 : int64_t(engines_.size() * spec_.batches.size());
-    progress_.total = int64_t(tensors.size() * spec_.patterns.size() * spec_.bits.size()) * jobs_per_config;
+    progress_.total = int64_t(tensors.size()) * jobs_per_tensor();
     try {
       for (const auto& tensor : tensors) measure_tensor(tensor);
     } catch (const Cancelled&) {
@@ -123,9 +122,29 @@ class StudyRun {
     return synthetic_activations(tokens > 0 ? tokens : kSyntheticEvalTokens, k, kSyntheticActivationSeed ^ uint64_t(k));
   }
 
+  // Whether an engine measures this configuration at all: a variant built for others (cpu/int4-2:4 given 8-bit
+  // 1:4) has nothing to say about it and gets no row; an engine that cannot run (no GPU) gets an "unavailable" row.
+  static bool measures(const Engine& engine, const NMPattern& pattern, const QuantConfig& quant) {
+    return !engine.availability().available || engine.supports(pattern, quant, nullptr);
+  }
+
+  // Rows one tensor yields: per configuration one per measuring engine and batch (one "none" row without engines).
+  int64_t jobs_per_tensor() const {
+    int64_t jobs = 0;
+    for (const auto& pattern : spec_.patterns)
+      for (int bits : spec_.bits) {
+        if (engines_.empty()) {
+          ++jobs;
+          continue;
+        }
+        for (const Engine* engine : engines_)
+          if (measures(*engine, pattern, spec_.quant_config(bits))) jobs += int64_t(spec_.batches.size());
+      }
+    return jobs;
+  }
+
   void measure_tensor(const SelectedTensor& selected) {
-    const int64_t jobs = int64_t(spec_.patterns.size() * spec_.bits.size()) *
-                         (engines_.empty() ? 1 : int64_t(engines_.size() * spec_.batches.size()));
+    const int64_t jobs = jobs_per_tensor();
     TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
     try {
       check_cancel();
@@ -213,12 +232,7 @@ class StudyRun {
       return;
     }
     for (const Engine* engine : engines_) {
-      // A variant built for other configurations (cpu/int4-2:4 given 8-bit 1:4) has nothing to say about this
-      // one: no row. An engine that cannot run at all (no GPU) still gets its "unavailable" row below.
-      if (engine->availability().available && !engine->supports(packed.pattern, packed.quant, nullptr)) {
-        progress_.done += int64_t(spec_.batches.size());
-        continue;
-      }
+      if (!measures(*engine, packed.pattern, packed.quant)) continue;
       for (int batch : spec_.batches) {
         check_cancel();
         report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));

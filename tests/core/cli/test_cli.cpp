@@ -326,11 +326,26 @@ class TestCli final : public QObject {
     QCOMPARE(row_count(db), 18LL);
   }
 
+  void runCpuFamilyPicksTheMatchingKernelVariant() {
+    const QString db = path("family.db");
+    const CliResult result = run_cli({"run", "--weights", "synth:32x300", "--pattern", "2:4,dense,3:7", "--bits", "4",
+                                      "--engines", "cpu", "--timing-seconds", "0.01", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    QSet<QString> engines;
+    for (const auto& row : json_lines(result.out)) {
+      engines.insert(row["pattern"].toString() + " " + row["engine"].toString());
+      QVERIFY2(row["engine_rel_err"].toDouble(1) < 3e-2, qPrintable(QJsonDocument(row).toJson()));
+    }
+    // Per pattern: the baseline and exactly one own kernel (the general N:M variant for 3:7).
+    QCOMPARE(engines, (QSet<QString>{"2:4 cpu/eigen-fp32-dense", "2:4 cpu/int4-2:4", "dense cpu/eigen-fp32-dense",
+                                     "dense cpu/int4-dense", "3:7 cpu/eigen-fp32-dense", "3:7 cpu/int4-nm"}));
+  }
+
   void runTimedEngineRows() {
     const QString db = path("timed.db");
     const CliResult result = run_cli({"run", "--weights", "synth:32x64", "--pattern", "2:4,dense", "--bits", "4",
-                                      "--engines", "cpu", "--batch", "1,3", "--timing-seconds", "0.01", "--db", db,
-                                      "--json"});
+                                      "--engines", "cpu/eigen-fp32-dense", "--batch", "1,3", "--timing-seconds", "0.01",
+                                      "--db", db, "--json"});
     QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
     const QList<QJsonObject> rows = json_lines(result.out);
     QCOMPARE(rows.size(), 2 * 2);  // patterns x batches, one cpu variant
