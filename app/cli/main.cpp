@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   CLI::App app{"nmscope-cli: design-space exploration of N:M structured-sparse, low-bit-quantized matmul"};
   app.set_version_flag("--version", nmscope::build_description());
   app.require_subcommand(1);
-  const std::vector<Command> commands = {add_inspect_command(app), add_run_command(app), add_export_command(app)};
+  const std::vector<Command> commands = {add_inspect_command(app), add_run_command(app), add_export_command(app),
+                                         add_bench_command(app)};
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,185 @@
+// nmscope-cli bench: every engine variant and its baseline on the same layers in one run, with the machine's read
+// bandwidth measured beside them. Prints median µs, GB/s of packed weights, the fraction of the byte floor, and the
+// speedup over the named baseline measured in the same run; every row also goes to the results database.
+#include <tbb/global_control.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "commands.hpp"
+#include "measurement_json.hpp"
+#include "nmscope/engine_registry.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/host_info.hpp"
+#include "nmscope/memory_bandwidth.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/study.hpp"
+
+namespace nmscope::cli {
+
+namespace {
+
+struct BenchOptions {
+  std::string engines = "cpu";
+  std::string shapes = "4096x4096,11008x4096,4096x11008";
+  std::string batches = "1,16,128";
+  std::string patterns = "dense,2:4";
+  std::string bits = "4";
+  std::string database;
+  bool json = false;
+  int threads = 0;
+  double timing_seconds = 0.5;
+};
+
+std::vector<int> parse_ints(const std::string& list, const std::string& option) {
+  std::vector<int> values;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    try {
+      size_t used = 0;
+      values.push_back(std::stoi(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw Error(option, "'" + item + "' is not a whole number");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return values;
+}
+
+// The baseline a variant's speedup is quoted against: the dense reference of its own engine family.
+std::string baseline_of(const std::string& engine) {
+  if (engine.rfind("cpu/", 0) == 0) return "cpu/eigen-fp32-dense";
+  if (engine.rfind("gpu/", 0) == 0) return "gpu/cublas-fp16-dense";
+  return "";
+}
+
+int64_t weight_bytes_of(const Measurement& row) {
+  const auto details = nlohmann::json::parse(row.details_json, nullptr, false);
+  if (details.is_object() && details.contains("weight_bytes")) return details["weight_bytes"].get<int64_t>();
+  return row.storage_bytes;
+}
+
+int bench(const BenchOptions& options) {
+  StudySpec spec;
+  std::string synth = "synth:";
+  for (const auto& shape : [&] {
+         std::vector<std::string> items;
+         size_t start = 0;
+         while (true) {
+           const size_t comma = options.shapes.find(',', start);
+           items.push_back(options.shapes.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+           if (comma == std::string::npos) break;
+           start = comma + 1;
+         }
+         return items;
+       }())
+    synth += (synth.size() > 6 ? "+" : "") + shape;
+  spec.sources = {synth + ":dist=llm:seed=1"};
+  spec.patterns = NMPattern::parse_list(options.patterns);
+  spec.bits = QuantConfig::parse_bits_list(options.bits);
+  spec.engines = options.engines;
+  spec.batches = parse_ints(options.batches, "--batch");
+  if (!(options.timing_seconds > 0 && options.timing_seconds <= 60)) throw Error("--timing-seconds", "must be in (0, 60]");
+  spec.timing.target_seconds = options.timing_seconds;
+  // The baselines are part of every bench: a narrowed list ("cpu/int4-2:4") gets its baseline added.
+  std::vector<std::string> names;
+  for (const Engine* engine : EngineRegistry::global().select(options.engines)) names.push_back(engine->name());
+  for (size_t index = 0, selected = names.size(); index < selected; ++index) {
+    const std::string baseline = baseline_of(names[index]);
+    if (!baseline.empty() && EngineRegistry::global().find(baseline) &&
+        std::find(names.begin(), names.end(), baseline) == names.end())
+      names.push_back(baseline);
+  }
+  spec.engines.clear();
+  for (const auto& name : names) spec.engines += (spec.engines.empty() ? "" : ",") + name;
+  if (spec.engines.empty()) throw Error("--engines", "bench needs at least one engine");
+  spec.validate();
+
+  std::unique_ptr<tbb::global_control> thread_limit;
+  if (options.threads > 0)
+    thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.threads);
+  ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
+
+  std::cerr << "measuring memory read bandwidth...\n";
+  const BandwidthFigures bandwidth = measure_read_bandwidth();
+  std::vector<Measurement> rows;
+  StudyObserver observer;
+  observer.measured = [&](const Measurement& row) { rows.push_back(row); };
+  observer.skipped = [](const Error& error) { print_error(error.what()); };
+  observer.progress = [](const StudyProgress& progress) {
+    if (!progress.current.empty())
+      std::fprintf(stderr, "\r[%lld/%lld] %-70.70s", static_cast<long long>(progress.done),
+                   static_cast<long long>(progress.total), progress.current.c_str());
+  };
+  const StudySummary summary = run_study(spec, &store, observer);
+  std::fprintf(stderr, "\n");
+
+  // Baseline time per (tensor, config, batch), from this very run.
+  std::map<std::string, double> baseline_us;
+  auto key_of = [](const Measurement& row, const std::string& engine) {
+    return row.tensor + "|" + row.pattern + "|" + std::to_string(row.bits) + "|" + std::to_string(row.batch) + "|" + engine;
+  };
+  for (const auto& row : rows)
+    if (row.time_us) baseline_us[key_of(row, row.engine)] = *row.time_us;
+
+  if (!options.json) {
+    std::printf("machine: %s\nbuild: %s\ndate: %s\nmemory read bandwidth: %.1f GB/s (%d threads, %.0f MiB buffer)\n\n",
+                host_description().c_str(), build_description().c_str(), utc_timestamp().c_str(),
+                bandwidth.read_gb_per_s, bandwidth.threads, bandwidth.buffer_mb);
+    std::printf("%-14s %-6s %-5s %-5s %-24s %11s %9s %10s %8s %10s %s\n", "shape", "N:M", "bits", "batch", "engine",
+                "median_us", "GB/s", "floor_us", "%floor", "speedup", "vs");
+  }
+  for (const auto& row : rows) {
+    const double bytes = double(weight_bytes_of(row));
+    const double time = row.time_us.value_or(NAN);
+    const double gbps = bytes / (time * 1e3);
+    const double floor_us = bytes / (bandwidth.read_gb_per_s * 1e3);
+    const std::string baseline = baseline_of(row.engine);
+    const auto found = baseline_us.find(key_of(row, baseline));
+    const double speedup = found != baseline_us.end() ? found->second / time : NAN;
+    if (options.json) {
+      auto object = measurement_to_json(row);
+      object["gb_per_s"] = std::isfinite(gbps) ? nlohmann::json(gbps) : nlohmann::json(nullptr);
+      object["floor_us"] = floor_us;
+      object["memory_bandwidth_gb_per_s"] = bandwidth.read_gb_per_s;
+      if (std::isfinite(speedup)) {
+        object["speedup"] = speedup;
+        object["baseline"] = baseline;
+      }
+      std::cout << object.dump() << "\n";
+    } else {
+      std::printf("%-14s %-6s %-5s %-5d %-24s %11.1f %9.2f %10.1f %7.0f%% %9.2fx %s\n",
+                  (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.c_str(),
+                  row.bits == 16 ? "fp16" : ("int" + std::to_string(row.bits)).c_str(), row.batch, row.engine.c_str(),
+                  time, gbps, floor_us, 100.0 * floor_us / time, speedup, baseline.c_str());
+    }
+  }
+  std::cout.flush();
+  return summary.skipped > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App& app) {
+  auto options = std::make_shared<BenchOptions>();
+  CLI::App* command = app.add_subcommand("bench", "Time every engine variant beside its baseline on synthetic LLM-shaped layers");
+  command->add_option("--engines", options->engines, "Engine variants or families")->capture_default_str();
+  command->add_option("--shapes", options->shapes, "Layer shapes N_outxK, comma-separated")->capture_default_str();
+  command->add_option("--batch", options->batches, "Batch sizes, comma-separated")->capture_default_str();
+  command->add_option("--pattern", options->patterns, "N:M patterns")->capture_default_str();
+  command->add_option("--bits", options->bits, "Bit widths")->capture_default_str();
+  command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
+  command->add_flag("--json", options->json, "One JSON object per measurement per line");
+  command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
+  command->add_option("--timing-seconds", options->timing_seconds, "Time budget per measurement")->capture_default_str();
+  return {command, [options] { return bench(*options); }};
+}
+
+}  // namespace nmscope::cli
