@@ -18,7 +18,8 @@ constexpr double kAxisStep = 0.05;
 RowSparsityPlot::RowSparsityPlot(QWidget* parent) : QWidget(parent) {
   setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
   setToolTip(
-      "Kept share of each row in view: Σ|w| kept / Σ|w| (solid) and Σw² kept / Σw² (dashed, 1 − row error²); "
+      "Kept share of each row in view: Σ|w| kept / Σ|w| (dark line) and Σw² kept / Σw² (light line, 1 − row "
+      "error²); "
       "1 at the right means nothing lost");
 }
 
@@ -71,11 +72,13 @@ QPolygonF RowSparsityPlot::row_points(const std::vector<double>& shares) const {
 }
 
 void RowSparsityPlot::draw_series(QPainter& painter, const std::vector<double>& shares, const QColor& colour,
-                                  bool dashed) const {
+                                  bool light) const {
   const QPolygonF points = row_points(shares);
   if (points.isEmpty()) return;
   const QRect plot = plot_area();
-  painter.setPen(QPen(colour, 1.5, dashed ? Qt::DashLine : Qt::SolidLine));
+  // Per-row shares zigzag; dashes on a zigzag are unreadable, so the second line of a criterion is a lighter shade.
+  const QColor line_colour = light ? QColor::fromHslF(colour.hslHueF(), colour.hslSaturationF(), 0.75) : colour;
+  painter.setPen(QPen(line_colour, light ? 1.2 : 1.5));
   if (points.size() <= plot.height()) {
     painter.drawPolyline(points);
     return;
@@ -83,7 +86,7 @@ void RowSparsityPlot::draw_series(QPainter& painter, const std::vector<double>& 
   // More rows than pixels: per pixel row, the range of its rows as a band and their mean as the line.
   QPainterPath mean_line;
   QColor band = colour;
-  band.setAlpha(dashed ? 35 : 60);
+  band.setAlpha(light ? 35 : 60);
   qsizetype next = 0;
   for (int y = 0; y < plot.height() && next < points.size(); ++y) {
     const double bottom = plot.top() + y + 1;
@@ -117,10 +120,11 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
     painter.drawLine(x, 0, x, height());
   }
   painter.setRenderHint(QPainter::Antialiasing);
-  draw_series(painter, magnitude_.abs, kMagnitudeColour, false);
-  draw_series(painter, magnitude_.squared, kMagnitudeColour, true);
+  // Magnitude keeps the most |w| a group can keep, so its lines lie right of wanda's: drawn last, both show.
   draw_series(painter, wanda_.abs, kWandaColour, false);
   draw_series(painter, wanda_.squared, kWandaColour, true);
+  draw_series(painter, magnitude_.abs, kMagnitudeColour, false);
+  draw_series(painter, magnitude_.squared, kMagnitudeColour, true);
 
   QFont font = painter.font();
   font.setPointSizeF(font.pointSizeF() * 0.85);
@@ -149,7 +153,7 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
   };
   key("magnitude", kMagnitudeColour, !magnitude_.empty());
   key("wanda", kWandaColour, !wanda_.empty());
-  key("— |w|   - - w²", palette().color(QPalette::PlaceholderText), true);
+  key("dark |w|, light w²", palette().color(QPalette::PlaceholderText), true);
 }
 
 }  // namespace nmscope::gui

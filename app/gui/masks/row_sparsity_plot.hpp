@@ -1,7 +1,7 @@
 #pragma once
 // How much of each row's weight a mask keeps, drawn as a vertical strip beside the heat maps: rows run down as in the
 // heat map (the strip follows its viewport), the kept share runs right to 1 (nothing lost) from a left end that adapts
-// to the rows in view. Per criterion (colour) two lines: the kept share of |w| (solid) and of w^2 (dashed, 1 minus the
+// to the rows in view. Per criterion (colour) two lines: the kept share of |w| (dark) and of w^2 (light, 1 minus the
 // squared row weight error). Where a pixel spans several rows the strip shows their range as a band and their mean as
 // the line, so a single odd row never disappears when zoomed out.
 #include <QPolygonF>
@@ -31,8 +31,8 @@ class RowSparsityPlot final : public QWidget {
   // One point per row in view of one series, in widget coordinates (x = share, y = the row's centre).
   QPolygonF row_points(const std::vector<double>& shares) const;
 
-  QSize sizeHint() const override { return {120, 360}; }
-  QSize minimumSizeHint() const override { return {90, 120}; }
+  QSize sizeHint() const override { return {150, 360}; }
+  QSize minimumSizeHint() const override { return {110, 120}; }
 
  public slots:
   // The rows in view, from a heat map's viewport (y = first row, height = rows).
@@ -46,7 +46,7 @@ class RowSparsityPlot final : public QWidget {
   // Rows [first, end) at least partly in view, clipped to `count` rows.
   std::pair<int64_t, int64_t> rows_in_view(size_t count) const;
   void draw_series(class QPainter& painter, const std::vector<double>& shares, const QColor& colour,
-                   bool dashed) const;
+                   bool light) const;
 
   RowKeptShares magnitude_;
   RowKeptShares wanda_;
