@@ -9,6 +9,10 @@ namespace nmscope::gui {
 
 namespace {
 
+RowKeptShares row_shares(const MatrixF& weights, const NMSelection& selection) {
+  return {row_kept_magnitude_share(weights, selection, false), row_kept_magnitude_share(weights, selection, true)};
+}
+
 MaskAnalysis failure(const QString& layer, NMPattern pattern, const QString& message) {
   MaskAnalysis analysis;
   analysis.layer = layer;
@@ -27,7 +31,7 @@ MaskAnalysis analyse_layer(std::shared_ptr<const WeightSource> source, const QSt
   try {
     auto weights = std::make_shared<const MatrixF>(source->load_matrix(layer.toStdString()));
     auto magnitude = std::make_shared<const NMSelection>(select_nm(*weights, pattern, PruningCriterion::Magnitude));
-    analysis.magnitude_rows = row_kept_fraction(*magnitude);
+    analysis.magnitude_rows = row_shares(*weights, *magnitude);
     analysis.magnitude_histogram = keep_pattern_histogram(*magnitude);
     if (!activations) {
       analysis.wanda_unavailable = "Wanda scores |w|·‖x‖ need calibration activations: set an activations file.";
@@ -40,7 +44,7 @@ MaskAnalysis analyse_layer(std::shared_ptr<const WeightSource> source, const QSt
     } else {
       const VectorF norms = activation_column_norms(*activations);
       auto wanda = std::make_shared<const NMSelection>(select_nm(*weights, pattern, PruningCriterion::Wanda, &norms));
-      analysis.wanda_rows = row_kept_fraction(*wanda);
+      analysis.wanda_rows = row_shares(*weights, *wanda);
       analysis.wanda_histogram = keep_pattern_histogram(*wanda);
       analysis.agreement = mask_agreement(*magnitude, *wanda);
       analysis.wanda = std::move(wanda);

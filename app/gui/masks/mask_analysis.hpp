@@ -16,6 +16,13 @@ class WeightSource;
 
 namespace nmscope::gui {
 
+// Per row, how much of the weight one mask keeps (core's row_kept_magnitude_share).
+struct RowKeptShares {
+  std::vector<double> abs;      // sum |w| kept / sum |w|
+  std::vector<double> squared;  // sum w^2 kept / sum w^2 = 1 - (row weight error)^2
+  bool empty() const { return abs.empty() && squared.empty(); }
+};
+
 struct MaskAnalysis {
   QString layer;
   NMPattern pattern;
@@ -23,8 +30,8 @@ struct MaskAnalysis {
   std::shared_ptr<const NMSelection> magnitude;
   std::shared_ptr<const NMSelection> wanda;  // null when there is no wanda mask; wanda_unavailable says why
   QString wanda_unavailable;
-  std::vector<double> magnitude_rows;
-  std::vector<double> wanda_rows;
+  RowKeptShares magnitude_rows;
+  RowKeptShares wanda_rows;
   std::optional<KeepPatternHistogram> magnitude_histogram;
   std::optional<KeepPatternHistogram> wanda_histogram;
   std::optional<double> agreement;  // share of kept weights both criteria keep

@@ -1,6 +1,6 @@
 #pragma once
 // The colours of the mask view, in one place so the heat map and its legend always agree.
-// Density uses viridis (perceptually uniform, readable in grey and by colour-blind viewers); single weights use one
+// Blocks (kept share of |w|) use viridis (perceptually uniform, readable in grey and by colour-blind viewers); single weights use one
 // hue whose contrast against the background grows with |w|, and pruned weights a neutral tone from the palette.
 #include <QColor>
 #include <QPalette>

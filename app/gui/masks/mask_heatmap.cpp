@@ -16,7 +16,7 @@ namespace nmscope::gui {
 
 namespace {
 
-constexpr int kLegendWidth = 72;
+constexpr int kLegendWidth = 80;
 // Zooming in stops when a weight is this many logical pixels wide: enough to read one cell, not more.
 constexpr double kMaxPixelsPerWeight = 48;
 // A weight is drawn on its own once it covers at least this many device pixels in each direction.
@@ -46,6 +46,8 @@ void MaskHeatmap::set_mask(std::shared_ptr<const MatrixF> weights, std::shared_p
   placeholder_.clear();
   viewport_ = whole_layer();
   cache_valid_ = false;
+  share_grid_valid_ = false;
+  invalidate_linked();
   update();
   emitting_ = true;
   emit viewport_changed(viewport_);
@@ -59,7 +61,27 @@ void MaskHeatmap::clear(const QString& reason) {
   viewport_ = {};
   cache_ = {};
   cache_valid_ = false;
+  share_grid_valid_ = false;
+  invalidate_linked();
   update();
+}
+
+void MaskHeatmap::link_colour_range(MaskHeatmap* other) {
+  if (!other || other == this || colour_links_.contains(other)) return;
+  colour_links_.append(other);
+  other->colour_links_.append(this);
+  cache_valid_ = false;
+  other->cache_valid_ = false;
+  update();
+  other->update();
+}
+
+void MaskHeatmap::invalidate_linked() const {
+  for (const QPointer<MaskHeatmap>& other : colour_links_)
+    if (other) {
+      other->cache_valid_ = false;
+      other->update();
+    }
 }
 
 QRectF MaskHeatmap::whole_layer() const {
@@ -99,6 +121,7 @@ void MaskHeatmap::apply_viewport(const QRectF& viewport) {
   if (next == viewport_) return;
   viewport_ = next;
   cache_valid_ = false;
+  invalidate_linked();
   update();
   emitting_ = true;
   emit viewport_changed(viewport_);
@@ -147,38 +170,78 @@ void MaskHeatmap::render_cache() const {
   if (cache_.size() != pixels) cache_ = QImage(pixels, QImage::Format_RGB32);
   cache_.setDevicePixelRatio(1.0);
   cache_shows_weights_ = shows_single_weights();
-  cache_uniform_density_ = false;
   if (!selection_ || viewport_.isEmpty())
     cache_.fill(palette().color(QPalette::Base));
   else if (cache_shows_weights_)
     render_weights(cache_);
   else
-    render_density(cache_);
+    render_blocks(cache_);
   cache_.setDevicePixelRatio(device_ratio);
   cache_valid_ = true;
   last_render_ms_ = double(timer.nsecsElapsed()) / 1e6;
 }
 
-void MaskHeatmap::render_density(QImage& image) const {
-  const int width = image.width(), height = image.height();
+const DensityGrid& MaskHeatmap::share_grid() const {
+  const QRect area = map_area();
+  const double device_ratio = devicePixelRatioF();
+  const int64_t pixel_cols = std::max(1, int(std::lround(area.width() * device_ratio)));
+  const int64_t pixel_rows = std::max(1, int(std::lround(area.height() * device_ratio)));
   const int64_t first_row = int64_t(std::floor(viewport_.top()));
   const int64_t row_end = std::min<int64_t>(selection_->rows, int64_t(std::ceil(viewport_.bottom())));
-  // Blocks of whole groups: a block cutting a group would show a density noise that is not in the mask.
+  // Blocks of whole groups: every block then keeps exactly N of each M, and its share compares with its neighbours'.
   const int64_t group_size = selection_->pattern.group_size;
   const int64_t first_col = int64_t(std::floor(viewport_.left())) / group_size * group_size;
   const int64_t col_end = std::min<int64_t>(
       selection_->cols, (int64_t(std::ceil(viewport_.right())) + group_size - 1) / group_size * group_size);
-  cache_grid_ = mask_density(*selection_, first_row, row_end - first_row, first_col, col_end - first_col, height, width,
-                             group_size);
-  const DensityGrid& grid = cache_grid_;
+  const std::array<int64_t, 6> request{first_row, row_end - first_row, first_col, col_end - first_col, pixel_rows,
+                                       pixel_cols};
+  if (!share_grid_valid_ || request != share_grid_request_) {
+    share_grid_ = kept_magnitude_share(*weights_, *selection_, request[0], request[1], request[2], request[3],
+                                       request[4], request[5], group_size);
+    share_grid_request_ = request;
+    share_grid_valid_ = true;
+  }
+  return share_grid_;
+}
+
+std::optional<std::pair<float, float>> MaskHeatmap::share_extent() const {
+  if (!selection_ || !weights_ || viewport_.isEmpty() || shows_single_weights()) return std::nullopt;
+  const DensityGrid& grid = share_grid();
+  if (grid.kept_fraction.empty()) return std::nullopt;
   const auto [lowest, highest] = std::minmax_element(grid.kept_fraction.begin(), grid.kept_fraction.end());
-  cache_uniform_density_ = lowest != grid.kept_fraction.end() && *lowest == *highest;
+  return std::pair{*lowest, *highest};
+}
+
+std::pair<float, float> MaskHeatmap::colour_range() const {
+  std::optional<std::pair<float, float>> range = share_extent();
+  for (const QPointer<MaskHeatmap>& other : colour_links_) {
+    if (!other) continue;
+    const auto extent = other->share_extent();
+    if (!extent) continue;
+    range = range ? std::pair{std::min(range->first, extent->first), std::max(range->second, extent->second)}
+                  : *extent;
+  }
+  if (!range) return {0.0f, 1.0f};
+  // A flat view (a dense layer keeps everything) still needs a span to map onto colours; shares never exceed 1.
+  if (range->second - range->first < kMinShareSpan) {
+    range->first = std::max(0.0f, range->second - kMinShareSpan);
+    range->second = range->first + kMinShareSpan;
+  }
+  return *range;
+}
+
+void MaskHeatmap::render_blocks(QImage& image) const {
+  const int width = image.width(), height = image.height();
+  const DensityGrid& grid = share_grid();
+  cache_range_ = colour_range();
+  const auto [low, high] = cache_range_;
 
   static const std::vector<QRgb> lut = [] {
     std::vector<QRgb> table(256);
     for (int index = 0; index < 256; ++index) table[size_t(index)] = viridis(index / 255.0);
     return table;
   }();
+  const float scale = 255.0f / (high - low);
   std::vector<int64_t> block_of_pixel_col(static_cast<size_t>(width));
   for (int x = 0; x < width; ++x)
     block_of_pixel_col[size_t(x)] =
@@ -186,9 +249,12 @@ void MaskHeatmap::render_density(QImage& image) const {
   for (int y = 0; y < height; ++y) {
     const int64_t block_row =
         weight_index(viewport_.top(), viewport_.height(), y, height, grid.first_row, grid.row_count) / grid.block_rows;
-    const float* fractions = grid.kept_fraction.data() + block_row * grid.grid_cols;
+    const float* shares = grid.kept_fraction.data() + block_row * grid.grid_cols;
     auto* line = reinterpret_cast<QRgb*>(image.scanLine(y));
-    for (int x = 0; x < width; ++x) line[x] = lut[size_t(std::lround(fractions[block_of_pixel_col[size_t(x)]] * 255))];
+    for (int x = 0; x < width; ++x) {
+      const float level = std::clamp((shares[block_of_pixel_col[size_t(x)]] - low) * scale, 0.0f, 255.0f);
+      line[x] = lut[size_t(std::lround(level))];
+    }
   }
 }
 
@@ -249,8 +315,11 @@ void MaskHeatmap::draw_legend(QPainter& painter) const {
   const int line = painter.fontMetrics().height();
   const MaskColors colors = MaskColors::from_palette(palette());
   const int swatch_space = cache_shows_weights_ ? line + 12 : 0;
+  const int title_lines = cache_shows_weights_ ? 1 : 2;
   // The bar starts below the title by half a line more than the label centred on its top end needs.
-  const QRect bar(legend.left() + 10, 2 * line + 6, 12, std::max(10, legend.height() - 3 * line - 14 - swatch_space));
+  const int bar_top = (title_lines + 1) * line + 6;
+  const QRect bar(legend.left() + 10, bar_top, 12,
+                  std::max(10, legend.height() - bar_top - line - 8 - swatch_space));
 
   QLinearGradient gradient(bar.bottomLeft(), bar.topLeft());
   if (cache_shows_weights_) {
@@ -266,8 +335,8 @@ void MaskHeatmap::draw_legend(QPainter& painter) const {
   painter.setPen(palette().color(QPalette::WindowText));
   const int text_left = bar.right() + 5;
   const int text_width = legend.right() - text_left;
-  const QRect title(legend.left() + 4, 4, legend.width() - 6, line);
-  painter.drawText(title, Qt::AlignLeft | Qt::AlignVCenter, cache_shows_weights_ ? "kept |w|" : "kept");
+  const QRect title(legend.left() + 4, 4, legend.width() - 6, title_lines * line);
+  painter.drawText(title, Qt::AlignLeft | Qt::AlignVCenter, cache_shows_weights_ ? "kept |w|" : "kept |w|\nshare");
   const auto label = [&](int y, const QString& text) {
     painter.drawText(QRect(text_left, y - line / 2, text_width, line), Qt::AlignLeft | Qt::AlignVCenter, text);
   };
@@ -281,32 +350,11 @@ void MaskHeatmap::draw_legend(QPainter& painter) const {
     painter.setPen(palette().color(QPalette::WindowText));
     label(swatch.center().y(), "pruned");
   } else {
-    label(bar.top(), "1");
-    label(bar.center().y(), "0.5");
-    label(bar.bottom(), "0");
+    const auto [low, high] = cache_range_;
+    label(bar.top(), QString::number(double(high), 'f', 3));
+    label(bar.center().y(), QString::number((double(low) + double(high)) / 2, 'f', 3));
+    label(bar.bottom(), QString::number(double(low), 'f', 3));
   }
-}
-
-void MaskHeatmap::draw_uniform_note(QPainter& painter) const {
-  // A flat picture looks broken; say that it is the point of N:M: every whole group keeps exactly N.
-  if (!cache_uniform_density_ || cache_grid_.kept_fraction.empty()) return;
-  const QString text = QString(
-                           "Every block keeps %1 of its weights: N:M is uniform at this scale. "
-                           "Zoom in (wheel) to see single weights.")
-                           .arg(double(cache_grid_.kept_fraction.front()), 0, 'f', 3);
-  const QRect area = map_area();
-  const QRect bounds = painter.fontMetrics().boundingRect(area.adjusted(20, 0, -20, 0), Qt::TextWordWrap, text);
-  QRect box = bounds.adjusted(-8, -6, 8, 6);
-  box.moveBottomLeft(area.bottomLeft() + QPoint(12, -12));
-  QColor background = palette().color(QPalette::ToolTipBase);
-  background.setAlpha(225);
-  painter.save();
-  painter.setPen(palette().color(QPalette::Mid));
-  painter.setBrush(background);
-  painter.drawRoundedRect(box, 4, 4);
-  painter.setPen(palette().color(QPalette::ToolTipText));
-  painter.drawText(box.adjusted(8, 6, -8, -6), Qt::TextWordWrap, text);
-  painter.restore();
 }
 
 void MaskHeatmap::paintEvent(QPaintEvent*) {
@@ -319,12 +367,12 @@ void MaskHeatmap::paintEvent(QPaintEvent*) {
   }
   render_cache();
   painter.drawImage(map_area().topLeft(), cache_);
-  draw_uniform_note(painter);
   draw_legend(painter);
 }
 
 void MaskHeatmap::resizeEvent(QResizeEvent*) {
   cache_valid_ = false;
+  invalidate_linked();  // more or fewer blocks: the shared range may move
   if (selection_) apply_viewport(viewport_);  // the zoom limit depends on the size
 }
 
@@ -375,21 +423,23 @@ QString MaskHeatmap::tooltip_at(const QPoint& position) const {
                       .arg(group * pattern.group_size)
                       .arg(group_end);
   }
-  const DensityGrid& grid = cache_grid_;
-  if (grid.kept_fraction.empty()) return {};
+  const DensityGrid& grid = share_grid_;
+  if (!share_grid_valid_ || grid.kept_fraction.empty()) return {};
   const int64_t block_row = std::clamp<int64_t>((row - grid.first_row) / grid.block_rows, 0, grid.grid_rows - 1);
   const int64_t block_col = std::clamp<int64_t>((col - grid.first_col) / grid.block_cols, 0, grid.grid_cols - 1);
   const int64_t row_begin = grid.first_row + block_row * grid.block_rows;
   const int64_t row_end = std::min(row_begin + grid.block_rows, grid.first_row + grid.row_count);
   const int64_t col_begin = grid.first_col + block_col * grid.block_cols;
   const int64_t col_end = std::min(col_begin + grid.block_cols, grid.first_col + grid.col_count);
-  return QString("rows %1–%2, columns %3–%4\nkept density %5 of %6 weights")
+  const DensityGrid density = mask_density(*selection_, row_begin, row_end - row_begin, col_begin, col_end - col_begin, 1, 1);
+  return QString("rows %1–%2, columns %3–%4 (%5 weights)\nkept density %6\nkept |w| share %7")
       .arg(row_begin)
       .arg(row_end - 1)
       .arg(col_begin)
       .arg(col_end - 1)
-      .arg(double(grid.at(block_row, block_col)), 0, 'f', 3)
-      .arg((row_end - row_begin) * (col_end - col_begin));
+      .arg((row_end - row_begin) * (col_end - col_begin))
+      .arg(double(density.at(0, 0)), 0, 'f', 3)
+      .arg(double(grid.at(block_row, block_col)), 0, 'f', 4);
 }
 
 void MaskHeatmap::wheelEvent(QWheelEvent* event) {

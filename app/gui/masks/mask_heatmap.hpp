@@ -1,13 +1,21 @@
 #pragma once
-// The pruning mask of one layer as a zoomable heat map. Zoomed out, a pixel is a block of weights coloured by its
-// kept density (core's mask_density); zoomed in until a weight covers at least 2x2 device pixels, each weight is
-// drawn: kept ones shaded by |w| (normalised over the kept weights in view), pruned ones in a neutral tone, with
-// group boundaries every M columns once cells are large. Wheel zooms around the cursor, drag pans, double-click
-// shows the whole layer again. The picture is a cached image, redrawn only when the viewport, size or data change.
+// The pruning mask of one layer as a zoomable heat map. Zoomed out, a pixel is a block of weights coloured by the
+// share of its weight magnitude that the mask keeps (core's kept_magnitude_share): every N:M block keeps N/M of its
+// weights, so density would be flat, but the magnitude it keeps shows where pruning hurts. The colour range stretches
+// over the blocks in view, shared with linked heat maps so that two criteria compare. Zoomed in until a weight covers
+// at least 2x2 device pixels, each weight is drawn: kept ones shaded by |w| (normalised over the kept weights in
+// view), pruned ones in a neutral tone, with group boundaries every M columns once cells are large. Wheel zooms around
+// the cursor, drag pans, double-click shows the whole layer again. The picture is a cached image, redrawn only when
+// the viewport, size, data or the shared colour range change.
 #include <QImage>
+#include <QList>
+#include <QPointer>
 #include <QRectF>
 #include <QWidget>
+#include <array>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "nmscope/mask_statistics.hpp"
 #include "nmscope/matrix.hpp"
@@ -32,10 +40,17 @@ class MaskHeatmap final : public QWidget {
   QRectF whole_layer() const;
   // Where the mask is drawn inside the widget (the rest is the legend).
   QRect map_area() const;
-  // True when single weights are drawn rather than block densities.
+  // True when single weights are drawn rather than blocks.
   bool shows_single_weights() const;
   // The hover tooltip for a widget position: one weight, or one block when zoomed out; empty off the mask.
   QString tooltip_at(const QPoint& position) const;
+  // Zoomed out, both heat maps colour their blocks over one range, the union of what each has in view (for two
+  // criteria of one layer, with linked viewports). Symmetric; a linked map that is destroyed drops out.
+  void link_colour_range(MaskHeatmap* other);
+  // The kept |w| share range [low, high] the block colours span: over this map's and its linked maps' blocks in view,
+  // widened to at least kMinShareSpan. {0, 1} when no map shows blocks.
+  std::pair<float, float> colour_range() const;
+  static constexpr float kMinShareSpan = 0.01f;
   // Milliseconds the last cache redraw took (for the smoothness figures).
   double last_render_ms() const { return last_render_ms_; }
 
@@ -70,10 +85,15 @@ class MaskHeatmap final : public QWidget {
   void apply_viewport(const QRectF& viewport);
   QPointF to_matrix(const QPointF& position) const;
   void render_cache() const;
-  void render_density(QImage& image) const;
+  void render_blocks(QImage& image) const;
   void render_weights(QImage& image) const;
   void draw_legend(QPainter& painter) const;
-  void draw_uniform_note(QPainter& painter) const;
+  // The kept |w| share of the blocks in view at the current size; recomputed only when either or the data change.
+  const DensityGrid& share_grid() const;
+  // Lowest and highest share in view; none when single weights are shown or there is no mask.
+  std::optional<std::pair<float, float>> share_extent() const;
+  // The data or viewport changed: linked maps must recolour, their range may have moved.
+  void invalidate_linked() const;
 
   std::shared_ptr<const MatrixF> weights_;
   std::shared_ptr<const NMSelection> selection_;
@@ -83,14 +103,18 @@ class MaskHeatmap final : public QWidget {
   QPoint drag_origin_;
   QRectF drag_viewport_;
   bool dragging_ = false;
+  QList<QPointer<MaskHeatmap>> colour_links_;
 
   // The cache and what the legend needs from the render that made it.
   mutable QImage cache_;
   mutable bool cache_valid_ = false;
   mutable bool cache_shows_weights_ = false;
   mutable float cache_max_abs_ = 0;
-  mutable bool cache_uniform_density_ = false;  // every block in view has the same density (N:M at coarse zoom)
-  mutable DensityGrid cache_grid_;  // geometry of the density blocks (fractions too) of the last zoomed-out render
+  mutable std::pair<float, float> cache_range_{0.0f, 1.0f};
+  // The share grid and the request it answers: {first row, rows, first column, columns, grid rows, grid columns}.
+  mutable DensityGrid share_grid_;
+  mutable std::array<int64_t, 6> share_grid_request_{};
+  mutable bool share_grid_valid_ = false;
   mutable double last_render_ms_ = 0;
 };
 

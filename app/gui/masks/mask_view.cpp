@@ -40,6 +40,10 @@ MaskView::MaskView(QWidget* parent)
       agreement_(new QLabel),
       magnitude_title_(title_label("Magnitude")),
       wanda_title_(title_label("Wanda")),
+      shading_caption_(new QLabel(
+          "Zoomed out, each block is coloured by the share of its weight magnitude the mask keeps, Σ|w| kept / Σ|w| "
+          "(1 = nothing lost), on one colour range for both maps: darker blocks lose more. Zoomed in (wheel), kept "
+          "weights are shaded by |w| and pruned ones grey.")),
       magnitude_map_(new MaskHeatmap),
       wanda_map_(new MaskHeatmap),
       row_plot_(new RowSparsityPlot),
@@ -55,6 +59,8 @@ MaskView::MaskView(QWidget* parent)
   pattern_chooser_->setMinimumContentsLength(6);
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  shading_caption_->setWordWrap(true);
+  shading_caption_->setForegroundRole(QPalette::PlaceholderText);
 
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel("Layer"));
@@ -70,11 +76,12 @@ MaskView::MaskView(QWidget* parent)
   grid->setContentsMargins(0, 0, 0, 0);
   grid->addWidget(magnitude_title_, 0, 0);
   grid->addWidget(wanda_title_, 0, 1);
-  grid->addWidget(title_label("Kept / row"), 0, 2);
+  grid->addWidget(title_label("Kept share / row"), 0, 2);
   grid->addWidget(magnitude_map_, 1, 0);
   grid->addWidget(wanda_map_, 1, 1);
   grid->addWidget(row_plot_, 1, 2);
-  grid->addWidget(agreement_, 2, 0, 1, 3);
+  grid->addWidget(shading_caption_, 2, 0, 1, 3);
+  grid->addWidget(agreement_, 3, 0, 1, 3);
   grid->setColumnStretch(0, 1);
   grid->setColumnStretch(1, 1);
   grid->setRowStretch(1, 1);
@@ -97,6 +104,8 @@ MaskView::MaskView(QWidget* parent)
   connect(magnitude_map_, &MaskHeatmap::viewport_changed, wanda_map_, &MaskHeatmap::set_viewport);
   connect(wanda_map_, &MaskHeatmap::viewport_changed, magnitude_map_, &MaskHeatmap::set_viewport);
   connect(magnitude_map_, &MaskHeatmap::viewport_changed, row_plot_, &RowSparsityPlot::set_viewport);
+  // Wanda keeps less |w| than magnitude by design (it weighs |w| by the input); one range makes that visible.
+  magnitude_map_->link_colour_range(wanda_map_);
   connect(&watcher_, &QFutureWatcher<MaskAnalysis>::finished, this, &MaskView::on_analysis_finished);
 
   set_source(nullptr);
@@ -237,7 +246,7 @@ void MaskView::show_analysis(MaskAnalysis analysis) {
     wanda_title_->setText("Wanda |w|·‖x‖");
     wanda_map_->clear(analysis_.wanda_unavailable);
   }
-  row_plot_->set_fractions(analysis_.magnitude_rows, analysis_.wanda_rows);
+  row_plot_->set_shares(analysis_.magnitude_rows, analysis_.wanda_rows);
   row_plot_->set_viewport(magnitude_map_->viewport());
   if (same_layer) magnitude_map_->set_viewport(previous_viewport);
   histogram_->set_histograms(analysis_.magnitude_histogram, analysis_.wanda_histogram);

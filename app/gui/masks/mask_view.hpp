@@ -1,7 +1,7 @@
 #pragma once
 // The Masks panel: choose a layer of the open weight source and an N:M pattern, and see the pruning masks that
-// magnitude and wanda choose side by side (linked zoom), how much they agree, the kept fraction per row and which
-// keep-patterns occur. Loading and pruning run on Qt's thread pool; the panel stays responsive and says it is busy.
+// magnitude and wanda choose side by side (linked zoom, one colour range), how much they agree, the share of weight
+// magnitude each keeps per row and which keep-patterns occur. Loading and pruning run on Qt's thread pool; the panel stays responsive and says it is busy.
 #include <QFutureWatcher>
 #include <QWidget>
 #include <memory>
@@ -93,6 +93,7 @@ class MaskView final : public QWidget {
   QLabel* agreement_;
   QLabel* magnitude_title_;
   QLabel* wanda_title_;
+  QLabel* shading_caption_;
   MaskHeatmap* magnitude_map_;
   MaskHeatmap* wanda_map_;
   RowSparsityPlot* row_plot_;

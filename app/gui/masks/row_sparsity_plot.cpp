@@ -11,19 +11,23 @@ namespace {
 
 const QColor kMagnitudeColour(0x1f, 0x77, 0xb4);
 const QColor kWandaColour(0xd6, 0x27, 0x28);
+constexpr double kAxisStep = 0.05;
 
 }  // namespace
 
 RowSparsityPlot::RowSparsityPlot(QWidget* parent) : QWidget(parent) {
   setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
-  setToolTip("Kept fraction of each row in view (0 left, 1 right)");
+  setToolTip(
+      "Kept share of each row in view: Σ|w| kept / Σ|w| (dark line) and Σw² kept / Σw² (light line, 1 − row "
+      "error²); "
+      "1 at the right means nothing lost");
 }
 
-void RowSparsityPlot::set_fractions(std::vector<double> magnitude, std::vector<double> wanda) {
+void RowSparsityPlot::set_shares(RowKeptShares magnitude, RowKeptShares wanda) {
   magnitude_ = std::move(magnitude);
   wanda_ = std::move(wanda);
   first_row_ = 0;
-  row_count_ = double(std::max(magnitude_.size(), wanda_.size()));
+  row_count_ = double(std::max(magnitude_.abs.size(), wanda_.abs.size()));
   update();
 }
 
@@ -33,41 +37,81 @@ void RowSparsityPlot::set_viewport(const QRectF& viewport) {
   update();
 }
 
-void RowSparsityPlot::draw_series(QPainter& painter, const QRect& plot, const std::vector<double>& fractions,
-                                  const QColor& colour, bool dashed) const {
-  if (fractions.empty() || row_count_ <= 0) return;
-  const auto x_of = [&](double fraction) { return plot.left() + std::clamp(fraction, 0.0, 1.0) * plot.width(); };
+QRect RowSparsityPlot::plot_area() const { return rect().adjusted(6, 0, -6, 0); }
+
+std::pair<int64_t, int64_t> RowSparsityPlot::rows_in_view(size_t count) const {
+  const auto first = std::clamp<int64_t>(int64_t(std::floor(first_row_)), 0, int64_t(count));
+  const auto end = std::clamp<int64_t>(int64_t(std::ceil(first_row_ + row_count_)), first, int64_t(count));
+  return {first, end};
+}
+
+std::pair<double, double> RowSparsityPlot::share_axis() const {
+  double lowest = 1.0;
+  for (const std::vector<double>* shares : {&magnitude_.abs, &magnitude_.squared, &wanda_.abs, &wanda_.squared}) {
+    const auto [first, end] = rows_in_view(shares->size());
+    for (int64_t row = first; row < end; ++row) lowest = std::min(lowest, (*shares)[size_t(row)]);
+  }
+  // A whole step below the lowest share, so that its line never sits on the edge.
+  const double left = std::floor(std::max(0.0, lowest) / kAxisStep - 1e-9) * kAxisStep;
+  return {std::clamp(left, 0.0, 1.0 - kAxisStep), 1.0};
+}
+
+QPolygonF RowSparsityPlot::row_points(const std::vector<double>& shares) const {
+  QPolygonF points;
+  if (shares.empty() || row_count_ <= 0) return points;
+  const QRect plot = plot_area();
+  const auto [left, right] = share_axis();
+  const auto [first, end] = rows_in_view(shares.size());
+  points.reserve(end - first);
+  for (int64_t row = first; row < end; ++row) {
+    const double x = plot.left() + std::clamp((shares[size_t(row)] - left) / (right - left), 0.0, 1.0) * plot.width();
+    const double y = plot.top() + (double(row) + 0.5 - first_row_) / row_count_ * plot.height();
+    points.append(QPointF(x, y));
+  }
+  return points;
+}
+
+void RowSparsityPlot::draw_series(QPainter& painter, const std::vector<double>& shares, const QColor& colour,
+                                  bool light) const {
+  const QPolygonF points = row_points(shares);
+  if (points.isEmpty()) return;
+  const QRect plot = plot_area();
+  // Per-row shares zigzag; dashes on a zigzag are unreadable, so the second line of a criterion is a lighter shade.
+  const QColor line_colour = light ? QColor::fromHslF(colour.hslHueF(), colour.hslSaturationF(), 0.75) : colour;
+  painter.setPen(QPen(line_colour, light ? 1.2 : 1.5));
+  if (points.size() <= plot.height()) {
+    painter.drawPolyline(points);
+    return;
+  }
+  // More rows than pixels: per pixel row, the range of its rows as a band and their mean as the line.
   QPainterPath mean_line;
   QColor band = colour;
-  band.setAlpha(60);
-  for (int y = 0; y < plot.height(); ++y) {
-    const double top = first_row_ + y * row_count_ / plot.height();
-    const double bottom = first_row_ + (y + 1) * row_count_ / plot.height();
-    const auto first = std::clamp<int64_t>(int64_t(std::floor(top)), 0, int64_t(fractions.size()) - 1);
-    const auto last = std::clamp<int64_t>(int64_t(std::ceil(bottom)) - 1, first, int64_t(fractions.size()) - 1);
-    double low = fractions[size_t(first)], high = low, sum = 0;
-    for (int64_t row = first; row <= last; ++row) {
-      low = std::min(low, fractions[size_t(row)]);
-      high = std::max(high, fractions[size_t(row)]);
-      sum += fractions[size_t(row)];
+  band.setAlpha(light ? 35 : 60);
+  qsizetype next = 0;
+  for (int y = 0; y < plot.height() && next < points.size(); ++y) {
+    const double bottom = plot.top() + y + 1;
+    double low = points[next].x(), high = low, sum = 0;
+    qsizetype count = 0;
+    for (; next < points.size() && (points[next].y() < bottom || count == 0); ++next, ++count) {
+      low = std::min(low, points[next].x());
+      high = std::max(high, points[next].x());
+      sum += points[next].x();
     }
-    const double mean = sum / double(last - first + 1);
-    if (high > low) painter.fillRect(QRectF(x_of(low), plot.top() + y, x_of(high) - x_of(low), 1), band);
-    const QPointF point(x_of(mean), plot.top() + y + 0.5);
-    if (y == 0)
+    if (high > low) painter.fillRect(QRectF(low, plot.top() + y, high - low, 1), band);
+    const QPointF point(sum / double(count), plot.top() + y + 0.5);
+    if (mean_line.elementCount() == 0)
       mean_line.moveTo(point);
     else
       mean_line.lineTo(point);
   }
-  // Both criteria keep N per group, so their lines usually coincide: the second one is dashed to show through.
-  painter.setPen(QPen(colour, 1.5, dashed ? Qt::DashLine : Qt::SolidLine));
   painter.drawPath(mean_line);
 }
 
 void RowSparsityPlot::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.fillRect(rect(), palette().color(QPalette::Base));
-  const QRect plot = rect().adjusted(6, 0, -6, 0);
+  const QRect plot = plot_area();
+  const auto [left, right] = share_axis();
   QColor grid = palette().color(QPalette::Text);
   grid.setAlpha(50);
   painter.setPen(QPen(grid, 1, Qt::DotLine));
@@ -76,23 +120,31 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
     painter.drawLine(x, 0, x, height());
   }
   painter.setRenderHint(QPainter::Antialiasing);
-  draw_series(painter, plot, magnitude_, kMagnitudeColour, false);
-  draw_series(painter, plot, wanda_, kWandaColour, true);
+  // Magnitude keeps the most |w| a group can keep, so its lines lie right of wanda's: drawn last, both show.
+  draw_series(painter, wanda_.abs, kWandaColour, false);
+  draw_series(painter, wanda_.squared, kWandaColour, true);
+  draw_series(painter, magnitude_.abs, kMagnitudeColour, false);
+  draw_series(painter, magnitude_.squared, kMagnitudeColour, true);
 
   QFont font = painter.font();
   font.setPointSizeF(font.pointSizeF() * 0.85);
   painter.setFont(font);
   const int line = painter.fontMetrics().height();
-  painter.setPen(palette().color(QPalette::PlaceholderText));
   const QRect scale(plot.left(), height() - line - 2, plot.width(), line);
-  painter.drawText(scale, Qt::AlignLeft | Qt::AlignVCenter, "0");
-  painter.drawText(scale, Qt::AlignHCenter | Qt::AlignVCenter, "0.5");
-  painter.drawText(scale, Qt::AlignRight | Qt::AlignVCenter, "1");
+  QColor backdrop = palette().color(QPalette::Base);
+  backdrop.setAlpha(200);
+  painter.fillRect(scale, backdrop);
+  painter.setPen(palette().color(QPalette::PlaceholderText));
+  painter.drawText(scale, Qt::AlignLeft | Qt::AlignVCenter, QString::number(left, 'f', 2));
+  painter.drawText(scale, Qt::AlignRight | Qt::AlignVCenter, QString::number(right, 'f', 0));
   if (magnitude_.empty() && wanda_.empty()) {
-    painter.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap, "kept per row");
+    painter.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap, "kept share per row");
     return;
   }
   int y = 4;
+  const int key_lines = int(!magnitude_.empty()) + int(!wanda_.empty()) + 1;
+  const QRect keys(plot.left(), y, plot.width(), key_lines * line);
+  painter.fillRect(keys.adjusted(-2, -2, 2, 2), backdrop);
   const auto key = [&](const QString& name, const QColor& colour, bool shown) {
     if (!shown) return;
     painter.setPen(colour);
@@ -101,6 +153,7 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
   };
   key("magnitude", kMagnitudeColour, !magnitude_.empty());
   key("wanda", kWandaColour, !wanda_.empty());
+  key("dark |w|, light w²", palette().color(QPalette::PlaceholderText), true);
 }
 
 }  // namespace nmscope::gui

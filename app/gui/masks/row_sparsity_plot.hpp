@@ -1,9 +1,15 @@
 #pragma once
-// Kept fraction per row, drawn as a vertical strip beside the heat maps: rows run down as in the heat map (the strip
-// follows its viewport), the fraction runs left (0) to right (1). Where a pixel spans several rows the strip shows
-// their range as a band and their mean as the line, so a single odd row never disappears when zoomed out.
+// How much of each row's weight a mask keeps, drawn as a vertical strip beside the heat maps: rows run down as in the
+// heat map (the strip follows its viewport), the kept share runs right to 1 (nothing lost) from a left end that adapts
+// to the rows in view. Per criterion (colour) two lines: the kept share of |w| (dark) and of w^2 (light, 1 minus the
+// squared row weight error). Where a pixel spans several rows the strip shows their range as a band and their mean as
+// the line, so a single odd row never disappears when zoomed out.
+#include <QPolygonF>
 #include <QWidget>
+#include <utility>
 #include <vector>
+
+#include "masks/mask_analysis.hpp"
 
 namespace nmscope::gui {
 
@@ -13,16 +19,20 @@ class RowSparsityPlot final : public QWidget {
  public:
   explicit RowSparsityPlot(QWidget* parent = nullptr);
 
-  // One series per criterion (core's row_kept_fraction); an empty vector is not drawn.
-  void set_fractions(std::vector<double> magnitude, std::vector<double> wanda);
-  void clear() { set_fractions({}, {}); }
-  const std::vector<double>& magnitude_fractions() const { return magnitude_; }
-  const std::vector<double>& wanda_fractions() const { return wanda_; }
+  // One pair of series per criterion; empty ones are not drawn.
+  void set_shares(RowKeptShares magnitude, RowKeptShares wanda);
+  void clear() { set_shares({}, {}); }
+  const RowKeptShares& magnitude_shares() const { return magnitude_; }
+  const RowKeptShares& wanda_shares() const { return wanda_; }
   double first_row() const { return first_row_; }
   double row_count() const { return row_count_; }
+  // The share axis [left, right] for the rows in view: right is 1, left a multiple of 0.05 below every share shown.
+  std::pair<double, double> share_axis() const;
+  // One point per row in view of one series, in widget coordinates (x = share, y = the row's centre).
+  QPolygonF row_points(const std::vector<double>& shares) const;
 
-  QSize sizeHint() const override { return {110, 360}; }
-  QSize minimumSizeHint() const override { return {80, 120}; }
+  QSize sizeHint() const override { return {150, 360}; }
+  QSize minimumSizeHint() const override { return {110, 120}; }
 
  public slots:
   // The rows in view, from a heat map's viewport (y = first row, height = rows).
@@ -32,11 +42,14 @@ class RowSparsityPlot final : public QWidget {
   void paintEvent(QPaintEvent* event) override;
 
  private:
-  void draw_series(class QPainter& painter, const QRect& plot, const std::vector<double>& fractions,
-                   const QColor& colour, bool dashed) const;
+  QRect plot_area() const;
+  // Rows [first, end) at least partly in view, clipped to `count` rows.
+  std::pair<int64_t, int64_t> rows_in_view(size_t count) const;
+  void draw_series(class QPainter& painter, const std::vector<double>& shares, const QColor& colour,
+                   bool light) const;
 
-  std::vector<double> magnitude_;
-  std::vector<double> wanda_;
+  RowKeptShares magnitude_;
+  RowKeptShares wanda_;
   double first_row_ = 0;
   double row_count_ = 0;
 };

@@ -1,16 +1,18 @@
 #pragma once
-// What a pruning mask looks like, in figures the mask view draws: kept density over blocks of a viewport, a dense
-// kept/pruned window, per-row kept fraction, which of the C(M,N) keep-patterns occur, and how far two criteria agree.
+// What a pruning mask looks like, in figures the mask view draws: kept density and kept share of |w| over blocks of a
+// viewport, a dense kept/pruned window, per-row kept fraction and kept share of |w| (or w^2), which of the C(M,N)
+// keep-patterns occur, and how far two criteria agree.
 // Every figure counts real weights only: tail padding (column >= K) is never a kept value (docs/conventions.md).
 // A selection with no kept positions (dense, or N == M) keeps everything.
 #include <cstdint>
 #include <vector>
 
+#include "nmscope/matrix.hpp"
 #include "nmscope/pruning.hpp"
 
 namespace nmscope {
 
-// Kept fraction of each block of a viewport [first_row, +row_count) x [first_col, +col_count) of the matrix.
+// A kept share of each block of a viewport [first_row, +row_count) x [first_col, +col_count) of the matrix.
 // Blocks are block_rows x block_cols weights, the smallest whole sizes that fit the viewport into at most the
 // requested grid (see block_col_multiple below); the last block of a row or column of blocks may be shorter. A viewport
 // reaching past the matrix is clipped to it (an empty viewport gives an empty grid).
@@ -23,7 +25,9 @@ struct DensityGrid {
   int64_t first_col = 0;
   int64_t row_count = 0;
   int64_t col_count = 0;
-  std::vector<float> kept_fraction;  // [grid_rows, grid_cols], real kept weights / real weights of the block
+  // [grid_rows, grid_cols]: mask_density, real kept weights / real weights of the block; kept_magnitude_share,
+  // sum |w| kept / sum |w| of the block.
+  std::vector<float> kept_fraction;
 
   float at(int64_t grid_row, int64_t grid_col) const { return kept_fraction[size_t(grid_row * grid_cols + grid_col)]; }
 };
@@ -37,12 +41,24 @@ struct DensityGrid {
 DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
                          int64_t col_count, int64_t grid_rows, int64_t grid_cols, int64_t block_col_multiple = 1);
 
+// Where pruning hurts: the share of the block's weight magnitude that the mask keeps, sum |w| kept / sum |w| over
+// the real weights of each block (1 = nothing of value lost; a block whose weights are all zero reports 1). Same
+// viewport, grid and block geometry as mask_density. Reads each weight of the viewport once. Throws Error when a grid
+// size or the multiple is < 1, or when the weights do not have the selection's shape.
+DensityGrid kept_magnitude_share(const MatrixF& weights, const NMSelection& selection, int64_t first_row,
+                                 int64_t row_count, int64_t first_col, int64_t col_count, int64_t grid_rows,
+                                 int64_t grid_cols, int64_t block_col_multiple = 1);
+
 // 1 where the weight is kept, 0 where pruned: [row_count, col_count] of the (clipped) window, row-major.
 std::vector<uint8_t> kept_mask(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
                                int64_t col_count);
 
 // Real kept weights / K, per row.
 std::vector<double> row_kept_fraction(const NMSelection& selection);
+
+// Per row, sum |w| kept / sum |w|, or with `squared` sum w^2 kept / sum w^2 (for pure pruning that is
+// 1 - (the row's relative weight error)^2). A row of zeros reports 1. Throws Error when the shapes differ.
+std::vector<double> row_kept_magnitude_share(const MatrixF& weights, const NMSelection& selection, bool squared);
 
 // How often each keep-pattern occurs over the full groups (tail groups with padding are left out). A mask has bit p
 // set when position p of the group is kept. When C(M,N) <= kListAllLimit every possible mask is listed, zero counts

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <unordered_map>
 
 #include "nmscope/error.hpp"
@@ -32,6 +33,34 @@ Window clip(const NMSelection& selection, int64_t first_row, int64_t row_count, 
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The block geometry of a viewport (every field of the grid but its values), shared by every block statistic so
+// that their grids line up. Throws Error(`what`, ...) for a grid below 1x1 or a multiple below 1.
+DensityGrid block_grid(const char* what, const Window& window, int64_t grid_rows, int64_t grid_cols,
+                       int64_t block_col_multiple) {
+  if (grid_rows < 1 || grid_cols < 1)
+    throw Error(what, "the grid must be at least 1x1, not " + std::to_string(grid_rows) + "x" + std::to_string(grid_cols));
+  if (block_col_multiple < 1)
+    throw Error(what, "block widths must be a multiple of at least 1, not " + std::to_string(block_col_multiple));
+  DensityGrid grid;
+  grid.first_row = window.first_row;
+  grid.first_col = window.first_col;
+  grid.row_count = window.rows();
+  grid.col_count = window.cols();
+  if (window.rows() == 0 || window.cols() == 0) return grid;
+  grid.block_rows = ceil_div(window.rows(), grid_rows);
+  grid.block_cols = ceil_div(ceil_div(window.cols(), grid_cols), block_col_multiple) * block_col_multiple;
+  grid.grid_rows = ceil_div(window.rows(), grid.block_rows);
+  grid.grid_cols = ceil_div(window.cols(), grid.block_cols);
+  grid.kept_fraction.assign(size_t(grid.grid_rows * grid.grid_cols), 1.0f);
+  return grid;
+}
+
+void require_same_shape(const char* what, const MatrixF& weights, const NMSelection& selection) {
+  if (weights.rows() != selection.rows || weights.cols() != selection.cols)
+    throw Error(what, "the weights are " + std::to_string(weights.rows()) + "x" + std::to_string(weights.cols()) +
+                          " but the mask is " + std::to_string(selection.rows) + "x" + std::to_string(selection.cols));
+}
+
 // Calls visit(column) for every kept slot of `row` in groups [first_group, group_end); columns may be padding.
 template <typename Visit>
 void for_each_kept_column(const NMSelection& selection, int64_t row, int64_t first_group, int64_t group_end,
@@ -55,25 +84,9 @@ uint32_t full_mask(int group_size) { return group_size >= 32 ? 0xFFFFFFFFu : (ui
 
 DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
                          int64_t col_count, int64_t grid_rows, int64_t grid_cols, int64_t block_col_multiple) {
-  if (grid_rows < 1 || grid_cols < 1)
-    throw Error("mask density",
-                "the grid must be at least 1x1, not " + std::to_string(grid_rows) + "x" + std::to_string(grid_cols));
-  if (block_col_multiple < 1)
-    throw Error("mask density",
-                "block widths must be a multiple of at least 1, not " + std::to_string(block_col_multiple));
   const Window window = clip(selection, first_row, row_count, first_col, col_count);
-  DensityGrid grid;
-  grid.first_row = window.first_row;
-  grid.first_col = window.first_col;
-  grid.row_count = window.rows();
-  grid.col_count = window.cols();
-  if (window.rows() == 0 || window.cols() == 0) return grid;
-  grid.block_rows = ceil_div(window.rows(), grid_rows);
-  grid.block_cols = ceil_div(ceil_div(window.cols(), grid_cols), block_col_multiple) * block_col_multiple;
-  grid.grid_rows = ceil_div(window.rows(), grid.block_rows);
-  grid.grid_cols = ceil_div(window.cols(), grid.block_cols);
-  grid.kept_fraction.assign(size_t(grid.grid_rows * grid.grid_cols), 1.0f);
-  if (selection.kept_positions.empty()) return grid;
+  DensityGrid grid = block_grid("mask density", window, grid_rows, grid_cols, block_col_multiple);
+  if (grid.kept_fraction.empty() || selection.kept_positions.empty()) return grid;
 
   const int kept = selection.pattern.kept_per_group;
   const int64_t group_size = selection.pattern.group_size;
@@ -131,6 +144,61 @@ DensityGrid mask_density(const NMSelection& selection, int64_t first_row, int64_
   return grid;
 }
 
+DensityGrid kept_magnitude_share(const MatrixF& weights, const NMSelection& selection, int64_t first_row,
+                                 int64_t row_count, int64_t first_col, int64_t col_count, int64_t grid_rows,
+                                 int64_t grid_cols, int64_t block_col_multiple) {
+  require_same_shape("kept magnitude share", weights, selection);
+  const Window window = clip(selection, first_row, row_count, first_col, col_count);
+  DensityGrid grid = block_grid("kept magnitude share", window, grid_rows, grid_cols, block_col_multiple);
+  if (grid.kept_fraction.empty() || selection.kept_positions.empty()) return grid;
+
+  const int kept = selection.pattern.kept_per_group;
+  const int64_t group_size = selection.pattern.group_size;
+  const int64_t slots_per_row = selection.slots_per_row();
+  // Every block row is summed row by row and, within a row, block by block in column order, so a block's value
+  // depends only on its own weights: the same block asked for alone (a 1x1 grid) gives the same float.
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, grid.grid_rows, 1), [&](const auto& range) {
+    std::vector<double> kept_sum(size_t(grid.grid_cols)), total_sum(size_t(grid.grid_cols));
+    for (int64_t grid_row = range.begin(); grid_row != range.end(); ++grid_row) {
+      std::fill(kept_sum.begin(), kept_sum.end(), 0.0);
+      std::fill(total_sum.begin(), total_sum.end(), 0.0);
+      const int64_t row_begin = window.first_row + grid_row * grid.block_rows;
+      const int64_t row_end = std::min(row_begin + grid.block_rows, window.row_end);
+      for (int64_t row = row_begin; row < row_end; ++row) {
+        const float* row_weights = weights.data() + row * weights.cols();
+        const uint8_t* positions = selection.kept_positions.data() + row * slots_per_row;
+        for (int64_t block = 0; block < grid.grid_cols; ++block) {
+          const int64_t col_begin = window.first_col + block * grid.block_cols;
+          const int64_t col_end = std::min(col_begin + grid.block_cols, window.col_end);
+          total_sum[size_t(block)] +=
+              double(Eigen::Map<const Eigen::ArrayXf>(row_weights + col_begin, col_end - col_begin).abs().sum());
+          double kept_in_row = 0;
+          for (int64_t group = col_begin / group_size; group * group_size < col_end; ++group) {
+            const int64_t group_begin = group * group_size;
+            const uint8_t* group_positions = positions + group * kept;
+            float kept_in_group = 0;
+            if (group_begin >= col_begin && group_begin + group_size <= col_end) {
+              for (int slot = 0; slot < kept; ++slot)
+                kept_in_group += std::fabs(row_weights[group_begin + group_positions[slot]]);
+            } else {  // cut by the block or viewport edge; padding columns lie beyond col_end
+              for (int slot = 0; slot < kept; ++slot) {
+                const int64_t col = group_begin + group_positions[slot];
+                if (col >= col_begin && col < col_end) kept_in_group += std::fabs(row_weights[col]);
+              }
+            }
+            kept_in_row += double(kept_in_group);
+          }
+          kept_sum[size_t(block)] += kept_in_row;
+        }
+      }
+      float* out = grid.kept_fraction.data() + grid_row * grid.grid_cols;
+      for (int64_t block = 0; block < grid.grid_cols; ++block)
+        out[block] = total_sum[size_t(block)] > 0 ? float(kept_sum[size_t(block)] / total_sum[size_t(block)]) : 1.0f;
+    }
+  });
+  return grid;
+}
+
 std::vector<uint8_t> kept_mask(const NMSelection& selection, int64_t first_row, int64_t row_count, int64_t first_col,
                                int64_t col_count) {
   const Window window = clip(selection, first_row, row_count, first_col, col_count);
@@ -165,6 +233,26 @@ std::vector<double> row_kept_fraction(const NMSelection& selection) {
     }
   });
   return fractions;
+}
+
+std::vector<double> row_kept_magnitude_share(const MatrixF& weights, const NMSelection& selection, bool squared) {
+  require_same_shape("kept magnitude share", weights, selection);
+  std::vector<double> shares(size_t(selection.rows), 1.0);
+  if (selection.cols == 0 || selection.kept_positions.empty()) return shares;
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, selection.rows, 64), [&](const auto& range) {
+    for (int64_t row = range.begin(); row != range.end(); ++row) {
+      const auto row_weights = weights.row(row).array();
+      const double total = squared ? double(row_weights.square().sum()) : double(row_weights.abs().sum());
+      double kept = 0;
+      for_each_kept_column(selection, row, 0, selection.groups_per_row, [&](int64_t col) {
+        if (col >= selection.cols) return;
+        const double weight = row_weights(col);
+        kept += squared ? weight * weight : std::fabs(weight);
+      });
+      shares[size_t(row)] = total > 0 ? kept / total : 1.0;
+    }
+  });
+  return shares;
 }
 
 int64_t keep_pattern_count(int kept_per_group, int group_size) {

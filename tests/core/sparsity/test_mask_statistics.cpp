@@ -1,8 +1,11 @@
-// Mask statistics against brute force over a dense kept/pruned matrix: block density, kept windows, per-row
-// fraction, keep-pattern histogram, agreement; tails (K not a multiple of M) and keep-everything selections.
+// Mask statistics against brute force over a dense kept/pruned matrix: block density and kept magnitude share, kept
+// windows, per-row fraction and magnitude share, keep-pattern histogram, agreement; tails (K not a multiple of M),
+// all-zero blocks and keep-everything selections; the time a whole 4096x11008 layer takes to shade.
+#include <QElapsedTimer>
 #include <QtTest>
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -35,6 +38,29 @@ std::vector<uint8_t> brute_force_mask(const NMSelection& selection) {
 
 NMSelection magnitude_selection(int64_t rows, int64_t cols, NMPattern pattern, unsigned seed = 3) {
   return select_nm(random_matrix(rows, cols, seed), pattern, PruningCriterion::Magnitude);
+}
+
+// Brute-force kept share of sum |w| (or w^2) over [row_begin, row_end) x [col_begin, col_end); 1 for all zeros.
+double brute_force_share(const MatrixF& weights, const std::vector<uint8_t>& mask, int64_t row_begin, int64_t row_end,
+                         int64_t col_begin, int64_t col_end, bool squared = false) {
+  double kept = 0, total = 0;
+  for (int64_t row = row_begin; row < row_end; ++row)
+    for (int64_t col = col_begin; col < col_end; ++col) {
+      const double weight = weights(row, col);
+      const double value = squared ? weight * weight : std::fabs(weight);
+      total += value;
+      if (mask[size_t(row * weights.cols() + col)]) kept += value;
+    }
+  return total > 0 ? kept / total : 1.0;
+}
+
+// Normal weights with a heavy tail: a few weights 20x larger, as trained layers have, so shares vary between blocks.
+MatrixF heavy_tailed_matrix(int64_t rows, int64_t cols, unsigned seed) {
+  MatrixF matrix = random_matrix(rows, cols, seed);
+  std::mt19937 engine(seed + 1);
+  std::uniform_int_distribution<int64_t> pick(0, matrix.size() - 1);
+  for (int64_t count = 0; count < matrix.size() / 50; ++count) matrix.data()[pick(engine)] *= 20.0f;
+  return matrix;
 }
 
 void add_pattern_rows() {
@@ -134,6 +160,137 @@ class TestMaskStatistics final : public QObject {
     QVERIFY(mask_density(selection, 0, 8, 3, 0, 4, 4).kept_fraction.empty());
     QVERIFY_THROWS_EXCEPTION(Error, mask_density(selection, 0, 8, 0, 16, 0, 4));
     QVERIFY_THROWS_EXCEPTION(Error, mask_density(selection, 0, 8, 0, 16, 4, -1));
+  }
+
+  void magnitude_share_matches_brute_force_data() { add_pattern_rows(); }
+  void magnitude_share_matches_brute_force() {
+    QFETCH(int, kept);
+    QFETCH(int, group);
+    QFETCH(int, cols);
+    const int64_t rows = 37;
+    MatrixF weights = heavy_tailed_matrix(rows, cols, 21);
+    weights.block(0, 0, 6, std::min(cols, 9)).setZero();  // an all-zero corner: its blocks report 1
+    const NMSelection selection = select_nm(weights, NMPattern{kept, group}, PruningCriterion::Magnitude);
+    const auto mask = brute_force_mask(selection);
+    const int64_t effective_group = selection.pattern.group_size;
+    struct Case {
+      int64_t first_row, row_count, first_col, col_count, grid_rows, grid_cols, multiple;
+    };
+    const Case cases[] = {
+        {0, rows, 0, cols, 5, 7, 1},                // blocks cutting groups
+        {0, rows, 0, cols, 5, 7, effective_group},  // blocks of whole groups
+        {0, rows, 0, cols, 1, 1, 1},                // one block
+        {0, rows, 0, cols, 1000, 1000, 1},          // one weight per block
+        {3, 20, 5, 40, 6, 9, 1},                    // inner viewport starting inside a group
+        {30, 100, cols - 9, 50, 3, 4, 1},           // clipped at the bottom right, over the tail
+        {-4, 10, -3, 11, 2, 3, 1},                  // clipped at the top left, the zero corner
+        {0, 3, 0, 3, 1, 1, 1},                      // inside the zero corner
+    };
+    for (const Case& c : cases) {
+      const DensityGrid grid = kept_magnitude_share(weights, selection, c.first_row, c.row_count, c.first_col,
+                                                    c.col_count, c.grid_rows, c.grid_cols, c.multiple);
+      const DensityGrid density =
+          mask_density(selection, c.first_row, c.row_count, c.first_col, c.col_count, c.grid_rows, c.grid_cols,
+                       c.multiple);
+      QCOMPARE(grid.grid_rows, density.grid_rows);  // one geometry for every block statistic
+      QCOMPARE(grid.grid_cols, density.grid_cols);
+      QCOMPARE(grid.block_rows, density.block_rows);
+      QCOMPARE(grid.block_cols, density.block_cols);
+      QCOMPARE(grid.first_row, density.first_row);
+      QCOMPARE(grid.first_col, density.first_col);
+      QCOMPARE(grid.row_count, density.row_count);
+      QCOMPARE(grid.col_count, density.col_count);
+      QCOMPARE(int64_t(grid.kept_fraction.size()), grid.grid_rows * grid.grid_cols);
+      const int64_t row_end = grid.first_row + grid.row_count, col_end = grid.first_col + grid.col_count;
+      for (int64_t grid_row = 0; grid_row < grid.grid_rows; ++grid_row)
+        for (int64_t grid_col = 0; grid_col < grid.grid_cols; ++grid_col) {
+          const int64_t block_row = grid.first_row + grid_row * grid.block_rows;
+          const int64_t block_col = grid.first_col + grid_col * grid.block_cols;
+          const int64_t block_row_end = std::min(block_row + grid.block_rows, row_end);
+          const int64_t block_col_end = std::min(block_col + grid.block_cols, col_end);
+          const double expected = brute_force_share(weights, mask, block_row, block_row_end, block_col, block_col_end);
+          QVERIFY2(std::abs(grid.at(grid_row, grid_col) - expected) < 1e-5,
+                   qPrintable(QString("block %1,%2: %3, brute force %4")
+                                  .arg(grid_row)
+                                  .arg(grid_col)
+                                  .arg(grid.at(grid_row, grid_col))
+                                  .arg(expected)));
+          // A block asked for alone is summed in the same order: exactly the value of the grid.
+          const DensityGrid alone = kept_magnitude_share(weights, selection, block_row, block_row_end - block_row,
+                                                         block_col, block_col_end - block_col, 1, 1);
+          QCOMPARE(alone.at(0, 0), grid.at(grid_row, grid_col));
+        }
+    }
+    QCOMPARE(kept_magnitude_share(weights, selection, 0, 3, 0, 3, 1, 1).at(0, 0), 1.0f);
+  }
+
+  void magnitude_share_of_pruned_blocks_and_bad_arguments() {
+    // 1:4 over rows of (1, 2, 3, 4): magnitude keeps the 4, a share of 0.4 in every group.
+    MatrixF weights(3, 16);
+    for (int64_t col = 0; col < 16; ++col) weights.col(col).setConstant(float(col % 4 + 1));
+    weights.row(1) = -weights.row(1);  // the sign does not matter
+    const NMSelection selection = select_nm(weights, NMPattern{1, 4}, PruningCriterion::Magnitude);
+    const DensityGrid grid = kept_magnitude_share(weights, selection, 0, 3, 0, 16, 3, 4, 4);
+    for (const float share : grid.kept_fraction) QCOMPARE(share, 0.4f);
+    for (const double share : row_kept_magnitude_share(weights, selection, false)) QCOMPARE(share, 0.4);
+    for (const double share : row_kept_magnitude_share(weights, selection, true)) QCOMPARE(share, 16.0 / 30.0);
+    QVERIFY(kept_magnitude_share(weights, selection, 5, 3, 0, 16, 3, 4).kept_fraction.empty());
+    QVERIFY_THROWS_EXCEPTION(Error, kept_magnitude_share(weights, selection, 0, 3, 0, 16, 0, 4));
+    QVERIFY_THROWS_EXCEPTION(Error, kept_magnitude_share(weights, selection, 0, 3, 0, 16, 3, 4, 0));
+    const MatrixF other(3, 12);
+    QVERIFY_THROWS_EXCEPTION(Error, kept_magnitude_share(other, selection, 0, 3, 0, 12, 3, 4));
+    QVERIFY_THROWS_EXCEPTION(Error, row_kept_magnitude_share(other, selection, false));
+  }
+
+  void row_magnitude_share_matches_brute_force_data() { add_pattern_rows(); }
+  void row_magnitude_share_matches_brute_force() {
+    QFETCH(int, kept);
+    QFETCH(int, group);
+    QFETCH(int, cols);
+    const int64_t rows = 13;
+    MatrixF weights = heavy_tailed_matrix(rows, cols, 23);
+    weights.row(4).setZero();
+    const NMSelection selection = select_nm(weights, NMPattern{kept, group}, PruningCriterion::Magnitude);
+    const auto mask = brute_force_mask(selection);
+    for (const bool squared : {false, true}) {
+      const auto shares = row_kept_magnitude_share(weights, selection, squared);
+      QCOMPARE(int64_t(shares.size()), rows);
+      for (int64_t row = 0; row < rows; ++row) {
+        const double expected = brute_force_share(weights, mask, row, row + 1, 0, cols, squared);
+        QVERIFY2(std::abs(shares[size_t(row)] - expected) < 1e-6,
+                 qPrintable(QString("row %1: %2, brute force %3").arg(row).arg(shares[size_t(row)]).arg(expected)));
+        QVERIFY(shares[size_t(row)] <= 1.0 + 1e-12);
+      }
+      QCOMPARE(shares[4], 1.0);
+    }
+  }
+
+  void magnitude_share_of_a_whole_layer_is_quick() {
+    const int64_t rows = 4096, cols = 11008;
+    const MatrixF weights = random_matrix(rows, cols, 31);
+    const NMSelection selection = select_nm(weights, NMPattern{2, 4}, PruningCriterion::Magnitude);
+    std::vector<double> times;
+    DensityGrid grid;
+    for (int repeat = 0; repeat < 7; ++repeat) {
+      QElapsedTimer timer;
+      timer.start();
+      grid = kept_magnitude_share(weights, selection, 0, rows, 0, cols, 400, 1000, 4);
+      times.push_back(double(timer.nsecsElapsed()) / 1e6);
+    }
+    std::sort(times.begin(), times.end());
+    qInfo("kept_magnitude_share of %lldx%lld into %lldx%lld blocks of %lldx%lld: median %.1f ms (min %.1f, max %.1f)",
+          (long long)rows, (long long)cols, (long long)grid.grid_rows, (long long)grid.grid_cols,
+          (long long)grid.block_rows, (long long)grid.block_cols, times[times.size() / 2], times.front(), times.back());
+    QVERIFY(times[times.size() / 2] < 1000);  // generous: the aim is < 40 ms on two cores
+    const auto [lowest, highest] = std::minmax_element(grid.kept_fraction.begin(), grid.kept_fraction.end());
+    QVERIFY(*lowest > 0.5f && *highest < 1.0f);  // 2:4 keeps the larger half: more than half of |w|, never all
+
+    QElapsedTimer timer;
+    timer.start();
+    const auto shares = row_kept_magnitude_share(weights, selection, false);
+    qInfo("row_kept_magnitude_share of %lldx%lld: %.1f ms", (long long)rows, (long long)cols,
+          double(timer.nsecsElapsed()) / 1e6);
+    QCOMPARE(int64_t(shares.size()), rows);
   }
 
   void kept_window_matches_brute_force_data() { add_pattern_rows(); }
@@ -278,6 +435,11 @@ class TestMaskStatistics final : public QObject {
       QVERIFY(selection.kept_positions.empty());
       const DensityGrid grid = mask_density(selection, 0, 5, 0, 10, 2, 3);
       for (const float fraction : grid.kept_fraction) QCOMPARE(fraction, 1.0f);
+      const MatrixF weights = random_matrix(5, 10, 3);
+      const DensityGrid shares = kept_magnitude_share(weights, selection, 0, 5, 0, 10, 2, 3);
+      QCOMPARE(shares.kept_fraction, std::vector<float>(size_t(shares.grid_rows * shares.grid_cols), 1.0f));
+      for (const bool squared : {false, true})
+        QCOMPARE(row_kept_magnitude_share(weights, selection, squared), std::vector<double>(5, 1.0));
       for (const double fraction : row_kept_fraction(selection)) QCOMPARE(fraction, 1.0);
       QCOMPARE(kept_mask(selection, 0, 5, 0, 10), std::vector<uint8_t>(50, 1));
       const KeepPatternHistogram histogram = keep_pattern_histogram(selection);

@@ -1,6 +1,7 @@
 // The Masks panel over synthetic sources: layer and pattern choice fill both masks off the GUI thread, the heat map
-// zooms, pans and resets (linked between the two criteria), tooltips name single weights, bad patterns and failing
-// layers are reported without a crash, and rendering a 4096x11008 layer stays interactive.
+// zooms, pans and resets (linked between the two criteria, one colour range), tooltips name single weights and give a
+// block's kept density and |w| share as core computes it, the row strip has a point per row in view, bad patterns and
+// failing layers are reported without a crash, and rendering a 4096x11008 layer stays interactive.
 #include <QApplication>
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -8,6 +9,7 @@
 #include <QToolTip>
 #include <QWheelEvent>
 #include <QtTest>
+#include <cmath>
 #include <random>
 
 #include "masks/keep_pattern_histogram_view.hpp"
@@ -110,7 +112,12 @@ class TestMaskView final : public QObject {
     QVERIFY(*view.agreement() > 0.0 && *view.agreement() < 1.0);  // loud channels change what wanda keeps
     QVERIFY(view.magnitude_heatmap()->has_mask());
     QVERIFY(view.wanda_heatmap()->has_mask());
-    QCOMPARE(view.row_plot()->magnitude_fractions(), std::vector<double>(64, 0.5));
+    const MatrixF weights = open_weight_source("synth:64x96+48x200:seed=1")->load_matrix("w0_64x96");
+    QCOMPARE(view.row_plot()->magnitude_shares().abs,
+             row_kept_magnitude_share(weights, *view.magnitude_selection(), false));
+    QCOMPARE(view.row_plot()->magnitude_shares().squared,
+             row_kept_magnitude_share(weights, *view.magnitude_selection(), true));
+    QCOMPARE(view.row_plot()->wanda_shares().abs, row_kept_magnitude_share(weights, *view.wanda_selection(), false));
     QCOMPARE(view.histogram_view()->categories(), (QStringList{"1100", "1010", "0110", "1001", "0101", "0011"}));
     QCOMPARE(view.histogram_view()->bar_set_count(), 2);
 
@@ -269,8 +276,21 @@ class TestMaskView final : public QObject {
     map.show();
     map.set_mask(fixture.weights, fixture.selection);
     const QPoint centre = map.map_area().center();
-    // Blocks hold whole groups, so zoomed out every 2:4 block keeps exactly half.
-    QVERIFY2(map.tooltip_at(centre).contains("kept density 0.500"), qPrintable(map.tooltip_at(centre)));
+    // Blocks hold whole groups, so zoomed out every 2:4 block keeps exactly half; their |w| share is core's.
+    const QString block_text = map.tooltip_at(centre);
+    QVERIFY2(block_text.contains("kept density 0.500"), qPrintable(block_text));
+    const QRegularExpressionMatch block =
+        QRegularExpression(R"(rows (\d+)–(\d+), columns (\d+)–(\d+).*\nkept \|w\| share (\S+))",
+                           QRegularExpression::DotMatchesEverythingOption)
+            .match(block_text);
+    QVERIFY2(block.hasMatch(), qPrintable(block_text));
+    const int64_t first_row = block.captured(1).toLongLong(), last_row = block.captured(2).toLongLong();
+    const int64_t first_col = block.captured(3).toLongLong(), last_col = block.captured(4).toLongLong();
+    QVERIFY(last_row >= first_row && last_col > first_col);
+    const DensityGrid alone = kept_magnitude_share(*fixture.weights, *fixture.selection, first_row,
+                                                   last_row - first_row + 1, first_col, last_col - first_col + 1, 1, 1);
+    QCOMPARE(block.captured(5), QString::number(double(alone.at(0, 0)), 'f', 4));
+    QVERIFY(alone.at(0, 0) > 0.5f && alone.at(0, 0) < 1.0f);
     QVERIFY(map.tooltip_at(QPoint(map.width() - 2, 5)).isEmpty());  // the legend
 
     for (int step = 0; step < 60; ++step) wheel(&map, centre, 120);
@@ -288,6 +308,54 @@ class TestMaskView final : public QObject {
     QHelpEvent help(QEvent::ToolTip, centre, map.mapToGlobal(centre));
     QApplication::sendEvent(&map, &help);
     QCOMPARE(QToolTip::text(), text);
+  }
+
+  void both_maps_share_one_colour_range_and_the_strip_follows_the_rows() {
+    MaskView view;
+    view.resize(1200, 800);
+    view.show();
+    // Loud input channels make wanda keep small weights beside them: it keeps less |w| than magnitude.
+    view.set_activations(random_activations(16, 1024, 5));
+    view.set_source(open_weight_source("synth:512x1024:dist=llm:seed=2"));
+    QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
+    MaskHeatmap* magnitude = view.magnitude_heatmap();
+    MaskHeatmap* wanda = view.wanda_heatmap();
+    QVERIFY(!magnitude->shows_single_weights());
+    const auto range = magnitude->colour_range();
+    QCOMPARE(wanda->colour_range(), range);
+    QVERIFY(range.first < range.second && range.second <= 1.0f);
+
+    // What the shared range is for: wanda keeps less |w| than magnitude on the same colours.
+    const auto whole_layer_share = [](const MaskHeatmap* map, const NMSelection& selection, const MatrixF& weights) {
+      const QRectF viewport = map->viewport();
+      const DensityGrid grid = kept_magnitude_share(weights, selection, 0, int64_t(viewport.height()), 0,
+                                                    int64_t(viewport.width()), 1, 1);
+      return grid.at(0, 0);
+    };
+    const MatrixF weights = open_weight_source("synth:512x1024:dist=llm:seed=2")->load_matrix("w0_512x1024");
+    const float magnitude_share = whole_layer_share(magnitude, *view.magnitude_selection(), weights);
+    const float wanda_share = whole_layer_share(wanda, *view.wanda_selection(), weights);
+    QVERIFY(wanda_share < magnitude_share);  // over the whole layer, magnitude keeps the most |w| by construction
+    magnitude->repaint();
+    wanda->repaint();
+    QCOMPARE(wanda->colour_range(), magnitude->colour_range());
+
+    // Zoomed in the range follows the blocks in view, still shared.
+    wheel(magnitude, magnitude->map_area().center(), 120);
+    QVERIFY(!magnitude->shows_single_weights());
+    QCOMPARE(wanda->colour_range(), magnitude->colour_range());
+
+    // The row strip has one point per row in view, per series.
+    RowSparsityPlot* strip = view.row_plot();
+    const QRectF viewport = magnitude->viewport();
+    const int64_t rows_in_view = int64_t(std::ceil(viewport.bottom())) - int64_t(std::floor(viewport.top()));
+    QCOMPARE(strip->row_points(strip->magnitude_shares().abs).size(), rows_in_view);
+    QCOMPARE(strip->row_points(strip->wanda_shares().squared).size(), rows_in_view);
+    QTest::mouseDClick(magnitude, Qt::LeftButton, {}, magnitude->map_area().center());
+    QCOMPARE(strip->row_points(strip->magnitude_shares().abs).size(), 512);
+    const auto [left, right] = strip->share_axis();
+    QCOMPARE(right, 1.0);
+    for (const double share : strip->wanda_shares().abs) QVERIFY(share >= left);
   }
 
   void a_whole_4096x11008_layer_renders_and_pans_quickly() {
