@@ -70,6 +70,10 @@ ResultsStore::ResultsStore(const std::string& path) : path_(path) {
     throw Error(path_, "cannot open: " + reason);
   }
   try {
+    // SQLite falls back to read-only when the file or its file system refuses writes; a store that cannot store
+    // must say so now, not after the first measurement has been made.
+    if (sqlite3_db_readonly(db_, "main") == 1)
+      throw Error(path_, "read-only: the file or its file system does not allow writing");
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     sqlite3_extended_result_codes(db_, 1);
     // The schema check comes first: a foreign or newer file must be refused before any pragma writes to it.
@@ -119,6 +123,28 @@ std::vector<Measurement> ResultsStore::by_study(const std::string& study_id) con
 int64_t ResultsStore::count() const {
   std::lock_guard lock(mutex_);
   return store::query_integer(db_, path_, "SELECT count(*) FROM measurements");
+}
+
+std::set<MeasurementKey> ResultsStore::stored_keys(const std::string& tensor) const {
+  std::lock_guard lock(mutex_);
+  std::string sql =
+      "SELECT source, source_hash, tensor, pattern, bits, granularity, symmetric, criterion, engine, batch "
+      "FROM measurements WHERE status IN ('ok', 'unavailable')";
+  if (!tensor.empty()) sql += " AND tensor = ?";
+  store::Statement query(db_, path_, sql);
+  if (!tensor.empty()) sqlite3_bind_text(query.get(), 1, tensor.data(), static_cast<int>(tensor.size()), SQLITE_TRANSIENT);
+  auto text = [&](int column) {
+    const auto* value = reinterpret_cast<const char*>(sqlite3_column_text(query.get(), column));
+    return std::string(value ? value : "", static_cast<size_t>(sqlite3_column_bytes(query.get(), column)));
+  };
+  std::set<MeasurementKey> keys;
+  int result;
+  while ((result = query.step()) == SQLITE_ROW) {
+    keys.insert({text(0), text(1), text(2), text(3), sqlite3_column_int(query.get(), 4), text(5),
+                 sqlite3_column_int(query.get(), 6) != 0, text(7), text(8), sqlite3_column_int(query.get(), 9)});
+  }
+  if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read measurements");
+  return keys;
 }
 
 void ResultsStore::export_csv(const std::string& csv_path) const {

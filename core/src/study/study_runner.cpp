@@ -4,7 +4,9 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
+#include <utility>
 
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/host_info.hpp"
@@ -46,6 +48,12 @@ struct TensorContext {
   VectorF input_norms;
 };
 
+// A row the store refused (disk full, read-only, I/O error). Not an Error, so the per-tensor and per-configuration
+// handlers that skip a bad tensor let it through: no later row could be stored either.
+struct StoreFailure {
+  Error error;
+};
+
 class StudyRun {
  public:
   StudyRun(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer, const std::atomic<bool>* cancel)
@@ -59,12 +67,19 @@ class StudyRun {
     engines_ = EngineRegistry::global().select(spec_.engines);
     if (!spec_.activations_path.empty()) user_activations_ = read_npy_matrix(spec_.activations_path);
     const std::vector<SelectedTensor> tensors = select_tensors();
-    const int64_t jobs_per_config = engines_.empty() ? 1 : int64_t(engines_.size() * spec_.batches.size());
-    progress_.total = int64_t(tensors.size() * spec_.patterns.size() * spec_.bits.size()) * jobs_per_config;
+    if (engines_.empty()) {
+      jobs_per_config_.emplace_back("none", 0);
+    } else {
+      for (const Engine* engine : engines_)
+        for (int batch : spec_.batches) jobs_per_config_.emplace_back(engine->name(), batch);
+    }
+    progress_.total = int64_t(tensors.size() * spec_.patterns.size() * spec_.bits.size() * jobs_per_config_.size());
     try {
       for (const auto& tensor : tensors) measure_tensor(tensor);
     } catch (const Cancelled&) {
       summary_.cancelled = true;
+    } catch (const StoreFailure& failure) {
+      throw failure.error;
     }
     progress_.current.clear();
     if (!summary_.cancelled) progress_.done = progress_.total;
@@ -123,17 +138,59 @@ class StudyRun {
     return synthetic_activations(tokens > 0 ? tokens : kSyntheticEvalTokens, k, kSyntheticActivationSeed ^ uint64_t(k));
   }
 
+  bool resuming() const { return spec_.skip_stored && store_; }
+
+  MeasurementKey key_of(const TensorContext& context, const NMPattern& pattern, const QuantConfig& quant,
+                        const std::string& engine, int batch) const {
+    // The same fields, from the same values, as base_row() and measure_config() write into the row.
+    return {context.source->location(), context.hash, context.name, pattern.to_string(), quant.bits,
+            quant.granularity_name(), quant.symmetric, criterion_name(spec_.criterion), engine, batch};
+  }
+
+  // How many of the configuration's (engine, batch) jobs already have their row in the store.
+  int64_t stored_jobs(const TensorContext& context, const NMPattern& pattern, const QuantConfig& quant) const {
+    if (!resuming()) return 0;
+    int64_t stored = 0;
+    for (const auto& [engine, batch] : jobs_per_config_) stored += stored_.count(key_of(context, pattern, quant, engine, batch));
+    return stored;
+  }
+
+  void count_stored(int64_t jobs) {
+    summary_.already_stored += jobs;
+    progress_.done += jobs;
+  }
+
+  // Reads the tensor's stored keys; true when every job of the tensor is stored (nothing to load or measure).
+  bool tensor_already_stored(const TensorContext& context) {
+    try {
+      stored_ = store_->stored_keys(context.name);
+    } catch (const Error& error) {
+      throw StoreFailure{error};
+    }
+    int64_t stored = 0;
+    for (const auto& pattern : spec_.patterns)
+      for (int bits : spec_.bits) stored += stored_jobs(context, pattern, spec_.quant_config(bits));
+    return stored == int64_t(spec_.patterns.size() * spec_.bits.size() * jobs_per_config_.size());
+  }
+
   void measure_tensor(const SelectedTensor& selected) {
-    const int64_t jobs = int64_t(spec_.patterns.size() * spec_.bits.size()) *
-                         (engines_.empty() ? 1 : int64_t(engines_.size() * spec_.batches.size()));
+    const int64_t jobs = int64_t(spec_.patterns.size() * spec_.bits.size() * jobs_per_config_.size());
     TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
     try {
       check_cancel();
       report_progress(selected.name + "  loading");
+      if (resuming()) {
+        // The key holds the content hash, so it is known before the (much larger) weights are read.
+        context.hash = selected.source->tensor_hash(selected.name);
+        if (tensor_already_stored(context)) {
+          count_stored(jobs);
+          return;
+        }
+      }
       context.weights = selected.source->load_matrix(selected.name);
       if (!all_finite(context.weights))
         throw Error(selected.name, "contains NaN or infinite values; nothing can be measured on it");
-      context.hash = selected.source->tensor_hash(selected.name);
+      if (context.hash.empty()) context.hash = selected.source->tensor_hash(selected.name);
       context.eval_activations = activations_for(selected.name, context.weights.cols(), 0);
       context.reference = std::make_unique<OutputReference>(context.weights, context.eval_activations);
       if (spec_.criterion == PruningCriterion::Wanda) context.input_norms = activation_column_norms(context.eval_activations);
@@ -144,6 +201,12 @@ class StudyRun {
     }
     for (const auto& pattern : spec_.patterns) {
       check_cancel();
+      int64_t pattern_stored = 0;
+      for (int bits : spec_.bits) pattern_stored += stored_jobs(context, pattern, spec_.quant_config(bits));
+      if (pattern_stored == int64_t(spec_.bits.size() * jobs_per_config_.size())) {
+        count_stored(pattern_stored);
+        continue;  // no pruning for a pattern whose rows are all stored
+      }
       const NMSelection selection = select_nm(context.weights, pattern, spec_.criterion,
                                               spec_.criterion == PruningCriterion::Wanda ? &context.input_norms : nullptr);
       for (int bits : spec_.bits) {
@@ -186,7 +249,13 @@ class StudyRun {
   }
 
   void store(const Measurement& row) {
-    if (store_) store_->insert(row);
+    if (store_) {
+      try {
+        store_->insert(row);
+      } catch (const Error& error) {
+        throw StoreFailure{error};
+      }
+    }
     ++summary_.measurements;
     if (observer_.measured) observer_.measured(row);
   }
@@ -198,6 +267,11 @@ class StudyRun {
 
   void measure_config(const TensorContext& context, const NMSelection& selection, const QuantConfig& quant) {
     check_cancel();
+    if (const int64_t stored = stored_jobs(context, selection.pattern, quant);
+        stored == int64_t(jobs_per_config_.size())) {
+      count_stored(stored);
+      return;
+    }
     const std::string label = context.name + "  " + selection.pattern.to_string() + " " +
                               (quant.is_fp16() ? "fp16" : "int" + std::to_string(quant.bits));
     report_progress(label);
@@ -217,6 +291,10 @@ class StudyRun {
         check_cancel();
         report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));
         check_cancel();  // a cancel set while progress was reported stops before the job starts
+        if (resuming() && stored_.count(key_of(context, selection.pattern, quant, engine->name(), batch))) {
+          count_stored(1);
+          continue;
+        }
         Measurement row = base;
         row.engine = engine->name();
         row.batch = batch;
@@ -270,6 +348,8 @@ class StudyRun {
   const StudyObserver& observer_;
   const std::atomic<bool>* cancel_;
   std::vector<const Engine*> engines_;
+  std::vector<std::pair<std::string, int>> jobs_per_config_;  // (engine, batch) as the rows name them
+  std::set<MeasurementKey> stored_;                         // the current tensor's stored keys, when resuming
   std::vector<std::unique_ptr<WeightSource>> sources_;
   MatrixF user_activations_;
   StudySummary summary_;

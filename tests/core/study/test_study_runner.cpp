@@ -227,6 +227,116 @@ class TestStudyRunner final : public QObject {
     for (const auto& m : observed.measured) QCOMPARE(m.tensor, std::string("block.mlp.up_proj.weight"));
   }
 
+  // ---- resume (StudySpec::skip_stored) -------------------------------------------------------------------------
+
+  void resumeMeasuresOnlyWhatIsMissing() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("resume.db").toStdString());
+    StudySpec half = accuracy_spec("synth:tiny-block");
+    half.patterns = {NMPattern{2, 4}};
+    QCOMPARE(nmscope::run_study(half, &store, {}).measurements, 3 * 1 * 2);
+
+    StudySpec full = accuracy_spec("synth:tiny-block");
+    full.skip_stored = true;
+    Observed observed;
+    const StudySummary summary = nmscope::run_study(full, &store, observed.observer());
+    QCOMPARE(summary.already_stored, 6);
+    QCOMPARE(summary.measurements, 6);
+    for (const auto& m : observed.measured) QCOMPARE(m.pattern, std::string("dense"));
+    QCOMPARE(observed.progress.back().done, 12);
+    QCOMPARE(observed.progress.back().total, 12);
+
+    std::set<nmscope::MeasurementKey> keys;
+    for (const auto& row : store.all()) keys.insert(nmscope::MeasurementKey::of(row));
+    QCOMPARE(store.count(), 12);
+    QCOMPARE(keys.size(), size_t(12));  // the cross product, each key once
+    QVERIFY(store.stored_keys() == keys);
+    QCOMPARE(store.stored_keys("block.mlp.up_proj.weight").size(), size_t(4));
+
+    // Everything stored: nothing is pruned, packed or measured; progress names no configuration.
+    Observed again;
+    const StudySummary nothing = nmscope::run_study(full, &store, again.observer());
+    QCOMPARE(nothing.measurements, 0);
+    QCOMPARE(nothing.already_stored, 12);
+    for (const auto& progress : again.progress)
+      QVERIFY2(progress.current.empty() || QString::fromStdString(progress.current).endsWith("loading"),
+               progress.current.c_str());
+    QCOMPARE(again.progress.back().done, 12);
+
+    // Without skip_stored a study measures everything again.
+    full.skip_stored = false;
+    QCOMPARE(nmscope::run_study(full, &store, {}).measurements, 12);
+    QCOMPARE(store.count(), 24);
+  }
+
+  void resumeSkipsEachEngineAndBatchJob() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("resume-timed.db").toStdString());
+    StudySpec first = timed_spec("synth:16x32");
+    first.batches = {1};
+    QCOMPARE(nmscope::run_study(first, &store, {}).measurements, 2);
+
+    StudySpec both = timed_spec("synth:16x32");
+    both.skip_stored = true;
+    Observed observed;
+    const StudySummary summary = nmscope::run_study(both, &store, observed.observer());
+    QCOMPARE(summary.already_stored, 2);
+    QCOMPARE(summary.measurements, 2);
+    for (const auto& m : observed.measured) QCOMPARE(m.batch, 2);
+    QCOMPARE(store.count(), 4);
+    QCOMPARE(store.stored_keys().size(), size_t(4));
+  }
+
+  void resumeRetriesFailedRowsButNotUnavailableOnes() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("resume-status.db").toStdString();
+    ResultsStore store(path);
+    StudySpec spec = accuracy_spec("synth:16x32");
+    spec.patterns = {NMPattern{2, 4}};
+    spec.bits = {4};
+    QCOMPARE(nmscope::run_study(spec, &store, {}).measurements, 1);
+    store_test::RawDatabase raw(path);
+    raw.exec("UPDATE measurements SET status = 'failed'");
+    QVERIFY(store.stored_keys().empty());
+
+    spec.skip_stored = true;
+    StudySummary summary = nmscope::run_study(spec, &store, {});
+    QCOMPARE(summary.measurements, 1);
+    QCOMPARE(summary.already_stored, 0);
+
+    raw.exec("UPDATE measurements SET status = 'unavailable'");
+    summary = nmscope::run_study(spec, &store, {});
+    QCOMPARE(summary.measurements, 0);
+    QCOMPARE(summary.already_stored, 1);
+
+    // Other content under the same tensor name (another seed) is another measurement.
+    spec.sources = {"synth:16x32:seed=2"};
+    QCOMPARE(nmscope::run_study(spec, &store, {}).measurements, 1);
+  }
+
+  void storeFailureStopsTheStudyAndNamesTheDatabase() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("failing.db").toStdString();
+    ResultsStore store(path);
+    {
+      // A trigger stands in for a full disk: the fourth insert fails inside the store's transaction.
+      store_test::RawDatabase raw(path);
+      raw.exec("CREATE TRIGGER refuse BEFORE INSERT ON measurements WHEN (SELECT count(*) FROM measurements) >= 3 "
+               "BEGIN SELECT RAISE(ABORT, 'simulated: database or disk is full'); END;");
+    }
+    Observed observed;
+    try {
+      nmscope::run_study(accuracy_spec("synth:tiny-block"), &store, observed.observer());
+      QFAIL("a store that refuses rows must stop the study");
+    } catch (const Error& error) {
+      QCOMPARE(error.subject(), path);
+      QVERIFY2(QString::fromStdString(error.reason()).contains("simulated: database or disk is full"), error.what());
+    }
+    QCOMPARE(observed.measured.size(), size_t(3));  // reported only once stored
+    QVERIFY(observed.skipped.empty());              // not one skipped job per remaining configuration
+    QCOMPARE(store.count(), 3);
+  }
+
   void validateNamesTheOption_data() {
     QTest::addColumn<int>("which");
     QTest::addColumn<QString>("option");
