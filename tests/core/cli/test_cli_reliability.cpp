@@ -62,8 +62,7 @@ QString read_text(const QString& path) {
 // towards the moment of a kill; `child_setup` runs in the child between fork and exec (rlimits, mounts).
 class CliProcess {
  public:
-  CliProcess(const QStringList& arguments, const QString& scratch_prefix,
-             const std::function<void()>& child_setup = {})
+  CliProcess(const QStringList& arguments, const QString& scratch_prefix, const std::function<void()>& child_setup = {})
       : out_path_(scratch_prefix + ".out"), err_path_(scratch_prefix + ".err") {
     process_.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
     process_.setArguments(arguments);
@@ -214,8 +213,11 @@ void kill_series(const QStringList& arguments, long long expected_rows, int min_
         const long long extra = now - stored - printed;
         if (extra < 0) figures.printed_but_missing += -extra;
         if (extra == 1) ++figures.one_more_than_printed;
-        QVERIFY2(extra == 0 || extra == 1,
-                 qPrintable(QString("kill at %1 ms: %2 rows before, %3 printed, %4 stored").arg(kill_at).arg(stored).arg(printed).arg(now)));
+        QVERIFY2(extra == 0 || extra == 1, qPrintable(QString("kill at %1 ms: %2 rows before, %3 printed, %4 stored")
+                                                          .arg(kill_at)
+                                                          .arg(stored)
+                                                          .arg(printed)
+                                                          .arg(now)));
         stored = now;
         continue;
       }
@@ -258,19 +260,21 @@ class TestCliReliability final : public QObject {
   // 40 + 12 kills over studies of many small measurements: accuracy only, then a timed engine.
   void killedRunsKeepWholeRowsAndResumeCompletes() {
     KillFigures figures;
-    const QStringList accuracy{"--weights", synth_spec(48, "32x64", 3), "--pattern", "dense,2:4,1:4,4:8",
-                               "--bits",    "8,4",                      "--engines", "none"};
+    const QStringList accuracy{
+        "--weights", synth_spec(48, "32x64", 3), "--pattern", "dense,2:4,1:4,4:8", "--bits", "8,4", "--engines",
+        "none"};
     kill_series(accuracy, 48 * 4 * 2, 40, 20240601u, figures);
     if (QTest::currentTestFailed()) return;
-    const QStringList timed{"--weights", synth_spec(12, "32x64", 5), "--pattern",        "2:4,1:4", "--bits",
-                            "8,4",       "--engines",                "cpu",              "--batch", "1,4",
-                            "--timing-seconds", "0.002"};
+    const QStringList timed{
+        "--weights", synth_spec(12, "32x64", 5), "--pattern", "2:4,1:4", "--bits", "8,4", "--engines", "cpu", "--batch",
+        "1,4",       "--timing-seconds",         "0.002"};
     kill_series(timed, 12 * 2 * 2 * 2, 12, 7u, figures);
     if (QTest::currentTestFailed()) return;
-    qInfo("reliability: %d kills over %d runs in %d databases; %d corruptions; %lld printed rows missing; "
-          "%d kills left one committed row unprinted",
-          figures.kills, figures.runs, figures.rounds, figures.corruptions, figures.printed_but_missing,
-          figures.one_more_than_printed);
+    qInfo(
+        "reliability: %d kills over %d runs in %d databases; %d corruptions; %lld printed rows missing; "
+        "%d kills left one committed row unprinted",
+        figures.kills, figures.runs, figures.rounds, figures.corruptions, figures.printed_but_missing,
+        figures.one_more_than_printed);
     QVERIFY(figures.kills >= 50);
   }
 
@@ -279,8 +283,10 @@ class TestCliReliability final : public QObject {
     const QString db = dir.filePath("shared.db");
     constexpr int kTensors = 250;  // x 2 patterns x 2 bits = 1000 measurements per writer
     auto arguments = [&](int seed) {
-      return QStringList{"run",    "--weights", synth_spec(kTensors, "8x16", seed), "--pattern", "dense,2:4",
-                         "--bits", "8,4",       "--engines", "none", "--json", "--db", db};
+      return QStringList{"run",       "--weights", synth_spec(kTensors, "8x16", seed),
+                         "--pattern", "dense,2:4", "--bits",
+                         "8,4",       "--engines", "none",
+                         "--json",    "--db",      db};
     };
     CliProcess one(arguments(1), dir.filePath("one"));
     CliProcess two(arguments(2), dir.filePath("two"));
@@ -357,9 +363,10 @@ class TestCliReliability final : public QObject {
     const QByteArray folder_path = folder.toUtf8();
     if (!can_make_read_only(folder_path.constData()))
       QSKIP("cannot make a read-only mount here (needs CAP_SYS_ADMIN for a private mount namespace)");
-    const CliRun refused = run_cli({"run", "--weights", "synth:16x32", "--pattern", "1:4", "--bits", "4", "--engines",
-                                    "none", "--json", "--db", db},
-                                   dir.filePath("refused"), -1, [&folder_path] { make_read_only(folder_path.constData()); });
+    const CliRun refused =
+        run_cli({"run", "--weights", "synth:16x32", "--pattern", "1:4", "--bits", "4", "--engines", "none", "--json",
+                 "--db", db},
+                dir.filePath("refused"), -1, [&folder_path] { make_read_only(folder_path.constData()); });
     QVERIFY2(refused.exit_code == 1, qPrintable(refused.describe()));
     QCOMPARE(refused.err_lines().size(), 1);
     QVERIFY2(refused.err_lines()[0].startsWith("nmscope-cli: " + db + ": "), qPrintable(refused.describe()));
@@ -374,8 +381,8 @@ class TestCliReliability final : public QObject {
   void newerSchemaIsRefusedUntouched() {
     QTemporaryDir dir;
     const QString db = dir.filePath("newer.db");
-    const QStringList arguments{"run", "--weights", "synth:16x32", "--pattern", "2:4", "--bits", "4",
-                                "--engines", "none", "--json", "--db", db};
+    const QStringList arguments{"run", "--weights", "synth:16x32", "--pattern", "2:4",  "--bits",
+                                "4",   "--engines", "none",        "--json",    "--db", db};
     QCOMPARE(run_cli(arguments, dir.filePath("first")).exit_code, 0);
     {
       RawDatabase raw(db.toStdString());
