@@ -52,6 +52,9 @@ class ResultsStore {
   static std::string default_path();
 
  private:
+  // One attempt at opening: connection, read-only check, schema check and migration, WAL. Throws Error.
+  void open_and_prepare();
+
   std::string path_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mutex_;  // one connection runs one transaction at a time

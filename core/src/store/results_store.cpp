@@ -4,10 +4,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 
 #include "nmscope/error.hpp"
@@ -25,6 +27,16 @@ namespace {
 
 // Long enough for another process to finish a large migration or a checkpoint; each insert holds the lock ~1 ms.
 constexpr int kBusyTimeoutMs = 10000;
+constexpr int kOpenAttempts = 20;
+
+// Failures that several processes opening one new database at the same moment cause each other while one of them
+// turns the fresh file's rollback journal into a write-ahead log: a lock, or a journal file that another process
+// deleted or replaced under it. Opening again sees the database as the winner left it.
+bool is_transient_open_failure(int extended_code) {
+  return store::is_busy(extended_code) || extended_code == SQLITE_IOERR_DELETE_NOENT ||
+         extended_code == SQLITE_READONLY_DBMOVED || extended_code == SQLITE_READONLY_RECOVERY ||
+         extended_code == SQLITE_READONLY_CANTINIT || extended_code == SQLITE_READONLY_CANTLOCK;
+}
 
 void create_parent_directory(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -61,6 +73,21 @@ std::vector<Measurement> read_rows(sqlite3* db, const std::string& path, store::
 
 ResultsStore::ResultsStore(const std::string& path) : path_(path) {
   create_parent_directory(path_);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      open_and_prepare();
+      return;
+    } catch (const Error&) {
+      const int code = db_ ? sqlite3_extended_errcode(db_) : SQLITE_OK;
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      if (attempt == kOpenAttempts || !is_transient_open_failure(code)) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    }
+  }
+}
+
+void ResultsStore::open_and_prepare() {
   // FULLMUTEX: the store's own mutex orders transactions, SQLite's keeps its internals safe for the rest.
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
@@ -69,21 +96,15 @@ ResultsStore::ResultsStore(const std::string& path) : path_(path) {
     db_ = nullptr;
     throw Error(path_, "cannot open: " + reason);
   }
-  try {
-    // SQLite falls back to read-only when the file or its file system refuses writes; a store that cannot store
-    // must say so now, not after the first measurement has been made.
-    if (sqlite3_db_readonly(db_, "main") == 1)
-      throw Error(path_, "read-only: the file or its file system does not allow writing");
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    sqlite3_extended_result_codes(db_, 1);
-    // The schema check comes first: a foreign or newer file must be refused before any pragma writes to it.
-    store::prepare_schema(db_, path_, store::schema_migrations());
-    use_write_ahead_log(db_, path_);
-  } catch (...) {
-    sqlite3_close_v2(db_);
-    db_ = nullptr;
-    throw;
-  }
+  // SQLite falls back to read-only when the file or its file system refuses writes; a store that cannot store
+  // must say so now, not after the first measurement has been made.
+  if (sqlite3_db_readonly(db_, "main") == 1)
+    throw Error(path_, "read-only: the file or its file system does not allow writing");
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db_, 1);
+  // The schema check comes first: a foreign or newer file must be refused before any pragma writes to it.
+  store::prepare_schema(db_, path_, store::schema_migrations());
+  use_write_ahead_log(db_, path_);
 }
 
 ResultsStore::~ResultsStore() { sqlite3_close_v2(db_); }
