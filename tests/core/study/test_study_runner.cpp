@@ -3,8 +3,10 @@
 // and counted, and StudySpec::validate names the option at fault.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <QElapsedTimer>
 #include <atomic>
 #include <set>
+#include <thread>
 
 #include "../store/store_test_support.hpp"
 #include "nmscope/error.hpp"
@@ -225,6 +227,37 @@ class TestStudyRunner final : public QObject {
     QCOMPARE(observed.skipped[0].subject(), std::string("block.mlp.nowhere.weight"));
     QCOMPARE(summary.measurements, 4);
     for (const auto& m : observed.measured) QCOMPARE(m.tensor, std::string("block.mlp.up_proj.weight"));
+  }
+
+  void studyOnAWorkerThreadWhileTheCallerReadsAndCancels() {
+    // The desktop app's pattern (also run under ThreadSanitizer): the study stores rows from another thread while the
+    // calling thread reads the same store, then cancels through the flag.
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("worker.db").toStdString());
+    std::atomic<bool> cancel{false};
+    std::atomic<int64_t> measured{0};
+    StudyObserver observer;
+    observer.measured = [&](const Measurement&) { ++measured; };
+    StudySpec spec = accuracy_spec("synth:tiny-block");
+    spec.bits = {8, 6, 5, 4, 3};  // 3 tensors x 2 patterns x 5 bits = 30 jobs
+    StudySummary summary;
+    std::atomic<bool> done{false};
+    std::thread worker([&] {
+      summary = nmscope::run_study(spec, &store, observer, &cancel);
+      done = true;
+    });
+    QElapsedTimer clock;
+    clock.start();
+    while (measured.load() < 5 && !done.load() && clock.elapsed() < 60000) {
+      QVERIFY(store.count() >= 0);
+      QVERIFY(store.all().size() <= 30);
+    }
+    cancel = true;
+    worker.join();
+    QVERIFY(summary.cancelled || summary.measurements == 30);
+    QVERIFY(summary.measurements >= 5);
+    QCOMPARE(store.count(), summary.measurements);
+    QCOMPARE(measured.load(), summary.measurements);
   }
 
   // ---- resume (StudySpec::skip_stored) -------------------------------------------------------------------------
