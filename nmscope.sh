@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The two set-up commands of README's quick start:
 #   ./nmscope.sh run    install what is missing, build, start the desktop app (or, without a display, a demo study)
-#   ./nmscope.sh test   install what is missing, build, run the whole test suite with CTest
-# Environment: BUILD_DIR (default build), NMSCOPE_JOBS (default: all cores).
+#   ./nmscope.sh test   install what is missing, build, run the whole test suite with CTest, then the non-GUI suite
+#                       again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan) and the concurrency
+#                       suites under ThreadSanitizer (build-tsan); any sanitizer finding fails the run
+# Environment: BUILD_DIR (default build), NMSCOPE_JOBS (default: all cores), NMSCOPE_SANITIZERS=0 skips the
+# sanitizer builds (a quicker local run; CI keeps them).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -40,9 +43,41 @@ install_python_packages() {
     python3 -m pip install --quiet --break-system-packages "${missing[@]}"
 }
 
-build() {
+configure() {
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v python3)" "$@" >/dev/null
+}
+
+build() {
+  configure "$@"
   cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+# Sanitizer builds are optimized (-O1) but keep assertions and line tables, so a finding names the line; they need no GUI.
+run_sanitizer_suites() {
+  local flags=(-DNMSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1")
+  log "the non-GUI suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
+  BUILD_DIR=build-asan build "${flags[@]}" -DNMSCOPE_SANITIZE=address,undefined
+  (cd build-asan &&
+    ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$PWD/../tests/lsan.supp" \
+    ctest --output-on-failure -j "$JOBS" -L core)
+
+  log "the concurrency suites under ThreadSanitizer (build-tsan)"
+  local tsan_tests
+  BUILD_DIR=build-tsan configure "${flags[@]}" -DNMSCOPE_SANITIZE=thread
+  tsan_tests=$(cd build-tsan && ctest -N -L concurrency | sed -n 's/^ *Test *#[0-9]*: //p')
+  # shellcheck disable=SC2086  # one target name per word
+  cmake --build build-tsan -j "$JOBS" --target $tsan_tests
+  # TBB is not instrumented, so TSan cannot see its scheduler's synchronization and reports hundreds of races in every
+  # parallel loop, ours and TBB's own alike. With one CPU in the affinity mask TBB starts no worker threads: TSan then
+  # checks the threads nmscope itself runs (store users, the study on a worker thread, cancellation, other processes)
+  # with nothing suppressed. Races between iterations of one parallel loop are out of its reach either way.
+  local one_cpu=()
+  command -v taskset >/dev/null && one_cpu=(taskset -c "$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')")
+  (cd build-tsan &&
+    "${one_cpu[@]}" env TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/../tests/tsan.supp" \
+    ctest --output-on-failure -j "$JOBS" -L concurrency)
 }
 
 run_main_job() {
@@ -70,8 +105,8 @@ case "${1:-}" in
     install_debian_packages
     install_python_packages
     build
-    cd "$BUILD_DIR"
-    ctest --output-on-failure -j "$JOBS"
+    (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS")
+    [ "${NMSCOPE_SANITIZERS:-1}" = 0 ] || run_sanitizer_suites
     ;;
   *)
     echo "usage: $0 run|test" >&2

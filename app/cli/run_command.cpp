@@ -38,6 +38,7 @@ struct RunOptions {
   std::string batches = "1";
   std::string database;
   bool json = false;
+  bool resume = false;
   int threads = 0;
   double timing_seconds = 0.3;
 };
@@ -75,6 +76,7 @@ StudySpec make_spec(const RunOptions& options) {
   if (!(options.timing_seconds > 0 && options.timing_seconds <= 60))
     throw Error("--timing-seconds", "must be in (0, 60]");
   spec.timing.target_seconds = options.timing_seconds;
+  spec.skip_stored = options.resume;
   return spec;
 }
 
@@ -125,8 +127,11 @@ int run(const RunOptions& options) {
     print_error("cancelled; " + std::to_string(summary.measurements) + " measurements stored in " + store.path());
     return 130;
   }
-  if (!options.json)
-    std::cerr << summary.measurements << " measurements stored in " << store.path() << " (study " << summary.study_id << ")\n";
+  if (!options.json) {
+    std::cerr << summary.measurements << " measurements stored in " << store.path() << " (study " << summary.study_id << ")";
+    if (options.resume) std::cerr << "; " << summary.already_stored << " were already stored";
+    std::cerr << "\n";
+  }
   return summary.skipped > 0 ? 1 : 0;
 }
 
@@ -152,6 +157,9 @@ Command add_run_command(CLI::App& app) {
   command->add_option("--batch", options->batches, "Batch sizes, comma-separated")->capture_default_str();
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "One JSON object per measurement per line on stdout");
+  command->add_flag("--resume", options->resume,
+                    "Measure only what the database does not hold yet (same source, content, configuration, engine "
+                    "and batch with status ok or unavailable); failed measurements are retried");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
   command->add_option("--timing-seconds", options->timing_seconds, "Time budget per timed measurement")->capture_default_str();
   return {command, [options] { return run(*options); }};

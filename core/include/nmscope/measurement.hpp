@@ -1,6 +1,7 @@
 #pragma once
 // One row of the results database: a (tensor, configuration, engine variant, batch) measurement with everything
 // needed to interpret it months later. Field meanings follow docs/conventions.md.
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,6 +46,29 @@ struct Measurement {
   // where it ran
   std::string host;
   std::string build;
+};
+
+// What makes two rows the same measurement across runs: the tensor (where it came from and its content), the
+// configuration, the engine variant and the batch. The figures, the study, host and build are not part of it, so a
+// resumed study measures exactly the keys the database does not hold yet.
+struct MeasurementKey {
+  std::string source;
+  std::string source_hash;
+  std::string tensor;
+  std::string pattern;
+  int bits = 0;
+  std::string granularity;
+  bool symmetric = true;
+  std::string criterion;
+  std::string engine;
+  int batch = 0;
+
+  auto operator<=>(const MeasurementKey&) const = default;
+
+  static MeasurementKey of(const Measurement& m) {
+    return {m.source, m.source_hash, m.tensor,    m.pattern, m.bits,
+            m.granularity, m.symmetric, m.criterion, m.engine, m.batch};
+  }
 };
 
 }  // namespace nmscope

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ class ResultsStore {
   std::vector<Measurement> all() const;
   std::vector<Measurement> by_study(const std::string& study_id) const;
   int64_t count() const;
+  // The keys of the rows that need no new measurement: status "ok" or "unavailable" ("failed" rows are measured
+  // again). `tensor` non-empty: only that tensor's rows (an indexed lookup, cheap before each tensor of a study).
+  std::set<MeasurementKey> stored_keys(const std::string& tensor = {}) const;
 
   // Writes every measurement as CSV (RFC 4180, header row, CRLF line ends). Cells a spreadsheet would run as a
   // formula are neutralized. Writes to a temporary file and renames it into place.
@@ -48,6 +52,9 @@ class ResultsStore {
   static std::string default_path();
 
  private:
+  // One attempt at opening: connection, read-only check, schema check and migration, WAL. Throws Error.
+  void open_and_prepare();
+
   std::string path_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mutex_;  // one connection runs one transaction at a time

@@ -32,6 +32,10 @@ struct StudySpec {
   std::string engines = "cpu";            // as EngineRegistry::select takes it; "none" for accuracy only
   std::vector<int> batches{1};
   TimingOptions timing;
+  // Resume: measure only the jobs whose MeasurementKey the store does not already hold (ResultsStore::stored_keys).
+  // The check comes before the work, so a tensor, pattern or configuration whose rows are all stored is not even
+  // loaded, pruned or packed. Ignored without a store.
+  bool skip_stored = false;
 
   // Throws Error naming the option at fault (e.g. "--bits", "--engines") before anything is measured.
   void validate() const;
@@ -54,11 +58,14 @@ struct StudySummary {
   std::string study_id;
   int64_t measurements = 0;
   int64_t skipped = 0;
+  int64_t already_stored = 0;  // jobs left out because skip_stored found their rows in the store
   bool cancelled = false;
 };
 
-// `store` may be null (nothing is stored). Throws Error only for an invalid spec (options, or an activations file
-// that cannot be read: every tensor would need it); everything else is reported through the observer and counted.
+// `store` may be null (nothing is stored). Throws Error for an invalid spec (options, or an activations file that
+// cannot be read: every tensor would need it), and when the store cannot write a row (disk full, read-only file,
+// I/O error): the study stops there, naming the database, and every row stored before stays. Everything else is
+// reported through the observer and counted.
 StudySummary run_study(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer,
                        const std::atomic<bool>* cancel = nullptr);
 

@@ -4,10 +4,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 
 #include "nmscope/error.hpp"
@@ -25,6 +27,16 @@ namespace {
 
 // Long enough for another process to finish a large migration or a checkpoint; each insert holds the lock ~1 ms.
 constexpr int kBusyTimeoutMs = 10000;
+constexpr int kOpenAttempts = 20;
+
+// Failures that several processes opening one new database at the same moment cause each other while one of them
+// turns the fresh file's rollback journal into a write-ahead log: a lock, or a journal file that another process
+// deleted or replaced under it. Opening again sees the database as the winner left it.
+bool is_transient_open_failure(int extended_code) {
+  return store::is_busy(extended_code) || extended_code == SQLITE_IOERR_DELETE_NOENT ||
+         extended_code == SQLITE_READONLY_DBMOVED || extended_code == SQLITE_READONLY_RECOVERY ||
+         extended_code == SQLITE_READONLY_CANTINIT || extended_code == SQLITE_READONLY_CANTLOCK;
+}
 
 void create_parent_directory(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -61,6 +73,21 @@ std::vector<Measurement> read_rows(sqlite3* db, const std::string& path, store::
 
 ResultsStore::ResultsStore(const std::string& path) : path_(path) {
   create_parent_directory(path_);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      open_and_prepare();
+      return;
+    } catch (const Error&) {
+      const int code = db_ ? sqlite3_extended_errcode(db_) : SQLITE_OK;
+      sqlite3_close_v2(db_);
+      db_ = nullptr;
+      if (attempt == kOpenAttempts || !is_transient_open_failure(code)) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    }
+  }
+}
+
+void ResultsStore::open_and_prepare() {
   // FULLMUTEX: the store's own mutex orders transactions, SQLite's keeps its internals safe for the rest.
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
@@ -69,17 +96,15 @@ ResultsStore::ResultsStore(const std::string& path) : path_(path) {
     db_ = nullptr;
     throw Error(path_, "cannot open: " + reason);
   }
-  try {
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    sqlite3_extended_result_codes(db_, 1);
-    // The schema check comes first: a foreign or newer file must be refused before any pragma writes to it.
-    store::prepare_schema(db_, path_, store::schema_migrations());
-    use_write_ahead_log(db_, path_);
-  } catch (...) {
-    sqlite3_close_v2(db_);
-    db_ = nullptr;
-    throw;
-  }
+  // SQLite falls back to read-only when the file or its file system refuses writes; a store that cannot store
+  // must say so now, not after the first measurement has been made.
+  if (sqlite3_db_readonly(db_, "main") == 1)
+    throw Error(path_, "read-only: the file or its file system does not allow writing");
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db_, 1);
+  // The schema check comes first: a foreign or newer file must be refused before any pragma writes to it.
+  store::prepare_schema(db_, path_, store::schema_migrations());
+  use_write_ahead_log(db_, path_);
 }
 
 ResultsStore::~ResultsStore() { sqlite3_close_v2(db_); }
@@ -119,6 +144,28 @@ std::vector<Measurement> ResultsStore::by_study(const std::string& study_id) con
 int64_t ResultsStore::count() const {
   std::lock_guard lock(mutex_);
   return store::query_integer(db_, path_, "SELECT count(*) FROM measurements");
+}
+
+std::set<MeasurementKey> ResultsStore::stored_keys(const std::string& tensor) const {
+  std::lock_guard lock(mutex_);
+  std::string sql =
+      "SELECT source, source_hash, tensor, pattern, bits, granularity, symmetric, criterion, engine, batch "
+      "FROM measurements WHERE status IN ('ok', 'unavailable')";
+  if (!tensor.empty()) sql += " AND tensor = ?";
+  store::Statement query(db_, path_, sql);
+  if (!tensor.empty()) sqlite3_bind_text(query.get(), 1, tensor.data(), static_cast<int>(tensor.size()), SQLITE_TRANSIENT);
+  auto text = [&](int column) {
+    const auto* value = reinterpret_cast<const char*>(sqlite3_column_text(query.get(), column));
+    return std::string(value ? value : "", static_cast<size_t>(sqlite3_column_bytes(query.get(), column)));
+  };
+  std::set<MeasurementKey> keys;
+  int result;
+  while ((result = query.step()) == SQLITE_ROW) {
+    keys.insert({text(0), text(1), text(2), text(3), sqlite3_column_int(query.get(), 4), text(5),
+                 sqlite3_column_int(query.get(), 6) != 0, text(7), text(8), sqlite3_column_int(query.get(), 9)});
+  }
+  if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read measurements");
+  return keys;
 }
 
 void ResultsStore::export_csv(const std::string& csv_path) const {

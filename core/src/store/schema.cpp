@@ -87,6 +87,20 @@ DatabaseState inspect(sqlite3* db, const std::string& path) {
   return state;
 }
 
+// inspect() in one read transaction: its queries must see one state of the file, not the id and version from before
+// another process created the schema and the tables from after it.
+DatabaseState inspect_snapshot(sqlite3* db, const std::string& path) {
+  if (exec(db, "BEGIN") != SQLITE_OK) throw_sqlite_error(db, path, "cannot read database");
+  try {
+    const DatabaseState state = inspect(db, path);
+    exec(db, "COMMIT");
+    return state;
+  } catch (...) {
+    if (!sqlite3_get_autocommit(db)) exec(db, "ROLLBACK");
+    throw;
+  }
+}
+
 // Throws unless the store may read this database and, if needed, migrate it.
 void check_compatible(const DatabaseState& state, const std::string& path, int target_version) {
   const bool ours = state.application_id == ResultsStore::kApplicationId;
@@ -154,7 +168,7 @@ std::string backup_path(const std::string& path, int version) {
 
 void prepare_schema(sqlite3* db, const std::string& path, std::span<const Migration> migrations) {
   const int target_version = static_cast<int>(migrations.size());
-  DatabaseState state = inspect(db, path);
+  DatabaseState state = inspect_snapshot(db, path);
   check_compatible(state, path, target_version);
 
   if (state.version < target_version) {

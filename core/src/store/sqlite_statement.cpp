@@ -1,12 +1,24 @@
 #include "store/sqlite_statement.hpp"
 
+#include <system_error>
+
 #include "nmscope/error.hpp"
 
 namespace nmscope::store {
 
 std::string last_error(sqlite3* db) {
   const char* message = db ? sqlite3_errmsg(db) : nullptr;
-  return message ? message : "out of memory";
+  if (!message) return "out of memory";
+  // "disk I/O error" alone does not tell a full disk (EFBIG, ENOSPC, EDQUOT) from a failing one (EIO).
+  const int primary = sqlite3_errcode(db) & 0xff;
+  const int system_error = sqlite3_system_errno(db);
+  if (system_error != 0 && (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN ||
+                            primary == SQLITE_READONLY))
+    return std::string(message) + " (" + std::error_code(system_error, std::generic_category()).message() + ")";
+  // SQLite keeps no errno for a failed write (EFBIG, ENOSPC that it did not classify as SQLITE_FULL, EIO).
+  if (sqlite3_extended_errcode(db) == SQLITE_IOERR_WRITE)
+    return std::string(message) + " (a write failed: disk full, file size limit or device error)";
+  return message;
 }
 
 void throw_sqlite_error(sqlite3* db, const std::string& path, const std::string& context) {

@@ -7,7 +7,8 @@
 
 namespace nmscope::store {
 
-// SQLite's own message for the last failure on db, e.g. "database or disk is full".
+// SQLite's own message for the last failure on db, e.g. "database or disk is full", followed by the system's
+// reason for an I/O failure, e.g. "disk I/O error (File too large)".
 std::string last_error(sqlite3* db);
 
 // Throws Error(path, context + ": " + sqlite3_errmsg(db)).

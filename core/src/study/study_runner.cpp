@@ -4,7 +4,9 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
+#include <utility>
 
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/host_info.hpp"
@@ -46,6 +48,12 @@ struct TensorContext {
   VectorF input_norms;
 };
 
+// A row the store refused (disk full, read-only, I/O error). Not an Error, so the per-tensor and per-configuration
+// handlers that skip a bad tensor let it through: no later row could be stored either.
+struct StoreFailure {
+  Error error;
+};
+
 class StudyRun {
  public:
   StudyRun(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer, const std::atomic<bool>* cancel)
@@ -64,6 +72,8 @@ class StudyRun {
       for (const auto& tensor : tensors) measure_tensor(tensor);
     } catch (const Cancelled&) {
       summary_.cancelled = true;
+    } catch (const StoreFailure& failure) {
+      throw failure.error;
     }
     progress_.current.clear();
     if (!summary_.cancelled) progress_.done = progress_.total;
@@ -122,25 +132,67 @@ class StudyRun {
     return synthetic_activations(tokens > 0 ? tokens : kSyntheticEvalTokens, k, kSyntheticActivationSeed ^ uint64_t(k));
   }
 
+  bool resuming() const { return spec_.skip_stored && store_; }
+
+  MeasurementKey key_of(const TensorContext& context, const NMPattern& pattern, const QuantConfig& quant,
+                        const std::string& engine, int batch) const {
+    // The same fields, from the same values, as base_row() and measure_config() write into the row.
+    return {context.source->location(), context.hash, context.name, pattern.to_string(), quant.bits,
+            quant.granularity_name(), quant.symmetric, criterion_name(spec_.criterion), engine, batch};
+  }
+
+  // How many of the configuration's (engine, batch) jobs already have their row in the store.
+  int64_t stored_jobs(const TensorContext& context, const NMPattern& pattern, const QuantConfig& quant) const {
+    if (!resuming()) return 0;
+    int64_t stored = 0;
+    for (const auto& [engine, batch] : jobs_for(pattern, quant)) stored += stored_.count(key_of(context, pattern, quant, engine, batch));
+    return stored;
+  }
+
   // Whether an engine measures this configuration at all: a variant built for others (cpu/int4-2:4 given 8-bit
   // 1:4) has nothing to say about it and gets no row; an engine that cannot run (no GPU) gets an "unavailable" row.
   static bool measures(const Engine& engine, const NMPattern& pattern, const QuantConfig& quant) {
     return !engine.availability().available || engine.supports(pattern, quant, nullptr);
   }
 
-  // Rows one tensor yields: per configuration one per measuring engine and batch (one "none" row without engines).
+  // The (engine, batch) rows one configuration yields, as the rows name them ("none", 0 without engines).
+  std::vector<std::pair<std::string, int>> jobs_for(const NMPattern& pattern, const QuantConfig& quant) const {
+    std::vector<std::pair<std::string, int>> jobs;
+    if (engines_.empty()) jobs.emplace_back("none", 0);
+    for (const Engine* engine : engines_)
+      if (measures(*engine, pattern, quant))
+        for (int batch : spec_.batches) jobs.emplace_back(engine->name(), batch);
+    return jobs;
+  }
+
+  int64_t jobs_per_pattern(const NMPattern& pattern) const {
+    int64_t jobs = 0;
+    for (int bits : spec_.bits) jobs += int64_t(jobs_for(pattern, spec_.quant_config(bits)).size());
+    return jobs;
+  }
+
   int64_t jobs_per_tensor() const {
     int64_t jobs = 0;
-    for (const auto& pattern : spec_.patterns)
-      for (int bits : spec_.bits) {
-        if (engines_.empty()) {
-          ++jobs;
-          continue;
-        }
-        for (const Engine* engine : engines_)
-          if (measures(*engine, pattern, spec_.quant_config(bits))) jobs += int64_t(spec_.batches.size());
-      }
+    for (const auto& pattern : spec_.patterns) jobs += jobs_per_pattern(pattern);
     return jobs;
+  }
+
+  void count_stored(int64_t jobs) {
+    summary_.already_stored += jobs;
+    progress_.done += jobs;
+  }
+
+  // Reads the tensor's stored keys; true when every job of the tensor is stored (nothing to load or measure).
+  bool tensor_already_stored(const TensorContext& context) {
+    try {
+      stored_ = store_->stored_keys(context.name);
+    } catch (const Error& error) {
+      throw StoreFailure{error};
+    }
+    int64_t stored = 0;
+    for (const auto& pattern : spec_.patterns)
+      for (int bits : spec_.bits) stored += stored_jobs(context, pattern, spec_.quant_config(bits));
+    return stored == jobs_per_tensor();
   }
 
   void measure_tensor(const SelectedTensor& selected) {
@@ -149,10 +201,18 @@ class StudyRun {
     try {
       check_cancel();
       report_progress(selected.name + "  loading");
+      if (resuming()) {
+        // The key holds the content hash, so it is known before the (much larger) weights are read.
+        context.hash = selected.source->tensor_hash(selected.name);
+        if (tensor_already_stored(context)) {
+          count_stored(jobs);
+          return;
+        }
+      }
       context.weights = selected.source->load_matrix(selected.name);
       if (!all_finite(context.weights))
         throw Error(selected.name, "contains NaN or infinite values; nothing can be measured on it");
-      context.hash = selected.source->tensor_hash(selected.name);
+      if (context.hash.empty()) context.hash = selected.source->tensor_hash(selected.name);
       context.eval_activations = activations_for(selected.name, context.weights.cols(), 0);
       context.reference = std::make_unique<OutputReference>(context.weights, context.eval_activations);
       if (spec_.criterion == PruningCriterion::Wanda) context.input_norms = activation_column_norms(context.eval_activations);
@@ -163,6 +223,12 @@ class StudyRun {
     }
     for (const auto& pattern : spec_.patterns) {
       check_cancel();
+      int64_t pattern_stored = 0;
+      for (int bits : spec_.bits) pattern_stored += stored_jobs(context, pattern, spec_.quant_config(bits));
+      if (pattern_stored == jobs_per_pattern(pattern)) {
+        count_stored(pattern_stored);
+        continue;  // no pruning for a pattern whose rows are all stored
+      }
       const NMSelection selection = select_nm(context.weights, pattern, spec_.criterion,
                                               spec_.criterion == PruningCriterion::Wanda ? &context.input_norms : nullptr);
       for (int bits : spec_.bits) {
@@ -205,7 +271,13 @@ class StudyRun {
   }
 
   void store(const Measurement& row) {
-    if (store_) store_->insert(row);
+    if (store_) {
+      try {
+        store_->insert(row);
+      } catch (const Error& error) {
+        throw StoreFailure{error};
+      }
+    }
     ++summary_.measurements;
     if (observer_.measured) observer_.measured(row);
   }
@@ -217,6 +289,11 @@ class StudyRun {
 
   void measure_config(const TensorContext& context, const NMSelection& selection, const QuantConfig& quant) {
     check_cancel();
+    if (const int64_t stored = stored_jobs(context, selection.pattern, quant);
+        stored == int64_t(jobs_for(selection.pattern, quant).size())) {
+      count_stored(stored);
+      return;
+    }
     const std::string label = context.name + "  " + selection.pattern.to_string() + " " +
                               (quant.is_fp16() ? "fp16" : "int" + std::to_string(quant.bits));
     report_progress(label);
@@ -237,6 +314,10 @@ class StudyRun {
         check_cancel();
         report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));
         check_cancel();  // a cancel set while progress was reported stops before the job starts
+        if (resuming() && stored_.count(key_of(context, selection.pattern, quant, engine->name(), batch))) {
+          count_stored(1);
+          continue;
+        }
         Measurement row = base;
         row.engine = engine->name();
         row.batch = batch;
@@ -290,6 +371,7 @@ class StudyRun {
   const StudyObserver& observer_;
   const std::atomic<bool>* cancel_;
   std::vector<const Engine*> engines_;
+  std::set<MeasurementKey> stored_;                         // the current tensor's stored keys, when resuming
   std::vector<std::unique_ptr<WeightSource>> sources_;
   MatrixF user_activations_;
   StudySummary summary_;

@@ -364,6 +364,40 @@ class TestResultsStore final : public QObject {
     QCOMPARE(store.by_study("child").size(), std::size_t{kRowsPerWriter});
   }
 
+  void processesCreatingOneFreshDatabaseAllSucceed() {
+    // Several processes open a new database at the same moment (the desktop app and a CLI run on a first start).
+    // Each must see no schema or the whole schema, never the tables without the identity that the creator stamps in
+    // the same transaction ("not an nmscope results database: it has tables but no nmscope application_id").
+    for (int round = 0; round < 25; ++round) {
+      QTemporaryDir dir;
+      const std::string path = dir.filePath("results.db").toStdString();
+      std::vector<pid_t> children;
+      for (int writer = 0; writer < 4; ++writer) {
+        const pid_t child = fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+          int code = 0;
+          try {
+            ResultsStore store(path);
+            store.insert(store_test::sample_measurement(writer));
+          } catch (const std::exception& error) {
+            std::fprintf(stderr, "writer %d: %s\n", writer, error.what());
+            code = 1;
+          }
+          _exit(code);
+        }
+        children.push_back(child);
+      }
+      for (const pid_t child : children) {
+        int status = 0;
+        QCOMPARE(waitpid(child, &status, 0), child);
+        QVERIFY(WIFEXITED(status));
+        QVERIFY2(WEXITSTATUS(status) == 0, qPrintable(QString("round %1").arg(round)));
+      }
+      QCOMPARE(ResultsStore(path).count(), 4);
+    }
+  }
+
   void oneStoreSharedByThreads() {
     QTemporaryDir dir;
     ResultsStore store(dir.filePath("results.db").toStdString());

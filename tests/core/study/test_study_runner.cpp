@@ -3,8 +3,10 @@
 // and counted, and StudySpec::validate names the option at fault.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <QElapsedTimer>
 #include <atomic>
 #include <set>
+#include <thread>
 
 #include "../store/store_test_support.hpp"
 #include "nmscope/error.hpp"
@@ -227,6 +229,148 @@ class TestStudyRunner final : public QObject {
     QCOMPARE(observed.skipped[0].subject(), std::string("block.mlp.nowhere.weight"));
     QCOMPARE(summary.measurements, 4);
     for (const auto& m : observed.measured) QCOMPARE(m.tensor, std::string("block.mlp.up_proj.weight"));
+  }
+
+  void studyOnAWorkerThreadWhileTheCallerReadsAndCancels() {
+    // The desktop app's pattern (also run under ThreadSanitizer): the study stores rows from another thread while the
+    // calling thread reads the same store, then cancels through the flag.
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("worker.db").toStdString());
+    std::atomic<bool> cancel{false};
+    std::atomic<int64_t> measured{0};
+    StudyObserver observer;
+    observer.measured = [&](const Measurement&) { ++measured; };
+    StudySpec spec = accuracy_spec("synth:tiny-block");
+    spec.bits = {8, 6, 5, 4, 3};  // 3 tensors x 2 patterns x 5 bits = 30 jobs
+    StudySummary summary;
+    std::atomic<bool> done{false};
+    std::thread worker([&] {
+      summary = nmscope::run_study(spec, &store, observer, &cancel);
+      done = true;
+    });
+    QElapsedTimer clock;
+    clock.start();
+    while (measured.load() < 5 && !done.load() && clock.elapsed() < 60000) {
+      QVERIFY(store.count() >= 0);
+      QVERIFY(store.all().size() <= 30);
+    }
+    cancel = true;
+    worker.join();
+    QVERIFY(summary.cancelled || summary.measurements == 30);
+    QVERIFY(summary.measurements >= 5);
+    QCOMPARE(store.count(), summary.measurements);
+    QCOMPARE(measured.load(), summary.measurements);
+  }
+
+  // ---- resume (StudySpec::skip_stored) -------------------------------------------------------------------------
+
+  void resumeMeasuresOnlyWhatIsMissing() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("resume.db").toStdString());
+    StudySpec half = accuracy_spec("synth:tiny-block");
+    half.patterns = {NMPattern{2, 4}};
+    QCOMPARE(nmscope::run_study(half, &store, {}).measurements, 3 * 1 * 2);
+
+    StudySpec full = accuracy_spec("synth:tiny-block");
+    full.skip_stored = true;
+    Observed observed;
+    const StudySummary summary = nmscope::run_study(full, &store, observed.observer());
+    QCOMPARE(summary.already_stored, 6);
+    QCOMPARE(summary.measurements, 6);
+    for (const auto& m : observed.measured) QCOMPARE(m.pattern, std::string("dense"));
+    QCOMPARE(observed.progress.back().done, 12);
+    QCOMPARE(observed.progress.back().total, 12);
+
+    std::set<nmscope::MeasurementKey> keys;
+    for (const auto& row : store.all()) keys.insert(nmscope::MeasurementKey::of(row));
+    QCOMPARE(store.count(), 12);
+    QCOMPARE(keys.size(), size_t(12));  // the cross product, each key once
+    QVERIFY(store.stored_keys() == keys);
+    QCOMPARE(store.stored_keys("block.mlp.up_proj.weight").size(), size_t(4));
+
+    // Everything stored: nothing is pruned, packed or measured; progress names no configuration.
+    Observed again;
+    const StudySummary nothing = nmscope::run_study(full, &store, again.observer());
+    QCOMPARE(nothing.measurements, 0);
+    QCOMPARE(nothing.already_stored, 12);
+    for (const auto& progress : again.progress)
+      QVERIFY2(progress.current.empty() || QString::fromStdString(progress.current).endsWith("loading"),
+               progress.current.c_str());
+    QCOMPARE(again.progress.back().done, 12);
+
+    // Without skip_stored a study measures everything again.
+    full.skip_stored = false;
+    QCOMPARE(nmscope::run_study(full, &store, {}).measurements, 12);
+    QCOMPARE(store.count(), 24);
+  }
+
+  void resumeSkipsEachEngineAndBatchJob() {
+    QTemporaryDir dir;
+    ResultsStore store(dir.filePath("resume-timed.db").toStdString());
+    StudySpec first = timed_spec("synth:16x32");
+    first.batches = {1};
+    // 2 patterns x (the Eigen baseline + the one cpu/int4 variant for the pattern) x 1 batch
+    QCOMPARE(nmscope::run_study(first, &store, {}).measurements, 4);
+
+    StudySpec both = timed_spec("synth:16x32");
+    both.skip_stored = true;
+    Observed observed;
+    const StudySummary summary = nmscope::run_study(both, &store, observed.observer());
+    QCOMPARE(summary.already_stored, 4);
+    QCOMPARE(summary.measurements, 4);
+    for (const auto& m : observed.measured) QCOMPARE(m.batch, 2);
+    QCOMPARE(store.count(), 8);
+    QCOMPARE(store.stored_keys().size(), size_t(8));
+  }
+
+  void resumeRetriesFailedRowsButNotUnavailableOnes() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("resume-status.db").toStdString();
+    ResultsStore store(path);
+    StudySpec spec = accuracy_spec("synth:16x32");
+    spec.patterns = {NMPattern{2, 4}};
+    spec.bits = {4};
+    QCOMPARE(nmscope::run_study(spec, &store, {}).measurements, 1);
+    store_test::RawDatabase raw(path);
+    raw.exec("UPDATE measurements SET status = 'failed'");
+    QVERIFY(store.stored_keys().empty());
+
+    spec.skip_stored = true;
+    StudySummary summary = nmscope::run_study(spec, &store, {});
+    QCOMPARE(summary.measurements, 1);
+    QCOMPARE(summary.already_stored, 0);
+
+    raw.exec("UPDATE measurements SET status = 'unavailable'");
+    summary = nmscope::run_study(spec, &store, {});
+    QCOMPARE(summary.measurements, 0);
+    QCOMPARE(summary.already_stored, 1);
+
+    // Other content under the same tensor name (another seed) is another measurement.
+    spec.sources = {"synth:16x32:seed=2"};
+    QCOMPARE(nmscope::run_study(spec, &store, {}).measurements, 1);
+  }
+
+  void storeFailureStopsTheStudyAndNamesTheDatabase() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("failing.db").toStdString();
+    ResultsStore store(path);
+    {
+      // A trigger stands in for a full disk: the fourth insert fails inside the store's transaction.
+      store_test::RawDatabase raw(path);
+      raw.exec("CREATE TRIGGER refuse BEFORE INSERT ON measurements WHEN (SELECT count(*) FROM measurements) >= 3 "
+               "BEGIN SELECT RAISE(ABORT, 'simulated: database or disk is full'); END;");
+    }
+    Observed observed;
+    try {
+      nmscope::run_study(accuracy_spec("synth:tiny-block"), &store, observed.observer());
+      QFAIL("a store that refuses rows must stop the study");
+    } catch (const Error& error) {
+      QCOMPARE(error.subject(), path);
+      QVERIFY2(QString::fromStdString(error.reason()).contains("simulated: database or disk is full"), error.what());
+    }
+    QCOMPARE(observed.measured.size(), size_t(3));  // reported only once stored
+    QVERIFY(observed.skipped.empty());              // not one skipped job per remaining configuration
+    QCOMPARE(store.count(), 3);
   }
 
   void validateNamesTheOption_data() {
