@@ -23,17 +23,6 @@ namespace nmscope::kernels::avx512 {
 namespace {
 
 constexpr int kChunk = QuantizedActivations::kBlock;  // 128 columns
-constexpr int kTokenTile = 4;
-
-// One decoded chunk of a row: 64 signed weights, 64 activation indices, 128 * sum(w) per lane, and the scale.
-struct alignas(64) DecodedChunk {
-  __m512i weights;
-  __m512i indices;
-  __m512i offset;       // 128 * sum of the weights in each 4-byte lane
-  __m512i weights_high;  // dense only: weights of columns 64..127 (indices unused)
-  __m512i offset_high;
-  float scale;
-};
 
 __mmask64 first_bytes(int count) { return count >= 64 ? ~__mmask64(0) : (__mmask64(1) << count) - 1; }
 
@@ -54,8 +43,11 @@ class FieldExtractor {
     field_mask_ = _mm512_set1_epi8(char((1 << bits) - 1));
   }
 
-  __m512i operator()(const uint8_t* run, int count) const {
-    const __m512i source = _mm512_maskz_loadu_epi8(first_bytes((count * bits_ + 7) / 8), run);
+  __m512i operator()(const uint8_t* run, int count) const { return extract(run, load_mask(count)); }
+  // The mask that loads the bytes of `count` fields.
+  __mmask64 load_mask(int count) const { return first_bytes((count * bits_ + 7) / 8); }
+  __m512i extract(const uint8_t* run, __mmask64 load) const {
+    const __m512i source = _mm512_maskz_loadu_epi8(load, run);
     const __m512i fields = _mm512_multishift_epi64_epi8(shift_control_, _mm512_permutexvar_epi8(gather_index_, source));
     return _mm512_and_si512(fields, field_mask_);
   }
@@ -85,33 +77,116 @@ ChunkGeometry geometry_of(const PackedWeightsView& w) {
   return geometry;
 }
 
-void decode_row(const PackedWeightsView& w, const ChunkGeometry& geometry, const FieldExtractor& codes,
-                const FieldExtractor& positions_of, int64_t row, int64_t chunks, std::vector<DecodedChunk>& out) {
+// What stays fixed for a whole kernel call: the field extractors, each chunk's scale column (no division in the
+// loop), the full-chunk byte masks.
+struct CallConstants {
+  explicit CallConstants(const PackedWeightsView& w, int64_t chunk_count)
+      : geometry(geometry_of(w)), codes(w.bits), positions(std::max(1, w.metadata_bits)), chunks(chunk_count) {
+    scale_column.resize(size_t(chunks));
+    for (int64_t chunk = 0; chunk < chunks; ++chunk)
+      scale_column[size_t(chunk)] = w.quant_group > 0 ? chunk * kChunk / w.quant_group : 0;
+  }
+  ChunkGeometry geometry;
+  FieldExtractor codes;
+  FieldExtractor positions;
+  int64_t chunks;
+  std::vector<int64_t> scale_column;
+  // Masks of a full chunk: its first (up to) 64 codes' bytes, its positions' bytes, its first 64 slots.
+  __mmask64 full_low_values = codes.load_mask(std::min(geometry.slots, 64));
+  __mmask64 full_metadata = positions.load_mask(std::min(geometry.slots, 64));
+  __mmask64 full_low_slots = first_bytes(std::min(geometry.slots, 64));
+};
+
+// Rows of y for `Tokens` consecutive tokens: each chunk of the row is decoded once into registers and multiplied
+// with every token of the tile. Full chunks run with loop-invariant masks and strides; the tail chunk (K not a
+// multiple of 128) is masked slot by slot.
+template <int Tokens, bool Dense>
+void multiply_row(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
+                  int64_t row, int64_t first_token, float* y) {
+  const ChunkGeometry& geometry = constants.geometry;
   const uint8_t* values = w.values + row * w.value_row_bytes;
-  const uint8_t* metadata = w.metadata ? w.metadata + row * w.metadata_row_bytes : nullptr;
+  const uint8_t* metadata = Dense ? nullptr : w.metadata + row * w.metadata_row_bytes;
+  const uint16_t* row_scales = w.scales + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row;
+  const uint8_t* row_zero_points = w.zero_points ? w.zero_points + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row : nullptr;
+  const __m512i symmetric_zero = _mm512_set1_epi8(char(1 << (w.bits - 1)));
   const __m512i ones = _mm512_set1_epi8(1);
-  const bool dense = w.group_size == 1;
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    DecodedChunk& decoded = out[size_t(chunk)];
-    const int64_t first_slot = chunk * geometry.slots;
-    const int slots = int(std::min<int64_t>(geometry.slots, w.slots_per_row - first_slot));
-    const int64_t scale_index = w.scale_index(row, chunk * kChunk);
-    const __m512i zero_point = _mm512_set1_epi8(char(w.zero_point(scale_index)));
-    decoded.scale = _cvtsh_ss(w.scales[scale_index]);
-    const uint8_t* chunk_values = values + first_slot * w.bits / 8;
+  const float* token_scales[Tokens];
+  const uint8_t* token_values[Tokens];
+  for (int t = 0; t < Tokens; ++t) {
+    token_scales[t] = x.scales.data() + (first_token + t) * constants.chunks;
+    token_values[t] = x.values.data() + (first_token + t) * x.padded_cols;
+  }
+  __m512 sums[Tokens];
+  for (int t = 0; t < Tokens; ++t) sums[t] = _mm512_setzero_ps();
+
+  auto multiply_chunk = [&](int64_t chunk, const uint8_t* chunk_values, const uint8_t* chunk_metadata, int slots) {
+    const int64_t scale_column = constants.scale_column[size_t(chunk)];
+    const __m512i zero_point = row_zero_points ? _mm512_set1_epi8(char(row_zero_points[scale_column])) : symmetric_zero;
+    const float weight_scale = _cvtsh_ss(row_scales[scale_column]);
     // Slots past the end of the row get weight 0, so they add nothing whatever they index.
+    const bool full = slots == geometry.slots;
     const int low_slots = std::min(slots, 64);
-    decoded.weights = _mm512_maskz_sub_epi8(first_bytes(low_slots), codes(chunk_values, low_slots), zero_point);
-    decoded.offset = _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, decoded.weights), 7);
-    if (dense) {
+    const __m512i low_codes = full ? constants.codes.extract(chunk_values, constants.full_low_values)
+                                   : constants.codes(chunk_values, low_slots);
+    const __m512i weights = _mm512_maskz_sub_epi8(full ? constants.full_low_slots : first_bytes(low_slots), low_codes, zero_point);
+    const __m512i offset = _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, weights), 7);
+    __m512i indices, weights_high, offset_high;
+    if constexpr (Dense) {
       const int high_slots = std::max(0, slots - 64);
-      decoded.weights_high = _mm512_maskz_sub_epi8(
-          first_bytes(high_slots), codes(chunk_values + 64 * w.bits / 8, high_slots), zero_point);
-      decoded.offset_high = _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, decoded.weights_high), 7);
+      const __m512i high_codes = full ? constants.codes.extract(chunk_values + 8 * w.bits, constants.full_low_values)
+                                      : constants.codes(chunk_values + 8 * w.bits, high_slots);
+      weights_high = _mm512_maskz_sub_epi8(first_bytes(high_slots), high_codes, zero_point);
+      offset_high = _mm512_add_epi32(offset, _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, weights_high), 7));
     } else {
-      const __m512i positions = positions_of(metadata + first_slot * w.metadata_bits / 8, slots);
-      decoded.indices = _mm512_add_epi8(positions, geometry.group_base);
+      const __m512i positions = full ? constants.positions.extract(chunk_metadata, constants.full_metadata)
+                                     : constants.positions(chunk_metadata, slots);
+      indices = _mm512_add_epi8(positions, geometry.group_base);
     }
+    for (int t = 0; t < Tokens; ++t) {
+      const uint8_t* activations = token_values[t] + chunk * kChunk;
+      const __m512i low = _mm512_loadu_si512(activations);
+      const __m512i high = _mm512_loadu_si512(activations + 64);
+      __m512i dot;
+      if constexpr (Dense) {
+        dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, weights), high, weights_high);
+        dot = _mm512_sub_epi32(dot, offset_high);  // offset_high holds both halves' offsets
+      } else {
+        const __m512i selected = _mm512_permutex2var_epi8(low, indices, high);
+        dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), selected, weights), offset);
+      }
+      sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(weight_scale * token_scales[t][chunk]), sums[t]);
+    }
+  };
+
+  const int64_t full_chunks = w.slots_per_row / geometry.slots;
+  const uint8_t* chunk_values = values;
+  const uint8_t* chunk_metadata = metadata;
+  for (int64_t chunk = 0; chunk < full_chunks; ++chunk) {
+    multiply_chunk(chunk, chunk_values, chunk_metadata, geometry.slots);
+    chunk_values += geometry.value_bytes;
+    if constexpr (!Dense) chunk_metadata += geometry.metadata_bytes;
+  }
+  if (full_chunks < constants.chunks)
+    multiply_chunk(full_chunks, chunk_values, chunk_metadata, int(w.slots_per_row - full_chunks * geometry.slots));
+  for (int t = 0; t < Tokens; ++t) y[(first_token + t) * w.rows + row] = _mm512_reduce_add_ps(sums[t]);
+}
+
+template <bool Dense>
+void multiply_rows(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
+                   int64_t row_begin, int64_t row_end, float* y) {
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    int64_t token = 0;
+    // Wide tiles first: a chunk's decode is shared by every token of a tile.
+    for (; token + 8 <= x.batch; token += 8) multiply_row<8, Dense>(w, constants, x, row, token, y);
+    if (token + 4 <= x.batch) {
+      multiply_row<4, Dense>(w, constants, x, row, token, y);
+      token += 4;
+    }
+    if (token + 2 <= x.batch) {
+      multiply_row<2, Dense>(w, constants, x, row, token, y);
+      token += 2;
+    }
+    if (token < x.batch) multiply_row<1, Dense>(w, constants, x, row, token, y);
   }
 }
 
@@ -128,40 +203,9 @@ bool supports(const PackedWeightsView& w) {
 }
 
 void gemm(const PackedWeightsView& w, const QuantizedActivations& x, int64_t row_begin, int64_t row_end, float* y) {
-  const ChunkGeometry geometry = geometry_of(w);
-  const int64_t chunks = x.padded_cols / kChunk;
-  const bool dense = w.group_size == 1;
-  std::vector<DecodedChunk> row_chunks(static_cast<size_t>(chunks));
-  const FieldExtractor codes(w.bits);
-  const FieldExtractor positions(std::max(1, w.metadata_bits));
-  for (int64_t row = row_begin; row < row_end; ++row) {
-    decode_row(w, geometry, codes, positions, row, chunks, row_chunks);
-    for (int64_t first_token = 0; first_token < x.batch; first_token += kTokenTile) {
-      const int tokens = int(std::min<int64_t>(kTokenTile, x.batch - first_token));
-      __m512 sums[kTokenTile] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-        const DecodedChunk& decoded = row_chunks[size_t(chunk)];
-        for (int t = 0; t < tokens; ++t) {
-          const int64_t token = first_token + t;
-          const uint8_t* activations = x.values.data() + token * x.padded_cols + chunk * kChunk;
-          const __m512i low = _mm512_loadu_si512(activations);
-          const __m512i high = _mm512_loadu_si512(activations + 64);
-          __m512i dot;
-          if (dense) {
-            dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, decoded.weights), decoded.offset);
-            dot = _mm512_add_epi32(dot, _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), high, decoded.weights_high),
-                                                         decoded.offset_high));
-          } else {
-            const __m512i selected = _mm512_permutex2var_epi8(low, decoded.indices, high);
-            dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), selected, decoded.weights), decoded.offset);
-          }
-          const float scale = decoded.scale * x.scales[size_t(token * chunks + chunk)];
-          sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(scale), sums[t]);
-        }
-      }
-      for (int t = 0; t < tokens; ++t) y[(first_token + t) * w.rows + row] = _mm512_reduce_add_ps(sums[t]);
-    }
-  }
+  const CallConstants constants(w, x.padded_cols / kChunk);
+  if (w.group_size == 1) multiply_rows<true>(w, constants, x, row_begin, row_end, y);
+  else multiply_rows<false>(w, constants, x, row_begin, row_end, y);
 }
 
 }  // namespace nmscope::kernels::avx512
