@@ -14,7 +14,8 @@ void quantize_activations(const float* x, int64_t batch, int64_t cols, Quantized
   out.padded_cols = (cols + block - 1) / block * block;
   const int64_t blocks = out.padded_cols / block;
   // 128 encodes 0; 64 bytes of slack past the last token let kernels load whole words at any column.
-  out.values.assign(size_t(batch * out.padded_cols + 64), 128);
+  out.row_stride = out.padded_cols + 64;
+  out.values.assign(size_t(batch * out.row_stride + 64), 128);
   out.scales.assign(size_t(batch * blocks), 0.0f);
   for (int64_t token = 0; token < batch; ++token) {
     const float* row = x + token * cols;
@@ -27,7 +28,7 @@ void quantize_activations(const float* x, int64_t batch, int64_t cols, Quantized
       const float scale = absmax / 127.0f;
       out.scales[size_t(token * blocks + b)] = scale;
       const float inverse = 1.0f / scale;
-      uint8_t* q = out.values.data() + token * out.padded_cols;
+      uint8_t* q = out.values.data() + token * out.row_stride;
       for (int64_t col = first; col < last; ++col)
         q[col] = uint8_t(int(std::clamp(std::nearbyint(row[col] * inverse), -127.0f, 127.0f)) + 128);
     }

@@ -56,7 +56,7 @@ void gemm(const PackedWeightsView& w, const QuantizedActivations& x, int64_t row
       }
     }
     for (int64_t token = 0; token < x.batch; ++token) {
-      const int* activations = reinterpret_cast<const int*>(x.values.data() + token * x.padded_cols);
+      const int* activations = reinterpret_cast<const int*>(x.values.data() + token * x.row_stride);
       __m256 sum = _mm256_setzero_ps();
       for (int64_t chunk = 0; chunk < chunks; ++chunk) {
         __m256i dot = _mm256_setzero_si256();

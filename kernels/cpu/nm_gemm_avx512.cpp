@@ -97,84 +97,165 @@ struct CallConstants {
   __mmask64 full_low_slots = first_bytes(std::min(geometry.slots, 64));
 };
 
-// Rows of y for `Tokens` consecutive tokens: each chunk of the row is decoded once into registers and multiplied
-// with every token of the tile. Full chunks run with loop-invariant masks and strides; the tail chunk (K not a
-// multiple of 128) is masked slot by slot.
+// One chunk of one row, decoded: signed weights, the activation index of each slot (sparse) or the second half's
+// weights (dense), 128 * sum(w) per 4-byte lane (both halves for dense), and the weight scale.
+struct DecodedChunk {
+  __m512i weights;
+  __m512i indices_or_high;
+  __m512i offset;
+  float scale;
+};
+
+// Decodes a row's chunks: full chunks with loop-invariant masks and strides, the tail chunk (K not a multiple of
+// 128) masked slot by slot.
+template <bool Dense>
+class RowDecoder {
+ public:
+  RowDecoder(const PackedWeightsView& w, const CallConstants& constants, int64_t row)
+      : w_(w),
+        constants_(constants),
+        values_(w.values + row * w.value_row_bytes),
+        metadata_(Dense ? nullptr : w.metadata + row * w.metadata_row_bytes),
+        scales_(w.scales + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row),
+        zero_points_(w.zero_points ? w.zero_points + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row : nullptr),
+        symmetric_zero_(_mm512_set1_epi8(char(1 << (w.bits - 1)))),
+        full_chunks_(w.slots_per_row / constants.geometry.slots) {}
+
+  DecodedChunk decode(int64_t chunk) const {
+    const ChunkGeometry& geometry = constants_.geometry;
+    const bool full = chunk < full_chunks_;
+    const int slots = full ? geometry.slots : int(w_.slots_per_row - chunk * geometry.slots);
+    const uint8_t* chunk_values = values_ + chunk * geometry.value_bytes;
+    const int64_t scale_column = constants_.scale_column[size_t(chunk)];
+    const __m512i zero_point = zero_points_ ? _mm512_set1_epi8(char(zero_points_[scale_column])) : symmetric_zero_;
+    const __m512i ones = _mm512_set1_epi8(1);
+    DecodedChunk decoded;
+    decoded.scale = _cvtsh_ss(scales_[scale_column]);
+    // Slots past the end of the row get weight 0, so they add nothing whatever they index.
+    const int low_slots = std::min(slots, 64);
+    const __m512i low_codes = full ? constants_.codes.extract(chunk_values, constants_.full_low_values)
+                                   : constants_.codes(chunk_values, low_slots);
+    decoded.weights =
+        _mm512_maskz_sub_epi8(full ? constants_.full_low_slots : first_bytes(low_slots), low_codes, zero_point);
+    decoded.offset = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, decoded.weights);
+    if constexpr (Dense) {
+      const int high_slots = std::max(0, slots - 64);
+      const __m512i high_codes = full ? constants_.codes.extract(chunk_values + 8 * w_.bits, constants_.full_low_values)
+                                      : constants_.codes(chunk_values + 8 * w_.bits, high_slots);
+      decoded.indices_or_high = _mm512_maskz_sub_epi8(first_bytes(high_slots), high_codes, zero_point);
+      decoded.offset = _mm512_dpbusd_epi32(decoded.offset, ones, decoded.indices_or_high);
+    } else {
+      const uint8_t* chunk_metadata = metadata_ + chunk * geometry.metadata_bytes;
+      const __m512i positions = full ? constants_.positions.extract(chunk_metadata, constants_.full_metadata)
+                                     : constants_.positions(chunk_metadata, slots);
+      decoded.indices_or_high = _mm512_add_epi8(positions, geometry.group_base);
+    }
+    decoded.offset = _mm512_slli_epi32(decoded.offset, 7);
+    return decoded;
+  }
+
+ private:
+  const PackedWeightsView& w_;
+  const CallConstants& constants_;
+  const uint8_t* values_;
+  const uint8_t* metadata_;
+  const uint16_t* scales_;
+  const uint8_t* zero_points_;
+  __m512i symmetric_zero_;
+  int64_t full_chunks_;
+};
+
+// sum(w * q) of one chunk for one token, from the chunk's 128 activation bytes.
+template <bool Dense>
+inline __m512i chunk_dot(const DecodedChunk& decoded, const uint8_t* activations) {
+  const __m512i low = _mm512_loadu_si512(activations);
+  const __m512i high = _mm512_loadu_si512(activations + 64);
+  __m512i dot;
+  if constexpr (Dense) {
+    dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, decoded.weights), high,
+                              decoded.indices_or_high);
+  } else {
+    dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                              _mm512_permutex2var_epi8(low, decoded.indices_or_high, high), decoded.weights);
+  }
+  return _mm512_sub_epi32(dot, decoded.offset);
+}
+
+// Small batches: each chunk is decoded into registers and used at once by every token of the tile.
 template <int Tokens, bool Dense>
 void multiply_row(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
                   int64_t row, int64_t first_token, float* y) {
-  const ChunkGeometry& geometry = constants.geometry;
-  const uint8_t* values = w.values + row * w.value_row_bytes;
-  const uint8_t* metadata = Dense ? nullptr : w.metadata + row * w.metadata_row_bytes;
-  const uint16_t* row_scales = w.scales + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row;
-  const uint8_t* row_zero_points = w.zero_points ? w.zero_points + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row : nullptr;
-  const __m512i symmetric_zero = _mm512_set1_epi8(char(1 << (w.bits - 1)));
-  const __m512i ones = _mm512_set1_epi8(1);
-  const float* token_scales[Tokens];
-  const uint8_t* token_values[Tokens];
-  for (int t = 0; t < Tokens; ++t) {
-    token_scales[t] = x.scales.data() + (first_token + t) * constants.chunks;
-    token_values[t] = x.values.data() + (first_token + t) * x.padded_cols;
-  }
+  const RowDecoder<Dense> decoder(w, constants, row);
   __m512 sums[Tokens];
   for (int t = 0; t < Tokens; ++t) sums[t] = _mm512_setzero_ps();
-
-  auto multiply_chunk = [&](int64_t chunk, const uint8_t* chunk_values, const uint8_t* chunk_metadata, int slots) {
-    const int64_t scale_column = constants.scale_column[size_t(chunk)];
-    const __m512i zero_point = row_zero_points ? _mm512_set1_epi8(char(row_zero_points[scale_column])) : symmetric_zero;
-    const float weight_scale = _cvtsh_ss(row_scales[scale_column]);
-    // Slots past the end of the row get weight 0, so they add nothing whatever they index.
-    const bool full = slots == geometry.slots;
-    const int low_slots = std::min(slots, 64);
-    const __m512i low_codes = full ? constants.codes.extract(chunk_values, constants.full_low_values)
-                                   : constants.codes(chunk_values, low_slots);
-    const __m512i weights = _mm512_maskz_sub_epi8(full ? constants.full_low_slots : first_bytes(low_slots), low_codes, zero_point);
-    const __m512i offset = _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, weights), 7);
-    __m512i indices, weights_high, offset_high;
-    if constexpr (Dense) {
-      const int high_slots = std::max(0, slots - 64);
-      const __m512i high_codes = full ? constants.codes.extract(chunk_values + 8 * w.bits, constants.full_low_values)
-                                      : constants.codes(chunk_values + 8 * w.bits, high_slots);
-      weights_high = _mm512_maskz_sub_epi8(first_bytes(high_slots), high_codes, zero_point);
-      offset_high = _mm512_add_epi32(offset, _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, weights_high), 7));
-    } else {
-      const __m512i positions = full ? constants.positions.extract(chunk_metadata, constants.full_metadata)
-                                     : constants.positions(chunk_metadata, slots);
-      indices = _mm512_add_epi8(positions, geometry.group_base);
-    }
+  for (int64_t chunk = 0; chunk < constants.chunks; ++chunk) {
+    const DecodedChunk decoded = decoder.decode(chunk);
     for (int t = 0; t < Tokens; ++t) {
-      const uint8_t* activations = token_values[t] + chunk * kChunk;
-      const __m512i low = _mm512_loadu_si512(activations);
-      const __m512i high = _mm512_loadu_si512(activations + 64);
-      __m512i dot;
-      if constexpr (Dense) {
-        dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, weights), high, weights_high);
-        dot = _mm512_sub_epi32(dot, offset_high);  // offset_high holds both halves' offsets
-      } else {
-        const __m512i selected = _mm512_permutex2var_epi8(low, indices, high);
-        dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), selected, weights), offset);
-      }
-      sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(weight_scale * token_scales[t][chunk]), sums[t]);
+      const int64_t token = first_token + t;
+      const __m512i dot = chunk_dot<Dense>(decoded, x.values.data() + token * x.row_stride + chunk * kChunk);
+      const float scale = decoded.scale * x.scales[size_t(token * constants.chunks + chunk)];
+      sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(scale), sums[t]);
     }
-  };
-
-  const int64_t full_chunks = w.slots_per_row / geometry.slots;
-  const uint8_t* chunk_values = values;
-  const uint8_t* chunk_metadata = metadata;
-  for (int64_t chunk = 0; chunk < full_chunks; ++chunk) {
-    multiply_chunk(chunk, chunk_values, chunk_metadata, geometry.slots);
-    chunk_values += geometry.value_bytes;
-    if constexpr (!Dense) chunk_metadata += geometry.metadata_bytes;
   }
-  if (full_chunks < constants.chunks)
-    multiply_chunk(full_chunks, chunk_values, chunk_metadata, int(w.slots_per_row - full_chunks * geometry.slots));
   for (int t = 0; t < Tokens; ++t) y[(first_token + t) * w.rows + row] = _mm512_reduce_add_ps(sums[t]);
+}
+
+// Large batches: the activations no longer fit in L1, and streaming them once per row would bound the kernel by L2
+// bandwidth. Blocks of kBlockRows rows are decoded once into an L1-resident buffer, and each chunk of a token's
+// activations, once loaded, serves every row of the block.
+constexpr int kBlockRows = 4;
+constexpr int kBlockTokens = 4;
+
+template <bool Dense>
+void multiply_row_block(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
+                        int64_t first_row, std::vector<DecodedChunk>& decoded, float* y) {
+  const int64_t chunks = constants.chunks;
+  for (int r = 0; r < kBlockRows; ++r) {
+    const RowDecoder<Dense> decoder(w, constants, first_row + r);
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) decoded[size_t(r * chunks + chunk)] = decoder.decode(chunk);
+  }
+  int64_t token = 0;
+  for (; token + kBlockTokens <= x.batch; token += kBlockTokens) {
+    __m512 sums[kBlockRows][kBlockTokens];
+    for (auto& row_sums : sums)
+      for (auto& sum : row_sums) sum = _mm512_setzero_ps();
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      for (int t = 0; t < kBlockTokens; ++t) {
+        const uint8_t* activations = x.values.data() + (token + t) * x.row_stride + chunk * kChunk;
+        const float token_scale = x.scales[size_t((token + t) * chunks + chunk)];
+        for (int r = 0; r < kBlockRows; ++r) {
+          const DecodedChunk& weights = decoded[size_t(r * chunks + chunk)];
+          const __m512i dot = chunk_dot<Dense>(weights, activations);
+          sums[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(weights.scale * token_scale), sums[r][t]);
+        }
+      }
+    }
+    for (int r = 0; r < kBlockRows; ++r)
+      for (int t = 0; t < kBlockTokens; ++t) y[(token + t) * w.rows + first_row + r] = _mm512_reduce_add_ps(sums[r][t]);
+  }
+  for (; token < x.batch; ++token) {
+    for (int r = 0; r < kBlockRows; ++r) {
+      __m512 sum = _mm512_setzero_ps();
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+        const DecodedChunk& weights = decoded[size_t(r * chunks + chunk)];
+        const __m512i dot = chunk_dot<Dense>(weights, x.values.data() + token * x.row_stride + chunk * kChunk);
+        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot),
+                              _mm512_set1_ps(weights.scale * x.scales[size_t(token * chunks + chunk)]), sum);
+      }
+      y[token * w.rows + first_row + r] = _mm512_reduce_add_ps(sum);
+    }
+  }
 }
 
 template <bool Dense>
 void multiply_rows(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
                    int64_t row_begin, int64_t row_end, float* y) {
-  for (int64_t row = row_begin; row < row_end; ++row) {
+  int64_t row = row_begin;
+  if (x.batch >= 8) {
+    std::vector<DecodedChunk> decoded(static_cast<size_t>(kBlockRows * constants.chunks));
+    for (; row + kBlockRows <= row_end; row += kBlockRows) multiply_row_block<Dense>(w, constants, x, row, decoded, y);
+  }
+  for (; row < row_end; ++row) {
     int64_t token = 0;
     // Wide tiles first: a chunk's decode is shared by every token of a tile.
     for (; token + 8 <= x.batch; token += 8) multiply_row<8, Dense>(w, constants, x, row, token, y);

@@ -45,7 +45,7 @@ void nm_gemm_reference_quantized(const PackedWeightsView& w, const QuantizedActi
         if (column >= w.cols) continue;
         const int64_t scale_index = w.scale_index(row, column);
         const int weight = int(read_bits(values, slot, w.bits)) - w.zero_point(scale_index);
-        const int activation = int(x.values[size_t(token * x.padded_cols + column)]) - 128;
+        const int activation = int(x.values[size_t(token * x.row_stride + column)]) - 128;
         sum += double(weight) * activation * fp16_bits_to_float_exact(w.scales[scale_index]) *
                x.scales[size_t(token * chunks + column / chunk)];
       }

@@ -159,6 +159,8 @@ class TestNMGemm final : public QObject {
     QCOMPARE(int(quantized.values[3]), 127 + 128);
     QCOMPARE(int(quantized.values[150]), -127 + 128);
     QCOMPARE(int(quantized.values[210]), 128);  // padding encodes 0
+    QCOMPARE(quantized.row_stride, int64_t(256 + 64));
+    QCOMPARE(int(quantized.values[size_t(quantized.row_stride + 3)]), 128);  // token 1 is all zeros
   }
 };
 

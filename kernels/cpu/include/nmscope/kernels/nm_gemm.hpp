@@ -30,7 +30,10 @@ struct QuantizedActivations {
   int64_t batch = 0;
   int64_t cols = 0;
   int64_t padded_cols = 0;
-  std::vector<uint8_t> values;   // [batch, padded_cols] (+ 64 bytes of slack), q + 128
+  // Bytes from one token's row to the next: padded_cols + 64, so the rows of a token tile do not all map to the
+  // same L1 set (K = 4096 would put them exactly 4 KiB apart).
+  int64_t row_stride = 0;
+  std::vector<uint8_t> values;   // [batch, row_stride] (+ 64 bytes of slack), q + 128
   std::vector<float> scales;     // [batch, padded_cols / 128]
 };
 void quantize_activations(const float* x, int64_t batch, int64_t cols, QuantizedActivations& out);
