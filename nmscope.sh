@@ -95,6 +95,16 @@ run_main_job() {
   log "results: $database (all runs), $csv (CSV export)"
 }
 
+# Fuzz smoke for `test` (scripts/fuzz.sh): each parser's libFuzzer target for 30 s on its seed corpus, built with
+# clang in build-fuzz. NMSCOPE_FUZZ_SECONDS=0 skips it.
+DEBIAN_PACKAGES+=(clang libclang-rt-dev)
+FUZZ_ROOT=$PWD
+run_fuzz_smoke() {
+  local seconds=${NMSCOPE_FUZZ_SECONDS:-30}
+  [ "$seconds" -gt 0 ] || return 0
+  (cd "$FUZZ_ROOT" && NMSCOPE_JOBS="$JOBS" scripts/fuzz.sh "$seconds")
+}
+
 case "${1:-}" in
   run)
     install_debian_packages
@@ -107,6 +117,7 @@ case "${1:-}" in
     build
     (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS")
     [ "${NMSCOPE_SANITIZERS:-1}" = 0 ] || run_sanitizer_suites
+    run_fuzz_smoke
     ;;
   *)
     echo "usage: $0 run|test" >&2

@@ -55,7 +55,10 @@ std::vector<RawTensor> read_safetensors(std::shared_ptr<const MappedFile> file) 
   const uint64_t data_start = 8 + header_length;
   const uint64_t data_size = bytes.size() - data_start;
   std::vector<RawTensor> tensors;
-  for (const auto& [name, entry] : header.items()) {
+  for (const auto& item : header.items()) {
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::string& name = item.key();
+    const nlohmann::json& entry = item.value();
     if (name == "__metadata__") continue;
     auto refuse = [&](const std::string& why) { return Error(path, "tensor '" + name + "': " + why); };
     if (!entry.is_object()) throw refuse("entry is not a JSON object");
