@@ -24,26 +24,6 @@ constexpr double kExactDecode = 1e-6;
 constexpr double kSameActivations = 2e-6;
 constexpr double kInt8Activations = 3e-2;
 
-PackedWeightsView view_of(const PackedMatrix& packed) {
-  PackedWeightsView view;
-  view.rows = packed.rows;
-  view.cols = packed.cols;
-  view.kept_per_group = packed.pattern.kept_per_group;
-  view.group_size = packed.pattern.group_size;
-  view.bits = packed.quant.bits;
-  view.metadata_bits = packed.pattern.metadata_bits();
-  view.slots_per_row = packed.slots_per_row;
-  view.value_row_bytes = packed.value_row_bytes;
-  view.metadata_row_bytes = packed.metadata_row_bytes;
-  view.values = packed.values.data();
-  view.metadata = packed.metadata.empty() ? nullptr : packed.metadata.data();
-  view.scales = packed.scales.data();
-  view.scale_rows = packed.scale_rows;
-  view.scales_per_row = packed.scales_per_row;
-  view.quant_group = packed.quant.granularity == Granularity::Group ? packed.quant.group : 0;
-  view.zero_points = packed.quant.symmetric ? nullptr : packed.zero_points.data();
-  return view;
-}
 
 MatrixF random_matrix(int64_t rows, int64_t cols, unsigned seed) {
   std::mt19937 engine(seed);
@@ -103,7 +83,7 @@ class TestNMGemm final : public QObject {
     quant.group = group > 0 ? group : 128;
     const PackedMatrix packed =
         compress(weights, select_nm(weights, NMPattern::parse(pattern.toStdString()), PruningCriterion::Magnitude), quant);
-    const PackedWeightsView view = view_of(packed);
+    const PackedWeightsView view = kernel_view(packed);
 
     // The reference equals the dequantized product.
     MatrixF reference(batch, rows);
@@ -142,7 +122,7 @@ class TestNMGemm final : public QObject {
         quant.bits = bits;
         const PackedMatrix packed =
             compress(weights, select_nm(weights, NMPattern::parse(pattern), PruningCriterion::Magnitude), quant);
-        QVERIFY2(simd_supports(isa, view_of(packed)), pattern);
+        QVERIFY2(simd_supports(isa, kernel_view(packed)), pattern);
       }
   }
 

@@ -24,26 +24,6 @@ const std::vector<NMPattern>& fast_path_patterns() {
   return patterns;
 }
 
-kernels::PackedWeightsView view_of(const PackedMatrix& packed) {
-  kernels::PackedWeightsView view;
-  view.rows = packed.rows;
-  view.cols = packed.cols;
-  view.kept_per_group = packed.pattern.kept_per_group;
-  view.group_size = packed.pattern.group_size;
-  view.bits = packed.quant.bits;
-  view.metadata_bits = packed.pattern.metadata_bits();
-  view.slots_per_row = packed.slots_per_row;
-  view.value_row_bytes = packed.value_row_bytes;
-  view.metadata_row_bytes = packed.metadata_row_bytes;
-  view.values = packed.values.data();
-  view.metadata = packed.metadata.empty() ? nullptr : packed.metadata.data();
-  view.scales = packed.scales.data();
-  view.scale_rows = packed.scale_rows;
-  view.scales_per_row = packed.scales_per_row;
-  view.quant_group = packed.quant.granularity == Granularity::Group ? packed.quant.group : 0;
-  view.zero_points = packed.quant.symmetric ? nullptr : packed.zero_points.data();
-  return view;
-}
 
 class PackedKernelEngine final : public Engine {
  public:
@@ -81,7 +61,7 @@ class PackedKernelEngine final : public Engine {
       rotated.push_back(packed);
     }
     std::vector<kernels::PackedWeightsView> views;
-    for (const auto& copy : rotated) views.push_back(view_of(copy));
+    for (const auto& copy : rotated) views.push_back(kernel_view(copy));
 
     const kernels::Isa isa = kernels::simd_supports(kernels::best_isa(), views[0]) ? kernels::best_isa()
                                                                                     : kernels::Isa::Reference;
