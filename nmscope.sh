@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_DIR=${BUILD_DIR:-build}
+# ccache keyed on paths relative to the checkout, so a fresh clone elsewhere (CI) reuses earlier compilations.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
 DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
