@@ -3,6 +3,7 @@
 // the database rows read through raw SQLite.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <optional>
