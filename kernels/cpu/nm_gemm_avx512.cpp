@@ -133,14 +133,13 @@ class RowDecoder {
     decoded.scale = _cvtsh_ss(scales_[scale_column]);
     // Slots past the end of the row get weight 0, so they add nothing whatever they index.
     const int low_slots = std::min(slots, 64);
-    const __m512i low_codes = full ? constants_.codes.extract(chunk_values, constants_.full_low_values)
-                                   : constants_.codes(chunk_values, low_slots);
+    const __m512i low_codes = full ? full_chunk_codes(chunk_values) : constants_.codes(chunk_values, low_slots);
     decoded.weights =
         _mm512_maskz_sub_epi8(full ? constants_.full_low_slots : first_bytes(low_slots), low_codes, zero_point);
     decoded.offset = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, decoded.weights);
     if constexpr (Dense) {
       const int high_slots = std::max(0, slots - 64);
-      const __m512i high_codes = full ? constants_.codes.extract(chunk_values + 8 * w_.bits, constants_.full_low_values)
+      const __m512i high_codes = full ? full_chunk_codes(chunk_values + 8 * w_.bits)
                                       : constants_.codes(chunk_values + 8 * w_.bits, high_slots);
       decoded.indices_or_high = _mm512_maskz_sub_epi8(first_bytes(high_slots), high_codes, zero_point);
       decoded.offset = _mm512_dpbusd_epi32(decoded.offset, ones, decoded.indices_or_high);
@@ -155,6 +154,17 @@ class RowDecoder {
   }
 
  private:
+  // The 64 codes of a full chunk. 4-bit codes (the common case) are two per byte in slot order, so widening each
+  // byte to 16 bits and moving its high nibble up a byte puts every code in its own byte with one port-5
+  // instruction instead of the general two-permutation extraction.
+  __m512i full_chunk_codes(const uint8_t* run) const {
+    // Only where a full chunk holds 64 codes (32 bytes): a shorter chunk would read past its row.
+    if (w_.bits != 4 || constants_.geometry.slots < 64) return constants_.codes.extract(run, constants_.full_low_values);
+    const __m512i widened = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(run)));
+    // (byte | byte << 4) & 0x0F0F: low nibble stays in the low byte, high nibble lands in the high byte.
+    return _mm512_ternarylogic_epi32(widened, _mm512_slli_epi16(widened, 4), _mm512_set1_epi16(0x0F0F), 0xA8);
+  }
+
   const PackedWeightsView& w_;
   const CallConstants& constants_;
   const uint8_t* values_;
