@@ -6,6 +6,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "gui_test_support.hpp"
 #include "main_window.hpp"
 #include "nmscope/results_store.hpp"
 #include "results/results_model.hpp"
@@ -36,10 +37,7 @@ class TestGuiCliWriters final : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(home_.isValid());
-    qputenv("XDG_CONFIG_HOME", home_.filePath("config").toUtf8());
-    qputenv("XDG_DATA_HOME", home_.filePath("data").toUtf8());
-    QCoreApplication::setOrganizationName("nmscope-test");
-    QCoreApplication::setApplicationName("nmscope-test");
+    gui_test::isolate_settings(home_);
   }
 
   void window_and_cli_write_one_database() {

@@ -19,6 +19,7 @@
 #include "charts/layer_error_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/speedup_chart.hpp"
+#include "gui_test_support.hpp"
 #include "main_window.hpp"
 #include "masks/mask_view.hpp"
 #include "nmscope/results_store.hpp"
@@ -76,11 +77,7 @@ class TestMainWindow final : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(home_.isValid());
-    // Settings and the default database live in the test's own directories, never the user's.
-    qputenv("XDG_CONFIG_HOME", home_.filePath("config").toUtf8());
-    qputenv("XDG_DATA_HOME", home_.filePath("data").toUtf8());
-    QCoreApplication::setOrganizationName("nmscope-test");
-    QCoreApplication::setApplicationName("nmscope-test");
+    gui_test::isolate_settings(home_);
   }
 
   void loads_a_file_and_lists_its_tensors() {
