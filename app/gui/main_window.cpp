@@ -550,6 +550,9 @@ void MainWindow::continue_automation() {
       }
     }
     automation_->view.clear();
+    // Qt Charts lays a chart out in later events: let the newly shown view settle before exports and the screenshot.
+    QTimer::singleShot(200, this, &MainWindow::continue_automation);
+    return;
   }
   if (!steps.export_csv.isEmpty() && !export_csv(steps.export_csv)) automation_exit_code_ = 1;
   if (!steps.export_pdf.isEmpty() && !export_pdf(steps.export_pdf)) automation_exit_code_ = 1;
