@@ -69,18 +69,21 @@ int64_t weight_bytes_of(const Measurement& row) {
 int bench(const BenchOptions& options) {
   StudySpec spec;
   std::string synth = "synth:";
-  for (const auto& shape : [&] {
-         std::vector<std::string> items;
-         size_t start = 0;
-         while (true) {
-           const size_t comma = options.shapes.find(',', start);
-           items.push_back(options.shapes.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-           if (comma == std::string::npos) break;
-           start = comma + 1;
-         }
-         return items;
-       }())
+  size_t start = 0;
+  while (true) {
+    const size_t comma = options.shapes.find(',', start);
+    const std::string shape = options.shapes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    // Checked here, as usage, before any database is opened or bandwidth measured.
+    const size_t cross = shape.find('x');
+    const std::vector<int> dims = cross == std::string::npos ? std::vector<int>{}
+                                                             : std::vector<int>{parse_ints(shape.substr(0, cross), "--shapes")[0],
+                                                                                parse_ints(shape.substr(cross + 1), "--shapes")[0]};
+    if (dims.size() != 2 || dims[0] <= 0 || dims[1] <= 0 || dims[0] > (1 << 20) || dims[1] > (1 << 20))
+      throw Error("--shapes", "'" + shape + "' is not N_outxK with both in 1..1048576");
     synth += (synth.size() > 6 ? "+" : "") + shape;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
   spec.sources = {synth + ":dist=llm:seed=1"};
   spec.patterns = NMPattern::parse_list(options.patterns);
   spec.bits = QuantConfig::parse_bits_list(options.bits);

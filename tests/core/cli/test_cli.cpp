@@ -439,6 +439,44 @@ class TestCli final : public QObject {
     QVERIFY2(!QFile::exists(db), "bad usage must be refused before the database is opened");
   }
 
+  void benchBadUsage_data() {
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("option");
+    QTest::newRow("shape zero") << QStringList{"--shapes", "0x4"} << "--shapes";
+    QTest::newRow("shape word") << QStringList{"--shapes", "4096x4096,big"} << "--shapes";
+    QTest::newRow("batch word") << QStringList{"--batch", "1,x"} << "--batch";
+    QTest::newRow("unknown engine") << QStringList{"--engines", "warp-drive"} << "--engines";
+    QTest::newRow("bits 9") << QStringList{"--bits", "9"} << "--bits";
+  }
+
+  void benchBadUsage() {
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, option);
+    const QString db = path("bench-bad.db");
+    QFile::remove(db);
+    const CliResult result = run_cli(QStringList{"bench", "--db", db} << arguments);
+    QVERIFY2(result.exit_code == 2, qPrintable(result.describe()));
+    QVERIFY2(result.err_lines().size() == 1 && result.err.contains(option), qPrintable(result.describe()));
+    QVERIFY2(!QFile::exists(db), "bad usage must be refused before the database is opened");
+  }
+
+  void benchTimesVariantsBesideTheirBaseline() {
+    const QString db = path("bench.db");
+    const CliResult result = run_cli({"bench", "--engines", "cpu/int4-2:4", "--shapes", "16x256", "--batch", "1,3",
+                                      "--pattern", "2:4", "--timing-seconds", "0.01", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 4);  // the kernel and its baseline (added by bench), 2 batches each
+    for (const auto& row : rows) {
+      QVERIFY(row["gb_per_s"].toDouble() > 0);
+      QVERIFY(row["memory_bandwidth_gb_per_s"].toDouble() > 0);
+      QCOMPARE(row["baseline"].toString(), QString("cpu/eigen-fp32-dense"));
+      if (row["engine"].toString() == "cpu/eigen-fp32-dense") QCOMPARE(row["speedup"].toDouble(), 1.0);
+      else QCOMPARE(row["engine"].toString(), QString("cpu/int4-2:4"));
+    }
+    QCOMPARE(row_count(db), 4LL);
+  }
+
   void badUsageKeepsExistingDatabase() {
     const QString db = database_with_rows("bad-usage-existing.db", 2);
     check_database_untouched(db, {"run", "--weights", "synth:8x16", "--pattern", "5:4"}, 2);
