@@ -15,7 +15,7 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDI
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
 DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-                 libtbb-dev poppler-utils)
+                 libtbb-dev poppler-utils verilator yosys)
 PYTHON_PACKAGES=(numpy safetensors gguf)
 
 log() { printf '[nmscope] %s\n' "$*" >&2; }
@@ -57,17 +57,17 @@ build() {
 # Sanitizer builds are optimized (-O1) but keep assertions and line tables, so a finding names the line; they need no GUI.
 run_sanitizer_suites() {
   local flags=(-DNMSCOPE_GUI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1")
-  log "the non-GUI suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
+  log "the non-GUI suites (core, rtl) under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
   BUILD_DIR=build-asan build "${flags[@]}" -DNMSCOPE_SANITIZE=address,undefined
   (cd build-asan &&
     ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$PWD/../tests/lsan.supp" \
-    ctest --output-on-failure -j "$JOBS" -L core)
+    ctest --output-on-failure -j "$JOBS" -L 'core|rtl')
 
   log "the concurrency suites under ThreadSanitizer (build-tsan)"
   local tsan_tests
-  BUILD_DIR=build-tsan configure "${flags[@]}" -DNMSCOPE_SANITIZE=thread
+  BUILD_DIR=build-tsan configure "${flags[@]}" -DNMSCOPE_SANITIZE=thread -DNMSCOPE_VERILATOR=OFF
   tsan_tests=$(cd build-tsan && ctest -N -L concurrency | sed -n 's/^ *Test *#[0-9]*: //p')
   # shellcheck disable=SC2086  # one target name per word
   cmake --build build-tsan -j "$JOBS" --target $tsan_tests
@@ -91,7 +91,7 @@ run_main_job() {
   "$BUILD_DIR/app/cli/nmscope-cli" run --weights synth:llama-7b-block \
     --tensor model.layers.0.self_attn.q_proj.weight --tensor model.layers.0.mlp.up_proj.weight \
     --tensor model.layers.0.mlp.down_proj.weight \
-    --pattern dense,2:4,1:4,4:8 --bits 16,8,4 --engines cpu --batch 1 ${NMSCOPE_DEMO_DB:+--db "$NMSCOPE_DEMO_DB"}
+    --pattern dense,2:4,1:4,4:8 --bits 16,8,4 --engines cpu,fpga --array 16x16 --batch 1 ${NMSCOPE_DEMO_DB:+--db "$NMSCOPE_DEMO_DB"}
   local database=${NMSCOPE_DEMO_DB:-$("$BUILD_DIR/app/cli/nmscope-cli" run --help | sed -n 's/.*(default: \(.*\.db\)).*/\1/p')}
   "$BUILD_DIR/app/cli/nmscope-cli" export --db "$database" --csv "$csv"
   log "results: $database (all runs), $csv (CSV export)"

@@ -39,7 +39,7 @@ dictionary() {
 
 command -v clang++ >/dev/null || { log "clang++ is missing (Debian: apt-get install clang libclang-rt-dev)"; exit 2; }
 CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DNMSCOPE_FUZZ=ON -DNMSCOPE_GUI=OFF -DNMSCOPE_TESTS=OFF >/dev/null
+  -DNMSCOPE_FUZZ=ON -DNMSCOPE_GUI=OFF -DNMSCOPE_TESTS=OFF -DNMSCOPE_VERILATOR=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS" --target nmscope_fuzzers
 
 summary=()

@@ -10,6 +10,8 @@
 #include <map>
 
 #include "commands.hpp"
+#include "fpga_cycles_table.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
 #include "measurement_json.hpp"
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
@@ -32,6 +34,8 @@ struct BenchOptions {
   bool json = false;
   int threads = 0;
   double timing_seconds = 0.5;
+  std::string arrays;          // empty: the registry's default FPGA arrays
+  double fpga_clock_mhz = fpga::kDefaultClockMhz;
 };
 
 std::vector<int> parse_ints(const std::string& list, const std::string& option) {
@@ -91,15 +95,24 @@ int bench(const BenchOptions& options) {
   spec.batches = parse_ints(options.batches, "--batch");
   if (!(options.timing_seconds > 0 && options.timing_seconds <= 60)) throw Error("--timing-seconds", "must be in (0, 60]");
   spec.timing.target_seconds = options.timing_seconds;
+  if (!options.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(options.arrays);
+  spec.engine_options.fpga_clock_mhz = options.fpga_clock_mhz;
+  const EngineRegistry registry = EngineRegistry::with_options(spec.engine_options);
   // The baselines are part of every bench: a narrowed list ("cpu/int4-2:4") gets its baseline added.
   std::vector<std::string> names;
-  for (const Engine* engine : EngineRegistry::global().select(options.engines)) names.push_back(engine->name());
+  for (const Engine* engine : registry.select(options.engines)) names.push_back(engine->name());
   for (size_t index = 0, selected = names.size(); index < selected; ++index) {
     const std::string baseline = baseline_of(names[index]);
-    if (!baseline.empty() && EngineRegistry::global().find(baseline) &&
+    if (!baseline.empty() && registry.find(baseline) &&
         std::find(names.begin(), names.end(), baseline) == names.end())
       names.push_back(baseline);
   }
+  // An FPGA variant's baseline is its own dense configuration: cycles are compared on the same array.
+  const bool has_fpga = std::any_of(names.begin(), names.end(), [](const std::string& name) {
+    return name.rfind("fpga/", 0) == 0;
+  });
+  if (has_fpga && std::none_of(spec.patterns.begin(), spec.patterns.end(), [](const NMPattern& p) { return p.is_dense(); }))
+    spec.patterns.insert(spec.patterns.begin(), NMPattern{});
   spec.engines.clear();
   for (const auto& name : names) spec.engines += (spec.engines.empty() ? "" : ",") + name;
   if (spec.engines.empty()) throw Error("--engines", "bench needs at least one engine");
@@ -164,6 +177,7 @@ int bench(const BenchOptions& options) {
                   time, gbps, floor_us, 100.0 * floor_us / time, speedup, baseline.c_str());
     }
   }
+  if (!options.json) print_fpga_cycles_table(rows);
   std::cout.flush();
   return summary.skipped > 0 ? 1 : 0;
 }
@@ -182,6 +196,9 @@ Command add_bench_command(CLI::App& app) {
   command->add_flag("--json", options->json, "One JSON object per measurement per line");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
   command->add_option("--timing-seconds", options->timing_seconds, "Time budget per measurement")->capture_default_str();
+  command->add_option("--array", options->arrays, "FPGA systolic array sizes ROWSxCOLS (default 16x16,32x32)");
+  command->add_option("--fpga-clock-mhz", options->fpga_clock_mhz, "FPGA clock for time = cycles / clock")
+      ->capture_default_str();
   return {command, [options] { return bench(*options); }};
 }
 

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "measurement_json.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 
@@ -41,6 +42,8 @@ struct RunOptions {
   bool resume = false;
   int threads = 0;
   double timing_seconds = 0.3;
+  std::string arrays;          // empty: the registry's default FPGA arrays
+  double fpga_clock_mhz = fpga::kDefaultClockMhz;
 };
 
 std::vector<int> parse_batches(const std::string& list) {
@@ -77,6 +80,8 @@ StudySpec make_spec(const RunOptions& options) {
     throw Error("--timing-seconds", "must be in (0, 60]");
   spec.timing.target_seconds = options.timing_seconds;
   spec.skip_stored = options.resume;
+  if (!options.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(options.arrays);
+  spec.engine_options.fpga_clock_mhz = options.fpga_clock_mhz;
   return spec;
 }
 
@@ -162,6 +167,9 @@ Command add_run_command(CLI::App& app) {
                     "and batch with status ok or unavailable); failed measurements are retried");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
   command->add_option("--timing-seconds", options->timing_seconds, "Time budget per timed measurement")->capture_default_str();
+  command->add_option("--array", options->arrays, "FPGA systolic array sizes ROWSxCOLS, e.g. 16x16,32x32 (default both)");
+  command->add_option("--fpga-clock-mhz", options->fpga_clock_mhz, "FPGA clock for time = cycles / clock")
+      ->capture_default_str();
   return {command, [options] { return run(*options); }};
 }
 

@@ -6,14 +6,25 @@
 #include <vector>
 
 #include "nmscope/engine.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
 
 namespace nmscope {
+
+// Design points of the parameterized engines: which fpga/systolic-RxC variants exist, and their clock.
+struct EngineOptions {
+  std::vector<fpga::ArraySize> fpga_arrays{{16, 16}, {32, 32}};
+  double fpga_clock_mhz = fpga::kDefaultClockMhz;
+  // Throws Error("--fpga-clock-mhz" / "--array", reason).
+  void validate() const;
+};
 
 class EngineRegistry {
  public:
   // The registry with every built-in engine, filled on first use (explicit registration: self-registering
   // statics would be dropped by the linker from a static library).
   static const EngineRegistry& global();
+  // Every built-in engine, the parameterized ones as `options` says.
+  static EngineRegistry with_options(const EngineOptions& options);
 
   void add(std::unique_ptr<Engine> engine);
   const std::vector<std::unique_ptr<Engine>>& engines() const { return engines_; }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/measurement.hpp"
 #include "nmscope/nm_pattern.hpp"
@@ -30,6 +31,7 @@ struct StudySpec {
   PruningCriterion criterion = PruningCriterion::Magnitude;
   std::string activations_path;           // .npy [tokens, K]; empty: synthetic evaluation activations
   std::string engines = "cpu";            // as EngineRegistry::select takes it; "none" for accuracy only
+  EngineOptions engine_options;           // FPGA array sizes and clock
   std::vector<int> batches{1};
   TimingOptions timing;
   // Resume: measure only the jobs whose MeasurementKey the store does not already hold (ResultsStore::stored_keys).

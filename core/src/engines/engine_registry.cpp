@@ -2,17 +2,28 @@
 
 #include <algorithm>
 
+#include "engines/fpga/fpga_engines.hpp"
 #include "nmscope/error.hpp"
 #include "text_list.hpp"
 
 namespace nmscope {
 
+void EngineOptions::validate() const {
+  if (!(fpga_clock_mhz > 0 && fpga_clock_mhz <= 2000))
+    throw Error("--fpga-clock-mhz", "must be in (0, 2000] MHz");
+  if (fpga_arrays.empty()) throw Error("--array", "needs at least one array size");
+}
+
+EngineRegistry EngineRegistry::with_options(const EngineOptions& options) {
+  options.validate();
+  EngineRegistry filled;
+  register_cpu_engines(filled);
+  register_fpga_engines(filled, options);
+  return filled;
+}
+
 const EngineRegistry& EngineRegistry::global() {
-  static const EngineRegistry registry = [] {
-    EngineRegistry filled;
-    register_cpu_engines(filled);
-    return filled;
-  }();
+  static const EngineRegistry registry = with_options(EngineOptions{});
   return registry;
 }
 

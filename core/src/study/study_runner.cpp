@@ -64,7 +64,8 @@ class StudyRun {
   }
 
   StudySummary run() {
-    engines_ = EngineRegistry::global().select(spec_.engines);
+    registry_ = EngineRegistry::with_options(spec_.engine_options);
+    engines_ = registry_.select(spec_.engines);
     if (!spec_.activations_path.empty()) user_activations_ = read_npy_matrix(spec_.activations_path);
     const std::vector<SelectedTensor> tensors = select_tensors();
     progress_.total = int64_t(tensors.size()) * jobs_per_tensor();
@@ -370,6 +371,7 @@ class StudyRun {
   ResultsStore* store_;
   const StudyObserver& observer_;
   const std::atomic<bool>* cancel_;
+  EngineRegistry registry_;
   std::vector<const Engine*> engines_;
   std::set<MeasurementKey> stored_;                         // the current tensor's stored keys, when resuming
   std::vector<std::unique_ptr<WeightSource>> sources_;
@@ -392,7 +394,7 @@ void StudySpec::validate() const {
     if (batch <= 0 || batch > 65536) throw Error("--batch", "batch size " + std::to_string(batch) + " is not in 1..65536");
   if (criterion == PruningCriterion::Wanda && activations_path.empty())
     throw Error("--criterion", "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
-  EngineRegistry::global().select(engines);
+  EngineRegistry::with_options(engine_options).select(engines);
 }
 
 QuantConfig StudySpec::quant_config(int width) const {

@@ -1,0 +1,59 @@
+#pragma once
+// The data side of the FPGA engine: int8 activations per token, the fold streams the DMA feeds the array with
+// (layouts of rtl/README.md, "Memories"), and the bit-exact C++ reference of what the RTL computes.
+#include <cstdint>
+#include <vector>
+
+#include "nmscope/fpga/systolic_array.hpp"
+#include "nmscope/kernels/packed_weights_view.hpp"
+#include "nmscope/rtl/systolic_rtl.hpp"
+
+namespace nmscope::fpga {
+
+// x [tokens, cols] as int8 with one binary32 scale per token: s = absmax / 127, q = round-half-even(x / s).
+struct TokenActivations {
+  int64_t tokens = 0;
+  int64_t cols = 0;
+  std::vector<int8_t> values;  // [tokens, cols]
+  std::vector<float> scales;   // [tokens]
+};
+TokenActivations quantize_per_token(const float* x, int64_t tokens, int64_t cols);
+
+GemmShape gemm_shape(const kernels::PackedWeightsView& weights, int64_t tokens);
+
+// Everything one run of the array needs: registers, and the DMA's view of the operands.
+class SystolicRun final : public rtl::FoldStreams {
+ public:
+  SystolicRun(const kernels::PackedWeightsView& weights, const TokenActivations& activations, ArraySize array,
+              int token_depth);
+
+  const FoldPlan& plan() const { return plan_; }
+  const rtl::RunRegisters& registers() const { return registers_; }
+  int64_t folds() const;
+
+  int tokens_of(int64_t fold) const override;
+  void weight_word(int64_t fold, int word, uint64_t* lanes) const override;
+  void activation_word(int64_t fold, int token, int8_t* vectors, float* scale) const override;
+
+  // What the RTL must output, bit for bit: y [tokens, out_channels] (rtl/README.md, "Dequantization").
+  std::vector<float> reference_output() const;
+
+ private:
+  struct FoldIndex {
+    int64_t token_base;
+    int tokens;
+    int64_t channel_tile;
+    int64_t k;
+  };
+  FoldIndex locate(int64_t fold) const;
+  int64_t scale_index(int64_t channel, int64_t k) const;
+
+  const kernels::PackedWeightsView& weights_;
+  const TokenActivations& activations_;
+  ArraySize array_;
+  FoldPlan plan_;
+  TokenTiling tiling_;
+  rtl::RunRegisters registers_;
+};
+
+}  // namespace nmscope::fpga

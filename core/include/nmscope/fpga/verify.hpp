@@ -1,0 +1,42 @@
+#pragma once
+// Random whole-GEMM checks of the RTL against the bit-exact reference and the analytic cycle model: what
+// `nmscope-cli verify --engine fpga` and the rtl test suite run.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nmscope/fpga/systolic_array.hpp"
+#include "nmscope/nm_pattern.hpp"
+#include "nmscope/quant_config.hpp"
+
+namespace nmscope::fpga {
+
+struct VerifyCase {
+  ArraySize array;
+  NMPattern pattern;
+  QuantConfig quant;
+  int64_t out_channels = 1;
+  int64_t in_features = 1;
+  int64_t tokens = 1;
+  int token_depth = 256;     // activation/accumulator bank depth used (<= the RTL's T_MAX)
+  uint64_t seed = 0;
+  std::string describe() const;
+};
+
+struct VerifyOutcome {
+  VerifyCase config;
+  int64_t rtl_cycles = 0;
+  int64_t model_cycles = 0;
+  int64_t outputs = 0;
+  int64_t mismatches = 0;      // outputs whose bits differ from the reference (or were not written exactly once)
+  double simulation_seconds = 0;
+  std::string error;           // the simulation broke
+  bool passed() const { return error.empty() && mismatches == 0 && rtl_cycles == model_cycles; }
+};
+
+// `count` configurations over the simulated shapes: shapes with tails, every supported N:M with M <= 8, 2-8 bits,
+// symmetric and asymmetric, group / channel / tensor scales, token depths below and above the batch.
+std::vector<VerifyCase> random_verify_cases(int count, uint64_t seed);
+VerifyOutcome run_verify_case(const VerifyCase& config);
+
+}  // namespace nmscope::fpga

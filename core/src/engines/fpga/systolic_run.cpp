@@ -1,0 +1,171 @@
+// The DMA's side of a run and the bit-exact reference. Every layout here is the one rtl/README.md ("Memories")
+// documents and rtl/src/nm_weight_buffer.sv / nm_activation_buffer.sv store; slots are read from the packed
+// format of docs/packed-format.md with the same bit-string helpers as the CPU kernels.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "nmscope/fpga/systolic_data.hpp"
+#include "nmscope/kernels/bit_string.hpp"
+#include "nmscope/kernels/fp16.hpp"
+
+namespace nmscope::fpga {
+
+TokenActivations quantize_per_token(const float* x, int64_t tokens, int64_t cols) {
+  TokenActivations out;
+  out.tokens = tokens;
+  out.cols = cols;
+  out.values.resize(size_t(tokens * cols));
+  out.scales.resize(size_t(tokens));
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* row = x + t * cols;
+    float absmax = 0;
+    for (int64_t c = 0; c < cols; ++c) absmax = std::max(absmax, std::fabs(row[c]));
+    const float scale = absmax / 127.0f;
+    out.scales[size_t(t)] = scale;
+    for (int64_t c = 0; c < cols; ++c) {
+      const float q = scale > 0 ? std::nearbyint(row[c] / scale) : 0.0f;
+      out.values[size_t(t * cols + c)] = int8_t(std::clamp(q, -127.0f, 127.0f));
+    }
+  }
+  return out;
+}
+
+GemmShape gemm_shape(const kernels::PackedWeightsView& weights, int64_t tokens) {
+  GemmShape shape;
+  shape.out_channels = weights.rows;
+  shape.in_features = weights.cols;
+  shape.n = weights.kept_per_group;
+  shape.m = weights.group_size;
+  shape.quant_group = weights.quant_group;
+  shape.tokens = tokens;
+  return shape;
+}
+
+SystolicRun::SystolicRun(const kernels::PackedWeightsView& weights, const TokenActivations& activations,
+                         ArraySize array, int token_depth)
+    : weights_(weights), activations_(activations), array_(array) {
+  const GemmShape shape = gemm_shape(weights, activations.tokens);
+  plan_ = plan_folds(shape, array);
+  tiling_ = token_tiling(activations.tokens, token_depth);
+  registers_.n = shape.n;
+  registers_.m = shape.m;
+  registers_.bits = weights.bits;
+  registers_.tokens = activations.tokens;
+  registers_.tile_tokens = tiling_.tile_tokens;
+  registers_.first_tile_tokens = tiling_.first_tile_tokens;
+  registers_.channel_tiles = plan_.channel_tiles;
+  registers_.k_folds = plan_.k_folds();
+}
+
+int64_t SystolicRun::folds() const { return tiling_.tiles * plan_.channel_tiles * plan_.k_folds(); }
+
+SystolicRun::FoldIndex SystolicRun::locate(int64_t fold) const {
+  const int64_t per_tile = plan_.channel_tiles * plan_.k_folds();
+  const int64_t tile = fold / per_tile;
+  const int64_t within = fold % per_tile;
+  FoldIndex index;
+  index.token_base = tile == 0 ? 0 : tiling_.first_tile_tokens + (tile - 1) * tiling_.tile_tokens;
+  index.tokens = tile == 0 ? tiling_.first_tile_tokens : tiling_.tile_tokens;
+  index.channel_tile = within / plan_.k_folds();
+  index.k = within % plan_.k_folds();
+  return index;
+}
+
+int SystolicRun::tokens_of(int64_t fold) const { return locate(fold).tokens; }
+
+// All slots of a fold lie under one scale: the one of the fold's first column.
+int64_t SystolicRun::scale_index(int64_t channel, int64_t k) const {
+  const int64_t first_column = plan_.folds[size_t(k)].slot_begin / weights_.kept_per_group * weights_.group_size;
+  return weights_.scale_index(channel, first_column);
+}
+
+void SystolicRun::weight_word(int64_t fold, int word, uint64_t* lanes) const {
+  const FoldIndex index = locate(fold);
+  const FoldPlan::Fold& span = plan_.folds[size_t(index.k)];
+  for (int c = 0; c < array_.cols; ++c) {
+    const int64_t channel = index.channel_tile * array_.cols + c;
+    uint64_t lane = 0;
+    if (channel < weights_.rows) {
+      const int64_t scale = scale_index(channel, index.k);
+      const uint64_t zero_point = uint64_t(weights_.zero_point(scale));
+      if (word == 0) {
+        const float value = fp16_bits_to_float_exact(weights_.scales[scale]);
+        uint32_t bits = 0;
+        std::memcpy(&bits, &value, 4);
+        lane = uint64_t(bits) | zero_point << 32;
+      } else {
+        const int64_t slot = span.slot_begin + word - 1;
+        if (slot < span.slot_end) {
+          const uint8_t* values = weights_.values + channel * weights_.value_row_bytes;
+          const uint64_t code = read_bits(values, slot, weights_.bits);
+          const uint64_t position =
+              weights_.metadata_bits > 0
+                  ? read_bits(weights_.metadata + channel * weights_.metadata_row_bytes, slot, weights_.metadata_bits)
+                  : uint64_t(slot % weights_.kept_per_group);
+          lane = code | position << 8;
+        } else {
+          lane = zero_point;  // an unused row multiplies by code - z = 0
+        }
+      }
+    }
+    lanes[c] = lane;
+  }
+}
+
+void SystolicRun::activation_word(int64_t fold, int token, int8_t* vectors, float* scale) const {
+  const FoldIndex index = locate(fold);
+  const FoldPlan::Fold& span = plan_.folds[size_t(index.k)];
+  const int64_t t = index.token_base + token;
+  const int8_t* row = activations_.values.data() + t * activations_.cols;
+  const int64_t first_group = span.slot_begin / weights_.kept_per_group;
+  const int64_t groups = (span.slot_end - span.slot_begin) / weights_.kept_per_group;
+  std::memset(vectors, 0, size_t(array_.rows) * kMaxGroupSize);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int p = 0; p < weights_.group_size; ++p) {
+      const int64_t column = (first_group + g) * weights_.group_size + p;
+      if (column < activations_.cols) vectors[g * kMaxGroupSize + p] = row[column];
+    }
+  *scale = activations_.scales[size_t(t)];
+}
+
+// Per channel n and token t, fold by fold in K order, exactly as nm_column_accumulator.sv rounds:
+//   acc = (first fold ? +0 : acc) + float(sum of (code - z) * q over the fold) * scale;   y = acc * s_token
+// Compiled with -ffp-contract=off (core/CMakeLists.txt): a fused multiply-add would round once, the RTL twice.
+std::vector<float> SystolicRun::reference_output() const {
+  const int64_t tokens = activations_.tokens;
+  std::vector<float> y(size_t(tokens * weights_.rows));
+  std::vector<int32_t> weight(size_t(plan_.slots_per_row));
+  std::vector<int64_t> column(size_t(plan_.slots_per_row));
+  for (int64_t n = 0; n < weights_.rows; ++n) {
+    const uint8_t* values = weights_.values + n * weights_.value_row_bytes;
+    const uint8_t* metadata = weights_.metadata ? weights_.metadata + n * weights_.metadata_row_bytes : nullptr;
+    for (int64_t s = 0; s < plan_.slots_per_row; ++s) {
+      const int64_t position = weights_.metadata_bits > 0 ? read_bits(metadata, s, weights_.metadata_bits)
+                                                          : s % weights_.kept_per_group;
+      column[size_t(s)] = s / weights_.kept_per_group * weights_.group_size + position;
+    }
+    std::vector<float> scales(plan_.folds.size());
+    for (size_t k = 0; k < plan_.folds.size(); ++k) {
+      const int64_t index = scale_index(n, int64_t(k));
+      scales[k] = fp16_bits_to_float_exact(weights_.scales[index]);
+      for (int64_t s = plan_.folds[k].slot_begin; s < plan_.folds[k].slot_end; ++s)
+        weight[size_t(s)] = int32_t(read_bits(values, s, weights_.bits)) - weights_.zero_point(index);
+    }
+    for (int64_t t = 0; t < tokens; ++t) {
+      const int8_t* row = activations_.values.data() + t * activations_.cols;
+      float acc = 0;
+      for (size_t k = 0; k < plan_.folds.size(); ++k) {
+        int32_t sum = 0;
+        for (int64_t s = plan_.folds[k].slot_begin; s < plan_.folds[k].slot_end; ++s)
+          if (column[size_t(s)] < activations_.cols) sum += weight[size_t(s)] * int32_t(row[column[size_t(s)]]);
+        const float scaled = float(sum) * scales[k];
+        acc = (k == 0 ? 0.0f : acc) + scaled;
+      }
+      y[size_t(t * weights_.rows + n)] = acc * activations_.scales[size_t(t)];
+    }
+  }
+  return y;
+}
+
+}  // namespace nmscope::fpga

@@ -1,0 +1,61 @@
+#pragma once
+// Runs whole GEMMs through the Verilated N:M systolic array (rtl/src/nm_accel.sv). The harness plays the DMA
+// engine: whenever the RTL asks for a fold's weight word or token vector it takes it from a FoldStreams, and it
+// hands every finished output row to an OutputSink. No Verilator type appears here, so core can use it freely.
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nmscope::rtl {
+
+struct ArrayShape {
+  int rows = 0;
+  int cols = 0;
+  bool operator==(const ArrayShape&) const = default;
+};
+
+// Array shapes Verilated into this build (empty when Verilator was not found at configure time).
+std::vector<ArrayShape> simulated_shapes();
+bool is_simulated(ArrayShape shape);
+// Memory depth of the simulated arrays: tokens per activation / accumulator bank (nm_accel's T_MAX).
+int simulated_token_depth();
+
+// The accelerator's run-time registers (rtl/README.md, "Registers").
+struct RunRegisters {
+  int n = 1, m = 1, bits = 8;
+  int64_t tokens = 0;
+  int tile_tokens = 0;        // <= simulated_token_depth()
+  int first_tile_tokens = 0;  // the tail tile, streamed first
+  int64_t channel_tiles = 0;
+  int64_t k_folds = 0;
+};
+
+// Fold f of the run (tiles in the controller's order: token tile, channel tile, fold along K).
+class FoldStreams {
+ public:
+  virtual ~FoldStreams() = default;
+  virtual int tokens_of(int64_t fold) const = 0;
+  // Word `word` (0 = header, 1 + r = array row r) of fold `fold`: `cols` lanes of 40 bits, one per uint64.
+  virtual void weight_word(int64_t fold, int word, uint64_t* lanes) const = 0;
+  // Token `token` of fold `fold`: `rows` group vectors of 8 int8 activations, then the token's scale.
+  virtual void activation_word(int64_t fold, int token, int8_t* vectors, float* scale) const = 0;
+};
+
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  virtual void output(int64_t token, int64_t channel_tile, const float* values) = 0;  // `cols` values
+};
+
+struct SimulationResult {
+  int64_t cycles = 0;          // from the cycle after start to the last output
+  double wall_seconds = 0;
+  bool cancelled = false;
+};
+
+// Throws std::runtime_error when the shape is not simulated or the RTL breaks its stream protocol.
+SimulationResult simulate(ArrayShape shape, const RunRegisters& registers, const FoldStreams& streams,
+                          OutputSink& sink, const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace nmscope::rtl

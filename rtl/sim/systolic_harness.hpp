@@ -1,0 +1,125 @@
+#pragma once
+// The cycle loop shared by every Verilated array shape (one instantiation per shape, model_shape.cpp.in).
+// Timing contract (rtl/README.md, "Timeline"): inputs change while the clock is low; the DMA answers a ready
+// in the same cycle; outputs are read after the rising edge.
+#include <verilated.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "nmscope/rtl/systolic_rtl.hpp"
+
+namespace nmscope::rtl {
+
+// Writes `width` bits of `value` at bit `offset` of a Verilator wide port (32-bit words, LSB first).
+inline void put_bits(uint32_t* words, int64_t offset, int width, uint64_t value) {
+  for (int done = 0; done < width;) {
+    const int64_t bit = offset + done;
+    const int shift = int(bit % 32);
+    const int take = std::min(width - done, 32 - shift);
+    const uint32_t mask = take == 32 ? 0xffffffffu : ((1u << take) - 1) << shift;
+    words[bit / 32] = (words[bit / 32] & ~mask) | (uint32_t(value >> done) << shift & mask);
+    done += take;
+  }
+}
+
+template <class Model>
+SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers, const FoldStreams& streams,
+                                OutputSink& sink, const std::atomic<bool>* cancel) {
+  const auto started = std::chrono::steady_clock::now();
+  auto context = std::make_unique<VerilatedContext>();
+  context->fatalOnError(false);
+  auto model = std::make_unique<Model>(context.get());
+  Model& top = *model;
+
+  auto tick = [&] {
+    top.clk_i = 1;
+    top.eval();
+    top.clk_i = 0;
+    top.eval();
+  };
+
+  top.clk_i = 0;
+  top.rst_ni = 0;
+  top.start_i = 0;
+  top.eval();
+  tick();
+  top.rst_ni = 1;
+  top.cfg_n_i = uint8_t(registers.n);
+  top.cfg_m_i = uint8_t(registers.m);
+  top.cfg_bits_i = uint8_t(registers.bits);
+  top.cfg_tokens_i = uint32_t(registers.tokens);
+  top.cfg_tile_tokens_i = uint16_t(registers.tile_tokens);
+  top.cfg_first_tile_tokens_i = uint16_t(registers.first_tile_tokens);
+  top.cfg_channel_tiles_i = uint32_t(registers.channel_tiles);
+  top.cfg_k_folds_i = uint32_t(registers.k_folds);
+  top.start_i = 1;
+  top.eval();
+  tick();
+  top.start_i = 0;
+  top.eval();
+
+  std::vector<uint64_t> lanes(size_t(shape.cols));
+  std::vector<int8_t> vectors(size_t(shape.rows) * 8);
+  std::vector<float> values(size_t(shape.cols));
+  const int weight_words = shape.rows + 1;
+  const int64_t total_folds = registers.channel_tiles * registers.k_folds *
+                              (registers.tokens == 0 ? 0
+                               : 1 + (registers.tokens - registers.first_tile_tokens + registers.tile_tokens - 1) /
+                                         std::max(1, registers.tile_tokens));
+  int64_t weight_words_taken = 0;
+  int64_t act_fold = 0;
+  int act_token = 0;
+
+  SimulationResult result;
+  int64_t cycles = 0;
+  while (top.busy_o) {
+    if (top.weight_ready_o) {
+      const int64_t fold = weight_words_taken / weight_words;
+      if (fold >= total_folds) throw std::runtime_error("RTL asked for weights beyond the last fold");
+      streams.weight_word(fold, int(weight_words_taken % weight_words), lanes.data());
+      uint32_t* port = top.weight_data_i;
+      for (int c = 0; c < shape.cols; ++c) put_bits(port, int64_t(c) * 40, 40, lanes[size_t(c)]);
+      ++weight_words_taken;
+    }
+    if (top.act_ready_o) {
+      if (act_fold >= total_folds) throw std::runtime_error("RTL asked for activations beyond the last fold");
+      float scale = 0;
+      streams.activation_word(act_fold, act_token, vectors.data(), &scale);
+      uint32_t* port = top.act_data_i;
+      for (int r = 0; r < shape.rows; ++r) {
+        uint64_t vector = 0;
+        std::memcpy(&vector, vectors.data() + size_t(r) * 8, 8);
+        put_bits(port, int64_t(r) * 64, 64, vector);
+      }
+      uint32_t scale_bits = 0;
+      std::memcpy(&scale_bits, &scale, 4);
+      put_bits(port, int64_t(shape.rows) * 64, 32, scale_bits);
+      if (++act_token == streams.tokens_of(act_fold)) {
+        act_token = 0;
+        ++act_fold;
+      }
+    }
+    top.eval();
+    tick();
+    ++cycles;
+    if (top.out_valid_o) {
+      const uint32_t* port = top.out_data_o;
+      std::memcpy(values.data(), port, size_t(shape.cols) * 4);
+      sink.output(int64_t(top.out_token_o), int64_t(top.out_channel_tile_o), values.data());
+    }
+    if ((cycles & 0xffff) == 0 && cancel && cancel->load(std::memory_order_relaxed)) {
+      result.cancelled = true;
+      break;
+    }
+  }
+  top.final();
+  result.cycles = cycles;
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace nmscope::rtl

@@ -1,0 +1,215 @@
+// The N:M sparse, low-bit systolic GEMM accelerator (rtl/README.md): y = x W^T for int8 activations x and weights W
+// in nmscope's packed N:M format (docs/packed-format.md), with binary32 outputs.
+//
+// One elaborated array runs any N:M with M <= M_MAX (8) and weights of 2 to 8 bits, chosen by cfg_n, cfg_m and
+// cfg_bits at run time. The host side (a DMA engine; in simulation the harness, rtl/sim/systolic_harness.cpp)
+// streams each fold's weights and activations in the layouts of nm_weight_buffer and nm_activation_buffer whenever
+// weight_ready_o / act_ready_o are high, and must deliver in that cycle; results leave through out_*, one token
+// of a channel tile per cycle.
+module nm_accel #(
+  parameter int ROWS  = 16,
+  parameter int COLS  = 16,
+  parameter int T_MAX = 256   // tokens per activation/accumulator bank, a power of two
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  input  logic                      start_i,
+  input  logic [3:0]                cfg_n_i,
+  input  logic [3:0]                cfg_m_i,
+  input  logic [3:0]                cfg_bits_i,
+  input  logic [31:0]               cfg_tokens_i,
+  input  logic [15:0]               cfg_tile_tokens_i,
+  input  logic [15:0]               cfg_first_tile_tokens_i,
+  input  logic [31:0]               cfg_channel_tiles_i,
+  input  logic [31:0]               cfg_k_folds_i,
+  output logic                      busy_o,
+  output logic                      weight_ready_o,
+  input  logic [COLS*40-1:0]        weight_data_i,
+  output logic                      act_ready_o,
+  input  logic [ROWS*64+31:0]       act_data_i,     // {scale, vector[ROWS-1] .. vector[0]}
+  output logic                      out_valid_o,
+  output logic [31:0]               out_token_o,
+  output logic [31:0]               out_channel_tile_o,
+  output logic [COLS*32-1:0]        out_data_o
+);
+  localparam int M_MAX = 8;
+  localparam int IDX_W = 3;
+  localparam int VW = M_MAX * 8;
+  localparam int TW = $clog2(T_MAX);
+  localparam int RW = $clog2(ROWS + 1);
+  localparam int SW = 9 + IDX_W;
+
+  // ---- controller
+  logic          inject_read, inject_bank, inject_valid_q, inject_first_q;
+  logic [TW-1:0] inject_token;
+  logic          weight_fill, weight_fill_bank;
+  logic [RW-1:0] weight_fill_word;
+  logic          act_fill, act_fill_bank;
+  logic [2:0]    act_fill_scale_bank, drain_scale_bank;
+  logic [TW-1:0] act_fill_token;
+  logic          load_read, load_read_bank, load_header_q, load_first_fold_q, load_acc_bank_q, load_row_valid_q;
+  logic [RW-1:0] load_read_word, load_row_q;
+  logic          drain, drain_bank;
+  logic [TW-1:0] drain_token;
+  logic [31:0]   drain_token_base, drain_channel_tile;
+  logic          controller_busy;
+
+  nm_controller #(.ROWS(ROWS), .COLS(COLS), .T_MAX(T_MAX)) u_controller (
+    .clk_i, .rst_ni, .start_i,
+    .cfg_tokens_i, .cfg_tile_tokens_i, .cfg_first_tile_tokens_i, .cfg_channel_tiles_i, .cfg_k_folds_i,
+    .busy_o                (controller_busy),
+    .inject_read_o         (inject_read),
+    .inject_bank_o         (inject_bank),
+    .inject_token_o        (inject_token),
+    .inject_valid_q_o      (inject_valid_q),
+    .inject_first_q_o      (inject_first_q),
+    .weight_fill_o         (weight_fill),
+    .weight_fill_bank_o    (weight_fill_bank),
+    .weight_fill_word_o    (weight_fill_word),
+    .act_fill_o            (act_fill),
+    .act_fill_bank_o       (act_fill_bank),
+    .act_fill_scale_bank_o (act_fill_scale_bank),
+    .act_fill_token_o      (act_fill_token),
+    .load_read_o           (load_read),
+    .load_read_bank_o      (load_read_bank),
+    .load_read_word_o      (load_read_word),
+    .load_header_q_o       (load_header_q),
+    .load_first_fold_q_o   (load_first_fold_q),
+    .load_acc_bank_q_o     (load_acc_bank_q),
+    .load_row_valid_q_o    (load_row_valid_q),
+    .load_row_q_o          (load_row_q),
+    .drain_o               (drain),
+    .drain_bank_o          (drain_bank),
+    .drain_scale_bank_o    (drain_scale_bank),
+    .drain_token_o         (drain_token),
+    .drain_token_base_o    (drain_token_base),
+    .drain_channel_tile_o  (drain_channel_tile)
+  );
+
+  assign weight_ready_o = weight_fill;
+  assign act_ready_o    = act_fill;
+
+  // ---- memories
+  logic [COLS*40-1:0] weight_word;
+  nm_weight_buffer #(.ROWS(ROWS), .COLS(COLS)) u_weights (
+    .clk_i,
+    .write_i      (weight_fill),
+    .write_bank_i (weight_fill_bank),
+    .write_word_i (weight_fill_word),
+    .write_data_i (weight_data_i),
+    .read_i       (load_read),
+    .read_bank_i  (load_read_bank),
+    .read_word_i  (load_read_word),
+    .read_data_o  (weight_word)
+  );
+
+  logic [ROWS*VW-1:0] group_vectors;
+  logic [31:0]        drain_act_scale;
+  nm_activation_buffer #(.ROWS(ROWS), .M_MAX(M_MAX), .T_MAX(T_MAX)) u_activations (
+    .clk_i,
+    .write_i            (act_fill),
+    .write_bank_i       (act_fill_bank),
+    .write_scale_bank_i (act_fill_scale_bank),
+    .write_token_i      (act_fill_token),
+    .write_vectors_i    (act_data_i[ROWS*VW-1:0]),
+    .write_scale_i      (act_data_i[ROWS*VW +: 32]),
+    .read_i             (inject_read),
+    .read_bank_i        (inject_bank),
+    .read_token_i       (inject_token),
+    .read_vectors_o     (group_vectors),
+    .scale_bank_i       (drain_scale_bank),
+    .scale_token_i      (drain_token),
+    .scale_o            (drain_act_scale)
+  );
+
+  // ---- activation routing: array row r holds slot r of the fold, which belongs to the fold's group r / N.
+  logic [RW-1:0]      group_of_row_q [ROWS];
+  logic [ROWS*VW-1:0] row_vectors;
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
+      for (int r = 0; r < ROWS; r++) group_of_row_q[r] <= RW'(32'(r) / {28'd0, cfg_n_i == 4'd0 ? 4'd1 : cfg_n_i});
+    end
+  end
+  for (genvar r = 0; r < ROWS; r++) begin : g_route
+    assign row_vectors[r*VW +: VW] = group_vectors[group_of_row_q[r]*VW +: VW];
+  end
+
+  logic [ROWS-1:0]    lane_valid, lane_first;
+  logic [ROWS*VW-1:0] lane_vectors;
+  nm_skew #(.LANES(ROWS), .WIDTH(VW)) u_skew (
+    .clk_i, .rst_ni,
+    .valid_i (inject_valid_q),
+    .first_i (inject_first_q),
+    .data_i  (row_vectors),
+    .valid_o (lane_valid),
+    .first_o (lane_first),
+    .data_o  (lane_vectors)
+  );
+
+  // ---- loader: the header's zero points are kept for the rows that follow; codes are masked to cfg_bits.
+  logic [7:0]         zero_point_q [COLS];
+  logic [COLS*SW-1:0] load_slots;
+  logic [8:0]         code_mask;
+  assign code_mask = (9'd1 << cfg_bits_i) - 9'd1;
+  always_ff @(posedge clk_i) begin
+    if (load_header_q) begin
+      for (int c = 0; c < COLS; c++) zero_point_q[c] <= weight_word[c*40+32 +: 8];
+    end
+  end
+  for (genvar c = 0; c < COLS; c++) begin : g_slot
+    logic [8:0] code;
+    assign code = {1'b0, weight_word[c*40 +: 8]} & code_mask;
+    assign load_slots[c*SW +: 9]         = code - {1'b0, zero_point_q[c]};
+    assign load_slots[c*SW + 9 +: IDX_W] = weight_word[c*40 + 8 +: IDX_W];
+  end
+
+  // ---- array
+  logic               sum_valid, sum_first;
+  logic [COLS*32-1:0] sums;
+  nm_array #(.ROWS(ROWS), .COLS(COLS), .M_MAX(M_MAX), .IDX_W(IDX_W)) u_array (
+    .clk_i, .rst_ni,
+    .cfg_m_i,
+    .load_i       (load_row_valid_q),
+    .load_row_i   (load_row_q),
+    .load_slots_i (load_slots),
+    .a_valid_i    (lane_valid),
+    .a_first_i    (lane_first),
+    .a_vec_i      (lane_vectors),
+    .sum_valid_o  (sum_valid),
+    .sum_first_o  (sum_first),
+    .sum_o        (sums)
+  );
+
+  // ---- dequantization, accumulation and drain, per output channel
+  logic [COLS*32-1:0] results;
+  for (genvar c = 0; c < COLS; c++) begin : g_column
+    logic [31:0] accumulated;
+    nm_column_accumulator #(.T_MAX(T_MAX)) u_accumulator (
+      .clk_i, .rst_ni, .start_i,
+      .sum_valid_i       (sum_valid),
+      .sum_first_i       (sum_first),
+      .sum_i             (sums[c*32 +: 32]),
+      .push_i            (load_header_q),
+      .push_scale_i      (weight_word[c*40 +: 32]),
+      .push_first_fold_i (load_first_fold_q),
+      .push_bank_i       (load_acc_bank_q),
+      .drain_bank_i      (drain_bank),
+      .drain_token_i     (drain_token),
+      .drain_value_o     (accumulated)
+    );
+    fp32_mul u_act_scale (.a_i(accumulated), .b_i(drain_act_scale), .result_o(results[c*32 +: 32]));
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) out_valid_o <= 1'b0;
+    else         out_valid_o <= drain;
+  end
+  always_ff @(posedge clk_i) begin
+    out_token_o        <= drain_token_base + 32'(drain_token);
+    out_channel_tile_o <= drain_channel_tile;
+    out_data_o         <= results;
+  end
+
+  assign busy_o = controller_busy || out_valid_o;
+
+endmodule

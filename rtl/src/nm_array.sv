@@ -1,0 +1,66 @@
+// ROWS x COLS grid of nm_pe (rtl/README.md, "Array"). Row r holds slot r of the current fold for every output
+// channel; column c is one output channel (row of W). Token t reaches row r at cycle t + r (nm_skew staggers the
+// rows) and is broadcast to every column of that row; partial sums start at zero in row 0 and move one row down
+// per cycle, so the bottom row emits one integer sum per (token, channel, fold), all columns in the same cycle.
+//
+// Why a row broadcast instead of passing activations PE to PE: the group vector is M_MAX bytes wide, so a
+// column-to-column pipeline would cost 64 flip-flops per PE for data that every PE of the row reads unchanged;
+// broadcasting keeps a PE at its weight slot, its shadow and its partial sum, and lets all columns finish together.
+module nm_array #(
+  parameter int ROWS  = 16,
+  parameter int COLS  = 16,
+  parameter int M_MAX = 8,
+  parameter int IDX_W = 3
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  input  logic [3:0]                    cfg_m_i,
+  // loader: one row of shadow slots per cycle, lane c = {idx, w}
+  input  logic                          load_i,
+  input  logic [$clog2(ROWS+1)-1:0]     load_row_i,
+  input  logic [COLS*(9+IDX_W)-1:0]     load_slots_i,
+  // left edge, one lane per row
+  input  logic [ROWS-1:0]               a_valid_i,
+  input  logic [ROWS-1:0]               a_first_i,
+  input  logic [ROWS*M_MAX*8-1:0]       a_vec_i,
+  // bottom edge: the sums of one token, one lane per column
+  output logic                          sum_valid_o,
+  output logic                          sum_first_o,
+  output logic [COLS*32-1:0]            sum_o
+);
+
+  localparam int VW = M_MAX * 8;
+  localparam int SW = 9 + IDX_W;
+
+  logic [(ROWS+1)*COLS*32-1:0] psum_w;
+
+  for (genvar r = 0; r < ROWS; r++) begin : g_row
+    logic load_row;
+    assign load_row = load_i && (load_row_i == r[$clog2(ROWS+1)-1:0]);
+    for (genvar c = 0; c < COLS; c++) begin : g_col
+      nm_pe #(.M_MAX(M_MAX), .IDX_W(IDX_W)) u_pe (
+        .clk_i,
+        .cfg_m_i,
+        .load_i     (load_row),
+        .load_w_i   (load_slots_i[c*SW +: 9]),
+        .load_idx_i (load_slots_i[c*SW+9 +: IDX_W]),
+        .a_valid_i  (a_valid_i[r]),
+        .a_first_i  (a_first_i[r]),
+        .a_vec_i    (a_vec_i[r*VW +: VW]),
+        .psum_i     (psum_w[(r*COLS+c)*32 +: 32]),
+        .psum_o     (psum_w[((r+1)*COLS+c)*32 +: 32])
+      );
+    end
+  end
+
+  assign psum_w[COLS*32-1:0] = '0;
+  assign sum_o = psum_w[ROWS*COLS*32 +: COLS*32];
+
+  // The bottom row's sums are registered in the cycle token t passes row ROWS-1; its flags follow them.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) sum_valid_o <= 1'b0;
+    else         sum_valid_o <= a_valid_i[ROWS-1];
+  end
+  always_ff @(posedge clk_i) sum_first_o <= a_first_i[ROWS-1];
+
+endmodule

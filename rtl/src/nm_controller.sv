@@ -1,0 +1,268 @@
+// Tiles a whole GEMM over the array (rtl/README.md, "Controller" and "Timeline").
+//
+// Work is a sequence of folds: for each token tile (the tail tile first, then full tiles of cfg_tile_tokens), for
+// each channel tile of COLS output channels, for each of cfg_k_folds folds along K. A fold puts up to ROWS slots
+// of every channel of the tile into the array and streams the tile's tokens through it.
+//
+// Time is cut into windows, one per fold, plus one before the first. In the window of fold f, of length
+//     P = max(T(f), T(f+1), ROWS + 1, COLS + 1)
+// the controller, counting the window's cycles w = 0 .. P-1:
+//   - streams fold f's tokens, token w read from the activation bank of f at cycle w (w < T(f));
+//   - accepts fold f+1's weights (words 0..ROWS, at w) and activations (tokens 0..T(f+1)-1, at w) into the other
+//     banks;
+//   - starts the loader at w = COLS-2: it reads fold f+1's header (w = COLS-1) and rows (row r at w = COLS+r), and
+//     writes row r into the array's shadow slots at w = COLS+1+r, after fold f's first token has passed the row;
+//   - if fold f ends its channel tile, schedules the tile's drain at cycle T(f) + ROWS + 1 of the window, the
+//     first cycle after fold f's last sum has been accumulated.
+// core/src/engines/fpga/systolic_model.cpp counts the same windows; the two must agree cycle for cycle.
+module nm_controller #(
+  parameter int ROWS  = 16,
+  parameter int COLS  = 16,
+  parameter int T_MAX = 256
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  input  logic                          start_i,
+  input  logic [31:0]                   cfg_tokens_i,
+  input  logic [15:0]                   cfg_tile_tokens_i,
+  input  logic [15:0]                   cfg_first_tile_tokens_i,
+  input  logic [31:0]                   cfg_channel_tiles_i,
+  input  logic [31:0]                   cfg_k_folds_i,
+  output logic                          busy_o,
+  // token injection (activation buffer read; the data arrives one cycle later with inject_*_q_o)
+  output logic                          inject_read_o,
+  output logic                          inject_bank_o,
+  output logic [$clog2(T_MAX)-1:0]      inject_token_o,
+  output logic                          inject_valid_q_o,
+  output logic                          inject_first_q_o,
+  // fills of the next fold
+  output logic                          weight_fill_o,
+  output logic                          weight_fill_bank_o,
+  output logic [$clog2(ROWS+1)-1:0]     weight_fill_word_o,
+  output logic                          act_fill_o,
+  output logic                          act_fill_bank_o,
+  output logic [2:0]                    act_fill_scale_bank_o,
+  output logic [$clog2(T_MAX)-1:0]      act_fill_token_o,
+  // loader: weight buffer reads, and what the word read in the previous cycle is
+  output logic                          load_read_o,
+  output logic                          load_read_bank_o,
+  output logic [$clog2(ROWS+1)-1:0]     load_read_word_o,
+  output logic                          load_header_q_o,
+  output logic                          load_first_fold_q_o,
+  output logic                          load_acc_bank_q_o,
+  output logic                          load_row_valid_q_o,
+  output logic [$clog2(ROWS+1)-1:0]     load_row_q_o,
+  // drain of a finished channel tile: one token per cycle
+  output logic                          drain_o,
+  output logic                          drain_bank_o,
+  output logic [2:0]                    drain_scale_bank_o,
+  output logic [$clog2(T_MAX)-1:0]      drain_token_o,
+  output logic [31:0]                   drain_token_base_o,
+  output logic [31:0]                   drain_channel_tile_o
+);
+  localparam int TW = $clog2(T_MAX);
+  localparam int RW = $clog2(ROWS + 1);
+  localparam logic [15:0] MIN_WINDOW = 16'((ROWS > COLS ? ROWS : COLS) + 1);
+
+  // A fold, as the iterator hands it out.
+  typedef struct packed {
+    logic [15:0] tokens;
+    logic        first_fold;   // first fold of its channel tile: accumulators start from zero
+    logic        last_fold;    // last fold of its channel tile: the tile drains after it
+    logic        acc_bank;     // channel tile parity
+    logic [2:0]  scale_bank;   // token tile index mod 8 (rtl/README.md, "Memories": why eight banks)
+    logic [31:0] token_base;
+    logic [31:0] channel_tile;
+  } fold_t;
+
+  // Iterator over folds.
+  logic        it_valid_q;
+  logic [15:0] it_tokens_q;
+  logic [31:0] it_token_base_q, it_channel_tile_q, it_fold_q;
+  logic        it_acc_bank_q;
+  logic [2:0]  it_scale_bank_q;
+  fold_t       it_fold;
+
+  // Field order of fold_t.
+  assign it_fold = {it_tokens_q, it_fold_q == 0, it_fold_q == cfg_k_folds_i - 1, it_acc_bank_q, it_scale_bank_q,
+                    it_token_base_q, it_channel_tile_q};
+
+  // Windows.
+  logic        running_q, prime_q;
+  logic [15:0] window_cycle_q, window_length_q;
+  logic        current_valid_q, next_valid_q;
+  fold_t       current_q, next_q;
+  logic        parity_q;  // bank of the current fold; the next fold uses the other
+  logic        advance;
+  logic [15:0] length_a, length_b, new_length;
+
+  assign advance   = prime_q || (running_q && window_cycle_q == window_length_q - 1);
+  assign length_a  = next_valid_q && next_q.tokens > MIN_WINDOW ? next_q.tokens : MIN_WINDOW;
+  assign length_b  = it_valid_q && it_tokens_q > length_a ? it_tokens_q : length_a;
+  assign new_length = length_b;
+
+  // Loader.
+  logic          load_active_q, load_bank_q, load_first_fold_q, load_acc_bank_q;
+  logic [RW-1:0] load_word_q;
+
+  // Drain queue (start cycle + fold) and the drain in progress.
+  localparam int DQ = 6;  // at most four drains are pending or running at once (rtl/README.md, "Drain")
+  logic [31:0]   now_q;
+  logic [31:0]   drain_start_q [DQ];
+  fold_t         drain_fold_q [DQ];
+  logic [2:0]    drain_count_q;
+  logic          drain_active_q;
+  logic [TW-1:0] drain_next_q;
+  fold_t         drain_current_q;
+  logic          drain_begin, drain_push, drain_pop, drain_last;
+  /* verilator lint_off UNUSEDSIGNAL */  // a drain needs no first/last flags
+  fold_t         drain_fold;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [TW-1:0] drain_token;
+
+  assign drain_push  = running_q && window_cycle_q == 0 && current_valid_q && current_q.last_fold;
+  assign drain_begin = !drain_active_q && drain_count_q != 0 && now_q >= drain_start_q[0];
+  assign drain_fold  = drain_begin ? drain_fold_q[0] : drain_current_q;
+  assign drain_token = drain_begin ? '0 : drain_next_q;
+  assign drain_last  = (drain_begin || drain_active_q) && 32'(drain_token) == 32'(drain_fold.tokens) - 32'd1;
+  assign drain_pop   = drain_last;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      running_q <= 1'b0;
+      prime_q <= 1'b0;
+      it_valid_q <= 1'b0;
+      current_valid_q <= 1'b0;
+      next_valid_q <= 1'b0;
+      load_active_q <= 1'b0;
+      drain_count_q <= '0;
+      drain_active_q <= 1'b0;
+      inject_valid_q_o <= 1'b0;
+      load_header_q_o <= 1'b0;
+      load_row_valid_q_o <= 1'b0;
+    end else if (start_i) begin
+      running_q <= 1'b1;
+      prime_q <= 1'b1;
+      it_valid_q <= cfg_tokens_i != 0;
+      it_tokens_q <= cfg_first_tile_tokens_i;
+      it_token_base_q <= '0;
+      it_channel_tile_q <= '0;
+      it_fold_q <= '0;
+      it_acc_bank_q <= 1'b0;
+      it_scale_bank_q <= '0;
+      current_valid_q <= 1'b0;
+      next_valid_q <= 1'b0;
+      parity_q <= 1'b0;
+      window_cycle_q <= '0;
+      window_length_q <= MIN_WINDOW;
+      load_active_q <= 1'b0;
+      drain_count_q <= '0;
+      drain_active_q <= 1'b0;
+      now_q <= '0;
+      inject_valid_q_o <= 1'b0;
+      load_header_q_o <= 1'b0;
+      load_row_valid_q_o <= 1'b0;
+    end else begin
+      now_q <= now_q + 1;
+      prime_q <= 1'b0;
+
+      // Windows: the next fold becomes current, the iterator hands out the one after.
+      if (advance) begin
+        current_q <= next_q;
+        current_valid_q <= next_valid_q;
+        next_q <= it_fold;
+        next_valid_q <= it_valid_q;
+        parity_q <= ~parity_q;
+        window_cycle_q <= '0;
+        window_length_q <= new_length;
+        if (!next_valid_q && !it_valid_q) running_q <= 1'b0;
+        if (it_valid_q) begin
+          if (it_fold_q + 1 < cfg_k_folds_i) begin
+            it_fold_q <= it_fold_q + 1;
+          end else begin
+            it_fold_q <= '0;
+            it_acc_bank_q <= ~it_acc_bank_q;
+            if (it_channel_tile_q + 1 < cfg_channel_tiles_i) begin
+              it_channel_tile_q <= it_channel_tile_q + 1;
+            end else begin
+              it_channel_tile_q <= '0;
+              it_token_base_q <= it_token_base_q + {16'd0, it_tokens_q};
+              it_scale_bank_q <= it_scale_bank_q + 3'd1;
+              it_tokens_q <= cfg_tile_tokens_i;
+              if (it_token_base_q + {16'd0, it_tokens_q} >= cfg_tokens_i) it_valid_q <= 1'b0;
+            end
+          end
+        end
+      end else if (running_q) begin
+        window_cycle_q <= window_cycle_q + 1;
+      end
+
+      inject_valid_q_o <= inject_read_o;
+      inject_first_q_o <= window_cycle_q == 0;
+
+      // Loader: started two cycles before the header read.
+      if (running_q && !advance && next_valid_q && window_cycle_q == 16'(COLS - 2)) begin
+        load_active_q <= 1'b1;
+        load_word_q <= '0;
+        load_bank_q <= ~parity_q;
+        load_first_fold_q <= next_q.first_fold;
+        load_acc_bank_q <= next_q.acc_bank;
+      end else if (load_active_q) begin
+        load_word_q <= load_word_q + 1'b1;
+        if (load_word_q == RW'(ROWS)) load_active_q <= 1'b0;
+      end
+      load_header_q_o <= load_active_q && load_word_q == '0;
+      load_row_valid_q_o <= load_active_q && load_word_q != '0;
+      load_row_q_o <= load_word_q - 1'b1;
+      load_first_fold_q_o <= load_first_fold_q;
+      load_acc_bank_q_o <= load_acc_bank_q;
+
+      // Drains.
+      if (drain_begin) begin
+        drain_current_q <= drain_fold_q[0];
+      end
+      if (drain_begin || drain_active_q) begin
+        drain_active_q <= !drain_last;
+        drain_next_q <= drain_token + 1'b1;
+      end
+      if (drain_pop) begin
+        for (int i = 0; i + 1 < DQ; i++) begin
+          drain_start_q[i] <= drain_start_q[i+1];
+          drain_fold_q[i] <= drain_fold_q[i+1];
+        end
+      end
+      if (drain_push) begin
+        drain_start_q[drain_pop ? drain_count_q - 1 : drain_count_q] <=
+            now_q + {16'd0, current_q.tokens} + 32'(ROWS + 1);
+        drain_fold_q[drain_pop ? drain_count_q - 1 : drain_count_q] <= current_q;
+      end
+      drain_count_q <= drain_count_q + {2'd0, drain_push} - {2'd0, drain_pop};
+    end
+  end
+
+  assign busy_o = running_q || load_active_q || drain_count_q != 0 || drain_active_q;
+
+  assign inject_read_o  = running_q && !prime_q && current_valid_q && window_cycle_q < current_q.tokens;
+  assign inject_bank_o  = parity_q;
+  assign inject_token_o = TW'(window_cycle_q);
+
+  assign weight_fill_o      = running_q && !prime_q && next_valid_q && window_cycle_q <= 16'(ROWS);
+  assign weight_fill_bank_o = ~parity_q;
+  assign weight_fill_word_o = RW'(window_cycle_q);
+  assign act_fill_o            = running_q && !prime_q && next_valid_q && window_cycle_q < next_q.tokens;
+  assign act_fill_bank_o       = ~parity_q;
+  assign act_fill_scale_bank_o = next_q.scale_bank;
+  assign act_fill_token_o      = TW'(window_cycle_q);
+
+  assign load_read_o      = load_active_q;
+  assign load_read_bank_o = load_bank_q;
+  assign load_read_word_o = load_word_q;
+
+  assign drain_o              = drain_begin || drain_active_q;
+  assign drain_bank_o         = drain_fold.acc_bank;
+  assign drain_scale_bank_o   = drain_fold.scale_bank;
+  assign drain_token_o        = drain_token;
+  assign drain_token_base_o   = drain_fold.token_base;
+  assign drain_channel_tile_o = drain_fold.channel_tile;
+
+endmodule
