@@ -34,6 +34,8 @@ struct BenchOptions {
   bool json = false;
   int threads = 0;
   double timing_seconds = 0.5;
+  int group = 128;
+  bool per_channel = false;
   std::string arrays;          // empty: the registry's default FPGA arrays
   double fpga_clock_mhz = fpga::kDefaultClockMhz;
 };
@@ -91,6 +93,8 @@ int bench(const BenchOptions& options) {
   spec.sources = {synth + ":dist=llm:seed=1"};
   spec.patterns = NMPattern::parse_list(options.patterns);
   spec.bits = QuantConfig::parse_bits_list(options.bits);
+  spec.granularity = options.per_channel ? Granularity::Channel : Granularity::Group;
+  spec.group = options.group;
   spec.engines = options.engines;
   spec.batches = parse_ints(options.batches, "--batch");
   if (!(options.timing_seconds > 0 && options.timing_seconds <= 60)) throw Error("--timing-seconds", "must be in (0, 60]");
@@ -196,6 +200,8 @@ Command add_bench_command(CLI::App& app) {
   command->add_flag("--json", options->json, "One JSON object per measurement per line");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
   command->add_option("--timing-seconds", options->timing_seconds, "Time budget per measurement")->capture_default_str();
+  auto* group = command->add_option("--group", options->group, "Quantization group size along K")->capture_default_str();
+  group->excludes(command->add_flag("--per-channel", options->per_channel, "One scale per output channel"));
   command->add_option("--array", options->arrays, "FPGA systolic array sizes ROWSxCOLS (default 16x16,32x32)");
   command->add_option("--fpga-clock-mhz", options->fpga_clock_mhz, "FPGA clock for time = cycles / clock")
       ->capture_default_str();

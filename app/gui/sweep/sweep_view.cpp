@@ -17,6 +17,7 @@
 #include <map>
 
 #include "nmscope/engine_registry.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "results/results_model.hpp"
 
@@ -58,13 +59,18 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
       current_error_(new QScatterSeries),
       pattern_axis_(new QCategoryAxis),
       storage_axis_(new QValueAxis),
-      error_axis_(new QLogValueAxis) {
-  bits_->setValue(2);  // int4
-  // The array-size slider needs an FPGA cycle model, which comes with an fpga/ engine.
-  bool has_fpga = false;
-  for (const auto& engine : EngineRegistry::global().engines()) has_fpga |= engine->family() == "fpga";
-  array_size_->setEnabled(has_fpga);
-  array_size_->setToolTip(has_fpga ? "Systolic array size" : "needs an fpga/ engine, which this build does not have");
+      error_axis_(new QLogValueAxis),
+      cycles_series_(new QLineSeries),
+      current_cycles_(new QScatterSeries),
+      cycles_axis_(new QValueAxis) {
+  bits_->setValue(2);        // int4
+  array_size_->setValue(2);  // 16x16
+  array_size_->setToolTip("Systolic array size (rows x cols) of the FPGA cycle model");
+  cycles_series_->setName(QString("FPGA cycles, %1 of dense (analytic model, batch %2)").arg(QChar(0x0025)).arg(kFpgaBatch));
+  current_cycles_->setName("current array and pattern");
+  current_cycles_->setMarkerSize(12);
+  cycles_axis_->setTitleText("FPGA cycles, % of dense");
+  cycles_axis_->setLabelFormat("%.0f");
 
   storage_series_->setName("storage (bits per weight, analytic)");
   current_storage_->setName("current point");
@@ -73,7 +79,8 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
   error_series_->setMarkerSize(9);
   current_error_->setName("current point, measured");
   current_error_->setMarkerSize(14);
-  for (QAbstractSeries* series : std::initializer_list<QAbstractSeries*>{storage_series_, current_storage_, error_series_, current_error_})
+  for (QAbstractSeries* series : std::initializer_list<QAbstractSeries*>{storage_series_, current_storage_, error_series_,
+                                                                        current_error_, cycles_series_, current_cycles_})
     chart_->addSeries(series);
   pattern_axis_->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
   pattern_axis_->setRange(-0.5, double(patterns_.size()) - 0.5);
@@ -86,6 +93,11 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
   chart_->addAxis(pattern_axis_, Qt::AlignBottom);
   chart_->addAxis(storage_axis_, Qt::AlignLeft);
   chart_->addAxis(error_axis_, Qt::AlignRight);
+  chart_->addAxis(cycles_axis_, Qt::AlignRight);
+  for (QAbstractSeries* series : {static_cast<QAbstractSeries*>(cycles_series_), static_cast<QAbstractSeries*>(current_cycles_)}) {
+    series->attachAxis(pattern_axis_);
+    series->attachAxis(cycles_axis_);
+  }
   for (QAbstractSeries* series : {static_cast<QAbstractSeries*>(storage_series_), static_cast<QAbstractSeries*>(current_storage_)}) {
     series->attachAxis(pattern_axis_);
     series->attachAxis(storage_axis_);
@@ -138,6 +150,8 @@ void SweepView::set_quantization(const QuantConfig& quant) {
 
 void SweepView::set_pattern_index(int index) { sparsity_->setValue(index); }
 void SweepView::set_bits_index(int index) { bits_->setValue(index); }
+void SweepView::set_array_index(int index) { array_size_->setValue(index); }
+int SweepView::current_array_dim() const { return 4 << array_size_->value(); }
 NMPattern SweepView::current_pattern() const { return patterns_[size_t(sparsity_->value())]; }
 int SweepView::current_bits() const { return bit_widths_[size_t(bits_->value())]; }
 
@@ -151,7 +165,8 @@ void SweepView::update_view() {
                                .arg(QString::fromStdString(current.to_string()))
                                .arg(100.0 * current.density(), 0, 'g', 3));
   bits_label_->setText(bits_name(quant.bits));
-  array_label_->setText(array_size_->isEnabled() ? QString("%1x%1").arg(4 << array_size_->value()) : "—");
+  const fpga::ArraySize array{current_array_dim(), current_array_dim()};
+  array_label_->setText(QString::fromStdString(array.to_string()));
 
   // Stored weight errors per (pattern, bits, granularity) of the chosen layers (all layers when none are chosen).
   std::map<std::string, std::pair<double, int>> stored;  // key -> (sum of errors, count), one per tensor+config
@@ -197,6 +212,34 @@ void SweepView::update_view() {
       current_storage_->append(double(index), bits_per_weight);
     }
   }
+  // FPGA cycles per pattern from the analytic model, relative to dense on the same array; the RTL confirms the model
+  // (tests/rtl, nmscope-cli verify --engine fpga).
+  cycles_series_->clear();
+  current_cycles_->clear();
+  current_fpga_cycles_ = 0;
+  std::vector<int64_t> cycles_by_pattern(patterns_.size(), 0);
+  for (size_t index = 0; index < patterns_.size() && !quant.is_fp16(); ++index) {
+    for (const auto& layer : layers_) {
+      fpga::GemmShape shape;
+      shape.out_channels = layer.rows;
+      shape.in_features = layer.cols;
+      shape.n = patterns_[index].kept_per_group;
+      shape.m = patterns_[index].group_size;
+      shape.quant_group = quant.granularity == Granularity::Group ? quant.group : 0;
+      shape.tokens = kFpgaBatch;
+      if (!fpga::unsupported_reason(shape, array).empty()) continue;
+      cycles_by_pattern[index] += fpga::model_cycles(shape, array, 256).cycles;
+    }
+  }
+  const int64_t dense_cycles = cycles_by_pattern.empty() ? 0 : cycles_by_pattern[0];
+  for (size_t index = 0; index < patterns_.size() && dense_cycles > 0; ++index) {
+    const double percent = 100.0 * double(cycles_by_pattern[index]) / double(dense_cycles);
+    cycles_series_->append(double(index), percent);
+    if (patterns_[index] == current) current_cycles_->append(double(index), percent);
+  }
+  current_fpga_cycles_ = cycles_by_pattern[size_t(sparsity_->value())];
+  cycles_axis_->setRange(0, 110);
+
   storage_axis_->setRange(0, std::ceil(max_bits_per_weight * 1.1));
   storage_axis_->applyNiceNumbers();
   error_axis_->setRange(std::pow(10.0, std::floor(std::log10(min_error))), std::pow(10.0, std::ceil(std::log10(max_error))));
@@ -220,6 +263,20 @@ void SweepView::update_view() {
     text += current_stored_error_ >= 0
                 ? QString(" Stored weight error: %1 (mean over %2 layer(s)).").arg(current_stored_error_, 0, 'e', 3).arg(found->second.second)
                 : QString(" Not measured yet: press Measure.");
+  }
+  if (!layers_.empty()) {
+    if (quant.is_fp16()) {
+      text += QString(" FPGA: the array multiplies integer weights; choose 2-8 bits.");
+    } else if (current_fpga_cycles_ > 0) {
+      const double clock_mhz = fpga::kDefaultClockMhz;
+      text += QString(" FPGA %1 (model, batch %2): %3 cycles, %4 µs at %5 MHz, %6x fewer cycles than dense.")
+                  .arg(QString::fromStdString(array.to_string()))
+                  .arg(kFpgaBatch)
+                  .arg(QLocale().toString(qlonglong(current_fpga_cycles_)))
+                  .arg(double(current_fpga_cycles_) / clock_mhz, 0, 'f', 1)
+                  .arg(clock_mhz, 0, 'f', 0)
+                  .arg(dense_cycles > 0 ? double(dense_cycles) / double(current_fpga_cycles_) : 0, 0, 'f', 2);
+    }
   }
   figures_->setText(text);
   last_update_ms_ = double(timer.nsecsElapsed()) / 1e6;

@@ -1,7 +1,8 @@
 #pragma once
 // The Sweep pane: sliders over sparsity (along the N:M patterns, densest first), bit width and array size. Each step
-// redraws from the analytic storage model (core's packed_storage_bytes) and the measurements already stored, so it
-// follows the sliders live; "Measure" asks for the current point to be run on the real engines.
+// redraws from the analytic storage model (core's packed_storage_bytes), the analytic FPGA cycle model (core's
+// fpga::model_cycles, equal to the RTL's count) and the measurements already stored, so it follows the sliders live;
+// "Measure" asks for the current point to be run on the real engines.
 #include <QWidget>
 #include <vector>
 
@@ -43,6 +44,7 @@ class SweepView final : public QWidget {
   // Slider positions, for automation and tests.
   void set_pattern_index(int index);
   void set_bits_index(int index);
+  void set_array_index(int index);  // 0..4: 4x4 .. 64x64
   NMPattern current_pattern() const;
   int current_bits() const;
   const std::vector<NMPattern>& patterns() const { return patterns_; }
@@ -50,6 +52,11 @@ class SweepView final : public QWidget {
   // stored weight error there (negative when nothing is stored for it).
   int64_t current_storage_bytes() const { return current_storage_bytes_; }
   double current_stored_error() const { return current_stored_error_; }
+  // The FPGA model at the current point, summed over the layers (0 when no layer is chosen or none fits the array).
+  int64_t current_fpga_cycles() const { return current_fpga_cycles_; }
+  int current_array_dim() const;
+  // Batch the FPGA model is evaluated at.
+  static constexpr int kFpgaBatch = 16;
   double last_update_ms() const { return last_update_ms_; }
 
  signals:
@@ -81,6 +88,10 @@ class SweepView final : public QWidget {
   QCategoryAxis* pattern_axis_;
   QValueAxis* storage_axis_;
   QLogValueAxis* error_axis_;
+  QLineSeries* cycles_series_;
+  QScatterSeries* current_cycles_;
+  QValueAxis* cycles_axis_;
+  int64_t current_fpga_cycles_ = 0;
   int64_t current_storage_bytes_ = 0;
   double current_stored_error_ = -1;
   double last_update_ms_ = 0;

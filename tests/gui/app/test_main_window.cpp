@@ -319,10 +319,24 @@ class TestMainWindow final : public QObject {
     sweep->set_pattern_index(2);  // 2:4
     QCOMPARE(sweep->current_pattern(), (NMPattern{2, 4}));
     QVERIFY(sweep->current_storage_bytes() < dense);
+    // The FPGA cycle model follows the pattern and the array size: 2:4 halves the cycles of dense on 16x16, and a
+    // 32x32 array needs fewer cycles than a 16x16 one.
+    sweep->set_array_index(2);
+    QCOMPARE(sweep->current_array_dim(), 16);
+    const int64_t sparse_cycles = sweep->current_fpga_cycles();
+    sweep->set_pattern_index(0);
+    const int64_t dense_cycles = sweep->current_fpga_cycles();
+    QVERIFY(sparse_cycles > 0 && dense_cycles > 0);
+    QVERIFY(double(sparse_cycles) <= 0.55 * double(dense_cycles));
+    sweep->set_array_index(3);
+    QVERIFY(sweep->current_fpga_cycles() < dense_cycles);
     double worst = 0;
-    for (int step = 0; step < 6; ++step) {
-      sweep->set_pattern_index(step);
-      worst = std::max(worst, sweep->last_update_ms());
+    for (int array = 0; array < 5; ++array) {
+      sweep->set_array_index(array);
+      for (int step = 0; step < 6; ++step) {
+        sweep->set_pattern_index(step);
+        worst = std::max(worst, sweep->last_update_ms());
+      }
     }
     qInfo("slowest sweep step: %.2f ms", worst);
     QVERIFY(worst < 50);

@@ -1,0 +1,130 @@
+// The FPGA engine's software side without the RTL: array sizes, fold plans, token tiles, the analytic cycle
+// model's properties (the RTL equality itself is tests/rtl), the engine's refusals, and Yosys report parsing.
+#include <QtTest>
+
+#include "nmscope/engine_registry.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/fpga/resource_estimate.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
+
+using namespace nmscope;
+using namespace nmscope::fpga;
+
+namespace {
+GemmShape gemm(int64_t out, int64_t k, int n, int m, int group, int64_t tokens) {
+  GemmShape shape;
+  shape.out_channels = out;
+  shape.in_features = k;
+  shape.n = n;
+  shape.m = m;
+  shape.quant_group = group;
+  shape.tokens = tokens;
+  return shape;
+}
+}  // namespace
+
+class TestSystolicModel : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void array_sizes_parse_and_refuse_bad_ones() {
+    QCOMPARE(parse_array_size("16x32"), (ArraySize{16, 32}));
+    QCOMPARE(parse_array_sizes("16x16,32x32,16x16").size(), size_t(2));
+    for (const char* bad : {"16", "x16", "3x16", "16x65", "16x16x2", "axb", ""}) {
+      try {
+        parse_array_size(bad);
+        QFAIL(bad);
+      } catch (const Error& error) {
+        QCOMPARE(error.subject(), std::string("--array"));
+      }
+    }
+  }
+
+  void folds_stay_inside_one_scale_group() {
+    // K = 300, 2:4 -> 75 groups, 150 slots; group 64 -> 32 slots per scale; 16 rows -> 16 slots per fold.
+    const FoldPlan plan = plan_folds(gemm(40, 300, 2, 4, 64, 1), {16, 8});
+    QCOMPARE(plan.slots_per_row, int64_t(150));
+    QCOMPARE(plan.chunk_slots, int64_t(32));
+    QCOMPARE(plan.rows_per_fold, int64_t(16));
+    QCOMPARE(plan.channel_tiles, int64_t(5));
+    int64_t covered = 0;
+    for (const auto& fold : plan.folds) {
+      QCOMPARE(fold.slot_begin / plan.chunk_slots, (fold.slot_end - 1) / plan.chunk_slots);
+      QVERIFY(fold.slot_end - fold.slot_begin <= plan.rows_per_fold);
+      QCOMPARE(fold.slot_begin, covered);
+      covered = fold.slot_end;
+    }
+    QCOMPARE(covered, plan.slots_per_row);
+    // 3:8 on 16 rows: a fold holds whole groups only, 15 slots.
+    QCOMPARE(plan_folds(gemm(8, 64, 3, 8, 0, 1), {16, 16}).rows_per_fold, int64_t(15));
+  }
+
+  void token_tiles_put_the_tail_first() {
+    const TokenTiling tiling = token_tiling(45, 16);
+    QCOMPARE(tiling.tile_tokens, 16);
+    QCOMPARE(tiling.first_tile_tokens, 13);
+    QCOMPARE(tiling.tiles, int64_t(3));
+    QCOMPARE(token_tiling(7, 256).tile_tokens, 7);
+    QCOMPARE(token_tiling(512, 256).first_tile_tokens, 256);
+  }
+
+  // Compute-bound (batch >= array cols): N:M takes N/M of the dense cycles (per-channel scales, so a fold is never
+  // cut short by a scale group); with K and N_out 8x the array the array stays busy.
+  void sparse_cycles_scale_with_density() {
+    const ArraySize array{32, 32};
+    const int64_t dense = model_cycles(gemm(1024, 1024, 1, 1, 0, 64), array, 256).cycles;
+    for (const auto& [n, m] : std::vector<std::pair<int, int>>{{2, 4}, {1, 4}, {4, 8}, {1, 8}}) {
+      const CycleEstimate sparse = model_cycles(gemm(1024, 1024, n, m, 0, 64), array, 256);
+      QVERIFY2(double(sparse.cycles) <= 1.1 * n / m * double(dense), qPrintable(QString("%1:%2").arg(n).arg(m)));
+    }
+    const CycleEstimate estimate = model_cycles(gemm(256, 256, 1, 1, 0, 256), array, 256);
+    QVERIFY(estimate.utilization >= 0.85 && estimate.utilization <= 1.0);
+    QCOMPARE(estimate.useful_macs, int64_t(256) * 256 * 256);
+  }
+
+  void more_tokens_per_bank_means_fewer_cycles_per_token() {
+    const GemmShape shape = gemm(128, 512, 2, 4, 128, 512);
+    QVERIFY(model_cycles(shape, {16, 16}, 256).cycles < model_cycles(shape, {16, 16}, 16).cycles);
+  }
+
+  void unsupported_configurations_say_why() {
+    QVERIFY(unsupported_reason(gemm(8, 64, 2, 4, 128, 1), {16, 16}).empty());
+    QVERIFY(!unsupported_reason(gemm(8, 64, 1, 16, 0, 1), {16, 16}).empty());   // M > 8
+    QVERIFY(!unsupported_reason(gemm(8, 64, 2, 3, 128, 1), {16, 16}).empty());  // group not a multiple of M
+    QVERIFY(!unsupported_reason(gemm(8, 64, 5, 8, 0, 1), {4, 4}).empty());      // N > rows
+  }
+
+  void engines_register_per_array_and_refuse_fp16() {
+    EngineOptions options;
+    options.fpga_arrays = {{8, 8}, {16, 32}};
+    options.fpga_clock_mhz = 300;
+    const EngineRegistry registry = EngineRegistry::with_options(options);
+    QVERIFY(registry.find("fpga/systolic-8x8"));
+    QVERIFY(registry.find("fpga/systolic-16x32"));
+    QCOMPARE(registry.select("fpga").size(), size_t(2));
+    QuantConfig fp16;
+    fp16.bits = 16;
+    std::string reason;
+    QVERIFY(!registry.find("fpga/systolic-8x8")->supports({2, 4}, fp16, &reason));
+    QVERIFY(!reason.empty());
+    options.fpga_clock_mhz = 0;
+    QVERIFY_THROWS_EXCEPTION(Error, EngineRegistry::with_options(options));
+  }
+
+  void yosys_stat_report_is_summed_by_resource() {
+    const std::string report =
+        "=== nm_pe ===\n   Number of cells: 3\n     LUT2 1\n\n=== design hierarchy ===\n\n   nm_accel   1\n"
+        "   Number of wires: 10\n   Number of cells: 40\n     CARRY4 3\n     DSP48E1 32\n     FDRE 100\n"
+        "     FDCE 4\n     LUT2 10\n     LUT6 5\n     RAM64M 2\n     RAMB36E1 4\n     RAMB18E1 3\n     SRL16E 6\n";
+    const ResourceEstimate estimate = parse_yosys_stat(report);
+    QCOMPARE(estimate.luts, int64_t(15));
+    QCOMPARE(estimate.flip_flops, int64_t(104));
+    QCOMPARE(estimate.dsps, int64_t(32));
+    QCOMPARE(estimate.block_rams, int64_t(6));
+    QCOMPARE(estimate.lut_rams, int64_t(14));
+    QVERIFY_THROWS_EXCEPTION(Error, parse_yosys_stat("no cells here"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSystolicModel)
+#include "test_systolic_model.moc"
