@@ -157,6 +157,8 @@ int bench(const BenchOptions& options) {
                 "median_us", "GB/s", "floor_us", "%floor", "speedup", "vs");
   }
   for (const auto& row : rows) {
+    // FPGA rows are cycles at a clock, not timed bytes: they get their own table below.
+    if (!options.json && row.engine.rfind("fpga/", 0) == 0) continue;
     const double bytes = double(weight_bytes_of(row));
     const double time = row.time_us.value_or(NAN);
     const double gbps = bytes / (time * 1e3);

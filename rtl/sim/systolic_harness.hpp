@@ -56,6 +56,7 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   top.cfg_first_tile_tokens_i = uint16_t(registers.first_tile_tokens);
   top.cfg_channel_tiles_i = uint32_t(registers.channel_tiles);
   top.cfg_k_folds_i = uint32_t(registers.k_folds);
+  top.cfg_chunk_folds_i = uint32_t(registers.chunk_folds);
   top.start_i = 1;
   top.eval();
   tick();
@@ -103,8 +104,7 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
         ++act_fold;
       }
     }
-    top.eval();
-    tick();
+    tick();  // the rising edge's eval sees the inputs set above
     ++cycles;
     if (top.out_valid_o) {
       const uint32_t* port = top.out_data_o;

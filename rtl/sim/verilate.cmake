@@ -23,11 +23,19 @@ if(EXISTS ${cached}/complete)
   return()
 endif()
 
+set(modules "")
+foreach(source IN LISTS SOURCES)
+  if(source MATCHES "\\.sv$")
+    list(APPEND modules ${source})
+  else()
+    get_filename_component(include_dir ${source} DIRECTORY)
+  endif()
+endforeach()
 separate_arguments(param_list UNIX_COMMAND "${PARAMS}")
 separate_arguments(flag_list UNIX_COMMAND "${FLAGS}")
 execute_process(
   COMMAND ${VERILATOR} --cc --build -j 2 --prefix ${PREFIX} --top-module ${TOP} ${param_list} ${flag_list}
-          -Mdir ${OUT_DIR} ${SOURCES}
+          -I${include_dir} -Mdir ${OUT_DIR} ${modules}
   RESULT_VARIABLE status)
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "verilate: Verilator failed for ${PREFIX} (exit ${status})")

@@ -22,6 +22,7 @@ module nm_accel #(
   input  logic [15:0]               cfg_first_tile_tokens_i,
   input  logic [31:0]               cfg_channel_tiles_i,
   input  logic [31:0]               cfg_k_folds_i,
+  input  logic [31:0]               cfg_chunk_folds_i,
   output logic                      busy_o,
   output logic                      weight_ready_o,
   input  logic [COLS*40-1:0]        weight_data_i,
@@ -32,6 +33,8 @@ module nm_accel #(
   output logic [31:0]               out_channel_tile_o,
   output logic [COLS*32-1:0]        out_data_o
 );
+  `include "fp32_arith.svh"
+
   localparam int M_MAX = 8;
   localparam int IDX_W = 3;
   localparam int VW = M_MAX * 8;
@@ -40,14 +43,15 @@ module nm_accel #(
   localparam int SW = 9 + IDX_W;
 
   // ---- controller
-  logic          inject_read, inject_bank, inject_valid_q, inject_first_q;
+  logic          inject_read, inject_bank, inject_valid_q, inject_first_q, inject_swap;
   logic [TW-1:0] inject_token;
   logic          weight_fill, weight_fill_bank;
   logic [RW-1:0] weight_fill_word;
   logic          act_fill, act_fill_bank;
   logic [2:0]    act_fill_scale_bank, drain_scale_bank;
   logic [TW-1:0] act_fill_token;
-  logic          load_read, load_read_bank, load_header_q, load_first_fold_q, load_acc_bank_q, load_row_valid_q;
+  logic          load_read, load_read_bank, load_header_q, load_acc_bank_q, load_row_valid_q;
+  logic [2:0]    load_fold_flags_q;
   logic [RW-1:0] load_read_word, load_row_q;
   logic          drain, drain_bank;
   logic [TW-1:0] drain_token;
@@ -57,12 +61,14 @@ module nm_accel #(
   nm_controller #(.ROWS(ROWS), .COLS(COLS), .T_MAX(T_MAX)) u_controller (
     .clk_i, .rst_ni, .start_i,
     .cfg_tokens_i, .cfg_tile_tokens_i, .cfg_first_tile_tokens_i, .cfg_channel_tiles_i, .cfg_k_folds_i,
+    .cfg_chunk_folds_i,
     .busy_o                (controller_busy),
     .inject_read_o         (inject_read),
     .inject_bank_o         (inject_bank),
     .inject_token_o        (inject_token),
     .inject_valid_q_o      (inject_valid_q),
     .inject_first_q_o      (inject_first_q),
+    .inject_swap_o         (inject_swap),
     .weight_fill_o         (weight_fill),
     .weight_fill_bank_o    (weight_fill_bank),
     .weight_fill_word_o    (weight_fill_word),
@@ -74,7 +80,7 @@ module nm_accel #(
     .load_read_bank_o      (load_read_bank),
     .load_read_word_o      (load_read_word),
     .load_header_q_o       (load_header_q),
-    .load_first_fold_q_o   (load_first_fold_q),
+    .load_fold_flags_q_o   (load_fold_flags_q),
     .load_acc_bank_q_o     (load_acc_bank_q),
     .load_row_valid_q_o    (load_row_valid_q),
     .load_row_q_o          (load_row_q),
@@ -134,17 +140,31 @@ module nm_accel #(
     assign row_vectors[r*VW +: VW] = group_vectors[group_of_row_q[r]*VW +: VW];
   end
 
-  logic [ROWS-1:0]    lane_valid, lane_first;
-  logic [ROWS*VW-1:0] lane_vectors;
-  nm_skew #(.LANES(ROWS), .WIDTH(VW)) u_skew (
+  // Lane flags {first, valid, swap}: swap is the injection of a fold's first token, one cycle ahead of the token
+  // itself (the vectors come out of the synchronous activation memory a cycle after the read).
+  localparam int FLAGS = 3;
+  /* verilator lint_off UNUSEDSIGNAL */  // rows above the last use only their swap flag
+  logic [ROWS*FLAGS-1:0] lane_flags;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [ROWS*VW-1:0]    lane_vectors;
+  logic [ROWS-1:0]       lane_swap;
+  logic                  swap_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) swap_q <= 1'b0;
+    else         swap_q <= inject_swap;
+  end
+  nm_skew #(.LANES(ROWS), .WIDTH(VW), .FLAGS(FLAGS)) u_skew (
     .clk_i, .rst_ni,
-    .valid_i (inject_valid_q),
-    .first_i (inject_first_q),
+    .flags_i ({inject_first_q, inject_valid_q, swap_q}),
     .data_i  (row_vectors),
-    .valid_o (lane_valid),
-    .first_o (lane_first),
+    .flags_o (lane_flags),
     .data_o  (lane_vectors)
   );
+  // Row r swaps one cycle before its first token: lane r-1's registered swap flag, or the read itself for row 0.
+  assign lane_swap[0] = inject_swap;
+  for (genvar r = 1; r < ROWS; r++) begin : g_swap
+    assign lane_swap[r] = lane_flags[(r-1)*FLAGS];
+  end
 
   // ---- loader: the header's zero points are kept for the rows that follow; codes are masked to cfg_bits.
   logic [7:0]         zero_point_q [COLS];
@@ -159,7 +179,9 @@ module nm_accel #(
   for (genvar c = 0; c < COLS; c++) begin : g_slot
     logic [8:0] code;
     assign code = {1'b0, weight_word[c*40 +: 8]} & code_mask;
-    assign load_slots[c*SW +: 9]         = code - {1'b0, zero_point_q[c]};
+    // A position outside the group (>= M) selects nothing: its weight loads as zero.
+    assign load_slots[c*SW +: 9]         = {1'b0, weight_word[c*40 + 8 +: IDX_W]} < cfg_m_i
+                                           ? code - {1'b0, zero_point_q[c]} : 9'd0;
     assign load_slots[c*SW + 9 +: IDX_W] = weight_word[c*40 + 8 +: IDX_W];
   end
 
@@ -168,22 +190,21 @@ module nm_accel #(
   logic [COLS*32-1:0] sums;
   nm_array #(.ROWS(ROWS), .COLS(COLS), .M_MAX(M_MAX), .IDX_W(IDX_W)) u_array (
     .clk_i, .rst_ni,
-    .cfg_m_i,
     .load_i       (load_row_valid_q),
     .load_row_i   (load_row_q),
     .load_slots_i (load_slots),
-    .a_valid_i    (lane_valid),
-    .a_first_i    (lane_first),
+    .a_swap_i     (lane_swap),
     .a_vec_i      (lane_vectors),
+    .last_valid_i (lane_flags[(ROWS-1)*FLAGS + 1]),
+    .last_first_i (lane_flags[(ROWS-1)*FLAGS + 2]),
     .sum_valid_o  (sum_valid),
     .sum_first_o  (sum_first),
     .sum_o        (sums)
   );
 
   // ---- dequantization, accumulation and drain, per output channel
-  logic [COLS*32-1:0] results;
+  logic [COLS*32-1:0] accumulated;
   for (genvar c = 0; c < COLS; c++) begin : g_column
-    logic [31:0] accumulated;
     nm_column_accumulator #(.T_MAX(T_MAX)) u_accumulator (
       .clk_i, .rst_ni, .start_i,
       .sum_valid_i       (sum_valid),
@@ -191,23 +212,25 @@ module nm_accel #(
       .sum_i             (sums[c*32 +: 32]),
       .push_i            (load_header_q),
       .push_scale_i      (weight_word[c*40 +: 32]),
-      .push_first_fold_i (load_first_fold_q),
+      .push_flags_i      (load_fold_flags_q),
       .push_bank_i       (load_acc_bank_q),
       .drain_bank_i      (drain_bank),
       .drain_token_i     (drain_token),
-      .drain_value_o     (accumulated)
+      .drain_value_o     (accumulated[c*32 +: 32])
     );
-    fp32_mul u_act_scale (.a_i(accumulated), .b_i(drain_act_scale), .result_o(results[c*32 +: 32]));
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) out_valid_o <= 1'b0;
     else         out_valid_o <= drain;
   end
+  // The token's activation scale, applied as the accumulators drain.
   always_ff @(posedge clk_i) begin
-    out_token_o        <= drain_token_base + 32'(drain_token);
-    out_channel_tile_o <= drain_channel_tile;
-    out_data_o         <= results;
+    if (drain) begin
+      out_token_o        <= drain_token_base + 32'(drain_token);
+      out_channel_tile_o <= drain_channel_tile;
+      for (int c = 0; c < COLS; c++) out_data_o[c*32 +: 32] <= fp32_mul(accumulated[c*32 +: 32], drain_act_scale);
+    end
   end
 
   assign busy_o = controller_busy || out_valid_o;

@@ -14,15 +14,16 @@ module nm_array #(
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
-  input  logic [3:0]                    cfg_m_i,
   // loader: one row of shadow slots per cycle, lane c = {idx, w}
   input  logic                          load_i,
   input  logic [$clog2(ROWS+1)-1:0]     load_row_i,
   input  logic [COLS*(9+IDX_W)-1:0]     load_slots_i,
-  // left edge, one lane per row
-  input  logic [ROWS-1:0]               a_valid_i,
-  input  logic [ROWS-1:0]               a_first_i,
+  // left edge, one lane per row: swap (a cycle ahead of a fold's first token) and the token's group vector
+  input  logic [ROWS-1:0]               a_swap_i,
   input  logic [ROWS*M_MAX*8-1:0]       a_vec_i,
+  // the token flags of the last row, which its sums carry out of the array
+  input  logic                          last_valid_i,
+  input  logic                          last_first_i,
   // bottom edge: the sums of one token, one lane per column
   output logic                          sum_valid_o,
   output logic                          sum_first_o,
@@ -40,12 +41,10 @@ module nm_array #(
     for (genvar c = 0; c < COLS; c++) begin : g_col
       nm_pe #(.M_MAX(M_MAX), .IDX_W(IDX_W)) u_pe (
         .clk_i,
-        .cfg_m_i,
         .load_i     (load_row),
         .load_w_i   (load_slots_i[c*SW +: 9]),
         .load_idx_i (load_slots_i[c*SW+9 +: IDX_W]),
-        .a_valid_i  (a_valid_i[r]),
-        .a_first_i  (a_first_i[r]),
+        .swap_i     (a_swap_i[r]),
         .a_vec_i    (a_vec_i[r*VW +: VW]),
         .psum_i     (psum_w[(r*COLS+c)*32 +: 32]),
         .psum_o     (psum_w[((r+1)*COLS+c)*32 +: 32])
@@ -59,8 +58,8 @@ module nm_array #(
   // The bottom row's sums are registered in the cycle token t passes row ROWS-1; its flags follow them.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) sum_valid_o <= 1'b0;
-    else         sum_valid_o <= a_valid_i[ROWS-1];
+    else         sum_valid_o <= last_valid_i;
   end
-  always_ff @(posedge clk_i) sum_first_o <= a_first_i[ROWS-1];
+  always_ff @(posedge clk_i) sum_first_o <= last_first_i;
 
 endmodule

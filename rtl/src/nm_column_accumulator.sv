@@ -1,11 +1,15 @@
 // Dequantization and accumulation for one output channel (rtl/README.md, "Dequantization").
 //
-// Each integer sum leaving the array covers one fold, whose slots all share one weight scale; it is converted to
-// binary32, multiplied by that scale and added to the token's accumulator:
-//     acc[t] = (first fold of the channel tile ? +0 : acc[t]) + float(sum) * scale
-// which is the order and rounding of the C++ reference (core/src/engines/fpga/systolic_reference.cpp).
-// Accumulators are double-buffered (bank = channel tile parity) so a finished tile drains while the next one fills.
-// The fold's scale comes from a two-entry queue filled by the loader and popped by the fold's first token.
+// Each integer sum leaving the array covers one fold; the folds of one scale group (a chunk) are added as integers,
+// and only the chunk's total is converted to binary32, multiplied by the group's scale and added to the token's
+// accumulator:
+//     isum[t] = (chunk starts ? 0 : isum[t]) + sum
+//     acc[t]  = (first chunk of the channel tile ? +0 : acc[t]) + float(isum[t]) * scale      when the chunk ends
+// which is the order and rounding of the C++ reference (core/src/engines/fpga/systolic_run.cpp). One rounding per
+// scale group instead of one per fold, and the floating-point units work only when a chunk ends.
+// The fp32 accumulators are double-buffered (bank = channel tile parity) so a finished tile drains while the next
+// one fills. The fold's scale and flags come from a two-entry queue filled by the loader, popped by the fold's first
+// token.
 module nm_column_accumulator #(
   parameter int T_MAX = 256
 ) (
@@ -16,61 +20,63 @@ module nm_column_accumulator #(
   input  logic                      sum_valid_i,
   input  logic                      sum_first_i,
   input  logic signed [31:0]        sum_i,
-  // from the loader, once per fold
+  // from the loader, once per fold: {first chunk of the tile, chunk starts, chunk ends}
   input  logic                      push_i,
   input  logic [31:0]               push_scale_i,
-  input  logic                      push_first_fold_i,
+  input  logic [2:0]                push_flags_i,
   input  logic                      push_bank_i,
   // drain read port
   input  logic                      drain_bank_i,
   input  logic [$clog2(T_MAX)-1:0]  drain_token_i,
   output logic [31:0]               drain_value_o
 );
+  `include "fp32_arith.svh"
+
   localparam int TW = $clog2(T_MAX);
-  localparam int EW = 32 + 2;  // {bank, first_fold, scale}
+  localparam int EW = 32 + 4;  // {bank, first chunk, chunk starts, chunk ends, scale}
 
-  logic [31:0]   acc_q [2*T_MAX];
-  logic [EW-1:0] queue_q [2];
-  logic [1:0]    queue_count_q;
-  logic [EW-1:0] current_q;
-  logic [TW-1:0] next_token_q;
+  logic [31:0]        acc_q [2*T_MAX];
+  logic signed [31:0] chunk_sum_q [T_MAX];
+  logic [EW-1:0]      queue_head_q, queue_tail_q;
+  logic [1:0]         queue_count_q;
+  logic [EW-1:0]      current_q;
+  logic [TW-1:0]      next_token_q;
 
-  logic [EW-1:0] fold;
-  logic [TW-1:0] token;
-  logic [TW:0]   address;
-  logic [31:0]   sum_float, scaled, previous, updated;
-  logic          pop;
-  logic [EW-1:0] pushed;
+  logic [EW-1:0]      fold;
+  logic [TW-1:0]      token;
+  logic [TW:0]        address;
+  logic signed [31:0] chunk_sum;
+  logic               pop;
+  logic [EW-1:0]      pushed;
 
-  assign pop     = sum_valid_i & sum_first_i;
-  assign fold    = pop ? queue_q[0] : current_q;
-  assign token   = sum_first_i ? '0 : next_token_q;
-  assign address = {fold[EW-1], token};
-  assign previous = fold[EW-2] ? 32'd0 : acc_q[address];
-  assign pushed  = {push_bank_i, push_first_fold_i, push_scale_i};
-
-  fp32_from_int u_to_float (.value_i(sum_i), .result_o(sum_float));
-  fp32_mul      u_scale    (.a_i(sum_float), .b_i(fold[31:0]), .result_o(scaled));
-  fp32_add      u_add      (.a_i(previous), .b_i(scaled), .result_o(updated));
+  assign pop       = sum_valid_i & sum_first_i;
+  assign fold      = pop ? queue_head_q : current_q;
+  assign token     = sum_first_i ? '0 : next_token_q;
+  assign address   = {fold[EW-1], token};
+  assign chunk_sum = (fold[33] ? 32'sd0 : chunk_sum_q[token]) + sum_i;
+  assign pushed    = {push_bank_i, push_flags_i, push_scale_i};
 
   always_ff @(posedge clk_i) begin
     if (sum_valid_i) begin
-      acc_q[address] <= updated;
-      next_token_q   <= token + 1'b1;
+      next_token_q <= token + 1'b1;
+      if (fold[32]) acc_q[address] <= fp32_add(fold[34] ? 32'd0 : acc_q[address],
+                                               fp32_mul(fp32_from_int(chunk_sum), fold[31:0]));
+      else          chunk_sum_q[token] <= chunk_sum;
     end
-    if (pop) current_q <= queue_q[0];
+    if (pop) current_q <= queue_head_q;
     // Two-entry queue; a push and a pop may fall on the same cycle.
     if (pop && push_i) begin
       if (queue_count_q == 2'd2) begin
-        queue_q[0] <= queue_q[1];
-        queue_q[1] <= pushed;
+        queue_head_q <= queue_tail_q;
+        queue_tail_q <= pushed;
       end else begin
-        queue_q[0] <= pushed;
+        queue_head_q <= pushed;
       end
     end else if (pop) begin
-      queue_q[0] <= queue_q[1];
+      queue_head_q <= queue_tail_q;
     end else if (push_i) begin
-      queue_q[queue_count_q[0]] <= pushed;
+      if (queue_count_q == 2'd0) queue_head_q <= pushed;
+      else                       queue_tail_q <= pushed;
     end
   end
 

@@ -10,8 +10,8 @@
 //   - streams fold f's tokens, token w read from the activation bank of f at cycle w (w < T(f));
 //   - accepts fold f+1's weights (words 0..ROWS, at w) and activations (tokens 0..T(f+1)-1, at w) into the other
 //     banks;
-//   - starts the loader at w = COLS-2: it reads fold f+1's header (w = COLS-1) and rows (row r at w = COLS+r), and
-//     writes row r into the array's shadow slots at w = COLS+1+r, after fold f's first token has passed the row;
+//   - starts the loader at w = COLS-3: it reads fold f+1's header (w = COLS-2) and rows (row r at w = COLS-1+r),
+//     and writes row r into the array's shadow slots at w = COLS+r, after row r swapped in fold f's slots (w = r);
 //   - if fold f ends its channel tile, schedules the tile's drain at cycle T(f) + ROWS + 1 of the window, the
 //     first cycle after fold f's last sum has been accumulated.
 // core/src/engines/fpga/systolic_model.cpp counts the same windows; the two must agree cycle for cycle.
@@ -28,6 +28,7 @@ module nm_controller #(
   input  logic [15:0]                   cfg_first_tile_tokens_i,
   input  logic [31:0]                   cfg_channel_tiles_i,
   input  logic [31:0]                   cfg_k_folds_i,
+  input  logic [31:0]                   cfg_chunk_folds_i,  // folds per scale group (the last group may have fewer)
   output logic                          busy_o,
   // token injection (activation buffer read; the data arrives one cycle later with inject_*_q_o)
   output logic                          inject_read_o,
@@ -35,6 +36,7 @@ module nm_controller #(
   output logic [$clog2(T_MAX)-1:0]      inject_token_o,
   output logic                          inject_valid_q_o,
   output logic                          inject_first_q_o,
+  output logic                          inject_swap_o,     // the read of a fold's first token: PEs swap slots
   // fills of the next fold
   output logic                          weight_fill_o,
   output logic                          weight_fill_bank_o,
@@ -48,7 +50,7 @@ module nm_controller #(
   output logic                          load_read_bank_o,
   output logic [$clog2(ROWS+1)-1:0]     load_read_word_o,
   output logic                          load_header_q_o,
-  output logic                          load_first_fold_q_o,
+  output logic [2:0]                    load_fold_flags_q_o,  // {first chunk of the tile, chunk starts, chunk ends}
   output logic                          load_acc_bank_q_o,
   output logic                          load_row_valid_q_o,
   output logic [$clog2(ROWS+1)-1:0]     load_row_q_o,
@@ -67,7 +69,9 @@ module nm_controller #(
   // A fold, as the iterator hands it out.
   typedef struct packed {
     logic [15:0] tokens;
-    logic        first_fold;   // first fold of its channel tile: accumulators start from zero
+    logic        first_chunk;  // in the tile's first scale group: the fp32 accumulators start from zero
+    logic        chunk_first;  // first fold of its scale group: the integer accumulators start from zero
+    logic        chunk_last;   // last fold of its scale group: the integer sum is dequantized
     logic        last_fold;    // last fold of its channel tile: the tile drains after it
     logic        acc_bank;     // channel tile parity
     logic [2:0]  scale_bank;   // token tile index mod 8 (rtl/README.md, "Memories": why eight banks)
@@ -78,14 +82,15 @@ module nm_controller #(
   // Iterator over folds.
   logic        it_valid_q;
   logic [15:0] it_tokens_q;
-  logic [31:0] it_token_base_q, it_channel_tile_q, it_fold_q;
+  logic [31:0] it_token_base_q, it_channel_tile_q, it_fold_q, it_chunk_fold_q;
   logic        it_acc_bank_q;
   logic [2:0]  it_scale_bank_q;
   fold_t       it_fold;
 
   // Field order of fold_t.
-  assign it_fold = {it_tokens_q, it_fold_q == 0, it_fold_q == cfg_k_folds_i - 1, it_acc_bank_q, it_scale_bank_q,
-                    it_token_base_q, it_channel_tile_q};
+  assign it_fold = {it_tokens_q, it_fold_q < cfg_chunk_folds_i, it_chunk_fold_q == 0,
+                    it_chunk_fold_q == cfg_chunk_folds_i - 1 || it_fold_q == cfg_k_folds_i - 1,
+                    it_fold_q == cfg_k_folds_i - 1, it_acc_bank_q, it_scale_bank_q, it_token_base_q, it_channel_tile_q};
 
   // Windows.
   logic        running_q, prime_q;
@@ -102,7 +107,8 @@ module nm_controller #(
   assign new_length = length_b;
 
   // Loader.
-  logic          load_active_q, load_bank_q, load_first_fold_q, load_acc_bank_q;
+  logic          load_active_q, load_bank_q, load_acc_bank_q;
+  logic [2:0]    load_fold_flags_q;
   logic [RW-1:0] load_word_q;
 
   // Drain queue (start cycle + fold) and the drain in progress.
@@ -115,7 +121,7 @@ module nm_controller #(
   logic [TW-1:0] drain_next_q;
   fold_t         drain_current_q;
   logic          drain_begin, drain_push, drain_pop, drain_last;
-  /* verilator lint_off UNUSEDSIGNAL */  // a drain needs no first/last flags
+  /* verilator lint_off UNUSEDSIGNAL */  // a drain needs none of the fold's flags
   fold_t         drain_fold;
   /* verilator lint_on UNUSEDSIGNAL */
   logic [TW-1:0] drain_token;
@@ -148,6 +154,7 @@ module nm_controller #(
       it_token_base_q <= '0;
       it_channel_tile_q <= '0;
       it_fold_q <= '0;
+      it_chunk_fold_q <= '0;
       it_acc_bank_q <= 1'b0;
       it_scale_bank_q <= '0;
       current_valid_q <= 1'b0;
@@ -179,8 +186,10 @@ module nm_controller #(
         if (it_valid_q) begin
           if (it_fold_q + 1 < cfg_k_folds_i) begin
             it_fold_q <= it_fold_q + 1;
+            it_chunk_fold_q <= it_chunk_fold_q + 1 == cfg_chunk_folds_i ? '0 : it_chunk_fold_q + 1;
           end else begin
             it_fold_q <= '0;
+            it_chunk_fold_q <= '0;
             it_acc_bank_q <= ~it_acc_bank_q;
             if (it_channel_tile_q + 1 < cfg_channel_tiles_i) begin
               it_channel_tile_q <= it_channel_tile_q + 1;
@@ -201,11 +210,11 @@ module nm_controller #(
       inject_first_q_o <= window_cycle_q == 0;
 
       // Loader: started two cycles before the header read.
-      if (running_q && !advance && next_valid_q && window_cycle_q == 16'(COLS - 2)) begin
+      if (running_q && !advance && next_valid_q && window_cycle_q == 16'(COLS - 3)) begin
         load_active_q <= 1'b1;
         load_word_q <= '0;
         load_bank_q <= ~parity_q;
-        load_first_fold_q <= next_q.first_fold;
+        load_fold_flags_q <= {next_q.first_chunk, next_q.chunk_first, next_q.chunk_last};
         load_acc_bank_q <= next_q.acc_bank;
       end else if (load_active_q) begin
         load_word_q <= load_word_q + 1'b1;
@@ -214,7 +223,7 @@ module nm_controller #(
       load_header_q_o <= load_active_q && load_word_q == '0;
       load_row_valid_q_o <= load_active_q && load_word_q != '0;
       load_row_q_o <= load_word_q - 1'b1;
-      load_first_fold_q_o <= load_first_fold_q;
+      load_fold_flags_q_o <= load_fold_flags_q;
       load_acc_bank_q_o <= load_acc_bank_q;
 
       // Drains.
@@ -243,6 +252,7 @@ module nm_controller #(
   assign busy_o = running_q || load_active_q || drain_count_q != 0 || drain_active_q;
 
   assign inject_read_o  = running_q && !prime_q && current_valid_q && window_cycle_q < current_q.tokens;
+  assign inject_swap_o  = inject_read_o && window_cycle_q == 0;
   assign inject_bank_o  = parity_q;
   assign inject_token_o = TW'(window_cycle_q);
 

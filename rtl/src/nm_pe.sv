@@ -4,22 +4,21 @@
 // the slot's position inside its group of M) and, for every token passing by, picks the activation at that position
 // out of the group's M_MAX-byte vector. A group of M columns therefore costs N PEs (N MACs), not M.
 //
-// The slot for the next fold is written into a shadow register while the current fold streams; the PE switches to it
-// when the first token of the next fold arrives (a_first_i), so folds follow each other without a bubble.
-// Activations are broadcast along the array row (nm_array.sv says why); partial sums move down one PE per cycle.
+// The slot for the next fold is written into a shadow register while the current fold streams; swap_i, which runs
+// one cycle ahead of the next fold's first token, makes it the active slot, so folds follow each other without a
+// bubble. Activations are broadcast along the array row (nm_array.sv says why); partial sums move down one PE per
+// cycle.
 module nm_pe #(
   parameter int M_MAX = 8,
   parameter int IDX_W = 3
 ) (
   input  logic                    clk_i,
-  input  logic [3:0]              cfg_m_i,      // group size M: positions >= M select nothing
   // shadow slot, written by the loader (one array row per cycle)
   input  logic                    load_i,
-  input  logic signed [8:0]       load_w_i,     // code - zero point
+  input  logic signed [8:0]       load_w_i,     // code - zero point (zero for positions >= M)
   input  logic [IDX_W-1:0]        load_idx_i,   // position inside the group
-  // activations of this array row
-  input  logic                    a_valid_i,
-  input  logic                    a_first_i,
+  // this array row: the shadow becomes active after this cycle; the token's group vector
+  input  logic                    swap_i,
   input  logic [M_MAX*8-1:0]      a_vec_i,
   // partial sum from the PE above
   input  logic signed [31:0]      psum_i,
@@ -28,32 +27,23 @@ module nm_pe #(
 
   logic signed [8:0]  w_shadow_q, w_active_q;
   logic [IDX_W-1:0]   idx_shadow_q, idx_active_q;
-
-  // The first token of a fold already multiplies with the new slot.
-  logic               swap;
-  logic signed [8:0]  w_use;
-  logic [IDX_W-1:0]   idx_use;
   logic signed [7:0]  a_sel;
   logic signed [16:0] product;
-  logic               counts;
 
-  assign swap    = a_valid_i & a_first_i;
-  assign w_use   = swap ? w_shadow_q : w_active_q;
-  assign idx_use = swap ? idx_shadow_q : idx_active_q;
-  assign a_sel   = a_vec_i[idx_use*8 +: 8];
-  assign product = w_use * a_sel;
-  assign counts  = a_valid_i & ({1'b0, idx_use} < cfg_m_i);
+  assign a_sel   = a_vec_i[idx_active_q*8 +: 8];
+  assign product = w_active_q * a_sel;
 
   always_ff @(posedge clk_i) begin
     if (load_i) begin
       w_shadow_q   <= load_w_i;
       idx_shadow_q <= load_idx_i;
     end
-    if (swap) begin
+    if (swap_i) begin
       w_active_q   <= w_shadow_q;
       idx_active_q <= idx_shadow_q;
     end
-    psum_o <= counts ? psum_i + 32'(product) : psum_i;
+    // Sums of cycles without a token are never accumulated (their flags say so at the bottom): no gating needed.
+    psum_o <= psum_i + 32'(product);
   end
 
 endmodule

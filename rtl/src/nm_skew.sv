@@ -1,39 +1,39 @@
 // Delays lane r by r cycles, so that token t meets row r of the array one cycle after it met row r-1: the
-// diagonal wavefront of a systolic array (rtl/README.md, "Timeline").
+// diagonal wavefront of a systolic array (rtl/README.md, "Timeline"). Each lane carries its data word and a few
+// flag bits (the same flags enter every lane; each leaves its lane r cycles later).
 module nm_skew #(
   parameter int LANES = 16,
-  parameter int WIDTH = 64
+  parameter int WIDTH = 64,
+  parameter int FLAGS = 3
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
-  input  logic                    valid_i,
-  input  logic                    first_i,
+  input  logic [FLAGS-1:0]        flags_i,
   input  logic [LANES*WIDTH-1:0]  data_i,
-  output logic [LANES-1:0]        valid_o,
-  output logic [LANES-1:0]        first_o,
+  output logic [LANES*FLAGS-1:0]  flags_o,
   output logic [LANES*WIDTH-1:0]  data_o
 );
 
-  assign valid_o[0]        = valid_i;
-  assign first_o[0]        = first_i;
-  assign data_o[0 +: WIDTH] = data_i[0 +: WIDTH];
+  assign flags_o[0 +: FLAGS] = flags_i;
+  assign data_o[0 +: WIDTH]  = data_i[0 +: WIDTH];
 
   for (genvar lane = 1; lane < LANES; lane++) begin : g_lane
     logic [WIDTH-1:0] data_q  [lane];
-    logic [lane-1:0]  valid_q;
-    logic [lane-1:0]  first_q;
+    logic [FLAGS-1:0] flags_q [lane];
     always_ff @(posedge clk_i) begin
-      data_q[0]  <= data_i[lane*WIDTH +: WIDTH];
-      first_q    <= (first_q << 1) | lane'(first_i);
+      data_q[0] <= data_i[lane*WIDTH +: WIDTH];
       for (int s = 1; s < lane; s++) data_q[s] <= data_q[s-1];
     end
     always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) valid_q <= '0;
-      else         valid_q <= (valid_q << 1) | lane'(valid_i);
+      if (!rst_ni) begin
+        for (int s = 0; s < lane; s++) flags_q[s] <= '0;
+      end else begin
+        flags_q[0] <= flags_i;
+        for (int s = 1; s < lane; s++) flags_q[s] <= flags_q[s-1];
+      end
     end
-    assign valid_o[lane]              = valid_q[lane-1];
-    assign first_o[lane]              = first_q[lane-1];
-    assign data_o[lane*WIDTH +: WIDTH] = data_q[lane-1];
+    assign flags_o[lane*FLAGS +: FLAGS] = flags_q[lane-1];
+    assign data_o[lane*WIDTH +: WIDTH]  = data_q[lane-1];
   end
 
 endmodule

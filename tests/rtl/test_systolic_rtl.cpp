@@ -60,7 +60,8 @@ class TestSystolicRtl : public QObject {
   // More tokens than one bank holds: the tail tile first, then full tiles, accumulators drained per tile.
   void token_tiles_and_asymmetric_scales() {
     VerifyCase config;
-    config.array = {8, 8};
+    const rtl::ArrayShape shape = rtl::simulated_shapes().front();
+    config.array = {shape.rows, shape.cols};
     config.pattern = {2, 4};
     config.quant.bits = 4;
     config.quant.symmetric = false;

@@ -49,6 +49,7 @@ struct FoldPlan {
     int64_t slot_begin = 0;
     int64_t slot_end = 0;
   };
+  int64_t chunk_folds = 0;       // folds per scale group (the last group may have fewer)
   std::vector<Fold> folds;       // the k folds, the same for every channel tile
   int64_t k_folds() const { return int64_t(folds.size()); }
 };

@@ -47,8 +47,12 @@ uint64_t fnv1a(const std::string& text, uint64_t hash = 1469598103934665603ull) 
 }
 
 std::string synthesis_script(ArraySize array, const std::string& stat_path) {
-  std::string script = "read_verilog -sv";
-  for (const std::string& file : rtl_sources()) script += " " + file;
+  std::string script = "read_verilog -sv";  // options (-I) may follow the files: Yosys reads them first
+  for (const std::string& file : rtl_sources()) {
+    const fs::path path(file);
+    if (path.extension() == ".sv") script += " " + file;
+    else script += " -I" + path.parent_path().string();
+  }
   script += "\nhierarchy -top nm_accel -chparam ROWS " + std::to_string(array.rows) + " -chparam COLS " +
             std::to_string(array.cols) + "\nsynth_xilinx -top nm_accel\ntee -q -o " + stat_path + " stat\n";
   return script;

@@ -69,6 +69,7 @@ FoldPlan plan_folds(const GemmShape& shape, ArraySize array) {
   plan.chunk_slots = shape.quant_group > 0 ? int64_t(shape.quant_group / shape.m) * shape.n : plan.slots_per_row;
   plan.rows_per_fold = int64_t(array.rows / shape.n) * shape.n;
   plan.channel_tiles = (shape.out_channels + array.cols - 1) / array.cols;
+  plan.chunk_folds = (plan.chunk_slots + plan.rows_per_fold - 1) / plan.rows_per_fold;
   for (int64_t chunk = 0; chunk < plan.slots_per_row; chunk += plan.chunk_slots) {
     const int64_t chunk_end = std::min(chunk + plan.chunk_slots, plan.slots_per_row);
     for (int64_t begin = chunk; begin < chunk_end; begin += plan.rows_per_fold)

@@ -56,6 +56,7 @@ SystolicRun::SystolicRun(const kernels::PackedWeightsView& weights, const TokenA
   registers_.first_tile_tokens = tiling_.first_tile_tokens;
   registers_.channel_tiles = plan_.channel_tiles;
   registers_.k_folds = plan_.k_folds();
+  registers_.chunk_folds = plan_.chunk_folds;
 }
 
 int64_t SystolicRun::folds() const { return tiling_.tiles * plan_.channel_tiles * plan_.k_folds(); }
@@ -129,8 +130,8 @@ void SystolicRun::activation_word(int64_t fold, int token, int8_t* vectors, floa
   *scale = activations_.scales[size_t(t)];
 }
 
-// Per channel n and token t, fold by fold in K order, exactly as nm_column_accumulator.sv rounds:
-//   acc = (first fold ? +0 : acc) + float(sum of (code - z) * q over the fold) * scale;   y = acc * s_token
+// Per channel n and token t, scale group by scale group in K order, exactly as nm_column_accumulator.sv rounds:
+//   acc = (first group ? +0 : acc) + float(sum of (code - z) * q over the group's folds) * scale;   y = acc * s_token
 // Compiled with -ffp-contract=off (core/CMakeLists.txt): a fused multiply-add would round once, the RTL twice.
 std::vector<float> SystolicRun::reference_output() const {
   const int64_t tokens = activations_.tokens;
@@ -155,12 +156,15 @@ std::vector<float> SystolicRun::reference_output() const {
     for (int64_t t = 0; t < tokens; ++t) {
       const int8_t* row = activations_.values.data() + t * activations_.cols;
       float acc = 0;
+      int32_t sum = 0;
       for (size_t k = 0; k < plan_.folds.size(); ++k) {
-        int32_t sum = 0;
+        if (int64_t(k) % plan_.chunk_folds == 0) sum = 0;
         for (int64_t s = plan_.folds[k].slot_begin; s < plan_.folds[k].slot_end; ++s)
           if (column[size_t(s)] < activations_.cols) sum += weight[size_t(s)] * int32_t(row[column[size_t(s)]]);
-        const float scaled = float(sum) * scales[k];
-        acc = (k == 0 ? 0.0f : acc) + scaled;
+        if ((int64_t(k) + 1) % plan_.chunk_folds == 0 || k + 1 == plan_.folds.size()) {
+          const float scaled = float(sum) * scales[k];
+          acc = (int64_t(k) < plan_.chunk_folds ? 0.0f : acc) + scaled;
+        }
       }
       y[size_t(t * weights_.rows + n)] = acc * activations_.scales[size_t(t)];
     }

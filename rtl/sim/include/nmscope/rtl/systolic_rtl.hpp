@@ -29,6 +29,7 @@ struct RunRegisters {
   int first_tile_tokens = 0;  // the tail tile, streamed first
   int64_t channel_tiles = 0;
   int64_t k_folds = 0;
+  int64_t chunk_folds = 0;    // folds per scale group: their integer sums are added before one dequantization
 };
 
 // Fold f of the run (tiles in the controller's order: token tile, channel tile, fold along K).
