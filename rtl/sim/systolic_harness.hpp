@@ -75,9 +75,18 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   int64_t act_fold = 0;
   int act_token = 0;
 
+  // A watchdog well above any schedule the controller may follow (rtl/README.md, "Timeline"): a broken controller
+  // is reported, not waited for.
+  const int64_t longest_window = std::max<int64_t>(registers.tile_tokens, std::max(shape.rows, shape.cols) + 1);
+  const int64_t cycle_limit = (total_folds + 2) * (longest_window + 1) + 4 * int64_t(registers.tile_tokens) +
+                              shape.rows + shape.cols + 1000;
+
   SimulationResult result;
   int64_t cycles = 0;
   while (top.busy_o) {
+    if (cycles > cycle_limit)
+      throw std::runtime_error("RTL still busy after " + std::to_string(cycles) + " cycles (limit " +
+                               std::to_string(cycle_limit) + ")");
     if (top.weight_ready_o) {
       const int64_t fold = weight_words_taken / weight_words;
       if (fold >= total_folds) throw std::runtime_error("RTL asked for weights beyond the last fold");
@@ -90,15 +99,10 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
       if (act_fold >= total_folds) throw std::runtime_error("RTL asked for activations beyond the last fold");
       float scale = 0;
       streams.activation_word(act_fold, act_token, vectors.data(), &scale);
+      // Group vectors are 64-bit aligned in the port: row r's bytes are words 2r and 2r+1 (LSB first).
       uint32_t* port = top.act_data_i;
-      for (int r = 0; r < shape.rows; ++r) {
-        uint64_t vector = 0;
-        std::memcpy(&vector, vectors.data() + size_t(r) * 8, 8);
-        put_bits(port, int64_t(r) * 64, 64, vector);
-      }
-      uint32_t scale_bits = 0;
-      std::memcpy(&scale_bits, &scale, 4);
-      put_bits(port, int64_t(shape.rows) * 64, 32, scale_bits);
+      std::memcpy(port, vectors.data(), size_t(shape.rows) * 8);
+      std::memcpy(port + 2 * shape.rows, &scale, 4);
       if (++act_token == streams.tokens_of(act_fold)) {
         act_token = 0;
         ++act_fold;

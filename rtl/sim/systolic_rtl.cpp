@@ -36,6 +36,8 @@ SimulationResult simulate(ArrayShape shape, const RunRegisters& registers, const
                           OutputSink& sink, const std::atomic<bool>* cancel) {
   for (const SimulatedShape& entry : kSimulatedShapes)
     if (entry.simulate && entry.shape == shape) {
+      if (registers.tokens < 1 || registers.channel_tiles < 1 || registers.k_folds < 1 || registers.chunk_folds < 1)
+        throw std::runtime_error("a run needs at least one token, channel tile, fold and fold per scale group");
       if (registers.tile_tokens < 1 || registers.tile_tokens > kTokenDepth || registers.first_tile_tokens < 1 ||
           registers.first_tile_tokens > registers.tile_tokens)
         throw std::runtime_error("token tile outside the simulated memory depth");

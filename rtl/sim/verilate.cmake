@@ -4,7 +4,11 @@
 #   cmake -DVERILATOR=... -DSOURCES=a.sv;b.sv -DTOP=... -DPREFIX=... -DPARAMS=... -DFLAGS=... -DOUT_DIR=...
 #         -DCACHE_ROOT=... -P verilate.cmake
 execute_process(COMMAND ${VERILATOR} --version OUTPUT_VARIABLE version OUTPUT_STRIP_TRAILING_WHITESPACE)
-set(key "${version}|${TOP}|${PREFIX}|${PARAMS}|${FLAGS}")
+# The model is compiled with -march=native by the compiler Verilator's makefile calls: both belong to the key.
+execute_process(COMMAND g++ --version OUTPUT_VARIABLE compiler ERROR_QUIET)
+execute_process(COMMAND g++ -march=native -Q --help=target OUTPUT_VARIABLE target ERROR_QUIET)
+string(SHA256 toolchain "${compiler}${target}")
+set(key "${version}|${toolchain}|${TOP}|${PREFIX}|${PARAMS}|${FLAGS}")
 foreach(source IN LISTS SOURCES)
   file(SHA256 ${source} digest)
   get_filename_component(name ${source} NAME)

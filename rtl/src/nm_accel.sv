@@ -2,7 +2,7 @@
 // in nmscope's packed N:M format (docs/packed-format.md), with binary32 outputs.
 //
 // One elaborated array runs any N:M with M <= M_MAX (8) and weights of 2 to 8 bits, chosen by cfg_n, cfg_m and
-// cfg_bits at run time. The host side (a DMA engine; in simulation the harness, rtl/sim/systolic_harness.cpp)
+// cfg_bits at run time. The host side (a DMA engine; in simulation the harness, rtl/sim/systolic_harness.hpp)
 // streams each fold's weights and activations in the layouts of nm_weight_buffer and nm_activation_buffer whenever
 // weight_ready_o / act_ready_o are high, and must deliver in that cycle; results leave through out_*, one token
 // of a channel tile per cycle.

@@ -1,4 +1,4 @@
-// ROWS x COLS grid of nm_pe (rtl/README.md, "Array"). Row r holds slot r of the current fold for every output
+// ROWS x COLS grid of nm_pe (rtl/README.md, "Dataflow: weight-stationary"). Row r holds slot r of the current fold for every output
 // channel; column c is one output channel (row of W). Token t reaches row r at cycle t + r (nm_skew staggers the
 // rows) and is broadcast to every column of that row; partial sums start at zero in row 0 and move one row down
 // per cycle, so the bottom row emits one integer sum per (token, channel, fold), all columns in the same cycle.

@@ -1,4 +1,4 @@
-// Tiles a whole GEMM over the array (rtl/README.md, "Controller" and "Timeline").
+// Tiles a whole GEMM over the array (rtl/README.md, "Folds" and "Timeline").
 //
 // Work is a sequence of folds: for each token tile (the tail tile first, then full tiles of cfg_tile_tokens), for
 // each channel tile of COLS output channels, for each of cfg_k_folds folds along K. A fold puts up to ROWS slots
@@ -14,7 +14,7 @@
 //     and writes row r into the array's shadow slots at w = COLS+r, after row r swapped in fold f's slots (w = r);
 //   - if fold f ends its channel tile, schedules the tile's drain at cycle T(f) + ROWS + 1 of the window, the
 //     first cycle after fold f's last sum has been accumulated.
-// core/src/engines/fpga/systolic_model.cpp counts the same windows; the two must agree cycle for cycle.
+// core/src/engines/fpga/systolic_array.cpp (model_cycles) counts the same windows; the two must agree cycle for cycle.
 module nm_controller #(
   parameter int ROWS  = 16,
   parameter int COLS  = 16,
@@ -112,7 +112,7 @@ module nm_controller #(
   logic [RW-1:0] load_word_q;
 
   // Drain queue (start cycle + fold) and the drain in progress.
-  localparam int DQ = 6;  // at most four drains are pending or running at once (rtl/README.md, "Drain")
+  localparam int DQ = 6;  // at most four drains are pending or running at once (rtl/README.md, "Timeline")
   logic [31:0]   now_q;
   logic [31:0]   drain_start_q [DQ];
   fold_t         drain_fold_q [DQ];
@@ -127,7 +127,8 @@ module nm_controller #(
   logic [TW-1:0] drain_token;
 
   assign drain_push  = running_q && window_cycle_q == 0 && current_valid_q && current_q.last_fold;
-  assign drain_begin = !drain_active_q && drain_count_q != 0 && now_q >= drain_start_q[0];
+  // Wrap-safe: runs longer than 2^32 cycles keep their drains in order.
+  assign drain_begin = !drain_active_q && drain_count_q != 0 && $signed(now_q - drain_start_q[0]) >= 0;
   assign drain_fold  = drain_begin ? drain_fold_q[0] : drain_current_q;
   assign drain_token = drain_begin ? '0 : drain_next_q;
   assign drain_last  = (drain_begin || drain_active_q) && 32'(drain_token) == 32'(drain_fold.tokens) - 32'd1;

@@ -1,4 +1,4 @@
-// One processing element of the N:M systolic array (rtl/README.md, "Processing element").
+// One processing element of the N:M systolic array (rtl/README.md, "Dataflow: weight-stationary").
 //
 // Weight-stationary: the PE holds one compressed weight slot of docs/packed-format.md (the signed value code - z and
 // the slot's position inside its group of M) and, for every token passing by, picks the activation at that position

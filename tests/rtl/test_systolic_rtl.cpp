@@ -74,6 +74,40 @@ class TestSystolicRtl : public QObject {
     expect_pass(config);
   }
 
+  // With more columns than 2 T + rows + 1, the run ends with its last window, not with the last drain.
+  void wide_arrays_with_few_tokens() {
+    int checked = 0;
+    for (const rtl::ArrayShape shape : rtl::simulated_shapes()) {
+      if (shape.cols <= shape.rows) continue;
+      for (int tokens = 1; tokens <= 6; ++tokens) {
+        VerifyCase config;
+        config.array = {shape.rows, shape.cols};
+        config.pattern = {2, 4};
+        config.quant.group = 64;
+        config.out_channels = 20;
+        config.in_features = 100;
+        config.tokens = tokens;
+        config.seed = uint64_t(tokens);
+        expect_pass(config);
+        ++checked;
+      }
+    }
+    if (checked == 0) QSKIP("no simulated shape has more columns than rows");
+  }
+
+  // A token whose scale would be subnormal is zero for the array and for the reference alike.
+  void tiny_activations_flush_to_zero() {
+    VerifyCase config;
+    const rtl::ArrayShape shape = rtl::simulated_shapes().front();
+    config.array = {shape.rows, shape.cols};
+    config.pattern = {2, 4};
+    config.out_channels = 6;
+    config.in_features = 40;
+    config.tokens = 3;
+    config.activation_scale = 1e-37f;
+    expect_pass(config);
+  }
+
   void random_configurations() {
     for (const VerifyCase& config : random_verify_cases(12, 20261127)) expect_pass(config);
   }

@@ -32,10 +32,12 @@ struct GemmShape {
   int n = 1;               // kept per group
   int m = 1;               // group size
   int quant_group = 0;     // columns per weight scale; 0 = one scale per channel (or per tensor)
+  int bits = 8;            // weight bits: bound the integer sum of a scale group
   int64_t tokens = 1;      // batch
 };
 
-// Empty when the array can run this GEMM, else why not (one line).
+// Empty when the array can run this GEMM, else why not (one line). With in_features = 0 only the pattern and the
+// quantization are checked (what an engine's supports() knows before it sees a matrix).
 std::string unsupported_reason(const GemmShape& shape, ArraySize array);
 
 // Folds along K: each holds up to rows_per_fold consecutive slots of every channel, all under one weight scale
@@ -55,7 +57,7 @@ struct FoldPlan {
 };
 FoldPlan plan_folds(const GemmShape& shape, ArraySize array);
 
-// Token tiles: the tail tile (tokens % depth) first, then full tiles of `depth` (rtl/README.md, "Token tiles").
+// Token tiles: the tail tile (tokens % depth) first, then full tiles of `depth` (rtl/README.md, "Folds").
 struct TokenTiling {
   int tile_tokens = 0;
   int first_tile_tokens = 0;

@@ -20,6 +20,7 @@ struct VerifyCase {
   int64_t tokens = 1;
   int token_depth = 256;     // activation/accumulator bank depth used (<= the RTL's T_MAX)
   uint64_t seed = 0;
+  float activation_scale = 1.0f;  // multiplies the random activations (tiny values probe the subnormal flush)
   std::string describe() const;
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -147,6 +148,7 @@ ResourceEstimate estimate_resources(ArraySize array) {
     script << synthesis_script(array, stat_path.string());
   }
   const auto started = std::chrono::steady_clock::now();
+  std::fflush(nullptr);  // or the child's freopen would flush the parent's buffered output a second time
   const pid_t child = fork();
   if (child < 0) throw Error("yosys", "cannot start a process");
   if (child == 0) {

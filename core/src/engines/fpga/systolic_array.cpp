@@ -3,7 +3,8 @@
 //   window before fold 0:  P(-1) = max(T(0), X)            X = max(rows, cols) + 1
 //   window of fold f:      P(f)  = max(T(f), T(f+1), X)
 //   last fold f = F-1 starts at W = P(-1) + P(0) + ... + P(F-2); its channel tile drains T tokens from
-//   W + T + rows + 1 on, and the run ends two cycles after the last token leaves (kRunOverhead).
+//   W + T + rows + 1 on, and the run ends two cycles after the last token leaves (kRunOverhead), or one cycle after
+//   the last window (length max(T, X)) when that is later: only when cols > 2 T + rows + 1.
 #include <algorithm>
 #include <charconv>
 
@@ -56,6 +57,12 @@ std::string unsupported_reason(const GemmShape& shape, ArraySize array) {
   if (shape.n > array.rows)
     return "N=" + std::to_string(shape.n) + " kept per group needs at least that many array rows (" +
            array.to_string() + ")";
+  // A scale group's integer sum must fit the 32-bit accumulators: columns x max |code - z| x 127 < 2^31.
+  const int64_t group_columns = shape.quant_group > 0 ? std::min<int64_t>(shape.quant_group, shape.in_features)
+                                                      : shape.in_features;
+  if (group_columns * (int64_t(1) << shape.bits) * 127 >= (int64_t(1) << 31))
+    return std::to_string(group_columns) + " columns under one scale at " + std::to_string(shape.bits) +
+           " bits could overflow the array's 32-bit integer sums; use a quantization group";
   if (shape.quant_group > 0 && shape.quant_group % shape.m != 0)
     return "quantization group " + std::to_string(shape.quant_group) + " is not a multiple of M=" +
            std::to_string(shape.m) + ": a group of M would straddle two scales";
@@ -104,7 +111,7 @@ CycleEstimate model_cycles(const GemmShape& shape, ArraySize array, int token_de
     if (tile + 1 < tiling.tiles) last_start += std::max({t, tokens_of(tile + 1), x});
   }
   const int64_t last_tokens = tokens_of(tiling.tiles - 1);
-  estimate.cycles = last_start + 2 * last_tokens + array.rows + 1 + kRunOverhead;
+  estimate.cycles = last_start + std::max(2 * last_tokens + array.rows + 1 + kRunOverhead, std::max(last_tokens, x) + 1);
 
   const int64_t whole_groups = shape.in_features / shape.m;
   const int64_t tail_columns = shape.in_features % shape.m;

@@ -67,6 +67,7 @@ class SystolicEngine final : public Engine {
     shape.n = pattern.kept_per_group;
     shape.m = pattern.group_size;
     shape.quant_group = quant.granularity == Granularity::Group ? quant.group : 0;
+    shape.bits = quant.bits;
     const std::string why = fpga::unsupported_reason(shape, array_);
     return why.empty() ? true : refuse(why);
   }
@@ -78,6 +79,12 @@ class SystolicEngine final : public Engine {
         fpga::quantize_per_token(input.activations.data(), tokens, input.activations.cols());
     const int depth = rtl::simulated_token_depth();
     const fpga::GemmShape shape = fpga::gemm_shape(weights, tokens);
+    if (const std::string why = fpga::unsupported_reason(shape, array_); !why.empty()) {
+      EngineOutput refused;
+      refused.status = "failed";
+      refused.note = why;
+      return refused;
+    }
     const fpga::CycleEstimate model = fpga::model_cycles(shape, array_, depth);
     const fpga::SystolicRun run(weights, activations, array_, depth);
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "nmscope/fpga/systolic_data.hpp"
 #include "nmscope/kernels/bit_string.hpp"
@@ -21,7 +22,9 @@ TokenActivations quantize_per_token(const float* x, int64_t tokens, int64_t cols
     const float* row = x + t * cols;
     float absmax = 0;
     for (int64_t c = 0; c < cols; ++c) absmax = std::max(absmax, std::fabs(row[c]));
-    const float scale = absmax / 127.0f;
+    // A scale below the normal range would be flushed to zero by the array (rtl/README.md, "Dequantization"):
+    // such a token is zero for the array, and is quantized as zero here.
+    const float scale = absmax / 127.0f < std::numeric_limits<float>::min() ? 0.0f : absmax / 127.0f;
     out.scales[size_t(t)] = scale;
     for (int64_t c = 0; c < cols; ++c) {
       const float q = scale > 0 ? std::nearbyint(row[c] / scale) : 0.0f;
@@ -38,6 +41,7 @@ GemmShape gemm_shape(const kernels::PackedWeightsView& weights, int64_t tokens) 
   shape.n = weights.kept_per_group;
   shape.m = weights.group_size;
   shape.quant_group = weights.quant_group;
+  shape.bits = weights.bits;
   shape.tokens = tokens;
   return shape;
 }
@@ -133,6 +137,13 @@ void SystolicRun::activation_word(int64_t fold, int token, int8_t* vectors, floa
 // Per channel n and token t, scale group by scale group in K order, exactly as nm_column_accumulator.sv rounds:
 //   acc = (first group ? +0 : acc) + float(sum of (code - z) * q over the group's folds) * scale;   y = acc * s_token
 // Compiled with -ffp-contract=off (core/CMakeLists.txt): a fused multiply-add would round once, the RTL twice.
+namespace {
+// The array's fp32 units flush subnormal results to zero, keeping the sign.
+float flush_subnormal(float value) {
+  return std::fpclassify(value) == FP_SUBNORMAL ? std::copysign(0.0f, value) : value;
+}
+}  // namespace
+
 std::vector<float> SystolicRun::reference_output() const {
   const int64_t tokens = activations_.tokens;
   std::vector<float> y(size_t(tokens * weights_.rows));
@@ -162,11 +173,11 @@ std::vector<float> SystolicRun::reference_output() const {
         for (int64_t s = plan_.folds[k].slot_begin; s < plan_.folds[k].slot_end; ++s)
           if (column[size_t(s)] < activations_.cols) sum += weight[size_t(s)] * int32_t(row[column[size_t(s)]]);
         if ((int64_t(k) + 1) % plan_.chunk_folds == 0 || k + 1 == plan_.folds.size()) {
-          const float scaled = float(sum) * scales[k];
-          acc = (int64_t(k) < plan_.chunk_folds ? 0.0f : acc) + scaled;
+          const float scaled = flush_subnormal(float(sum) * scales[k]);
+          acc = flush_subnormal((int64_t(k) < plan_.chunk_folds ? 0.0f : acc) + scaled);
         }
       }
-      y[size_t(t * weights_.rows + n)] = acc * activations_.scales[size_t(t)];
+      y[size_t(t * weights_.rows + n)] = flush_subnormal(acc * activations_.scales[size_t(t)]);
     }
   }
   return y;

@@ -102,7 +102,7 @@ VerifyOutcome run_verify_case(const VerifyCase& config) {
   MatrixF weights(config.out_channels, config.in_features);
   for (int64_t i = 0; i < weights.size(); ++i) weights.data()[i] = normal(random);
   MatrixF x(config.tokens, config.in_features);
-  for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = normal(random);
+  for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = normal(random) * config.activation_scale;
 
   const NMSelection selection = select_nm(weights, config.pattern, PruningCriterion::Magnitude);
   const PackedMatrix packed = compress(weights, selection, config.quant);

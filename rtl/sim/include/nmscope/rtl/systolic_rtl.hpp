@@ -21,7 +21,7 @@ bool is_simulated(ArrayShape shape);
 // Memory depth of the simulated arrays: tokens per activation / accumulator bank (nm_accel's T_MAX).
 int simulated_token_depth();
 
-// The accelerator's run-time registers (rtl/README.md, "Registers").
+// The accelerator's run-time registers (rtl/README.md, "Parameters and registers").
 struct RunRegisters {
   int n = 1, m = 1, bits = 8;
   int64_t tokens = 0;
