@@ -369,6 +369,9 @@ void MainWindow::load_activations_for_masks(const QString& path) {
 void MainWindow::measure_point(const QString& pattern, int bits) {
   study_panel_->set_patterns(pattern);
   study_panel_->set_bits(QString::number(bits));
+  // The point includes the sweep's array size: the FPGA engines (when checked) measure that array.
+  const int dim = sweep_view_->current_array_dim();
+  study_panel_->set_fpga_arrays(QString("%1x%1").arg(dim));
   start_study();
 }
 

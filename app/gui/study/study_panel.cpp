@@ -139,6 +139,7 @@ StudyPanel::StudyPanel(QWidget* parent)
     fpga_field->setEnabled(has_fpga);
     if (!has_fpga) fpga_field->setToolTip("no fpga/ engine in this build");
   }
+  fpga_arrays_->setToolTip("Systolic array sizes ROWSxCOLS the checked fpga/ engines run on, e.g. 16x16,32x32");
   engine_form->addRow("FPGA arrays", fpga_arrays_);
   engine_form->addRow("FPGA clock", fpga_clock_);
   layout->addWidget(engines);
@@ -163,7 +164,17 @@ StudySpec StudyPanel::spec(const std::vector<SelectedTensor>& tensors) const {
   spec.symmetric = quant.symmetric;
   spec.criterion = parse_criterion(criterion_->currentText().toStdString());
   spec.activations_path = activations_->text().trimmed().toStdString();
-  spec.engines = engines_text().isEmpty() ? "none" : engines_text().toStdString();
+  // Checked fpga/ variants stand for the family: the sizes that run are the ones under "FPGA arrays".
+  QStringList engines;
+  bool fpga_checked = false;
+  for (const QString& name : engines_text().split(',', Qt::SkipEmptyParts)) {
+    if (name.startsWith("fpga/")) fpga_checked = true;
+    else engines << name;
+  }
+  if (fpga_checked) engines << "fpga";
+  spec.engines = engines.isEmpty() ? "none" : engines.join(',').toStdString();
+  spec.engine_options.fpga_arrays = fpga::parse_array_sizes(fpga_arrays_->text().trimmed().toStdString());
+  spec.engine_options.fpga_clock_mhz = fpga_clock_->value();
   spec.batches.clear();
   for (const QString& item : split(batches_->text())) {
     bool ok = false;
@@ -261,7 +272,16 @@ void StudyPanel::save(QSettings& settings) const {
   settings.setValue("study/symmetric", symmetry_->currentIndex() == 0);
   settings.setValue("study/criterion", criterion_->currentText());
   settings.setValue("study/timing_seconds", timing_seconds_->value());
+  settings.setValue("study/fpga_arrays", fpga_arrays_->text());
+  settings.setValue("study/fpga_clock_mhz", fpga_clock_->value());
 }
+
+void StudyPanel::set_fpga_arrays(const QString& comma_separated) {
+  fpga::parse_array_sizes(comma_separated.trimmed().toStdString());  // throws Error("--array", ...) when malformed
+  fpga_arrays_->setText(comma_separated.trimmed());
+}
+
+QString StudyPanel::fpga_arrays_text() const { return fpga_arrays_->text().trimmed(); }
 
 void StudyPanel::restore(const QSettings& settings) {
   // A setting written by another version may no longer parse: keep the defaults for that field.
@@ -283,6 +303,9 @@ void StudyPanel::restore(const QSettings& settings) {
   symmetry_->setCurrentIndex(settings.value("study/symmetric", true).toBool() ? 0 : 1);
   criterion_->setCurrentText(settings.value("study/criterion", "magnitude").toString());
   timing_seconds_->setValue(settings.value("study/timing_seconds", 0.3).toDouble());
+  if (settings.contains("study/fpga_arrays"))
+    attempt([&] { set_fpga_arrays(settings.value("study/fpga_arrays").toString()); });
+  fpga_clock_->setValue(settings.value("study/fpga_clock_mhz", fpga::kDefaultClockMhz).toDouble());
 }
 
 }  // namespace nmscope::gui

@@ -37,6 +37,8 @@ class StudyPanel final : public QWidget {
   void set_engines(const QString& comma_separated);  // names, families, "all" or "none"
   void set_batches(const QString& comma_separated);
   void set_activations(const QString& path);
+  void set_fpga_arrays(const QString& comma_separated);  // "16x16,32x32"
+  QString fpga_arrays_text() const;
   QString patterns_text() const;
   QString bits_text() const;
   QString engines_text() const;

@@ -269,13 +269,13 @@ void SweepView::update_view() {
       text += QString(" FPGA: the array multiplies integer weights; choose 2-8 bits.");
     } else if (current_fpga_cycles_ > 0) {
       const double clock_mhz = fpga::kDefaultClockMhz;
-      text += QString(" FPGA %1 (model, batch %2): %3 cycles, %4 µs at %5 MHz, %6x fewer cycles than dense.")
+      text += QString(" FPGA %1 (model, batch %2): %3 cycles, %4 µs at %5 MHz, %6% of the dense cycles.")
                   .arg(QString::fromStdString(array.to_string()))
                   .arg(kFpgaBatch)
                   .arg(QLocale().toString(qlonglong(current_fpga_cycles_)))
                   .arg(double(current_fpga_cycles_) / clock_mhz, 0, 'f', 1)
                   .arg(clock_mhz, 0, 'f', 0)
-                  .arg(dense_cycles > 0 ? double(dense_cycles) / double(current_fpga_cycles_) : 0, 0, 'f', 2);
+                  .arg(dense_cycles > 0 ? 100.0 * double(current_fpga_cycles_) / double(dense_cycles) : 0, 0, 'f', 1);
     }
   }
   figures_->setText(text);

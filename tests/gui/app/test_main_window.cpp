@@ -3,6 +3,8 @@
 #include <QCheckBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
@@ -16,6 +18,7 @@
 #include <QtTest>
 #include <set>
 
+#include "charts/cycles_chart.hpp"
 #include "charts/layer_error_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/speedup_chart.hpp"
@@ -148,6 +151,39 @@ class TestMainWindow final : public QObject {
       QCOMPARE(window.results_model()->measurement(int(index)).tensor, stored[index].tensor);
       QCOMPARE(window.results_model()->measurement(int(index)).storage_bytes, stored[index].storage_bytes);
     }
+  }
+
+  // The FPGA engine through the window: the arrays come from the study panel, every row is simulated in the RTL
+  // (bit-exact, cycles equal to the model), and the cycles chart plots them.
+  void fpga_study_fills_the_cycles_chart() {
+    QFile::remove(database());
+    MainWindow window(database());
+    window.show();
+    QVERIFY(window.open_source("synth:tiny-block"));
+    window.sources_view()->select_tensors({"block.attn.q_proj.weight"});
+    window.study_panel()->set_patterns("dense,2:4");
+    window.study_panel()->set_bits("4");
+    window.study_panel()->set_engines("fpga/systolic-16x16");
+    window.study_panel()->set_fpga_arrays("8x8,16x16");
+    window.study_panel()->set_batches("16");
+    QVERIFY(window.start_study());
+    QVERIFY(wait_for_study(window));
+    QCOMPARE(window.results_model()->rowCount(), 4);  // 2 patterns x 2 arrays
+    std::set<std::string> engines;
+    for (const Measurement& row : window.results_model()->measurements()) {
+      engines.insert(row.engine);
+      QCOMPARE(row.status, std::string("ok"));
+      QVERIFY(row.cycles.has_value() && *row.cycles > 0);
+      const auto details = QJsonDocument::fromJson(QByteArray::fromStdString(row.details_json)).object();
+      QCOMPARE(details["cycles_source"].toString(), QString("rtl"));
+      QVERIFY(details["bit_exact"].toBool());
+      QVERIFY(details["model_matches_rtl"].toBool());
+    }
+    QCOMPARE(engines, (std::set<std::string>{"fpga/systolic-8x8", "fpga/systolic-16x16"}));
+    QTest::qWait(50);
+    auto* cycles = dynamic_cast<CyclesChart*>(window.charts()[2]);
+    QVERIFY(cycles);
+    QCOMPARE(cycles->point_count(), 4);
   }
 
   void cancel_stops_within_200_ms_and_keeps_what_finished() {
