@@ -48,6 +48,7 @@ class FileWeightSource final : public WeightSource {
     return decode_matrix(tensor);
   }
 
+  MatrixF load_tensor(const std::string& name) const override { return decode_matrix(raw(name)); }
   std::string tensor_hash(const std::string& name) const override { return hash_to_hex(hash_bytes(raw(name).bytes)); }
 
  private:
