@@ -22,7 +22,9 @@ void ModelCompressionOptions::add_to(CLI::App& command) {
   auto* tensor = command.add_flag("--per-tensor", per_tensor, "One scale per tensor");
   channel->excludes(tensor);
   command.add_flag("--asym", asymmetric, "Asymmetric quantization (scale and zero point)");
-  command.add_option("--criterion", criterion, "Pruning criterion: magnitude or wanda")->capture_default_str();
+  command.add_option("--criterion", criterion, "Pruning criterion: magnitude, wanda or sparsegpt")
+      ->capture_default_str();
+  command.add_option("--quantizer", quantizer, "Quantizer: rtn (round to nearest) or gptq")->capture_default_str();
   command.add_option("--calib", calibration, "Calibration token ids .npy [sequences, tokens] (default: built-in set)");
 }
 
@@ -38,7 +40,8 @@ ModelCompressionSettings ModelCompressionOptions::settings() const {
                                              : Granularity::Group;
   settings.quant.symmetric = !asymmetric;
   settings.quant.validate();
-  settings.criterion = parse_criterion(criterion);
+  settings.criterion = parse_model_criterion(criterion);
+  settings.quantizer = parse_quantizer(quantizer);
   return settings;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The compression options that forward and model-eval share (--pattern, --bits, --group, --per-channel,
-// --per-tensor, --asym, --criterion, --calib), registered once so both commands spell and check them alike.
+// --per-tensor, --asym, --criterion, --quantizer, --calib), registered once so both commands spell and check them
+// alike.
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@ struct ModelCompressionOptions {
   bool per_tensor = false;
   bool asymmetric = false;
   std::string criterion = "magnitude";
+  std::string quantizer = "rtn";
   std::string calibration;  // .npy token ids; empty: the built-in set
 
   void add_to(CLI::App& command);

@@ -1,8 +1,8 @@
 #pragma once
 // Compressing a whole model: every linear layer (q/k/v/o, gate/up/down; embeddings and head excluded) pruned to N:M
-// and quantized into the packed format, layer by layer in forward order. Criteria that need activations (wanda) take
-// them from a calibration forward pass of the model itself, in which each layer sees the already-compressed layers
-// before it, as the Wanda and SparseGPT papers do.
+// and quantized into the packed format, layer by layer in forward order. Methods that need activations (wanda,
+// sparsegpt, gptq) take them from a calibration forward pass of the model itself, in which each layer sees the
+// already-compressed layers before it, as the Wanda, SparseGPT and GPTQ papers do.
 #include <atomic>
 #include <map>
 #include <string>
@@ -13,15 +13,30 @@
 
 namespace nmscope {
 
+// magnitude and wanda as select_nm scores them; sparsegpt chooses masks from second-order scores (second_order.hpp).
+enum class ModelCriterion { Magnitude, Wanda, SparseGPT };
+// rtn: round to nearest after pruning (compress()); gptq: round column by column with second-order error feedback.
+enum class Quantizer { RoundToNearest, Gptq };
+
+ModelCriterion parse_model_criterion(const std::string& name);  // throws Error("--criterion", ...)
+std::string model_criterion_name(ModelCriterion criterion);
+Quantizer parse_quantizer(const std::string& name);  // throws Error("--quantizer", ...)
+std::string quantizer_name(Quantizer quantizer);
+
 struct ModelCompressionSettings {
   NMPattern pattern = NMPattern::dense();
   QuantConfig quant;
-  PruningCriterion criterion = PruningCriterion::Magnitude;
+  ModelCriterion criterion = ModelCriterion::Magnitude;
+  Quantizer quantizer = Quantizer::RoundToNearest;
+  double damping = 0.01;  // second-order methods: fraction of mean(diag H) added to the diagonal
+
+  bool needs_calibration() const { return criterion != ModelCriterion::Magnitude || quantizer == Quantizer::Gptq; }
 };
 
 struct CompressedLayer {
   PackedMatrix packed;
   double weight_rel_err = 0.0;  // ||W - W_hat||_F / ||W||_F against the weights as loaded
+  std::string note;             // a fallback the method took (a singular Hessian), empty when none
 };
 
 class CompressedModel {
@@ -38,7 +53,7 @@ class CompressedModel {
   std::map<std::string, CompressedLayer> layers_;
 };
 
-// `calibration` is required for wanda (Error "--calib" otherwise) and ignored by magnitude.
+// `calibration` is required when settings.needs_calibration() (Error "--calib" otherwise), ignored otherwise.
 CompressedModel compress_model(const Model& model, const ModelCompressionSettings& settings,
                                const TokenIds* calibration, const std::atomic<bool>* cancel = nullptr);
 

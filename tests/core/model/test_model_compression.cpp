@@ -13,7 +13,7 @@ using model_test::fixture;
 
 namespace {
 
-ModelCompressionSettings two_four_int4(PruningCriterion criterion) {
+ModelCompressionSettings two_four_int4(ModelCriterion criterion) {
   ModelCompressionSettings settings;
   settings.pattern = NMPattern::parse("2:4");
   settings.quant.bits = 4;
@@ -30,7 +30,7 @@ class TestModelCompression : public QObject {
  private slots:
   void magnitude_packs_every_linear_layer() {
     const auto model = Model::open(fixture("tiny_llama"));
-    const auto settings = two_four_int4(PruningCriterion::Magnitude);
+    const auto settings = two_four_int4(ModelCriterion::Magnitude);
     const CompressedModel compressed = compress_model(*model, settings, nullptr);
     QCOMPARE(compressed.layers().size(), model->linear_layers().size());
     int64_t expected_bytes = 0;
@@ -65,12 +65,12 @@ class TestModelCompression : public QObject {
 
   void wanda_needs_calibration() {
     const auto model = Model::open(fixture("tiny_llama"));
-    expect_error([&] { compress_model(*model, two_four_int4(PruningCriterion::Wanda), nullptr); }, "--calib");
+    expect_error([&] { compress_model(*model, two_four_int4(ModelCriterion::Wanda), nullptr); }, "--calib");
   }
 
   void wanda_calibrates_each_layer_on_compressed_predecessors() {
     const auto model = Model::open(fixture("tiny_llama"));
-    const auto settings = two_four_int4(PruningCriterion::Wanda);
+    const auto settings = two_four_int4(ModelCriterion::Wanda);
     const TokenIds calibration = builtin_token_ids(model->config().vocab, 4, 16);
     const CompressedModel compressed = compress_model(*model, settings, &calibration);
     QCOMPARE(compressed.layers().size(), std::size_t{14});
@@ -87,12 +87,12 @@ class TestModelCompression : public QObject {
     const MatrixF weights = model->load(target);
     const VectorF norms = activation_column_norms(captured);
     const PackedMatrix expected =
-        compress(weights, select_nm(weights, settings.pattern, settings.criterion, &norms), settings.quant);
+        compress(weights, select_nm(weights, settings.pattern, PruningCriterion::Wanda, &norms), settings.quant);
     const PackedMatrix& actual = compressed.layers().at(target.info.name).packed;
     QVERIFY(actual.metadata == expected.metadata);
     QVERIFY(actual.values == expected.values);
     // And wanda's masks are not magnitude's: the activations changed the choice somewhere.
-    const CompressedModel magnitude = compress_model(*model, two_four_int4(PruningCriterion::Magnitude), nullptr);
+    const CompressedModel magnitude = compress_model(*model, two_four_int4(ModelCriterion::Magnitude), nullptr);
     QVERIFY(magnitude.layers().at(target.info.name).packed.metadata != actual.metadata);
   }
 };
