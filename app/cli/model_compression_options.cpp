@@ -4,15 +4,9 @@
 #include <algorithm>
 
 #include "nmscope/error.hpp"
+#include "nmscope/model_study.hpp"
 
 namespace nmscope::cli {
-
-namespace {
-
-constexpr int64_t kBuiltinSequences = 16;
-constexpr int64_t kBuiltinTokens = 64;
-
-}  // namespace
 
 void ModelCompressionOptions::add_to(CLI::App& command) {
   command.add_option("--pattern", pattern, "N:M pattern of the linear layers, e.g. 2:4 (default dense)");
@@ -46,10 +40,7 @@ ModelCompressionSettings ModelCompressionOptions::settings() const {
 }
 
 TokenIds ModelCompressionOptions::calibration_tokens(const Model& model) const {
-  if (calibration.empty()) {
-    const int64_t tokens = std::min(kBuiltinTokens, model.config().max_positions);
-    return builtin_token_ids(model.config().vocab, kBuiltinSequences, tokens);
-  }
+  if (calibration.empty()) return builtin_calibration(model);
   TokenIds ids = read_token_ids(calibration);
   check_token_ids(ids, model, calibration);
   return ids;

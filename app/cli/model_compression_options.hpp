@@ -25,8 +25,7 @@ struct ModelCompressionOptions {
   bool requested() const { return !pattern.empty() || !bits.empty(); }
   // Throws Error("--pattern" / "--bits" / ...) on a bad value. Pattern defaults to dense, bits to 16.
   ModelCompressionSettings settings() const;
-  // The user's calibration ids, else the built-in set (kBuiltinSequences x kBuiltinTokens, clipped to the model's
-  // positions), checked against the model.
+  // The user's calibration ids, else the built-in set (builtin_calibration), checked against the model.
   TokenIds calibration_tokens(const Model& model) const;
 };
 

@@ -1,12 +1,16 @@
-// nmscope-cli forward and inspect on model directories, as a user runs them: the output .npy matches transformers'
-// logits, inspect shows the roles, and bad input gives one line on stderr, the documented exit status and no output.
+// nmscope-cli forward, model-eval and inspect on model directories, as a user runs them: the output .npy matches
+// transformers' logits, model-eval prints and stores one row per configuration, inspect shows the roles, and bad input
+// gives one line on stderr, the documented exit status and no output.
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 #include <filesystem>
 
 #include "model_test_support.hpp"
+#include "nmscope/results_store.hpp"
 #include "nmscope/writers.hpp"
 
 using model_test::fixture;
@@ -60,6 +64,57 @@ class TestForwardCli : public QObject {
     const double error = model_test::relative_error(nmscope::read_npy_matrix(out.toStdString()),
                                                     model_test::reference("tiny_llama_last_logits.npy"));
     QVERIFY2(error > 1e-3, QByteArray::number(error));
+  }
+
+  void model_eval_prints_and_stores_each_configuration() {
+    QTemporaryDir dir;
+    const QString database = dir.filePath("results.db");
+    const CliResult result = run_cli({"model-eval", "--model", q(fixture("tiny_llama")), "--eval",
+                                      q(fixture("tiny_llama_tokens.npy")), "--pattern", "2:4", "--bits", "4", "--group",
+                                      "32", "--criterion", "magnitude,wanda", "--json", "--db", database});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    const QStringList lines = result.out.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 3);
+    const QJsonObject wanda = QJsonDocument::fromJson(lines[2].toUtf8()).object();
+    QCOMPARE(wanda["criterion"].toString(), QString("wanda"));
+    QCOMPARE(wanda["bits_per_weight"].toDouble(), 3.5);
+    QVERIFY(wanda["mean_kl"].toDouble() > 0);
+    QVERIFY(wanda["mean_cosine"].isNull());
+    nmscope::ResultsStore store(database.toStdString());
+    QCOMPARE(store.model_evaluations().size(), std::size_t{3});
+    QCOMPARE(store.count(), int64_t{3 * 14});
+  }
+
+  void model_eval_bad_input_stores_nothing() {
+    QTemporaryDir dir;
+    const QString database = dir.filePath("results.db");
+    const QString one_token = dir.filePath("one.npy");
+    {
+      // An int64 [2, 1] array written by hand: nmscope's writers write floats only.
+      QFile file(one_token);
+      QVERIFY(file.open(QIODevice::WriteOnly));
+      QByteArray header = "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }";
+      while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+      header += '\n';
+      file.write(QByteArray("\x93NUMPY\x01\x00", 8));
+      const quint16 length = quint16(header.size());
+      file.write(reinterpret_cast<const char*>(&length), 2);
+      file.write(header);
+      const qint64 ids[2] = {3, 4};
+      file.write(reinterpret_cast<const char*>(ids), sizeof(ids));
+    }
+    const QStringList base{"model-eval", "--model", q(fixture("tiny_llama")), "--db", database};
+    const CliResult one = run_cli(base + QStringList{"--eval", one_token});
+    QVERIFY2(one.exit_code == 1, qPrintable(one.err));
+    QVERIFY2(one.err.contains("at least 2 tokens per sequence"), qPrintable(one.err));
+    QCOMPARE(one.err.count('\n'), 1);
+    const CliResult criterion =
+        run_cli(base + QStringList{"--eval", q(fixture("tiny_llama_tokens.npy")), "--criterion", "obs"});
+    QCOMPARE(criterion.exit_code, 2);
+    QVERIFY(criterion.err.contains("--criterion: 'obs' is not a pruning criterion"));
+    nmscope::ResultsStore store(database.toStdString());
+    QVERIFY(store.model_evaluations().empty());
+    QCOMPARE(store.count(), int64_t{0});
   }
 
   void inspect_shows_roles() {
