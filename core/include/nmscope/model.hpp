@@ -86,6 +86,10 @@ class Model {
   // Decodes any tensor to fp32 [rows, cols]; a vector is one row.
   MatrixF load(const ModelTensor& tensor) const;
   VectorF load_vector(const ModelTensor& tensor) const;
+  // Rows [first, first + count) only (embedding lookups, the head in chunks).
+  MatrixF load_rows(const ModelTensor& tensor, int64_t first, int64_t count) const {
+    return source_->load_rows(tensor.info.name, first, count);
+  }
   const WeightSource& source() const { return *source_; }
 
  private:

@@ -8,10 +8,7 @@ namespace nmscope::forward_steps {
 namespace {
 
 MatrixF embed(const Steps& steps, const TokenIds& tokens) {
-  const MatrixF table = steps.matrix(-1, "model.embed_tokens.weight");
-  MatrixF hidden(int64_t(tokens.ids.size()), table.cols());
-  for (std::size_t row = 0; row < tokens.ids.size(); ++row) hidden.row(Eigen::Index(row)) = table.row(tokens.ids[row]);
-  return hidden;
+  return gather_rows(steps.model(), steps.model().at(-1, "model.embed_tokens.weight"), tokens.ids);
 }
 
 void decoder_block(const Steps& steps, int64_t block, const TokenIds& tokens, MatrixF& hidden) {
@@ -55,8 +52,7 @@ MatrixF decoder_forward(const Steps& steps, const TokenIds& tokens, ForwardOutpu
   transformer::rms_norm(hidden, steps.vector(-1, "model.norm.weight"), config.norm_eps);
   // The head is excluded from compression, so it is applied as loaded; tied models reuse the embedding matrix.
   const ModelTensor* head = model.find(-1, "lm_head.weight");
-  const MatrixF head_weights = model.load(head ? *head : model.at(-1, "model.embed_tokens.weight"));
-  return transformer::linear(hidden, head_weights);
+  return chunked_linear(model, head ? *head : model.at(-1, "model.embed_tokens.weight"), hidden);
 }
 
 }  // namespace nmscope::forward_steps

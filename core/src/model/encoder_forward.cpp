@@ -10,14 +10,12 @@ namespace {
 
 MatrixF embed(const Steps& steps, const TokenIds& tokens) {
   const ModelConfig& config = steps.model().config();
-  const MatrixF words = steps.matrix(-1, "embeddings.word_embeddings.weight");
-  const MatrixF positions = steps.matrix(-1, "embeddings.position_embeddings.weight");
-  const MatrixF token_types = steps.matrix(-1, "embeddings.token_type_embeddings.weight");
-  MatrixF hidden(int64_t(tokens.ids.size()), config.hidden);
-  for (std::size_t row = 0; row < tokens.ids.size(); ++row) {
-    hidden.row(Eigen::Index(row)) =
-        words.row(tokens.ids[row]) + positions.row(int64_t(row) % tokens.tokens) + token_types.row(0);
-  }
+  const Model& model = steps.model();
+  MatrixF hidden = gather_rows(model, model.at(-1, "embeddings.word_embeddings.weight"), tokens.ids);
+  const MatrixF positions = model.load_rows(model.at(-1, "embeddings.position_embeddings.weight"), 0, tokens.tokens);
+  const MatrixF token_type = model.load_rows(model.at(-1, "embeddings.token_type_embeddings.weight"), 0, 1);
+  for (Eigen::Index row = 0; row < hidden.rows(); ++row)
+    hidden.row(row) += positions.row(row % tokens.tokens) + token_type.row(0);
   transformer::layer_norm(hidden, steps.vector(-1, "embeddings.LayerNorm.weight"),
                           steps.vector(-1, "embeddings.LayerNorm.bias"), config.norm_eps);
   return hidden;

@@ -1,6 +1,9 @@
 // run_forward: checks the model and the token ids, then hands over to the family's pass.
 #include "nmscope/forward.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include "model/forward_steps.hpp"
 #include "model/transformer_math.hpp"
 #include "nmscope/error.hpp"
@@ -20,6 +23,32 @@ MatrixF Steps::linear(int64_t block, const std::string& weight_key, const Matrix
     return transformer::linear(x, weights, &bias);
   }
   return transformer::linear(x, weights);
+}
+
+MatrixF gather_rows(const Model& model, const ModelTensor& table, const std::vector<int64_t>& ids) {
+  std::map<int64_t, Eigen::Index> distinct;
+  for (int64_t id : ids) distinct.emplace(id, 0);
+  MatrixF rows(Eigen::Index(distinct.size()), table.info.cols());
+  Eigen::Index next = 0;
+  for (auto& [id, row] : distinct) {
+    row = next++;
+    rows.row(row) = model.load_rows(table, id, 1);
+  }
+  MatrixF gathered(Eigen::Index(ids.size()), table.info.cols());
+  for (std::size_t index = 0; index < ids.size(); ++index)
+    gathered.row(Eigen::Index(index)) = rows.row(distinct[ids[index]]);
+  return gathered;
+}
+
+MatrixF chunked_linear(const Model& model, const ModelTensor& weights, const MatrixF& x) {
+  constexpr int64_t kRowsPerChunk = 4096;
+  const int64_t rows = weights.info.rows();
+  MatrixF y(x.rows(), rows);
+  for (int64_t first = 0; first < rows; first += kRowsPerChunk) {
+    const int64_t count = std::min(kRowsPerChunk, rows - first);
+    y.middleCols(first, count) = transformer::linear(x, model.load_rows(weights, first, count));
+  }
+  return y;
 }
 
 void Steps::check_cancel() const {

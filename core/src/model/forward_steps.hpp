@@ -22,6 +22,11 @@ class Steps {
   const ForwardHooks& hooks_;
 };
 
+// Row `ids[i]` of an embedding table for every i, decoding each distinct row once and nothing else of the table.
+MatrixF gather_rows(const Model& model, const ModelTensor& table, const std::vector<int64_t>& ids);
+// x W^T with W decoded kRowsPerChunk rows at a time: a 32k x 4096 head never exists whole in fp32.
+MatrixF chunked_linear(const Model& model, const ModelTensor& weights, const MatrixF& x);
+
 MatrixF decoder_forward(const Steps& steps, const TokenIds& tokens, ForwardOutput output);
 MatrixF encoder_forward(const Steps& steps, const TokenIds& tokens);
 
