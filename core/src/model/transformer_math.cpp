@@ -26,11 +26,16 @@ void for_each_row(Eigen::Index rows, RowFunction&& function) {
 
 MatrixF linear(const MatrixF& x, const MatrixF& weights, const VectorF* bias) {
   MatrixF y(x.rows(), weights.rows());
-  tbb::parallel_for(tbb::blocked_range<Eigen::Index>(0, weights.rows(), kFeatureBlock), [&](const auto& range) {
-    const Eigen::Index count = Eigen::Index(range.size());
-    y.middleCols(range.begin(), count).noalias() = x * weights.middleRows(range.begin(), count).transpose();
-    if (bias) y.middleCols(range.begin(), count).rowwise() += bias->segment(range.begin(), count).transpose();
-  });
+  // simple_partitioner: the blocks are the same on every run whatever the load, and Eigen's GEMM rounds a block the
+  // same way each time, so the output is bit-reproducible (the auto partitioner merges blocks as threads are free).
+  tbb::parallel_for(
+      tbb::blocked_range<Eigen::Index>(0, weights.rows(), kFeatureBlock),
+      [&](const auto& range) {
+        const Eigen::Index count = Eigen::Index(range.size());
+        y.middleCols(range.begin(), count).noalias() = x * weights.middleRows(range.begin(), count).transpose();
+        if (bias) y.middleCols(range.begin(), count).rowwise() += bias->segment(range.begin(), count).transpose();
+      },
+      tbb::simple_partitioner());
   return y;
 }
 

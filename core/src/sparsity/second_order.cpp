@@ -233,11 +233,15 @@ SecondOrderResult second_order_compress(const MatrixF& weights, const MatrixD& h
   effective.choose_mask = choose;
   MatrixF final_weights(rows, cols), scale_weights = MatrixF::Zero(rows, cols);
   const RowCompressor compressor(effective, plan, upper);
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, kRowsPerTask), [&](const auto& range) {
-    MatrixD block = working_weights.middleRows(range.begin(), int64_t(range.size())).template cast<double>();
-    compressor.run(block, kept.data() + range.begin() * cols, scale_weights.row(range.begin()).data());
-    final_weights.middleRows(range.begin(), int64_t(range.size())) = block.template cast<float>();
-  });
+  // simple_partitioner: fixed row blocks, so the block GEMMs round the same way on every run.
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, rows, kRowsPerTask),
+      [&](const auto& range) {
+        MatrixD block = working_weights.middleRows(range.begin(), int64_t(range.size())).template cast<double>();
+        compressor.run(block, kept.data() + range.begin() * cols, scale_weights.row(range.begin()).data());
+        final_weights.middleRows(range.begin(), int64_t(range.size())) = block.template cast<float>();
+      },
+      tbb::simple_partitioner());
   const NMSelection selection = selection_from_mask(kept, rows, cols, settings.pattern);
   result.packed = compress(final_weights, selection, settings.quant, plan.joint ? &scale_weights : nullptr);
   return result;
