@@ -45,6 +45,16 @@ class TestForward : public QObject {
     QVERIFY2(error < 1e-4, QByteArray::number(error));
   }
 
+  void mistral_sliding_window_matches_transformers() {
+    const auto model = Model::open(fixture("tiny_mistral"));
+    QCOMPARE(model->config().sliding_window, int64_t{5});
+    const TokenIds tokens = read_token_ids(fixture("tiny_mistral_tokens.npy"));
+    const MatrixF expected = model_test::reference("tiny_mistral_last_logits.npy");
+    const double error = model_test::relative_error(run_forward(*model, tokens), expected);
+    qInfo("tiny mistral (window 5 over 12 tokens) last-position logits: relative error %.3g", error);
+    QVERIFY2(error < 1e-4, QByteArray::number(error));
+  }
+
   void a_prefix_sees_only_its_past() {
     // Causality: the logits at position 5 of the full sequence equal the last logits of the 6-token prefix.
     const auto model = Model::open(fixture("tiny_llama"));
