@@ -15,6 +15,7 @@ Command add_inspect_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_verify_command(CLI::App& app);
 
 // Prints "nmscope-cli: <message>" on stderr: the one-line error every command uses.
 void print_error(const std::string& message);

@@ -11,6 +11,7 @@ const EngineRegistry& EngineRegistry::global() {
   static const EngineRegistry registry = [] {
     EngineRegistry filled;
     register_cpu_engines(filled);
+    register_gpu_engines(filled);
     return filled;
   }();
   return registry;

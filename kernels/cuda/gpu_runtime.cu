@@ -1,0 +1,329 @@
+// Device discovery, timing, buffers and the dispatch of nmscope's tensor-core kernels (nm_gemm_tc.cuh).
+// Every entry point turns CUDA failures into a result with the reason; nothing here aborts the process.
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include "gpu_runtime_internal.hpp"
+#include "nm_gemm_tc.cuh"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
+
+namespace nmscope::kernels::cuda {
+
+void check_cuda(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) throw GpuFailure(std::string(what) + ": " + cudaGetErrorString(status));
+}
+
+const DeviceStatus& device_status() {
+  static const DeviceStatus status = [] {
+    DeviceStatus found;
+    int count = 0;
+    const cudaError_t error = cudaGetDeviceCount(&count);
+    if (error != cudaSuccess) {
+      found.reason = std::string("no usable CUDA device: ") + cudaGetErrorString(error);
+      cudaGetLastError();
+      return found;
+    }
+    if (count == 0) {
+      found.reason = "no CUDA device";
+      return found;
+    }
+    cudaDeviceProp properties{};
+    if (cudaGetDeviceProperties(&properties, 0) != cudaSuccess) {
+      found.reason = "cannot read the properties of CUDA device 0";
+      return found;
+    }
+    found.name = properties.name;
+    found.sm_count = properties.multiProcessorCount;
+    found.compute_capability = properties.major * 10 + properties.minor;
+    found.l2_bytes = properties.l2CacheSize;
+    if (found.compute_capability < 80) {
+      found.reason = found.name + " (sm_" + std::to_string(found.compute_capability) +
+                     ") has no mma.sp: nmscope's GPU kernels need sm_80 or newer (built for sm_90a)";
+      return found;
+    }
+    found.available = true;
+    return found;
+  }();
+  return status;
+}
+
+DeviceBuffer::DeviceBuffer(size_t bytes) : bytes_(bytes) {
+  if (bytes > 0) check_cuda(cudaMalloc(&pointer_, bytes), "cudaMalloc");
+}
+DeviceBuffer::~DeviceBuffer() {
+  if (pointer_) cudaFree(pointer_);
+}
+
+int rotation_copies_for(int64_t bytes_per_copy) {
+  // Twice the L2 plus one copy: a replayed sequence never finds the copy it reads still resident.
+  const int64_t l2 = std::max<int64_t>(device_status().l2_bytes, 50 << 20);
+  const int64_t copies = (2 * l2 + bytes_per_copy - 1) / std::max<int64_t>(bytes_per_copy, 1) + 1;
+  return int(std::clamp<int64_t>(copies, 2, 64));
+}
+
+TimingResult time_launches(const std::function<void(cudaStream_t, int)>& launch, int copies, const GpuTimingSpec& spec,
+                           bool use_graph) {
+  Stream stream;
+  cudaGraphExec_t graph = nullptr;
+  if (use_graph) {
+    cudaGraph_t captured = nullptr;
+    bool capture_ok = cudaStreamBeginCapture(stream.get(), cudaStreamCaptureModeThreadLocal) == cudaSuccess;
+    if (capture_ok) {
+      try {
+        for (int copy = 0; copy < copies; ++copy) launch(stream.get(), copy);
+      } catch (...) {
+        cudaStreamEndCapture(stream.get(), &captured);
+        if (captured) cudaGraphDestroy(captured);
+        cudaGetLastError();
+        throw;
+      }
+      capture_ok = cudaStreamEndCapture(stream.get(), &captured) == cudaSuccess && captured;
+      if (capture_ok) capture_ok = cudaGraphInstantiate(&graph, captured, 0) == cudaSuccess;
+      if (captured) cudaGraphDestroy(captured);
+    }
+    if (!capture_ok) {
+      graph = nullptr;
+      cudaGetLastError();  // a library that cannot be captured is timed by plain launches
+    }
+  }
+  auto replay = [&] {
+    if (graph)
+      check_cuda(cudaGraphLaunch(graph, stream.get()), "cudaGraphLaunch");
+    else
+      for (int copy = 0; copy < copies; ++copy) launch(stream.get(), copy);
+  };
+  Event start, stop;
+  TimingResult result;
+  result.graph = graph != nullptr;
+  try {
+    for (int index = 0; index < spec.warmup; ++index) replay();
+    check_cuda(cudaStreamSynchronize(stream.get()), "warm-up");
+    check_cuda(cudaEventRecord(start.get(), stream.get()), "cudaEventRecord");
+    replay();
+    check_cuda(cudaEventRecord(stop.get(), stream.get()), "cudaEventRecord");
+    check_cuda(cudaEventSynchronize(stop.get()), "cudaEventSynchronize");
+    float first_ms = 0;
+    check_cuda(cudaEventElapsedTime(&first_ms, start.get(), stop.get()), "cudaEventElapsedTime");
+    const int repetitions = std::clamp(int(spec.target_seconds * 1e3 / std::max(first_ms, 1e-3f)), spec.min_repetitions,
+                                       spec.max_repetitions);
+    std::vector<double> per_call_us;
+    for (int index = 0; index < repetitions; ++index) {
+      check_cuda(cudaEventRecord(start.get(), stream.get()), "cudaEventRecord");
+      replay();
+      check_cuda(cudaEventRecord(stop.get(), stream.get()), "cudaEventRecord");
+      check_cuda(cudaEventSynchronize(stop.get()), "cudaEventSynchronize");
+      float ms = 0;
+      check_cuda(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
+      per_call_us.push_back(double(ms) * 1e3 / copies);
+    }
+    std::sort(per_call_us.begin(), per_call_us.end());
+    auto at = [&](double q) { return per_call_us[size_t(q * double(per_call_us.size() - 1) + 0.5)]; };
+    result.median_us = at(0.5);
+    result.p10_us = at(0.1);
+    result.p90_us = at(0.9);
+    result.repetitions = repetitions;
+  } catch (...) {
+    if (graph) cudaGraphExecDestroy(graph);
+    throw;
+  }
+  if (graph) cudaGraphExecDestroy(graph);
+  return result;
+}
+
+std::vector<__half> to_half_padded(const float* source, int64_t rows, int64_t cols, int64_t padded_rows,
+                                   int64_t padded_cols) {
+  std::vector<__half> result(size_t(padded_rows * padded_cols), __float2half(0.0f));
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t col = 0; col < cols; ++col)
+      result[size_t(row * padded_cols + col)] = __float2half_rn(source[row * cols + col]);
+  return result;
+}
+
+double measure_device_bandwidth_gb_per_s() {
+  try {
+    if (!device_status().available) return 0;
+    const size_t bytes = size_t(1) << 30;
+    DeviceBuffer source(bytes), target(bytes);
+    check_cuda(cudaMemset(source.get(), 1, bytes), "cudaMemset");
+    Stream stream;
+    Event start, stop;
+    float best_ms = 1e30f;
+    for (int trial = 0; trial < 6; ++trial) {
+      check_cuda(cudaEventRecord(start.get(), stream.get()), "cudaEventRecord");
+      check_cuda(cudaMemcpyAsync(target.get(), source.get(), bytes, cudaMemcpyDeviceToDevice, stream.get()), "copy");
+      check_cuda(cudaEventRecord(stop.get(), stream.get()), "cudaEventRecord");
+      check_cuda(cudaEventSynchronize(stop.get()), "cudaEventSynchronize");
+      float ms = 0;
+      check_cuda(cudaEventElapsedTime(&ms, start.get(), stop.get()), "cudaEventElapsedTime");
+      if (trial > 0) best_ms = std::min(best_ms, ms);  // the first copy warms up
+    }
+    return 2.0 * double(bytes) / (double(best_ms) * 1e6);
+  } catch (const std::exception&) {
+    cudaGetLastError();
+    return 0;
+  }
+}
+
+namespace {
+
+int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// One kernel configuration: the template and how it tiles the problem.
+struct Launcher {
+  void (*kernel)(TcParams) = nullptr;
+  int threads = 0, shared_bytes = 0, cta_rows = 0, cta_batch = 0;
+  bool small_batch = false;
+  std::string name;
+};
+
+template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages>
+Launcher make_launcher(const char* name, bool small_batch) {
+  using C = TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
+  Launcher launcher;
+  launcher.kernel = nm_gemm_tc<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
+  launcher.threads = C::kThreads;
+  launcher.shared_bytes = C::kSharedBytes;
+  launcher.cta_rows = C::kCtaRows;
+  launcher.cta_batch = C::kCtaBatch;
+  launcher.small_batch = small_batch;
+  std::ostringstream text;
+  text << name << " " << C::kCtaRows << "x" << C::kCtaBatch << " cta, " << kMt * 16 << "x" << kNt * 8 << " warp, "
+       << kStages << " stages";
+  launcher.name = text.str();
+  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSharedBytes),
+             "cudaFuncSetAttribute");
+  return launcher;
+}
+
+template <int kCodeBits, bool kSparse>
+Launcher pick_for(int64_t batch) {
+  // Small batches are memory-bound: one m16 tile per warp, 8 warps on different rows, n8 tiles just covering the
+  // batch, split-K to fill the machine. Larger ones reuse each dequantized fragment over 4 n8 tiles and each x
+  // fragment over 4 m16 tiles.
+  constexpr int kLargeStages = (kCodeBits == 2 && kSparse) ? 2 : 3;
+  if (batch <= 8) return make_launcher<kCodeBits, kSparse, 1, 1, 8, 1, 4>("small", true);
+  if (batch <= 16) return make_launcher<kCodeBits, kSparse, 1, 2, 8, 1, 4>("small", true);
+  if (batch <= 32) return make_launcher<kCodeBits, kSparse, 1, 4, 8, 1, 4>("small", true);
+  return make_launcher<kCodeBits, kSparse, 4, 4, 2, 4, kLargeStages>("large", false);
+}
+
+Launcher pick_launcher(const GpuWeightLayout& layout, int64_t batch) {
+  const bool sparse = layout.path == TensorCorePath::Sparse24;
+  switch (layout.code_bits) {
+    case 2:
+      return sparse ? pick_for<2, true>(batch) : pick_for<2, false>(batch);
+    case 4:
+      return sparse ? pick_for<4, true>(batch) : pick_for<4, false>(batch);
+    default:
+      return sparse ? pick_for<8, true>(batch) : pick_for<8, false>(batch);
+  }
+}
+
+uint32_t zero_half2_bits(int zero_code) {
+  const __half biased = __float2half(1024.0f + float(zero_code));
+  uint16_t bits;
+  std::memcpy(&bits, &biased, 2);
+  return uint32_t(bits) | (uint32_t(bits) << 16);
+}
+
+}  // namespace
+
+GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, const GpuTimingSpec& timing) {
+  GpuRun run;
+  try {
+    const DeviceStatus& device = device_status();
+    if (!device.available) throw GpuFailure(device.reason);
+    if (batch <= 0) throw GpuFailure("empty batch");
+    const Launcher launcher = pick_launcher(layout, batch);
+    const int64_t tile_bytes = int64_t(layout.tiles.size());
+    const int64_t scale_bytes = int64_t(layout.scales.size() * sizeof(uint16_t));
+    const int64_t copy_bytes = round_up(tile_bytes, 256) + round_up(scale_bytes, 256);
+    run.weight_bytes = layout.storage_bytes();
+    run.copies = rotation_copies_for(run.weight_bytes);
+    DeviceBuffer weights(size_t(copy_bytes * run.copies));
+    for (int copy = 0; copy < run.copies; ++copy) {
+      uint8_t* base = weights.as<uint8_t>() + copy * copy_bytes;
+      check_cuda(cudaMemcpy(base, layout.tiles.data(), size_t(tile_bytes), cudaMemcpyHostToDevice), "upload tiles");
+      check_cuda(cudaMemcpy(base + round_up(tile_bytes, 256), layout.scales.data(), size_t(scale_bytes),
+                            cudaMemcpyHostToDevice),
+                 "upload scales");
+    }
+    const int64_t batch_pad = round_up(batch, 128);
+    const std::vector<__half> x_half = to_half_padded(x, batch, layout.cols, batch_pad, layout.padded_cols);
+    DeviceBuffer x_device(x_half.size() * sizeof(__half));
+    check_cuda(cudaMemcpy(x_device.get(), x_half.data(), x_half.size() * sizeof(__half), cudaMemcpyHostToDevice),
+               "upload x");
+    const size_t y_bytes = size_t(batch * layout.rows) * sizeof(float);
+    DeviceBuffer y(y_bytes);
+
+    const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
+    const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
+    // Split K until the grid holds a few CTAs per SM (each split then adds into y), keeping >= 4 chunks a split.
+    const int64_t ctas_wanted = int64_t(device.sm_count) * (launcher.small_batch ? 4 : 2);
+    int64_t splits = std::max<int64_t>(1, (ctas_wanted + row_tiles * batch_tiles - 1) / (row_tiles * batch_tiles));
+    splits = std::min<int64_t>(splits, std::max<int64_t>(1, layout.chunks / 4));
+    const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
+    splits = (layout.chunks + chunks_per_split - 1) / chunks_per_split;
+    const dim3 grid{unsigned(row_tiles), unsigned(batch_tiles), unsigned(splits)};
+
+    TcParams params{};
+    params.x = x_device.as<__half>();
+    params.y = y.as<float>();
+    params.chunks = layout.chunks;
+    params.tile_bytes = layout.tile_bytes;
+    params.scale_groups = layout.scale_groups;
+    params.scale_group_k = layout.scale_group_k;
+    params.x_ld = layout.padded_cols;
+    params.rows = int(layout.rows);
+    params.batch = int(batch);
+    params.chunks_per_split = int(chunks_per_split);
+    params.zero_half2 = zero_half2_bits(layout.zero_code);
+    params.accumulate = splits > 1;
+    params.stream_weights = batch_tiles == 1;
+    auto launch = [&](cudaStream_t stream, int copy) {
+      TcParams copy_params = params;
+      const uint8_t* base = weights.as<uint8_t>() + copy * copy_bytes;
+      copy_params.tiles = base;
+      copy_params.scales = reinterpret_cast<const uint32_t*>(base + round_up(tile_bytes, 256));
+      if (copy_params.accumulate) check_cuda(cudaMemsetAsync(params.y, 0, y_bytes, stream), "cudaMemsetAsync");
+      launcher.kernel<<<grid, launcher.threads, launcher.shared_bytes, stream>>>(copy_params);
+      check_cuda(cudaGetLastError(), "kernel launch");
+    };
+
+    // The checked call: y poisoned with NaN first, so an element no CTA writes shows up as an error.
+    check_cuda(cudaMemset(y.get(), 0xff, y_bytes), "poison y");
+    {
+      Stream stream;
+      launch(stream.get(), 0);
+      check_cuda(cudaStreamSynchronize(stream.get()), "kernel");
+    }
+    run.output.resize(size_t(batch * layout.rows));
+    check_cuda(cudaMemcpy(run.output.data(), y.get(), y_bytes, cudaMemcpyDeviceToHost), "download y");
+
+    const TimingResult timed = time_launches(launch, run.copies, timing, true);
+    run.median_us = timed.median_us;
+    run.p10_us = timed.p10_us;
+    run.p90_us = timed.p90_us;
+    run.repetitions = timed.repetitions;
+    std::ostringstream config;
+    config << (layout.path == TensorCorePath::Sparse24 ? "mma.sp m16n8k32" : "mma.sync m16n8k16") << ", "
+           << layout.code_bits << "-bit codes, " << launcher.name << ", grid " << grid.x << "x" << grid.y << "x"
+           << grid.z << (splits > 1 ? " (split-K)" : "") << (timed.graph ? ", CUDA graph" : "");
+    run.config = config.str();
+    run.ok = true;
+  } catch (const std::exception& error) {
+    run.ok = false;
+    run.error = error.what();
+    cudaGetLastError();
+  }
+  return run;
+}
+
+}  // namespace nmscope::kernels::cuda
