@@ -25,12 +25,14 @@ MatrixF random_matrix(int64_t rows, int64_t cols, unsigned seed) {
   return matrix;
 }
 
-void skip_without_gpu() {
-  const auto& status = kernels::cuda::device_status();
-  if (!status.available) QSKIP(qPrintable("no GPU: " + QString::fromStdString(status.reason)));
-}
-
 }  // namespace
+
+// A macro, so QSKIP returns from the test function itself.
+#define SKIP_WITHOUT_GPU()                                                                        \
+  do {                                                                                            \
+    const auto& status = kernels::cuda::device_status();                                          \
+    if (!status.available) QSKIP(qPrintable("no GPU: " + QString::fromStdString(status.reason))); \
+  } while (false)
 
 class TestGpuEngines final : public QObject {
   Q_OBJECT
@@ -49,7 +51,7 @@ class TestGpuEngines final : public QObject {
   }
 
   void metadata_order_is_found() {
-    skip_without_gpu();
+    SKIP_WITHOUT_GPU();
     kernels::cuda::MetadataOrder order;
     std::string reason;
     QVERIFY2(kernels::cuda::probe_metadata_order(order, reason), reason.c_str());
@@ -79,7 +81,7 @@ class TestGpuEngines final : public QObject {
           << QString(c.pattern) << c.bits << c.rows << c.cols << c.batch;
   }
   void variants_match_the_reference() {
-    skip_without_gpu();
+    SKIP_WITHOUT_GPU();
     QFETCH(QString, pattern);
     QFETCH(int, bits);
     QFETCH(int, rows);

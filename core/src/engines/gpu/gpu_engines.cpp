@@ -3,6 +3,8 @@
 // (mma.sp) and gpu/int{b}-nm for every other N:M (mma.sp when the pattern embeds in 2:4, else mma.sync on the
 // expanded tiles). All go through kernels/cuda's plain host API; with no GPU or no CUDA build they are listed as
 // unavailable with the reason, and a failure inside a run becomes a "failed" row, never a crash.
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "nmscope/engine_registry.hpp"
@@ -140,7 +142,8 @@ class PackedGpuEngine final : public Engine {
       failed.note = why;
       return failed;
     }
-    const gpu::GpuWeightLayout layout = gpu::make_gpu_layout(view, path, order);
+    const std::shared_ptr<const gpu::GpuWeightLayout> cached = layout_for(input.packed, view, path, order);
+    const gpu::GpuWeightLayout& layout = *cached;
     const auto run =
         gpu::run_packed(layout, input.activations.data(), input.activations.rows(), timing_spec(input.timing));
     return to_output(
@@ -152,12 +155,45 @@ class PackedGpuEngine final : public Engine {
   }
 
  private:
+  // The re-layout is built once per weight matrix and reused across batch sizes (a study times one configuration
+  // at every batch in a row): keyed by the packed buffers' contents, not their address.
+  std::shared_ptr<const gpu::GpuWeightLayout> layout_for(const PackedMatrix& packed,
+                                                         const kernels::PackedWeightsView& view,
+                                                         gpu::TensorCorePath path, gpu::MetadataOrder order) const {
+    uint64_t key = 1469598103934665603ull;
+    auto mix = [&](const void* data, size_t bytes) {
+      const auto* byte = static_cast<const uint8_t*>(data);
+      for (size_t index = 0; index < bytes; ++index) key = (key ^ byte[index]) * 1099511628211ull;
+    };
+    const int64_t shape[] = {packed.rows,
+                             packed.cols,
+                             packed.pattern.kept_per_group,
+                             packed.pattern.group_size,
+                             packed.quant.bits,
+                             view.quant_group,
+                             int64_t(path),
+                             int64_t(order)};
+    mix(shape, sizeof(shape));
+    mix(packed.values.data(), packed.values.size());
+    mix(packed.metadata.data(), packed.metadata.size());
+    mix(packed.scales.data(), packed.scales.size() * sizeof(uint16_t));
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (!cached_layout_ || cached_key_ != key) {
+      cached_layout_ = std::make_shared<const gpu::GpuWeightLayout>(gpu::make_gpu_layout(view, path, order));
+      cached_key_ = key;
+    }
+    return cached_layout_;
+  }
+
   static gpu::TensorCorePath path_for(const NMPattern& pattern) {
     return gpu::embeds_in_2_4(pattern.kept_per_group, pattern.group_size) ? gpu::TensorCorePath::Sparse24
                                                                           : gpu::TensorCorePath::Dense;
   }
   int bits_;
   Family family_;
+  mutable std::mutex cache_mutex_;
+  mutable uint64_t cached_key_ = 0;
+  mutable std::shared_ptr<const gpu::GpuWeightLayout> cached_layout_;
 };
 
 }  // namespace
