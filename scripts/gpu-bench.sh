@@ -31,11 +31,18 @@ prepare_dependencies() {
     log "unpacking $(ls "$NMSCOPE_DEBS"/*.deb | wc -l) packages into $DEPS"
     mkdir -p "$DEPS"
     for deb in "$NMSCOPE_DEBS"/*.deb; do dpkg -x "$deb" "$DEPS"; done
+    # Qt's CMake packages check that every file of every module exists (qmake, Gui, plugins ...); only Core and Test
+    # are unpacked (and used), so the others get empty placeholders.
+    grep -ho '${_IMPORT_PREFIX}/[^" ]*' "$DEPS"/usr/lib/x86_64-linux-gnu/cmake/Qt6*/*Targets-*.cmake |
+      sed "s#\${_IMPORT_PREFIX}#$DEPS/usr#" | sort -u | while read -r file; do
+        [ -e "$file" ] || { mkdir -p "$(dirname "$file")"; : > "$file"; }
+      done
+    mkdir -p "$DEPS/usr/lib/x86_64-linux-gnu/qt6/mkspecs/linux-g++"  # in Qt::Platform's include path, unused here
   fi
   mkdir -p "$DEPS/runtime"
   local library soname
   for library in "$DEPS"/usr/lib/x86_64-linux-gnu/*.so.* "$DEPS"/lib/x86_64-linux-gnu/*.so.*; do
-    [ -e "$library" ] || continue
+    [ -s "$library" ] || continue
     soname=$(basename "$library")
     ldconfig -p | grep -q " $soname " && continue
     ln -sf "$library" "$DEPS/runtime/$soname"
