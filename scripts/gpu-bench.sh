@@ -67,16 +67,19 @@ build() {
   mapfile -t flags < <(configure_flags)
   log "configure ($BUILD_DIR)"
   { uname -a; nvidia-smi || true; nvcc --version | tail -2; c++ --version | head -1; cmake --version | head -1; } \
-    > "$OUT/machine.txt" 2>&1
-  if ! cmake -S . -B "$BUILD_DIR" "${flags[@]}" > "$OUT/configure.log" 2>&1; then
-    log "configure with the Qt Test suites failed (tail of configure.log below); again without them"
-    tail -15 "$OUT/configure.log" >&2
-    cmake -S . -B "$BUILD_DIR" "${flags[@]}" -DNMSCOPE_TESTS=OFF >> "$OUT/configure.log" 2>&1
+    > "$OUT/setup.log" 2>&1
+  if ! cmake -S . -B "$BUILD_DIR" "${flags[@]}" >> "$OUT/setup.log" 2>&1; then
+    log "configure with the Qt Test suites failed (tail of setup.log below); again without them"
+    tail -15 "$OUT/setup.log" >&2
+    cmake -S . -B "$BUILD_DIR" "${flags[@]}" -DNMSCOPE_TESTS=OFF >> "$OUT/setup.log" 2>&1
   fi
   log "build"
-  cmake --build "$BUILD_DIR" -j "$JOBS" > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log" >&2; return 1; }
+  # Touching the CUDA sources makes ninja rerun nvcc, so the resource report below is complete on every build.
+  touch kernels/cuda/*.cu
+  cmake --build "$BUILD_DIR" -j "$JOBS" > "$BUILD_DIR/build.log" 2>&1 || { tail -40 "$BUILD_DIR/build.log" >&2; return 1; }
+  grep -v -E "ptxas info|bytes stack frame" "$BUILD_DIR/build.log" | tail -20 >> "$OUT/setup.log"
   # The compiler's resource report of every tensor-core kernel (registers, shared memory, spills).
-  grep -E "Compiling entry|registers|spill" "$OUT/build.log" > "$OUT/ptxas.txt" || true
+  grep -E "Compiling entry|registers|spill" "$BUILD_DIR/build.log" > "$OUT/ptxas.txt" || true
 }
 
 run_tests() {
@@ -102,18 +105,18 @@ bench() {
   local shapes=${BENCH_SHAPES:-4096x4096,11008x4096,4096x11008}
   local batches=${BENCH_BATCHES:-1,4,16,32,64,128,512,2048,8192}
   local seconds=${BENCH_SECONDS:-0.2}
-  local db="$OUT/bench.db"
+  local db="$BUILD_DIR/bench.db"
   log "bench: $shapes at batch $batches"
   # int4 2:4 and int4 dense, beside cuBLAS fp16 and cuSPARSELt fp16 2:4 (added by bench as baselines).
   "$CLI" bench --engines gpu/int4-2:4,gpu/int4-dense --pattern 2:4,dense --bits 4 --shapes "$shapes" \
-    --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int4.txt" 2> "$OUT/bench-int4.err" || true
+    --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int4.txt" 2>> "$OUT/bench.err" || true
   # int8 2:4 and the general N:M path (4:8 on mma.sync tiles, 1:4 and 2:8 on mma.sp tiles).
   "$CLI" bench --engines gpu/int8-2:4 --pattern 2:4 --bits 8 --shapes "$shapes" --batch "$batches" \
-    --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int8.txt" 2> "$OUT/bench-int8.err" || true
+    --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int8.txt" 2>> "$OUT/bench.err" || true
   "$CLI" bench --engines gpu/int4-nm --pattern 4:8,1:4,2:8 --bits 4 --shapes "${BENCH_NM_SHAPES:-4096x4096}" \
-    --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-nm.txt" 2> "$OUT/bench-nm.err" || true
+    --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-nm.txt" 2>> "$OUT/bench.err" || true
   "$CLI" export --db "$db" --csv "$OUT/bench.csv" > /dev/null 2>&1 || true
-  summarize
+  summarize | tee "$OUT/summary.txt"
 }
 
 bench_quick() {

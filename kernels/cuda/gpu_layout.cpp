@@ -48,6 +48,14 @@ int slot_sparse_group(int lane, int slot) { return (lane & 3) + 4 * (slot >> 2);
 
 }  // namespace
 
+int64_t metadata_offset(const GpuWeightLayout& layout, int holder, int unit) {
+  return kTileValueBytes + int64_t(holder) * 4 * layout.units_per_chunk + 4 * unit;
+}
+int64_t scale_offset(const GpuWeightLayout& layout, int slot, int tile_row) {
+  return kTileValueBytes + layout.metadata_bytes + int64_t(slot) * kScaleSlotBytes + 4 * (tile_row % 8) +
+         2 * (tile_row / 8);
+}
+
 bool embeds_in_2_4(int kept_per_group, int group_size) {
   if (kept_per_group >= group_size) return false;
   const int period = std::lcm(4, group_size);
@@ -106,10 +114,15 @@ GpuWeightLayout make_gpu_layout(const PackedWeightsView& view, TensorCorePath pa
   layout.padded_rows = round_up(view.rows, kRowAlign);
   layout.chunks = layout.padded_cols / layout.chunk_k;
   layout.scale_group_k = view.quant_group > 0 ? view.quant_group : layout.padded_cols;
-  layout.scale_groups = (layout.padded_cols + layout.scale_group_k - 1) / layout.scale_group_k;
-  layout.tile_bytes = kTileValueBytes + (sparse ? 4 * kMetadataWordsPerUnit * layout.units_per_chunk : 0);
+  if (layout.scale_group_k % layout.chunk_k == 0)
+    layout.scale_slots = 1;
+  else if (layout.chunk_k % layout.scale_group_k == 0)
+    layout.scale_slots = int(layout.chunk_k / layout.scale_group_k);
+  else
+    layout.scale_slots = layout.units_per_chunk;
+  layout.metadata_bytes = sparse ? 4 * kMetadataWordsPerUnit * layout.units_per_chunk : 0;
+  layout.tile_bytes = kTileValueBytes + layout.metadata_bytes + kScaleSlotBytes * layout.scale_slots;
   layout.tiles.assign(size_t(layout.m_tiles() * layout.chunks * layout.tile_bytes), 0);
-  layout.scales.assign(size_t(layout.m_tiles() * layout.scale_groups * 16), 0);
 
   const int64_t cols = layout.padded_cols;
   std::vector<uint8_t> codes(size_t(kTileRows * cols));
@@ -175,18 +188,21 @@ GpuWeightLayout make_gpu_layout(const PackedWeightsView& view, TensorCorePath pa
         if (sparse) {
           uint32_t words[16];
           pack_metadata_words(positions, order, words);
-          std::memcpy(tile_bytes + kTileValueBytes + unit * 64, words, sizeof(words));
+          for (int holder = 0; holder < kMetadataWordsPerUnit; ++holder)
+            std::memcpy(tile_bytes + metadata_offset(layout, holder, unit), &words[holder], 4);
+        }
+      }
+      for (int slot = 0; slot < layout.scale_slots; ++slot) {
+        // The slot's first unit names its scale group (a group never starts inside a unit).
+        const int first_unit = (slot * layout.units_per_chunk + layout.scale_slots - 1) / layout.scale_slots;
+        const int64_t col = chunk * layout.chunk_k + int64_t(first_unit) * layout.unit_k;
+        for (int r = 0; r < 16; ++r) {
+          const int64_t row = tile * kTileRows + r;
+          if (row >= view.rows || col >= view.cols) continue;
+          std::memcpy(tile_bytes + scale_offset(layout, slot, r), &view.scales[view.scale_index(row, col)], 2);
         }
       }
     }
-    for (int64_t group = 0; group < layout.scale_groups; ++group)
-      for (int r = 0; r < 16; ++r) {
-        const int64_t row = tile * kTileRows + r;
-        const int64_t col = group * layout.scale_group_k;
-        if (row >= view.rows || col >= view.cols) continue;
-        layout.scales[size_t(((tile * layout.scale_groups + group) * 8 + r % 8) * 2 + r / 8)] =
-            view.scales[view.scale_index(row, col)];
-      }
   }
   return layout;
 }
@@ -200,7 +216,9 @@ std::vector<float> gpu_layout_to_dense(const GpuWeightLayout& layout) {
       for (int unit = 0; unit < layout.units_per_chunk; ++unit) {
         const int64_t unit_col = chunk * layout.chunk_k + int64_t(unit) * layout.unit_k;
         uint32_t words[16] = {};
-        if (sparse) std::memcpy(words, tile_bytes + kTileValueBytes + unit * 64, sizeof(words));
+        if (sparse)
+          for (int holder = 0; holder < kMetadataWordsPerUnit; ++holder)
+            std::memcpy(&words[holder], tile_bytes + metadata_offset(layout, holder, unit), 4);
         for (int lane = 0; lane < 32; ++lane)
           for (int slot = 0; slot < 8; ++slot) {
             const int r = slot_row(lane, slot);
@@ -218,9 +236,8 @@ std::vector<float> gpu_layout_to_dense(const GpuWeightLayout& layout) {
             const int code =
                 int(read_bits(tile_bytes + lane * kLaneBytes, code_bit(layout.code_bits, unit, slot) / layout.code_bits,
                               layout.code_bits));
-            const int64_t group = col / layout.scale_group_k;
-            const uint16_t scale =
-                layout.scales[size_t(((tile * layout.scale_groups + group) * 8 + r % 8) * 2 + r / 8)];
+            uint16_t scale;
+            std::memcpy(&scale, tile_bytes + scale_offset(layout, layout.scale_slot(unit), r), 2);
             dense[size_t(row * layout.cols + col)] = float(code - layout.zero_code) * fp16_bits_to_float_exact(scale);
           }
       }

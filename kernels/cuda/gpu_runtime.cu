@@ -179,50 +179,64 @@ int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1
 struct Launcher {
   void (*kernel)(TcParams) = nullptr;
   int threads = 0, shared_bytes = 0, cta_rows = 0, cta_batch = 0;
-  bool small_batch = false;
+  bool direct = false;  // nm_gemm_direct: one m16 tile per CTA, no split-K across CTAs
   std::string name;
 };
 
 template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages>
-Launcher make_launcher(const char* name, bool small_batch) {
+Launcher tiled_launcher(int tile_bytes) {
   using C = TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
   Launcher launcher;
   launcher.kernel = nm_gemm_tc<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
   launcher.threads = C::kThreads;
-  launcher.shared_bytes = C::kSharedBytes;
+  launcher.shared_bytes = C::shared_bytes(tile_bytes);
   launcher.cta_rows = C::kCtaRows;
   launcher.cta_batch = C::kCtaBatch;
-  launcher.small_batch = small_batch;
   std::ostringstream text;
-  text << name << " " << C::kCtaRows << "x" << C::kCtaBatch << " cta, " << kMt * 16 << "x" << kNt * 8 << " warp, "
+  text << "tiled " << C::kCtaRows << "x" << C::kCtaBatch << " cta, " << kMt * 16 << "x" << kNt * 8 << " warp, "
        << kStages << " stages";
   launcher.name = text.str();
-  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSharedBytes),
+  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
              "cudaFuncSetAttribute");
   return launcher;
 }
 
+template <int kCodeBits, bool kSparse, int kNt>
+Launcher direct_launcher() {
+  constexpr int kWarps = 8;
+  Launcher launcher;
+  launcher.kernel = nm_gemm_direct<kCodeBits, kSparse, kNt, kWarps>;
+  launcher.threads = 32 * kWarps;
+  launcher.cta_rows = 16;
+  launcher.cta_batch = 8 * kNt;
+  launcher.direct = true;
+  launcher.name = "direct 16x" + std::to_string(8 * kNt) + " cta, " + std::to_string(kWarps) + " warps along K";
+  return launcher;
+}
+
 template <int kCodeBits, bool kSparse>
-Launcher pick_for(int64_t batch) {
-  // Small batches are memory-bound: one m16 tile per warp, 8 warps on different rows, n8 tiles just covering the
-  // batch, split-K to fill the machine. Larger ones reuse each dequantized fragment over 4 n8 tiles and each x
-  // fragment over 4 m16 tiles.
-  constexpr int kLargeStages = (kCodeBits == 2 && kSparse) ? 2 : 3;
-  if (batch <= 8) return make_launcher<kCodeBits, kSparse, 1, 1, 8, 1, 4>("small", true);
-  if (batch <= 16) return make_launcher<kCodeBits, kSparse, 1, 2, 8, 1, 4>("small", true);
-  if (batch <= 32) return make_launcher<kCodeBits, kSparse, 1, 4, 8, 1, 4>("small", true);
-  return make_launcher<kCodeBits, kSparse, 4, 4, 2, 4, kLargeStages>("large", false);
+Launcher pick_for(int64_t batch, int tile_bytes) {
+  // Up to 32 columns the product is memory-bound: the direct kernel streams each tile once, straight to registers.
+  // Past that the tiled kernel shares x through shared memory and amortizes each dequantized fragment over 64
+  // columns (medium) or, with 32-row warps, x fragments over two m-tiles (large).
+  if (batch <= 8) return direct_launcher<kCodeBits, kSparse, 1>();
+  if (batch <= 16) return direct_launcher<kCodeBits, kSparse, 2>();
+  if (batch <= 32) return direct_launcher<kCodeBits, kSparse, 4>();
+  if (batch <= 256) return tiled_launcher<kCodeBits, kSparse, 1, 8, 8, 1, 4>(tile_bytes);
+  constexpr int kLargeStages = (kCodeBits == 2 && kSparse) ? 2 : 3;  // 256-column chunks: 76 KB a stage
+  return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, kLargeStages>(tile_bytes);
 }
 
 Launcher pick_launcher(const GpuWeightLayout& layout, int64_t batch) {
   const bool sparse = layout.path == TensorCorePath::Sparse24;
+  const int tile_bytes = int(layout.tile_bytes);
   switch (layout.code_bits) {
     case 2:
-      return sparse ? pick_for<2, true>(batch) : pick_for<2, false>(batch);
+      return sparse ? pick_for<2, true>(batch, tile_bytes) : pick_for<2, false>(batch, tile_bytes);
     case 4:
-      return sparse ? pick_for<4, true>(batch) : pick_for<4, false>(batch);
+      return sparse ? pick_for<4, true>(batch, tile_bytes) : pick_for<4, false>(batch, tile_bytes);
     default:
-      return sparse ? pick_for<8, true>(batch) : pick_for<8, false>(batch);
+      return sparse ? pick_for<8, true>(batch, tile_bytes) : pick_for<8, false>(batch, tile_bytes);
   }
 }
 
@@ -243,18 +257,14 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     if (batch <= 0) throw GpuFailure("empty batch");
     const Launcher launcher = pick_launcher(layout, batch);
     const int64_t tile_bytes = int64_t(layout.tiles.size());
-    const int64_t scale_bytes = int64_t(layout.scales.size() * sizeof(uint16_t));
-    const int64_t copy_bytes = round_up(tile_bytes, 256) + round_up(scale_bytes, 256);
+    const int64_t copy_bytes = round_up(tile_bytes, 256);
     run.weight_bytes = layout.storage_bytes();
     run.copies = rotation_copies_for(run.weight_bytes);
     DeviceBuffer weights(size_t(copy_bytes * run.copies));
-    for (int copy = 0; copy < run.copies; ++copy) {
-      uint8_t* base = weights.as<uint8_t>() + copy * copy_bytes;
-      check_cuda(cudaMemcpy(base, layout.tiles.data(), size_t(tile_bytes), cudaMemcpyHostToDevice), "upload tiles");
-      check_cuda(cudaMemcpy(base + round_up(tile_bytes, 256), layout.scales.data(), size_t(scale_bytes),
+    for (int copy = 0; copy < run.copies; ++copy)
+      check_cuda(cudaMemcpy(weights.as<uint8_t>() + copy * copy_bytes, layout.tiles.data(), size_t(tile_bytes),
                             cudaMemcpyHostToDevice),
-                 "upload scales");
-    }
+                 "upload tiles");
     const int64_t batch_pad = round_up(batch, 128);
     const std::vector<__half> x_half = to_half_padded(x, batch, layout.cols, batch_pad, layout.padded_cols);
     DeviceBuffer x_device(x_half.size() * sizeof(__half));
@@ -265,10 +275,14 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
 
     const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
     const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
-    // Split K until the grid holds a few CTAs per SM (each split then adds into y), keeping >= 4 chunks a split.
-    const int64_t ctas_wanted = int64_t(device.sm_count) * (launcher.small_batch ? 4 : 2);
-    int64_t splits = std::max<int64_t>(1, (ctas_wanted + row_tiles * batch_tiles - 1) / (row_tiles * batch_tiles));
-    splits = std::min<int64_t>(splits, std::max<int64_t>(1, layout.chunks / 4));
+    // Tiled kernel: split K until the grid holds about two CTAs per SM (each split then adds into y), keeping at
+    // least 4 chunks a split. The direct kernel splits K among the warps of a CTA instead.
+    int64_t splits = 1;
+    if (!launcher.direct) {
+      const int64_t ctas_wanted = int64_t(device.sm_count) * 2;
+      splits = std::max<int64_t>(1, (ctas_wanted + row_tiles * batch_tiles - 1) / (row_tiles * batch_tiles));
+      splits = std::min<int64_t>(splits, std::max<int64_t>(1, layout.chunks / 4));
+    }
     const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
     splits = (layout.chunks + chunks_per_split - 1) / chunks_per_split;
     const dim3 grid{unsigned(row_tiles), unsigned(batch_tiles), unsigned(splits)};
@@ -277,9 +291,9 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     params.x = x_device.as<__half>();
     params.y = y.as<float>();
     params.chunks = layout.chunks;
-    params.tile_bytes = layout.tile_bytes;
-    params.scale_groups = layout.scale_groups;
-    params.scale_group_k = layout.scale_group_k;
+    params.tile_bytes = int(layout.tile_bytes);
+    params.metadata_bytes = layout.metadata_bytes;
+    params.scale_slots = layout.scale_slots;
     params.x_ld = layout.padded_cols;
     params.rows = int(layout.rows);
     params.batch = int(batch);
@@ -289,9 +303,7 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     params.stream_weights = batch_tiles == 1;
     auto launch = [&](cudaStream_t stream, int copy) {
       TcParams copy_params = params;
-      const uint8_t* base = weights.as<uint8_t>() + copy * copy_bytes;
-      copy_params.tiles = base;
-      copy_params.scales = reinterpret_cast<const uint32_t*>(base + round_up(tile_bytes, 256));
+      copy_params.tiles = weights.as<uint8_t>() + copy * copy_bytes;
       if (copy_params.accumulate) check_cuda(cudaMemsetAsync(params.y, 0, y_bytes, stream), "cudaMemsetAsync");
       launcher.kernel<<<grid, launcher.threads, launcher.shared_bytes, stream>>>(copy_params);
       check_cuda(cudaGetLastError(), "kernel launch");

@@ -15,14 +15,13 @@
 namespace nmscope::kernels::cuda {
 
 struct TcParams {
-  const uint8_t* tiles;    // [m_tiles][chunks][tile_bytes]
-  const uint32_t* scales;  // half2 (row g, row g + 8) per [m_tile][scale_group][g]
-  const __half* x;         // [batch_pad][x_ld]
-  float* y;                // [batch][rows]
+  const uint8_t* tiles;  // [m_tiles][chunks][tile_bytes]: codes, metadata, scales (docs/gpu-kernels.md)
+  const __half* x;       // [batch_pad][x_ld]
+  float* y;              // [batch][rows]
   int64_t chunks;
-  int64_t tile_bytes;
-  int64_t scale_groups;
-  int64_t scale_group_k;
+  int tile_bytes;
+  int metadata_bytes;
+  int scale_slots;
   int64_t x_ld;
   int rows;
   int batch;
@@ -42,16 +41,15 @@ struct TcConfig {
   static constexpr int kUnits = 16 / kCodeBits;  // mma units per 16-byte lane word
   static constexpr int kUnitK = kSparse ? 32 : 16;
   static constexpr int kChunkK = kUnits * kUnitK;
-  static constexpr int kTileBytes = 512 + (kSparse ? 64 * kUnits : 0);
   static constexpr int kCtaTiles = kMt * kWm;  // m16 tiles per CTA
   static constexpr int kCtaRows = 16 * kCtaTiles;
   static constexpr int kCtaBatch = 8 * kNt * kWn;
   static constexpr int kXRowHalves = kChunkK + 8;              // +16 B per row: ldmatrix rows hit distinct banks
-  static constexpr int kStageA = kCtaTiles * kTileBytes;       // [kCtaTiles][kTileBytes]
   static constexpr int kStageX = kCtaBatch * kXRowHalves * 2;  // [kCtaBatch][kXRowHalves] fp16
-  static constexpr int kStageBytes = kStageA + kStageX;
-  static constexpr int kSharedBytes = kStages * kStageBytes;
-  static_assert(kStageA % 16 == 0 && kStageX % 16 == 0, "stages stay 16-byte aligned");
+  static_assert(kStageX % 16 == 0, "stages stay 16-byte aligned");
+  // A stage is [kCtaTiles][tile_bytes] weight tiles, then the x tile; tile_bytes depends on the scale slots.
+  static int stage_bytes(int tile_bytes) { return kCtaTiles * tile_bytes + kStageX; }
+  static int shared_bytes(int tile_bytes) { return kStages * stage_bytes(tile_bytes); }
 };
 
 // The half2 pair (a_2p, a_2p+1) of unit u as fp16 1024 + code (docs/gpu-kernels.md, "Codes in a lane word").
@@ -71,6 +69,47 @@ __device__ __forceinline__ uint32_t code_pair(const uint4& word, int unit, int p
 __device__ __forceinline__ uint32_t half2_bits(__half2 value) { return *reinterpret_cast<uint32_t*>(&value); }
 __device__ __forceinline__ __half2 bits_half2(uint32_t value) { return *reinterpret_cast<__half2*>(&value); }
 
+// dequantize: the four A registers of unit `unit` from a lane word. (1024 + c) - (1024 + z) is exact in fp16; the
+// one rounding is the product with the scale, as W_hat is rounded to fp16 for cuBLAS. Registers 0 and 2 hold row g,
+// 1 and 3 row g + 8; `scale_pair` is (scale of row g, scale of row g + 8).
+template <int kCodeBits>
+__device__ __forceinline__ void dequantize_unit(uint32_t (&a)[4], const uint4& word, int unit, uint32_t scale_pair,
+                                                __half2 zero) {
+  const __half2 pair = bits_half2(scale_pair);
+  const __half2 low = __low2half2(pair), high = __high2half2(pair);
+#pragma unroll
+  for (int r = 0; r < 4; ++r)
+    a[r] = half2_bits(__hmul2(__hsub2(bits_half2(code_pair<kCodeBits>(word, unit, r)), zero), (r & 1) ? high : low));
+}
+
+// Byte offsets inside a tile (gpu_layout.hpp: metadata_offset, scale_offset).
+template <int kUnits>
+__device__ __forceinline__ int metadata_offset(int lane, int unit) {
+  return 512 + (2 * (lane >> 2) + (lane & 1)) * 4 * kUnits + 4 * unit;
+}
+template <int kUnits>
+__device__ __forceinline__ int scale_offset(const TcParams& p, int lane, int unit) {
+  return 512 + p.metadata_bytes + 32 * ((unit * p.scale_slots) / kUnits) + 4 * (lane >> 2);
+}
+
+// write: accumulator (nt) of a 16-row tile holds y^T rows g, g + 8 and columns 2t, 2t + 1 of its 16x8 tile.
+__device__ __forceinline__ void write_accumulators(const TcParams& p, int64_t first_row, int first_column, int lane,
+                                                   const float (&c)[4]) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int64_t row = first_row + (lane >> 2) + 8 * (i >> 1);
+    const int column = first_column + 2 * (lane & 3) + (i & 1);
+    if (row >= p.rows || column >= p.batch) continue;
+    float* target = p.y + int64_t(column) * p.rows + row;
+    if (p.accumulate)
+      atomicAdd(target, c[i]);
+    else
+      *target = c[i];
+  }
+}
+
+// The tiled kernel (batches past 32): weights and x staged through shared memory by cp.async, kStages deep, every x
+// fragment reused over kMt m-tiles and every dequantized weight fragment over kNt n8 tiles.
 template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages>
 __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>::kThreads)
     nm_gemm_tc(const TcParams p) {
@@ -78,21 +117,22 @@ __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kW
   extern __shared__ __align__(16) uint8_t shared[];
   const int thread = threadIdx.x, lane = thread & 31, warp = thread >> 5;
   const int warp_m = warp % kWm, warp_n = warp / kWm;
-  const int group_id = lane >> 2, thread_in_group = lane & 3;
   const int64_t first_tile = int64_t(blockIdx.x) * C::kCtaTiles;
   const int first_batch = blockIdx.y * C::kCtaBatch;
   const int64_t chunk_begin = int64_t(blockIdx.z) * p.chunks_per_split;
   const int64_t chunk_end = min(p.chunks, chunk_begin + p.chunks_per_split);
   const uint64_t weights_policy = p.stream_weights ? ptx::evict_first_policy() : ptx::evict_normal_policy();
+  const int stage_a_bytes = C::kCtaTiles * p.tile_bytes;
+  const int stage_bytes = stage_a_bytes + C::kStageX;
 
   // fetch: chunk `chunk` of the CTA's weight tiles and x columns into stage `stage`.
   auto fetch = [&](int stage, int64_t chunk) {
-    uint8_t* stage_a = shared + stage * C::kStageBytes;
-    __half* stage_x = reinterpret_cast<__half*>(stage_a + C::kStageA);
-    constexpr int kPiecesPerTile = C::kTileBytes / 16;
-    for (int piece = thread; piece < C::kCtaTiles * kPiecesPerTile; piece += C::kThreads) {
-      const int tile = piece / kPiecesPerTile, offset = 16 * (piece % kPiecesPerTile);
-      ptx::cp_async_16(stage_a + tile * C::kTileBytes + offset,
+    uint8_t* stage_a = shared + stage * stage_bytes;
+    __half* stage_x = reinterpret_cast<__half*>(stage_a + stage_a_bytes);
+    const int pieces_per_tile = p.tile_bytes / 16;
+    for (int piece = thread; piece < C::kCtaTiles * pieces_per_tile; piece += C::kThreads) {
+      const int tile = piece / pieces_per_tile, offset = 16 * (piece % pieces_per_tile);
+      ptx::cp_async_16(stage_a + tile * p.tile_bytes + offset,
                        p.tiles + ((first_tile + tile) * p.chunks + chunk) * p.tile_bytes + offset, weights_policy);
     }
     constexpr int kPiecesPerRow = C::kChunkK / 8;
@@ -127,36 +167,25 @@ __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kW
     if (chunk + kStages - 1 < chunk_end) fetch(int((step + kStages - 1) % kStages), chunk + kStages - 1);
     ptx::cp_async_commit();
 
-    const uint8_t* stage_a = shared + int(step % kStages) * C::kStageBytes;
-    const __half* stage_x = reinterpret_cast<const __half*>(stage_a + C::kStageA);
+    const uint8_t* stage_a = shared + int(step % kStages) * stage_bytes;
+    const __half* stage_x = reinterpret_cast<const __half*>(stage_a + stage_a_bytes);
     uint4 words[kMt];
 #pragma unroll
     for (int mt = 0; mt < kMt; ++mt)
-      words[mt] = *reinterpret_cast<const uint4*>(stage_a + (warp_m * kMt + mt) * C::kTileBytes + 16 * lane);
+      words[mt] = *reinterpret_cast<const uint4*>(stage_a + (warp_m * kMt + mt) * p.tile_bytes + 16 * lane);
 
 #pragma unroll
     for (int unit = 0; unit < C::kUnits; ++unit) {
-      // dequantize: (1024 + c) - (1024 + z) is exact in fp16; one rounding when scaled, as W_hat is rounded for
-      // cuBLAS.
-      const int64_t scale_group = (chunk * C::kChunkK + unit * C::kUnitK) / p.scale_group_k;
       uint32_t a[kMt][4];
       uint32_t metadata[kMt];
 #pragma unroll
       for (int mt = 0; mt < kMt; ++mt) {
-        const int64_t tile = first_tile + warp_m * kMt + mt;
-        const __half2 scale_pair = bits_half2(__ldg(p.scales + (tile * p.scale_groups + scale_group) * 8 + group_id));
-        const __half2 scale_low = __low2half2(scale_pair), scale_high = __high2half2(scale_pair);
-        auto decode = [&](uint32_t biased, __half2 scale) {
-          return half2_bits(__hmul2(__hsub2(bits_half2(biased), zero), scale));
-        };
-        // Registers 0 and 2 hold row g, 1 and 3 row g + 8.
-        a[mt][0] = decode(code_pair<kCodeBits>(words[mt], unit, 0), scale_low);
-        a[mt][1] = decode(code_pair<kCodeBits>(words[mt], unit, 1), scale_high);
-        a[mt][2] = decode(code_pair<kCodeBits>(words[mt], unit, 2), scale_low);
-        a[mt][3] = decode(code_pair<kCodeBits>(words[mt], unit, 3), scale_high);
+        const uint8_t* tile = stage_a + (warp_m * kMt + mt) * p.tile_bytes;
+        dequantize_unit<kCodeBits>(a[mt], words[mt], unit,
+                                   *reinterpret_cast<const uint32_t*>(tile + scale_offset<C::kUnits>(p, lane, unit)),
+                                   zero);
         if constexpr (kSparse)
-          metadata[mt] = *reinterpret_cast<const uint32_t*>(stage_a + (warp_m * kMt + mt) * C::kTileBytes + 512 +
-                                                            64 * unit + 4 * (2 * group_id + (thread_in_group & 1)));
+          metadata[mt] = *reinterpret_cast<const uint32_t*>(tile + metadata_offset<C::kUnits>(lane, unit));
       }
       // mma: x rows are y^T's columns; ldmatrix gives lane (g, t) x[g][k = 2t, 2t + 1 (+ 8 j)], operand B's layout.
 #pragma unroll
@@ -178,22 +207,109 @@ __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kW
   }
   ptx::cp_async_wait<0>();
 
-  // write: accumulator (mt, nt) holds y^T rows g, g + 8 and columns 2t, 2t + 1 of its 16x8 tile.
 #pragma unroll
   for (int mt = 0; mt < kMt; ++mt)
 #pragma unroll
     for (int nt = 0; nt < kNt; ++nt)
+      write_accumulators(p, (first_tile + warp_m * kMt + mt) * 16, first_batch + (warp_n * kNt + nt) * 8, lane,
+                         accumulators[mt][nt]);
+}
+
+// The direct kernel (batch <= 32, memory-bound): one m16 tile per CTA, its kWarps warps splitting K. Each lane loads
+// its own fragments straight from global memory (16-byte codes, metadata and scales of a tile; x from L1/L2),
+// kDepth chunks ahead, with no shared-memory staging or barrier in the loop; the warps' partial sums meet once in
+// shared memory at the end. No split-K across CTAs, so no zeroing of y and no atomics.
+template <int kCodeBits, bool kSparse, int kNt, int kWarps>
+__global__ void __launch_bounds__(32 * kWarps) nm_gemm_direct(const TcParams p) {
+  constexpr int kUnits = 16 / kCodeBits;
+  constexpr int kUnitK = kSparse ? 32 : 16;
+  constexpr int kChunkK = kUnits * kUnitK;
+  constexpr int kDepth = 4;  // chunks in flight per warp
+  __shared__ float partial[kWarps][kNt][4][32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, t = lane & 3;
+  const int64_t tile = blockIdx.x;
+  const int first_batch = blockIdx.y * 8 * kNt;
+  const int64_t per_warp = (p.chunks + kWarps - 1) / kWarps;
+  const int64_t chunk_begin = warp * per_warp;
+  const int64_t chunk_end = min(p.chunks, chunk_begin + per_warp);
+  const uint8_t* tiles = p.tiles + tile * p.chunks * int64_t(p.tile_bytes);
+  const __half2 zero = bits_half2(p.zero_half2);
+
+  float accumulators[kNt][4];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int64_t row = (first_tile + warp_m * kMt + mt) * 16 + group_id + 8 * (i >> 1);
-        const int column = first_batch + (warp_n * kNt + nt) * 8 + 2 * thread_in_group + (i & 1);
-        if (row >= p.rows || column >= p.batch) continue;
-        float* target = p.y + int64_t(column) * p.rows + row;
-        if (p.accumulate)
-          atomicAdd(target, accumulators[mt][nt][i]);
-        else
-          *target = accumulators[mt][nt][i];
+  for (int nt = 0; nt < kNt; ++nt)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) accumulators[nt][i] = 0.0f;
+
+  for (int64_t base = chunk_begin; base < chunk_end; base += kDepth) {
+    // fetch: codes, metadata and scales of up to kDepth chunks, all loads issued before the first use.
+    uint4 words[kDepth];
+    uint32_t metadata[kDepth][kUnits];
+    uint32_t scales[kDepth][kUnits];
+#pragma unroll
+    for (int d = 0; d < kDepth; ++d) {
+      if (base + d >= chunk_end) break;
+      const uint8_t* chunk_tile = tiles + (base + d) * p.tile_bytes;
+      words[d] = __ldg(reinterpret_cast<const uint4*>(chunk_tile + 16 * lane));
+#pragma unroll
+      for (int unit = 0; unit < kUnits; ++unit) {
+        scales[d][unit] = __ldg(reinterpret_cast<const uint32_t*>(chunk_tile + scale_offset<kUnits>(p, lane, unit)));
+        if constexpr (kSparse)
+          metadata[d][unit] =
+              __ldg(reinterpret_cast<const uint32_t*>(chunk_tile + metadata_offset<kUnits>(lane, unit)));
       }
+    }
+#pragma unroll
+    for (int d = 0; d < kDepth; ++d) {
+      if (base + d >= chunk_end) break;
+#pragma unroll
+      for (int unit = 0; unit < kUnits; ++unit) {
+        const int64_t k = (base + d) * kChunkK + unit * kUnitK + 2 * t;
+        uint32_t a[4];
+        dequantize_unit<kCodeBits>(a, words[d], unit, scales[d][unit], zero);
+#pragma unroll
+        for (int nt = 0; nt < kNt; ++nt) {
+          // x rows past the batch are zero: skip their loads.
+          const int column = first_batch + nt * 8 + g;
+          const __half* x_row = p.x + int64_t(column) * p.x_ld + k;
+          if constexpr (kSparse) {
+            uint32_t b[4] = {0, 0, 0, 0};
+            if (column < p.batch)
+#pragma unroll
+              for (int j = 0; j < 4; ++j) b[j] = __ldg(reinterpret_cast<const uint32_t*>(x_row + 8 * j));
+            ptx::mma_sp_16832(accumulators[nt], a, b, metadata[d][unit]);
+          } else {
+            uint32_t b0 = 0, b1 = 0;
+            if (column < p.batch) {
+              b0 = __ldg(reinterpret_cast<const uint32_t*>(x_row));
+              b1 = __ldg(reinterpret_cast<const uint32_t*>(x_row + 8));
+            }
+            ptx::mma_16816(accumulators[nt], a, b0, b1);
+          }
+        }
+      }
+    }
+  }
+
+  // reduce: the warps' partial sums through shared memory; warp 0 writes.
+#pragma unroll
+  for (int nt = 0; nt < kNt; ++nt)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) partial[warp][nt][i][lane] = accumulators[nt][i];
+  __syncthreads();
+  if (warp != 0) return;
+#pragma unroll
+  for (int nt = 0; nt < kNt; ++nt) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      float sum = 0.0f;
+#pragma unroll
+      for (int w = 0; w < kWarps; ++w) sum += partial[w][nt][i][lane];
+      accumulators[nt][i] = sum;
+    }
+    write_accumulators(p, tile * 16, first_batch + nt * 8, lane, accumulators[nt]);
+  }
 }
 
 }  // namespace nmscope::kernels::cuda

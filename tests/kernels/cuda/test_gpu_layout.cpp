@@ -89,8 +89,8 @@ class TestGpuLayout final : public QObject {
           for (int unit = 0; unit < layout.units_per_chunk; ++unit)
             for (int word = 0; word < 16; ++word) {
               uint32_t bits_of_word;
-              std::memcpy(&bits_of_word, layout.tiles.data() + tile * layout.tile_bytes + 512 + unit * 64 + word * 4,
-                          4);
+              std::memcpy(&bits_of_word,
+                          layout.tiles.data() + tile * layout.tile_bytes + metadata_offset(layout, word, unit), 4);
               for (int nibble = 0; nibble < 8; ++nibble) {
                 const uint32_t first = (bits_of_word >> (4 * nibble)) & 3u,
                                second = (bits_of_word >> (4 * nibble + 2)) & 3u;
@@ -98,7 +98,7 @@ class TestGpuLayout final : public QObject {
               }
             }
         // A 2:4 tile stores 2 of every 4 columns at code_bits, plus 2 metadata bits per kept slot.
-        QCOMPARE(layout.tile_bytes, int64_t(512 + 64 * layout.units_per_chunk));
+        QCOMPARE(layout.tile_bytes, int64_t(512 + 64 * layout.units_per_chunk + 32 * layout.scale_slots));
       }
     }
   }

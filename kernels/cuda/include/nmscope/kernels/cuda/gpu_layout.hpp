@@ -27,8 +27,12 @@ inline constexpr int kTileRows = 16;                     // rows of one mma tile
 inline constexpr int kLaneBytes = 16;                    // bytes of codes per lane per chunk: one 16-byte load
 inline constexpr int kTileValueBytes = 32 * kLaneBytes;  // 512: codes of one (m-tile, chunk)
 inline constexpr int kMetadataWordsPerUnit = 16;         // holder lanes (t = 0, 1 of each quad) x 32 bits
+inline constexpr int kScaleSlotBytes = 32;                // 8 x half2 (row g, row g + 8)
 inline constexpr int kRowAlign = 128;                    // rows padded so every CTA row tile is whole
 
+// One (m-tile, chunk) tile: [512 B codes: 32 lanes x 16 B] [metadata, sparse only: 16 holder lanes x units x 4 B]
+// [scales: scale_slots x 8 x half2 (row g, row g + 8)]. Everything a warp needs for 16 rows x chunk_k columns lies in
+// one contiguous tile, so a lane fetches its codes, its metadata and its scales with one 16-byte load each.
 struct GpuWeightLayout {
   int64_t rows = 0;         // N_out
   int64_t cols = 0;         // K
@@ -44,15 +48,18 @@ struct GpuWeightLayout {
   int chunk_k = 64;           // units_per_chunk * unit_k
   int64_t chunks = 0;         // padded_cols / chunk_k
   int64_t scale_group_k = 0;  // columns per scale (padded_cols for one scale per row or tensor)
-  int64_t scale_groups = 0;   // ceil(padded_cols / scale_group_k)
-  int64_t tile_bytes = 0;     // one (m-tile, chunk): 512 value bytes + 64 metadata bytes per unit when sparse
+  int scale_slots = 1;        // scale sets per tile: 1 when a scale group spans whole chunks, else one per group
+                              // (chunk_k / scale_group_k) or per unit
+  int metadata_bytes = 0;     // 64 * units_per_chunk when sparse
+  int64_t tile_bytes = 0;     // 512 + metadata_bytes + 32 * scale_slots
 
-  std::vector<uint8_t> tiles;    // [padded_rows / 16][chunks][tile_bytes]
-  std::vector<uint16_t> scales;  // fp16 bits, [padded_rows / 16][scale_groups][8][2]: (row g, row g + 8)
+  std::vector<uint8_t> tiles;  // [padded_rows / 16][chunks][tile_bytes]
 
   int64_t m_tiles() const { return padded_rows / kTileRows; }
+  // The scale slot unit u of a chunk reads.
+  int scale_slot(int unit) const { return unit * scale_slots / units_per_chunk; }
   // Bytes the kernel reads: what the storage figures of gpu/ variants count.
-  int64_t storage_bytes() const { return int64_t(tiles.size() + scales.size() * sizeof(uint16_t)); }
+  int64_t storage_bytes() const { return int64_t(tiles.size()); }
 };
 
 // True when every aligned group of four columns holds at most two kept values for any mask of this N:M pattern
@@ -67,6 +74,10 @@ GpuWeightLayout make_gpu_layout(const PackedWeightsView& view, TensorCorePath pa
 // Decodes the tiles back to W_hat [rows, cols] row-major, exactly as docs/packed-format.md decodes a slot:
 // the test that pins every index of the layout against core's dequantize().
 std::vector<float> gpu_layout_to_dense(const GpuWeightLayout& layout);
+
+// Byte offsets inside a tile: holder lane 2g + j's metadata word of unit u, and tile row r's scale in slot s.
+int64_t metadata_offset(const GpuWeightLayout& layout, int holder, int unit);
+int64_t scale_offset(const GpuWeightLayout& layout, int slot, int tile_row);
 
 // One 16x32 mma.sp tile's metadata as the holder lanes must pass it: positions[r][q] = (p0, p1) of row r, group q.
 // Returns the 16 words in holder order (word 2g + j is lane 4g + j's operand).
