@@ -196,6 +196,8 @@ Launcher tiled_launcher(int tile_bytes) {
   text << "tiled " << C::kCtaRows << "x" << C::kCtaBatch << " cta, " << kMt * 16 << "x" << kNt * 8 << " warp, "
        << kStages << " stages";
   launcher.name = text.str();
+  if (launcher.shared_bytes > 227 * 1024)
+    throw GpuFailure(launcher.name + " needs " + std::to_string(launcher.shared_bytes) + " bytes of shared memory");
   check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
              "cudaFuncSetAttribute");
   return launcher;
@@ -203,14 +205,18 @@ Launcher tiled_launcher(int tile_bytes) {
 
 template <int kCodeBits, bool kSparse, int kNt>
 Launcher direct_launcher() {
-  constexpr int kWarps = 8;
+  using C = DirectConfig<kCodeBits, kSparse, kNt>;
   Launcher launcher;
-  launcher.kernel = nm_gemm_direct<kCodeBits, kSparse, kNt, kWarps>;
-  launcher.threads = 32 * kWarps;
+  launcher.kernel = nm_gemm_direct<kCodeBits, kSparse, kNt>;
+  launcher.threads = 32 * C::kWarps;
+  launcher.shared_bytes = C::kSharedBytes;
   launcher.cta_rows = 16;
   launcher.cta_batch = 8 * kNt;
   launcher.direct = true;
-  launcher.name = "direct 16x" + std::to_string(8 * kNt) + " cta, " + std::to_string(kWarps) + " warps along K";
+  launcher.name = "direct 16x" + std::to_string(8 * kNt) + " cta, " + std::to_string(C::kWarps) + " warps along K" +
+                  (C::kStageX ? ", x via shared memory" : "");
+  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
+             "cudaFuncSetAttribute");
   return launcher;
 }
 
@@ -218,13 +224,17 @@ template <int kCodeBits, bool kSparse>
 Launcher pick_for(int64_t batch, int tile_bytes) {
   // Up to 32 columns the product is memory-bound: the direct kernel streams each tile once, straight to registers.
   // Past that the tiled kernel shares x through shared memory and amortizes each dequantized fragment over 64
-  // columns (medium) or, with 32-row warps, x fragments over two m-tiles (large).
+  // columns and each x fragment over 2 (medium) or 4 (large) m-tiles.
   if (batch <= 8) return direct_launcher<kCodeBits, kSparse, 1>();
   if (batch <= 16) return direct_launcher<kCodeBits, kSparse, 2>();
   if (batch <= 32) return direct_launcher<kCodeBits, kSparse, 4>();
-  if (batch <= 256) return tiled_launcher<kCodeBits, kSparse, 1, 8, 8, 1, 4>(tile_bytes);
-  constexpr int kLargeStages = (kCodeBits == 2 && kSparse) ? 2 : 3;  // 256-column chunks: 76 KB a stage
-  return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, kLargeStages>(tile_bytes);
+  // 2-bit sparse tiles cover 256 columns: their x tiles take twice the shared memory, so fewer stages and no
+  // 128x256 CTA.
+  if constexpr (kCodeBits == 2 && kSparse) return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 2>(tile_bytes);
+  if (batch <= 256) return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 3>(tile_bytes);
+  // Large batches: 64x64 warp tiles (each dequantized fragment feeds 8 mma, each x fragment 4), 2 stages so the
+  // 128x256 CTA fits.
+  return tiled_launcher<kCodeBits, kSparse, 4, 8, 2, 4, 2>(tile_bytes);
 }
 
 Launcher pick_launcher(const GpuWeightLayout& layout, int64_t batch) {

@@ -216,25 +216,82 @@ __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kW
 }
 
 // The direct kernel (batch <= 32, memory-bound): one m16 tile per CTA, its kWarps warps splitting K. Each lane loads
-// its own fragments straight from global memory (16-byte codes, metadata and scales of a tile; x from L1/L2),
-// kDepth chunks ahead, with no shared-memory staging or barrier in the loop; the warps' partial sums meet once in
-// shared memory at the end. No split-K across CTAs, so no zeroing of y and no atomics.
-template <int kCodeBits, bool kSparse, int kNt, int kWarps>
-__global__ void __launch_bounds__(32 * kWarps) nm_gemm_direct(const TcParams p) {
-  constexpr int kUnits = 16 / kCodeBits;
-  constexpr int kUnitK = kSparse ? 32 : 16;
-  constexpr int kChunkK = kUnits * kUnitK;
-  constexpr int kDepth = 4;  // chunks in flight per warp
-  __shared__ float partial[kWarps][kNt][4][32];
+// its own weight fragments straight from global memory (16-byte codes, metadata and scales of a tile), one group of
+// kDepth chunks ahead of the group it multiplies (registers double-buffered), with no barrier across warps in the
+// loop. x: a single n8 tile is read straight from L1/L2 (rows past the batch skipped); wider batches are copied per
+// warp into shared memory (cp.async, zero-filled past the batch) and read with ldmatrix. The warps' partial sums meet
+// once in shared memory at the end: no split-K across CTAs, so no zeroing of y and no atomics.
+template <int kCodeBits, bool kSparse, int kNt>
+struct DirectConfig {
+  static constexpr int kUnits = 16 / kCodeBits;
+  static constexpr int kUnitK = kSparse ? 32 : 16;
+  static constexpr int kChunkK = kUnits * kUnitK;
+  static constexpr int kDepth = 2;  // chunks per group; two groups in flight
+  static constexpr bool kStageX = kNt > 1;
+  static constexpr int kWarps = kNt > 2 ? 4 : 8;      // wider x tiles: fewer warps, same shared memory
+  static constexpr int kMinBlocks = kNt > 2 ? 3 : 2;  // at least 12-16 warps per SM to keep loads in flight
+  static constexpr int kXRows = 8 * kNt;
+  static constexpr int kXRowHalves = kChunkK + 8;  // +16 B per row: ldmatrix rows hit distinct banks
+  static constexpr int kXBufferBytes = kStageX ? kDepth * kXRows * kXRowHalves * 2 : 0;  // one group of chunks
+  static constexpr int kPartialBytes = kWarps * kNt * 4 * 32 * 4;
+  static constexpr int kSharedBytes = kWarps * 2 * kXBufferBytes + kPartialBytes;
+};
+
+template <int kCodeBits, bool kSparse, int kNt>
+__global__ void __launch_bounds__(32 * DirectConfig<kCodeBits, kSparse, kNt>::kWarps,
+                                  DirectConfig<kCodeBits, kSparse, kNt>::kMinBlocks) nm_gemm_direct(const TcParams p) {
+  using C = DirectConfig<kCodeBits, kSparse, kNt>;
+  constexpr int kUnits = C::kUnits, kDepth = C::kDepth;
+  extern __shared__ __align__(16) uint8_t shared[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
   const int64_t tile = blockIdx.x;
-  const int first_batch = blockIdx.y * 8 * kNt;
-  const int64_t per_warp = (p.chunks + kWarps - 1) / kWarps;
+  const int first_batch = blockIdx.y * C::kXRows;
+  const int64_t per_warp = (p.chunks + C::kWarps - 1) / C::kWarps;
   const int64_t chunk_begin = warp * per_warp;
   const int64_t chunk_end = min(p.chunks, chunk_begin + per_warp);
   const uint8_t* tiles = p.tiles + tile * p.chunks * int64_t(p.tile_bytes);
   const __half2 zero = bits_half2(p.zero_half2);
+  __half* x_buffers = reinterpret_cast<__half*>(shared + warp * 2 * C::kXBufferBytes);  // [2][kDepth][rows][halves]
+
+  struct Group {
+    uint4 words[kDepth];
+    uint32_t metadata[kDepth][kUnits];
+    uint32_t scales[kDepth][kUnits];
+  };
+  // fetch: the codes, metadata and scales of chunks [first, first + kDepth) into registers, their x columns into
+  // x buffer `buffer` (one cp.async group).
+  auto fetch = [&](int64_t first, Group& group, int buffer) {
+#pragma unroll
+    for (int d = 0; d < kDepth; ++d) {
+      if (first + d >= chunk_end) break;
+      const uint8_t* chunk_tile = tiles + (first + d) * p.tile_bytes;
+      group.words[d] = __ldg(reinterpret_cast<const uint4*>(chunk_tile + 16 * lane));
+#pragma unroll
+      for (int unit = 0; unit < kUnits; ++unit) {
+        group.scales[d][unit] =
+            __ldg(reinterpret_cast<const uint32_t*>(chunk_tile + scale_offset<kUnits>(p, lane, unit)));
+        if constexpr (kSparse)
+          group.metadata[d][unit] =
+              __ldg(reinterpret_cast<const uint32_t*>(chunk_tile + metadata_offset<kUnits>(lane, unit)));
+      }
+      if constexpr (C::kStageX) {
+        constexpr int kPiecesPerRow = C::kChunkK / 8;
+        __half* chunk_x = x_buffers + (buffer * kDepth + d) * C::kXRows * C::kXRowHalves;
+#pragma unroll
+        for (int piece = lane; piece < C::kXRows * kPiecesPerRow; piece += 32) {
+          const int row = piece / kPiecesPerRow, column = 8 * (piece % kPiecesPerRow);
+          const int batch_row = first_batch + row;
+          const __half* source = p.x + int64_t(batch_row) * p.x_ld + (first + d) * C::kChunkK + column;
+          const uint32_t address =
+              static_cast<uint32_t>(__cvta_generic_to_shared(chunk_x + row * C::kXRowHalves + column));
+          const int bytes = batch_row < p.batch ? 16 : 0;  // rows past the batch: zero-filled, nothing read
+          asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(address), "l"(source), "r"(bytes));
+        }
+      }
+    }
+    if constexpr (C::kStageX) ptx::cp_async_commit();
+  };
 
   float accumulators[kNt][4];
 #pragma unroll
@@ -242,61 +299,73 @@ __global__ void __launch_bounds__(32 * kWarps) nm_gemm_direct(const TcParams p) 
 #pragma unroll
     for (int i = 0; i < 4; ++i) accumulators[nt][i] = 0.0f;
 
-  for (int64_t base = chunk_begin; base < chunk_end; base += kDepth) {
-    // fetch: codes, metadata and scales of up to kDepth chunks, all loads issued before the first use.
-    uint4 words[kDepth];
-    uint32_t metadata[kDepth][kUnits];
-    uint32_t scales[kDepth][kUnits];
-#pragma unroll
-    for (int d = 0; d < kDepth; ++d) {
-      if (base + d >= chunk_end) break;
-      const uint8_t* chunk_tile = tiles + (base + d) * p.tile_bytes;
-      words[d] = __ldg(reinterpret_cast<const uint4*>(chunk_tile + 16 * lane));
-#pragma unroll
-      for (int unit = 0; unit < kUnits; ++unit) {
-        scales[d][unit] = __ldg(reinterpret_cast<const uint32_t*>(chunk_tile + scale_offset<kUnits>(p, lane, unit)));
-        if constexpr (kSparse)
-          metadata[d][unit] =
-              __ldg(reinterpret_cast<const uint32_t*>(chunk_tile + metadata_offset<kUnits>(lane, unit)));
-      }
+  Group current, next;
+  if (chunk_begin < chunk_end) fetch(chunk_begin, current, 0);
+  int buffer = 0;
+  for (int64_t base = chunk_begin; base < chunk_end; base += kDepth, buffer ^= 1) {
+    const bool has_next = base + kDepth < chunk_end;
+    if (has_next) fetch(base + kDepth, next, buffer ^ 1);
+    if constexpr (C::kStageX) {
+      // wait: this group's x columns have landed (the next group's may still be in flight).
+      if (has_next)
+        ptx::cp_async_wait<1>();
+      else
+        ptx::cp_async_wait<0>();
+      __syncwarp();
     }
 #pragma unroll
     for (int d = 0; d < kDepth; ++d) {
       if (base + d >= chunk_end) break;
+      const __half* chunk_x = x_buffers + (buffer * kDepth + d) * C::kXRows * C::kXRowHalves;
 #pragma unroll
       for (int unit = 0; unit < kUnits; ++unit) {
-        const int64_t k = (base + d) * kChunkK + unit * kUnitK + 2 * t;
         uint32_t a[4];
-        dequantize_unit<kCodeBits>(a, words[d], unit, scales[d][unit], zero);
+        dequantize_unit<kCodeBits>(a, current.words[d], unit, current.scales[d][unit], zero);
 #pragma unroll
         for (int nt = 0; nt < kNt; ++nt) {
-          // x rows past the batch are zero: skip their loads.
-          const int column = first_batch + nt * 8 + g;
-          const __half* x_row = p.x + int64_t(column) * p.x_ld + k;
-          if constexpr (kSparse) {
-            uint32_t b[4] = {0, 0, 0, 0};
-            if (column < p.batch)
-#pragma unroll
-              for (int j = 0; j < 4; ++j) b[j] = __ldg(reinterpret_cast<const uint32_t*>(x_row + 8 * j));
-            ptx::mma_sp_16832(accumulators[nt], a, b, metadata[d][unit]);
-          } else {
-            uint32_t b0 = 0, b1 = 0;
-            if (column < p.batch) {
-              b0 = __ldg(reinterpret_cast<const uint32_t*>(x_row));
-              b1 = __ldg(reinterpret_cast<const uint32_t*>(x_row + 8));
+          if constexpr (C::kStageX) {
+            const __half* x_rows = chunk_x + (nt * 8 + (lane & 7)) * C::kXRowHalves + unit * C::kUnitK;
+            if constexpr (kSparse) {
+              uint32_t b[4];
+              ptx::ldmatrix_x4(b, x_rows + 8 * (lane >> 3));
+              ptx::mma_sp_16832(accumulators[nt], a, b, current.metadata[d][unit]);
+            } else {
+              uint32_t b[2];
+              ptx::ldmatrix_x2(b, x_rows + 8 * ((lane >> 3) & 1));
+              ptx::mma_16816(accumulators[nt], a, b[0], b[1]);
             }
-            ptx::mma_16816(accumulators[nt], a, b0, b1);
+          } else {
+            // One n8 tile: lane (g, t) reads x[g][k + 2t (+ 8 j)] itself; rows past the batch stay zero.
+            const int column = first_batch + nt * 8 + g;
+            const __half* x_row = p.x + int64_t(column) * p.x_ld + (base + d) * C::kChunkK + unit * C::kUnitK + 2 * t;
+            if constexpr (kSparse) {
+              uint32_t b[4] = {0, 0, 0, 0};
+              if (column < p.batch)
+#pragma unroll
+                for (int j = 0; j < 4; ++j) b[j] = __ldg(reinterpret_cast<const uint32_t*>(x_row + 8 * j));
+              ptx::mma_sp_16832(accumulators[nt], a, b, current.metadata[d][unit]);
+            } else {
+              uint32_t b0 = 0, b1 = 0;
+              if (column < p.batch) {
+                b0 = __ldg(reinterpret_cast<const uint32_t*>(x_row));
+                b1 = __ldg(reinterpret_cast<const uint32_t*>(x_row + 8));
+              }
+              ptx::mma_16816(accumulators[nt], a, b0, b1);
+            }
           }
         }
       }
     }
+    if constexpr (C::kStageX) __syncwarp();  // every lane is done with this buffer before it is refilled
+    current = next;
   }
 
   // reduce: the warps' partial sums through shared memory; warp 0 writes.
+  float* partial = reinterpret_cast<float*>(shared + C::kWarps * 2 * C::kXBufferBytes);  // [warps][nt][4][32]
 #pragma unroll
   for (int nt = 0; nt < kNt; ++nt)
 #pragma unroll
-    for (int i = 0; i < 4; ++i) partial[warp][nt][i][lane] = accumulators[nt][i];
+    for (int i = 0; i < 4; ++i) partial[((warp * kNt + nt) * 4 + i) * 32 + lane] = accumulators[nt][i];
   __syncthreads();
   if (warp != 0) return;
 #pragma unroll
@@ -305,7 +374,7 @@ __global__ void __launch_bounds__(32 * kWarps) nm_gemm_direct(const TcParams p) 
     for (int i = 0; i < 4; ++i) {
       float sum = 0.0f;
 #pragma unroll
-      for (int w = 0; w < kWarps; ++w) sum += partial[w][nt][i][lane];
+      for (int w = 0; w < C::kWarps; ++w) sum += partial[((w * kNt + nt) * 4 + i) * 32 + lane];
       accumulators[nt][i] = sum;
     }
     write_accumulators(p, tile * 16, first_batch + nt * 8, lane, accumulators[nt]);
