@@ -220,33 +220,60 @@ Launcher direct_launcher() {
   return launcher;
 }
 
+// The configurations worth timing at this batch; run_packed times each briefly and keeps the fastest, as cuBLASLt's
+// heuristic candidates are timed for the baseline. Up to 32 columns the direct kernel streams each tile once,
+// straight to registers; the tiled kernel shares x through shared memory, amortizing each dequantized fragment over
+// 32-64 columns and each x fragment over 1, 2 or 4 m-tiles. A configuration whose stages do not fit in shared
+// memory is left out.
 template <int kCodeBits, bool kSparse>
-Launcher pick_for(int64_t batch, int tile_bytes) {
-  // Up to 32 columns the product is memory-bound: the direct kernel streams each tile once, straight to registers.
-  // Past that the tiled kernel shares x through shared memory and amortizes each dequantized fragment over 64
-  // columns and each x fragment over 2 (medium) or 4 (large) m-tiles.
-  if (batch <= 8) return direct_launcher<kCodeBits, kSparse, 1>();
-  if (batch <= 16) return direct_launcher<kCodeBits, kSparse, 2>();
-  if (batch <= 32) return direct_launcher<kCodeBits, kSparse, 4>();
-  // 2-bit sparse tiles cover 256 columns: their x tiles take twice the shared memory, so fewer stages and no
-  // 128x256 CTA.
-  if constexpr (kCodeBits == 2 && kSparse) return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 2>(tile_bytes);
-  if (batch <= 256) return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 3>(tile_bytes);
-  // Large batches: 64x64 warp tiles (each dequantized fragment feeds 8 mma, each x fragment 4), 2 stages so the
-  // 128x256 CTA fits.
-  return tiled_launcher<kCodeBits, kSparse, 4, 8, 2, 4, 2>(tile_bytes);
+std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
+  std::vector<Launcher> list;
+  auto add = [&](auto factory) {
+    try {
+      list.push_back(factory());
+    } catch (const GpuFailure&) {
+    }
+  };
+  auto tiled_32 = [&] { return tiled_launcher<kCodeBits, kSparse, 1, 4, 8, 1, 4>(tile_bytes); };
+  auto tiled_64 = [&] { return tiled_launcher<kCodeBits, kSparse, 1, 8, 8, 1, 4>(tile_bytes); };
+  auto tiled_128 = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 3>(tile_bytes); };
+  auto tiled_256 = [&] { return tiled_launcher<kCodeBits, kSparse, 4, 8, 2, 4, 2>(tile_bytes); };
+  if (batch <= 8) {
+    add([] { return direct_launcher<kCodeBits, kSparse, 1>(); });
+  } else if (batch <= 16) {
+    add([] { return direct_launcher<kCodeBits, kSparse, 2>(); });
+    add(tiled_32);
+    add(tiled_64);
+  } else if (batch <= 32) {
+    add([] { return direct_launcher<kCodeBits, kSparse, 4>(); });
+    add(tiled_32);
+    add(tiled_64);
+  } else if (batch <= 64) {
+    add(tiled_32);
+    add(tiled_64);
+    add(tiled_128);
+  } else if (batch <= 256) {
+    add(tiled_64);
+    add(tiled_128);
+    add(tiled_256);
+  } else {
+    add(tiled_128);
+    add(tiled_256);
+  }
+  if (list.empty()) add(tiled_32);
+  return list;
 }
 
-Launcher pick_launcher(const GpuWeightLayout& layout, int64_t batch) {
+std::vector<Launcher> candidate_launchers(const GpuWeightLayout& layout, int64_t batch) {
   const bool sparse = layout.path == TensorCorePath::Sparse24;
   const int tile_bytes = int(layout.tile_bytes);
   switch (layout.code_bits) {
     case 2:
-      return sparse ? pick_for<2, true>(batch, tile_bytes) : pick_for<2, false>(batch, tile_bytes);
+      return sparse ? candidates_for<2, true>(batch, tile_bytes) : candidates_for<2, false>(batch, tile_bytes);
     case 4:
-      return sparse ? pick_for<4, true>(batch, tile_bytes) : pick_for<4, false>(batch, tile_bytes);
+      return sparse ? candidates_for<4, true>(batch, tile_bytes) : candidates_for<4, false>(batch, tile_bytes);
     default:
-      return sparse ? pick_for<8, true>(batch, tile_bytes) : pick_for<8, false>(batch, tile_bytes);
+      return sparse ? candidates_for<8, true>(batch, tile_bytes) : candidates_for<8, false>(batch, tile_bytes);
   }
 }
 
@@ -265,7 +292,6 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     const DeviceStatus& device = device_status();
     if (!device.available) throw GpuFailure(device.reason);
     if (batch <= 0) throw GpuFailure("empty batch");
-    const Launcher launcher = pick_launcher(layout, batch);
     const int64_t tile_bytes = int64_t(layout.tiles.size());
     const int64_t copy_bytes = round_up(tile_bytes, 256);
     run.weight_bytes = layout.storage_bytes();
@@ -283,41 +309,69 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     const size_t y_bytes = size_t(batch * layout.rows) * sizeof(float);
     DeviceBuffer y(y_bytes);
 
-    const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
-    const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
-    // Tiled kernel: split K until the grid holds about two CTAs per SM (each split then adds into y), keeping at
-    // least 4 chunks a split. The direct kernel splits K among the warps of a CTA instead.
-    int64_t splits = 1;
-    if (!launcher.direct) {
-      const int64_t ctas_wanted = int64_t(device.sm_count) * 2;
-      splits = std::max<int64_t>(1, (ctas_wanted + row_tiles * batch_tiles - 1) / (row_tiles * batch_tiles));
-      splits = std::min<int64_t>(splits, std::max<int64_t>(1, layout.chunks / 4));
-    }
-    const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
-    splits = (layout.chunks + chunks_per_split - 1) / chunks_per_split;
-    const dim3 grid{unsigned(row_tiles), unsigned(batch_tiles), unsigned(splits)};
-
-    TcParams params{};
-    params.x = x_device.as<__half>();
-    params.y = y.as<float>();
-    params.chunks = layout.chunks;
-    params.tile_bytes = int(layout.tile_bytes);
-    params.metadata_bytes = layout.metadata_bytes;
-    params.scale_slots = layout.scale_slots;
-    params.x_ld = layout.padded_cols;
-    params.rows = int(layout.rows);
-    params.batch = int(batch);
-    params.chunks_per_split = int(chunks_per_split);
-    params.zero_half2 = zero_half2_bits(layout.zero_code);
-    params.accumulate = splits > 1;
-    params.stream_weights = batch_tiles == 1;
-    auto launch = [&](cudaStream_t stream, int copy) {
-      TcParams copy_params = params;
-      copy_params.tiles = weights.as<uint8_t>() + copy * copy_bytes;
-      if (copy_params.accumulate) check_cuda(cudaMemsetAsync(params.y, 0, y_bytes, stream), "cudaMemsetAsync");
-      launcher.kernel<<<grid, launcher.threads, launcher.shared_bytes, stream>>>(copy_params);
-      check_cuda(cudaGetLastError(), "kernel launch");
+    struct Plan {
+      Launcher launcher;
+      dim3 grid;
+      TcParams params;
     };
+    auto plan_for = [&](const Launcher& launcher) {
+      const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
+      const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
+      // Tiled kernel: split K until the grid holds about two CTAs per SM (each split then adds into y), keeping at
+      // least 4 chunks a split. The direct kernel splits K among the warps of a CTA instead.
+      int64_t splits = 1;
+      if (!launcher.direct) {
+        const int64_t ctas_wanted = int64_t(device.sm_count) * 2;
+        splits = std::max<int64_t>(1, (ctas_wanted + row_tiles * batch_tiles - 1) / (row_tiles * batch_tiles));
+        splits = std::min<int64_t>(splits, std::max<int64_t>(1, layout.chunks / 4));
+      }
+      const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
+      splits = (layout.chunks + chunks_per_split - 1) / chunks_per_split;
+      Plan plan{launcher, dim3{unsigned(row_tiles), unsigned(batch_tiles), unsigned(splits)}, TcParams{}};
+      TcParams& params = plan.params;
+      params.x = x_device.as<__half>();
+      params.y = y.as<float>();
+      params.chunks = layout.chunks;
+      params.tile_bytes = int(layout.tile_bytes);
+      params.metadata_bytes = layout.metadata_bytes;
+      params.scale_slots = layout.scale_slots;
+      params.x_ld = layout.padded_cols;
+      params.rows = int(layout.rows);
+      params.batch = int(batch);
+      params.chunks_per_split = int(chunks_per_split);
+      params.zero_half2 = zero_half2_bits(layout.zero_code);
+      params.accumulate = splits > 1;
+      params.stream_weights = batch_tiles == 1;
+      return plan;
+    };
+    auto launch_of = [&](const Plan& plan) {
+      return [&, plan](cudaStream_t stream, int copy) {
+        TcParams params = plan.params;
+        params.tiles = weights.as<uint8_t>() + copy * copy_bytes;
+        if (params.accumulate) check_cuda(cudaMemsetAsync(params.y, 0, y_bytes, stream), "cudaMemsetAsync");
+        plan.launcher.kernel<<<plan.grid, plan.launcher.threads, plan.launcher.shared_bytes, stream>>>(params);
+        check_cuda(cudaGetLastError(), "kernel launch");
+      };
+    };
+    const std::vector<Launcher> candidates = candidate_launchers(layout, batch);
+    Plan chosen = plan_for(candidates.front());
+    if (candidates.size() > 1) {
+      GpuTimingSpec quick;
+      quick.warmup = 1;
+      quick.min_repetitions = 3;
+      quick.max_repetitions = 10;
+      quick.target_seconds = 0.02;
+      double best = 1e30;
+      for (const Launcher& candidate : candidates) {
+        const Plan plan = plan_for(candidate);
+        const TimingResult trial = time_launches(launch_of(plan), run.copies, quick, true);
+        if (trial.median_us < best) best = trial.median_us, chosen = plan;
+      }
+    }
+    const auto launch = launch_of(chosen);
+    const Launcher& launcher = chosen.launcher;
+    const dim3 grid = chosen.grid;
+    const bool split = chosen.params.accumulate;
 
     // The checked call: y poisoned with NaN first, so an element no CTA writes shows up as an error.
     check_cuda(cudaMemset(y.get(), 0xff, y_bytes), "poison y");
@@ -337,7 +391,8 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     std::ostringstream config;
     config << (layout.path == TensorCorePath::Sparse24 ? "mma.sp m16n8k32" : "mma.sync m16n8k16") << ", "
            << layout.code_bits << "-bit codes, " << launcher.name << ", grid " << grid.x << "x" << grid.y << "x"
-           << grid.z << (splits > 1 ? " (split-K)" : "") << (timed.graph ? ", CUDA graph" : "");
+           << grid.z << (split ? " (split-K)" : "") << (timed.graph ? ", CUDA graph" : "") << "; fastest of "
+           << candidates.size() << " configurations";
     run.config = config.str();
     run.ok = true;
   } catch (const std::exception& error) {
