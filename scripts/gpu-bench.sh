@@ -12,6 +12,7 @@
 #   BUILD_DIR         default build-gpu; NMSCOPE_JOBS default: all cores
 #   VERIFY_CONFIGS    random configurations for verify (default 60)
 #   BENCH_SHAPES, BENCH_BATCHES, BENCH_SECONDS  the bench sweep (defaults: the issue's three layers, batch 1..8192)
+#   BENCH_PARTS       which sweeps: any of int4 (2:4 and dense), int8 (2:4), nm (4:8, 1:4, 2:8); default all
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -107,13 +108,14 @@ bench() {
   local seconds=${BENCH_SECONDS:-0.2}
   local db="$BUILD_DIR/bench.db"
   log "bench: $shapes at batch $batches"
+  local parts=" ${BENCH_PARTS:-int4 int8 nm} "
   # int4 2:4 and int4 dense, beside cuBLAS fp16 and cuSPARSELt fp16 2:4 (added by bench as baselines).
-  "$CLI" bench --engines gpu/int4-2:4,gpu/int4-dense --pattern 2:4,dense --bits 4 --shapes "$shapes" \
+  [[ $parts != *" int4 "* ]] || "$CLI" bench --engines gpu/int4-2:4,gpu/int4-dense --pattern 2:4,dense --bits 4 --shapes "$shapes" \
     --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int4.txt" 2>> "$OUT/bench.err" || true
   # int8 2:4 and the general N:M path (4:8 on mma.sync tiles, 1:4 and 2:8 on mma.sp tiles).
-  "$CLI" bench --engines gpu/int8-2:4 --pattern 2:4 --bits 8 --shapes "$shapes" --batch "$batches" \
+  [[ $parts != *" int8 "* ]] || "$CLI" bench --engines gpu/int8-2:4 --pattern 2:4 --bits 8 --shapes "$shapes" --batch "$batches" \
     --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int8.txt" 2>> "$OUT/bench.err" || true
-  "$CLI" bench --engines gpu/int4-nm --pattern 4:8,1:4,2:8 --bits 4 --shapes "${BENCH_NM_SHAPES:-4096x4096}" \
+  [[ $parts != *" nm "* ]] || "$CLI" bench --engines gpu/int4-nm --pattern 4:8,1:4,2:8 --bits 4 --shapes "${BENCH_NM_SHAPES:-4096x4096}" \
     --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-nm.txt" 2>> "$OUT/bench.err" || true
   "$CLI" export --db "$db" --csv "$OUT/bench.csv" > /dev/null 2>&1 || true
   summarize | tee "$OUT/summary.txt"

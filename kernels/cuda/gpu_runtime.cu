@@ -183,18 +183,18 @@ struct Launcher {
   std::string name;
 };
 
-template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages>
+template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages, int kMinBlocks = 1>
 Launcher tiled_launcher(int tile_bytes) {
   using C = TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
   Launcher launcher;
-  launcher.kernel = nm_gemm_tc<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
+  launcher.kernel = nm_gemm_tc<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages, kMinBlocks>;
   launcher.threads = C::kThreads;
   launcher.shared_bytes = C::shared_bytes(tile_bytes);
   launcher.cta_rows = C::kCtaRows;
   launcher.cta_batch = C::kCtaBatch;
   std::ostringstream text;
   text << "tiled " << C::kCtaRows << "x" << C::kCtaBatch << " cta, " << kMt * 16 << "x" << kNt * 8 << " warp, "
-       << kStages << " stages";
+       << kStages << " stages" << (kMinBlocks > 1 ? ", " + std::to_string(kMinBlocks) + " CTAs per SM" : "");
   launcher.name = text.str();
   if (launcher.shared_bytes > 227 * 1024)
     throw GpuFailure(launcher.name + " needs " + std::to_string(launcher.shared_bytes) + " bytes of shared memory");
@@ -238,6 +238,8 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
   auto tiled_64 = [&] { return tiled_launcher<kCodeBits, kSparse, 1, 8, 8, 1, 4>(tile_bytes); };
   auto tiled_128 = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 3>(tile_bytes); };
   auto tiled_256 = [&] { return tiled_launcher<kCodeBits, kSparse, 4, 8, 2, 4, 2>(tile_bytes); };
+  // The 128x128 tile with registers capped and two stages, so two CTAs share an SM.
+  auto tiled_128_pair = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 2, 2>(tile_bytes); };
   if (batch <= 8) {
     add([] { return direct_launcher<kCodeBits, kSparse, 1>(); });
   } else if (batch <= 16) {
@@ -255,9 +257,10 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
   } else if (batch <= 256) {
     add(tiled_64);
     add(tiled_128);
-    add(tiled_256);
+    add(tiled_128_pair);
   } else {
     add(tiled_128);
+    add(tiled_128_pair);
     add(tiled_256);
   }
   if (list.empty()) add(tiled_32);

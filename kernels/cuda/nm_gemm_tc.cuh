@@ -110,8 +110,9 @@ __device__ __forceinline__ void write_accumulators(const TcParams& p, int64_t fi
 
 // The tiled kernel (batches past 32): weights and x staged through shared memory by cp.async, kStages deep, every x
 // fragment reused over kMt m-tiles and every dequantized weight fragment over kNt n8 tiles.
-template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages>
-__global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>::kThreads)
+// kMinBlocks > 1 caps the registers so that many CTAs share an SM (latency hiding across barriers).
+template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages, int kMinBlocks>
+__global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>::kThreads, kMinBlocks)
     nm_gemm_tc(const TcParams p) {
   using C = TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
   extern __shared__ __align__(16) uint8_t shared[];
