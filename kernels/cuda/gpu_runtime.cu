@@ -317,17 +317,11 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
       dim3 grid;
       TcParams params;
     };
-    auto plan_for = [&](const Launcher& launcher) {
+    // A plan: a configuration and how many CTAs split K (each then adds into y with atomics, after a zeroing).
+    auto plan_for = [&](const Launcher& launcher, int64_t splits) {
       const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
       const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
-      // Tiled kernel: split K until the grid holds about two CTAs per SM (each split then adds into y), keeping at
-      // least 4 chunks a split. The direct kernel splits K among the warps of a CTA instead.
-      int64_t splits = 1;
-      if (!launcher.direct) {
-        const int64_t ctas_wanted = int64_t(device.sm_count) * 2;
-        splits = std::max<int64_t>(1, (ctas_wanted + row_tiles * batch_tiles - 1) / (row_tiles * batch_tiles));
-        splits = std::min<int64_t>(splits, std::max<int64_t>(1, layout.chunks / 4));
-      }
+      splits = std::clamp<int64_t>(splits, 1, std::max<int64_t>(1, layout.chunks / 4));  // >= 4 chunks a split
       const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
       splits = (layout.chunks + chunks_per_split - 1) / chunks_per_split;
       Plan plan{launcher, dim3{unsigned(row_tiles), unsigned(batch_tiles), unsigned(splits)}, TcParams{}};
@@ -356,8 +350,21 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
         check_cuda(cudaGetLastError(), "kernel launch");
       };
     };
-    const std::vector<Launcher> candidates = candidate_launchers(layout, batch);
-    Plan chosen = plan_for(candidates.front());
+    // Tiled kernel: splits from none to about two CTAs per SM (more CTAs hide latency; more splits cost atomics
+    // on y). The direct kernel splits K among the warps of a CTA instead.
+    std::vector<Plan> candidates;
+    for (const Launcher& launcher : candidate_launchers(layout, batch)) {
+      std::vector<int64_t> split_options = {1};
+      if (!launcher.direct) {
+        const int64_t ctas =
+            (layout.padded_rows / launcher.cta_rows) * ((batch + launcher.cta_batch - 1) / launcher.cta_batch);
+        const int64_t fill = (int64_t(device.sm_count) * 2 + ctas - 1) / ctas;
+        for (int64_t splits = 2; splits < fill; splits *= 2) split_options.push_back(splits);
+        if (fill > 1) split_options.push_back(fill);
+      }
+      for (int64_t splits : split_options) candidates.push_back(plan_for(launcher, splits));
+    }
+    Plan chosen = candidates.front();
     if (candidates.size() > 1) {
       GpuTimingSpec quick;
       quick.warmup = 1;
@@ -365,8 +372,7 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
       quick.max_repetitions = 10;
       quick.target_seconds = 0.02;
       double best = 1e30;
-      for (const Launcher& candidate : candidates) {
-        const Plan plan = plan_for(candidate);
+      for (const Plan& plan : candidates) {
         const TimingResult trial = time_launches(launch_of(plan), run.copies, quick, true);
         if (trial.median_us < best) best = trial.median_us, chosen = plan;
       }
