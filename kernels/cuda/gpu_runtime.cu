@@ -203,11 +203,11 @@ Launcher tiled_launcher(int tile_bytes) {
   return launcher;
 }
 
-template <int kCodeBits, bool kSparse, int kNt>
+template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK = 0>
 Launcher direct_launcher() {
-  using C = DirectConfig<kCodeBits, kSparse, kNt>;
+  using C = DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK>;
   Launcher launcher;
-  launcher.kernel = nm_gemm_direct<kCodeBits, kSparse, kNt>;
+  launcher.kernel = nm_gemm_direct<kCodeBits, kSparse, kNt, kWarpsAlongK>;
   launcher.threads = 32 * C::kWarps;
   launcher.shared_bytes = C::kSharedBytes;
   launcher.cta_rows = 16;
@@ -242,6 +242,8 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
   auto tiled_128_pair = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 2, 2>(tile_bytes); };
   if (batch <= 8) {
     add([] { return direct_launcher<kCodeBits, kSparse, 1>(); });
+    add([] { return direct_launcher<kCodeBits, kSparse, 1, 4>(); });
+    add([] { return direct_launcher<kCodeBits, kSparse, 1, 16>(); });
   } else if (batch <= 16) {
     add([] { return direct_launcher<kCodeBits, kSparse, 2>(); });
     add(tiled_32);
