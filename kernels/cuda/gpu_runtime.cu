@@ -203,11 +203,11 @@ Launcher tiled_launcher(int tile_bytes) {
   return launcher;
 }
 
-template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK = 0>
+template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK = 0, bool kStagedX = false>
 Launcher direct_launcher() {
-  using C = DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK>;
+  using C = DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK, kStagedX>;
   Launcher launcher;
-  launcher.kernel = nm_gemm_direct<kCodeBits, kSparse, kNt, kWarpsAlongK>;
+  launcher.kernel = nm_gemm_direct<kCodeBits, kSparse, kNt, kWarpsAlongK, kStagedX>;
   launcher.threads = 32 * C::kWarps;
   launcher.shared_bytes = C::kSharedBytes;
   launcher.cta_rows = 16;
@@ -244,6 +244,7 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
     add([] { return direct_launcher<kCodeBits, kSparse, 1>(); });
     add([] { return direct_launcher<kCodeBits, kSparse, 1, 4>(); });
     add([] { return direct_launcher<kCodeBits, kSparse, 1, 16>(); });
+    add([] { return direct_launcher<kCodeBits, kSparse, 1, 8, true>(); });
   } else if (batch <= 16) {
     add([] { return direct_launcher<kCodeBits, kSparse, 2>(); });
     add(tiled_32);

@@ -222,13 +222,14 @@ __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kW
 // loop. x: a single n8 tile is read straight from L1/L2 (rows past the batch skipped); wider batches are copied per
 // warp into shared memory (cp.async, zero-filled past the batch) and read with ldmatrix. The warps' partial sums meet
 // once in shared memory at the end: no split-K across CTAs, so no zeroing of y and no atomics.
-template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK = 0>
+// kStagedX: x through shared memory even for one n8 tile (ldmatrix instead of four loads per unit).
+template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK = 0, bool kStagedX = false>
 struct DirectConfig {
   static constexpr int kUnits = 16 / kCodeBits;
   static constexpr int kUnitK = kSparse ? 32 : 16;
   static constexpr int kChunkK = kUnits * kUnitK;
   static constexpr int kDepth = 2;  // chunks per group; two groups in flight
-  static constexpr bool kStageX = kNt > 1;
+  static constexpr bool kStageX = kNt > 1 || kStagedX;
   // Wider x tiles: fewer warps, same shared memory. At least 12-16 warps per SM keep enough loads in flight.
   static constexpr int kWarps = kWarpsAlongK > 0 ? kWarpsAlongK : (kNt > 2 ? 4 : 8);
   static constexpr int kMinBlocks = kWarps >= 16 ? 1 : kWarps == 8 ? 2 : (kNt > 2 ? 3 : 4);
@@ -239,11 +240,11 @@ struct DirectConfig {
   static constexpr int kSharedBytes = kWarps * 2 * kXBufferBytes + kPartialBytes;
 };
 
-template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK>
-__global__ void __launch_bounds__(32 * DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK>::kWarps,
-                                  DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK>::kMinBlocks)
+template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK, bool kStagedX>
+__global__ void __launch_bounds__(32 * DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK, kStagedX>::kWarps,
+                                  DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK, kStagedX>::kMinBlocks)
     nm_gemm_direct(const TcParams p) {
-  using C = DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK>;
+  using C = DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK, kStagedX>;
   constexpr int kUnits = C::kUnits, kDepth = C::kDepth;
   extern __shared__ __align__(16) uint8_t shared[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
