@@ -367,8 +367,10 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
       }
       for (int64_t splits : split_options) candidates.push_back(plan_for(launcher, splits));
     }
-    Plan chosen = candidates.front();
-    if (candidates.size() > 1) {
+    run.plans = int(candidates.size());
+    if (timing.plan >= run.plans) throw GpuFailure("no candidate plan " + std::to_string(timing.plan));
+    Plan chosen = candidates[size_t(std::max(timing.plan, 0))];
+    if (timing.plan < 0 && candidates.size() > 1) {
       GpuTimingSpec quick;
       quick.warmup = 1;
       quick.min_repetitions = 3;

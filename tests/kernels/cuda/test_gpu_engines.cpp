@@ -58,6 +58,56 @@ class TestGpuEngines final : public QObject {
     qInfo("mma.sp metadata order on this device: %d", int(order));
   }
 
+  // The engines run the fastest plan of each batch; every other candidate must be right as well, since another
+  // card or layer may pick it.
+  void every_plan_matches_the_reference_data() {
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<int>("batch");
+    for (const char* pattern : {"2:4", "dense"})
+      for (int bits : {4, 8, 2})
+        for (int batch : {1, 5, 16, 30, 64, 200, 600})
+          QTest::newRow(qPrintable(QString("%1 int%2 b%3").arg(pattern).arg(bits).arg(batch)))
+              << QString(pattern) << bits << batch;
+  }
+  void every_plan_matches_the_reference() {
+    SKIP_WITHOUT_GPU();
+    QFETCH(QString, pattern);
+    QFETCH(int, bits);
+    QFETCH(int, batch);
+    const NMPattern nm = NMPattern::parse(pattern.toStdString());
+    QuantConfig quant;
+    quant.bits = bits;
+    const MatrixF weights = random_matrix(300, 1100, unsigned(bits * 31 + batch));
+    const PackedMatrix packed = compress(weights, select_nm(weights, nm, PruningCriterion::Magnitude), quant);
+    const MatrixD reference = reference_product(random_matrix(batch, 1100, unsigned(batch)), dequantize(packed));
+    const MatrixF activations = random_matrix(batch, 1100, unsigned(batch));
+    kernels::cuda::MetadataOrder order;
+    std::string reason;
+    QVERIFY2(kernels::cuda::probe_metadata_order(order, reason), reason.c_str());
+    const auto path =
+        nm.keeps_everything() ? kernels::cuda::TensorCorePath::Dense : kernels::cuda::TensorCorePath::Sparse24;
+    const auto layout = kernels::cuda::make_gpu_layout(kernel_view(packed), path, order);
+    kernels::cuda::GpuTimingSpec timing;
+    timing.warmup = 1;
+    timing.min_repetitions = 1;
+    timing.max_repetitions = 2;
+    timing.target_seconds = 0.001;
+    int plans = 1;
+    for (int plan = 0; plan < plans; ++plan) {
+      timing.plan = plan;
+      const auto run = kernels::cuda::run_packed(layout, activations.data(), batch, timing);
+      QVERIFY2(run.ok, run.error.c_str());
+      plans = run.plans;
+      MatrixF y(batch, 300);
+      for (int64_t index = 0; index < y.size(); ++index) y(index / 300, index % 300) = run.output[size_t(index)];
+      const double error = relative_error(reference, y);
+      QVERIFY2(
+          error < kGpuLimit,
+          qPrintable(QString("plan %1 (%2): rel err %3").arg(plan).arg(QString::fromStdString(run.config)).arg(error)));
+    }
+  }
+
   void variants_match_the_reference_data() {
     QTest::addColumn<QString>("pattern");
     QTest::addColumn<int>("bits");

@@ -29,6 +29,9 @@ struct GpuTimingSpec {
   int min_repetitions = 10;
   int max_repetitions = 200;
   double target_seconds = 0.3;
+  // run_packed: >= 0 runs that candidate plan (configuration and split-K count) instead of timing all and keeping the
+  // fastest, so tests can check every plan; GpuRun::plans says how many there are for the layout and batch.
+  int plan = -1;
 };
 
 struct GpuRun {
@@ -39,6 +42,7 @@ struct GpuRun {
   int copies = 0;             // weight copies rotated so the timed weights come from memory, not the L2
   int64_t weight_bytes = 0;   // bytes of one weight copy as the kernel reads it
   std::string config;         // the kernel configuration or library algorithm that ran
+  int plans = 0;              // run_packed: the candidate plans for this layout and batch
   std::vector<float> output;  // y [batch, rows], row-major, from an untimed call on poisoned memory
 };
 
