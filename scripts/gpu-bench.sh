@@ -9,7 +9,9 @@
 #   NMSCOPE_DEBS      folder of Debian .deb files to unpack when Qt6 Test / Eigen / TBB / ... are missing (the GPU
 #                     machine has CUDA, CMake and a compiler but no Qt): unpacked into $NMSCOPE_DEPS, never into /
 #   NMSCOPE_DEPS      where they are unpacked (default /tmp/nmscope-deps)
-#   BUILD_DIR         default build-gpu; NMSCOPE_JOBS default: all cores
+#   BUILD_DIR         default build-gpu; on the lent machine put it outside the carried checkout (e.g.
+#                     /tmp/nmscope-build): a carried folder is replaced on every call, /tmp stays while the machine is warm
+#                     NMSCOPE_JOBS default: all cores
 #   VERIFY_CONFIGS    random configurations for verify (default 60)
 #   BENCH_SHAPES, BENCH_BATCHES, BENCH_SECONDS  the bench sweep (defaults: the three layers, batch 1..8192)
 #   BENCH_PARTS       which sweeps: any of int4 (2:4 and dense), int8 (2:4), nm (4:8, 1:4, 2:8); default all
