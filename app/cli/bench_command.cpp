@@ -65,6 +65,11 @@ std::string baseline_of(const std::string& engine) {
   if (engine.rfind("gpu/", 0) == 0) return "gpu/cublas-fp16-dense";
   return "";
 }
+// Further baselines timed in the same run and quoted beside the first: the vendor's 2:4 library for gpu/.
+std::vector<std::string> extra_baselines_of(const std::string& engine) {
+  if (engine.rfind("gpu/", 0) == 0) return {"gpu/cusparselt-fp16-2:4"};
+  return {};
+}
 
 int64_t weight_bytes_of(const Measurement& row) {
   const auto details = nlohmann::json::parse(row.details_json, nullptr, false);
@@ -106,10 +111,12 @@ int bench(const BenchOptions& options) {
   std::vector<std::string> names;
   for (const Engine* engine : registry.select(options.engines)) names.push_back(engine->name());
   for (size_t index = 0, selected = names.size(); index < selected; ++index) {
-    const std::string baseline = baseline_of(names[index]);
-    if (!baseline.empty() && registry.find(baseline) &&
-        std::find(names.begin(), names.end(), baseline) == names.end())
-      names.push_back(baseline);
+    std::vector<std::string> baselines = extra_baselines_of(names[index]);
+    baselines.insert(baselines.begin(), baseline_of(names[index]));
+    for (const auto& baseline : baselines)
+      if (!baseline.empty() && registry.find(baseline) &&
+          std::find(names.begin(), names.end(), baseline) == names.end())
+        names.push_back(baseline);
   }
   // An FPGA variant's baseline is its own dense configuration: cycles are compared on the same array.
   const bool has_fpga = std::any_of(names.begin(), names.end(), [](const std::string& name) {
@@ -129,6 +136,13 @@ int bench(const BenchOptions& options) {
 
   std::cerr << "measuring memory read bandwidth...\n";
   const BandwidthFigures bandwidth = measure_read_bandwidth();
+  // gpu/ rows take their byte floor from the GPU's own memory.
+  double gpu_gb_per_s = 0;
+  for (const auto& name : names)
+    if (name.rfind("gpu/", 0) == 0) {
+      gpu_gb_per_s = measure_gpu_bandwidth_gb_per_s();
+      break;
+    }
   std::vector<Measurement> rows;
   StudyObserver observer;
   observer.measured = [&](const Measurement& row) { rows.push_back(row); };
@@ -153,6 +167,9 @@ int bench(const BenchOptions& options) {
     std::printf("machine: %s\nbuild: %s\ndate: %s\nmemory read bandwidth: %.1f GB/s (%d threads, %.0f MiB buffer)\n\n",
                 host_description().c_str(), build_description().c_str(), utc_timestamp().c_str(),
                 bandwidth.read_gb_per_s, bandwidth.threads, bandwidth.buffer_mb);
+    if (gpu_gb_per_s > 0)
+      std::printf("GPU memory bandwidth: %.1f GB/s (1 GiB device-to-device copy, read + write): gpu/ rows' floor\n\n",
+                  gpu_gb_per_s);
     std::printf("%-14s %-6s %-5s %-5s %-24s %11s %9s %10s %8s %10s %s\n", "shape", "N:M", "bits", "batch", "engine",
                 "median_us", "GB/s", "floor_us", "%floor", "speedup", "vs");
   }
@@ -162,7 +179,8 @@ int bench(const BenchOptions& options) {
     const double bytes = double(weight_bytes_of(row));
     const double time = row.time_us.value_or(NAN);
     const double gbps = bytes / (time * 1e3);
-    const double floor_us = bytes / (bandwidth.read_gb_per_s * 1e3);
+    const bool on_gpu = row.engine.rfind("gpu/", 0) == 0 && gpu_gb_per_s > 0;
+    const double floor_us = bytes / ((on_gpu ? gpu_gb_per_s : bandwidth.read_gb_per_s) * 1e3);
     const std::string baseline = baseline_of(row.engine);
     const auto found = baseline_us.find(key_of(row, baseline));
     const double speedup = found != baseline_us.end() ? found->second / time : NAN;
@@ -170,17 +188,35 @@ int bench(const BenchOptions& options) {
       auto object = measurement_to_json(row);
       object["gb_per_s"] = std::isfinite(gbps) ? nlohmann::json(gbps) : nlohmann::json(nullptr);
       object["floor_us"] = floor_us;
-      object["memory_bandwidth_gb_per_s"] = bandwidth.read_gb_per_s;
+      object["memory_bandwidth_gb_per_s"] = on_gpu ? gpu_gb_per_s : bandwidth.read_gb_per_s;
       if (std::isfinite(speedup)) {
         object["speedup"] = speedup;
         object["baseline"] = baseline;
       }
+      for (const auto& extra : extra_baselines_of(row.engine)) {
+        const auto other = baseline_us.find(key_of(row, extra));
+        if (other != baseline_us.end() && std::isfinite(time)) object["speedups"][extra] = other->second / time;
+      }
       std::cout << object.dump() << "\n";
-    } else {
-      std::printf("%-14s %-6s %-5s %-5d %-24s %11.1f %9.2f %10.1f %7.0f%% %9.2fx %s\n",
+    } else if (row.status != "ok") {
+      // An unavailable or failed variant says why instead of printing empty figures.
+      std::printf("%-14s %-6s %-5s %-5d %-24s %s: %s\n",
                   (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.c_str(),
                   row.bits == 16 ? "fp16" : ("int" + std::to_string(row.bits)).c_str(), row.batch, row.engine.c_str(),
-                  time, gbps, floor_us, 100.0 * floor_us / time, speedup, baseline.c_str());
+                  row.status.c_str(), row.note.c_str());
+    } else {
+      std::string extra_text;
+      for (const auto& extra : extra_baselines_of(row.engine)) {
+        const auto other = baseline_us.find(key_of(row, extra));
+        if (other == baseline_us.end() || extra == row.engine) continue;
+        char buffer[96];
+        std::snprintf(buffer, sizeof(buffer), "  %.2fx %s", other->second / time, extra.c_str());
+        extra_text += buffer;
+      }
+      std::printf("%-14s %-6s %-5s %-5d %-24s %11.1f %9.2f %10.1f %7.0f%% %9.2fx %s%s\n",
+                  (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.c_str(),
+                  row.bits == 16 ? "fp16" : ("int" + std::to_string(row.bits)).c_str(), row.batch, row.engine.c_str(),
+                  time, gbps, floor_us, 100.0 * floor_us / time, speedup, baseline.c_str(), extra_text.c_str());
     }
   }
   if (!options.json) print_fpga_cycles_table(rows);

@@ -1,6 +1,7 @@
 // nmscope-cli verify: random whole-GEMM configurations through an engine's real hardware path, checked against
 // the reference; non-zero exit on any mismatch. For the FPGA engine every output must be bit-exact against the C++
-// reference of the RTL and every RTL cycle count must equal the analytic model's.
+// reference of the RTL and every RTL cycle count must equal the analytic model's; the GPU engine's checks live in
+// verify_gpu.cpp.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/verify.hpp"
 #include "nmscope/rtl/systolic_rtl.hpp"
+#include "verify_gpu.hpp"
 
 namespace nmscope::cli {
 
@@ -57,7 +59,8 @@ int verify_fpga(const VerifyOptions& options) {
 int verify(const VerifyOptions& options) {
   if (options.configs < 1 || options.configs > 100000) throw Error("--configs", "must be in 1..100000");
   if (options.engine == "fpga") return verify_fpga(options);
-  throw Error("--engine", "'" + options.engine + "' has no verify path (known: fpga)");
+  if (options.engine == "gpu") return verify_gpu(options.configs, options.seed, std::cout);
+  throw Error("--engine", "'" + options.engine + "' has no verify path (known: fpga, gpu)");
 }
 
 }  // namespace
@@ -65,7 +68,7 @@ int verify(const VerifyOptions& options) {
 Command add_verify_command(CLI::App& app) {
   auto options = std::make_shared<VerifyOptions>();
   CLI::App* command = app.add_subcommand("verify", "Check an engine's hardware path on random configurations");
-  command->add_option("--engine", options->engine, "Engine family: fpga")->required();
+  command->add_option("--engine", options->engine, "Engine family: fpga or gpu")->required();
   command->add_option("--configs", options->configs, "How many random configurations")->capture_default_str();
   command->add_option("--seed", options->seed, "Seed of the configurations")->capture_default_str();
   return {command, [options] { return verify(*options); }};

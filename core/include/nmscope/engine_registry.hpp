@@ -38,5 +38,7 @@ class EngineRegistry {
 };
 
 void register_cpu_engines(EngineRegistry& registry);
+// gpu/ variants (core/src/engines/gpu): always listed; unavailable with the reason when there is no GPU or CUDA build.
+void register_gpu_engines(EngineRegistry& registry);
 
 }  // namespace nmscope

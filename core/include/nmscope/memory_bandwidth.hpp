@@ -14,4 +14,8 @@ struct BandwidthFigures {
 
 BandwidthFigures measure_read_bandwidth(const std::atomic<bool>* cancel = nullptr);
 
+// The GPU's memory bandwidth (a 1 GiB device-to-device copy, bytes read plus written): the byte floor of gpu/
+// variants. 0 when there is no GPU (core/src/engines/gpu/gpu_bandwidth.cpp).
+double measure_gpu_bandwidth_gb_per_s();
+
 }  // namespace nmscope

@@ -18,6 +18,7 @@ EngineRegistry EngineRegistry::with_options(const EngineOptions& options) {
   options.validate();
   EngineRegistry filled;
   register_cpu_engines(filled);
+  register_gpu_engines(filled);
   register_fpga_engines(filled, options);
   return filled;
 }

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The GPU engine's one script for the device (issue 5): build without the GUI, run the CUDA test suites, verify every
+# gpu/ variant against the double reference, and time them beside cuBLAS and cuSPARSELt. Logs and tables go to $OUT
+# (default ./gpu-out).
+#
+#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick]...   (default: all = build test verify bench)
+#
+# Environment:
+#   NMSCOPE_DEBS      folder of Debian .deb files to unpack when Qt6 Test / Eigen / TBB / ... are missing (the GPU
+#                     machine has CUDA, CMake and a compiler but no Qt): unpacked into $NMSCOPE_DEPS, never into /
+#   NMSCOPE_DEPS      where they are unpacked (default /tmp/nmscope-deps)
+#   BUILD_DIR         default build-gpu; on the lent machine put it outside the carried checkout (e.g.
+#                     /tmp/nmscope-build): a carried folder is replaced on every call, /tmp stays while the machine is warm
+#                     NMSCOPE_JOBS default: all cores
+#   VERIFY_CONFIGS    random configurations for verify (default 60)
+#   BENCH_SHAPES, BENCH_BATCHES, BENCH_SECONDS  the bench sweep (defaults: the issue's three layers, batch 1..8192)
+#   BENCH_PARTS       which sweeps: any of int4 (2:4 and dense), int8 (2:4), nm (4:8, 1:4, 2:8); default all
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+BUILD_DIR=${BUILD_DIR:-build-gpu}
+JOBS=${NMSCOPE_JOBS:-$(nproc)}
+DEPS=${NMSCOPE_DEPS:-/tmp/nmscope-deps}
+CLI="$BUILD_DIR/app/cli/nmscope-cli"
+log() { printf '[gpu-bench] %s\n' "$*" >&2; }
+
+# Unpacks the .deb files once; exposes to the loader only the libraries this machine lacks, so its own newer
+# zstd, glib, ... stay in use for cmake, nvcc and python.
+prepare_dependencies() {
+  [ -n "${NMSCOPE_DEBS:-}" ] || return 0
+  if [ ! -d "$DEPS/usr" ]; then
+    log "unpacking $(ls "$NMSCOPE_DEBS"/*.deb | wc -l) packages into $DEPS"
+    mkdir -p "$DEPS"
+    for deb in "$NMSCOPE_DEBS"/*.deb; do dpkg -x "$deb" "$DEPS"; done
+    # Qt's CMake packages check that every file of every module exists (qmake, Gui, plugins ...); only Core and Test
+    # are unpacked (and used), so the others get empty placeholders.
+    grep -ho '${_IMPORT_PREFIX}/[^" ]*' "$DEPS"/usr/lib/x86_64-linux-gnu/cmake/Qt6*/*Targets-*.cmake |
+      sed "s#\${_IMPORT_PREFIX}#$DEPS/usr#" | sort -u | while read -r file; do
+        [ -e "$file" ] || { mkdir -p "$(dirname "$file")"; : > "$file"; }
+      done
+    mkdir -p "$DEPS/usr/lib/x86_64-linux-gnu/qt6/mkspecs/linux-g++"  # in Qt::Platform's include path, unused here
+  fi
+  mkdir -p "$DEPS/runtime"
+  local library soname
+  for library in "$DEPS"/usr/lib/x86_64-linux-gnu/*.so.* "$DEPS"/lib/x86_64-linux-gnu/*.so.*; do
+    [ -s "$library" ] || continue
+    soname=$(basename "$library")
+    ldconfig -p | grep -q " $soname " && continue
+    ln -sf "$library" "$DEPS/runtime/$soname"
+  done
+  export LD_LIBRARY_PATH="$DEPS/runtime${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+}
+
+configure_flags() {
+  local flags=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DNMSCOPE_GUI=OFF -DNMSCOPE_CUDA=ON -DNMSCOPE_CUDA_PTXAS_REPORT=ON
+               "-DPython3_EXECUTABLE=$(command -v python3)")
+  if [ -d "$DEPS/usr" ]; then
+    local lib="$DEPS/usr/lib/x86_64-linux-gnu"
+    flags+=("-DCMAKE_PREFIX_PATH=$DEPS/usr" "-DQt6_DIR=$lib/cmake/Qt6" "-DEigen3_DIR=$DEPS/usr/share/eigen3/cmake"
+            "-Dnlohmann_json_DIR=$DEPS/usr/share/cmake/nlohmann_json" "-DCLI11_DIR=$DEPS/usr/share/cmake/CLI11"
+            "-DTBB_DIR=$lib/cmake/TBB" "-DSQLite3_INCLUDE_DIR=$DEPS/usr/include" "-DSQLite3_LIBRARY=$lib/libsqlite3.so")
+  fi
+  printf '%s\n' "${flags[@]}"
+}
+
+build() {
+  prepare_dependencies
+  mapfile -t flags < <(configure_flags)
+  log "configure ($BUILD_DIR)"
+  { uname -a; nvidia-smi || true; nvcc --version | tail -2; c++ --version | head -1; cmake --version | head -1; } \
+    > "$OUT/setup.log" 2>&1
+  if ! cmake -S . -B "$BUILD_DIR" "${flags[@]}" >> "$OUT/setup.log" 2>&1; then
+    log "configure with the Qt Test suites failed (tail of setup.log below); again without them"
+    tail -15 "$OUT/setup.log" >&2
+    cmake -S . -B "$BUILD_DIR" "${flags[@]}" -DNMSCOPE_TESTS=OFF >> "$OUT/setup.log" 2>&1
+  fi
+  log "build"
+  # Touching the CUDA sources makes ninja rerun nvcc, so the resource report below is complete on every build.
+  touch kernels/cuda/*.cu
+  cmake --build "$BUILD_DIR" -j "$JOBS" > "$BUILD_DIR/build.log" 2>&1 || { tail -40 "$BUILD_DIR/build.log" >&2; return 1; }
+  grep -v -E "ptxas info|bytes stack frame" "$BUILD_DIR/build.log" | tail -20 >> "$OUT/setup.log"
+  # The compiler's resource report of every tensor-core kernel (registers, shared memory, spills).
+  grep -E "Compiling entry|registers|spill" "$BUILD_DIR/build.log" > "$OUT/ptxas.txt" || true
+}
+
+run_tests() {
+  prepare_dependencies
+  log "ctest -L cuda"
+  (cd "$BUILD_DIR" && ctest -L cuda --output-on-failure -V) > "$OUT/ctest-cuda.log" 2>&1 && status=0 || status=$?
+  grep -E "PASS|FAIL|SKIP|QINFO|tests passed|Totals" "$OUT/ctest-cuda.log" | tail -40 >&2
+  return $status
+}
+
+verify() {
+  prepare_dependencies
+  log "verify --engine gpu"
+  "$CLI" verify --engine gpu --configs "${VERIFY_CONFIGS:-60}" --seed "${VERIFY_SEED:-1}" > "$OUT/verify.log" 2>&1 \
+    && status=0 || status=$?
+  grep -E "^FAIL" "$OUT/verify.log" | head -30 >&2 || true
+  tail -1 "$OUT/verify.log" >&2
+  return $status
+}
+
+bench() {
+  prepare_dependencies
+  local shapes=${BENCH_SHAPES:-4096x4096,11008x4096,4096x11008}
+  local batches=${BENCH_BATCHES:-1,4,16,32,64,128,512,2048,8192}
+  local seconds=${BENCH_SECONDS:-0.2}
+  local db="$BUILD_DIR/bench.db"
+  log "bench: $shapes at batch $batches"
+  local parts=" ${BENCH_PARTS:-int4 int8 nm} "
+  # int4 2:4 and int4 dense, beside cuBLAS fp16 and cuSPARSELt fp16 2:4 (added by bench as baselines).
+  [[ $parts != *" int4 "* ]] || "$CLI" bench --engines gpu/int4-2:4,gpu/int4-dense --pattern 2:4,dense --bits 4 --shapes "$shapes" \
+    --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int4.txt" 2>> "$OUT/bench.err" || true
+  # int8 2:4 and the general N:M path (4:8 on mma.sync tiles, 1:4 and 2:8 on mma.sp tiles).
+  [[ $parts != *" int8 "* ]] || "$CLI" bench --engines gpu/int8-2:4 --pattern 2:4 --bits 8 --shapes "$shapes" --batch "$batches" \
+    --timing-seconds "$seconds" --db "$db" > "$OUT/bench-int8.txt" 2>> "$OUT/bench.err" || true
+  [[ $parts != *" nm "* ]] || "$CLI" bench --engines gpu/int4-nm --pattern 4:8,1:4,2:8 --bits 4 --shapes "${BENCH_NM_SHAPES:-4096x4096}" \
+    --batch "$batches" --timing-seconds "$seconds" --db "$db" > "$OUT/bench-nm.txt" 2>> "$OUT/bench.err" || true
+  "$CLI" export --db "$db" --csv "$OUT/bench.csv" > /dev/null 2>&1 || true
+  summarize | tee "$OUT/summary.txt"
+}
+
+bench_quick() {
+  BENCH_SHAPES=${BENCH_SHAPES:-4096x4096} BENCH_BATCHES=${BENCH_BATCHES:-1,16,128,2048} BENCH_SECONDS=0.1 \
+    BENCH_NM_SHAPES=4096x4096 bench
+}
+
+# The lines that matter, last, so they end the output the device call returns.
+summarize() {
+  local file
+  for file in "$OUT"/bench-*.txt; do
+    [ -s "$file" ] || continue
+    echo "== $(basename "$file")"
+    grep -E "^[0-9]+x[0-9]+ " "$file" | grep -E "gpu/(int|cusparselt)" | grep -v "unavailable" |
+      awk '{printf "%-11s %-5s %-5s %-5s %-24s %9s %6s %s %s %s\n", $1, $2, $3, $4, $5, $6, $9, $10, $12, $13}'
+  done
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(all)
+failed=0
+for step in "${steps[@]}"; do
+  case "$step" in
+    all) build && { run_tests || failed=1; verify || failed=1; bench; } ;;
+    build) build ;;
+    test) run_tests || failed=1 ;;
+    verify) verify || failed=1 ;;
+    bench) bench ;;
+    bench-quick) bench_quick ;;
+    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick]..." >&2; exit 2 ;;
+  esac
+done
+exit $failed

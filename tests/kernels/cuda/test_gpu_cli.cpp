@@ -1,0 +1,92 @@
+// nmscope-cli's GPU commands as a user runs them: `verify --engine gpu` (usage errors, and a non-zero exit with the
+// reason where no GPU can run) and `bench` with gpu/ variants (their cuBLAS and cuSPARSELt baselines added to the same
+// run; without a GPU every row says why it is unavailable). Runs in CI with or without a GPU.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  QString out;
+  QString err;
+  QString describe() const {
+    return QString("exit %1\n--- stdout\n%2--- stderr\n%3").arg(exit_code).arg(out.left(3000), err.left(3000));
+  }
+};
+
+CliResult run_cli(const QStringList& arguments) {
+  QProcess process;
+  process.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
+  process.setArguments(arguments);
+  process.start();
+  CliResult result;
+  if (!process.waitForFinished(600000) || process.exitStatus() != QProcess::NormalExit) {
+    process.kill();
+    process.waitForFinished();
+    result.err = "nmscope-cli crashed or timed out: " + process.errorString();
+    return result;
+  }
+  result.exit_code = process.exitCode();
+  result.out = QString::fromUtf8(process.readAllStandardOutput());
+  result.err = QString::fromUtf8(process.readAllStandardError());
+  return result;
+}
+
+}  // namespace
+
+class TestGpuCli final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void verify_usage_errors_exit_2() {
+    CliResult result = run_cli({"verify"});
+    QVERIFY2(result.exit_code == 2, qPrintable(result.describe()));
+    result = run_cli({"verify", "--engine", "tpu"});
+    QVERIFY2(result.exit_code == 2 && result.err.contains("gpu"), qPrintable(result.describe()));
+    result = run_cli({"verify", "--engine", "gpu", "--configs", "0"});
+    QVERIFY2(result.exit_code == 2, qPrintable(result.describe()));
+  }
+
+  void verify_gpu_passes_or_says_why_not() {
+    const CliResult result = run_cli({"verify", "--engine", "gpu", "--configs", "3", "--seed", "7"});
+    if (nmscope::kernels::cuda::device_status().available) {
+      QVERIFY2(result.exit_code == 0 && result.out.contains(" 0 failed"), qPrintable(result.describe()));
+      QVERIFY2(result.out.contains("PASS"), qPrintable(result.describe()));
+    } else {
+      // Nothing could be verified: not a success, and the reason is printed.
+      QVERIFY2(result.exit_code == 1 && result.out.contains("no GPU variant can run here"),
+               qPrintable(result.describe()));
+    }
+  }
+
+  void bench_adds_both_gpu_baselines() {
+    QTemporaryDir directory;
+    QVERIFY(directory.isValid());
+    const CliResult result =
+        run_cli({"bench", "--engines", "gpu/int4-2:4", "--shapes", "64x128", "--batch", "1", "--pattern", "2:4",
+                 "--bits", "4", "--json", "--timing-seconds", "0.01", "--db", directory.filePath("bench.db")});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    QStringList engines;
+    for (const QString& line : result.out.split('\n', Qt::SkipEmptyParts)) {
+      const QJsonObject row = QJsonDocument::fromJson(line.toUtf8()).object();
+      engines << row["engine"].toString();
+      if (!nmscope::kernels::cuda::device_status().available) {
+        QCOMPARE(row["status"].toString(), QString("unavailable"));
+        QVERIFY(!row["note"].toString().isEmpty());
+      } else if (row["engine"].toString() == "gpu/int4-2:4" && row["status"].toString() == "ok") {
+        QVERIFY(row.contains("speedups"));  // beside cuSPARSELt as well as cuBLAS
+      }
+    }
+    engines.sort();
+    QCOMPARE(engines, QStringList({"gpu/cublas-fp16-dense", "gpu/cusparselt-fp16-2:4", "gpu/int4-2:4"}));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestGpuCli)
+#include "test_gpu_cli.moc"
