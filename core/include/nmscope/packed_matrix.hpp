@@ -43,7 +43,11 @@ struct PackedMatrix {
 };
 
 // Quantizes the kept weights of `selection` and packs them (docs/packed-format.md). Throws Error on a bad config.
-PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, const QuantConfig& quant);
+// `scale_weights` (same shape), when given, are the kept weights the scales are chosen from instead of `weights`:
+// GPTQ-style compressors fix each group's scale before their updates move the weights, then pack the final weights
+// on that grid.
+PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, const QuantConfig& quant,
+                      const MatrixF* scale_weights = nullptr);
 // The bytes compress() would produce for this shape and configuration, without any weights: the analytic storage
 // model that sliders and sweeps use (equal to PackedMatrix::storage_bytes(), which a test pins).
 int64_t packed_storage_bytes(int64_t rows, int64_t cols, const NMPattern& pattern, const QuantConfig& quant);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nmscope/measurement.hpp"
+#include "nmscope/model_study.hpp"
 
 struct sqlite3;
 
@@ -17,7 +18,7 @@ namespace nmscope {
 
 class ResultsStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // PRAGMA application_id of every nmscope results database: "NMSC" in ASCII. A SQLite file with another id, or
   // with tables but no id, is someone else's and is refused rather than modified.
   static constexpr int32_t kApplicationId = 0x4E4D5343;
@@ -36,6 +37,11 @@ class ResultsStore {
 
   // Inserts one measurement in its own transaction and returns its row id. Fills created_at when empty.
   int64_t insert(const Measurement& measurement);
+  // One configuration of a model study: its model_evaluations row and its per-layer measurement rows, in one
+  // transaction (all or nothing). Fills created_at when empty. Returns the model_evaluations row id.
+  int64_t insert_model_evaluation(const ModelEvaluationRecord& record, const std::vector<Measurement>& layers);
+  // model_evaluations rows in insertion order; `study_id` non-empty: only that study's.
+  std::vector<ModelEvaluationRecord> model_evaluations(const std::string& study_id = {}) const;
   // Rows in insertion (id) order.
   std::vector<Measurement> all() const;
   std::vector<Measurement> by_study(const std::string& study_id) const;

@@ -50,6 +50,13 @@ class WeightSource {
   virtual const std::vector<TensorInfo>& tensors() const = 0;
   // Decodes one tensor to fp32 [rows, cols]; throws Error naming the tensor when it is unknown or not a matrix.
   virtual MatrixF load_matrix(const std::string& name) const = 0;
+  // Decodes any decodable tensor, vectors included, to fp32 [rows, cols] (a vector is one row): a model's forward
+  // pass needs its norms and biases too.
+  virtual MatrixF load_tensor(const std::string& name) const { return load_matrix(name); }
+  // Rows [first, first + count) of a tensor, decoded without decoding the rest where the layout allows: a model's
+  // embedding table and head are gathered or streamed this way, so a 7B model never holds them whole in fp32.
+  // Throws Error naming the tensor when the range is outside it.
+  virtual MatrixF load_rows(const std::string& name, int64_t first, int64_t count) const;
   // Hex content hash of a tensor's stored bytes (or of the generator's parameters for synthetic tensors).
   virtual std::string tensor_hash(const std::string& name) const = 0;
 

@@ -15,6 +15,23 @@ namespace nmscope {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+void check_row_range(const std::string& name, int64_t first, int64_t count, int64_t rows) {
+  if (first < 0 || count < 0 || first > rows || count > rows - first) {
+    throw Error(name, "rows [" + std::to_string(first) + ", " + std::to_string(first + count) + ") are outside its " +
+                          std::to_string(rows) + " rows");
+  }
+}
+
+}  // namespace
+
+MatrixF WeightSource::load_rows(const std::string& name, int64_t first, int64_t count) const {
+  const MatrixF whole = load_tensor(name);
+  check_row_range(name, first, count, whole.rows());
+  return whole.middleRows(first, count);
+}
+
 const TensorInfo* WeightSource::find(const std::string& name) const {
   for (const auto& info : tensors()) {
     if (info.name == name) return &info;
@@ -48,6 +65,19 @@ class FileWeightSource final : public WeightSource {
     return decode_matrix(tensor);
   }
 
+  MatrixF load_tensor(const std::string& name) const override { return decode_matrix(raw(name)); }
+  MatrixF load_rows(const std::string& name, int64_t first, int64_t count) const override {
+    const RawTensor& tensor = raw(name);
+    // Row-major storage: the rows are one contiguous byte range. Fortran-order .npy falls back to a whole decode.
+    if (tensor.column_major || dtype_size(tensor.info.dtype) == 0) return WeightSource::load_rows(name, first, count);
+    check_row_range(name, first, count, tensor.info.rows());
+    const std::size_t row_bytes = static_cast<std::size_t>(tensor.info.cols()) * dtype_size(tensor.info.dtype);
+    RawTensor part = tensor;
+    part.info.shape = {count, tensor.info.cols()};
+    part.bytes = tensor.bytes.subspan(static_cast<std::size_t>(first) * row_bytes,
+                                      static_cast<std::size_t>(count) * row_bytes);
+    return decode_matrix(part);
+  }
   std::string tensor_hash(const std::string& name) const override { return hash_to_hex(hash_bytes(raw(name).bytes)); }
 
  private:

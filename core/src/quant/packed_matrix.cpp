@@ -10,57 +10,11 @@
 
 #include "nmscope/error.hpp"
 #include "nmscope/half.hpp"
+#include "quant/quant_grid.hpp"
 
 namespace nmscope {
 
 namespace {
-
-constexpr uint16_t kLargestFiniteHalf = 0x7BFF;
-
-// The range of kept weights under one scale. Starting at 0 widens every range to include 0, which the asymmetric
-// grid needs so that a pruned zero is exact; for the symmetric grid only absmax() is used, which 0 cannot change.
-struct KeptRange {
-  float lo = 0;
-  float hi = 0;
-  void add(float value) {
-    lo = std::min(lo, value);
-    hi = std::max(hi, value);
-  }
-  void merge(const KeptRange& other) {
-    lo = std::min(lo, other.lo);
-    hi = std::max(hi, other.hi);
-  }
-  float absmax() const { return std::max(hi, -lo); }
-};
-
-struct ScaleAndZero {
-  uint16_t scale_bits = 0;
-  int zero = 0;
-};
-
-ScaleAndZero choose_scale(const KeptRange& range, const QuantConfig& quant) {
-  const int levels = (1 << quant.bits) - 1;
-  const double real_scale = quant.symmetric ? double(range.absmax()) / double((1 << (quant.bits - 1)) - 1)
-                                            : (double(range.hi) - double(range.lo)) / double(levels);
-  ScaleAndZero result;
-  result.scale_bits = float_to_half_bits(float(real_scale));
-  if (!std::isfinite(half_bits_to_float(result.scale_bits))) result.scale_bits = kLargestFiniteHalf;
-  const double scale = half_bits_to_float(result.scale_bits);
-  if (quant.symmetric) {
-    result.zero = 1 << (quant.bits - 1);
-  } else if (scale > 0) {
-    result.zero = int(std::clamp(std::round(-double(range.lo) / scale), 0.0, double(levels)));
-  }
-  return result;
-}
-
-uint32_t quantize_code(float weight, const ScaleAndZero& scale_and_zero, int bits) {
-  const double scale = half_bits_to_float(scale_and_zero.scale_bits);
-  if (scale == 0) return uint32_t(scale_and_zero.zero);
-  const double levels = double((1 << bits) - 1);
-  const double code = std::round(double(weight) / scale) + scale_and_zero.zero;
-  return uint32_t(std::clamp(code, 0.0, levels));
-}
 
 void set_shape(PackedMatrix& packed, int64_t rows, int64_t cols, const NMPattern& pattern, const QuantConfig& quant) {
   packed.rows = rows;
@@ -122,10 +76,14 @@ int PackedMatrix::zero_point(int64_t scale_row, int64_t scale_index) const {
   return zero_points[size_t(scale_row * scales_per_row + scale_index)];
 }
 
-PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, const QuantConfig& quant) {
+PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, const QuantConfig& quant,
+                      const MatrixF* scale_weights) {
   quant.validate();
   if (weights.rows() != selection.rows || weights.cols() != selection.cols)
     throw Error("compress", "selection shape does not match the weights");
+  if (scale_weights && (scale_weights->rows() != weights.rows() || scale_weights->cols() != weights.cols()))
+    throw Error("compress", "scale weights shape does not match the weights");
+  const MatrixF& range_weights = scale_weights ? *scale_weights : weights;
   PackedMatrix packed;
   set_shape(packed, selection.rows, selection.cols, selection.pattern, quant);
   packed.values.assign(size_t(packed.rows * packed.value_row_bytes), 0);
@@ -140,7 +98,7 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
   auto accumulate_row = [&](int64_t row, KeptRange* row_ranges) {
     for (int64_t slot = 0; slot < packed.slots_per_row; ++slot) {
       const int64_t col = selection.column(row, slot);
-      if (col < packed.cols) row_ranges[packed.scale_column(col)].add(weights(row, col));
+      if (col < packed.cols) row_ranges[packed.scale_column(col)].add(range_weights(row, col));
     }
   };
   if (quant.granularity == Granularity::Tensor) {

@@ -17,6 +17,7 @@
 #include "store/csv_writer.hpp"
 #include "nmscope/measurement_fields.hpp"
 #include "store/measurement_row.hpp"
+#include "store/model_evaluation_row.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/write_transaction.hpp"
@@ -126,6 +127,48 @@ int64_t ResultsStore::insert(const Measurement& measurement) {
     return SQLITE_OK;
   });
   return id;
+}
+
+int64_t ResultsStore::insert_model_evaluation(const ModelEvaluationRecord& record,
+                                              const std::vector<Measurement>& layers) {
+  std::lock_guard lock(mutex_);
+  ModelEvaluationRecord row = record;
+  if (row.created_at.empty()) row.created_at = utc_timestamp();
+  std::vector<Measurement> layer_rows = layers;
+  for (auto& layer : layer_rows)
+    if (layer.created_at.empty()) layer.created_at = row.created_at;
+
+  store::Statement evaluation(db_, path_, store::model_evaluation_insert_sql());
+  store::Statement measurement(db_, path_, store::insert_sql());
+  int64_t id = 0;
+  store::run_write_transaction(db_, path_, "cannot store model evaluation", [&] {
+    evaluation.reset();
+    int result = store::bind_model_evaluation(evaluation.get(), row);
+    if (result != SQLITE_OK) return result;
+    if ((result = evaluation.step()) != SQLITE_DONE) return result;
+    id = sqlite3_last_insert_rowid(db_);
+    for (const auto& layer : layer_rows) {
+      measurement.reset();
+      if ((result = store::bind_measurement(measurement.get(), layer)) != SQLITE_OK) return result;
+      if ((result = measurement.step()) != SQLITE_DONE) return result;
+    }
+    return SQLITE_OK;
+  });
+  return id;
+}
+
+std::vector<ModelEvaluationRecord> ResultsStore::model_evaluations(const std::string& study_id) const {
+  std::lock_guard lock(mutex_);
+  store::Statement query(db_, path_,
+                         store::model_evaluation_select_sql() + (study_id.empty() ? "" : " WHERE study_id = ?") +
+                             " ORDER BY id");
+  if (!study_id.empty())
+    sqlite3_bind_text(query.get(), 1, study_id.data(), static_cast<int>(study_id.size()), SQLITE_TRANSIENT);
+  std::vector<ModelEvaluationRecord> rows;
+  int result;
+  while ((result = query.step()) == SQLITE_ROW) rows.push_back(store::read_model_evaluation(query.get()));
+  if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read model evaluations");
+  return rows;
 }
 
 std::vector<Measurement> ResultsStore::all() const {

@@ -56,8 +56,46 @@ CREATE INDEX measurements_by_study ON measurements (study_id);
 CREATE INDEX measurements_by_tensor_engine ON measurements (tensor, engine);
 )sql";
 
+// Version 2: model studies (nmscope-cli model-eval). One row per (model, configuration); the configuration's per-layer
+// rows stay in measurements under the same study_id. Figures a family does not have are NULL.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE model_evaluations (
+  id INTEGER PRIMARY KEY,
+  study_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  model TEXT NOT NULL,
+  model_type TEXT NOT NULL,
+  family TEXT NOT NULL,
+  pattern TEXT NOT NULL,
+  bits INTEGER NOT NULL,
+  granularity TEXT NOT NULL,
+  quant_group INTEGER NOT NULL,
+  symmetric INTEGER NOT NULL CHECK (symmetric IN (0, 1)),
+  criterion TEXT NOT NULL,
+  quantizer TEXT NOT NULL,
+  calibration TEXT NOT NULL,
+  evaluation TEXT NOT NULL,
+  eval_sequences INTEGER NOT NULL,
+  eval_tokens INTEGER NOT NULL,
+  storage_bytes INTEGER NOT NULL,
+  weight_count INTEGER NOT NULL,
+  bits_per_weight REAL,
+  dense_perplexity REAL,
+  perplexity REAL,
+  mean_kl REAL,
+  top1_agreement REAL,
+  mean_cosine REAL,
+  seconds REAL,
+  note TEXT NOT NULL,
+  host TEXT NOT NULL,
+  build TEXT NOT NULL
+);
+CREATE INDEX model_evaluations_by_study ON model_evaluations (study_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {0, kSchemaV1},
+    {1, kSchemaV2},
 };
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion,
               "each schema version needs exactly one migration from the version before it");
@@ -172,6 +210,9 @@ void prepare_schema(sqlite3* db, const std::string& path, std::span<const Migrat
   check_compatible(state, path, target_version);
 
   if (state.version < target_version) {
+    // A damaged or hand-edited older file is refused before the backup and the migration touch it. Every schema so far
+    // has all of measurement_columns(); a migration that adds measurement columns must check the older set here.
+    if (state.version > 0) check_columns(db, path);
     // Nothing to protect in a database without a schema; an older nmscope database is copied first so a failed or
     // regretted migration can be undone by hand.
     if (state.version > 0) write_backup(db, path, state.version);

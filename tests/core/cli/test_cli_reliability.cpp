@@ -22,6 +22,7 @@
 #include <random>
 
 #include "../store/store_test_support.hpp"
+#include "nmscope/results_store.hpp"
 
 using store_test::RawDatabase;
 
@@ -386,13 +387,16 @@ class TestCliReliability final : public QObject {
     QCOMPARE(run_cli(arguments, dir.filePath("first")).exit_code, 0);
     {
       RawDatabase raw(db.toStdString());
-      raw.exec("PRAGMA user_version = 2");
+      raw.exec("PRAGMA user_version = " + std::to_string(nmscope::ResultsStore::kSchemaVersion + 1));
     }
     const QByteArray bytes = store_test::file_bytes(db);
     const CliRun refused = run_cli(arguments, dir.filePath("refused"));
     QVERIFY2(refused.exit_code == 1, qPrintable(refused.describe()));
     QCOMPARE(refused.err_lines(),
-             QStringList{"nmscope-cli: " + db + ": written by a newer nmscope (schema 2, this build reads up to 1)"});
+             QStringList{"nmscope-cli: " + db +
+                         QString(": written by a newer nmscope (schema %1, this build reads up to %2)")
+                             .arg(nmscope::ResultsStore::kSchemaVersion + 1)
+                             .arg(nmscope::ResultsStore::kSchemaVersion)});
     QCOMPARE(store_test::file_bytes(db), bytes);
     QVERIFY(QDir(dir.path()).entryList({"*.bak"}, QDir::Files).isEmpty());
   }

@@ -74,6 +74,22 @@ class TestWeightSource : public QObject {
     QVERIFY(source->find("nope") == nullptr);
   }
 
+  void load_rows_decodes_only_the_range() {
+    // Row-major safetensors (f16, and a cube folded to [6, 4]) take the byte-range path; Fortran-order .npy the
+    // whole-decode fallback. Both must equal the slice of the whole tensor, and a range outside is refused.
+    const auto safetensors = open_weight_source(fixture("model.safetensors"));
+    for (const std::string name : {"f16", "cube", "f32"}) {
+      const MatrixF whole = safetensors->load_tensor(name);
+      QVERIFY(safetensors->load_rows(name, 1, 2) == whole.middleRows(1, 2));
+      QVERIFY(safetensors->load_rows(name, whole.rows() - 1, 1) == whole.bottomRows(1));
+    }
+    const auto fortran = open_weight_source(fixture("fortran_f4.npy"));
+    QVERIFY(fortran->load_rows("fortran_f4", 2, 3) == fortran->load_matrix("fortran_f4").middleRows(2, 3));
+    EXPECT_ERROR(safetensors->load_rows("f32", 4, 2), "f32", "rows [4, 6) are outside its 5 rows");
+    EXPECT_ERROR(safetensors->load_rows("f32", -1, 1), "f32", "outside its 5 rows");
+    EXPECT_ERROR(fortran->load_rows("fortran_f4", 0, 6), "fortran_f4", "outside its 5 rows");
+  }
+
   void hash_follows_the_stored_bytes() {
     QTemporaryDir dir;
     const TensorToWrite a{"w", DType::F32, {2, 3}, {1, 2, 3, 4, 5, 6}};

@@ -107,7 +107,7 @@ class TestResultsStore final : public QObject {
     }
     RawDatabase raw(path);
     QCOMPARE(raw.text("PRAGMA journal_mode"), std::string("wal"));
-    QCOMPARE(raw.integer("PRAGMA user_version"), 1);
+    QCOMPARE(raw.integer("PRAGMA user_version"), ResultsStore::kSchemaVersion);
     QCOMPARE(raw.integer("PRAGMA application_id"), ResultsStore::kApplicationId);
     QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
 
@@ -153,7 +153,7 @@ class TestResultsStore final : public QObject {
       store.insert(store_test::sample_measurement(0));
     }
     RawDatabase raw(path.toStdString());
-    QCOMPARE(raw.integer("PRAGMA user_version"), 1);
+    QCOMPARE(raw.integer("PRAGMA user_version"), ResultsStore::kSchemaVersion);
     QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 1);
     // No schema before, so nothing to back up.
     QVERIFY(QDir(dir.path()).entryList({"*.bak"}, QDir::Files).isEmpty());
@@ -168,12 +168,14 @@ class TestResultsStore final : public QObject {
     }
     {
       RawDatabase raw(path);
-      raw.exec("PRAGMA user_version = 2");
+      raw.exec("PRAGMA user_version = " + std::to_string(ResultsStore::kSchemaVersion + 1));
     }
     const QByteArray before = store_test::file_bytes(QString::fromStdString(path));
     QVERIFY(!before.isEmpty());
 
-    QCOMPARE(open_failure(path), QString("written by a newer nmscope (schema 2, this build reads up to 1)"));
+    QCOMPARE(open_failure(path), QString("written by a newer nmscope (schema %1, this build reads up to %2)")
+                                     .arg(ResultsStore::kSchemaVersion + 1)
+                                     .arg(ResultsStore::kSchemaVersion));
     QCOMPARE(store_test::file_bytes(QString::fromStdString(path)), before);
     QVERIFY(QDir(dir.path()).entryList({"*.bak"}, QDir::Files).isEmpty());
   }

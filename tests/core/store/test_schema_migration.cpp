@@ -1,5 +1,6 @@
-// Forward migrations and the pre-migration backup. This build has a single schema version, so the machinery is
-// driven with this build's list plus a synthetic version-2 step, exactly as a future release would extend it.
+// Forward migrations and the pre-migration backup. The machinery is driven with this build's list plus a synthetic
+// next step (N -> N + 1, N = this build's version), exactly as a future release would extend it; and the real step
+// from schema 1 (measurements only) to schema 2 (model studies) is run on a genuine schema-1 database.
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -15,9 +16,12 @@ using store_test::RawDatabase;
 
 namespace {
 
+constexpr int kCurrent = ResultsStore::kSchemaVersion;
+constexpr int kNext = kCurrent + 1;
+
 std::vector<Migration> with_step_to_v2(const char* sql) {
   std::vector<Migration> list(nmscope::store::schema_migrations().begin(), nmscope::store::schema_migrations().end());
-  list.push_back({1, sql});
+  list.push_back({kCurrent, sql});
   return list;
 }
 
@@ -54,7 +58,7 @@ class TestSchemaMigration final : public QObject {
     {
       RawDatabase raw(path);
       nmscope::store::prepare_schema(raw.handle(), path, migrations);
-      QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+      QCOMPARE(raw.integer("PRAGMA user_version"), kNext);
       QCOMPARE(raw.integer("PRAGMA application_id"), ResultsStore::kApplicationId);
       QVERIFY(has_column(raw, "energy_j"));
       QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 3);
@@ -62,11 +66,11 @@ class TestSchemaMigration final : public QObject {
       QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
     }
 
-    const std::string backup = nmscope::store::backup_path(path, 1);
-    QCOMPARE(backup, path + ".v1.bak");
+    const std::string backup = nmscope::store::backup_path(path, kCurrent);
+    QCOMPARE(backup, path + ".v" + std::to_string(kCurrent) + ".bak");
     QVERIFY(QFile::exists(QString::fromStdString(backup)));
     RawDatabase old(backup);
-    QCOMPARE(old.integer("PRAGMA user_version"), 1);
+    QCOMPARE(old.integer("PRAGMA user_version"), kCurrent);
     QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 3);
     QVERIFY(!has_column(old, "energy_j"));
     QCOMPARE(old.text("PRAGMA integrity_check"), std::string("ok"));
@@ -74,14 +78,15 @@ class TestSchemaMigration final : public QObject {
     // Migrating again is a no-op: the database is current.
     RawDatabase raw(path);
     nmscope::store::prepare_schema(raw.handle(), path, migrations);
-    QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+    QCOMPARE(raw.integer("PRAGMA user_version"), kNext);
 
-    // And this build, which reads up to schema 1, now refuses it.
+    // And this build, which reads up to schema N, now refuses it.
     try {
       ResultsStore store(path);
-      QFAIL("a schema-2 database must be refused");
+      QFAIL("a newer database must be refused");
     } catch (const Error& error) {
-      QCOMPARE(error.reason(), std::string("written by a newer nmscope (schema 2, this build reads up to 1)"));
+      QCOMPARE(error.reason(), "written by a newer nmscope (schema " + std::to_string(kNext) +
+                                   ", this build reads up to " + std::to_string(kCurrent) + ")");
     }
   }
 
@@ -95,16 +100,48 @@ class TestSchemaMigration final : public QObject {
       QFAIL("the broken migration should have failed");
     } catch (const Error& error) {
       QCOMPARE(error.subject(), path);
-      QVERIFY2(QString::fromStdString(error.reason()).startsWith("cannot migrate to schema 2: "), error.what());
+      QVERIFY2(QString::fromStdString(error.reason()).startsWith(QString("cannot migrate to schema %1: ").arg(kNext)), error.what());
     }
     // The first statement of the step ran, but the whole migration is one transaction.
-    QCOMPARE(raw.integer("PRAGMA user_version"), 1);
+    QCOMPARE(raw.integer("PRAGMA user_version"), kCurrent);
     QVERIFY(!has_column(raw, "energy_j"));
     QCOMPARE(raw.integer("SELECT count(*) FROM measurements"), 2);
     QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
-    QVERIFY(QFile::exists(QString::fromStdString(nmscope::store::backup_path(path, 1))));
-    // Still a valid schema-1 database for this build.
+    QVERIFY(QFile::exists(QString::fromStdString(nmscope::store::backup_path(path, kCurrent))));
+    // Still a valid database for this build.
     QCOMPARE(ResultsStore(path).count(), 2);
+  }
+
+  void migratesSchema1ToModelStudies() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v1.db").toStdString();
+    {
+      RawDatabase raw(path);
+      nmscope::store::prepare_schema(raw.handle(), path, nmscope::store::schema_migrations().first(1));
+      raw.exec("INSERT INTO measurements (study_id, created_at, source, source_hash, tensor, \"rows\", cols, pattern, "
+               "kept_per_group, group_size, bits, granularity, quant_group, symmetric, criterion, engine, batch, "
+               "storage_bytes, status, note, details_json, host, build) VALUES ('s', 't', 'src', 'h', 'w', 4, 8, "
+               "'2:4', 2, 4, 4, 'group:128', 128, 1, 'magnitude', 'none', 0, 10, 'ok', '', '{}', 'host', 'build')");
+      QCOMPARE(raw.integer("PRAGMA user_version"), 1);
+    }
+    {
+      ResultsStore store(path);
+      QCOMPARE(store.count(), 1);
+      QVERIFY(store.model_evaluations().empty());
+      nmscope::ModelEvaluationRecord record;
+      record.study_id = "m";
+      record.model = "dir";
+      record.mean_cosine = 0.5;
+      store.insert_model_evaluation(record, {store_test::sample_measurement(0)});
+      QCOMPARE(store.model_evaluations("m").size(), std::size_t{1});
+      QCOMPARE(store.count(), 2);
+    }
+    RawDatabase raw(path);
+    QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+    QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
+    RawDatabase old(nmscope::store::backup_path(path, 1));
+    QCOMPARE(old.integer("PRAGMA user_version"), 1);
+    QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 1);
   }
 
   void emptyDatabaseRunsEveryStepWithoutBackup() {
@@ -112,7 +149,7 @@ class TestSchemaMigration final : public QObject {
     const std::string path = dir.filePath("fresh.db").toStdString();
     RawDatabase raw(path);
     nmscope::store::prepare_schema(raw.handle(), path, with_step_to_v2(kAddEnergy));
-    QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+    QCOMPARE(raw.integer("PRAGMA user_version"), kNext);
     QVERIFY(has_column(raw, "energy_j"));
     QVERIFY(has_column(raw, "study_id"));
     QVERIFY(QDir(dir.path()).entryList({"*.bak"}, QDir::Files).isEmpty());

@@ -1,0 +1,49 @@
+// Parsing of the shared model-compression options.
+#include "model_compression_options.hpp"
+
+#include <algorithm>
+
+#include "nmscope/error.hpp"
+#include "nmscope/model_study.hpp"
+
+namespace nmscope::cli {
+
+void ModelCompressionOptions::add_to(CLI::App& command) {
+  command.add_option("--pattern", pattern, "N:M pattern of the linear layers, e.g. 2:4 (default dense)");
+  command.add_option("--bits", bits, "Bit width 2..8, or 16 for fp16 (default 16)");
+  command.add_option("--group", group, "Quantization group size along K")->capture_default_str();
+  auto* channel = command.add_flag("--per-channel", per_channel, "One scale per output channel");
+  auto* tensor = command.add_flag("--per-tensor", per_tensor, "One scale per tensor");
+  channel->excludes(tensor);
+  command.add_flag("--asym", asymmetric, "Asymmetric quantization (scale and zero point)");
+  command.add_option("--criterion", criterion, "Pruning criterion: magnitude, wanda or sparsegpt")
+      ->capture_default_str();
+  command.add_option("--quantizer", quantizer, "Quantizer: rtn (round to nearest) or gptq")->capture_default_str();
+  command.add_option("--calib", calibration, "Calibration token ids .npy [sequences, tokens] (default: built-in set)");
+}
+
+ModelCompressionSettings ModelCompressionOptions::settings() const {
+  ModelCompressionSettings settings;
+  settings.pattern = pattern.empty() ? NMPattern::dense() : NMPattern::parse(pattern);
+  const std::vector<int> bit_list = QuantConfig::parse_bits_list(bits.empty() ? "16" : bits);
+  if (bit_list.size() != 1) throw Error("--bits", "one bit width per forward pass");
+  settings.quant.bits = bit_list.front();
+  settings.quant.group = group;
+  settings.quant.granularity = per_tensor    ? Granularity::Tensor
+                               : per_channel ? Granularity::Channel
+                                             : Granularity::Group;
+  settings.quant.symmetric = !asymmetric;
+  settings.quant.validate();
+  settings.criterion = parse_model_criterion(criterion);
+  settings.quantizer = parse_quantizer(quantizer);
+  return settings;
+}
+
+TokenIds ModelCompressionOptions::calibration_tokens(const Model& model) const {
+  if (calibration.empty()) return builtin_calibration(model);
+  TokenIds ids = read_token_ids(calibration);
+  check_token_ids(ids, model, calibration);
+  return ids;
+}
+
+}  // namespace nmscope::cli

@@ -1,0 +1,134 @@
+// nmscope-cli model-eval --model DIR --eval IDS.npy [--pattern LIST --bits LIST --criterion LIST --quantizer LIST ...]:
+// the whole model compressed with each configuration and compared with its dense self (decoders: perplexity, KL,
+// top-1 agreement; encoders: embedding cosine). One row per configuration, after the dense fp16 point, on stdout
+// (JSON Lines with --json) and in the results database with the per-layer rows.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/model_study.hpp"
+#include "nmscope/results_store.hpp"
+
+namespace nmscope::cli {
+
+namespace {
+
+struct ModelEvalOptions {
+  std::string model;
+  std::string evaluation;
+  std::string calibration;
+  std::string patterns = "2:4";
+  std::string bits = "4";
+  int group = 128;
+  bool per_channel = false;
+  bool per_tensor = false;
+  bool asymmetric = false;
+  std::string criteria = "magnitude";
+  std::string quantizers = "rtn";
+  std::string database;
+  bool json = false;
+};
+
+std::vector<std::string> split(const std::string& text, const std::string& option) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty()) throw Error(option, "empty item in '" + text + "'");
+    items.push_back(item);
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+nlohmann::json figure(double value) { return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value); }
+
+void print_row(const ModelEvaluationRecord& row, bool json) {
+  if (json) {
+    nlohmann::json line = {{"study_id", row.study_id},
+                           {"model", row.model},
+                           {"family", row.family},
+                           {"pattern", row.pattern},
+                           {"bits", row.bits},
+                           {"granularity", row.granularity},
+                           {"criterion", row.criterion},
+                           {"quantizer", row.quantizer},
+                           {"calibration", row.calibration},
+                           {"storage_bytes", row.storage_bytes},
+                           {"bits_per_weight", row.bits_per_weight},
+                           {"dense_perplexity", figure(row.dense_perplexity)},
+                           {"perplexity", figure(row.perplexity)},
+                           {"mean_kl", figure(row.mean_kl)},
+                           {"top1_agreement", figure(row.top1_agreement)},
+                           {"mean_cosine", figure(row.mean_cosine)},
+                           {"seconds", row.seconds}};
+    if (!row.note.empty()) line["note"] = row.note;
+    std::cout << line.dump() << std::endl;
+    return;
+  }
+  std::printf("%-6s %4d %-10s %-5s %8.3f bits/w ", row.pattern.c_str(), row.bits, row.criterion.c_str(),
+              row.quantizer.c_str(), row.bits_per_weight);
+  if (row.family == "decoder") {
+    std::printf("ppl %10.4f (dense %10.4f)  KL %.5f  top-1 %.4f", row.perplexity, row.dense_perplexity, row.mean_kl,
+                row.top1_agreement);
+  } else {
+    std::printf("cosine %.6f", row.mean_cosine);
+  }
+  std::printf("  %.2f s%s%s\n", row.seconds, row.note.empty() ? "" : "  note: ", row.note.c_str());
+  std::fflush(stdout);
+}
+
+int model_eval(const ModelEvalOptions& options) {
+  ModelStudySpec spec;
+  spec.model = options.model;
+  spec.evaluation = options.evaluation;
+  spec.calibration = options.calibration;
+  spec.patterns = NMPattern::parse_list(options.patterns);
+  spec.bits = QuantConfig::parse_bits_list(options.bits);
+  spec.quant.group = options.group;
+  spec.quant.granularity = options.per_tensor    ? Granularity::Tensor
+                           : options.per_channel ? Granularity::Channel
+                                                 : Granularity::Group;
+  spec.quant.symmetric = !options.asymmetric;
+  spec.criteria.clear();
+  for (const auto& name : split(options.criteria, "--criterion")) spec.criteria.push_back(parse_model_criterion(name));
+  spec.quantizers.clear();
+  for (const auto& name : split(options.quantizers, "--quantizer")) spec.quantizers.push_back(parse_quantizer(name));
+  ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
+  run_model_study(spec, &store, [&](const ModelEvaluationRecord& row) { print_row(row, options.json); });
+  return 0;
+}
+
+}  // namespace
+
+Command add_model_eval_command(CLI::App& app) {
+  auto options = std::make_shared<ModelEvalOptions>();
+  CLI::App* command = app.add_subcommand(
+      "model-eval", "Compress a whole model per configuration and compare it with the dense model on token ids");
+  command->add_option("--model", options->model, "Hugging Face model directory (config.json + safetensors)")
+      ->required();
+  command->add_option("--eval", options->evaluation, "Evaluation token ids .npy [sequences, tokens]")->required();
+  command->add_option("--calib", options->calibration,
+                      "Calibration token ids .npy (wanda, sparsegpt, gptq; default: built-in set)");
+  command->add_option("--pattern", options->patterns, "N:M patterns, e.g. 2:4,4:8")->capture_default_str();
+  command->add_option("--bits", options->bits, "Bit widths 2..8, or 16 for fp16")->capture_default_str();
+  command->add_option("--group", options->group, "Quantization group size along K")->capture_default_str();
+  auto* channel = command->add_flag("--per-channel", options->per_channel, "One scale per output channel");
+  auto* tensor = command->add_flag("--per-tensor", options->per_tensor, "One scale per tensor");
+  channel->excludes(tensor);
+  command->add_flag("--asym", options->asymmetric, "Asymmetric quantization (scale and zero point)");
+  command->add_option("--criterion", options->criteria, "magnitude, wanda, sparsegpt (comma-separated)")
+      ->capture_default_str();
+  command->add_option("--quantizer", options->quantizers, "rtn, gptq (comma-separated)")->capture_default_str();
+  command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
+  command->add_flag("--json", options->json, "One JSON object per configuration per line on stdout");
+  return {command, [options] { return model_eval(*options); }};
+}
+
+}  // namespace nmscope::cli

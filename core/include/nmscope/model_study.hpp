@@ -1,0 +1,78 @@
+#pragma once
+// One row of a model study in the results database: a whole model compressed with one configuration and scored
+// against its dense self (model_evaluation.hpp). The per-layer rows of the same configuration go to the measurements
+// table under the same study_id, written in the same transaction, so a study is never stored half.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "nmscope/model_compression.hpp"
+
+namespace nmscope {
+
+struct ModelEvaluationRecord {
+  std::string study_id;
+  std::string created_at;  // ISO-8601 UTC, set by the store when empty
+  std::string model;       // the directory as the user named it
+  std::string model_type;  // config.json's model_type
+  std::string family;      // "decoder" / "encoder"
+  // configuration ("dense", 16, criterion "none" for the dense fp16 point)
+  std::string pattern;
+  int bits = 16;
+  std::string granularity;
+  int quant_group = 0;
+  bool symmetric = true;
+  std::string criterion;
+  std::string quantizer;
+  std::string calibration;  // token file, or "built-in SxT"; empty when the method needs none
+  std::string evaluation;   // token file
+  int64_t eval_sequences = 0;
+  int64_t eval_tokens = 0;  // per sequence
+  // storage of the compressed linear layers (embeddings and head excluded)
+  int64_t storage_bytes = 0;
+  int64_t weight_count = 0;
+  double bits_per_weight = 0;
+  // figures (NaN where the family has none; stored as NULL)
+  double dense_perplexity = std::numeric_limits<double>::quiet_NaN();
+  double perplexity = std::numeric_limits<double>::quiet_NaN();
+  double mean_kl = std::numeric_limits<double>::quiet_NaN();
+  double top1_agreement = std::numeric_limits<double>::quiet_NaN();
+  double mean_cosine = std::numeric_limits<double>::quiet_NaN();
+  double seconds = 0;  // compression + evaluation wall time
+  std::string note;    // fallbacks taken (singular Hessians), empty when none
+  std::string host;
+  std::string build;
+};
+
+class ResultsStore;
+
+struct ModelStudySpec {
+  std::string model;        // model directory
+  std::string evaluation;   // token ids .npy
+  std::string calibration;  // token ids .npy; empty: the built-in set (when a method needs one)
+  std::vector<NMPattern> patterns = {NMPattern::parse("2:4")};
+  std::vector<int> bits = {4};
+  QuantConfig quant;  // granularity, group, symmetry; bits come from `bits`
+  std::vector<ModelCriterion> criteria = {ModelCriterion::Magnitude};
+  std::vector<Quantizer> quantizers = {Quantizer::RoundToNearest};
+};
+
+inline constexpr int64_t kBuiltinCalibrationSequences = 16;
+inline constexpr int64_t kBuiltinCalibrationTokens = 64;
+
+// The built-in calibration set for a model: kBuiltinCalibrationSequences x kBuiltinCalibrationTokens (clipped to the
+// model's positions) ids from a fixed seed.
+TokenIds builtin_calibration(const Model& model);
+
+// Scores the dense fp16 point and then every (pattern, bits, criterion, quantizer) against the dense fp32 model.
+// Each configuration is stored (when `store` is given) in one transaction with its per-layer rows, then reported to
+// `on_row`. Returns the study id. Throws Error before anything is stored when the model, the token files or the
+// options are bad.
+std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
+                            const std::function<void(const ModelEvaluationRecord&)>& on_row,
+                            const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace nmscope

