@@ -14,6 +14,7 @@
 #include <random>
 
 #include "../store/store_test_support.hpp"
+#include "cli_process.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/writers.hpp"
 
@@ -21,36 +22,10 @@ using nmscope::DType;
 using nmscope::TensorToWrite;
 using store_test::RawDatabase;
 
+using nmscope::test::CliResult;
+using nmscope::test::run_cli;
+
 namespace {
-
-struct CliResult {
-  int exit_code = -1;
-  QString out;
-  QString err;
-
-  QStringList err_lines() const { return err.split('\n', Qt::SkipEmptyParts); }
-  QString describe() const {
-    return QString("exit %1\n--- stdout\n%2--- stderr\n%3").arg(exit_code).arg(out.left(4000), err.left(4000));
-  }
-};
-
-CliResult run_cli(const QStringList& arguments) {
-  QProcess process;
-  process.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
-  process.setArguments(arguments);
-  process.start();
-  CliResult result;
-  if (!process.waitForFinished(300000) || process.exitStatus() != QProcess::NormalExit) {
-    process.kill();
-    process.waitForFinished();
-    result.err = "nmscope-cli crashed or timed out: " + process.errorString();
-    return result;
-  }
-  result.exit_code = process.exitCode();
-  result.out = QString::fromUtf8(process.readAllStandardOutput());
-  result.err = QString::fromUtf8(process.readAllStandardError());
-  return result;
-}
 
 // Every stdout line must be one JSON object (JSON Lines); an unparsable line is returned as an empty object, which
 // every field check then fails on.

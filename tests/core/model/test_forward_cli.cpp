@@ -10,28 +10,16 @@
 #include <filesystem>
 
 #include "model_test_support.hpp"
+#include "cli_process.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/writers.hpp"
 
 using model_test::fixture;
 
+using nmscope::test::CliResult;
+using nmscope::test::run_cli;
+
 namespace {
-
-struct CliResult {
-  int exit_code = -1;
-  QString out, err;
-};
-
-CliResult run_cli(const QStringList& arguments) {
-  QProcess process;
-  process.start(QStringLiteral(NMSCOPE_CLI_PATH), arguments);
-  CliResult result;
-  if (!process.waitForFinished(300000) || process.exitStatus() != QProcess::NormalExit) return result;
-  result.exit_code = process.exitCode();
-  result.out = QString::fromUtf8(process.readAllStandardOutput());
-  result.err = QString::fromUtf8(process.readAllStandardError());
-  return result;
-}
 
 QString q(const std::string& text) { return QString::fromStdString(text); }
 

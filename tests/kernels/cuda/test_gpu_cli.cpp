@@ -8,35 +8,12 @@
 #include <QtTest>
 
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
+#include "cli_process.hpp"
+
+using nmscope::test::CliResult;
+using nmscope::test::run_cli;
 
 namespace {
-
-struct CliResult {
-  int exit_code = -1;
-  QString out;
-  QString err;
-  QString describe() const {
-    return QString("exit %1\n--- stdout\n%2--- stderr\n%3").arg(exit_code).arg(out.left(3000), err.left(3000));
-  }
-};
-
-CliResult run_cli(const QStringList& arguments) {
-  QProcess process;
-  process.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
-  process.setArguments(arguments);
-  process.start();
-  CliResult result;
-  if (!process.waitForFinished(600000) || process.exitStatus() != QProcess::NormalExit) {
-    process.kill();
-    process.waitForFinished();
-    result.err = "nmscope-cli crashed or timed out: " + process.errorString();
-    return result;
-  }
-  result.exit_code = process.exitCode();
-  result.out = QString::fromUtf8(process.readAllStandardOutput());
-  result.err = QString::fromUtf8(process.readAllStandardError());
-  return result;
-}
 
 }  // namespace
 

@@ -1,0 +1,39 @@
+#pragma once
+// nmscope-cli (NMSCOPE_CLI_PATH) run as a separate process, for the suites that pin its contract as a user meets
+// it: the exit status, stdout, and the one-line error on stderr.
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+
+namespace nmscope::test {
+
+struct CliResult {
+  int exit_code = -1;  // -1: crashed or timed out (err says which)
+  QString out;
+  QString err;
+
+  QStringList err_lines() const { return err.split('\n', Qt::SkipEmptyParts); }
+  QString describe() const {
+    return QString("exit %1\n--- stdout\n%2--- stderr\n%3").arg(exit_code).arg(out.left(4000), err.left(4000));
+  }
+};
+
+inline CliResult run_cli(const QStringList& arguments, int timeout_ms = 600000) {
+  QProcess process;
+  process.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
+  process.setArguments(arguments);
+  process.start();
+  CliResult result;
+  if (!process.waitForFinished(timeout_ms) || process.exitStatus() != QProcess::NormalExit) {
+    process.kill();
+    process.waitForFinished();
+    result.err = "nmscope-cli crashed or timed out: " + process.errorString();
+    return result;
+  }
+  result.exit_code = process.exitCode();
+  result.out = QString::fromUtf8(process.readAllStandardOutput());
+  result.err = QString::fromUtf8(process.readAllStandardError());
+  return result;
+}
+
+}  // namespace nmscope::test
