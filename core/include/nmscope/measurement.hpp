@@ -48,6 +48,11 @@ struct Measurement {
   std::string build;
 };
 
+struct PackedMatrix;
+// Fills the row's shape, configuration and storage fields from the packed matrix it measures (one place for every
+// producer of rows: the study runner, model studies).
+void describe_configuration(Measurement& row, const PackedMatrix& packed);
+
 // What makes two rows the same measurement across runs: the tensor (where it came from and its content), the
 // configuration, the engine variant and the batch. The figures, the study, host and build are not part of it, so a
 // resumed study measures exactly the keys the database does not hold yet.

@@ -61,20 +61,9 @@ std::vector<Measurement> layer_rows(const Model& model, const CompressedModel& c
     row.source = model.directory();
     row.source_hash = model.source().tensor_hash(layer->info.name);
     row.tensor = layer->info.name;
-    row.rows = packed.rows;
-    row.cols = packed.cols;
-    row.pattern = packed.pattern.to_string();
-    row.kept_per_group = packed.pattern.kept_per_group;
-    row.group_size = packed.pattern.group_size;
-    row.bits = packed.quant.bits;
-    row.granularity = packed.quant.granularity_name();
-    row.quant_group =
-        packed.quant.granularity == Granularity::Group && !packed.quant.is_fp16() ? packed.quant.group : 0;
-    row.symmetric = packed.quant.symmetric;
+    describe_configuration(row, packed);
     row.criterion = record.criterion;
     row.engine = "none";
-    row.storage_bytes = packed.storage_bytes();
-    row.compression_vs_fp16 = packed.compression_vs_fp16();
     row.weight_rel_err = figures.weight_rel_err;
     row.output_rel_err = figures.output_rel_err;
     row.sqnr_db = figures.sqnr_db;
