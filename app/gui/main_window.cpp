@@ -134,6 +134,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   connect(sources_view_, &SourcesView::selection_changed, this, &MainWindow::sync_masks);
   connect(mask_view_, &MaskView::failed, this, &MainWindow::show_error);
   connect(study_panel_, &StudyPanel::activations_changed, this, &MainWindow::load_activations_for_masks);
+  connect(study_panel_, &StudyPanel::changed, this, [this] { mask_view_->set_quantization(study_panel_->quantization()); });
 
   QSettings settings;
   if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1440, 900);
@@ -420,9 +421,10 @@ ReportContents MainWindow::report_contents() const {
     const QString pattern = QString::fromStdString(mask_view_->current_pattern().to_string());
     contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " magnitude",
                                    mask_view_->magnitude_heatmap()->grab().toImage()});
-    if (mask_view_->wanda_selection())
-      contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " wanda",
-                                     mask_view_->wanda_heatmap()->grab().toImage()});
+    if (mask_view_->compared_selection())
+      contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " " +
+                                         compared_criterion_name(mask_view_->compared_criterion()),
+                                     mask_view_->compared_heatmap()->grab().toImage()});
   }
   contents.configuration << "Results database: " + database_path()
                          << QString("Rows in this report: %1 (%2)").arg(rows.size()).arg(selected.isEmpty() ? "all shown" : "selected")
@@ -525,6 +527,11 @@ void MainWindow::run_automation(const AutomationSteps& steps) {
     if (!steps.patterns.isEmpty()) study_panel_->set_patterns(steps.patterns);
     if (!steps.bits.isEmpty()) study_panel_->set_bits(steps.bits);
     if (!steps.engines.isEmpty()) study_panel_->set_engines(steps.engines);
+    if (steps.mask_criterion == "wanda" || steps.mask_criterion == "sparsegpt")
+      mask_view_->set_compared_criterion(steps.mask_criterion == "wanda" ? ComparedCriterion::Wanda
+                                                                         : ComparedCriterion::SparseGPT);
+    else if (!steps.mask_criterion.isEmpty())
+      throw Error("--mask-criterion", "'" + steps.mask_criterion.toStdString() + "' is not wanda or sparsegpt");
   } catch (const std::exception& error) {
     show_error(QString::fromUtf8(error.what()));
   }

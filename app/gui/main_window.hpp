@@ -41,6 +41,7 @@ struct AutomationSteps {
   QString export_csv;
   QString export_pdf;
   QString screenshot;
+  QString mask_criterion;  // the Masks tab's right-hand criterion: wanda or sparsegpt
   QString view;  // the tab to show before the screenshot: results, pareto, speedup, cycles, layers, sweep, masks
   bool quit = false;
 };
