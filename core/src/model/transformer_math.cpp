@@ -110,20 +110,33 @@ VectorF rope_inverse_frequencies(int64_t head_dim, double theta, const RopeScali
   return inverse_frequency;
 }
 
-void apply_rope(MatrixF& x, int64_t tokens, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency) {
+namespace {
+
+void rotate_row(float* row, float position, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency) {
   const int64_t half = head_dim / 2;
-  for_each_row(x.rows(), [&](Eigen::Index row) {
-    const float position = static_cast<float>(row % tokens);
-    for (int64_t head = 0; head < heads; ++head) {
-      float* values = x.row(row).data() + head * head_dim;
-      for (int64_t i = 0; i < half; ++i) {
-        const float angle = position * inverse_frequency[i];
-        const float cosine = std::cos(angle), sine = std::sin(angle);
-        const float first = values[i], second = values[i + half];
-        values[i] = first * cosine - second * sine;
-        values[i + half] = second * cosine + first * sine;
-      }
+  for (int64_t head = 0; head < heads; ++head) {
+    float* values = row + head * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const float angle = position * inverse_frequency[i];
+      const float cosine = std::cos(angle), sine = std::sin(angle);
+      const float first = values[i], second = values[i + half];
+      values[i] = first * cosine - second * sine;
+      values[i + half] = second * cosine + first * sine;
     }
+  }
+}
+
+}  // namespace
+
+void apply_rope(MatrixF& x, int64_t tokens, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency) {
+  for_each_row(x.rows(), [&](Eigen::Index row) {
+    rotate_row(x.row(row).data(), static_cast<float>(row % tokens), heads, head_dim, inverse_frequency);
+  });
+}
+
+void apply_rope_at(MatrixF& x, int64_t position, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency) {
+  for_each_row(x.rows(), [&](Eigen::Index row) {
+    rotate_row(x.row(row).data(), static_cast<float>(position), heads, head_dim, inverse_frequency);
   });
 }
 

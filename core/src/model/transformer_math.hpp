@@ -22,6 +22,8 @@ VectorF rope_inverse_frequencies(int64_t head_dim, double theta, const RopeScali
 // Rotary embeddings on q or k [sequences * tokens, heads * head_dim], HF's "rotate half" layout: dimension i pairs with
 // i + head_dim / 2, angle = position * inverse_frequency[i].
 void apply_rope(MatrixF& x, int64_t tokens, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency);
+// The same rotation with every row at one `position` (a decode step: the new token of each sequence).
+void apply_rope_at(MatrixF& x, int64_t position, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency);
 
 struct AttentionShape {
   int64_t sequences = 0, tokens = 0, heads = 0, kv_heads = 0, head_dim = 0;
