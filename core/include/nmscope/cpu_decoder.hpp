@@ -13,6 +13,7 @@
 #include "nmscope/model.hpp"
 #include "nmscope/nm_pattern.hpp"
 #include "nmscope/packed_matrix.hpp"
+#include "nmscope/timing.hpp"
 
 namespace nmscope {
 
@@ -59,6 +60,8 @@ class CpuDecoder {
   void fill_cache(int64_t context, uint64_t seed);
   // One decode step: token ids [batch] at position length(), appended to the cache; returns logits [batch, vocab].
   MatrixF step(const std::vector<int64_t>& tokens);
+  // Forgets the positions from `length` on (<= length()): timing repeats one step at a fixed context this way.
+  void rewind(int64_t length);
   int64_t length() const { return length_; }
   int64_t batch() const { return batch_; }
 
@@ -92,5 +95,25 @@ class CpuDecoder {
   std::vector<float> keys_, values_;
   int64_t batch_ = 0, capacity_ = 0, length_ = 0;
 };
+
+// One timed decode step of a CPU variant at (batch, context), and its logits checked against `reference` (the same
+// weights dequantized on the dense path; null for the dense baseline itself) from the same cache and tokens.
+struct CpuDecodeRun {
+  std::string engine;
+  std::string isa;
+  int64_t batch = 0, context = 0;
+  TimingStats step;                 // one step: one token per sequence
+  double tokens_per_second = 0;     // batch / median step time
+  int64_t linear_bytes = 0;         // every linear layer as stored (head included)
+  int64_t fp16_linear_bytes = 0;    // the same layers as fp16
+  int64_t bytes_read = 0;           // per step: linear layers + norms + KV cache + the batch's embedding rows
+  double bandwidth_gbs = 0;         // bytes_read / median step time
+  double relative_error = 0;        // ||logits - reference||_F / ||reference||_F
+  double top1_agreement = 1;        // share of sequences whose argmax matches the reference's
+  std::string reference;            // what the logits were checked against
+};
+
+CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t batch, int64_t context,
+                             const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace nmscope

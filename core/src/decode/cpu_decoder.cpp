@@ -296,6 +296,11 @@ MatrixF CpuDecoder::step(const std::vector<int64_t>& tokens) {
   return multiply(head_, hidden);
 }
 
+void CpuDecoder::rewind(int64_t length) {
+  if (length < 0 || length > length_) throw Error("decode", "cannot rewind forward");
+  length_ = length;
+}
+
 int64_t CpuDecoder::linear_bytes() const {
   int64_t bytes = 0;
   for (const Block& block : blocks_)
@@ -325,6 +330,60 @@ std::string CpuDecoder::isa() const {
   const kernels::PackedWeightsView weights = kernel_view(*blocks_.front().q.packed);
   return kernels::isa_name(kernels::simd_supports(kernels::best_isa(), weights) ? kernels::best_isa()
                                                                                  : kernels::Isa::Reference);
+}
+
+namespace {
+
+std::vector<int64_t> step_tokens(int64_t batch, int64_t vocab, uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::uniform_int_distribution<int64_t> id(0, vocab - 1);
+  std::vector<int64_t> tokens(static_cast<size_t>(batch));
+  for (auto& token : tokens) token = id(engine);
+  return tokens;
+}
+
+}  // namespace
+
+CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t batch, int64_t context,
+                             const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel) {
+  CpuDecodeRun run;
+  run.engine = decoder.engine();
+  run.isa = decoder.isa();
+  run.batch = batch;
+  run.context = context;
+  const std::vector<int64_t> tokens = step_tokens(batch, decoder.shape().vocab, seed);
+  decoder.reset(batch, context + 1);
+  decoder.fill_cache(context, seed);
+  const MatrixF logits = decoder.step(tokens);
+  if (reference) {
+    reference->reset(batch, context + 1);
+    reference->fill_cache(context, seed);
+    const MatrixF expected = reference->step(tokens);
+    run.relative_error = double((logits - expected).norm() / expected.norm());
+    int64_t same = 0;
+    for (int64_t row = 0; row < batch; ++row) {
+      Eigen::Index first = 0, second = 0;
+      logits.row(row).maxCoeff(&first);
+      expected.row(row).maxCoeff(&second);
+      same += first == second;
+    }
+    run.top1_agreement = double(same) / double(batch);
+    run.reference = reference->engine();
+  } else {
+    run.reference = "itself (the baseline)";
+  }
+  run.step = time_repeated(
+      [&](int) {
+        decoder.rewind(context);
+        decoder.step(tokens);
+      },
+      timing, cancel);
+  run.tokens_per_second = double(batch) / (run.step.median_us * 1e-6);
+  run.linear_bytes = decoder.linear_bytes();
+  run.fp16_linear_bytes = decoder.fp16_linear_bytes();
+  run.bytes_read = run.linear_bytes + decoder.other_bytes(context);
+  run.bandwidth_gbs = double(run.bytes_read) / (run.step.median_us * 1e-6) / 1e9;
+  return run;
 }
 
 }  // namespace nmscope

@@ -111,6 +111,31 @@ class TestCpuDecoder final : public QObject {
     QVERIFY(packed.other_bytes(33) > 2 * 2 * shape.blocks * 2 * 34 * shape.head_dim);  // at least the fp16 KV cache
   }
 
+  void a_timed_step_reports_speed_storage_and_its_error() {
+    ModelConfig shape;
+    shape.family = ModelFamily::Decoder;
+    shape.hidden = 256;
+    shape.intermediate = 384;
+    shape.blocks = 2;
+    shape.heads = 4;
+    shape.kv_heads = 1;
+    shape.head_dim = 64;
+    shape.vocab = 512;
+    CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 3);
+    CpuDecoder reference = packed.dequantized();
+    TimingOptions timing;
+    timing.min_repetitions = 3;
+    timing.target_seconds = 0.01;
+    const CpuDecodeRun run = time_cpu_decode(packed, &reference, 4, 100, timing, 7);
+    QCOMPARE(run.batch, int64_t{4});
+    QVERIFY(run.step.median_us > 0 && run.step.repetitions >= 3);
+    QCOMPARE(run.tokens_per_second, 4 / (run.step.median_us * 1e-6));
+    QVERIFY(run.relative_error > 0 && run.relative_error < 5e-2);
+    QVERIFY(run.reference.find("cpu/int4-2:4") != std::string::npos);
+    QCOMPARE(packed.length(), int64_t{101});  // each repetition rewinds to the context, then appends one token
+    QVERIFY(run.bytes_read > run.linear_bytes);
+  }
+
   void bad_input_is_refused_with_a_reason() {
     QVERIFY_THROWS_EXCEPTION(Error, CpuDecodeVariant::parse("gpu/int4-2:4"));
     QVERIFY_THROWS_EXCEPTION(Error, CpuDecodeVariant::parse("cpu/int5-2:4"));
