@@ -32,6 +32,21 @@ MatrixF decode_all(CpuDecoder& decoder, const TokenIds& tokens) {
   return all;
 }
 
+// A small LLaMA shape for synthetic weights: hidden 256 in 4 heads of 64.
+ModelConfig small_shape(int64_t intermediate, int64_t blocks, int64_t kv_heads, int64_t vocab) {
+  ModelConfig shape;
+  shape.model_type = "llama";
+  shape.family = ModelFamily::Decoder;
+  shape.hidden = 256;
+  shape.intermediate = intermediate;
+  shape.blocks = blocks;
+  shape.heads = 4;
+  shape.kv_heads = kv_heads;
+  shape.head_dim = 64;
+  shape.vocab = vocab;
+  return shape;
+}
+
 double top1_agreement(const MatrixF& a, const MatrixF& b) {
   int64_t same = 0;
   for (int64_t row = 0; row < a.rows(); ++row) {
@@ -82,16 +97,7 @@ class TestCpuDecoder final : public QObject {
   }
 
   void synthetic_shape_counts_its_storage_and_reads_a_filled_cache() {
-    ModelConfig shape;
-    shape.model_type = "llama";
-    shape.family = ModelFamily::Decoder;
-    shape.hidden = 256;
-    shape.intermediate = 512;
-    shape.blocks = 3;
-    shape.heads = 4;
-    shape.kv_heads = 2;
-    shape.head_dim = 64;
-    shape.vocab = 1000;
+    const ModelConfig shape = small_shape(512, 3, 2, 1000);
     CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 5);
     CpuDecoder reference = packed.dequantized();
     // 2:4 + int4 with group-128 fp16 scales: 2 value bits + 1 metadata bit + 16/128 scale bits per weight.
@@ -112,15 +118,7 @@ class TestCpuDecoder final : public QObject {
   }
 
   void a_timed_step_reports_speed_storage_and_its_error() {
-    ModelConfig shape;
-    shape.family = ModelFamily::Decoder;
-    shape.hidden = 256;
-    shape.intermediate = 384;
-    shape.blocks = 2;
-    shape.heads = 4;
-    shape.kv_heads = 1;
-    shape.head_dim = 64;
-    shape.vocab = 512;
+    const ModelConfig shape = small_shape(384, 2, 1, 512);
     CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 3);
     CpuDecoder reference = packed.dequantized();
     TimingOptions timing;
