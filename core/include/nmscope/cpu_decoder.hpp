@@ -38,6 +38,7 @@ struct CpuLinear {
   int64_t rows() const;
   int64_t cols() const;
   int64_t storage_bytes() const;  // packed bytes, or 2 bytes per weight for the fp16 baseline
+  int64_t read_bytes() const;     // what a step reads: packed bytes, or 4 per weight on the fp32 dense path
 };
 
 class CpuDecoder {
@@ -70,7 +71,9 @@ class CpuDecoder {
   // Bytes of all linear layers as stored (blocks distinct copies for synthetic weights), and with fp16 weights.
   int64_t linear_bytes() const;
   int64_t fp16_linear_bytes() const;
-  // Embeddings, norms (fp16) and the KV cache at `context` (fp16, as the GPU step keeps it): what else a step reads.
+  // What a step reads: every linear layer as held (packed, or fp32 on the dense path), and the norms, the KV cache
+  // at `context` and the batch's embedding rows (fp32, as this step holds them).
+  int64_t linear_read_bytes() const;
   int64_t other_bytes(int64_t context) const;
   std::string isa() const;  // the kernels' instruction set ("avx512-vnni", "reference", "eigen")
 
@@ -106,7 +109,7 @@ struct CpuDecodeRun {
   double tokens_per_second = 0;     // batch / median step time
   int64_t linear_bytes = 0;         // every linear layer as stored (head included)
   int64_t fp16_linear_bytes = 0;    // the same layers as fp16
-  int64_t bytes_read = 0;           // per step: linear layers + norms + KV cache + the batch's embedding rows
+  int64_t bytes_read = 0;           // per step: linear layers as held + norms + KV cache + embedding rows
   double bandwidth_gbs = 0;         // bytes_read / median step time
   double relative_error = 0;        // ||logits - reference||_F / ||reference||_F
   double top1_agreement = 1;        // share of sequences whose argmax matches the reference's

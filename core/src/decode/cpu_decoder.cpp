@@ -70,6 +70,9 @@ CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {
 
 int64_t CpuLinear::rows() const { return packed ? packed->rows : dense->rows(); }
 int64_t CpuLinear::cols() const { return packed ? packed->cols : dense->cols(); }
+int64_t CpuLinear::read_bytes() const {
+  return (packed ? packed->storage_bytes() : 4 * rows() * cols()) + 4 * int64_t(bias.size());
+}
 int64_t CpuLinear::storage_bytes() const {
   return (packed ? packed->storage_bytes() : 2 * rows() * cols()) + 2 * int64_t(bias.size());
 }
@@ -319,10 +322,19 @@ int64_t CpuDecoder::fp16_linear_bytes() const {
   return bytes + 2 * head_.rows() * head_.cols();
 }
 
+int64_t CpuDecoder::linear_read_bytes() const {
+  int64_t bytes = 0;
+  for (const Block& block : blocks_)
+    for (const CpuLinear* linear : {&block.q, &block.k, &block.v, &block.o, &block.gate, &block.up, &block.down})
+      bytes += linear->read_bytes();
+  if (share_blocks_) bytes *= shape_.blocks;
+  return bytes + head_.read_bytes();
+}
+
 int64_t CpuDecoder::other_bytes(int64_t context) const {
   const int64_t norms = shape_.blocks * 2 * shape_.hidden + shape_.hidden;
   const int64_t cache = 2 * shape_.blocks * batch_ * shape_.kv_heads * (context + 1) * shape_.head_dim;
-  return 2 * (norms + cache) + 2 * batch_ * shape_.hidden;  // embeddings: only the rows of the batch's tokens
+  return 4 * (norms + cache + batch_ * shape_.hidden);  // embeddings: only the rows of the batch's tokens
 }
 
 std::string CpuDecoder::isa() const {
@@ -381,7 +393,7 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
   run.tokens_per_second = double(batch) / (run.step.median_us * 1e-6);
   run.linear_bytes = decoder.linear_bytes();
   run.fp16_linear_bytes = decoder.fp16_linear_bytes();
-  run.bytes_read = run.linear_bytes + decoder.other_bytes(context);
+  run.bytes_read = decoder.linear_read_bytes() + decoder.other_bytes(context);
   run.bandwidth_gbs = double(run.bytes_read) / (run.step.median_us * 1e-6) / 1e9;
   return run;
 }

@@ -114,7 +114,27 @@ class TestCpuDecoder final : public QObject {
     QVERIFY(logits.allFinite());
     QVERIFY2(model_test::relative_error(logits, expected) < 3e-2,
              QByteArray::number(model_test::relative_error(logits, expected)));
-    QVERIFY(packed.other_bytes(33) > 2 * 2 * shape.blocks * 2 * 34 * shape.head_dim);  // at least the fp16 KV cache
+    QVERIFY(packed.other_bytes(33) > 4 * 2 * shape.blocks * 2 * 34 * shape.head_dim);  // at least the fp32 KV cache
+    QCOMPARE(reference.linear_read_bytes(), 2 * reference.fp16_linear_bytes());  // fp32 weights on the dense path
+  }
+
+  void a_batch_equals_its_sequences_run_alone() {
+    // Sequences share nothing but the weights: the int8 activation blocks are per token, so a row of a batch must
+    // equal that sequence decoded alone.
+    const ModelConfig shape = small_shape(384, 2, 2, 300);
+    CpuDecoder batched = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 8);
+    CpuDecoder alone = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 8);
+    const std::vector<int64_t> tokens = {5, 17, 299, 0, 42};
+    batched.reset(int64_t(tokens.size()), 8);
+    MatrixF together;
+    for (int step = 0; step < 3; ++step) together = batched.step(tokens);
+    for (size_t sequence = 0; sequence < tokens.size(); ++sequence) {
+      alone.reset(1, 8);
+      MatrixF single;
+      for (int step = 0; step < 3; ++step) single = alone.step({tokens[sequence]});
+      const double error = model_test::relative_error(together.row(Eigen::Index(sequence)), single);
+      QVERIFY2(error < 1e-5, QByteArray::number(error));
+    }
   }
 
   void a_timed_step_reports_speed_storage_and_its_error() {
