@@ -126,6 +126,19 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   connect(worker_, &StudyWorker::measured, this, [this](const Measurement& row) { results_model_->append(row); });
   connect(worker_, &StudyWorker::skipped, this, [this](const QString& message) { log("skipped: " + message); });
   connect(worker_, &StudyWorker::failed, this, &MainWindow::show_error);
+  connect(worker_, &StudyWorker::log_line, this, [this](const QString& line) { log(line); });
+  connect(worker_, &StudyWorker::reproduced, this, [this](const QString& table, const QString& markdown) {
+    reproduction_table_ = table;
+    log(table);
+    auto* box = new QMessageBox(QMessageBox::Information, "Reproduction of Hsieh et al. 2025", table,
+                                QMessageBox::Ok, this);
+    box->setDetailedText(markdown);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    QFont mono("monospace");
+    mono.setStyleHint(QFont::TypeWriter);
+    box->setFont(mono);
+    box->open();
+  });
   connect(worker_, &StudyWorker::model_evaluated, this, [this](const ModelEvaluationRecord& record) {
     results_model_->append_model_evaluation(record);
     log(QString("model study: %1 %2 %3 + %4 stored")
@@ -212,6 +225,8 @@ void MainWindow::build_menus() {
   cancel->setShortcutContext(Qt::ApplicationShortcut);
   study->addAction("&Evaluate model…", this, &MainWindow::evaluate_model)
       ->setToolTip("Compress a whole model per configuration and compare it with the dense model");
+  study->addAction("Reproduce &hsieh2025", this, [this] { start_reproduction(); })
+      ->setToolTip("The seed study's four figures (2:4 + INT4) measured on every engine, beside the paper's");
   study->addAction("Select all matrices", this, [this] { sources_view_->select_all_matrices(); });
 
   QMenu* view = menuBar()->addMenu("&View");
@@ -332,13 +347,29 @@ bool MainWindow::start_model_evaluation(ModelStudySpec spec) {
     overall_progress_->setRange(0, 0);
     job_progress_->setRange(0, 0);
     for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->show();
-    model_study_running_ = worker_->start_model_study(spec, store_);
-    if (model_study_running_) show_view("model");
-    return model_study_running_;
+    if (!worker_->start_model_study(spec, store_)) return false;
+    running_kind_ = "model study";
+    show_view("model");
+    return true;
   } catch (const std::exception& error) {
     show_error(QString::fromUtf8(error.what()));
     return false;
   }
+}
+
+bool MainWindow::start_reproduction(const QStringList& families) {
+  if (worker_->is_running()) return false;
+  ReproductionOptions options;
+  options.families.clear();
+  for (const QString& family : families) options.families.push_back(family.toStdString());
+  log("reproduce hsieh2025 on " + families.join(", ") +
+      ": a 4096x4096 layer per engine, then LLaMA-7B decode steps on the CPU (minutes on a small machine)");
+  overall_progress_->setRange(0, 0);
+  job_progress_->setRange(0, 0);
+  for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->show();
+  if (!worker_->start_reproduction(options, store_)) return false;
+  running_kind_ = "reproduction";
+  return true;
 }
 
 void MainWindow::cancel_study() {
@@ -356,15 +387,15 @@ void MainWindow::on_progress(qint64 done, qint64 total, const QString& current, 
 
 void MainWindow::on_finished(bool cancelled, qint64 measurements, qint64 skipped) {
   for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->hide();
+  const QString unit = running_kind_ == "study" ? "measurements" : running_kind_ == "model study" ? "configurations" : "figures";
   log(QString("%1 %2: %3 %4 stored, %5 skipped")
-          .arg(model_study_running_ ? "model study" : "study", cancelled ? "cancelled" : "finished")
+          .arg(running_kind_, cancelled ? "cancelled" : "finished")
           .arg(measurements)
-          .arg(model_study_running_ ? "configurations" : "measurements")
+          .arg(unit)
           .arg(skipped));
-  if (model_study_running_) {
-    model_study_running_ = false;
-    results_model_->reload();  // the per-layer rows each configuration stored with its evaluation
-  }
+  // Model studies and reproductions store their rows in transactions of their own: read them back.
+  if (running_kind_ != "study") results_model_->reload();
+  running_kind_ = "study";
   database_label_->setText("Results database: " + database_path() + QString("  (%1 measurements)").arg(results_model_->rowCount()));
   results_view_->fit_columns();
   if (automation_waiting_for_study_) {

@@ -67,6 +67,11 @@ class MainWindow final : public QMainWindow {
   // Starts a whole-model study on `spec` with the Study pane's patterns, bits and quantization grid; false (and an
   // error dialog) when the spec is refused or a study is running.
   bool start_model_evaluation(ModelStudySpec spec);
+  // Study > Reproduce hsieh2025: the seed study's figures on these engine families (cpu, gpu, fpga); the table opens
+  // in a dialog and goes to the log; the rows go to the database.
+  bool start_reproduction(const QStringList& families = {"cpu", "gpu", "fpga"});
+  // The last reproduction's table ("" before one has finished).
+  QString reproduction_table() const { return reproduction_table_; }
   // The open sources that are model directories, newest first.
   QStringList open_model_directories() const;
   void cancel_study();
@@ -130,7 +135,10 @@ class MainWindow final : public QMainWindow {
   MaskView* mask_view_;
   QTabWidget* tabs_;
   QTabWidget* chart_tabs_ = nullptr;
-  bool model_study_running_ = false;  // the per-layer rows are read back when it ends
+  // What the worker runs: "study" (rows arrive one by one), "model study" or "reproduction" (their rows are
+  // read back from the database when they end).
+  QString running_kind_ = "study";
+  QString reproduction_table_;
   std::vector<ModelChart*> charts_;
   QPlainTextEdit* log_;
   QLabel* database_label_;

@@ -109,6 +109,17 @@ bool StudyWorker::start_model_study(const ModelStudySpec& spec, std::shared_ptr<
   });
 }
 
+bool StudyWorker::start_reproduction(ReproductionOptions options, std::shared_ptr<ResultsStore> store) {
+  options.cancel = &cancel_;
+  options.progress = [this](const std::string& line) { emit log_line(QString::fromStdString(line)); };
+  return launch([this, options, store] {
+    const Reproduction result = reproduce_hsieh2025(options, store.get());
+    summary_.measurements = int64_t(result.cells.size());
+    emit reproduced(QString::fromStdString(reproduction_table(result)),
+                    QString::fromStdString(reproduction_markdown(result, "nmscope: Study > Reproduce hsieh2025")));
+  });
+}
+
 void StudyWorker::cancel() { cancel_ = true; }
 
 }  // namespace nmscope::gui

@@ -10,6 +10,7 @@
 
 #include "nmscope/measurement.hpp"
 #include "nmscope/model_study.hpp"
+#include "nmscope/reproduction.hpp"
 #include "nmscope/study.hpp"
 
 namespace nmscope {
@@ -34,6 +35,8 @@ class StudyWorker final : public QObject {
   // transaction and announced by model_evaluated() (the per-layer rows are in the database when finished() fires);
   // false when a study is already running.
   bool start_model_study(const ModelStudySpec& spec, std::shared_ptr<ResultsStore> store);
+  // Starts `nmscope-cli reproduce hsieh2025`'s measurements (reproduction.hpp); reproduced() carries the result.
+  bool start_reproduction(ReproductionOptions options, std::shared_ptr<ResultsStore> store);
   // Asks the study to stop at its next safe point (between measurements, or inside a timing loop).
   void cancel();
   bool is_running() const { return running_; }
@@ -45,6 +48,10 @@ class StudyWorker final : public QObject {
   void measured(const nmscope::Measurement& measurement);
   // Fires after each configuration of a model study has been stored (its per-layer rows come through measured()).
   void model_evaluated(const nmscope::ModelEvaluationRecord& record);
+  // A reproduction has measured every figure: the table as text and as Markdown.
+  void reproduced(const QString& table, const QString& markdown);
+  // One line of progress of a long step (a reproduction's decoder runs), for the log.
+  void log_line(const QString& line);
   // Fires for each source, tensor or job that was skipped, with the one-line reason.
   void skipped(const QString& message);
   // Fires once when the study has ended (also when cancelled, or when it failed to start: see failed()).

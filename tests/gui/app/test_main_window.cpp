@@ -21,6 +21,7 @@
 #include "charts/cycles_chart.hpp"
 #include "charts/layer_error_chart.hpp"
 #include <QLineSeries>
+#include <QPlainTextEdit>
 #include <QScatterSeries>
 
 #include "charts/model_accuracy_chart.hpp"
@@ -427,6 +428,22 @@ class TestMainWindow final : public QObject {
     QTRY_VERIFY(window.error_dialog());
     QVERIFY(window.error_dialog()->text().contains("missing.npy"));
     QCOMPARE(ResultsStore(database.toStdString()).model_evaluations().size(), size_t(3));
+  }
+
+  void reproduces_the_seed_study_from_the_study_menu() {
+    const QString database = home_.filePath("reproduction.db");
+    MainWindow window(database);
+    window.show();
+    QVERIFY(window.start_reproduction({"fpga"}));  // the family every build has; the CPU's 7B decode takes minutes
+    QVERIFY(wait_for_study(window, 300000));
+    QVERIFY(!window.error_dialog());
+    const QString table = window.reproduction_table();
+    QVERIFY2(table.contains("matmul speedup vs dense (4096x4096): paper 1.71x"), qPrintable(table));
+    QVERIFY(table.contains("fpga/systolic-32x32  5.12x"));
+    QVERIFY(window.log_view()->toPlainText().contains("reproduction finished"));
+    // The layer rows are in the database and in the table the window shows.
+    QVERIFY(window.results_model()->rowCount() >= 2);
+    QCOMPARE(int64_t(window.results_model()->rowCount()), ResultsStore(database.toStdString()).count());
   }
 
   void masks_tab_shows_the_selected_layer() {
