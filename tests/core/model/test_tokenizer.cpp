@@ -55,10 +55,58 @@ class TestTokenizer : public QObject {
     const std::string directory = dir.path().toStdString();
     expect_error([&] { Tokenizer::open(directory); }, "tokenizer.json");
     if (!text_input_available()) return;
-    std::ofstream(directory + "/tokenizer.json") << R"({"model": {"type": "BPE", "vocab": {}, "merges": []}})";
-    expect_error([&] { Tokenizer::open(directory); }, "tokenizer model BPE is not supported yet");
-    std::ofstream(directory + "/tokenizer.json", std::ios::trunc) << "{broken";
-    expect_error([&] { Tokenizer::open(directory); }, "not a tokenizer.json");
+    auto refused = [&](const std::string& text, const std::string& needle) {
+      std::ofstream(directory + "/tokenizer.json", std::ios::trunc) << text;
+      expect_error([&] { Tokenizer::open(directory); }, "tokenizer.json: " + needle);
+    };
+    using json = nlohmann::json;
+    // JSON built as objects: moc's lexer misreads raw string literals full of quotes.
+    auto bpe = [](json merges) {
+      return json{{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 1}, {"ab", 2}}}, {"merges", merges}}}};
+    };
+    auto with = [&](const std::string& key, json component) {
+      json tokenizer = bpe(json::array({"a b"}));
+      tokenizer[key] = component;
+      return tokenizer.dump();
+    };
+    refused("{broken", "not a tokenizer.json");
+    refused(json{{"model", 3}}.dump(), "not a tokenizer.json");
+    refused(json{{"model", {{"type", "WordLevel"}, {"vocab", json::object()}}}}.dump(),
+            "tokenizer model WordLevel is not supported");
+    refused(bpe(json::array({"a c"})).dump(), "BPE merge 1 names 'c', which is not in the vocabulary");
+    refused(bpe(json::array({json::array({"a", "b"}), json::array({"b", "a"})})).dump(),
+            "BPE merge 2 names 'ba', which is not in the vocabulary");
+    refused(bpe(json::array({"a b c"})).dump(), "BPE merge 1 'a b c' is not two tokens");
+    json dropout = bpe(json::array({"a b"}));
+    dropout["model"]["dropout"] = 0.1;
+    refused(dropout.dump(), "BPE dropout");
+    refused(with("normalizer", {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}}), "normalizer Precompiled");
+    refused(with("normalizer", {{"type", "Sequence"}, {"normalizers", json::array({json{{"type", "Nmt"}}})}}),
+            "normalizer Nmt is not supported");
+    refused(with("pre_tokenizer", {{"type", "CharDelimiterSplit"}, {"delimiter", " "}}),
+            "pre_tokenizer CharDelimiterSplit is not supported");
+    refused(
+        with("pre_tokenizer",
+             {{"type", "Split"}, {"pattern", {{"Regex", "[unclosed"}}}, {"behavior", "Isolated"}, {"invert", false}}),
+        "regex '[unclosed' does not compile");
+    const json bos = {{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}};
+    const json sequence = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
+    refused(with("post_processor", {{"type", "TemplateProcessing"}, {"single", json::array({bos, sequence})}}),
+            "post_processor names token '<s>'");
+    refused(with("post_processor", {{"type", "BertLikeProcessing"}}), "post_processor BertLikeProcessing");
+    refused(json{{"model", {{"type", "Unigram"}, {"unk_id", 5}, {"vocab", json::array({json::array({"a", -1.0})})}}}}
+                .dump(),
+            "Unigram unk_id 5");
+    refused(json{{"model", {{"type", "Unigram"}, {"vocab", json::array({json::array({"a"})})}}}}.dump(),
+            "Unigram vocab entry");
+
+    // A minimal valid BPE is read, and its merge applies.
+    std::ofstream(directory + "/tokenizer.json", std::ios::trunc) << bpe(json::array({"a b"})).dump();
+    QCOMPARE(Tokenizer::open(directory)->encode("abba"), (std::vector<int64_t>{2, 1, 0}));
+    // A Unigram without unk_id cannot cover an unknown character: an Error, not an exception of another kind.
+    std::ofstream(directory + "/tokenizer.json", std::ios::trunc)
+        << json{{"model", {{"type", "Unigram"}, {"vocab", json::array({json::array({"a", -1.0})})}}}}.dump();
+    expect_error([&] { Tokenizer::open(directory)->encode("ab"); }, "no unk_id");
   }
 };
 

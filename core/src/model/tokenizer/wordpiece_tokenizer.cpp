@@ -2,14 +2,11 @@
 // models/wordpiece): clean text, space out CJK ideographs, strip accents (NFD, drop Mn), lowercase; split on
 // whitespace and punctuation; greedy longest-match WordPiece with "##" continuations, a word that cannot be covered
 // (or is longer than max_input_chars_per_word) is one [UNK]; then [CLS] ... [SEP] from the template.
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unordered_map>
 
+#include "model/tokenizer/pipeline_tokenizer.hpp"
 #include "nmscope/error.hpp"
-#include "nmscope/tokenizer.hpp"
 
 #ifdef NMSCOPE_HAVE_ICU
 #include <unicode/locid.h>
@@ -23,8 +20,6 @@ namespace nmscope {
 #ifdef NMSCOPE_HAVE_ICU
 
 namespace {
-
-constexpr std::uintmax_t kMaxTokenizerBytes = 256ull << 20;
 
 bool is_whitespace(UChar32 c) {
   return c == '\t' || c == '\n' || c == '\r' || u_hasBinaryProperty(c, UCHAR_WHITE_SPACE);
@@ -198,34 +193,13 @@ class WordPieceTokenizer final : public Tokenizer {
 
 }  // namespace
 
-bool text_input_available() { return true; }
+namespace tokenizer {
 
-std::unique_ptr<Tokenizer> Tokenizer::open(const std::string& directory) {
-  const std::string path = (std::filesystem::path(directory) / "tokenizer.json").string();
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) throw Error(path, "missing: text input needs tokenizer.json");
-  if (std::filesystem::file_size(path, error) > kMaxTokenizerBytes) throw Error(path, "larger than 256 MB");
-  std::ifstream stream(path, std::ios::binary);
-  std::ostringstream text;
-  text << stream.rdbuf();
-  try {
-    const nlohmann::json json = nlohmann::json::parse(text.str());
-    const std::string kind = json.at("model").value("type", std::string("?"));
-    if (kind != "WordPiece")
-      throw Error(path, "tokenizer model " + kind + " is not supported yet (WordPiece is); pass token ids instead");
-    return std::make_unique<WordPieceTokenizer>(json, path);
-  } catch (const nlohmann::json::exception& failure) {
-    throw Error(path, std::string("not a tokenizer.json: ") + failure.what());
-  }
+std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const nlohmann::json& json, const std::string& path) {
+  return std::make_unique<WordPieceTokenizer>(json, path);
 }
 
-#else
-
-bool text_input_available() { return false; }
-
-std::unique_ptr<Tokenizer> Tokenizer::open(const std::string& directory) {
-  throw Error(directory + "/tokenizer.json", "this build has no Unicode support (ICU); pass token ids instead");
-}
+}  // namespace tokenizer
 
 #endif
 

@@ -1,0 +1,129 @@
+// Normalizers of Hugging Face `tokenizers` (normalizers/{unicode,utils,strip,replace,prepend}.rs) over ICU.
+#ifdef NMSCOPE_HAVE_ICU
+#include "model/tokenizer/normalizers.hpp"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/ustring.h>
+
+#include <memory>
+
+#include "model/tokenizer/text_pattern.hpp"
+#include "nmscope/error.hpp"
+
+namespace nmscope::tokenizer {
+
+namespace {
+
+Normalizer unicode_form(const icu::Normalizer2* form, const std::string& path) {
+  return [form, path](TextPiece& piece) {
+    UErrorCode status = U_ZERO_ERROR;
+    piece.text = form->normalize(piece.text, status);
+    if (U_FAILURE(status)) throw Error(path, "Unicode normalization failed");
+  };
+}
+
+// Rust's char::to_lowercase, one character at a time: no context, so a final sigma stays σ as in `tokenizers`.
+void lowercase(TextPiece& piece) {
+  icu::UnicodeString out;
+  for (int32_t index = 0; index < piece.text.length(); index = piece.text.moveIndex32(index, 1)) {
+    UChar source[2];
+    int32_t length = 0;
+    U16_APPEND_UNSAFE(source, length, piece.text.char32At(index));
+    UChar lowered[8];
+    UErrorCode status = U_ZERO_ERROR;
+    const int32_t written = u_strToLower(lowered, 8, source, length, "", &status);
+    if (U_FAILURE(status)) {
+      out.append(source, 0, length);
+    } else {
+      out.append(lowered, 0, written);
+    }
+  }
+  piece.text = out;
+}
+
+// Rust's char::is_whitespace is Unicode White_Space.
+bool is_whitespace(UChar32 c) { return u_hasBinaryProperty(c, UCHAR_WHITE_SPACE); }
+
+Normalizer strip(bool left, bool right) {
+  return [left, right](TextPiece& piece) {
+    int32_t start = 0, end = piece.text.length();
+    if (left) {
+      while (start < end && is_whitespace(piece.text.char32At(start))) start = piece.text.moveIndex32(start, 1);
+      if (start > 0) piece.at_text_start = false;  // the first character left is not the text's first any more
+    }
+    if (right) {
+      while (end > start) {
+        const int32_t previous = piece.text.moveIndex32(end, -1);
+        if (!is_whitespace(piece.text.char32At(previous))) break;
+        end = previous;
+      }
+    }
+    piece.text = icu::UnicodeString(piece.text, start, end - start);  // a copy: tempSubString would alias the buffer
+  };
+}
+
+// unicode-normalization's is_combining_mark: General_Category Mark (Mn, Mc, Me).
+void strip_accents(TextPiece& piece) {
+  icu::UnicodeString out;
+  for (int32_t index = 0; index < piece.text.length(); index = piece.text.moveIndex32(index, 1)) {
+    const UChar32 c = piece.text.char32At(index);
+    if ((U_GET_GC_MASK(c) & U_GC_M_MASK) == 0) out.append(c);
+  }
+  piece.text = out;
+}
+
+Normalizer replace(const nlohmann::json& json, const std::string& path) {
+  auto pattern = std::make_shared<TextPattern>(json.at("pattern"), path);
+  const icu::UnicodeString content = from_utf8(json.at("content").get<std::string>());
+  return [pattern, content](TextPiece& piece) {
+    icu::UnicodeString out;
+    int32_t previous = 0;
+    for (const Span& match : pattern->matches(piece.text)) {
+      out.append(piece.text, previous, match.start - previous).append(content);
+      previous = match.end;
+    }
+    out.append(piece.text, previous, piece.text.length() - previous);
+    piece.text = out;
+  };
+}
+
+}  // namespace
+
+Normalizer make_normalizer(const nlohmann::json& json, const std::string& path) {
+  if (json.is_null()) return [](TextPiece&) {};
+  const std::string type = json.value("type", std::string("?"));
+  UErrorCode status = U_ZERO_ERROR;
+  if (type == "NFC") return unicode_form(icu::Normalizer2::getNFCInstance(status), path);
+  if (type == "NFD") return unicode_form(icu::Normalizer2::getNFDInstance(status), path);
+  if (type == "NFKC") return unicode_form(icu::Normalizer2::getNFKCInstance(status), path);
+  if (type == "NFKD") return unicode_form(icu::Normalizer2::getNFKDInstance(status), path);
+  if (type == "Lowercase") return lowercase;
+  if (type == "StripAccents") return strip_accents;
+  if (type == "Strip") return strip(json.value("strip_left", true), json.value("strip_right", true));
+  if (type == "Replace") return replace(json, path);
+  if (type == "Prepend") {
+    const icu::UnicodeString prefix = from_utf8(json.at("prepend").get<std::string>());
+    return [prefix](TextPiece& piece) {
+      if (!piece.text.isEmpty()) piece.text.insert(0, prefix);
+    };
+  }
+  if (type == "Sequence") {
+    std::vector<Normalizer> steps;
+    for (const auto& step : json.at("normalizers")) steps.push_back(make_normalizer(step, path));
+    return [steps](TextPiece& piece) {
+      for (const Normalizer& step : steps) step(piece);
+    };
+  }
+  if (type == "Precompiled") {
+    const nlohmann::json charsmap = json.value("precompiled_charsmap", nlohmann::json());
+    if (charsmap.is_null() || (charsmap.is_string() && charsmap.get<std::string>().empty())) return [](TextPiece&) {};
+    throw Error(path,
+                "normalizer Precompiled (a SentencePiece binary charsmap) is not supported; pass token ids "
+                "instead");
+  }
+  throw Error(path, "normalizer " + type + " is not supported");
+}
+
+}  // namespace nmscope::tokenizer
+#endif
