@@ -9,8 +9,8 @@
 #include <QtTest/QtTest>
 #include <filesystem>
 
-#include "model_test_support.hpp"
 #include "cli_process.hpp"
+#include "model_test_support.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/writers.hpp"
 

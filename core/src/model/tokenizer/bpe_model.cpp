@@ -1,10 +1,11 @@
 // BPE::merge_word and Word::merge_all of Hugging Face `tokenizers`: a word starts as one symbol per character (or its
 // <0xNN> bytes, or [UNK]); then the adjacent pair with the lowest merge rank is merged, leftmost first among equal
-// ranks, until no pair has a merge. The heap with stale-entry checks there gives the same order as this scan.
+// ranks, until no pair has a merge.
 #include "model/tokenizer/bpe_model.hpp"
 
 #include <cstdio>
-#include <limits>
+#include <functional>
+#include <queue>
 
 #include "nmscope/error.hpp"
 
@@ -115,23 +116,56 @@ void BpeModel::tokenize(const std::string& word, std::vector<int64_t>& ids) cons
   }
   if (unknown_pending) symbols.push_back(unknown_);
 
-  while (symbols.size() > 1) {
-    int64_t best_rank = std::numeric_limits<int64_t>::max();
-    std::size_t best_at = 0;
-    int64_t best_id = -1;
-    for (std::size_t at = 0; at + 1 < symbols.size(); ++at) {
-      const auto merge = merges_.find(pair_key(symbols[at], symbols[at + 1]));
-      if (merge != merges_.end() && merge->second.rank < best_rank) {
-        best_rank = merge->second.rank;
-        best_at = at;
-        best_id = merge->second.merged_id;
-      }
-    }
-    if (best_id < 0) break;
-    symbols[best_at] = best_id;
-    symbols.erase(symbols.begin() + std::ptrdiff_t(best_at) + 1);
-  }
+  merge_all(symbols);
   ids.insert(ids.end(), symbols.begin(), symbols.end());
+}
+
+void BpeModel::merge_all(std::vector<int64_t>& symbols) const {
+  // A linked list over the symbols and a min-heap of candidate merges keyed (rank, position), so a long word (a whole
+  // line, for tokenizers without a pre-tokenizer) costs n log n, not n^2. A candidate is stale when its left symbol
+  // died or the pair at its position no longer merges into the same token.
+  struct Candidate {
+    int64_t rank;
+    std::size_t position;
+    int64_t merged_id;
+    bool operator>(const Candidate& other) const {
+      return rank != other.rank ? rank > other.rank : position > other.position;
+    }
+  };
+  const std::ptrdiff_t count = std::ptrdiff_t(symbols.size());
+  std::vector<std::ptrdiff_t> previous(symbols.size()), next(symbols.size());
+  std::vector<bool> alive(symbols.size(), true);
+  for (std::ptrdiff_t at = 0; at < count; ++at) {
+    previous[std::size_t(at)] = at - 1;
+    next[std::size_t(at)] = at + 1 < count ? at + 1 : -1;
+  }
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
+  auto consider = [&](std::ptrdiff_t left) {
+    if (left < 0 || next[std::size_t(left)] < 0) return;
+    const auto merge =
+        merges_.find(pair_key(symbols[std::size_t(left)], symbols[std::size_t(next[std::size_t(left)])]));
+    if (merge != merges_.end()) queue.push({merge->second.rank, std::size_t(left), merge->second.merged_id});
+  };
+  for (std::ptrdiff_t at = 0; at + 1 < count; ++at) consider(at);
+  while (!queue.empty()) {
+    const Candidate top = queue.top();
+    queue.pop();
+    const std::size_t left = top.position;
+    if (!alive[left] || next[left] < 0) continue;
+    const std::size_t right = std::size_t(next[left]);
+    const auto merge = merges_.find(pair_key(symbols[left], symbols[right]));
+    if (merge == merges_.end() || merge->second.merged_id != top.merged_id) continue;
+    symbols[left] = top.merged_id;
+    alive[right] = false;
+    next[left] = next[right];
+    if (next[right] >= 0) previous[std::size_t(next[right])] = std::ptrdiff_t(left);
+    consider(previous[left]);
+    consider(std::ptrdiff_t(left));
+  }
+  std::size_t kept = 0;
+  for (std::size_t at = 0; at < symbols.size(); ++at)
+    if (alive[at]) symbols[kept++] = symbols[at];
+  symbols.resize(kept);
 }
 
 }  // namespace nmscope::tokenizer

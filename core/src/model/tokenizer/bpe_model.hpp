@@ -22,6 +22,8 @@ class BpeModel final : public TokenModel {
     int64_t rank;
     int64_t merged_id;
   };
+  // Applies merges by rank until none applies, in the order Word::merge_all of `tokenizers` does.
+  void merge_all(std::vector<int64_t>& symbols) const;
   static uint64_t pair_key(int64_t left, int64_t right) { return (uint64_t(left) << 32) | uint64_t(right); }
 
   std::unordered_map<std::string, int64_t> vocab_;

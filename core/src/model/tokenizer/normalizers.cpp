@@ -4,10 +4,10 @@
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
-#include <unicode/ustring.h>
 
 #include <memory>
 
+#include "model/tokenizer/bert_components.hpp"
 #include "model/tokenizer/text_pattern.hpp"
 #include "nmscope/error.hpp"
 
@@ -21,25 +21,6 @@ Normalizer unicode_form(const icu::Normalizer2* form, const std::string& path) {
     piece.text = form->normalize(piece.text, status);
     if (U_FAILURE(status)) throw Error(path, "Unicode normalization failed");
   };
-}
-
-// Rust's char::to_lowercase, one character at a time: no context, so a final sigma stays σ as in `tokenizers`.
-void lowercase(TextPiece& piece) {
-  icu::UnicodeString out;
-  for (int32_t index = 0; index < piece.text.length(); index = piece.text.moveIndex32(index, 1)) {
-    UChar source[2];
-    int32_t length = 0;
-    U16_APPEND_UNSAFE(source, length, piece.text.char32At(index));
-    UChar lowered[8];
-    UErrorCode status = U_ZERO_ERROR;
-    const int32_t written = u_strToLower(lowered, 8, source, length, "", &status);
-    if (U_FAILURE(status)) {
-      out.append(source, 0, length);
-    } else {
-      out.append(lowered, 0, written);
-    }
-  }
-  piece.text = out;
 }
 
 // Rust's char::is_whitespace is Unicode White_Space.
@@ -98,7 +79,8 @@ Normalizer make_normalizer(const nlohmann::json& json, const std::string& path) 
   if (type == "NFD") return unicode_form(icu::Normalizer2::getNFDInstance(status), path);
   if (type == "NFKC") return unicode_form(icu::Normalizer2::getNFKCInstance(status), path);
   if (type == "NFKD") return unicode_form(icu::Normalizer2::getNFKDInstance(status), path);
-  if (type == "Lowercase") return lowercase;
+  if (type == "Lowercase") return lowercase_characters;
+  if (type == "BertNormalizer") return make_bert_normalizer(json);
   if (type == "StripAccents") return strip_accents;
   if (type == "Strip") return strip(json.value("strip_left", true), json.value("strip_right", true));
   if (type == "Replace") return replace(json, path);

@@ -9,6 +9,7 @@
 #include "model/tokenizer/pre_tokenizers.hpp"
 #include "model/tokenizer/text_pattern.hpp"
 #include "model/tokenizer/unigram_model.hpp"
+#include "model/tokenizer/wordpiece_model.hpp"
 #include "nmscope/error.hpp"
 
 namespace nmscope::tokenizer {
@@ -27,6 +28,8 @@ class PipelineTokenizer final : public Tokenizer {
       model_ = std::make_unique<BpeModel>(model, path);
     } else if (type == "Unigram") {
       model_ = std::make_unique<UnigramModel>(model, path);
+    } else if (type == "WordPiece") {
+      model_ = std::make_unique<WordPieceModel>(model, path);
     } else {
       throw Error(path, "tokenizer model " + type + " is not supported (WordPiece, BPE and Unigram are)");
     }

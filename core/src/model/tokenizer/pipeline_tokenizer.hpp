@@ -1,6 +1,6 @@
 #pragma once
-// The tokenizer.json pipeline of Hugging Face `tokenizers` for BPE and Unigram models: added tokens found first,
-// normalizer, pre-tokenizer, model per word, post-processor's special tokens. WordPiece (BERT) has its own class.
+// The tokenizer.json pipeline of Hugging Face `tokenizers`: added tokens found first, normalizer, pre-tokenizer,
+// model (WordPiece, BPE or Unigram) per word, post-processor's special tokens.
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,6 +10,5 @@
 namespace nmscope::tokenizer {
 
 std::unique_ptr<Tokenizer> make_pipeline_tokenizer(const nlohmann::json& json, const std::string& path);
-std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const nlohmann::json& json, const std::string& path);
 
 }  // namespace nmscope::tokenizer

@@ -8,6 +8,7 @@
 #include <array>
 #include <memory>
 
+#include "model/tokenizer/bert_components.hpp"
 #include "model/tokenizer/text_pattern.hpp"
 #include "nmscope/error.hpp"
 
@@ -131,6 +132,16 @@ PreTokenizer make_pre_tokenizer(const nlohmann::json& json, const std::string& p
   if (type == "ByteLevel") return byte_level(json, path);
   if (type == "Split") return split(json, path);
   if (type == "Metaspace") return metaspace(json, path);
+  if (type == "BertPreTokenizer") return bert_pre_tokenize;
+  if (type == "Whitespace") {
+    // Words and runs of other non-space characters; everything between them (whitespace) is dropped.
+    auto words = std::make_shared<TextPattern>(nlohmann::json{{"Regex", R"(\w+|[^\w\s]+)"}}, path);
+    return [words](const TextPiece& piece) {
+      std::vector<Span> spans = words->spans(piece.text);
+      for (Span& span : spans) span.is_match = !span.is_match;
+      return cut(piece, spans, SplitBehavior::Removed);
+    };
+  }
   if (type == "WhitespaceSplit")
     return [](const TextPiece& piece) {
       return cut(piece,

@@ -32,8 +32,8 @@ std::unique_ptr<Tokenizer> Tokenizer::open(const std::string& directory) {
     if (!json.is_object() || !json.contains("model") || !json["model"].is_object())
       throw Error(path, "not a tokenizer.json: no \"model\" object");
     const std::string kind = json["model"].value("type", std::string("?"));
-    if (kind == "WordPiece") return tokenizer::make_wordpiece_tokenizer(json, path);
-    if (kind == "BPE" || kind == "Unigram") return tokenizer::make_pipeline_tokenizer(json, path);
+    if (kind == "WordPiece" || kind == "BPE" || kind == "Unigram")
+      return tokenizer::make_pipeline_tokenizer(json, path);
     throw Error(path, "tokenizer model " + kind +
                           " is not supported (WordPiece, BPE and Unigram are); pass token ids "
                           "instead");
