@@ -22,6 +22,7 @@ AddedTokens::AddedTokens(const nlohmann::json& added_tokens, const Normalizer& n
     Token token;
     token.content = entry.at("content").get<std::string>();
     token.id = entry.at("id").get<int64_t>();
+    if (token.id < 0) throw Error(path, "added token '" + token.content + "' has a negative id");
     token.single_word = entry.value("single_word", false);
     token.lstrip = entry.value("lstrip", false);
     token.rstrip = entry.value("rstrip", false);
