@@ -2,15 +2,17 @@
 // Text to token ids with the tokenizer a model directory ships (tokenizer.json, as Hugging Face `tokenizers` writes
 // it), so a user can run a model on sentences instead of preparing ids. The ids are those `tokenizers` gives
 // (tests/core/model/test_tokenizers_reference.cpp checks them against the library itself). Supported:
-// - WordPiece: the BERT pipeline (BertNormalizer, BertPreTokenizer, TemplateProcessing with [CLS]/[SEP]);
+// - WordPiece: the BERT pipeline (BertNormalizer, BertPreTokenizer or Whitespace, [CLS] ... [SEP]);
 // - BPE: byte-level (GPT-2, RoBERTa, LLaMA-3, Qwen2: ByteLevel, optionally after a Split regex) and SentencePiece-style
 //   (LLaMA-2, Mistral: Prepend/Replace normalizers or Metaspace, unk_token, byte_fallback to <0xNN>);
-// - Unigram (SentencePiece: T5, ALBERT): Viterbi over scored pieces, unk_id, byte_fallback, Metaspace.
+// - Unigram (SentencePiece: T5, ALBERT, XLM-R): Viterbi over scored pieces, unk_id, byte_fallback, Metaspace, and
+//   SentencePiece's own normalization rules (the Precompiled charsmap).
 // Added tokens (<s>, <|begin_of_text|>, ...) in the text become their ids. Normalizers NFC/NFD/NFKC/NFKD, Lowercase,
-// StripAccents, Strip, Replace, Prepend, Sequence; pre-tokenizers ByteLevel, Split, Metaspace, WhitespaceSplit,
-// Sequence; post-processors TemplateProcessing, Bert/RobertaProcessing, ByteLevel, Sequence. Any other component
-// (a Precompiled charsmap, BPE dropout, ...) is refused with an Error naming the file and the component, never
-// tokenized differently. Unicode and regexes need ICU (libicu-dev); a build without it refuses text input.
+// StripAccents, Strip, Replace, Prepend, BertNormalizer, Precompiled, Sequence; pre-tokenizers ByteLevel, Split,
+// Metaspace, BertPreTokenizer, Whitespace, WhitespaceSplit, Sequence; post-processors TemplateProcessing,
+// Bert/RobertaProcessing, ByteLevel, Sequence. Any other component (Digits, BPE dropout, ...) is refused with an Error
+// naming the file and the component, never tokenized differently. Unicode and regexes need ICU (libicu-dev); a build
+// without it refuses text input.
 #include <cstdint>
 #include <memory>
 #include <string>

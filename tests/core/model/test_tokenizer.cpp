@@ -80,7 +80,14 @@ class TestTokenizer : public QObject {
     json dropout = bpe(json::array({"a b"}));
     dropout["model"]["dropout"] = 0.1;
     refused(dropout.dump(), "BPE dropout");
-    refused(with("normalizer", {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}}), "normalizer Precompiled");
+    refused(with("normalizer", {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}}),
+            "Precompiled charsmap is shorter than its header");
+    refused(with("normalizer", {{"type", "Precompiled"}, {"precompiled_charsmap", "not base64!"}}),
+            "Precompiled charsmap is not base64");
+    // A trie of one unit whose offset sends the first lookup outside it: found when text is normalized.
+    std::ofstream(directory + "/tokenizer.json", std::ios::trunc)
+        << with("normalizer", {{"type", "Precompiled"}, {"precompiled_charsmap", "BAAAAAD8/38="}});
+    expect_error([&] { Tokenizer::open(directory)->encode("a"); }, "Precompiled charsmap's trie points outside itself");
     refused(with("normalizer", {{"type", "Sequence"}, {"normalizers", json::array({json{{"type", "Nmt"}}})}}),
             "normalizer Nmt is not supported");
     refused(with("pre_tokenizer", {{"type", "CharDelimiterSplit"}, {"delimiter", " "}}),

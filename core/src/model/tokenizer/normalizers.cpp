@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "model/tokenizer/bert_components.hpp"
+#include "model/tokenizer/precompiled_normalizer.hpp"
 #include "model/tokenizer/text_pattern.hpp"
 #include "nmscope/error.hpp"
 
@@ -97,13 +98,7 @@ Normalizer make_normalizer(const nlohmann::json& json, const std::string& path) 
       for (const Normalizer& step : steps) step(piece);
     };
   }
-  if (type == "Precompiled") {
-    const nlohmann::json charsmap = json.value("precompiled_charsmap", nlohmann::json());
-    if (charsmap.is_null() || (charsmap.is_string() && charsmap.get<std::string>().empty())) return [](TextPiece&) {};
-    throw Error(path,
-                "normalizer Precompiled (a SentencePiece binary charsmap) is not supported; pass token ids "
-                "instead");
-  }
+  if (type == "Precompiled") return make_precompiled_normalizer(json, path);
   throw Error(path, "normalizer " + type + " is not supported");
 }
 

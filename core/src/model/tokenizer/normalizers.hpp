@@ -1,7 +1,7 @@
 #pragma once
-// tokenizer.json "normalizer": NFC/NFD/NFKC/NFKD, Lowercase, StripAccents, Strip, Replace, Prepend, BertNormalizer
-// and Sequence of them, each as Hugging Face `tokenizers` defines it. Others (Precompiled with a binary charsmap,
-// Nmt, ...) are refused with an Error naming the type.
+// tokenizer.json "normalizer": NFC/NFD/NFKC/NFKD, Lowercase, StripAccents, Strip, Replace, Prepend, BertNormalizer,
+// Precompiled (SentencePiece's charsmap) and Sequence of them, each as Hugging Face `tokenizers` defines it. Others
+// (Nmt, ByteLevel, ...) are refused with an Error naming the type.
 #include <nlohmann/json.hpp>
 #include <string>
 
