@@ -8,10 +8,11 @@
 // - Unigram (SentencePiece: T5, ALBERT, XLM-R): Viterbi over scored pieces, unk_id, byte_fallback, Metaspace, and
 //   SentencePiece's own normalization rules (the Precompiled charsmap).
 // Added tokens (<s>, <|begin_of_text|>, ...) in the text become their ids. Normalizers NFC/NFD/NFKC/NFKD, Lowercase,
-// StripAccents, Strip, Replace, Prepend, BertNormalizer, Precompiled, Sequence; pre-tokenizers ByteLevel, Split,
-// Metaspace, BertPreTokenizer, Whitespace, WhitespaceSplit, Sequence; post-processors TemplateProcessing,
-// Bert/RobertaProcessing, ByteLevel, Sequence. Any other component (Digits, BPE dropout, ...) is refused with an Error
-// naming the file and the component, never tokenized differently. Unicode and regexes need ICU (libicu-dev); a build
+// StripAccents, Strip, Replace, Prepend, BertNormalizer, Precompiled, Nmt, Sequence; pre-tokenizers ByteLevel, Split,
+// Metaspace, BertPreTokenizer, Whitespace, WhitespaceSplit, Digits, Punctuation, CharDelimiterSplit, Sequence;
+// post-processors TemplateProcessing, Bert/RobertaProcessing, ByteLevel, Sequence. Any other component
+// (UnicodeScripts, BPE dropout, ...) is refused with an Error naming the file and the component, never tokenized
+// differently. Unicode and regexes need ICU (libicu-dev); a build
 // without it refuses text input.
 #include <cstdint>
 #include <memory>

@@ -1,10 +1,10 @@
 // tokenizer.json files of every supported kind against Hugging Face `tokenizers` itself, at test time:
 // make_tokenizers.py (tests/fixtures/tokenizers) builds small tokenizers with the real library (GPT-2, RoBERTa, LLaMA-3
 // and Qwen2 style byte-level BPE, LLaMA-2 / Mistral style SentencePiece BPE, T5 style Unigram with and without byte
-// fallback, T5 with SentencePiece's Precompiled nmt_nfkc charsmap, BERT WordPiece uncased and cased, every Split
-// behavior), saves them and the ids the library gives for texts that stress each step (accents, compatibility
-// characters, CJK, emoji, runs of spaces, newlines, special and added tokens inside the text) plus 200 random mixes of
-// such characters; our encoder must give the same ids for every text.
+// fallback, T5 with SentencePiece's Precompiled nmt_nfkc charsmap, BERT WordPiece uncased and cased, CLIP's
+// end-of-word suffix, a ## subword prefix, every Split behavior), saves them and the ids the library gives for texts
+// that stress each step (accents, compatibility characters, CJK, emoji, runs of spaces, newlines, special and added
+// tokens inside the text) plus 200 random mixes of such characters; our encoder must give the same ids for every text.
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -46,7 +46,7 @@ class TestTokenizersReference : public QObject {
              python.readAllStandardError().constData());
     std::ifstream stream(directory_.filePath("cases.json").toStdString());
     cases_ = nlohmann::json::parse(stream);
-    QVERIFY(cases_.size() >= 12 * 200);
+    QVERIFY(cases_.size() >= 14 * 200);
   }
 
   void ids_match_huggingface_tokenizers_data() {
@@ -54,7 +54,8 @@ class TestTokenizersReference : public QObject {
     for (const char* name :
          {"gpt2_byte_level", "llama3_byte_level", "roberta_byte_level", "qwen2_byte_level", "llama2_sentencepiece_bpe",
           "mistral_metaspace_bpe", "t5_unigram", "t5_precompiled_unigram", "unigram_byte_fallback",
-          "bert_uncased_wordpiece", "bert_cased_whitespace_wordpiece", "split_behaviors_bpe"})
+          "bert_uncased_wordpiece", "bert_cased_whitespace_wordpiece", "split_behaviors_bpe", "clip_bpe",
+          "subword_prefix_bpe"})
       QTest::newRow(name) << QString(name);
   }
 

@@ -55,6 +55,21 @@ void strip_accents(TextPiece& piece) {
   piece.text = out;
 }
 
+// Nmt of `tokenizers` (normalizers/unicode.rs): drops ASCII control characters, maps other spaces and U+2581 to ' '.
+void nmt(TextPiece& piece) {
+  icu::UnicodeString out;
+  for (int32_t index = 0; index < piece.text.length(); index = piece.text.moveIndex32(index, 1)) {
+    const UChar32 c = piece.text.char32At(index);
+    if ((c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F || c == 0x8F || c == 0x9F)
+      continue;
+    const bool space = c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0x1680 ||
+                       (c >= 0x200B && c <= 0x200F) || c == 0x2028 || c == 0x2029 || c == 0x2581 || c == 0xFEFF ||
+                       c == 0xFFFD;
+    out.append(space ? UChar32(' ') : c);
+  }
+  piece.text = out;
+}
+
 Normalizer replace(const nlohmann::json& json, const std::string& path) {
   auto pattern = std::make_shared<TextPattern>(json.at("pattern"), path);
   const icu::UnicodeString content = from_utf8(json.at("content").get<std::string>());
@@ -83,6 +98,7 @@ Normalizer make_normalizer(const nlohmann::json& json, const std::string& path) 
   if (type == "Lowercase") return lowercase_characters;
   if (type == "BertNormalizer") return make_bert_normalizer(json);
   if (type == "StripAccents") return strip_accents;
+  if (type == "Nmt") return nmt;
   if (type == "Strip") return strip(json.value("strip_left", true), json.value("strip_right", true));
   if (type == "Replace") return replace(json, path);
   if (type == "Prepend") {

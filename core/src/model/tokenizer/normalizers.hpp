@@ -1,7 +1,7 @@
 #pragma once
 // tokenizer.json "normalizer": NFC/NFD/NFKC/NFKD, Lowercase, StripAccents, Strip, Replace, Prepend, BertNormalizer,
-// Precompiled (SentencePiece's charsmap) and Sequence of them, each as Hugging Face `tokenizers` defines it. Others
-// (Nmt, ByteLevel, ...) are refused with an Error naming the type.
+// Precompiled (SentencePiece's charsmap), Nmt and Sequence of them, each as Hugging Face `tokenizers` defines it.
+// Others (ByteLevel, ...) are refused with an Error naming the type.
 #include <nlohmann/json.hpp>
 #include <string>
 

@@ -45,6 +45,12 @@ std::vector<Span> character_spans(const icu::UnicodeString& text, Predicate is_m
   return spans;
 }
 
+// ASCII punctuation or General_Category P (is_bert_punc / is_punc of `tokenizers`).
+bool is_punctuation(UChar32 c) {
+  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
+  return (U_GET_GC_MASK(c) & U_GC_P_MASK) != 0;
+}
+
 // GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68 bytes for U+0100 onwards, so
 // every byte is a visible character in the vocabulary.
 const std::array<UChar32, 256>& byte_characters() {
@@ -148,6 +154,30 @@ PreTokenizer make_pre_tokenizer(const nlohmann::json& json, const std::string& p
                  character_spans(piece.text, [](UChar32 c) { return u_hasBinaryProperty(c, UCHAR_WHITE_SPACE); }),
                  SplitBehavior::Removed);
     };
+  if (type == "Digits") {
+    // Rust's char::is_numeric: General_Category Nd, Nl or No.
+    const SplitBehavior behavior =
+        json.value("individual_digits", false) ? SplitBehavior::Isolated : SplitBehavior::Contiguous;
+    return [behavior](const TextPiece& piece) {
+      return cut(piece, character_spans(piece.text, [](UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_N_MASK) != 0; }),
+                 behavior);
+    };
+  }
+  if (type == "Punctuation") {
+    const SplitBehavior behavior =
+        json.contains("behavior") ? split_behavior(json.at("behavior"), path) : SplitBehavior::Isolated;
+    return [behavior](const TextPiece& piece) {
+      return cut(piece, character_spans(piece.text, is_punctuation), behavior);
+    };
+  }
+  if (type == "CharDelimiterSplit") {
+    const icu::UnicodeString delimiter = from_utf8(json.at("delimiter").get<std::string>());
+    if (delimiter.countChar32() != 1) throw Error(path, "CharDelimiterSplit delimiter must be one character");
+    const UChar32 mark = delimiter.char32At(0);
+    return [mark](const TextPiece& piece) {
+      return cut(piece, character_spans(piece.text, [mark](UChar32 c) { return c == mark; }), SplitBehavior::Removed);
+    };
+  }
   if (type == "Sequence") {
     std::vector<PreTokenizer> steps;
     for (const auto& step : json.at("pretokenizers")) steps.push_back(make_pre_tokenizer(step, path));

@@ -1,8 +1,8 @@
 #pragma once
 // tokenizer.json "pre_tokenizer": ByteLevel (GPT-2's regex and byte-to-unicode mapping), Split (String or Regex
 // pattern, every behavior, invert), Metaspace (prepend schemes always / first / never), BertPreTokenizer, Whitespace,
-// WhitespaceSplit and Sequence, as Hugging Face `tokenizers` defines them. Other types are refused with an Error naming
-// the type.
+// WhitespaceSplit, Digits, Punctuation, CharDelimiterSplit and Sequence, as Hugging Face `tokenizers` defines them.
+// Other types are refused with an Error naming the type.
 #include <nlohmann/json.hpp>
 #include <string>
 
