@@ -55,12 +55,18 @@ std::vector<TextPiece> AddedTokens::split(const TextPiece& piece, const std::vec
   };
   int32_t done = 0;    // text before this is already in `pieces`
   int32_t search = 0;  // where the next match may start (the end of the previous match, strips aside)
+  // Each token's first occurrence at or after `search` (-1: none left), looked for again only once `search` has passed
+  // it: a match does not make every token rescan the text.
+  std::vector<int32_t> next_at(tokens.size(), 0);
+  for (std::size_t index = 0; index < tokens.size(); ++index) next_at[index] = text.indexOf(tokens[index].pattern);
   while (search < text.length() && !tokens.empty()) {
     // Leftmost-longest over all tokens (aho-corasick's LeftmostLongest).
     int32_t best_start = -1, best_length = 0;
     const Token* best = nullptr;
-    for (const Token& token : tokens) {
-      const int32_t at = text.indexOf(token.pattern, search);
+    for (std::size_t index = 0; index < tokens.size(); ++index) {
+      const Token& token = tokens[index];
+      if (next_at[index] >= 0 && next_at[index] < search) next_at[index] = text.indexOf(token.pattern, search);
+      const int32_t at = next_at[index];
       if (at < 0) continue;
       if (best_start < 0 || at < best_start || (at == best_start && token.pattern.length() > best_length)) {
         best_start = at;
