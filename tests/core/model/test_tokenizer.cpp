@@ -106,6 +106,12 @@ class TestTokenizer : public QObject {
     refused(json{{"model", {{"type", "Unigram"}, {"vocab", json::array({json::array({"a"})})}}}}.dump(),
             "Unigram vocab entry");
 
+    // A regex that backtracks exponentially on the text is stopped with an Error instead of hanging the program.
+    std::ofstream(directory + "/tokenizer.json", std::ios::trunc)
+        << with("pre_tokenizer",
+                {{"type", "Split"}, {"pattern", {{"Regex", "(a+)+b"}}}, {"behavior", "Isolated"}, {"invert", false}});
+    expect_error([&] { Tokenizer::open(directory)->encode(std::string(40, 'a')); }, "backtracks without end");
+
     // A minimal valid BPE is read, and its merge applies.
     std::ofstream(directory + "/tokenizer.json", std::ios::trunc) << bpe(json::array({"a b"})).dump();
     QCOMPARE(Tokenizer::open(directory)->encode("abba"), (std::vector<int64_t>{2, 1, 0}));

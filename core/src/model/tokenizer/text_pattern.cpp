@@ -12,6 +12,8 @@ namespace {
 // depend on how this ICU version defines \s.
 constexpr const char* kSpaceMembers = "\\t\\n\\x{0B}\\f\\r\\x{85}\\p{Z}";
 
+constexpr int32_t kRegexStepLimit = 5000;  // 5 * 10^7 steps, under a second: far beyond a real pattern on a text line
+
 // Rewrites \s and \S outside and inside character classes; every other construct is the same in both dialects.
 std::string icu_syntax(const std::string& onig) {
   std::string out;
@@ -47,13 +49,14 @@ std::string to_utf8(const icu::UnicodeString& text) {
 
 icu::UnicodeString from_utf8(const std::string& text) { return icu::UnicodeString::fromUTF8(text); }
 
-TextPattern::TextPattern(const nlohmann::json& pattern, const std::string& path) {
+TextPattern::TextPattern(const nlohmann::json& pattern, const std::string& path) : path_(path) {
   if (pattern.contains("String")) {
     literal_ = from_utf8(pattern.at("String").get<std::string>());
     return;
   }
   if (!pattern.contains("Regex")) throw Error(path, "pattern " + pattern.dump() + " is neither String nor Regex");
   const std::string source = pattern.at("Regex").get<std::string>();
+  source_ = source;
   UErrorCode status = U_ZERO_ERROR;
   UParseError where;
   regex_.reset(icu::RegexPattern::compile(from_utf8(icu_syntax(source)), 0, where, status));
@@ -61,22 +64,19 @@ TextPattern::TextPattern(const nlohmann::json& pattern, const std::string& path)
     throw Error(path, "regex '" + source + "' does not compile (" + u_errorName(status) + ")");
 }
 
-TextPattern TextPattern::literal(const icu::UnicodeString& text) {
-  TextPattern pattern;
-  pattern.literal_ = text;
-  return pattern;
-}
-
 std::vector<Span> TextPattern::matches(const icu::UnicodeString& text) const {
   std::vector<Span> found;
   if (regex_) {
     UErrorCode status = U_ZERO_ERROR;
     std::unique_ptr<icu::RegexMatcher> matcher(regex_->matcher(text, status));
+    // ICU counts in units of 10^4 engine steps; a real tokenizer regex needs a few steps per character.
+    if (U_SUCCESS(status)) matcher->setTimeLimit(kRegexStepLimit, status);
     while (U_SUCCESS(status) && matcher->find(status)) {
       const int32_t start = matcher->start(status), end = matcher->end(status);
       if (end > start) found.push_back({start, end, true});
     }
-    if (U_FAILURE(status)) throw Error("tokenizer.json", std::string("regex match failed: ") + u_errorName(status));
+    if (status == U_REGEX_TIME_OUT) throw Error(path_, "regex '" + source_ + "' backtracks without end on this text");
+    if (U_FAILURE(status)) throw Error(path_, "regex '" + source_ + "' failed: " + u_errorName(status));
     return found;
   }
   if (literal_.isEmpty()) return found;

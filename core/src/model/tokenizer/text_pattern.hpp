@@ -23,15 +23,16 @@ class TextPattern {
  public:
   // From {"String": "..."} or {"Regex": "..."}; throws Error(path, ...) naming the pattern when it does not compile.
   TextPattern(const nlohmann::json& pattern, const std::string& path);
-  static TextPattern literal(const icu::UnicodeString& text);
 
-  // Non-overlapping leftmost matches, empty ones skipped, as Rust's find_iter gives them.
+  // Non-overlapping leftmost matches, empty ones skipped, as Rust's find_iter gives them. A regex that backtracks
+  // without end (a hostile tokenizer.json) is stopped and reported as an Error, not left to hang.
   std::vector<Span> matches(const icu::UnicodeString& text) const;
   // The whole text cut into matched and unmatched spans, in order, covering it (find_matches in `tokenizers`).
   std::vector<Span> spans(const icu::UnicodeString& text) const;
 
  private:
-  TextPattern() = default;
+  std::string path_;
+  std::string source_;
   icu::UnicodeString literal_;
   std::shared_ptr<icu::RegexPattern> regex_;
 };
