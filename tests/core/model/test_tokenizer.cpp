@@ -1,6 +1,8 @@
 // tokenizer.json -> ids, against what Hugging Face `tokenizers` gives for the same texts with MiniLM's tokenizer
 // (tests/fixtures/models/minilm_tokenizer.json: accents, CJK, punctuation, control characters, over-long words), and
 // text through the forward pass matching sentence-transformers' embedding of the same sentence.
+#include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 #include <fstream>
@@ -50,6 +52,28 @@ class TestTokenizer : public QObject {
     QVERIFY(model_test::min_row_cosine(embedding, expected) > 0.9999);
   }
 
+  // Inputs fuzz_tokenizer_json found (fuzz/README.md): tokenizer.json up to a NUL byte, then the text. Each must be
+  // read or refused with nmscope::Error; under the sanitizers, without a report.
+  void fuzz_findings_stay_fixed() {
+    if (!text_input_available()) QSKIP("built without ICU");
+    const QDir findings(QStringLiteral(NMSCOPE_TOKENIZER_REGRESSIONS));
+    QVERIFY(!findings.entryList(QDir::Files).isEmpty());
+    for (const QString& name : findings.entryList(QDir::Files)) {
+      QFile file(findings.filePath(name));
+      QVERIFY(file.open(QIODevice::ReadOnly));
+      const QByteArray input = file.readAll();
+      const qsizetype separator = input.indexOf('\0');
+      QTemporaryDir dir;
+      std::ofstream(dir.filePath("tokenizer.json").toStdString(), std::ios::binary)
+          << input.left(separator < 0 ? input.size() : separator).toStdString();
+      try {
+        const auto tokenizer = Tokenizer::open(dir.path().toStdString());
+        tokenizer->encode(separator < 0 ? std::string("Hello") : input.mid(separator + 1).toStdString());
+      } catch (const nmscope::Error&) {
+      }
+    }
+  }
+
   void bad_tokenizers_are_refused() {
     QTemporaryDir dir;
     const std::string directory = dir.path().toStdString();
@@ -77,6 +101,12 @@ class TestTokenizer : public QObject {
     refused(bpe(json::array({json::array({"a", "b"}), json::array({"b", "a"})})).dump(),
             "BPE merge 2 names 'ba', which is not in the vocabulary");
     refused(bpe(json::array({"a b c"})).dump(), "BPE merge 1 'a b c' is not two tokens");
+    json float_id = bpe(json::array({"a b"}));
+    float_id["model"]["vocab"]["b"] = 4.4e111;  // converting it to an integer would be undefined behaviour
+    refused(float_id.dump(), "BPE vocab id 4.4e+111 is not a token id");
+    json negative_count = json{{"model", {{"type", "WordPiece"}, {"vocab", {{"[UNK]", 0}}}}}};
+    negative_count["model"]["max_input_chars_per_word"] = -1;
+    refused(negative_count.dump(), "max_input_chars_per_word -1 is not a non-negative integer");
     json dropout = bpe(json::array({"a b"}));
     dropout["model"]["dropout"] = 0.1;
     refused(dropout.dump(), "BPE dropout");

@@ -4,6 +4,7 @@
 
 #include <unicode/uchar.h>
 
+#include "model/tokenizer/json_fields.hpp"
 #include "model/tokenizer/text_pattern.hpp"
 #include "nmscope/error.hpp"
 
@@ -21,8 +22,7 @@ AddedTokens::AddedTokens(const nlohmann::json& added_tokens, const Normalizer& n
   for (const auto& entry : added_tokens) {
     Token token;
     token.content = entry.at("content").get<std::string>();
-    token.id = entry.at("id").get<int64_t>();
-    if (token.id < 0) throw Error(path, "added token '" + token.content + "' has a negative id");
+    token.id = json_token_id(entry.at("id"), path, "added token id");
     token.single_word = entry.value("single_word", false);
     token.lstrip = entry.value("lstrip", false);
     token.rstrip = entry.value("rstrip", false);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <queue>
 
+#include "model/tokenizer/json_fields.hpp"
 #include "nmscope/error.hpp"
 
 namespace nmscope::tokenizer {
@@ -31,7 +32,8 @@ std::string optional_string(const nlohmann::json& model, const char* key) {
 BpeModel::BpeModel(const nlohmann::json& model, const std::string& path) {
   if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"].get<double>() != 0.0)
     throw Error(path, "BPE dropout makes ids random; a tokenizer with dropout is not supported");
-  for (const auto& [token, id] : model.at("vocab").items()) vocab_.emplace(token, id.get<int64_t>());
+  for (const auto& [token, id] : model.at("vocab").items())
+    vocab_.emplace(token, json_token_id(id, path, "BPE vocab id"));
   continuing_prefix_ = optional_string(model, "continuing_subword_prefix");
   end_suffix_ = optional_string(model, "end_of_word_suffix");
   fuse_unknown_ = model.value("fuse_unk", false);

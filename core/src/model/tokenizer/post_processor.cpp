@@ -2,6 +2,7 @@
 // what they add around a single sequence.
 #include "model/tokenizer/post_processor.hpp"
 
+#include "model/tokenizer/json_fields.hpp"
 #include "nmscope/error.hpp"
 
 namespace nmscope::tokenizer {
@@ -20,7 +21,8 @@ void read_template(const nlohmann::json& post, const std::string& path,
     const std::string name = item.at("SpecialToken").at("id").get<std::string>();
     std::vector<int64_t>& side = after ? frame.after : frame.before;
     if (special_tokens.is_object() && special_tokens.contains(name)) {
-      for (const auto& id : special_tokens[name].at("ids")) side.push_back(id.get<int64_t>());
+      for (const auto& id : special_tokens[name].at("ids"))
+        side.push_back(json_token_id(id, path, "post_processor id"));
       continue;
     }
     const int64_t id = id_of(name);
@@ -33,7 +35,7 @@ void read_template(const nlohmann::json& post, const std::string& path,
 int64_t pair_id(const nlohmann::json& pair, const std::string& path) {
   if (!pair.is_array() || pair.size() != 2)
     throw Error(path, "post_processor token " + pair.dump() + " is not [token, id]");
-  return pair[1].get<int64_t>();
+  return json_token_id(pair[1], path, "post_processor id");
 }
 
 void read_into(const nlohmann::json& post, const std::string& path,

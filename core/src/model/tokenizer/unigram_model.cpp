@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "model/tokenizer/json_fields.hpp"
 #include "nmscope/error.hpp"
 
 namespace nmscope::tokenizer {
@@ -41,8 +42,8 @@ UnigramModel::UnigramModel(const nlohmann::json& model, const std::string& path)
   if (scores_.empty()) throw Error(path, "Unigram vocab is empty");
   unknown_score_ = lowest - kUnknownPenalty;
   if (model.contains("unk_id") && !model["unk_id"].is_null()) {
-    unknown_ = model["unk_id"].get<int64_t>();
-    if (unknown_ < 0 || unknown_ >= int64_t(scores_.size()))
+    unknown_ = json_token_id(model["unk_id"], path, "Unigram unk_id");
+    if (unknown_ >= int64_t(scores_.size()))
       throw Error(path, "Unigram unk_id " + std::to_string(unknown_) + " is outside the vocabulary");
   }
   byte_fallback_ = model.value("byte_fallback", false);

@@ -2,6 +2,7 @@
 // continuation prefix after the first piece), shrinking one character at a time.
 #include "model/tokenizer/wordpiece_model.hpp"
 
+#include "model/tokenizer/json_fields.hpp"
 #include "nmscope/error.hpp"
 
 namespace nmscope::tokenizer {
@@ -19,12 +20,13 @@ int64_t character_count(const std::string& text) {
 }  // namespace
 
 WordPieceModel::WordPieceModel(const nlohmann::json& model, const std::string& path) {
-  for (const auto& [piece, id] : model.at("vocab").items()) vocab_.emplace(piece, id.get<int64_t>());
+  for (const auto& [piece, id] : model.at("vocab").items())
+    vocab_.emplace(piece, json_token_id(id, path, "WordPiece vocab id"));
   const std::string unknown = model.value("unk_token", std::string("[UNK]"));
   unknown_ = id_of(unknown);
   if (unknown_ < 0) throw Error(path, "WordPiece unk_token '" + unknown + "' is not in the vocabulary");
   prefix_ = model.value("continuing_subword_prefix", std::string("##"));
-  max_word_characters_ = model.value("max_input_chars_per_word", int64_t{100});
+  max_word_characters_ = json_count(model, "max_input_chars_per_word", 100, path);
 }
 
 int64_t WordPieceModel::id_of(const std::string& token) const {
