@@ -145,6 +145,12 @@ class TestTokenizer : public QObject {
     // A minimal valid BPE is read, and its merge applies.
     std::ofstream(directory + "/tokenizer.json", std::ios::trunc) << bpe(json::array({"a b"})).dump();
     QCOMPARE(Tokenizer::open(directory)->encode("abba"), (std::vector<int64_t>{2, 1, 0}));
+    // An unk_token outside the vocabulary is refused when a character needs it (`tokenizers` reads such a file).
+    json missing_unknown = bpe(json::array({"a b"}));
+    missing_unknown["model"]["unk_token"] = "<unk>";
+    std::ofstream(directory + "/tokenizer.json", std::ios::trunc) << missing_unknown.dump();
+    QCOMPARE(Tokenizer::open(directory)->encode("ab"), (std::vector<int64_t>{2}));
+    expect_error([&] { Tokenizer::open(directory)->encode("abc"); }, "BPE unk_token '<unk>' is not in the vocabulary");
     // A Unigram without unk_id cannot cover an unknown character: an Error, not an exception of another kind.
     std::ofstream(directory + "/tokenizer.json", std::ios::trunc)
         << json{{"model", {{"type", "Unigram"}, {"vocab", json::array({json::array({"a", -1.0})})}}}}.dump();

@@ -39,10 +39,10 @@ BpeModel::BpeModel(const nlohmann::json& model, const std::string& path) {
   fuse_unknown_ = model.value("fuse_unk", false);
   byte_fallback_ = model.value("byte_fallback", false);
   ignore_merges_ = model.value("ignore_merges", false);
-  if (const std::string unknown = optional_string(model, "unk_token"); !unknown.empty()) {
-    unknown_ = id_of(unknown);
-    if (unknown_ < 0) throw Error(path, "BPE unk_token '" + unknown + "' is not in the vocabulary");
-  }
+  // An unk_token missing from the vocabulary is an error only once a character needs it, as in `tokenizers`.
+  unknown_name_ = optional_string(model, "unk_token");
+  if (!unknown_name_.empty()) unknown_ = id_of(unknown_name_);
+  path_ = path;
   int64_t rank = 0;
   for (const auto& entry : model.at("merges")) {
     std::string left, right;
@@ -112,7 +112,8 @@ void BpeModel::tokenize(const std::string& word, std::vector<int64_t>& ids) cons
         continue;
       }
     }
-    if (unknown_ < 0) continue;  // no unk_token: the character is dropped, as `tokenizers` drops it
+    if (unknown_name_.empty()) continue;  // no unk_token: the character is dropped, as `tokenizers` drops it
+    if (unknown_ < 0) throw Error(path_, "BPE unk_token '" + unknown_name_ + "' is not in the vocabulary");
     if (unknown_pending && !fuse_unknown_) symbols.push_back(unknown_);
     unknown_pending = true;
   }

@@ -28,6 +28,8 @@ class BpeModel final : public TokenModel {
 
   std::unordered_map<std::string, int64_t> vocab_;
   std::unordered_map<uint64_t, Merge> merges_;
+  std::string path_;
+  std::string unknown_name_;  // empty: no unk_token
   int64_t unknown_ = -1;
   bool fuse_unknown_ = false;
   bool byte_fallback_ = false;

@@ -22,9 +22,10 @@ int64_t character_count(const std::string& text) {
 WordPieceModel::WordPieceModel(const nlohmann::json& model, const std::string& path) {
   for (const auto& [piece, id] : model.at("vocab").items())
     vocab_.emplace(piece, json_token_id(id, path, "WordPiece vocab id"));
-  const std::string unknown = model.value("unk_token", std::string("[UNK]"));
-  unknown_ = id_of(unknown);
-  if (unknown_ < 0) throw Error(path, "WordPiece unk_token '" + unknown + "' is not in the vocabulary");
+  // An unk_token missing from the vocabulary is an error only once a word needs it, as in `tokenizers`.
+  unknown_name_ = model.value("unk_token", std::string("[UNK]"));
+  unknown_ = id_of(unknown_name_);
+  path_ = path;
   prefix_ = model.value("continuing_subword_prefix", std::string("##"));
   max_word_characters_ = json_count(model, "max_input_chars_per_word", 100, path);
 }
@@ -34,9 +35,14 @@ int64_t WordPieceModel::id_of(const std::string& token) const {
   return found == vocab_.end() ? -1 : found->second;
 }
 
+int64_t WordPieceModel::unknown_id() const {
+  if (unknown_ < 0) throw Error(path_, "WordPiece unk_token '" + unknown_name_ + "' is not in the vocabulary");
+  return unknown_;
+}
+
 void WordPieceModel::tokenize(const std::string& word, std::vector<int64_t>& ids) const {
   if (character_count(word) > max_word_characters_) {
-    ids.push_back(unknown_);
+    ids.push_back(unknown_id());
     return;
   }
   std::vector<int64_t> pieces;
@@ -50,7 +56,7 @@ void WordPieceModel::tokenize(const std::string& word, std::vector<int64_t>& ids
       while (end > start && is_continuation_byte(word[end]));
     }
     if (match < 0) {
-      ids.push_back(unknown_);
+      ids.push_back(unknown_id());
       return;
     }
     pieces.push_back(match);

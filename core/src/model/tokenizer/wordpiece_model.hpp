@@ -17,7 +17,11 @@ class WordPieceModel final : public TokenModel {
   int64_t id_of(const std::string& token) const override;
 
  private:
+  int64_t unknown_id() const;
+
   std::unordered_map<std::string, int64_t> vocab_;
+  std::string path_;
+  std::string unknown_name_;
   int64_t unknown_ = -1;
   std::string prefix_;
   int64_t max_word_characters_ = 100;
