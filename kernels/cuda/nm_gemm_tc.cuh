@@ -116,6 +116,8 @@ __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kW
     nm_gemm_tc(const TcParams p) {
   using C = TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
   extern __shared__ __align__(16) uint8_t shared[];
+  ptx::wait_for_prior_grid();  // x and y belong to the kernel before (decoder step); no-op on a plain launch
+  ptx::allow_next_grid();
   const int thread = threadIdx.x, lane = thread & 31, warp = thread >> 5;
   const int warp_m = warp % kWm, warp_n = warp / kWm;
   const int64_t first_tile = int64_t(blockIdx.x) * C::kCtaTiles;
@@ -247,6 +249,8 @@ __global__ void __launch_bounds__(32 * DirectConfig<kCodeBits, kSparse, kNt, kWa
   using C = DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK, kStagedX>;
   constexpr int kUnits = C::kUnits, kDepth = C::kDepth;
   extern __shared__ __align__(16) uint8_t shared[];
+  ptx::wait_for_prior_grid();  // x and y belong to the kernel before (decoder step); no-op on a plain launch
+  ptx::allow_next_grid();
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
   const int64_t tile = blockIdx.x;
