@@ -14,7 +14,7 @@
 
 namespace nmscope::kernels::cuda::decoder {
 
-inline constexpr int kNormThreads = 256;
+inline constexpr int kNormThreads = 512;
 inline constexpr int kAttentionThreads = 128;
 inline constexpr int kMaxSplitTokens = 1024;  // scores of one split held in shared memory
 
@@ -71,77 +71,90 @@ __global__ void __launch_bounds__(kNormThreads) residual_norm_kernel(const In* y
   rms_normalize(row, gain, x + b * hidden, hidden, epsilon, scratch);
 }
 
-// RoPE (rotate-half pairs (i, i + D/2), angle position * theta^(-2i/D)) on the new token's q and k; k and v appended
-// to the block's cache at `position`. Grid (NH + NKV, B), D/2 threads: head j < NH is a query head, else a key/value
-// head. q_out fp32 [B][NH][D]; caches fp16 [B][NKV][capacity][D].
-template <typename In>
-__global__ void rope_append_kernel(const In* qkv, int64_t qkv_ld, float* q_out, __half* key_cache, __half* value_cache,
-                                   int64_t heads, int64_t kv_heads, int head_dim, int64_t capacity, int64_t position,
-                                   float rope_theta) {
-  ptx::wait_for_prior_grid();
-  ptx::allow_next_grid();
-  const int64_t head = blockIdx.x, b = blockIdx.y;
-  const int i = threadIdx.x, half_dim = head_dim / 2;
-  const In* row = qkv + b * qkv_ld + head * head_dim;
-  const float angle = float(position) * powf(rope_theta, -2.0f * float(i) / float(head_dim));
-  float sine, cosine;
-  sincosf(angle, &sine, &cosine);
-  const float first = as_float(row[i]), second = as_float(row[i + half_dim]);
-  const float rotated_first = first * cosine - second * sine, rotated_second = second * cosine + first * sine;
-  if (head < heads) {
-    float* q = q_out + (b * heads + head) * head_dim;
-    q[i] = rotated_first;
-    q[i + half_dim] = rotated_second;
-    return;
-  }
-  const int64_t kv_head = head - heads;
-  const int64_t slot = ((b * kv_heads + kv_head) * capacity + position) * head_dim;
-  key_cache[slot + i] = __float2half(rotated_first);
-  key_cache[slot + i + half_dim] = __float2half(rotated_second);
-  const In* value = row + kv_heads * head_dim;  // v rows follow the k rows of the same kv head count
-  value_cache[slot + i] = __float2half(as_float(value[i]));
-  value_cache[slot + i + half_dim] = __float2half(as_float(value[i + half_dim]));
-}
-
-// Attention of the new token over tokens [split * split_tokens, ...) of the cache (flash-decoding: the context is
-// split so that batch 1 still fills the GPU). Grid (splits, NH, B), kAttentionThreads threads. Writes the split's
-// unnormalized output sum_t p_t v_t with p_t = exp(s_t - m), and (m, sum_t p_t), for attention_combine_kernel.
-// Scores: kLanes = D / 8 lanes per key row (one 16-byte load each), 32 / kLanes rows per warp at a time.
-template <int kHeadDim>
-__global__ void __launch_bounds__(kAttentionThreads) attention_split_kernel(
-    const float* q, const __half* key_cache, const __half* value_cache, float* partial_output, float2* partial_stats,
-    int64_t heads, int64_t kv_heads, int64_t capacity, int64_t tokens, int split_tokens, float scale) {
+// Attention of the new token (flash-decoding: the context split so that batch 1 still fills the GPU), with RoPE and
+// the cache append folded in. Grid (splits, NH, B), kAttentionThreads threads; split s covers cache positions
+// [s * split_tokens, ...) of the T = position + 1 tokens.
+// - q: rotate-half RoPE (pairs (i, i + D/2), angle position * theta^(-2i/D)) of the query head, from the fused q/k/v
+//   output, into shared memory.
+// - The split holding `position` rotates the new key the same way, rounds key and value to fp16 as the cache holds
+//   them, uses them from shared memory, and (the first query head of each key/value group) appends them to the cache
+//   at `position`; no CTA of this step reads that slot from memory.
+// - Scores: kLanes = D / 8 lanes per key row (one 16-byte load each), 32 / kLanes rows per warp at a time; then
+//   p_t = exp(s_t - m) and the split's unnormalized sum_t p_t v_t.
+// - Combine: the last split to arrive for (b, head) (a counter per pair, reset after use) joins the splits,
+//   out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s, fp16 into attention_out [B][H] (head-major columns).
+template <int kHeadDim, typename In>
+__global__ void __launch_bounds__(kAttentionThreads) attention_kernel(
+    const In* qkv, int64_t qkv_ld, __half* key_cache, __half* value_cache, float* partial_output, float2* partial_stats,
+    unsigned* arrivals, __half* attention_out, int64_t heads, int64_t kv_heads, int64_t capacity, int64_t position,
+    int split_tokens, float scale, float rope_theta) {
   static_assert(kHeadDim % 8 == 0 && 32 % (kHeadDim / 8) == 0 && kHeadDim <= 256, "head_dim 64, 128 or 256");
   constexpr int kLanes = kHeadDim / 8;
   constexpr int kRowsPerWarp = 32 / kLanes;
   constexpr int kWarps = kAttentionThreads / 32;
   constexpr int kRowsAtOnce = kAttentionThreads / kLanes;
+  constexpr int kHalf = kHeadDim / 2;
   __shared__ float q_shared[kHeadDim];
+  __shared__ float key_new[kHeadDim], value_new[kHeadDim];
   __shared__ float scores[kMaxSplitTokens];
   __shared__ float sums[kRowsAtOnce][kHeadDim];
   __shared__ float scratch[32];
+  __shared__ bool last_to_arrive;
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
   const int split = blockIdx.x, splits = gridDim.x;
   const int64_t head = blockIdx.y, b = blockIdx.z;
-  const int64_t kv_head = head / (heads / kv_heads);
+  const int64_t group = heads / kv_heads, kv_head = head / group;
+  const int64_t tokens = position + 1;
   const int64_t begin = int64_t(split) * split_tokens, end = min(tokens, begin + split_tokens);
   const int count = int(end - begin);
+  const bool holds_new_token = end == tokens;
   const int thread = threadIdx.x, lane = thread & 31, warp = thread >> 5;
   const size_t cache_offset = size_t((b * kv_heads + kv_head) * capacity) * kHeadDim;
   const __half* keys = key_cache + cache_offset;
   const __half* values = value_cache + cache_offset;
-  for (int d = thread; d < kHeadDim; d += kAttentionThreads) q_shared[d] = q[(b * heads + head) * kHeadDim + d] * scale;
+
+  // RoPE of q (and of the new key in the split that holds it).
+  const In* row = qkv + b * qkv_ld;
+  for (int i = thread; i < kHalf; i += kAttentionThreads) {
+    const float angle = float(position) * powf(rope_theta, -2.0f * float(i) / float(kHeadDim));
+    float sine, cosine;
+    sincosf(angle, &sine, &cosine);
+    const In* q_in = row + head * kHeadDim;
+    const float q0 = as_float(q_in[i]), q1 = as_float(q_in[i + kHalf]);
+    q_shared[i] = (q0 * cosine - q1 * sine) * scale;
+    q_shared[i + kHalf] = (q1 * cosine + q0 * sine) * scale;
+    if (holds_new_token) {
+      const In* k_in = row + (heads + kv_head) * kHeadDim;
+      const In* v_in = row + (heads + kv_heads + kv_head) * kHeadDim;
+      const float k0 = as_float(k_in[i]), k1 = as_float(k_in[i + kHalf]);
+      const __half k_first = __float2half(k0 * cosine - k1 * sine), k_second = __float2half(k1 * cosine + k0 * sine);
+      const __half v_first = __float2half(as_float(v_in[i])), v_second = __float2half(as_float(v_in[i + kHalf]));
+      key_new[i] = __half2float(k_first);
+      key_new[i + kHalf] = __half2float(k_second);
+      value_new[i] = __half2float(v_first);
+      value_new[i + kHalf] = __half2float(v_second);
+      if (head % group == 0) {
+        const size_t slot = cache_offset + size_t(position) * kHeadDim;
+        key_cache[slot + i] = k_first;
+        key_cache[slot + i + kHalf] = k_second;
+        value_cache[slot + i] = v_first;
+        value_cache[slot + i + kHalf] = v_second;
+      }
+    }
+  }
   __syncthreads();
 
+  // Scores of the cached tokens (the new one, if here, comes from shared memory).
+  const int cached = holds_new_token ? count - 1 : count;
   const int row_in_warp = lane / kLanes, part = lane % kLanes;
   float q_part[8];
 #pragma unroll
   for (int e = 0; e < 8; ++e) q_part[e] = q_shared[part * 8 + e];
-  for (int first = warp * kRowsPerWarp; first < count; first += kWarps * kRowsPerWarp) {
+  for (int first = warp * kRowsPerWarp; first < cached; first += kWarps * kRowsPerWarp) {
     const int t = first + row_in_warp;
     float dot = 0;
-    if (t < count) {
+    if (t < cached) {
       const uint4 packed = *reinterpret_cast<const uint4*>(keys + (begin + t) * kHeadDim + part * 8);
       const __half2* pairs = reinterpret_cast<const __half2*>(&packed);
 #pragma unroll
@@ -152,18 +165,24 @@ __global__ void __launch_bounds__(kAttentionThreads) attention_split_kernel(
     }
 #pragma unroll
     for (int offset = kLanes / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-    if (t < count && part == 0) scores[t] = dot;
+    if (t < cached && part == 0) scores[t] = dot;
+  }
+  if (holds_new_token && warp == kWarps - 1) {
+    float dot = 0;
+    for (int d = lane; d < kHeadDim; d += 32) dot += q_shared[d] * key_new[d];
+    for (int offset = 16; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
+    if (lane == 0) scores[count - 1] = dot;
   }
   __syncthreads();
 
   float local_max = -INFINITY;
   for (int t = thread; t < count; t += kAttentionThreads) local_max = fmaxf(local_max, scores[t]);
-  for (int offset = 16; offset > 0; offset >>= 1) local_max = fmaxf(local_max, __shfl_xor_sync(0xffffffffu, local_max, offset));
+  for (int offset = 16; offset > 0; offset >>= 1)
+    local_max = fmaxf(local_max, __shfl_xor_sync(0xffffffffu, local_max, offset));
   if (lane == 0) scratch[warp] = local_max;
   __syncthreads();
   float maximum = scratch[0];
   for (int w = 1; w < kWarps; ++w) maximum = fmaxf(maximum, scratch[w]);
-  __syncthreads();
   float local_sum = 0;
   for (int t = thread; t < count; t += kAttentionThreads) {
     const float p = __expf(scores[t] - maximum);
@@ -175,9 +194,9 @@ __global__ void __launch_bounds__(kAttentionThreads) attention_split_kernel(
   __syncthreads();
 
   // Values: kLanes threads per row (8 columns each), kRowsAtOnce rows at a time, then a sum over those rows.
-  const int row = thread / kLanes;
+  const int value_row = thread / kLanes;
   float accumulator[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int t = row; t < count; t += kRowsAtOnce) {
+  for (int t = value_row; t < cached; t += kRowsAtOnce) {
     const uint4 packed = *reinterpret_cast<const uint4*>(values + (begin + t) * kHeadDim + part * 8);
     const __half2* pairs = reinterpret_cast<const __half2*>(&packed);
     const float p = scores[t];
@@ -188,41 +207,54 @@ __global__ void __launch_bounds__(kAttentionThreads) attention_split_kernel(
       accumulator[2 * e + 1] += p * v.y;
     }
   }
+  if (holds_new_token && value_row == (count - 1) % kRowsAtOnce) {
+    const float p = scores[count - 1];
 #pragma unroll
-  for (int e = 0; e < 8; ++e) sums[row][part * 8 + e] = accumulator[e];
+    for (int e = 0; e < 8; ++e) accumulator[e] += p * value_new[part * 8 + e];
+  }
+#pragma unroll
+  for (int e = 0; e < 8; ++e) sums[value_row][part * 8 + e] = accumulator[e];
   __syncthreads();
-  const size_t slot = size_t((b * heads + head) * splits + split);
+  float sum = 0;
+  for (int w = 0; w < kWarps; ++w) sum += scratch[8 + w];
+  const size_t pair = size_t(b * heads + head);
+  __half* out = attention_out + pair * kHeadDim;  // [B][NH][D] = [B][H]
+  if (splits == 1) {
+    for (int d = thread; d < kHeadDim; d += kAttentionThreads) {
+      float total = 0;
+      for (int r = 0; r < kRowsAtOnce; ++r) total += sums[r][d];
+      out[d] = __float2half(total / sum);
+    }
+    return;
+  }
+  const size_t slot = pair * splits + split;
   for (int d = thread; d < kHeadDim; d += kAttentionThreads) {
     float total = 0;
     for (int r = 0; r < kRowsAtOnce; ++r) total += sums[r][d];
     partial_output[slot * kHeadDim + d] = total;
   }
-  if (thread == 0) {
-    float sum = 0;
-    for (int w = 0; w < kWarps; ++w) sum += scratch[8 + w];
-    partial_stats[slot] = make_float2(maximum, sum);
-  }
-}
+  if (thread == 0) partial_stats[slot] = make_float2(maximum, sum);
 
-// Joins the splits of attention_split_kernel: out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s, fp16 into
-// attention_out [B][H] (head-major columns). Grid (NH, B), D threads.
-__global__ void attention_combine_kernel(const float* partial_output, const float2* partial_stats, __half* attention_out,
-                                         int64_t heads, int splits, int head_dim) {
-  ptx::wait_for_prior_grid();
-  ptx::allow_next_grid();
-  const int64_t head = blockIdx.x, b = blockIdx.y;
-  const int d = threadIdx.x;
-  const size_t first = size_t((b * heads + head) * splits);
-  float maximum = -INFINITY;
-  for (int s = 0; s < splits; ++s) maximum = fmaxf(maximum, partial_stats[first + s].x);
-  float numerator = 0, denominator = 0;
-  for (int s = 0; s < splits; ++s) {
-    const float2 stats = partial_stats[first + s];
-    const float weight = __expf(stats.x - maximum);
-    numerator += weight * partial_output[(first + s) * head_dim + d];
-    denominator += weight * stats.y;
+  // Combine in the last split to arrive: its partials are visible to it once every split has fenced its own.
+  __threadfence();
+  __syncthreads();
+  if (thread == 0) last_to_arrive = atomicAdd(&arrivals[pair], 1u) == unsigned(splits - 1);
+  __syncthreads();
+  if (!last_to_arrive) return;
+  __threadfence();
+  const float2* stats = partial_stats + pair * splits;
+  float overall = -INFINITY;
+  for (int s = 0; s < splits; ++s) overall = fmaxf(overall, __ldcg(&stats[s].x));
+  for (int d = thread; d < kHeadDim; d += kAttentionThreads) {
+    float numerator = 0, denominator = 0;
+    for (int s = 0; s < splits; ++s) {
+      const float weight = __expf(__ldcg(&stats[s].x) - overall);
+      numerator += weight * __ldcg(&partial_output[(pair * splits + s) * kHeadDim + d]);
+      denominator += weight * __ldcg(&stats[s].y);
+    }
+    out[d] = __float2half(numerator / denominator);
   }
-  attention_out[(b * heads + head) * head_dim + d] = __float2half(numerator / denominator);
+  if (thread == 0) arrivals[pair] = 0;  // ready for the next block's attention and the next replay
 }
 
 // SwiGLU: act[b][i] = silu(gate) * up, gate = y[b][i], up = y[b][I + i] (fused gate/up output), fp16.

@@ -166,7 +166,7 @@ void launch_kernel(bool overlap_launch, dim3 grid, dim3 block, cudaStream_t stre
 
 struct Activations {
   std::unique_ptr<DeviceBuffer> h, x, qkv, q, attention, output, gate_up, act, down, logits, partial_output,
-      partial_stats, keys, values, logits_float;
+      partial_stats, arrivals, keys, values, logits_float;
 };
 
 struct StepPlan {
@@ -195,23 +195,13 @@ void enqueue_step(const StepPlan& plan, cudaStream_t stream) {
   const float scale = 1.0f / std::sqrt(float(s.head_dim));
   for (int block = 0; block < int(s.blocks); ++block) {
     plan.linears[int(LinearRole::Qkv)].launch(block, stream, pdl);
-    launch_kernel(pdl, dim3(unsigned(s.heads + s.kv_heads), unsigned(plan.batch)), dim3(unsigned(s.head_dim / 2)),
-                  stream, decoder::rope_append_kernel<In>, static_cast<const In*>(a.qkv->get()), s.qkv_rows(),
-                  a.q->as<float>(), a.keys->as<__half>() + block * key_block,
-                  a.values->as<__half>() + block * key_block, s.heads, s.kv_heads, int(s.head_dim), plan.capacity,
-                  plan.context, float(s.rope_theta));
     const dim3 attention_grid(unsigned(plan.splits), unsigned(s.heads), unsigned(plan.batch));
-    auto* split_kernel = s.head_dim == 64 ? decoder::attention_split_kernel<64> : decoder::attention_split_kernel<128>;
-    launch_kernel(pdl, attention_grid, dim3(decoder::kAttentionThreads), stream, split_kernel,
-                  static_cast<const float*>(a.q->as<float>()),
-                  static_cast<const __half*>(a.keys->as<__half>() + block * key_block),
-                  static_cast<const __half*>(a.values->as<__half>() + block * key_block), a.partial_output->as<float>(),
-                  a.partial_stats->as<float2>(), s.heads, s.kv_heads, plan.capacity, plan.context + 1,
-                  plan.split_tokens, scale);
-    launch_kernel(pdl, dim3(unsigned(s.heads), unsigned(plan.batch)), dim3(unsigned(s.head_dim)), stream,
-                  decoder::attention_combine_kernel, static_cast<const float*>(a.partial_output->as<float>()),
-                  static_cast<const float2*>(a.partial_stats->as<float2>()), a.attention->as<__half>(), s.heads,
-                  plan.splits, int(s.head_dim));
+    auto* attention = s.head_dim == 64 ? decoder::attention_kernel<64, In> : decoder::attention_kernel<128, In>;
+    launch_kernel(pdl, attention_grid, dim3(decoder::kAttentionThreads), stream, attention,
+                  static_cast<const In*>(a.qkv->get()), s.qkv_rows(), a.keys->as<__half>() + block * key_block,
+                  a.values->as<__half>() + block * key_block, a.partial_output->as<float>(),
+                  a.partial_stats->as<float2>(), a.arrivals->as<unsigned>(), a.attention->as<__half>(), s.heads,
+                  s.kv_heads, plan.capacity, plan.context, plan.split_tokens, scale, float(s.rope_theta));
     plan.linears[int(LinearRole::Output)].launch(block, stream, pdl);
     launch_kernel(pdl, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream,
                   decoder::residual_norm_kernel<In>, static_cast<const In*>(a.output->get()), s.hidden,
@@ -266,7 +256,7 @@ bool capture_step(const StepPlan& plan, bool half_outputs, cudaStream_t stream, 
 }
 
 bool is_linear_kernel(const std::string& name) {
-  for (const char* own : {"embed_norm", "residual_norm", "rope_append", "swiglu", "attention_"})
+  for (const char* own : {"embed_norm", "residual_norm", "swiglu", "attention_kernel"})
     if (name.find(own) != std::string::npos) return false;
   return true;
 }
@@ -290,7 +280,7 @@ void summarize_trace(const KernelTrace& trace, DecodeRun& run) {
     if (kernel.end_ns > from) {
       const double exclusive = double(kernel.end_ns - from);
       busy += kernel.end_ns - from;
-      if (kernel.name.find("attention_") != std::string::npos)
+      if (kernel.name.find("attention_kernel") != std::string::npos)
         attention += exclusive;
       else if (is_linear_kernel(kernel.name))
         linear += exclusive;
@@ -349,11 +339,13 @@ void run_case(const DecoderWeights& weights, const std::vector<RoleOnDevice>& ro
   plan.splits = int((tokens + plan.split_tokens - 1) / plan.split_tokens);
   a.partial_output = buffer(size_t(batch * s.heads * plan.splits * s.head_dim) * 4);
   a.partial_stats = buffer(size_t(batch * s.heads * plan.splits) * 8);
+  a.arrivals = buffer(size_t(batch * s.heads) * 4);
   const int64_t cache_halves = s.blocks * batch * s.kv_heads * plan.capacity * s.head_dim;
   a.keys = std::make_unique<DeviceBuffer>(size_t(cache_halves) * 2);
   a.values = std::make_unique<DeviceBuffer>(size_t(cache_halves) * 2);
   decoder::fill_cache_kernel<<<1024, 256>>>(a.keys->as<__half>(), a.values->as<__half>(), cache_halves, weights.seed);
   check_cuda(cudaGetLastError(), "fill the KV cache");
+  check_cuda(cudaDeviceSynchronize(), "fill the KV cache");
 
   PreparedLinear linears[kLinearRoles];
   const struct {
@@ -399,7 +391,7 @@ void run_case(const DecoderWeights& weights, const std::vector<RoleOnDevice>& ro
   run.config = config.str();
 
   // The checked step: logits poisoned with NaN first, so a value no kernel wrote shows.
-  check_cuda(cudaMemset(a.logits->get(), 0xff, a.logits->bytes()), "poison logits");
+  check_cuda(cudaMemsetAsync(a.logits->get(), 0xff, a.logits->bytes(), stream.get()), "poison logits");
   check_cuda(cudaGraphLaunch(graph.exec, stream.get()), "cudaGraphLaunch");
   if (half_outputs)
     decoder::gather_logits_kernel<__half><<<256, 256, 0, stream.get()>>>(a.logits->as<__half>(), s.vocab,
