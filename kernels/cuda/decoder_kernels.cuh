@@ -94,6 +94,7 @@ __global__ void __launch_bounds__(kAttentionThreads) attention_kernel(
   constexpr int kWarps = kAttentionThreads / 32;
   constexpr int kRowsAtOnce = kAttentionThreads / kLanes;
   constexpr int kHalf = kHeadDim / 2;
+  constexpr int kUnroll = 4;
   __shared__ float q_shared[kHeadDim];
   __shared__ float key_new[kHeadDim], value_new[kHeadDim];
   __shared__ float scores[kMaxSplitTokens];
@@ -151,21 +152,30 @@ __global__ void __launch_bounds__(kAttentionThreads) attention_kernel(
   float q_part[8];
 #pragma unroll
   for (int e = 0; e < 8; ++e) q_part[e] = q_shared[part * 8 + e];
-  for (int first = warp * kRowsPerWarp; first < cached; first += kWarps * kRowsPerWarp) {
-    const int t = first + row_in_warp;
-    float dot = 0;
-    if (t < cached) {
-      const uint4 packed = *reinterpret_cast<const uint4*>(keys + (begin + t) * kHeadDim + part * 8);
-      const __half2* pairs = reinterpret_cast<const __half2*>(&packed);
+  // kUnroll rows per lane group in flight before the first is used: enough loads outstanding to stream the cache.
+  constexpr int kPass = kWarps * kRowsPerWarp;
+  for (int first = warp * kRowsPerWarp; first < cached; first += kUnroll * kPass) {
+    uint4 packed[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int t = first + u * kPass + row_in_warp;
+      packed[u] = t < cached ? __ldg(reinterpret_cast<const uint4*>(keys + (begin + t) * kHeadDim + part * 8))
+                             : make_uint4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int t = first + u * kPass + row_in_warp;
+      const __half2* pairs = reinterpret_cast<const __half2*>(&packed[u]);
+      float dot = 0;
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const float2 k = __half22float2(pairs[e]);
         dot += q_part[2 * e] * k.x + q_part[2 * e + 1] * k.y;
       }
-    }
 #pragma unroll
-    for (int offset = kLanes / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-    if (t < cached && part == 0) scores[t] = dot;
+      for (int offset = kLanes / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
+      if (t < cached && part == 0) scores[t] = dot;
+    }
   }
   if (holds_new_token && warp == kWarps - 1) {
     float dot = 0;
@@ -196,15 +206,26 @@ __global__ void __launch_bounds__(kAttentionThreads) attention_kernel(
   // Values: kLanes threads per row (8 columns each), kRowsAtOnce rows at a time, then a sum over those rows.
   const int value_row = thread / kLanes;
   float accumulator[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int t = value_row; t < cached; t += kRowsAtOnce) {
-    const uint4 packed = *reinterpret_cast<const uint4*>(values + (begin + t) * kHeadDim + part * 8);
-    const __half2* pairs = reinterpret_cast<const __half2*>(&packed);
-    const float p = scores[t];
+  for (int first = value_row; first < cached; first += kUnroll * kRowsAtOnce) {
+    uint4 packed[kUnroll];
+    float p[kUnroll];
 #pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const float2 v = __half22float2(pairs[e]);
-      accumulator[2 * e] += p * v.x;
-      accumulator[2 * e + 1] += p * v.y;
+    for (int u = 0; u < kUnroll; ++u) {
+      const int t = first + u * kRowsAtOnce;
+      const bool inside = t < cached;
+      packed[u] = inside ? __ldg(reinterpret_cast<const uint4*>(values + (begin + t) * kHeadDim + part * 8))
+                         : make_uint4(0, 0, 0, 0);
+      p[u] = inside ? scores[t] : 0.0f;
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const __half2* pairs = reinterpret_cast<const __half2*>(&packed[u]);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const float2 v = __half22float2(pairs[e]);
+        accumulator[2 * e] += p[u] * v.x;
+        accumulator[2 * e + 1] += p[u] * v.y;
+      }
     }
   }
   if (holds_new_token && value_row == (count - 1) % kRowsAtOnce) {
