@@ -60,8 +60,8 @@ std::vector<std::string> split_list(const std::string& list) {
 
 nlohmann::json row_json(const DecodeRow& row) {
   const kernels::cuda::DecodeRun& run = row.run;
-  nlohmann::json json = {{"engine", row.engine}, {"batch", row.batch}, {"context", row.context},
-                         {"status", row.status}};
+  nlohmann::json json = {
+      {"engine", row.engine}, {"batch", row.batch}, {"context", row.context}, {"status", row.status}};
   if (row.status != "ok") {
     json["note"] = row.note;
     if (run.required_bytes > 0) json["required_bytes"] = run.required_bytes;
@@ -115,11 +115,11 @@ void print_row(const DecodeRow& row) {
               double(run.weight_bytes) / 1e9, row.storage_ratio, row.max_relative_error, row.relative_error,
               100.0 * row.top1_agreement, gaps, run.achieved_gb_per_s);
   if (run.trace_error.empty())
-    std::printf("  kernels %d: sum %.3f ms, busy %.3f ms of a %.3f ms span (linear %.3f, attention %.3f, other %.3f)"
-                "; reads %.2f GB (KV cache %.2f GB)\n",
-                run.kernels, run.kernel_sum_ms, run.kernel_busy_ms, run.kernel_span_ms, run.linear_kernel_ms,
-                run.attention_kernel_ms, run.other_kernel_ms, double(run.step_bytes) / 1e9,
-                double(run.kv_bytes_read) / 1e9);
+    std::printf(
+        "  kernels %d: sum %.3f ms, busy %.3f ms of a %.3f ms span (linear %.3f, attention %.3f, other %.3f)"
+        "; reads %.2f GB (KV cache %.2f GB)\n",
+        run.kernels, run.kernel_sum_ms, run.kernel_busy_ms, run.kernel_span_ms, run.linear_kernel_ms,
+        run.attention_kernel_ms, run.other_kernel_ms, double(run.step_bytes) / 1e9, double(run.kv_bytes_read) / 1e9);
   else
     std::printf("  kernel trace unavailable: %s; reads %.2f GB (KV cache %.2f GB)\n", run.trace_error.c_str(),
                 double(run.step_bytes) / 1e9, double(run.kv_bytes_read) / 1e9);
@@ -141,12 +141,12 @@ int decode(const DecodeOptions& options) {
 
   const auto& device = kernels::cuda::device_status();
   if (!options.json) {
-    std::printf("decode %s (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, vocab %lld), "
-                "context %lld, on %s\n",
-                study.shape.name.c_str(), (long long)study.shape.hidden, (long long)study.shape.intermediate,
-                (long long)study.shape.blocks, (long long)study.shape.heads, (long long)study.shape.kv_heads,
-                (long long)study.shape.vocab, (long long)study.context,
-                device.available ? device.name.c_str() : "no GPU");
+    std::printf(
+        "decode %s (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, vocab %lld), "
+        "context %lld, on %s\n",
+        study.shape.name.c_str(), (long long)study.shape.hidden, (long long)study.shape.intermediate,
+        (long long)study.shape.blocks, (long long)study.shape.heads, (long long)study.shape.kv_heads,
+        (long long)study.shape.vocab, (long long)study.context, device.available ? device.name.c_str() : "no GPU");
     if (device.available) {
       const double bandwidth = kernels::cuda::measure_device_bandwidth_gb_per_s();
       std::printf("device-to-device copy: %.0f GB/s (read + write)\n", bandwidth);

@@ -136,7 +136,6 @@ GpuRun run_cublas_fp16(const float* weights, int64_t rows, int64_t cols, const f
   return run;
 }
 
-
 struct CublasLtGemm::Objects {
   LtObjects lt;
   cublasLtMatmulHeuristicResult_t candidates[8];
@@ -157,7 +156,8 @@ CublasLtGemm::CublasLtGemm(int64_t rows, int64_t cols, int64_t batch, void* work
   const cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
   check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof(transpose)),
                "TRANSA");
-  check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof(keep)), "TRANSB");
+  check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof(keep)),
+               "TRANSB");
   check_cublas(cublasLtMatrixLayoutCreate(&lt.a, CUDA_R_16F, uint64_t(cols), uint64_t(rows), cols), "layout A");
   check_cublas(cublasLtMatrixLayoutCreate(&lt.b, CUDA_R_16F, uint64_t(cols), uint64_t(batch), cols), "layout B");
   check_cublas(cublasLtMatrixLayoutCreate(&lt.c, CUDA_R_32F, uint64_t(rows), uint64_t(batch), rows), "layout C");
@@ -194,9 +194,9 @@ void CublasLtGemm::choose_fastest(const std::vector<const __half*>& weight_copie
   for (int candidate = 0; candidate < o.found; ++candidate) {
     o.chosen = candidate;
     try {
-      const TimingResult trial = time_launches(
-          [&](cudaStream_t stream, int copy) { launch(weight_copies[size_t(copy)], x, y, stream); },
-          int(weight_copies.size()), quick, true);
+      const TimingResult trial =
+          time_launches([&](cudaStream_t stream, int copy) { launch(weight_copies[size_t(copy)], x, y, stream); },
+                        int(weight_copies.size()), quick, true);
       if (trial.median_us < best) best = trial.median_us, fastest = candidate;
     } catch (const GpuFailure&) {
       cudaGetLastError();

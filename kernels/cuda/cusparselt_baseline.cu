@@ -18,17 +18,17 @@ namespace nmscope::kernels::cuda {
 #if NMSCOPE_HAVE_CUSPARSELT
 namespace {
 
-#define NMSCOPE_CUSPARSELT_FUNCTIONS(X)                                                                         \
-  X(cusparseLtInit)                                                                                             \
-  X(cusparseLtDenseDescriptorInit)                                                                              \
-  X(cusparseLtStructuredDescriptorInit)                                                                         \
-  X(cusparseLtMatDescriptorDestroy)                                                                             \
-  X(cusparseLtMatmulDescriptorInit)                                                                             \
-  X(cusparseLtMatmulAlgSelectionInit)                                                                           \
-  X(cusparseLtMatmulAlgSelectionDestroy)                                                                        \
-  X(cusparseLtMatmulPlanInit) X(cusparseLtMatmulPlanDestroy) X(cusparseLtMatmulGetWorkspace)                    \
-      X(cusparseLtSpMMACompressedSize) X(cusparseLtSpMMACompress) X(cusparseLtMatmul) X(cusparseLtMatmulSearch) \
-          X(cusparseLtGetErrorString)
+#define NMSCOPE_CUSPARSELT_FUNCTIONS(X)                                                           \
+  X(cusparseLtInit)                                                                               \
+  X(cusparseLtDenseDescriptorInit)                                                                \
+  X(cusparseLtStructuredDescriptorInit)                                                           \
+  X(cusparseLtMatDescriptorDestroy)                                                               \
+  X(cusparseLtMatmulDescriptorInit)                                                               \
+  X(cusparseLtMatmulAlgSelectionInit)                                                             \
+  X(cusparseLtMatmulAlgSelectionDestroy)                                                          \
+  X(cusparseLtMatmulPlanInit)                                                                     \
+  X(cusparseLtMatmulPlanDestroy) X(cusparseLtMatmulGetWorkspace) X(cusparseLtSpMMACompressedSize) \
+      X(cusparseLtSpMMACompress) X(cusparseLtMatmul) X(cusparseLtMatmulSearch) X(cusparseLtGetErrorString)
 
 struct Library {
 #define NMSCOPE_DECLARE(name) decltype(&::name) name = nullptr;
@@ -243,7 +243,6 @@ GpuRun run_cusparselt_fp16_24(const float* weights, int64_t rows, int64_t cols, 
   return run;
 }
 
-
 #if NMSCOPE_HAVE_CUSPARSELT
 struct CusparseLtGemm::Objects {
   cusparseLtMatDescriptor_t a{}, b{}, c{};
@@ -290,9 +289,8 @@ CusparseLtGemm::CusparseLtGemm(int64_t rows, int64_t cols, int64_t batch) : obje
                                                   CUSPARSE_OPERATION_NON_TRANSPOSE, &o.a, &o.b, &o.c, &o.c,
                                                   CUSPARSE_COMPUTE_32F),
                "matmul descriptor");
-  check_sparse(
-      lib.cusparseLtMatmulAlgSelectionInit(handle, &o.selection, &o.operation, CUSPARSELT_MATMUL_ALG_DEFAULT),
-      "algorithm selection");
+  check_sparse(lib.cusparseLtMatmulAlgSelectionInit(handle, &o.selection, &o.operation, CUSPARSELT_MATMUL_ALG_DEFAULT),
+               "algorithm selection");
   o.has_selection = true;
   check_sparse(lib.cusparseLtMatmulPlanInit(handle, &o.plan, &o.operation, &o.selection), "plan");
   o.has_plan = true;
@@ -317,8 +315,8 @@ void CusparseLtGemm::search(const void* compressed, const __half* x, __half* y) 
   const float alpha = 1.0f, beta = 0.0f;
   Stream stream;
   cudaStream_t streams[1] = {stream.get()};
-  check_sparse(library().cusparseLtMatmulSearch(&library().context, &objects_->plan, &alpha, compressed, x, &beta, y,
-                                                y, objects_->workspace->get(), streams, 1),
+  check_sparse(library().cusparseLtMatmulSearch(&library().context, &objects_->plan, &alpha, compressed, x, &beta, y, y,
+                                                objects_->workspace->get(), streams, 1),
                "cusparseLtMatmulSearch");
   check_cuda(cudaStreamSynchronize(stream.get()), "search");
 }

@@ -39,13 +39,14 @@ __device__ __forceinline__ void rms_normalize(const float* h, const __half* gain
   float squares = 0;
   for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) squares += h[i] * h[i];
   const float inverse_rms = rsqrtf(block_sum(squares, scratch) / float(hidden) + epsilon);
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) x[i] = __float2half(h[i] * inverse_rms * __half2float(gain[i]));
+  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x)
+    x[i] = __float2half(h[i] * inverse_rms * __half2float(gain[i]));
 }
 
 // Step start: h[b] = embedding[token(b)] (fp16 table, fp32 residual stream), x[b] = RMSNorm(h[b]) with norm 0's gain.
-__global__ void __launch_bounds__(kNormThreads) embed_norm_kernel(const __half* embedding, const __half* gain,
-                                                                  float* h, __half* x, int64_t hidden, int64_t vocab,
-                                                                  uint64_t seed, float epsilon) {
+__global__ void __launch_bounds__(kNormThreads)
+    embed_norm_kernel(const __half* embedding, const __half* gain, float* h, __half* x, int64_t hidden, int64_t vocab,
+                      uint64_t seed, float epsilon) {
   __shared__ float scratch[32];
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
@@ -58,9 +59,9 @@ __global__ void __launch_bounds__(kNormThreads) embed_norm_kernel(const __half* 
 
 // h[b] += y[b] (a linear layer's output, row stride y_ld), then x[b] = RMSNorm(h[b]) * gain.
 template <typename In>
-__global__ void __launch_bounds__(kNormThreads) residual_norm_kernel(const In* y, int64_t y_ld, float* h,
-                                                                     const __half* gain, __half* x, int64_t hidden,
-                                                                     float epsilon) {
+__global__ void __launch_bounds__(kNormThreads)
+    residual_norm_kernel(const In* y, int64_t y_ld, float* h, const __half* gain, __half* x, int64_t hidden,
+                         float epsilon) {
   __shared__ float scratch[32];
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
@@ -84,10 +85,10 @@ __global__ void __launch_bounds__(kNormThreads) residual_norm_kernel(const In* y
 // - Combine: the last split to arrive for (b, head) (a counter per pair, reset after use) joins the splits,
 //   out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s, fp16 into attention_out [B][H] (head-major columns).
 template <int kHeadDim, typename In>
-__global__ void __launch_bounds__(kAttentionThreads) attention_kernel(
-    const In* qkv, int64_t qkv_ld, __half* key_cache, __half* value_cache, float* partial_output, float2* partial_stats,
-    unsigned* arrivals, __half* attention_out, int64_t heads, int64_t kv_heads, int64_t capacity, int64_t position,
-    int split_tokens, float scale, float rope_theta) {
+__global__ void __launch_bounds__(kAttentionThreads)
+    attention_kernel(const In* qkv, int64_t qkv_ld, __half* key_cache, __half* value_cache, float* partial_output,
+                     float2* partial_stats, unsigned* arrivals, __half* attention_out, int64_t heads, int64_t kv_heads,
+                     int64_t capacity, int64_t position, int split_tokens, float scale, float rope_theta) {
   static_assert(kHeadDim % 8 == 0 && 32 % (kHeadDim / 8) == 0 && kHeadDim <= 256, "head_dim 64, 128 or 256");
   constexpr int kLanes = kHeadDim / 8;
   constexpr int kRowsPerWarp = 32 / kLanes;

@@ -46,11 +46,16 @@ std::string DecoderShape::unsupported_reason() const {
 
 const char* linear_role_name(LinearRole role) {
   switch (role) {
-    case LinearRole::Qkv: return "qkv";
-    case LinearRole::Output: return "o";
-    case LinearRole::GateUp: return "gate_up";
-    case LinearRole::Down: return "down";
-    case LinearRole::Head: return "head";
+    case LinearRole::Qkv:
+      return "qkv";
+    case LinearRole::Output:
+      return "o";
+    case LinearRole::GateUp:
+      return "gate_up";
+    case LinearRole::Down:
+      return "down";
+    case LinearRole::Head:
+      return "head";
   }
   return "?";
 }
@@ -62,7 +67,8 @@ int64_t decoder_required_bytes(const DecoderShape& shape, const std::vector<int6
   for (size_t role = 0; role < linear_bytes_per_block.size(); ++role)
     weights += linear_bytes_per_block[role] * (role == size_t(LinearRole::Head) ? 1 : shape.blocks);
   weights += shape.vocab * shape.hidden * 2 + (2 * shape.blocks + 1) * shape.hidden * 2;
-  const int64_t kv = 2 * shape.blocks * decode_case.batch * shape.kv_heads * (decode_case.context + 1) * shape.head_dim * 2;
+  const int64_t kv =
+      2 * shape.blocks * decode_case.batch * shape.kv_heads * (decode_case.context + 1) * shape.head_dim * 2;
   const int64_t widest = std::max({shape.qkv_rows(), 2 * shape.intermediate, shape.vocab});
   const int64_t activations =
       batch_pad * (shape.hidden * (4 + 2 + 2 + 4 + 4) + shape.qkv_rows() * 4 + 2 * shape.intermediate * 4 +

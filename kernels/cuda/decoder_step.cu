@@ -51,7 +51,8 @@ RoleOnDevice upload_role(const LinearWeights& weights, int copies) {
     host = weights.layout.tiles.data();
     host_bytes = weights.layout.tiles.size();
   } else {
-    if (int64_t(weights.dense.size()) != weights.rows * weights.cols) throw GpuFailure("dense weights of the wrong size");
+    if (int64_t(weights.dense.size()) != weights.rows * weights.cols)
+      throw GpuFailure("dense weights of the wrong size");
     half_weights = to_half_padded(weights.dense.data(), weights.rows, weights.cols, weights.rows, weights.cols);
     host = reinterpret_cast<const uint8_t*>(half_weights.data());
     host_bytes = half_weights.size() * sizeof(__half);
@@ -190,8 +191,7 @@ void enqueue_step(const StepPlan& plan, cudaStream_t stream) {
   const float epsilon = float(s.norm_epsilon);
   const int64_t key_block = plan.batch * s.kv_heads * plan.capacity * s.head_dim;  // halves per block
   launch_kernel(false, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream, decoder::embed_norm_kernel,
-                plan.embedding, plan.gains, a.h->as<float>(), a.x->as<__half>(), s.hidden, s.vocab, plan.seed,
-                epsilon);
+                plan.embedding, plan.gains, a.h->as<float>(), a.x->as<__half>(), s.hidden, s.vocab, plan.seed, epsilon);
   const float scale = 1.0f / std::sqrt(float(s.head_dim));
   for (int block = 0; block < int(s.blocks); ++block) {
     plan.linears[int(LinearRole::Qkv)].launch(block, stream, pdl);
@@ -209,13 +209,13 @@ void enqueue_step(const StepPlan& plan, cudaStream_t stream) {
     plan.linears[int(LinearRole::GateUp)].launch(block, stream, pdl);
     const int64_t elements = plan.batch * s.intermediate;
     launch_kernel(pdl, dim3(unsigned(std::min<int64_t>((elements + 255) / 256, 1024))), dim3(256), stream,
-                  decoder::swiglu_kernel<In>, static_cast<const In*>(a.gate_up->get()), a.act->as<__half>(),
-                  plan.batch, s.intermediate);
+                  decoder::swiglu_kernel<In>, static_cast<const In*>(a.gate_up->get()), a.act->as<__half>(), plan.batch,
+                  s.intermediate);
     plan.linears[int(LinearRole::Down)].launch(block, stream, pdl);
     const int64_t next_norm = block + 1 < s.blocks ? 2 * (block + 1) : 2 * s.blocks;  // final norm after the last
     launch_kernel(pdl, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream,
-                  decoder::residual_norm_kernel<In>, static_cast<const In*>(a.down->get()), s.hidden,
-                  a.h->as<float>(), plan.gains + next_norm * s.hidden, a.x->as<__half>(), s.hidden, epsilon);
+                  decoder::residual_norm_kernel<In>, static_cast<const In*>(a.down->get()), s.hidden, a.h->as<float>(),
+                  plan.gains + next_norm * s.hidden, a.x->as<__half>(), s.hidden, epsilon);
   }
   plan.linears[int(LinearRole::Head)].launch(0, stream, pdl);
 }
@@ -335,7 +335,8 @@ void run_case(const DecoderWeights& weights, const std::vector<RoleOnDevice>& ro
   // Splits of the context: about two CTAs per SM over (splits x heads x batch), each split at least 32 tokens.
   const int64_t tokens = run.context + 1;
   const int64_t wanted = std::max<int64_t>(1, (2 * device_status().sm_count + batch * s.heads - 1) / (batch * s.heads));
-  plan.split_tokens = int(std::clamp<int64_t>(round_up((tokens + wanted - 1) / wanted, 32), 32, decoder::kMaxSplitTokens));
+  plan.split_tokens =
+      int(std::clamp<int64_t>(round_up((tokens + wanted - 1) / wanted, 32), 32, decoder::kMaxSplitTokens));
   plan.splits = int((tokens + plan.split_tokens - 1) / plan.split_tokens);
   a.partial_output = buffer(size_t(batch * s.heads * plan.splits * s.head_dim) * 4);
   a.partial_stats = buffer(size_t(batch * s.heads * plan.splits) * 8);
@@ -394,11 +395,11 @@ void run_case(const DecoderWeights& weights, const std::vector<RoleOnDevice>& ro
   check_cuda(cudaMemsetAsync(a.logits->get(), 0xff, a.logits->bytes(), stream.get()), "poison logits");
   check_cuda(cudaGraphLaunch(graph.exec, stream.get()), "cudaGraphLaunch");
   if (half_outputs)
-    decoder::gather_logits_kernel<__half><<<256, 256, 0, stream.get()>>>(a.logits->as<__half>(), s.vocab,
-                                                                         a.logits_float->as<float>(), batch, s.vocab);
+    decoder::gather_logits_kernel<__half>
+        <<<256, 256, 0, stream.get()>>>(a.logits->as<__half>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
   else
-    decoder::gather_logits_kernel<float><<<256, 256, 0, stream.get()>>>(a.logits->as<float>(), s.vocab,
-                                                                        a.logits_float->as<float>(), batch, s.vocab);
+    decoder::gather_logits_kernel<float>
+        <<<256, 256, 0, stream.get()>>>(a.logits->as<float>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
   check_cuda(cudaGetLastError(), "gather logits");
   check_cuda(cudaStreamSynchronize(stream.get()), "decode step");
   std::vector<float> logits(size_t(batch * s.vocab));

@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "gpu_runtime_internal.hpp"
-#include "packed_gemm.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
+#include "packed_gemm.hpp"
 
 namespace nmscope::kernels::cuda {
 

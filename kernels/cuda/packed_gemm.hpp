@@ -20,7 +20,7 @@ struct PackedGemmPlan {
   TcParams params{};   // everything but the tiles, which each launch names
   size_t y_bytes = 0;  // zeroed before a split-K launch (params.accumulate)
   bool direct = false;
-  std::string name;    // the configuration, e.g. "direct 16x8 cta, 8 warps along K"
+  std::string name;  // the configuration, e.g. "direct 16x8 cta, 8 warps along K"
 };
 
 // Every candidate plan for `layout` at `batch`: x fp16 [>= round_up(batch, 128) rows][x_ld >= padded_cols] (rows past

@@ -52,13 +52,13 @@ struct DecodeRow {
   std::string status;  // ok, unavailable, failed
   std::string note;    // why not, when not ok
   kernels::cuda::DecodeRun run;
-  double speedup = 0;                  // tokens/s over the baseline's at this batch (0 when it has none)
-  int64_t fp16_weight_bytes = 0;       // the same model with every linear layer fp16 dense
-  double storage_ratio = 0;            // fp16_weight_bytes / run.weight_bytes
-  double max_relative_error = -1;      // max |logit - reference| / max |reference| over the batch
-  double relative_error = -1;          // ||logits - reference||_F / ||reference||_F
-  double top1_agreement = -1;          // share of sequences whose argmax logit matches the reference's
-  std::string reference;               // what the logits were checked against
+  double speedup = 0;              // tokens/s over the baseline's at this batch (0 when it has none)
+  int64_t fp16_weight_bytes = 0;   // the same model with every linear layer fp16 dense
+  double storage_ratio = 0;        // fp16_weight_bytes / run.weight_bytes
+  double max_relative_error = -1;  // max |logit - reference| / max |reference| over the batch
+  double relative_error = -1;      // ||logits - reference||_F / ||reference||_F
+  double top1_agreement = -1;      // share of sequences whose argmax logit matches the reference's
+  std::string reference;           // what the logits were checked against
 };
 
 // Runs every engine at every batch; `on_row` sees each row as soon as it is measured (the baseline's first).

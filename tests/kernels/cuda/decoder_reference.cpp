@@ -58,7 +58,8 @@ std::vector<double> decoder_step_reference(const kernels::cuda::DecoderWeights& 
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t token = synthetic::token(seed, b, s.vocab);
     std::vector<double> h(size_t(s.hidden));
-    for (int64_t i = 0; i < s.hidden; ++i) h[size_t(i)] = to_fp16(synthetic::embedding(seed, uint64_t(token * s.hidden + i)));
+    for (int64_t i = 0; i < s.hidden; ++i)
+      h[size_t(i)] = to_fp16(synthetic::embedding(seed, uint64_t(token * s.hidden + i)));
     for (int64_t block = 0; block < s.blocks; ++block) {
       const std::vector<double> qkv = product(linear(LinearRole::Qkv), rms_norm(h, seed, 2 * block, s.norm_epsilon));
       std::vector<double> q(qkv.begin(), qkv.begin() + s.heads * d);

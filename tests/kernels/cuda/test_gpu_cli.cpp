@@ -7,15 +7,13 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 #include "cli_process.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 
 using nmscope::test::CliResult;
 using nmscope::test::run_cli;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 class TestGpuCli final : public QObject {
   Q_OBJECT

@@ -84,7 +84,8 @@ class TestGpuDecoder final : public QObject {
     SKIP_WITHOUT_GPU();
     const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
     gpu::DecoderWeights reference;
-    const gpu::DecoderWeights weights = build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 5, &reference);
+    const gpu::DecoderWeights weights =
+        build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 5, &reference);
     for (const gpu::DecodeCase one : {gpu::DecodeCase{1, 64}, gpu::DecodeCase{3, 129}}) {
       const std::vector<double> cpu = test::decoder_step_reference(reference, one.batch, one.context);
       const auto baseline = gpu::run_decoder(reference, {one}, quick_timing());
@@ -111,8 +112,9 @@ class TestGpuDecoder final : public QObject {
     QCOMPARE(int(rows.size()), 2);
     for (const DecodeRow& row : rows) {
       QCOMPARE(QString::fromStdString(row.status), QString("failed"));
-      QVERIFY2(row.note.find("GB of GPU memory") != std::string::npos && row.note.find("nothing run") != std::string::npos,
-               row.note.c_str());
+      QVERIFY2(
+          row.note.find("GB of GPU memory") != std::string::npos && row.note.find("nothing run") != std::string::npos,
+          row.note.c_str());
     }
   }
 };

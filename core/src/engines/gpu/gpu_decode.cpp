@@ -27,11 +27,16 @@ struct RoleShape {
 
 RoleShape role_shape(const gpu::DecoderShape& shape, gpu::LinearRole role) {
   switch (role) {
-    case gpu::LinearRole::Qkv: return {shape.qkv_rows(), shape.hidden};
-    case gpu::LinearRole::Output: return {shape.hidden, shape.hidden};
-    case gpu::LinearRole::GateUp: return {2 * shape.intermediate, shape.hidden};
-    case gpu::LinearRole::Down: return {shape.hidden, shape.intermediate};
-    case gpu::LinearRole::Head: return {shape.vocab, shape.hidden};
+    case gpu::LinearRole::Qkv:
+      return {shape.qkv_rows(), shape.hidden};
+    case gpu::LinearRole::Output:
+      return {shape.hidden, shape.hidden};
+    case gpu::LinearRole::GateUp:
+      return {2 * shape.intermediate, shape.hidden};
+    case gpu::LinearRole::Down:
+      return {shape.hidden, shape.intermediate};
+    case gpu::LinearRole::Head:
+      return {shape.vocab, shape.hidden};
   }
   return {0, 0};
 }
@@ -126,8 +131,8 @@ gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const 
     reference->linears.resize(gpu::kLinearRoles);
   }
   gpu::MetadataOrder order = gpu::MetadataOrder::RowPairsByHalf;
-  const bool sparse_tiles = !variant.pattern.is_dense() && gpu::embeds_in_2_4(variant.pattern.kept_per_group,
-                                                                              variant.pattern.group_size);
+  const bool sparse_tiles =
+      !variant.pattern.is_dense() && gpu::embeds_in_2_4(variant.pattern.kept_per_group, variant.pattern.group_size);
   if (variant.kind == gpu::LinearKind::Packed && sparse_tiles) {
     std::string why;
     if (!gpu::probe_metadata_order(order, why)) throw Error(variant.engine, "mma.sp metadata probe: " + why);
@@ -259,8 +264,8 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     const bool any_fits = std::any_of(too_large.begin(), too_large.end(), [](const auto& why) { return why.empty(); });
     if (any_fits) {
       try {
-        compressed = build_decoder_weights(options.shape, variant, options.seed,
-                                           is_reference_itself ? nullptr : &reference);
+        compressed =
+            build_decoder_weights(options.shape, variant, options.seed, is_reference_itself ? nullptr : &reference);
       } catch (const std::exception& error) {
         unavailable_rows(variant, "failed", error.what(), nullptr);
         continue;

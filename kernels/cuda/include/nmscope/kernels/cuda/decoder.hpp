@@ -74,11 +74,11 @@ struct DecodeTiming {
 
 struct DecodeRun {
   bool ok = false;
-  std::string error;              // why not, when !ok (e.g. "needs 140.2 GB of GPU memory, 79.1 GB free")
+  std::string error;  // why not, when !ok (e.g. "needs 140.2 GB of GPU memory, 79.1 GB free")
   int64_t batch = 0, context = 0;
   double step_ms = 0, p10_ms = 0, p90_ms = 0;  // one decode step (one token per sequence), CUDA-graph replays
   int repetitions = 0;
-  double tokens_per_s = 0;                      // batch / step time
+  double tokens_per_s = 0;       // batch / step time
   int64_t weight_bytes = 0;      // the model as it sits on the device: linear weights (scales, metadata included),
                                  // fp16 embeddings, norm gains
   int64_t linear_bytes = 0;      // of which the linear layers and head
