@@ -17,7 +17,8 @@
 #   BENCH_SHAPES, BENCH_BATCHES, BENCH_SECONDS  the bench sweep (defaults: the issue's three layers, batch 1..8192)
 #   BENCH_PARTS       which sweeps: any of int4 (2:4 and dense), int8 (2:4), nm (4:8, 1:4, 2:8); default all
 #   DECODE_PRESET, DECODE_ENGINES, DECODE_BATCHES, DECODE_CONTEXT  the decoder step (defaults: llama-7b, int4 2:4 and
-#                     dense and cuSPARSELt beside cuBLAS fp16, batch 1 and 16, context 512)
+#                     dense and cuSPARSELt beside cuBLAS fp16, batch 1, 4, 16 and 64, context 512); then gpu/int4-2:4
+#                     at batch 1 again with plain launches (DECODE_SKIP_PLAIN=1 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -136,11 +137,17 @@ decode() {
   prepare_dependencies
   local preset=${DECODE_PRESET:-llama-7b}
   local engines=${DECODE_ENGINES:-gpu/int4-2:4,gpu/int4-dense,gpu/cusparselt-fp16-2:4}
-  local batches=${DECODE_BATCHES:-1,16} context=${DECODE_CONTEXT:-512}
+  local batches=${DECODE_BATCHES:-1,4,16,64} context=${DECODE_CONTEXT:-512}
   log "decode $preset: $engines at batch $batches, context $context"
   "$CLI" decode --preset "$preset" --engines "$engines" --batch "$batches" --context "$context" \
     > "$OUT/decode.txt" 2>> "$OUT/decode.err" && status=0 || status=$?
-  cat "$OUT/decode.txt"
+  # The same step with plain launches (no programmatic dependent launch), batch 1: what the overlap is worth.
+  if [ -z "${DECODE_SKIP_PLAIN:-}" ]; then
+    log "decode, plain launches: gpu/int4-2:4 at batch 1"
+    NMSCOPE_DECODE_PLAIN_LAUNCH=1 "$CLI" decode --preset "$preset" --engines gpu/int4-2:4 --batch 1 --context "$context" \
+      > "$OUT/decode-plain.txt" 2>> "$OUT/decode.err" || true
+  fi
+  cat "$OUT/decode.txt" "$OUT/decode-plain.txt" 2> /dev/null
   return $status
 }
 

@@ -33,14 +33,60 @@ __device__ __forceinline__ float block_sum(float value, float* scratch) {
   return total;
 }
 
-// x[b] = h[b] / rms(h[b]) * gain, fp16: the input of the next linear layer. One CTA per sequence.
-__device__ __forceinline__ void rms_normalize(const float* h, const __half* gain, __half* x, int64_t hidden,
-                                              float epsilon, float* scratch) {
+// The norms hold a row in registers: kNormThreads threads x 8 consecutive elements x kNormPasses, so that every load
+// of a row is issued before the first is used (one memory round trip instead of one per element).
+inline constexpr int kNormPasses = 4;  // hidden <= 512 x 8 x 4 = 16384 (DecoderShape::unsupported_reason)
+
+struct Eight {
+  float v[8];
+};
+__device__ __forceinline__ Eight load_eight(const float* p) {
+  const float4 a = *reinterpret_cast<const float4*>(p), b = *reinterpret_cast<const float4*>(p + 4);
+  return {{a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w}};
+}
+__device__ __forceinline__ Eight load_eight(const __half* p) {
+  const uint4 packed = *reinterpret_cast<const uint4*>(p);
+  const __half2* pairs = reinterpret_cast<const __half2*>(&packed);
+  Eight out;
+#pragma unroll
+  for (int e = 0; e < 4; ++e) {
+    const float2 pair = __half22float2(pairs[e]);
+    out.v[2 * e] = pair.x;
+    out.v[2 * e + 1] = pair.y;
+  }
+  return out;
+}
+__device__ __forceinline__ void store_eight(float* p, const Eight& values) {
+  *reinterpret_cast<float4*>(p) = make_float4(values.v[0], values.v[1], values.v[2], values.v[3]);
+  *reinterpret_cast<float4*>(p + 4) = make_float4(values.v[4], values.v[5], values.v[6], values.v[7]);
+}
+
+// x = row / rms(row) * gain, fp16, for the row held in registers (`row[pass]` covers elements
+// 8 (pass * blockDim + thread) ...); returns after x is written.
+__device__ __forceinline__ void rms_normalize(const Eight (&row)[kNormPasses], const __half* gain, __half* x,
+                                              int64_t hidden, float epsilon, float* scratch) {
   float squares = 0;
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) squares += h[i] * h[i];
+#pragma unroll
+  for (int pass = 0; pass < kNormPasses; ++pass) {
+    const int64_t first = 8 * (int64_t(pass) * blockDim.x + threadIdx.x);
+    if (first < hidden)
+#pragma unroll
+      for (int e = 0; e < 8; ++e) squares += row[pass].v[e] * row[pass].v[e];
+  }
   const float inverse_rms = rsqrtf(block_sum(squares, scratch) / float(hidden) + epsilon);
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x)
-    x[i] = __float2half(h[i] * inverse_rms * __half2float(gain[i]));
+#pragma unroll
+  for (int pass = 0; pass < kNormPasses; ++pass) {
+    const int64_t first = 8 * (int64_t(pass) * blockDim.x + threadIdx.x);
+    if (first >= hidden) continue;
+    const Eight gains = load_eight(gain + first);
+    uint4 packed;
+    __half2* pairs = reinterpret_cast<__half2*>(&packed);
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+      pairs[e] = __floats2half2_rn(row[pass].v[2 * e] * inverse_rms * gains.v[2 * e],
+                                   row[pass].v[2 * e + 1] * inverse_rms * gains.v[2 * e + 1]);
+    *reinterpret_cast<uint4*>(x + first) = packed;
+  }
 }
 
 // Step start: h[b] = embedding[token(b)] (fp16 table, fp32 residual stream), x[b] = RMSNorm(h[b]) with norm 0's gain.
@@ -51,10 +97,16 @@ __global__ void __launch_bounds__(kNormThreads)
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
   const int64_t b = blockIdx.x;
-  const __half* row = embedding + synthetic::token(seed, b, vocab) * hidden;
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) h[b * hidden + i] = __half2float(row[i]);
-  __syncthreads();
-  rms_normalize(h + b * hidden, gain, x + b * hidden, hidden, epsilon, scratch);
+  const __half* source = embedding + synthetic::token(seed, b, vocab) * hidden;
+  Eight row[kNormPasses];
+#pragma unroll
+  for (int pass = 0; pass < kNormPasses; ++pass) {
+    const int64_t first = 8 * (int64_t(pass) * blockDim.x + threadIdx.x);
+    if (first >= hidden) continue;
+    row[pass] = load_eight(source + first);
+    store_eight(h + b * hidden + first, row[pass]);
+  }
+  rms_normalize(row, gain, x + b * hidden, hidden, epsilon, scratch);
 }
 
 // h[b] += y[b] (a linear layer's output, row stride y_ld), then x[b] = RMSNorm(h[b]) * gain.
@@ -66,9 +118,22 @@ __global__ void __launch_bounds__(kNormThreads)
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
   const int64_t b = blockIdx.x;
-  float* row = h + b * hidden;
-  for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) row[i] += as_float(y[b * y_ld + i]);
-  __syncthreads();
+  Eight row[kNormPasses], added[kNormPasses];
+#pragma unroll
+  for (int pass = 0; pass < kNormPasses; ++pass) {
+    const int64_t first = 8 * (int64_t(pass) * blockDim.x + threadIdx.x);
+    if (first >= hidden) continue;
+    row[pass] = load_eight(h + b * hidden + first);
+    added[pass] = load_eight(y + b * y_ld + first);
+  }
+#pragma unroll
+  for (int pass = 0; pass < kNormPasses; ++pass) {
+    const int64_t first = 8 * (int64_t(pass) * blockDim.x + threadIdx.x);
+    if (first >= hidden) continue;
+#pragma unroll
+    for (int e = 0; e < 8; ++e) row[pass].v[e] += added[pass].v[e];
+    store_eight(h + b * hidden + first, row[pass]);
+  }
   rms_normalize(row, gain, x + b * hidden, hidden, epsilon, scratch);
 }
 
@@ -95,7 +160,7 @@ __global__ void __launch_bounds__(kAttentionThreads)
   constexpr int kWarps = kAttentionThreads / 32;
   constexpr int kRowsAtOnce = kAttentionThreads / kLanes;
   constexpr int kHalf = kHeadDim / 2;
-  constexpr int kUnroll = 4;
+  constexpr int kUnroll = 8;
   __shared__ float q_shared[kHeadDim];
   __shared__ float key_new[kHeadDim], value_new[kHeadDim];
   __shared__ float scores[kMaxSplitTokens];

@@ -39,6 +39,7 @@ std::string DecoderShape::unsupported_reason() const {
   if (heads % kv_heads != 0) return "heads must be a multiple of kv_heads";
   if (hidden != heads * head_dim) return "hidden must equal heads x head_dim";
   if (head_dim != 64 && head_dim != 128) return "the attention kernel supports head_dim 64 and 128";
+  if (hidden > 16384) return "the norm kernels hold a row of at most 16384 in registers";
   if (hidden % 256 != 0 || intermediate % 256 != 0)
     return "hidden and intermediate must be multiples of 256 (the packed kernels' widest chunk)";
   return "";

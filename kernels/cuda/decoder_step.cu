@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <sstream>
 
@@ -381,7 +382,11 @@ void run_case(const DecoderWeights& weights, const std::vector<RoleOnDevice>& ro
   Stream stream;
   Graph graph;
   std::string reason;
-  plan.overlap_launch = true;
+  // NMSCOPE_DECODE_PLAIN_LAUNCH=1 captures plain launches: the same step without programmatic dependent launch, to
+  // measure what the overlap is worth.
+  const char* plain = std::getenv("NMSCOPE_DECODE_PLAIN_LAUNCH");
+  plan.overlap_launch = !(plain && std::string(plain) == "1");
+  if (!plan.overlap_launch) reason = "NMSCOPE_DECODE_PLAIN_LAUNCH=1";
   if (!capture_step(plan, half_outputs, stream.get(), graph, reason)) {
     plan.overlap_launch = false;  // without programmatic dependent launch
     std::string second;
