@@ -1,6 +1,4 @@
 // The decoder's shapes and its memory bill (decoder.hpp): plain host code, built with or without CUDA.
-#include <algorithm>
-
 #include "nmscope/kernels/cuda/decoder.hpp"
 
 namespace nmscope::kernels::cuda {
@@ -70,11 +68,11 @@ int64_t decoder_required_bytes(const DecoderShape& shape, const std::vector<int6
   weights += shape.vocab * shape.hidden * 2 + (2 * shape.blocks + 1) * shape.hidden * 2;
   const int64_t kv =
       2 * shape.blocks * decode_case.batch * shape.kv_heads * (decode_case.context + 1) * shape.head_dim * 2;
-  const int64_t widest = std::max({shape.qkv_rows(), 2 * shape.intermediate, shape.vocab});
-  const int64_t activations =
-      batch_pad * (shape.hidden * (4 + 2 + 2 + 4 + 4) + shape.qkv_rows() * 4 + 2 * shape.intermediate * 4 +
-                   shape.intermediate * 2 + shape.vocab * 8 + widest * 0) +
-      decode_case.batch * shape.heads * 64 * (shape.head_dim + 2) * 4;
+  // Residual stream, normed input, attention output, o and down outputs, fused q/k/v and gate/up outputs, the SwiGLU
+  // activations, logits (and their fp32 copy), attention partials of up to 64 splits.
+  const int64_t activations = batch_pad * (shape.hidden * (4 + 2 + 2 + 4 + 4) + shape.qkv_rows() * 4 +
+                                           2 * shape.intermediate * 4 + shape.intermediate * 2 + shape.vocab * 8) +
+                              decode_case.batch * shape.heads * 64 * (shape.head_dim + 2) * 4;
   const int64_t workspaces = int64_t(256) << 20;  // cuBLASLt / cuSPARSELt workspaces, staging, the CUDA context's own
   return weights + kv + activations + workspaces;
 }
