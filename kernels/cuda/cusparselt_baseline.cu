@@ -18,17 +18,17 @@ namespace nmscope::kernels::cuda {
 #if NMSCOPE_HAVE_CUSPARSELT
 namespace {
 
-#define NMSCOPE_CUSPARSELT_FUNCTIONS(X)                                                           \
-  X(cusparseLtInit)                                                                               \
-  X(cusparseLtDenseDescriptorInit)                                                                \
-  X(cusparseLtStructuredDescriptorInit)                                                           \
-  X(cusparseLtMatDescriptorDestroy)                                                               \
-  X(cusparseLtMatmulDescriptorInit)                                                               \
-  X(cusparseLtMatmulAlgSelectionInit)                                                             \
-  X(cusparseLtMatmulAlgSelectionDestroy)                                                          \
-  X(cusparseLtMatmulPlanInit)                                                                     \
-  X(cusparseLtMatmulPlanDestroy) X(cusparseLtMatmulGetWorkspace) X(cusparseLtSpMMACompressedSize) \
-      X(cusparseLtSpMMACompress) X(cusparseLtMatmul) X(cusparseLtMatmulSearch) X(cusparseLtGetErrorString)
+#define NMSCOPE_CUSPARSELT_FUNCTIONS(X)                                                                         \
+  X(cusparseLtInit)                                                                                             \
+  X(cusparseLtDenseDescriptorInit)                                                                              \
+  X(cusparseLtStructuredDescriptorInit)                                                                         \
+  X(cusparseLtMatDescriptorDestroy)                                                                             \
+  X(cusparseLtMatmulDescriptorInit)                                                                             \
+  X(cusparseLtMatmulAlgSelectionInit)                                                                           \
+  X(cusparseLtMatmulAlgSelectionDestroy)                                                                        \
+  X(cusparseLtMatmulPlanInit) X(cusparseLtMatmulPlanDestroy) X(cusparseLtMatmulGetWorkspace)                    \
+      X(cusparseLtSpMMACompressedSize) X(cusparseLtSpMMACompress) X(cusparseLtMatmul) X(cusparseLtMatmulSearch) \
+          X(cusparseLtGetErrorString)
 
 struct Library {
 #define NMSCOPE_DECLARE(name) decltype(&::name) name = nullptr;
