@@ -1,12 +1,17 @@
-// nmscope-cli decode: a LLaMA-architecture decoder step on the GPU with every linear layer on each named variant,
-// beside gpu/cublas-fp16-dense in the same run. Per engine and batch: ms per step (one token per sequence),
+// nmscope-cli decode: a LLaMA-architecture decoder step with every linear layer on each named variant, beside the
+// family's dense baseline in the same run: gpu/ variants on the GPU (beside gpu/cublas-fp16-dense), cpu/ variants on
+// the CPU decoder (beside cpu/eigen-fp32-dense, cpu_decode_rows.hpp), synthetic weights of a preset or, on the CPU,
+// a model directory's real weights. Per engine and batch: ms per step (one token per sequence),
 // tokens/s, speedup, the model's bytes and their ratio to fp16, the logits' error against the baseline path over the
 // same compressed weights, and the kernel trace (launch gaps, achieved bandwidth).
 #include <cstdio>
+#include <memory>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "cpu_decode_rows.hpp"
+#include "nmscope/cpu_decoder.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/gpu_decode.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
@@ -17,6 +22,7 @@ namespace {
 
 struct DecodeOptions {
   std::string preset = "llama-7b";
+  std::string model;  // real weights (CPU variants)
   std::string engines = "gpu/int4-2:4";
   std::string batches = "1";
   int64_t context = 512;
@@ -127,11 +133,16 @@ void print_row(const DecodeRow& row) {
   std::fflush(stdout);
 }
 
-int decode(const DecodeOptions& options) {
+void print_header() {
+  std::printf("%-24s %5s %7s %9s %10s %8s %8s %7s %9s %9s %7s %6s %7s\n", "engine", "batch", "context", "ms/token",
+              "tokens/s", "speedup", "GB", "vs fp16", "max rel", "rel err", "top-1", "gaps", "GB/s");
+  std::fflush(stdout);
+}
+
+int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& engines) {
   DecodeStudyOptions study;
   study.shape = decoder_preset(options.preset);
-  study.engines = split_list(options.engines);
-  if (study.engines.empty()) throw Error("--engines", "no engine given");
+  study.engines = engines;
   for (const std::string& engine : study.engines) DecodeVariant::parse(engine);
   study.batches = parse_batches(options.batches);
   study.context = options.context;
@@ -151,9 +162,7 @@ int decode(const DecodeOptions& options) {
       const double bandwidth = kernels::cuda::measure_device_bandwidth_gb_per_s();
       std::printf("device-to-device copy: %.0f GB/s (read + write)\n", bandwidth);
     }
-    std::printf("%-24s %5s %7s %9s %10s %8s %8s %7s %9s %9s %7s %6s %7s\n", "engine", "batch", "context", "ms/token",
-                "tokens/s", "speedup", "GB", "vs fp16", "max rel", "rel err", "top-1", "gaps", "GB/s");
-    std::fflush(stdout);
+    print_header();
   }
   int ok_rows = 0;
   std::string first_problem;
@@ -167,11 +176,59 @@ int decode(const DecodeOptions& options) {
     else
       print_row(row);
   });
-  if (ok_rows == 0) {
+  if (ok_rows == 0)
     print_error(device.available ? "decode failed: " + first_problem : "decode unavailable: " + device.reason);
-    return 1;
+  return ok_rows;
+}
+
+int decode_cpu(const DecodeOptions& options, const std::vector<std::string>& engines) {
+  CpuDecodeRequest request;
+  std::unique_ptr<Model> model;
+  if (!options.model.empty()) {
+    model = Model::open(options.model);
+    request.model = model.get();
+    request.shape = model->config();
+  } else {
+    request.shape = decoder_model_config(decoder_preset(options.preset));
   }
-  return 0;
+  request.engines = engines;
+  request.batches = parse_batches(options.batches);
+  request.context = options.context;
+  request.seed = options.seed;
+  request.timing_seconds = options.timing_seconds;
+  request.json = options.json;
+  if (!options.json) {
+    std::printf("decode %s on the CPU (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, "
+                "vocab %lld), context %lld\n",
+                model ? options.model.c_str() : options.preset.c_str(), (long long)request.shape.hidden,
+                (long long)request.shape.intermediate, (long long)request.shape.blocks,
+                (long long)request.shape.heads, (long long)request.shape.kv_heads, (long long)request.shape.vocab,
+                (long long)request.context);
+    print_header();
+  }
+  return run_cpu_decode_rows(request);
+}
+
+int decode(const DecodeOptions& options) {
+  std::vector<std::string> gpu_engines, cpu_engines;
+  for (const std::string& engine : split_list(options.engines)) {
+    if (engine.rfind("gpu/", 0) == 0)
+      gpu_engines.push_back(engine);
+    else if (engine.rfind("cpu/", 0) == 0)
+      cpu_engines.push_back(engine);
+    else
+      throw Error("--engines", "'" + engine + "' is neither a gpu/ nor a cpu/ decode variant");
+  }
+  if (gpu_engines.empty() && cpu_engines.empty()) throw Error("--engines", "no engine given");
+  if (!options.model.empty() && !gpu_engines.empty())
+    throw Error("--model", "the GPU step runs a preset's synthetic weights; a model directory runs on cpu/ engines");
+  // Validate every name before anything is measured.
+  for (const std::string& engine : gpu_engines) DecodeVariant::parse(engine);
+  for (const std::string& engine : cpu_engines) CpuDecodeVariant::parse(engine);
+  int rows = 0;
+  if (!gpu_engines.empty()) rows += decode_gpu(options, gpu_engines);
+  if (!cpu_engines.empty()) rows += decode_cpu(options, cpu_engines);
+  return rows > 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -179,12 +236,14 @@ int decode(const DecodeOptions& options) {
 Command add_decode_command(CLI::App& app) {
   auto options = std::make_shared<DecodeOptions>();
   CLI::App* command = app.add_subcommand(
-      "decode", "time a LLaMA-architecture decoder step on the GPU, every linear layer on each variant");
+      "decode", "time a LLaMA-architecture decoder step on the GPU or CPU, every linear layer on each variant");
   command->add_option("--preset", options->preset, "decoder shape: llama-7b or tiny")->capture_default_str();
+  command->add_option("--model", options->model, "a model directory's real weights (cpu/ engines)");
   command
       ->add_option("--engines", options->engines,
                    "comma-separated: gpu/int4-2:4, gpu/int4-dense, gpu/int{2,3,4,8}-N:M, gpu/cusparselt-fp16-2:4 "
-                   "(gpu/cublas-fp16-dense, the baseline, is always run)")
+                   "(gpu/cublas-fp16-dense, the baseline, is always run); cpu/int{2,3,4,8}-dense|N:M "
+                   "(beside cpu/eigen-fp32-dense)")
       ->capture_default_str();
   command->add_option("--batch", options->batches, "comma-separated batch sizes (sequences per step)")
       ->capture_default_str();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nmscope/kernels/cuda/decoder.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/nm_pattern.hpp"
 
 namespace nmscope {
@@ -28,6 +29,8 @@ struct DecodeVariant {
 
 // "llama-7b" or "tiny"; throws Error("--preset", reason listing both) otherwise.
 kernels::cuda::DecoderShape decoder_preset(const std::string& name);
+// The same shape as core's model configuration (the CPU decoder step takes that).
+ModelConfig decoder_model_config(const kernels::cuda::DecoderShape& shape);
 
 // The decoder's linear weights for a variant: one synthetic LLM-like matrix per role (fixed seed; every block gets a
 // copy on the device), compressed with nmscope's pruning and quantization. `reference`, when given, receives the

@@ -12,6 +12,7 @@
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
+#include "nmscope/gpu_decode.hpp"
 #include "nmscope/host_info.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
@@ -132,30 +133,38 @@ void layer_cells(const std::string& family, const std::string& engine, const std
   cells.push_back(matmul);
 }
 
-Measurement decode_row(const CpuDecodeRun& run, const std::string& study_id) {
+// A decode step as a results row: the tensor names the step, the configuration is the variant's (2:4 + INT4, or the
+// dense baseline), time is one step.
+Measurement decode_row(const std::string& engine, bool baseline, int64_t batch, int64_t context,
+                       const std::string& study_id) {
   Measurement row;
   row.study_id = study_id;
   row.source = "synth:llama-7b decode step";
   row.source_hash = "decode-llama-7b";
-  row.tensor = "decode-step ctx" + std::to_string(run.context);
-  row.rows = 0;
-  row.cols = 0;
-  row.pattern = run.engine == kCpuDecodeBaseline ? "dense" : "2:4";
-  row.kept_per_group = run.engine == kCpuDecodeBaseline ? 1 : 2;
-  row.group_size = run.engine == kCpuDecodeBaseline ? 1 : 4;
-  row.bits = run.engine == kCpuDecodeBaseline ? 16 : 4;
-  row.granularity = run.engine == kCpuDecodeBaseline ? "none" : "group:128";
-  row.quant_group = run.engine == kCpuDecodeBaseline ? 0 : 128;
+  row.tensor = "decode-step ctx" + std::to_string(context);
+  row.pattern = baseline ? "dense" : "2:4";
+  row.kept_per_group = baseline ? 1 : 2;
+  row.group_size = baseline ? 1 : 4;
+  row.bits = baseline ? 16 : 4;
+  row.granularity = baseline ? "none" : "group:128";
+  row.quant_group = baseline ? 0 : 128;
   row.criterion = "magnitude";
-  row.engine = run.engine;
-  row.batch = int(run.batch);
+  row.engine = engine;
+  row.batch = int(batch);
+  row.status = "ok";
+  row.host = host_description();
+  row.build = build_description();
+  return row;
+}
+
+Measurement decode_row(const CpuDecodeRun& run, const std::string& study_id) {
+  Measurement row = decode_row(run.engine, run.engine == kCpuDecodeBaseline, run.batch, run.context, study_id);
   row.storage_bytes = run.linear_bytes;
   row.compression_vs_fp16 = double(run.fp16_linear_bytes) / double(run.linear_bytes);
   row.time_us = run.step.median_us;
   row.time_p10_us = run.step.p10_us;
   row.time_p90_us = run.step.p90_us;
   row.engine_rel_err = run.relative_error;
-  row.status = "ok";
   row.details_json = nlohmann::json{{"decode_step", true},
                                     {"tokens_per_s", run.tokens_per_second},
                                     {"bytes_read", run.bytes_read},
@@ -164,8 +173,25 @@ Measurement decode_row(const CpuDecodeRun& run, const std::string& study_id) {
                                     {"reference", run.reference},
                                     {"isa", run.isa}}
                          .dump();
-  row.host = host_description();
-  row.build = build_description();
+  return row;
+}
+
+Measurement decode_row(const DecodeRow& decoded, const std::string& study_id) {
+  Measurement row =
+      decode_row(decoded.engine, decoded.engine == kDecodeBaseline, decoded.batch, decoded.context, study_id);
+  row.storage_bytes = decoded.run.weight_bytes;
+  row.compression_vs_fp16 = decoded.storage_ratio;
+  row.time_us = decoded.run.step_ms * 1000;
+  row.time_p10_us = decoded.run.p10_ms * 1000;
+  row.time_p90_us = decoded.run.p90_ms * 1000;
+  row.engine_rel_err = decoded.relative_error;
+  row.details_json = nlohmann::json{{"decode_step", true},
+                                    {"tokens_per_s", decoded.run.tokens_per_s},
+                                    {"bytes_read", decoded.run.step_bytes},
+                                    {"bandwidth_gbs", decoded.run.achieved_gb_per_s},
+                                    {"top1_agreement", decoded.top1_agreement},
+                                    {"reference", decoded.reference}}
+                         .dump();
   return row;
 }
 
@@ -222,6 +248,51 @@ void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, c
   cells.push_back(cell("per_token", options.throughput_batch, true));
 }
 
+// The same two figures on the GPU decoder step (kernels/cuda/decoder.hpp): gpu/int4-2:4 beside gpu/cublas-fp16-dense,
+// LLaMA-7B, synthetic weights, one CUDA graph per step.
+void gpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, const std::string& study_id,
+                      std::vector<ReproductionCell>& cells) {
+  DecodeStudyOptions study;
+  study.shape = decoder_preset("llama-7b");
+  study.engines = {"gpu/int4-2:4"};
+  study.batches = {options.latency_batch};
+  if (options.throughput_batch != options.latency_batch) study.batches.push_back(options.throughput_batch);
+  study.context = options.context;
+  study.seed = options.seed;
+  study.timing_seconds = options.timing_seconds;
+  study.kernel_trace = false;
+  if (options.progress) options.progress("gpu: LLaMA-7B decode step, gpu/int4-2:4 and gpu/cublas-fp16-dense");
+  std::map<std::pair<std::string, int64_t>, DecodeRow> rows;
+  for (const DecodeRow& row : run_decode_study(study)) {
+    rows[{row.engine, row.batch}] = row;
+    if (store && row.status == "ok") store->insert(decode_row(row, study_id));
+  }
+  const auto cell = [&](const std::string& figure, int64_t batch, bool throughput) {
+    ReproductionCell result{figure, "gpu", "gpu/int4-2:4", kDecodeBaseline};
+    const auto ours = rows.find({"gpu/int4-2:4", batch});
+    const auto base = rows.find({kDecodeBaseline, batch});
+    if (ours == rows.end() || ours->second.status != "ok") {
+      result.note = ours == rows.end() ? "not measured" : ours->second.status + ": " + ours->second.note;
+    } else if (base == rows.end() || base->second.status != "ok") {
+      result.note = base == rows.end() ? "baseline not measured" : base->second.status + ": " + base->second.note;
+    } else {
+      const auto& run = ours->second.run;
+      const auto& baseline = base->second.run;
+      result.ours = throughput ? run.tokens_per_s / baseline.tokens_per_s : baseline.step_ms / run.step_ms;
+      result.how = throughput ? format_double(run.tokens_per_s, "%.0f") + " vs " +
+                                    format_double(baseline.tokens_per_s, "%.0f") + " tokens/s, batch " +
+                                    std::to_string(batch)
+                              : format_double(run.step_ms, "%.3f") + " vs " + format_double(baseline.step_ms, "%.3f") +
+                                    " ms/step, batch " + std::to_string(batch);
+      result.how += ", logits error " + format_double(ours->second.relative_error, "%.2g") + " (" +
+                    format_double(ours->second.storage_ratio, "%.2f") + "x smaller model)";
+    }
+    return result;
+  };
+  cells.push_back(cell("end_to_end", options.latency_batch, false));
+  cells.push_back(cell("per_token", options.throughput_batch, true));
+}
+
 bool wants(const ReproductionOptions& options, const std::string& family) {
   return std::find(options.families.begin(), options.families.end(), family) != options.families.end();
 }
@@ -265,11 +336,7 @@ Reproduction reproduce_hsieh2025(const ReproductionOptions& options, ResultsStor
   }
   if (result.study_id.empty()) result.study_id = "reproduction";
   if (wants(options, "cpu")) cpu_decode_cells(options, store, result.study_id, result.cells);
-  if (wants(options, "gpu")) {
-    for (const std::string figure : {"end_to_end", "per_token"})
-      result.cells.push_back({figure, "gpu", "gpu/int4-2:4", "gpu/cublas-fp16-dense", std::nan(""), "",
-                              "the GPU decode step is not in this build yet"});
-  }
+  if (wants(options, "gpu")) gpu_decode_cells(options, store, result.study_id, result.cells);
   if (wants(options, "fpga")) {
     for (const std::string figure : {"end_to_end", "per_token"})
       result.cells.push_back({figure, "fpga", kFpgaArray, kFpgaArray, std::nan(""), "",

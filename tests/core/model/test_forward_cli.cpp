@@ -101,6 +101,26 @@ class TestForwardCli : public QObject {
     QCOMPARE(store.count(), int64_t{3 * 14});
   }
 
+  void decode_runs_a_model_directory_on_the_cpu() {
+    const CliResult result = run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "cpu/int4-2:4",
+                                      "--batch", "2", "--context", "8", "--timing-seconds", "0.01", "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QStringList lines = result.out.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2);  // the fp32 baseline first, then the variant
+    const QJsonObject baseline = QJsonDocument::fromJson(lines[0].toUtf8()).object();
+    const QJsonObject packed = QJsonDocument::fromJson(lines[1].toUtf8()).object();
+    QCOMPARE(baseline["engine"].toString(), QString("cpu/eigen-fp32-dense"));
+    QCOMPARE(packed["engine"].toString(), QString("cpu/int4-2:4"));
+    QVERIFY(packed["relative_error"].toDouble() > 0 && packed["relative_error"].toDouble() < 5e-2);
+    QCOMPARE(packed["speedup"].toDouble(), packed["tokens_per_s"].toDouble() / baseline["tokens_per_s"].toDouble());
+    QVERIFY(packed["storage_ratio"].toDouble() > 4);
+
+    QCOMPARE(run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "cpu/int5-2:4"}).exit_code, 2);
+    const CliResult gpu = run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "gpu/int4-2:4"});
+    QCOMPARE(gpu.exit_code, 2);
+    QVERIFY(gpu.err.contains("--model"));
+  }
+
   void model_eval_bad_input_stores_nothing() {
     QTemporaryDir dir;
     const QString database = dir.filePath("results.db");

@@ -119,6 +119,22 @@ gpu::DecoderShape decoder_preset(const std::string& name) {
   throw Error("--preset", "no decoder preset '" + name + "' (presets: llama-7b, tiny)");
 }
 
+ModelConfig decoder_model_config(const gpu::DecoderShape& shape) {
+  ModelConfig config;
+  config.model_type = "llama";
+  config.family = ModelFamily::Decoder;
+  config.hidden = shape.hidden;
+  config.intermediate = shape.intermediate;
+  config.blocks = shape.blocks;
+  config.heads = shape.heads;
+  config.kv_heads = shape.kv_heads;
+  config.head_dim = shape.head_dim;
+  config.vocab = shape.vocab;
+  config.rope_theta = shape.rope_theta;
+  config.norm_eps = shape.norm_epsilon;
+  return config;
+}
+
 gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const DecodeVariant& variant, uint64_t seed,
                                           gpu::DecoderWeights* reference) {
   gpu::DecoderWeights weights;

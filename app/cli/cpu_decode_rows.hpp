@@ -1,0 +1,26 @@
+#pragma once
+// The CPU half of `nmscope-cli decode`: the decoder step (core's CpuDecoder) on each cpu/ variant beside
+// cpu/eigen-fp32-dense, printed with the same columns as the GPU rows.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nmscope/model.hpp"
+
+namespace nmscope::cli {
+
+struct CpuDecodeRequest {
+  ModelConfig shape;            // synthetic weights of this shape when `model` is null
+  const Model* model = nullptr;  // real weights
+  std::vector<std::string> engines;
+  std::vector<int64_t> batches;
+  int64_t context = 512;
+  uint64_t seed = 1;
+  double timing_seconds = 0.5;
+  bool json = false;
+};
+
+// Returns the number of rows measured. Throws Error("--engines", ...) for a name that is not a CPU decode variant.
+int run_cpu_decode_rows(const CpuDecodeRequest& request);
+
+}  // namespace nmscope::cli
