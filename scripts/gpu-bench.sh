@@ -3,7 +3,7 @@
 # gpu/ variant against the double reference, and time them beside cuBLAS and cuSPARSELt. Logs and tables go to $OUT
 # (default ./gpu-out).
 #
-#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode]...
+#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode|reproduce]...
 #                                                          (default: all = build test verify bench decode)
 #
 # Environment:
@@ -165,6 +165,16 @@ summarize() {
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(all)
 failed=0
+# `nmscope-cli reproduce hsieh2025` on every family (the GPU's decode step and 4096x4096 layer, the CPU's 7B decoder,
+# the FPGA array): the table, the rows and docs/REPRODUCTION.md's Markdown.
+reproduce() {
+  log "reproduce hsieh2025"
+  "$CLI" reproduce hsieh2025 --db "$OUT/reproduce.db" --report "$OUT/REPRODUCTION.md" > "$OUT/reproduce.txt" \
+    2>> "$OUT/reproduce.err" && status=0 || status=$?
+  cat "$OUT/reproduce.txt"
+  return $status
+}
+
 for step in "${steps[@]}"; do
   case "$step" in
     all) build && { run_tests || failed=1; verify || failed=1; bench; decode || failed=1; } ;;
@@ -174,7 +184,8 @@ for step in "${steps[@]}"; do
     bench) bench ;;
     bench-quick) bench_quick ;;
     decode) decode || failed=1 ;;
-    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode]..." >&2; exit 2 ;;
+    reproduce) reproduce || failed=1 ;;
+    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode|reproduce]..." >&2; exit 2 ;;
   esac
 done
 exit $failed
