@@ -11,6 +11,7 @@
 
 #include "nmscope/measurement.hpp"
 #include "nmscope/model_study.hpp"
+#include "nmscope/sweep_shard.hpp"
 
 struct sqlite3;
 
@@ -18,7 +19,7 @@ namespace nmscope {
 
 class ResultsStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // PRAGMA application_id of every nmscope results database: "NMSC" in ASCII. A SQLite file with another id, or
   // with tables but no id, is someone else's and is refused rather than modified.
   static constexpr int32_t kApplicationId = 0x4E4D5343;
@@ -42,6 +43,10 @@ class ResultsStore {
   int64_t insert_model_evaluation(const ModelEvaluationRecord& record, const std::vector<Measurement>& layers);
   // model_evaluations rows in insertion order; `study_id` non-empty: only that study's.
   std::vector<ModelEvaluationRecord> model_evaluations(const std::string& study_id = {}) const;
+  // Records one run of a sweep shard (INSERT OR REPLACE by study_id). Fills created_at when empty.
+  void insert_sweep_shard(const SweepShardRecord& record);
+  // Every sweep_shards row, in insertion order.
+  std::vector<SweepShardRecord> sweep_shards() const;
   // Rows in insertion (id) order.
   std::vector<Measurement> all() const;
   std::vector<Measurement> by_study(const std::string& study_id) const;

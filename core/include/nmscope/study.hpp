@@ -38,6 +38,11 @@ struct StudySpec {
   // The check comes before the work, so a tensor, pattern or configuration whose rows are all stored is not even
   // loaded, pruned or packed. Ignored without a store.
   bool skip_stored = false;
+  // Empty: a new id (new_study_id()). A sweep shard gives every study it runs its own one id.
+  std::string study_id;
+  // Empty: every (pattern, bits, engine, batch) of the cross product. Else only the jobs it accepts are measured,
+  // counted and stored: a sweep shard runs its own points of a tensor in one study (one load, one pruning per pattern).
+  std::function<bool(const NMPattern& pattern, int bits, const std::string& engine, int batch)> include_job;
 
   // Throws Error naming the option at fault (e.g. "--bits", "--engines") before anything is measured.
   void validate() const;

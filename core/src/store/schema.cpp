@@ -14,6 +14,10 @@ namespace nmscope::store {
 
 namespace {
 
+// The schema that adds sweep_shards. Kept apart from the list's position so that a schema landing before it on
+// another branch renumbers it by changing this one constant (and ResultsStore::kSchemaVersion).
+constexpr int kSweepsSchemaVersion = 3;
+
 // Version 1: one column per Measurement field, named as the field. Required numbers are NOT NULL except REAL ones:
 // SQLite stores a NaN as NULL, and an error figure may legitimately be NaN (0/0 on an all-zero tensor).
 constexpr const char* kSchemaV1 = R"sql(
@@ -93,9 +97,29 @@ CREATE TABLE model_evaluations (
 CREATE INDEX model_evaluations_by_study ON model_evaluations (study_id);
 )sql";
 
+// Sweeps (nmscope-cli sweep / merge): one row per shard run, naming the spec it ran (merge refuses shards of another
+// spec) and where it ran (host, build, Slurm job and array task). Its rows stay in measurements under the same
+// study_id. The key index makes merge's "is this measurement already here?" a lookup instead of a scan.
+constexpr const char* kSchemaSweeps = R"sql(
+CREATE TABLE sweep_shards (
+  study_id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  spec_hash TEXT NOT NULL,
+  shard_index INTEGER NOT NULL,
+  shard_count INTEGER NOT NULL,
+  points INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  build TEXT NOT NULL,
+  slurm_job_id TEXT NOT NULL,
+  slurm_array_task_id TEXT NOT NULL
+);
+CREATE INDEX measurements_by_key ON measurements (source_hash, tensor, pattern, bits, engine, batch);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {0, kSchemaV1},
     {1, kSchemaV2},
+    {kSweepsSchemaVersion - 1, kSchemaSweeps},
 };
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion,
               "each schema version needs exactly one migration from the version before it");

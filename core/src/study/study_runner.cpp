@@ -59,7 +59,7 @@ class StudyRun {
  public:
   StudyRun(const StudySpec& spec, ResultsStore* store, const StudyObserver& observer, const std::atomic<bool>* cancel)
       : spec_(spec), store_(store), observer_(observer), cancel_(cancel) {
-    summary_.study_id = new_study_id();
+    summary_.study_id = spec.study_id.empty() ? new_study_id() : spec.study_id;
     host_ = host_description();
     build_ = build_description();
   }
@@ -160,11 +160,16 @@ class StudyRun {
   // The (engine, batch) rows one configuration yields, as the rows name them ("none", 0 without engines).
   std::vector<std::pair<std::string, int>> jobs_for(const NMPattern& pattern, const QuantConfig& quant) const {
     std::vector<std::pair<std::string, int>> jobs;
-    if (engines_.empty()) jobs.emplace_back("none", 0);
+    if (engines_.empty() && included(pattern, quant, "none", 0)) jobs.emplace_back("none", 0);
     for (const Engine* engine : engines_)
       if (measures(*engine, pattern, quant))
-        for (int batch : spec_.batches) jobs.emplace_back(engine->name(), batch);
+        for (int batch : spec_.batches)
+          if (included(pattern, quant, engine->name(), batch)) jobs.emplace_back(engine->name(), batch);
     return jobs;
+  }
+
+  bool included(const NMPattern& pattern, const QuantConfig& quant, const std::string& engine, int batch) const {
+    return !spec_.include_job || spec_.include_job(pattern, quant.bits, engine, batch);
   }
 
   int64_t jobs_per_pattern(const NMPattern& pattern) const {
@@ -307,6 +312,7 @@ class StudyRun {
       std::optional<MatrixD> reference;
       for (const Engine* engine : engines_) {
         if (!measures(*engine, packed.pattern, packed.quant)) continue;
+        if (!included(packed.pattern, packed.quant, engine->name(), batch)) continue;
         check_cancel();
         report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));
         check_cancel();  // a cancel set while progress was reported stops before the job starts

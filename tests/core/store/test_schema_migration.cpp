@@ -137,7 +137,7 @@ class TestSchemaMigration final : public QObject {
       QCOMPARE(store.count(), 2);
     }
     RawDatabase raw(path);
-    QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+    QCOMPARE(raw.integer("PRAGMA user_version"), kCurrent);
     QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
     RawDatabase old(nmscope::store::backup_path(path, 1));
     QCOMPARE(old.integer("PRAGMA user_version"), 1);

@@ -1,0 +1,106 @@
+// nmscope-cli sweep: one deterministic, cost-balanced shard of a sweep spec, measured into a shard database (resuming
+// what it already holds); --plan shows every shard's size and estimated cost without measuring.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "measurement_json.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/sweep.hpp"
+
+namespace nmscope::cli {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_sweep_interrupt(int) { interrupted.store(true); }
+
+struct SweepOptions {
+  std::string spec_path;
+  std::string shard = "0/1";
+  std::string database;
+  bool plan_only = false;
+  bool json = false;
+};
+
+void print_plan(const SweepPlan& plan, const ShardAssignment& assignment, ShardSelection shard) {
+  std::printf("%-7s %10s %18s %8s\n", "shard", "points", "estimated_cost", "vs_mean");
+  long double total = 0;
+  for (int64_t cost : assignment.cost_per_shard) total += cost;
+  const double mean = double(total / assignment.cost_per_shard.size());
+  for (std::size_t i = 0; i < assignment.cost_per_shard.size(); ++i)
+    std::printf("%-7s %10lld %18lld %7.3fx%s\n", (std::to_string(i) + "/" + std::to_string(shard.count)).c_str(),
+                static_cast<long long>(assignment.points_per_shard[i]),
+                static_cast<long long>(assignment.cost_per_shard[i]), mean > 0 ? assignment.cost_per_shard[i] / mean : 1.0,
+                int(i) == shard.index && shard.count > 1 ? "  <- --shard" : "");
+  std::printf("%zu points in %d shards over %zu tensors; slowest shard %.3fx the mean\n", plan.points.size(),
+              shard.count, plan.tensors.size(), assignment.imbalance());
+}
+
+int sweep(const SweepOptions& options) {
+  const ShardSelection shard = parse_shard(options.shard);
+  if (!options.plan_only && options.database.empty())
+    throw Error("--db", "a shard needs its own database (e.g. --db shard-" + std::to_string(shard.index) + ".db)");
+  const SweepSpec spec = read_sweep_spec(options.spec_path);
+  SweepPlan plan;
+  try {
+    plan = plan_sweep(spec, list_sweep_tensors(spec));
+  } catch (const Error& error) {
+    // "sweep spec" errors are about the file the user wrote.
+    if (error.subject() == "sweep spec") throw Error(options.spec_path, error.reason());
+    throw;
+  }
+  if (options.plan_only) {
+    print_plan(plan, assign_shards(plan.costs, shard.count), shard);
+    return 0;
+  }
+
+  ResultsStore store(options.database);
+  StudyObserver observer;
+  observer.measured = [&](const Measurement& m) {
+    if (options.json) std::cout << measurement_to_json(m).dump() << std::endl;
+  };
+  observer.skipped = [](const Error& error) { print_error(error.what()); };
+  if (!options.json && isatty(STDERR_FILENO)) {
+    int64_t done = 0;
+    observer.measured = [&, done](const Measurement&) mutable {
+      std::fprintf(stderr, "\r%lld measured", static_cast<long long>(++done));
+    };
+  }
+  std::signal(SIGINT, on_sweep_interrupt);
+  std::signal(SIGTERM, on_sweep_interrupt);
+  const SweepShardSummary summary = run_sweep_shard(spec, plan, shard, store, observer, &interrupted);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (summary.cancelled) {
+    print_error("cancelled; " + std::to_string(summary.measurements) + " measurements stored in " + store.path() +
+                " (run the same command to resume)");
+    return 130;
+  }
+  if (!options.json)
+    std::cerr << "\rshard " << options.shard << ": " << summary.points << " points, " << summary.measurements
+              << " measured, " << summary.already_stored << " already stored in " << store.path() << " (study "
+              << summary.study_id << ", spec " << spec.hash << ")\n";
+  return summary.skipped > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+Command add_sweep_command(CLI::App& app) {
+  auto options = std::make_shared<SweepOptions>();
+  CLI::App* command = app.add_subcommand("sweep", "Run one deterministic, cost-balanced shard of a sweep spec");
+  command->add_option("--spec", options->spec_path, "Sweep spec (sweep.json)")->required();
+  command->add_option("--shard", options->shard, "I/N: the I-th (from 0) of N shards")->capture_default_str();
+  command->add_option("--db", options->database, "Shard results database; what it holds is not measured again");
+  command->add_flag("--plan", options->plan_only, "Print every shard's points and estimated cost; measure nothing");
+  command->add_flag("--json", options->json, "One JSON object per measurement per line on stdout");
+  return {command, [options] { return sweep(*options); }};
+}
+
+}  // namespace nmscope::cli

@@ -1,0 +1,184 @@
+// Shards of a small synthetic sweep measured through run_sweep_shard and merged through merge_databases: the merge
+// of four shards holds exactly the unsharded sweep's keys, once each; merging again adds nothing; a shard resumes;
+// provenance (spec hash, Slurm ids) travels; duplicates, conflicts, a truncated shard, a newer schema and shards of
+// another spec are reported or refused as the contract says.
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "nmscope/error.hpp"
+#include "nmscope/merge.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/sweep.hpp"
+#include "sweep_test_support.hpp"
+
+using nmscope::Error;
+using nmscope::ResultsStore;
+using sweep_test::RawDatabase;
+
+namespace {
+
+struct Sweep {
+  nmscope::SweepSpec spec;
+  nmscope::SweepPlan plan;
+  explicit Sweep(const std::string& json) : spec(nmscope::parse_sweep_spec(json, "sweep.json")) {
+    plan = nmscope::plan_sweep(spec, nmscope::list_sweep_tensors(spec));
+  }
+  nmscope::SweepShardSummary run(int index, int count, const std::string& db) const {
+    ResultsStore store(db);
+    return nmscope::run_sweep_shard(spec, plan, {index, count}, store, {});
+  }
+};
+
+}  // namespace
+
+class TestSweepMerge : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir dir_;
+  std::vector<std::string> shards_;
+  std::string unsharded_;
+
+  std::string path(const QString& name) const { return dir_.filePath(name).toStdString(); }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    const Sweep sweep(sweep_test::small_spec());
+    QCOMPARE(int(sweep.plan.points.size()), sweep_test::kSmallSpecPoints);
+    qputenv("SLURM_JOB_ID", "4242");
+    qputenv("SLURM_ARRAY_TASK_ID", "1");
+    int64_t points = 0;
+    for (int shard = 0; shard < 4; ++shard) {
+      shards_.push_back(path(QString("shard-%1.db").arg(shard)));
+      const auto summary = sweep.run(shard, 4, shards_.back());
+      QCOMPARE(summary.skipped, int64_t{0});
+      QCOMPARE(summary.measurements, summary.points);
+      points += summary.points;
+    }
+    qunsetenv("SLURM_JOB_ID");
+    qunsetenv("SLURM_ARRAY_TASK_ID");
+    QCOMPARE(points, int64_t{sweep_test::kSmallSpecPoints});
+    unsharded_ = path("unsharded.db");
+    QCOMPARE(sweep.run(0, 1, unsharded_).measurements, int64_t{sweep_test::kSmallSpecPoints});
+  }
+
+  void shardRecordsSpecAndSlurmProvenance() {
+    const auto records = ResultsStore(shards_[1]).sweep_shards();
+    QCOMPARE(records.size(), std::size_t{1});
+    QCOMPARE(records[0].spec_hash, Sweep(sweep_test::small_spec()).spec.hash);
+    QCOMPARE(records[0].shard_index, 1);
+    QCOMPARE(records[0].shard_count, 4);
+    QCOMPARE(records[0].slurm_job_id, std::string("4242"));
+    QCOMPARE(records[0].slurm_array_task_id, std::string("1"));
+    QCOMPARE(ResultsStore(shards_[1]).by_study(records[0].study_id).size(), std::size_t(records[0].points));
+  }
+
+  void shardResumesWhatItHolds() {
+    const std::string copy = path("resumed.db");
+    QVERIFY(QFile::copy(QString::fromStdString(shards_[2]), QString::fromStdString(copy)));
+    const auto summary = Sweep(sweep_test::small_spec()).run(2, 4, copy);
+    QCOMPARE(summary.measurements, int64_t{0});
+    QCOMPARE(summary.already_stored, summary.points);
+  }
+
+  void mergedShardsEqualTheUnshardedSweep() {
+    const std::string merged = path("merged.db");
+    const auto report = nmscope::merge_databases(merged, shards_);
+    QCOMPARE(report.added(), int64_t{sweep_test::kSmallSpecPoints});
+    QCOMPARE(report.duplicates(), int64_t{0});
+    QCOMPARE(report.conflicts(), int64_t{0});
+    QVERIFY(report.broken().empty());
+    const auto merged_keys = RawDatabase(merged).keys();
+    QCOMPARE(merged_keys, RawDatabase(unsharded_).keys());
+    QCOMPARE(std::set<std::string>(merged_keys.begin(), merged_keys.end()).size(), merged_keys.size());
+    QCOMPARE(ResultsStore(merged).sweep_shards().size(), std::size_t{4});
+
+    // Again: nothing new, every row a duplicate.
+    const auto again = nmscope::merge_databases(merged, shards_);
+    QCOMPARE(again.added(), int64_t{0});
+    QCOMPARE(again.duplicates(), int64_t{sweep_test::kSmallSpecPoints});
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM measurements"), sweep_test::kSmallSpecPoints);
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM sweep_shards"), 4);
+  }
+
+  void mergingIntoAnExistingOutputAddsOnlyWhatIsMissing() {
+    const std::string merged = path("partial.db");
+    QCOMPARE(nmscope::merge_databases(merged, {shards_[0], shards_[1]}).added(),
+             RawDatabase(shards_[0]).integer("SELECT count(*) FROM measurements") +
+                 RawDatabase(shards_[1]).integer("SELECT count(*) FROM measurements"));
+    const auto report = nmscope::merge_databases(merged, shards_);
+    QCOMPARE(report.inputs[0].added + report.inputs[1].added, int64_t{0});
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM measurements"), sweep_test::kSmallSpecPoints);
+  }
+
+  void differentFiguresAreConflictsAndTheMergedRowStays() {
+    // The unsharded run timed the CPU rows again: same keys, other times. The FPGA rows are cycle counts from the
+    // same model, so they come back as duplicates.
+    const std::string merged = path("conflicts.db");
+    nmscope::merge_databases(merged, shards_);
+    const auto report = nmscope::merge_databases(merged, {unsharded_});
+    QCOMPARE(report.added(), int64_t{0});
+    QVERIFY2(report.conflicts() > 0, "the CPU times differ between runs");
+    QCOMPARE(report.conflicts() + report.duplicates(), int64_t{sweep_test::kSmallSpecPoints});
+    QVERIFY(!report.conflict_examples.empty());
+    QVERIFY(report.conflict_examples[0].description.find("cpu/eigen-fp32-dense") != std::string::npos);
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM measurements"), sweep_test::kSmallSpecPoints);
+  }
+
+  void truncatedShardIsNamedAndTheRestMerged() {
+    const std::string broken = path("truncated.db");
+    QVERIFY(QFile::copy(QString::fromStdString(shards_[3]), QString::fromStdString(broken)));
+    QFile file(QString::fromStdString(broken));
+    QVERIFY(file.resize(file.size() / 2));
+    const std::string merged = path("without-3.db");
+    const auto report = nmscope::merge_databases(merged, {shards_[0], shards_[1], shards_[2], broken});
+    QCOMPARE(report.broken(), std::vector<std::string>{broken});
+    QCOMPARE(report.inputs[3].added, int64_t{0});
+    QCOMPARE(report.added(), sweep_test::kSmallSpecPoints - RawDatabase(shards_[3]).integer("SELECT count(*) FROM measurements"));
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM pragma_quick_check WHERE quick_check = 'ok'"), 1);
+  }
+
+  void newerSchemaIsRefusedBeforeAnythingIsWritten() {
+    const std::string newer = path("newer.db");
+    QVERIFY(QFile::copy(QString::fromStdString(shards_[0]), QString::fromStdString(newer)));
+    RawDatabase(newer).exec("PRAGMA user_version = " + std::to_string(ResultsStore::kSchemaVersion + 1));
+    const std::string merged = path("never.db");
+    try {
+      nmscope::merge_databases(merged, {shards_[1], newer});
+      QFAIL("merged a newer schema");
+    } catch (const Error& error) {
+      QCOMPARE(error.subject(), newer);
+      QVERIFY2(error.reason().find("newer nmscope") != std::string::npos, error.what());
+    }
+    QVERIFY(!QFile::exists(QString::fromStdString(merged)));
+  }
+
+  void shardsOfAnotherSpecAreRefusedUnlessForced() {
+    const std::string other = path("other-spec.db");
+    QVERIFY(Sweep(sweep_test::small_spec("4")).run(0, 8, other).measurements > 0);
+    const std::string merged = path("mixed.db");
+    try {
+      nmscope::merge_databases(merged, {shards_[0], other});
+      QFAIL("merged shards of two specs");
+    } catch (const Error& error) {
+      QCOMPARE(error.subject(), other);
+      QVERIFY2(error.reason().find("another sweep spec") != std::string::npos, error.what());
+    }
+    QVERIFY(!QFile::exists(QString::fromStdString(merged)));
+    // The output already holds one spec: a shard of another is refused too.
+    nmscope::merge_databases(merged, {shards_[0]});
+    QVERIFY_THROWS_EXCEPTION(Error, nmscope::merge_databases(merged, {other}));
+    nmscope::MergeOptions force;
+    force.force = true;
+    QVERIFY(nmscope::merge_databases(merged, {other}, force).added() > 0);
+  }
+
+  void hostClassDropsTheHostName() {
+    QCOMPARE(nmscope::host_class("node17 | AMD EPYC 9654 | 96 cores"), std::string("AMD EPYC 9654 | 96 cores"));
+    QCOMPARE(nmscope::host_class("plain"), std::string("plain"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSweepMerge)
+#include "test_sweep_merge.moc"
