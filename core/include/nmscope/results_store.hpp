@@ -38,6 +38,9 @@ class ResultsStore {
 
   // Inserts one measurement in its own transaction and returns its row id. Fills created_at when empty.
   int64_t insert(const Measurement& measurement);
+  // Many measurements in one transaction (all or nothing): for producers that already hold a batch of rows, such as
+  // the merge benchmark's shard writer. Fills created_at when empty.
+  void insert_all(const std::vector<Measurement>& measurements);
   // One configuration of a model study: its model_evaluations row and its per-layer measurement rows, in one
   // transaction (all or nothing). Fills created_at when empty. Returns the model_evaluations row id.
   int64_t insert_model_evaluation(const ModelEvaluationRecord& record, const std::vector<Measurement>& layers);

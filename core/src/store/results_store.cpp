@@ -129,6 +129,23 @@ int64_t ResultsStore::insert(const Measurement& measurement) {
   return id;
 }
 
+void ResultsStore::insert_all(const std::vector<Measurement>& measurements) {
+  std::lock_guard lock(mutex_);
+  const std::string now = utc_timestamp();
+  store::Statement statement(db_, path_, store::insert_sql());
+  store::run_write_transaction(db_, path_, "cannot store measurements", [&] {
+    for (const Measurement& measurement : measurements) {
+      statement.reset();
+      Measurement row = measurement;
+      if (row.created_at.empty()) row.created_at = now;
+      int result = store::bind_measurement(statement.get(), row);
+      if (result != SQLITE_OK) return result;
+      if ((result = statement.step()) != SQLITE_DONE) return result;
+    }
+    return SQLITE_OK;
+  });
+}
+
 int64_t ResultsStore::insert_model_evaluation(const ModelEvaluationRecord& record,
                                               const std::vector<Measurement>& layers) {
   std::lock_guard lock(mutex_);

@@ -144,6 +144,44 @@ class TestSchemaMigration final : public QObject {
     QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 1);
   }
 
+  void migratesSchema2ToSweeps() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v2.db").toStdString();
+    {
+      RawDatabase raw(path);
+      nmscope::store::prepare_schema(raw.handle(), path, nmscope::store::schema_migrations().first(2));
+      raw.exec("INSERT INTO measurements (study_id, created_at, source, source_hash, tensor, \"rows\", cols, pattern, "
+               "kept_per_group, group_size, bits, granularity, quant_group, symmetric, criterion, engine, batch, "
+               "storage_bytes, status, note, details_json, host, build) VALUES ('s', 't', 'src', 'h', 'w', 4, 8, "
+               "'2:4', 2, 4, 4, 'group:128', 128, 1, 'magnitude', 'none', 0, 10, 'ok', '', '{}', 'host', 'build')");
+      QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+    }
+    {
+      ResultsStore store(path);
+      QCOMPARE(store.count(), 1);
+      QVERIFY(store.sweep_shards().empty());
+      nmscope::SweepShardRecord record;
+      record.study_id = "s";
+      record.spec_hash = "abc";
+      record.shard_index = 2;
+      record.shard_count = 4;
+      record.slurm_job_id = "17";
+      store.insert_sweep_shard(record);
+      const auto records = store.sweep_shards();
+      QCOMPARE(records.size(), std::size_t{1});
+      QCOMPARE(records[0].shard_index, 2);
+      QCOMPARE(records[0].slurm_job_id, std::string("17"));
+      QVERIFY(!records[0].created_at.empty());
+    }
+    RawDatabase raw(path);
+    QCOMPARE(raw.integer("PRAGMA user_version"), kCurrent);
+    QCOMPARE(raw.integer("SELECT count(*) FROM sqlite_master WHERE name = 'measurements_by_key'"), 1);
+    QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
+    RawDatabase old(nmscope::store::backup_path(path, 2));
+    QCOMPARE(old.integer("PRAGMA user_version"), 2);
+    QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 1);
+  }
+
   void emptyDatabaseRunsEveryStepWithoutBackup() {
     QTemporaryDir dir;
     const std::string path = dir.filePath("fresh.db").toStdString();
