@@ -1,8 +1,8 @@
 #pragma once
 // Merging results databases (sweep shards) into one. Idempotent: a row whose measurement key (source, content hash,
 // tensor, configuration, engine variant, batch, host class) is already in the output is not added again; equal
-// figures count as a duplicate, different ones as a conflict, and neither is resolved silently. Each input is merged
-// in one transaction, so a killed merge leaves the output as it was after the last whole input.
+// figures count as a duplicate, different ones as a conflict, and neither is resolved silently. The whole merge is one
+// transaction (each input under its own savepoint), so a killed merge leaves the output as it was before it.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -2,11 +2,14 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
 #include "nmscope/error.hpp"
 #include "nmscope/results_store.hpp"
+#include "store/measurement_row.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/write_transaction.hpp"
 
@@ -33,19 +36,6 @@ std::string host_class_sql(const std::string& table) {
          host + " END)";
 }
 
-std::string same_key(const std::string& a, const std::string& b) {
-  std::string sql;
-  for (const char* column : kKeyColumns) sql += a + ".\"" + column + "\" = " + b + ".\"" + column + "\" AND ";
-  return sql + host_class_sql(a) + " = " + host_class_sql(b);
-}
-
-std::string same_figures(const std::string& a, const std::string& b) {
-  std::string sql;
-  for (const char* column : kFigureColumns)
-    sql += std::string(sql.empty() ? "" : " AND ") + a + ".\"" + column + "\" IS " + b + ".\"" + column + "\"";
-  return sql;
-}
-
 std::string column_list(const std::string& prefix = "") {
   std::string list;
   for (const std::string& column : measurement_columns()) list += (list.empty() ? "" : ", ") + prefix + "\"" + column + "\"";
@@ -55,7 +45,8 @@ std::string column_list(const std::string& prefix = "") {
 class Connection {
  public:
   Connection(const std::string& path) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    // NOMUTEX: one thread uses each connection; SQLite's own locking per call was ~4 % of a large merge.
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       const std::string reason = store::last_error(db_);
       sqlite3_close_v2(db_);
       db_ = nullptr;
@@ -180,80 +171,133 @@ void check_same_sweep(const std::string& output, const std::vector<std::string>&
   }
 }
 
+// Thrown for a failure of the input (unreadable page, malformed record): the input is reported, not the merge.
+struct InputFailure {
+  std::string reason;
+};
+
+bool same_value(sqlite3_value* a, sqlite3_value* b) {
+  const int type = sqlite3_value_type(a);
+  if (type != sqlite3_value_type(b)) return false;
+  switch (type) {
+    case SQLITE_NULL: return true;
+    case SQLITE_INTEGER: return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    case SQLITE_FLOAT: return sqlite3_value_double(a) == sqlite3_value_double(b);
+    default: {
+      const int bytes = sqlite3_value_bytes(a);
+      return bytes == sqlite3_value_bytes(b) &&
+             std::memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b), std::size_t(bytes)) == 0;
+    }
+  }
+}
+
+std::string text_of(sqlite3_stmt* statement, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
+  return std::string(text ? text : "", std::size_t(sqlite3_column_bytes(statement, column)));
+}
+
+int column_index(const std::string& name) {
+  const auto& columns = measurement_columns();
+  return int(std::find(columns.begin(), columns.end(), name) - columns.begin());
+}
+
+// Merges one input inside the caller's transaction, under a savepoint: all of it or nothing of it. Row by row: the
+// key is looked up in the output (an index seek on measurements_by_key), which also holds the input's own earlier
+// rows, so a key repeated within one input is told apart the same way.
 void merge_input(Connection& out, const std::string& input, MergeInputReport& report,
                  std::vector<MergeConflict>& conflicts) {
   sqlite3* db = out.get();
-  {
-    store::Statement attach(db, out.path(), "ATTACH DATABASE ? AS shard");
-    sqlite3_bind_text(attach.get(), 1, input.data(), static_cast<int>(input.size()), SQLITE_TRANSIENT);
-    if (attach.step() != SQLITE_DONE) {
-      report.broken = "cannot attach: " + store::last_error(db);
+  if (store::exec(db, "SAVEPOINT merge_input") != SQLITE_OK) store::throw_sqlite_error(db, out.path(), "cannot merge");
+  auto roll_back = [&] { store::exec(db, "ROLLBACK TO merge_input; RELEASE merge_input"); };
+  try {
+    const Connection shard(input);
+    store::Statement rows(shard.get(), input,
+                          "SELECT " + column_list() + " FROM measurements WHERE status IN ('ok', 'unavailable') ORDER BY id");
+    std::string lookup_sql = "SELECT ";
+    for (const char* column : kFigureColumns) lookup_sql += std::string(lookup_sql.size() > 7 ? ", " : "") + "\"" + column + "\"";
+    lookup_sql += " FROM main.measurements m WHERE ";
+    std::vector<int> key_columns;
+    for (const char* column : kKeyColumns) {
+      lookup_sql += "m.\"" + std::string(column) + "\" = ? AND ";
+      key_columns.push_back(column_index(column));
+    }
+    lookup_sql += host_class_sql("m") + " = ?";
+    std::vector<int> figure_columns;
+    for (const char* column : kFigureColumns) figure_columns.push_back(column_index(column));
+    const int host_column = column_index("host");
+
+    store::Statement lookup(db, out.path(), lookup_sql);
+    store::Statement insert(db, out.path(), store::insert_sql());
+    const auto& names = measurement_columns();
+    int result;
+    while ((result = rows.step()) == SQLITE_ROW) {
+      sqlite3_stmt* row = rows.get();
+      lookup.reset();
+      for (std::size_t k = 0; k < key_columns.size(); ++k)
+        sqlite3_bind_value(lookup.get(), int(k) + 1, sqlite3_column_value(row, key_columns[k]));
+      const std::string row_host_class = host_class(text_of(row, host_column));
+      sqlite3_bind_text(lookup.get(), int(key_columns.size()) + 1, row_host_class.data(), int(row_host_class.size()),
+                        SQLITE_TRANSIENT);
+      bool same_key_found = false, same_figures_found = false;
+      int found;
+      while (!same_figures_found && (found = lookup.step()) == SQLITE_ROW) {
+        same_key_found = true;
+        bool same = true;
+        for (std::size_t f = 0; same && f < figure_columns.size(); ++f)
+          same = same_value(sqlite3_column_value(lookup.get(), int(f)), sqlite3_column_value(row, figure_columns[f]));
+        same_figures_found = same;
+      }
+      if (!same_figures_found && found != SQLITE_DONE)
+        store::throw_sqlite_error(db, out.path(), "cannot merge " + input);
+      if (same_figures_found) {
+        ++report.duplicates;
+      } else if (same_key_found) {
+        ++report.conflicts;
+        if (conflicts.size() < kConflictExamples) {
+          auto text = [&](const char* name) { return text_of(row, column_index(name)); };
+          conflicts.push_back({input, text("tensor") + "  " + text("pattern") + "  " +
+                                          (text("bits") == "16" ? "fp16" : "int" + text("bits")) + " " +
+                                          text("granularity") + "  " + text("engine") + "  b" + text("batch") + "  (" +
+                                          row_host_class + ")"});
+        }
+      } else {
+        insert.reset();
+        for (std::size_t c = 0; c < names.size(); ++c)
+          sqlite3_bind_value(insert.get(), int(c) + 1, sqlite3_column_value(row, int(c)));
+        if (insert.step() != SQLITE_DONE) store::throw_sqlite_error(db, out.path(), "cannot merge " + input);
+        ++report.added;
+      }
+    }
+    if (result != SQLITE_DONE) throw InputFailure{"cannot read its measurements: " + store::last_error(shard.get())};
+    report.failed_rows =
+        store::query_integer(shard.get(), input, "SELECT count(*) FROM measurements WHERE status NOT IN ('ok', 'unavailable')");
+
+    if (has_table(shard.get(), input, "main", "sweep_shards")) {
+      store::Statement runs(shard.get(), input, "SELECT * FROM sweep_shards");
+      store::Statement copy(db, out.path(), "INSERT OR IGNORE INTO main.sweep_shards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      while ((result = runs.step()) == SQLITE_ROW) {
+        copy.reset();
+        for (int column = 0; column < 10; ++column)
+          sqlite3_bind_value(copy.get(), column + 1, sqlite3_column_value(runs.get(), column));
+        if (copy.step() != SQLITE_DONE) store::throw_sqlite_error(db, out.path(), "cannot merge " + input);
+        report.shard_runs += sqlite3_changes(db);
+      }
+      if (result != SQLITE_DONE) throw InputFailure{"cannot read its sweep_shards: " + store::last_error(shard.get())};
+    }
+  } catch (const InputFailure& failure) {
+    roll_back();
+    report = MergeInputReport{input, failure.reason};
+    return;
+  } catch (const Error& error) {
+    roll_back();
+    // The input changed or broke after the check (it cannot be opened or read): that input is broken, not the merge.
+    if (error.subject() == input) {
+      report = MergeInputReport{input, error.reason()};
       return;
     }
+    throw;
   }
-  struct Detach {
-    sqlite3* db;
-    ~Detach() { store::exec(db, "DETACH DATABASE shard"); }
-  } detach{db};
-
-  const std::string columns = column_list();
-  // verdict: 0 new, 1 duplicate, 2 conflict; against the output and against the input's own earlier rows.
-  const std::string stage =
-      "DROP TABLE IF EXISTS temp.incoming;"
-      "CREATE TEMP TABLE incoming AS SELECT id AS shard_id, 0 AS verdict, " + columns +
-      " FROM shard.measurements WHERE status IN ('ok', 'unavailable');"
-      "CREATE INDEX temp.incoming_by_key ON incoming (source_hash, tensor, pattern, bits, engine, batch, shard_id);"
-      "UPDATE incoming SET verdict = CASE"
-      " WHEN EXISTS (SELECT 1 FROM main.measurements m WHERE " + same_key("m", "incoming") + " AND " +
-      same_figures("m", "incoming") + ")"
-      "   OR EXISTS (SELECT 1 FROM incoming j WHERE j.shard_id < incoming.shard_id AND " + same_key("j", "incoming") +
-      " AND " + same_figures("j", "incoming") + ") THEN 1"
-      " WHEN EXISTS (SELECT 1 FROM main.measurements m WHERE " + same_key("m", "incoming") + ")"
-      "   OR EXISTS (SELECT 1 FROM incoming j WHERE j.shard_id < incoming.shard_id AND " + same_key("j", "incoming") +
-      ") THEN 2 ELSE 0 END;"
-      "INSERT INTO main.measurements (" + columns + ") SELECT " + columns +
-      " FROM incoming WHERE verdict = 0 ORDER BY shard_id;";
-  const bool has_sweeps = has_table(db, out.path(), "shard", "sweep_shards");
-  try {
-    store::run_write_transaction(db, out.path(), "cannot merge " + input, [&] {
-      int result = store::exec(db, stage.c_str());
-      if (result != SQLITE_OK) return result;
-      report.shard_runs = 0;
-      if (has_sweeps) {
-        result = store::exec(db, "INSERT OR IGNORE INTO main.sweep_shards SELECT * FROM shard.sweep_shards");
-        if (result != SQLITE_OK) return result;
-        report.shard_runs = sqlite3_changes(db);
-      }
-      return SQLITE_OK;
-    });
-  } catch (const Error& error) {
-    // The transaction rolled back: nothing of this input is in the output.
-    report.broken = error.reason();
-    store::exec(db, "DROP TABLE IF EXISTS temp.incoming");
-    return;
-  }
-
-  store::Statement counts(db, out.path(), "SELECT verdict, count(*) FROM temp.incoming GROUP BY verdict");
-  while (counts.step() == SQLITE_ROW) {
-    const int64_t count = sqlite3_column_int64(counts.get(), 1);
-    switch (sqlite3_column_int(counts.get(), 0)) {
-      case 0: report.added = count; break;
-      case 1: report.duplicates = count; break;
-      default: report.conflicts = count; break;
-    }
-  }
-  report.failed_rows = store::query_integer(
-      db, out.path(), "SELECT count(*) FROM shard.measurements WHERE status NOT IN ('ok', 'unavailable')");
-  store::Statement examples(db, out.path(),
-                            "SELECT tensor, pattern, bits, granularity, engine, batch, " + host_class_sql("incoming") +
-                                " FROM temp.incoming WHERE verdict = 2 ORDER BY shard_id LIMIT " +
-                                std::to_string(kConflictExamples));
-  while (examples.step() == SQLITE_ROW && conflicts.size() < kConflictExamples) {
-    auto text = [&](int column) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(examples.get(), column))); };
-    conflicts.push_back({input, text(0) + "  " + text(1) + "  " + (text(2) == "16" ? "fp16" : "int" + text(2)) + " " +
-                                    text(3) + "  " + text(4) + "  b" + text(5) + "  (" + text(6) + ")"});
-  }
-  store::exec(db, "DROP TABLE IF EXISTS temp.incoming");
+  store::exec(db, "RELEASE merge_input");
 }
 
 }  // namespace
@@ -303,16 +347,26 @@ MergeReport merge_databases(const std::string& output, const std::vector<std::st
   { const ResultsStore create_or_migrate(output); }
   Connection out(output);
   store::exec(out.get(), "PRAGMA temp_store = MEMORY");
+  // SQLite's default 2 MiB page cache holds a sliver of the output's indexes once it reaches a million rows; every
+  // insert then re-reads index pages from the OS. 256 MiB keeps them cached (memory is only taken as pages are used).
+  store::exec(out.get(), "PRAGMA cache_size = -262144");
   store::exec(out.get(), "PRAGMA synchronous = NORMAL");
 
+  // One transaction for the whole merge: each input's rows touch index pages all over the output, and a commit per
+  // input wrote those pages to the log again and again (a million rows from 100 shards took about a minute). A
+  // killed merge leaves the output as it was; merging again is idempotent.
   MergeReport report;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    MergeInputReport input_report;
-    input_report.path = inputs[i];
-    input_report.broken = states[i].broken;
-    if (input_report.broken.empty()) merge_input(out, inputs[i], input_report, report.conflict_examples);
-    report.inputs.push_back(std::move(input_report));
-  }
+  store::run_write_transaction(out.get(), output, "cannot merge", [&] {
+    report = MergeReport{};
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      MergeInputReport input_report;
+      input_report.path = inputs[i];
+      input_report.broken = states[i].broken;
+      if (input_report.broken.empty()) merge_input(out, inputs[i], input_report, report.conflict_examples);
+      report.inputs.push_back(std::move(input_report));
+    }
+    return SQLITE_OK;
+  });
   return report;
 }
 
