@@ -31,8 +31,8 @@ int merge(const MergeCommandOptions& options) {
               static_cast<long long>(report.duplicates()), static_cast<long long>(report.conflicts()),
               options.output.c_str());
   for (const auto& conflict : report.conflict_examples)
-    print_error(conflict.input + ": conflict (same measurement, other figures; the merged row is kept): " +
-                conflict.description);
+    print_error(conflict.input +
+                ": conflict (same measurement, other figures; the merged row is kept): " + conflict.description);
   for (const auto& input : report.inputs)
     if (!input.broken.empty()) print_error(input.path + ": not merged, resubmit its shard: " + input.broken);
   return report.conflicts() > 0 || !report.broken().empty() ? 1 : 0;

@@ -37,7 +37,8 @@ void print_plan(const SweepPlan& plan, const ShardAssignment& assignment, ShardS
   for (std::size_t i = 0; i < assignment.cost_per_shard.size(); ++i)
     std::printf("%-7s %10lld %18lld %7.3fx%s\n", (std::to_string(i) + "/" + std::to_string(shard.count)).c_str(),
                 static_cast<long long>(assignment.points_per_shard[i]),
-                static_cast<long long>(assignment.cost_per_shard[i]), mean > 0 ? assignment.cost_per_shard[i] / mean : 1.0,
+                static_cast<long long>(assignment.cost_per_shard[i]),
+                mean > 0 ? assignment.cost_per_shard[i] / mean : 1.0,
                 int(i) == shard.index && shard.count > 1 ? "  <- --shard" : "");
   std::printf("%zu points in %d shards over %zu tensors; slowest shard %.3fx the mean\n", plan.points.size(),
               shard.count, plan.tensors.size(), assignment.imbalance());

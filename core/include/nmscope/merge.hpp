@@ -20,12 +20,12 @@ struct MergeConflict {
 
 struct MergeInputReport {
   std::string path;
-  std::string broken;          // non-empty: not merged, and why (failed integrity check, unreadable); resubmit it
+  std::string broken;  // non-empty: not merged, and why (failed integrity check, unreadable); resubmit it
   int64_t added = 0;
-  int64_t duplicates = 0;      // same key and figures as a row already merged
-  int64_t conflicts = 0;       // same key, different figures: the row already merged is kept
-  int64_t failed_rows = 0;     // status "failed": left out, a resumed shard measures them again
-  int64_t shard_runs = 0;      // sweep_shards rows copied
+  int64_t duplicates = 0;   // same key and figures as a row already merged
+  int64_t conflicts = 0;    // same key, different figures: the row already merged is kept
+  int64_t failed_rows = 0;  // status "failed": left out, a resumed shard measures them again
+  int64_t shard_runs = 0;   // sweep_shards rows copied
 };
 
 struct MergeReport {

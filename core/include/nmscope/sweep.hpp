@@ -16,10 +16,10 @@ class ResultsStore;
 
 struct SweepShardSummary {
   std::string study_id;
-  int64_t points = 0;           // points in the shard
-  int64_t measurements = 0;     // rows stored by this run
-  int64_t already_stored = 0;   // points the database held already (resume)
-  int64_t skipped = 0;          // sources, tensors or jobs reported through observer.skipped
+  int64_t points = 0;          // points in the shard
+  int64_t measurements = 0;    // rows stored by this run
+  int64_t already_stored = 0;  // points the database held already (resume)
+  int64_t skipped = 0;         // sources, tensors or jobs reported through observer.skipped
   bool cancelled = false;
 };
 

@@ -56,7 +56,7 @@ struct ShardSelection {
 ShardSelection parse_shard(const std::string& text);
 
 struct ShardAssignment {
-  std::vector<int32_t> shard_of;           // per point
+  std::vector<int32_t> shard_of;  // per point
   std::vector<int64_t> points_per_shard;
   std::vector<int64_t> cost_per_shard;
   // Slowest shard's cost over the mean shard's (1 = perfect balance).

@@ -13,8 +13,8 @@
 namespace nmscope {
 
 struct SweepSpec {
-  std::vector<std::string> sources;      // any location open_weight_source takes; "presets" become "synth:NAME"
-  std::string tensor_regex;              // searched in each matrix's name; empty: every matrix
+  std::vector<std::string> sources;  // any location open_weight_source takes; "presets" become "synth:NAME"
+  std::string tensor_regex;          // searched in each matrix's name; empty: every matrix
   std::vector<NMPattern> patterns{NMPattern{2, 4}};
   std::vector<int> bits{4};
   Granularity granularity = Granularity::Group;
@@ -23,14 +23,14 @@ struct SweepSpec {
   std::vector<PruningCriterion> criteria{PruningCriterion::Magnitude};
   std::vector<std::string> engines{"cpu"};  // variant or family names as EngineRegistry::select takes them; "none"
   std::vector<int> batches{1};
-  EngineOptions engine_options;          // FPGA array sizes and clock
+  EngineOptions engine_options;  // FPGA array sizes and clock
   double timing_seconds = 0.3;
   std::string activations_path;
   // Hex hash of the spec's canonical JSON (keys sorted, whitespace dropped): what every shard database records, so
   // merge can tell shards of one sweep from another's. Lists keep their order: it fixes the points' order.
   std::string hash;
 
-  std::string engine_list() const;       // engines joined with ',' for EngineRegistry::select
+  std::string engine_list() const;  // engines joined with ',' for EngineRegistry::select
   QuantConfig quant_config(int bits) const;
 };
 

@@ -21,14 +21,28 @@ constexpr int kBusyTimeoutMs = 10000;
 constexpr std::size_t kConflictExamples = 5;
 
 // The columns of MeasurementKey, plus the host class: what makes two rows the same measurement.
-const char* const kKeyColumns[] = {"source_hash", "tensor", "pattern", "bits", "engine",
+const char* const kKeyColumns[] = {"source_hash", "tensor", "pattern",     "bits",      "engine",
                                    "batch",       "source", "granularity", "symmetric", "criterion"};
 // What a measurement found. Provenance (study, time, host name, build) is not among them: the same figures from two
 // runs are a duplicate, not a conflict.
-const char* const kFigureColumns[] = {"rows",           "cols",           "kept_per_group", "group_size",  "quant_group",
-                                      "storage_bytes",  "compression_vs_fp16", "weight_rel_err", "output_rel_err",
-                                      "sqnr_db",        "time_us",        "time_p10_us",    "time_p90_us", "cycles",
-                                      "engine_rel_err", "status",         "note",           "details_json"};
+const char* const kFigureColumns[] = {"rows",
+                                      "cols",
+                                      "kept_per_group",
+                                      "group_size",
+                                      "quant_group",
+                                      "storage_bytes",
+                                      "compression_vs_fp16",
+                                      "weight_rel_err",
+                                      "output_rel_err",
+                                      "sqnr_db",
+                                      "time_us",
+                                      "time_p10_us",
+                                      "time_p90_us",
+                                      "cycles",
+                                      "engine_rel_err",
+                                      "status",
+                                      "note",
+                                      "details_json"};
 
 std::string host_class_sql(const std::string& table) {
   const std::string host = table + ".host";
@@ -38,7 +52,8 @@ std::string host_class_sql(const std::string& table) {
 
 std::string column_list(const std::string& prefix = "") {
   std::string list;
-  for (const std::string& column : measurement_columns()) list += (list.empty() ? "" : ", ") + prefix + "\"" + column + "\"";
+  for (const std::string& column : measurement_columns())
+    list += (list.empty() ? "" : ", ") + prefix + "\"" + column + "\"";
   return list;
 }
 
@@ -111,7 +126,8 @@ InputState inspect_input(const std::string& path) {
   if (version > ResultsStore::kSchemaVersion)
     throw Error(path, "written by a newer nmscope (schema " + std::to_string(version) + ", this build reads up to " +
                           std::to_string(ResultsStore::kSchemaVersion) + ")");
-  if (!has_table(db, path, "main", "measurements")) throw Error(path, "not an nmscope results database: no measurements table");
+  if (!has_table(db, path, "main", "measurements"))
+    throw Error(path, "not an nmscope results database: no measurements table");
 
   // quick_check walks every page and record (what a job killed mid-write or a truncated copy breaks) without the
   // index-content cross-check that makes integrity_check several times slower on a large shard.
@@ -160,7 +176,8 @@ void check_same_sweep(const std::string& output, const std::vector<std::string>&
     if (hashes.empty())
       throw Error(inputs[i], "holds no sweep (not written by nmscope-cli sweep); --force merges it anyway");
     if (hashes.size() > 1)
-      throw Error(inputs[i], "holds shards of several sweep specs (" + describe_hashes(hashes) + "); --force merges it anyway");
+      throw Error(inputs[i],
+                  "holds shards of several sweep specs (" + describe_hashes(hashes) + "); --force merges it anyway");
     if (expected.empty()) {
       expected = hashes;
       expected_from = inputs[i];
@@ -180,9 +197,12 @@ bool same_value(sqlite3_value* a, sqlite3_value* b) {
   const int type = sqlite3_value_type(a);
   if (type != sqlite3_value_type(b)) return false;
   switch (type) {
-    case SQLITE_NULL: return true;
-    case SQLITE_INTEGER: return sqlite3_value_int64(a) == sqlite3_value_int64(b);
-    case SQLITE_FLOAT: return sqlite3_value_double(a) == sqlite3_value_double(b);
+    case SQLITE_NULL:
+      return true;
+    case SQLITE_INTEGER:
+      return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    case SQLITE_FLOAT:
+      return sqlite3_value_double(a) == sqlite3_value_double(b);
     default: {
       const int bytes = sqlite3_value_bytes(a);
       return bytes == sqlite3_value_bytes(b) &&
@@ -211,10 +231,12 @@ void merge_input(Connection& out, const std::string& input, MergeInputReport& re
   auto roll_back = [&] { store::exec(db, "ROLLBACK TO merge_input; RELEASE merge_input"); };
   try {
     const Connection shard(input);
-    store::Statement rows(shard.get(), input,
-                          "SELECT " + column_list() + " FROM measurements WHERE status IN ('ok', 'unavailable') ORDER BY id");
+    store::Statement rows(
+        shard.get(), input,
+        "SELECT " + column_list() + " FROM measurements WHERE status IN ('ok', 'unavailable') ORDER BY id");
     std::string lookup_sql = "SELECT ";
-    for (const char* column : kFigureColumns) lookup_sql += std::string(lookup_sql.size() > 7 ? ", " : "") + "\"" + column + "\"";
+    for (const char* column : kFigureColumns)
+      lookup_sql += std::string(lookup_sql.size() > 7 ? ", " : "") + "\"" + column + "\"";
     lookup_sql += " FROM main.measurements m WHERE ";
     std::vector<int> key_columns;
     for (const char* column : kKeyColumns) {
@@ -269,12 +291,13 @@ void merge_input(Connection& out, const std::string& input, MergeInputReport& re
       }
     }
     if (result != SQLITE_DONE) throw InputFailure{"cannot read its measurements: " + store::last_error(shard.get())};
-    report.failed_rows =
-        store::query_integer(shard.get(), input, "SELECT count(*) FROM measurements WHERE status NOT IN ('ok', 'unavailable')");
+    report.failed_rows = store::query_integer(
+        shard.get(), input, "SELECT count(*) FROM measurements WHERE status NOT IN ('ok', 'unavailable')");
 
     if (has_table(shard.get(), input, "main", "sweep_shards")) {
       store::Statement runs(shard.get(), input, "SELECT * FROM sweep_shards");
-      store::Statement copy(db, out.path(), "INSERT OR IGNORE INTO main.sweep_shards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      store::Statement copy(db, out.path(),
+                            "INSERT OR IGNORE INTO main.sweep_shards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       while ((result = runs.step()) == SQLITE_ROW) {
         copy.reset();
         for (int column = 0; column < 10; ++column)

@@ -40,8 +40,9 @@ std::vector<SweepTensor> list_sweep_tensors(const SweepSpec& spec) {
     }
   }
   if (tensors.empty())
-    throw Error("sweep spec", spec.tensor_regex.empty() ? "its sources hold no matrix"
-                                                        : "no matrix of its sources matches \"" + spec.tensor_regex + "\"");
+    throw Error("sweep spec", spec.tensor_regex.empty()
+                                  ? "its sources hold no matrix"
+                                  : "no matrix of its sources matches \"" + spec.tensor_regex + "\"");
   return tensors;
 }
 
@@ -86,7 +87,8 @@ SweepPlan plan_sweep(const SweepSpec& spec, std::vector<SweepTensor> tensors) {
   for (std::size_t p = 0; p < spec.patterns.size(); ++p)
     for (std::size_t b = 0; b < spec.bits.size(); ++b)
       for (std::size_t e = 0; e < plan.engines.size(); ++e)
-        measured_at(p, b, e) = accuracy_only || selected[e]->supports(spec.patterns[p], spec.quant_config(spec.bits[b]), nullptr);
+        measured_at(p, b, e) =
+            accuracy_only || selected[e]->supports(spec.patterns[p], spec.quant_config(spec.bits[b]), nullptr);
 
   // Costs depend on the shape, not the tensor: a model repeats a handful of shapes, so each is costed once.
   std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> cost_by_shape;
@@ -115,8 +117,8 @@ SweepPlan plan_sweep(const SweepSpec& spec, std::vector<SweepTensor> tensors) {
           for (std::size_t e = 0; e < plan.engines.size(); ++e) {
             if (!measured_at(p, b, e)) continue;
             for (std::size_t n = 0; n < batch_count; ++n) {
-              plan.points.push_back({int32_t(t), int16_t(c), int16_t(p), int16_t(b), int16_t(e),
-                                     int16_t(accuracy_only ? -1 : int(n))});
+              plan.points.push_back(
+                  {int32_t(t), int16_t(c), int16_t(p), int16_t(b), int16_t(e), int16_t(accuracy_only ? -1 : int(n))});
               plan.costs.push_back(costs[((p * spec.bits.size() + b) * plan.engines.size() + e) * batch_count + n]);
             }
           }

@@ -22,7 +22,8 @@ struct TensorJobs {
   std::set<std::tuple<int16_t, int16_t, int16_t, int16_t>> jobs;  // (pattern, bits, engine, batch) indices
 };
 
-StudySpec study_for(const SweepSpec& spec, const SweepPlan& plan, const TensorJobs& group, const std::string& study_id) {
+StudySpec study_for(const SweepSpec& spec, const SweepPlan& plan, const TensorJobs& group,
+                    const std::string& study_id) {
   const SweepTensor& tensor = plan.tensors[group.tensor];
   StudySpec study;
   study.sources = {spec.sources[tensor.source]};
@@ -54,7 +55,8 @@ StudySpec study_for(const SweepSpec& spec, const SweepPlan& plan, const TensorJo
   if (!accuracy_only)
     for (int16_t e : engines) study.engines += (study.engines.empty() ? "" : ",") + plan.engines[e];
   study.batches.clear();
-  if (accuracy_only) study.batches = {1};
+  if (accuracy_only)
+    study.batches = {1};
   else
     for (int16_t n : batches) study.batches.push_back(spec.batches[n]);
 

@@ -16,9 +16,9 @@ namespace {
 using nlohmann::json;
 
 const std::set<std::string>& known_keys() {
-  static const std::set<std::string> keys = {"sources", "presets",  "tensors",  "patterns",       "bits",
-                                             "granularity", "group", "symmetric", "criteria",     "engines",
-                                             "batches", "arrays",   "fpga_clock_mhz", "timing_seconds", "activations"};
+  static const std::set<std::string> keys = {
+      "sources",  "presets", "tensors", "patterns", "bits",           "granularity",    "group",      "symmetric",
+      "criteria", "engines", "batches", "arrays",   "fpga_clock_mhz", "timing_seconds", "activations"};
   return keys;
 }
 
@@ -150,20 +150,29 @@ SweepSpec parse_sweep_spec(const std::string& json_text, const std::string& subj
   }
   if (reader.has("granularity")) {
     const std::string granularity = reader.text("granularity");
-    if (granularity == "group") spec.granularity = Granularity::Group;
-    else if (granularity == "channel") spec.granularity = Granularity::Channel;
-    else if (granularity == "tensor") spec.granularity = Granularity::Tensor;
-    else reader.fail("granularity", "'" + granularity + "' is not group, channel or tensor");
+    if (granularity == "group")
+      spec.granularity = Granularity::Group;
+    else if (granularity == "channel")
+      spec.granularity = Granularity::Channel;
+    else if (granularity == "tensor")
+      spec.granularity = Granularity::Tensor;
+    else
+      reader.fail("granularity", "'" + granularity + "' is not group, channel or tensor");
   }
   if (reader.has("group")) {
     if (!document.at("group").is_number_integer()) reader.fail("group", "must be a whole number");
     const int64_t group = document.at("group").get<int64_t>();
-    if (group <= 0 || group > INT32_MAX) reader.fail("group", "group size must be positive (got " + std::to_string(group) + ")");
+    if (group <= 0 || group > INT32_MAX)
+      reader.fail("group", "group size must be positive (got " + std::to_string(group) + ")");
     spec.group = int(group);
   }
   if (reader.has("symmetric")) spec.symmetric = reader.boolean("symmetric");
   if (reader.has("bits")) spec.bits = reader.integers("bits");
-  for (int width : spec.bits) reader.rethrow_as("bits", [&] { spec.quant_config(width).validate(); return 0; });
+  for (int width : spec.bits)
+    reader.rethrow_as("bits", [&] {
+      spec.quant_config(width).validate();
+      return 0;
+    });
   refuse_repeats(reader, "bits", spec.bits);
 
   if (reader.has("criteria")) {
@@ -180,19 +189,25 @@ SweepSpec parse_sweep_spec(const std::string& json_text, const std::string& subj
   if (reader.has("arrays")) {
     spec.engine_options.fpga_arrays.clear();
     for (const auto& text : reader.strings("arrays"))
-      spec.engine_options.fpga_arrays.push_back(reader.rethrow_as("arrays", [&] { return fpga::parse_array_size(text); }));
+      spec.engine_options.fpga_arrays.push_back(
+          reader.rethrow_as("arrays", [&] { return fpga::parse_array_size(text); }));
     refuse_repeats(reader, "arrays", spec.engine_options.fpga_arrays);
   }
   if (reader.has("fpga_clock_mhz")) spec.engine_options.fpga_clock_mhz = reader.number("fpga_clock_mhz");
-  reader.rethrow_as("fpga_clock_mhz", [&] { spec.engine_options.validate(); return 0; });
+  reader.rethrow_as("fpga_clock_mhz", [&] {
+    spec.engine_options.validate();
+    return 0;
+  });
 
   if (reader.has("engines")) spec.engines = reader.strings("engines");
   refuse_repeats(reader, "engines", spec.engines);
-  reader.rethrow_as("engines", [&] { return EngineRegistry::with_options(spec.engine_options).select(spec.engine_list()); });
+  reader.rethrow_as("engines",
+                    [&] { return EngineRegistry::with_options(spec.engine_options).select(spec.engine_list()); });
 
   if (reader.has("batches")) spec.batches = reader.integers("batches");
   for (int batch : spec.batches)
-    if (batch <= 0 || batch > 65536) reader.fail("batches", "batch size " + std::to_string(batch) + " is not in 1..65536");
+    if (batch <= 0 || batch > 65536)
+      reader.fail("batches", "batch size " + std::to_string(batch) + " is not in 1..65536");
   refuse_repeats(reader, "batches", spec.batches);
 
   if (reader.has("timing_seconds")) spec.timing_seconds = reader.number("timing_seconds");

@@ -15,7 +15,8 @@ namespace sweep_test {
 // 2 tensors x 2 patterns x 2 bit widths x 2 engines x 2 batches = 32 points, a few seconds in all.
 inline std::string small_spec(const std::string& seed = "3") {
   return R"({
-  "sources": ["synth:32x64+48x64:seed=)" + seed + R"("],
+  "sources": ["synth:32x64+48x64:seed=)" +
+         seed + R"("],
   "patterns": ["dense", "2:4"],
   "bits": [8, 4],
   "group": 32,
@@ -59,11 +60,12 @@ class RawDatabase {
   std::multiset<std::string> keys() {
     std::multiset<std::string> result;
     sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(db_,
-                       "SELECT source || '|' || source_hash || '|' || tensor || '|' || pattern || '|' || bits || '|' || "
-                       "granularity || '|' || symmetric || '|' || criterion || '|' || engine || '|' || batch "
-                       "FROM measurements",
-                       -1, &statement, nullptr);
+    sqlite3_prepare_v2(
+        db_,
+        "SELECT source || '|' || source_hash || '|' || tensor || '|' || pattern || '|' || bits || '|' || "
+        "granularity || '|' || symmetric || '|' || criterion || '|' || engine || '|' || batch "
+        "FROM measurements",
+        -1, &statement, nullptr);
     while (sqlite3_step(statement) == SQLITE_ROW)
       result.insert(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
     sqlite3_finalize(statement);

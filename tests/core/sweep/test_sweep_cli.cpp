@@ -77,7 +77,8 @@ class TestSweepCli : public QObject {
     const CliResult conflicting = run_cli({"merge", "--out", merged, once});
     QVERIFY2(conflicting.exit_code == 1, qPrintable(conflicting.describe()));
     QVERIFY2(conflicting.err.contains("conflict"), qPrintable(conflicting.err));
-    QCOMPARE(RawDatabase(merged.toStdString()).integer("SELECT count(*) FROM measurements"), sweep_test::kSmallSpecPoints);
+    QCOMPARE(RawDatabase(merged.toStdString()).integer("SELECT count(*) FROM measurements"),
+             sweep_test::kSmallSpecPoints);
   }
 
   void truncatedShardIsNamedForResubmission() {
@@ -85,20 +86,24 @@ class TestSweepCli : public QObject {
     QVERIFY(QFile::copy(shards_[3], broken));
     QFile file(broken);
     QVERIFY(file.resize(file.size() / 2));
-    const CliResult result = run_cli({"merge", "--out", path("partial.db"), shards_[0], shards_[1], shards_[2], broken});
+    const CliResult result =
+        run_cli({"merge", "--out", path("partial.db"), shards_[0], shards_[1], shards_[2], broken});
     QVERIFY2(result.exit_code == 1, qPrintable(result.describe()));
     QCOMPARE(result.err_lines().size(), 1);
     QVERIFY2(result.err.contains(broken) && result.err.contains("resubmit"), qPrintable(result.err));
     QVERIFY(result.out.contains("BROKEN"));
     QCOMPARE(RawDatabase(path("partial.db").toStdString()).integer("SELECT count(*) FROM measurements"),
-             sweep_test::kSmallSpecPoints - RawDatabase(shards_[3].toStdString()).integer("SELECT count(*) FROM measurements"));
+             sweep_test::kSmallSpecPoints -
+                 RawDatabase(shards_[3].toStdString()).integer("SELECT count(*) FROM measurements"));
   }
 
   void newerSchemaIsRefused() {
     const QString newer = path("newer.db");
     QVERIFY(QFile::copy(shards_[0], newer));
-    RawDatabase(newer.toStdString()).exec("PRAGMA user_version = " + std::to_string(nmscope::ResultsStore::kSchemaVersion + 1));
-    expect_one_line_error(run_cli({"merge", "--out", path("never.db"), newer}), 1, newer + ": written by a newer nmscope");
+    RawDatabase(newer.toStdString())
+        .exec("PRAGMA user_version = " + std::to_string(nmscope::ResultsStore::kSchemaVersion + 1));
+    expect_one_line_error(run_cli({"merge", "--out", path("never.db"), newer}), 1,
+                          newer + ": written by a newer nmscope");
     QVERIFY(!QFile::exists(path("never.db")));
   }
 

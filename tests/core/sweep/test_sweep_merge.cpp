@@ -135,7 +135,8 @@ class TestSweepMerge : public QObject {
     const auto report = nmscope::merge_databases(merged, {shards_[0], shards_[1], shards_[2], broken});
     QCOMPARE(report.broken(), std::vector<std::string>{broken});
     QCOMPARE(report.inputs[3].added, int64_t{0});
-    QCOMPARE(report.added(), sweep_test::kSmallSpecPoints - RawDatabase(shards_[3]).integer("SELECT count(*) FROM measurements"));
+    QCOMPARE(report.added(),
+             sweep_test::kSmallSpecPoints - RawDatabase(shards_[3]).integer("SELECT count(*) FROM measurements"));
     QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM pragma_quick_check WHERE quick_check = 'ok'"), 1);
   }
 

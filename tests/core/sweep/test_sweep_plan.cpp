@@ -70,28 +70,50 @@ class TestSweepPlan : public QObject {
   void refusesBadSpecs_data() {
     QTest::addColumn<QString>("json");
     QTest::addColumn<QString>("needle");
-    QTest::newRow("not json") << "{" << "not valid JSON";
-    QTest::newRow("not an object") << "[1]" << "JSON object";
-    QTest::newRow("unknown key") << R"({"sources": ["synth:8x16"], "paterns": ["2:4"]})" << "\"paterns\": unknown key";
-    QTest::newRow("no sources") << R"({"bits": [4]})" << "needs \"sources\" or \"presets\"";
-    QTest::newRow("empty list") << R"({"sources": []})" << "\"sources\": must not be empty";
-    QTest::newRow("sources not strings") << R"({"sources": [1]})" << "\"sources\": must be a list of strings";
-    QTest::newRow("unknown pattern") << R"({"sources": ["synth:8x16"], "patterns": ["5:4"]})" << "\"patterns\": '5:4'";
-    QTest::newRow("pattern typo") << R"({"sources": ["synth:8x16"], "patterns": ["2/4"]})" << "'2/4'";
-    QTest::newRow("unknown bits") << R"({"sources": ["synth:8x16"], "bits": [12]})" << "\"bits\": 12 is not supported";
-    QTest::newRow("bits not numbers") << R"({"sources": ["synth:8x16"], "bits": ["4"]})" << "\"bits\": must be a list of whole numbers";
-    QTest::newRow("unknown engine") << R"({"sources": ["synth:8x16"], "engines": ["tpu"]})" << "\"engines\": unknown engine 'tpu'";
-    QTest::newRow("unknown criterion") << R"({"sources": ["synth:8x16"], "criteria": ["random"]})" << "\"criteria\": 'random'";
-    QTest::newRow("wanda without activations") << R"({"sources": ["synth:8x16"], "criteria": ["wanda"]})" << "wanda needs";
-    QTest::newRow("bad granularity") << R"({"sources": ["synth:8x16"], "granularity": "row"})" << "'row' is not group";
-    QTest::newRow("bad group") << R"({"sources": ["synth:8x16"], "group": 0})" << "\"group\": group size must be positive";
-    QTest::newRow("bad symmetric") << R"({"sources": ["synth:8x16"], "symmetric": "yes"})" << "\"symmetric\": must be true or false";
-    QTest::newRow("bad batch") << R"({"sources": ["synth:8x16"], "batches": [0]})" << "\"batches\": batch size 0";
-    QTest::newRow("bad array") << R"({"sources": ["synth:8x16"], "arrays": ["16by16"]})" << "\"arrays\": '16by16'";
-    QTest::newRow("bad clock") << R"({"sources": ["synth:8x16"], "fpga_clock_mhz": -1})" << "\"fpga_clock_mhz\"";
-    QTest::newRow("bad timing") << R"({"sources": ["synth:8x16"], "timing_seconds": 0})" << "\"timing_seconds\": must be in";
-    QTest::newRow("bad regex") << "{\"sources\": [\"synth:8x16\"], \"tensors\": \"([\"}" << "\"tensors\": '([' is not a regular expression";
-    QTest::newRow("repeated pattern") << R"({"sources": ["synth:8x16"], "patterns": ["2:4", "2:4"]})" << "\"patterns\": lists an entry twice";
+    QTest::newRow("not json") << "{"
+                              << "not valid JSON";
+    QTest::newRow("not an object") << "[1]"
+                                   << "JSON object";
+    QTest::newRow("unknown key") << R"({"sources": ["synth:8x16"], "paterns": ["2:4"]})"
+                                 << "\"paterns\": unknown key";
+    QTest::newRow("no sources") << R"({"bits": [4]})"
+                                << "needs \"sources\" or \"presets\"";
+    QTest::newRow("empty list") << R"({"sources": []})"
+                                << "\"sources\": must not be empty";
+    QTest::newRow("sources not strings") << R"({"sources": [1]})"
+                                         << "\"sources\": must be a list of strings";
+    QTest::newRow("unknown pattern") << R"({"sources": ["synth:8x16"], "patterns": ["5:4"]})"
+                                     << "\"patterns\": '5:4'";
+    QTest::newRow("pattern typo") << R"({"sources": ["synth:8x16"], "patterns": ["2/4"]})"
+                                  << "'2/4'";
+    QTest::newRow("unknown bits") << R"({"sources": ["synth:8x16"], "bits": [12]})"
+                                  << "\"bits\": 12 is not supported";
+    QTest::newRow("bits not numbers") << R"({"sources": ["synth:8x16"], "bits": ["4"]})"
+                                      << "\"bits\": must be a list of whole numbers";
+    QTest::newRow("unknown engine") << R"({"sources": ["synth:8x16"], "engines": ["tpu"]})"
+                                    << "\"engines\": unknown engine 'tpu'";
+    QTest::newRow("unknown criterion") << R"({"sources": ["synth:8x16"], "criteria": ["random"]})"
+                                       << "\"criteria\": 'random'";
+    QTest::newRow("wanda without activations") << R"({"sources": ["synth:8x16"], "criteria": ["wanda"]})"
+                                               << "wanda needs";
+    QTest::newRow("bad granularity") << R"({"sources": ["synth:8x16"], "granularity": "row"})"
+                                     << "'row' is not group";
+    QTest::newRow("bad group") << R"({"sources": ["synth:8x16"], "group": 0})"
+                               << "\"group\": group size must be positive";
+    QTest::newRow("bad symmetric") << R"({"sources": ["synth:8x16"], "symmetric": "yes"})"
+                                   << "\"symmetric\": must be true or false";
+    QTest::newRow("bad batch") << R"({"sources": ["synth:8x16"], "batches": [0]})"
+                               << "\"batches\": batch size 0";
+    QTest::newRow("bad array") << R"({"sources": ["synth:8x16"], "arrays": ["16by16"]})"
+                               << "\"arrays\": '16by16'";
+    QTest::newRow("bad clock") << R"({"sources": ["synth:8x16"], "fpga_clock_mhz": -1})"
+                               << "\"fpga_clock_mhz\"";
+    QTest::newRow("bad timing") << R"({"sources": ["synth:8x16"], "timing_seconds": 0})"
+                                << "\"timing_seconds\": must be in";
+    QTest::newRow("bad regex") << "{\"sources\": [\"synth:8x16\"], \"tensors\": \"([\"}"
+                               << "\"tensors\": '([' is not a regular expression";
+    QTest::newRow("repeated pattern") << R"({"sources": ["synth:8x16"], "patterns": ["2:4", "2:4"]})"
+                                      << "\"patterns\": lists an entry twice";
   }
 
   void refusesBadSpecs() {
@@ -115,7 +137,8 @@ class TestSweepPlan : public QObject {
     // "proj" matches q/k/v/o/gate/up/down_proj of the preset block, not the synth:64x128 matrix.
     QCOMPARE(tensors.size(), std::size_t{7});
     const nmscope::SweepPlan plan = nmscope::plan_sweep(spec, tensors);
-    QCOMPARE(plan.engines, (std::vector<std::string>{"cpu/eigen-fp32-dense", "fpga/systolic-16x16", "fpga/systolic-8x8"}));
+    QCOMPARE(plan.engines,
+             (std::vector<std::string>{"cpu/eigen-fp32-dense", "fpga/systolic-16x16", "fpga/systolic-8x8"}));
     // Every engine measures every (pattern, 8 or 4 bits) here: 7 tensors x 3 patterns x 2 bits x 3 engines x 2 batches.
     QCOMPARE(plan.points.size(), std::size_t{7 * 3 * 2 * 3 * 2});
     QCOMPARE(plan.costs.size(), plan.points.size());
@@ -169,11 +192,13 @@ class TestSweepPlan : public QObject {
   void realisticSweepIsBalanced() {
     const SweepSpec spec = nmscope::parse_sweep_spec(R"({
       "presets": ["llama-7b-block"], "patterns": ["dense", "2:4", "1:4", "4:8"], "bits": [8, 4, 2],
-      "engines": ["cpu/eigen-fp32-dense", "fpga"], "batches": [1, 16, 64]})", "s");
+      "engines": ["cpu/eigen-fp32-dense", "fpga"], "batches": [1, 16, 64]})",
+                                                     "s");
     const auto plan = nmscope::plan_sweep(spec, nmscope::list_sweep_tensors(spec));
     for (int shards : {2, 4, 16, 64}) {
       const auto assignment = nmscope::assign_shards(plan.costs, shards);
-      QVERIFY2(assignment.imbalance() <= 1.5, qPrintable(QString("%1 shards: %2").arg(shards).arg(assignment.imbalance())));
+      QVERIFY2(assignment.imbalance() <= 1.5,
+               qPrintable(QString("%1 shards: %2").arg(shards).arg(assignment.imbalance())));
     }
   }
 
