@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const std::vector<Command> commands = {add_inspect_command(app), add_run_command(app), add_export_command(app),
                                          add_bench_command(app), add_verify_command(app), add_synth_command(app),
-                                         add_forward_command(app), add_model_eval_command(app)};
+                                         add_forward_command(app), add_model_eval_command(app),
+                                         add_model_command(app)};
 
   try {
     app.parse(argc, argv);

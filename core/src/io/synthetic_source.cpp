@@ -9,6 +9,7 @@
 #include <map>
 
 #include "nmscope/error.hpp"
+#include "nmscope/model_preset.hpp"
 #include "nmscope/synthetic.hpp"
 #include "util/portable_random.hpp"
 
@@ -112,14 +113,16 @@ class SyntheticSource final : public WeightSource {
     }
     if (fields.empty() || fields[0].empty())
       throw Error(spec_, "expected synth:SHAPE[+SHAPE...][:dist=normal|laplace|llm][:seed=N], e.g. synth:4096x4096");
+    // A model preset brings its own distribution and seed; fields given in the spec override them.
+    const ModelPreset* model_preset = find_model_preset(fields[0]);
+    if (model_preset) {
+      set_distribution(model_preset->distribution);
+      seed_ = model_preset->seed;
+    }
     for (size_t index = 1; index < fields.size(); ++index) {
       const std::string& field = fields[index];
       if (field.rfind("dist=", 0) == 0) {
-        distribution_name_ = field.substr(5);
-        if (distribution_name_ == "normal") distribution_ = Distribution::Normal;
-        else if (distribution_name_ == "laplace") distribution_ = Distribution::Laplace;
-        else if (distribution_name_ == "llm") distribution_ = Distribution::LlmLike;
-        else throw Error(spec_, "unknown distribution '" + distribution_name_ + "' (normal, laplace, llm)");
+        set_distribution(field.substr(5));
       } else if (field.rfind("seed=", 0) == 0) {
         const std::string text = field.substr(5);
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed_);
@@ -130,6 +133,9 @@ class SyntheticSource final : public WeightSource {
     }
     if (auto preset = presets().find(fields[0]); preset != presets().end()) {
       tensors_ = preset->second;
+    } else if (model_preset) {
+      for (const PresetLayer& layer : preset_linear_layers(*model_preset))
+        tensors_.push_back({layer.name, layer.rows, layer.cols});
     } else {
       for (size_t start = 0;;) {
         const size_t plus = fields[0].find('+', start);
@@ -138,6 +144,7 @@ class SyntheticSource final : public WeightSource {
         if (cross == std::string::npos) {
           std::string known;
           for (const auto& [name, unused] : presets()) known += (known.empty() ? "" : ", ") + name;
+          known += ", " + model_preset_names();
           throw Error(spec_, "'" + shape + "' is neither ROWSxCOLS nor a preset (" + known + ")");
         }
         const int64_t rows = parse_dimension(shape.substr(0, cross), spec_);
@@ -156,6 +163,14 @@ class SyntheticSource final : public WeightSource {
       info.is_matrix = true;
       infos_.push_back(std::move(info));
     }
+  }
+
+  void set_distribution(const std::string& name) {
+    distribution_name_ = name;
+    if (name == "normal") distribution_ = Distribution::Normal;
+    else if (name == "laplace") distribution_ = Distribution::Laplace;
+    else if (name == "llm") distribution_ = Distribution::LlmLike;
+    else throw Error(spec_, "unknown distribution '" + name + "' (normal, laplace, llm)");
   }
 
   std::string spec_;

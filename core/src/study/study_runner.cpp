@@ -2,6 +2,9 @@
 #include <tbb/parallel_reduce.h>
 
 #include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <random>
@@ -262,7 +265,19 @@ class StudyRun {
     return row;
   }
 
-  void store(const Measurement& row) {
+  // The spec's per-tensor members (role, block) added to the row's details.
+  void add_tensor_details(Measurement& row) const {
+    const auto extra = spec_.tensor_details.find(row.tensor);
+    if (extra == spec_.tensor_details.end()) return;
+    nlohmann::json details = nlohmann::json::parse(row.details_json, nullptr, false);
+    if (!details.is_object()) details = nlohmann::json::object();
+    const nlohmann::json members = nlohmann::json::parse(extra->second, nullptr, false);
+    if (members.is_object()) details.update(members);
+    row.details_json = details.dump();
+  }
+
+  void store(Measurement row) {
+    add_tensor_details(row);
     if (store_) {
       try {
         store_->insert(row);
@@ -317,11 +332,48 @@ class StudyRun {
         Measurement row = base;
         row.engine = engine->name();
         row.batch = batch;
-        run_engine(*engine, context, packed, dequantized, batch, activations, reference, row);
+        if (!reuse_timing(row)) {
+          run_engine(*engine, context, packed, dequantized, batch, activations, reference, row);
+          remember_timing(row);
+        }
         store(row);
         ++progress_.done;
       }
     }
+  }
+
+  // What makes two engine jobs the same timing: the shape, the configuration, the engine and the batch.
+  using TimingKey = std::tuple<int64_t, int64_t, std::string, int, std::string, bool, std::string, int>;
+  static TimingKey timing_key(const Measurement& row) {
+    return {row.rows, row.cols, row.pattern, row.bits, row.granularity, row.symmetric, row.engine, row.batch};
+  }
+
+  // Fills the row's engine figures from an earlier layer of the same shape; false when there is none.
+  bool reuse_timing(Measurement& row) {
+    if (!spec_.time_once_per_shape) return false;
+    const auto found = timings_.find(timing_key(row));
+    if (found == timings_.end()) return false;
+    const Measurement& timed = found->second;
+    row.time_us = timed.time_us;
+    row.time_p10_us = timed.time_p10_us;
+    row.time_p90_us = timed.time_p90_us;
+    row.cycles = timed.cycles;
+    row.engine_rel_err = timed.engine_rel_err;
+    row.status = timed.status;
+    const std::string timed_on = "timed on " + timed.tensor + " (same shape)";
+    row.note = timed.note.empty() ? timed_on : timed.note + "; " + timed_on;
+    nlohmann::json details = nlohmann::json::parse(timed.details_json, nullptr, false);
+    if (!details.is_object()) details = nlohmann::json::object();
+    details["timed_on"] = timed.tensor;
+    row.details_json = details.dump();
+    ++summary_.timings_reused;
+    return true;
+  }
+
+  void remember_timing(const Measurement& row) {
+    if (!spec_.time_once_per_shape) return;
+    timings_.emplace(timing_key(row), row);
+    if (timed_shapes_.insert({row.rows, row.cols}).second) ++summary_.shapes_timed;
   }
 
   void run_engine(const Engine& engine, const TensorContext& context, const PackedMatrix& packed,
@@ -369,6 +421,8 @@ class StudyRun {
   const std::atomic<bool>* cancel_;
   EngineRegistry registry_;
   std::vector<const Engine*> engines_;
+  std::map<TimingKey, Measurement> timings_;               // time_once_per_shape: the first row of each timing
+  std::set<std::pair<int64_t, int64_t>> timed_shapes_;
   std::set<MeasurementKey> stored_;                         // the current tensor's stored keys, when resuming
   std::vector<std::unique_ptr<WeightSource>> sources_;
   MatrixF user_activations_;
