@@ -107,6 +107,27 @@ class TestModelLayerStudy final : public QObject {
     QCOMPARE(timed_rows, int64_t(shapes.size() * 2 * 2));
   }
 
+  // Layers without an engine job are measured in row slices (the runner's streamed path); the first layer of each
+  // shape with an engine goes through the whole-matrix path. Both must give the same figures to the bit.
+  void streamed_and_whole_matrix_figures_agree() {
+    const ModelLayerStudyResult streamed = run_model_layer_study(plan_model_layer_study(tiny_llama_spec("none")), nullptr, {});
+    const ModelLayerStudyResult mixed =
+        run_model_layer_study(plan_model_layer_study(tiny_llama_spec("cpu/eigen-fp32-dense")), nullptr, {});
+    std::map<std::string, const Measurement*> by_tensor;
+    for (const Measurement& row : streamed.rows) by_tensor[row.tensor] = &row;
+    QCOMPARE(by_tensor.size(), std::size_t{14});
+    int whole = 0;
+    for (const Measurement& row : mixed.rows) {
+      const Measurement& other = *by_tensor.at(row.tensor);
+      QCOMPARE(row.weight_rel_err, other.weight_rel_err);
+      QCOMPARE(row.output_rel_err, other.output_rel_err);
+      QCOMPARE(row.storage_bytes, other.storage_bytes);
+      QCOMPARE(row.source_hash, other.source_hash);
+      if (row.details_json.find("timed_on") == std::string::npos) ++whole;
+    }
+    QVERIFY(whole > 0);
+  }
+
   void rollup_adds_up_the_layer_rows() {
     const ModelLayerStudyResult result = run_model_layer_study(plan_model_layer_study(tiny_llama_spec("cpu/int4-2:4")), nullptr, {});
     std::map<std::string, std::string> role_of;
