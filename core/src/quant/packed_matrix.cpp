@@ -169,6 +169,7 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
     std::vector<int32_t> zero, codes;
     std::vector<KeptRange> ranges;
     std::vector<ScaleAndZero> scales;
+    std::vector<double> scale_values;  // each scale decoded from fp16 once per row
   };
   const size_t slots = size_t(packed.slots_per_row);
   tbb::enumerable_thread_specific<RowScratch> scratch_rows([&] {
@@ -181,6 +182,7 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
     scratch.codes.resize(slots);
     scratch.ranges.resize(size_t(packed.scales_per_row));
     scratch.scales.resize(size_t(packed.scales_per_row));
+    scratch.scale_values.resize(size_t(packed.scales_per_row));
     return scratch;
   });
   auto locate_row = [&](int64_t row, RowScratch& scratch) {
@@ -202,10 +204,13 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
   const double levels = double((1 << quant.bits) - 1);
   auto encode_row = [&](int64_t row, RowScratch& scratch, const ScaleAndZero* row_scales) {
     const float* weight_row = weights.data() + row * packed.cols;
+    const size_t row_scale_count = quant.granularity == Granularity::Tensor ? 1 : size_t(packed.scales_per_row);
+    for (size_t index = 0; index < row_scale_count; ++index)
+      scratch.scale_values[index] = half_bits_to_float(row_scales[index].scale_bits);
     for (size_t slot = 0; slot < slots; ++slot) {
       const int64_t col = scratch.columns[slot];
       const ScaleAndZero& scale_and_zero = row_scales[scratch.scale_of[slot]];
-      const double scale = half_bits_to_float(scale_and_zero.scale_bits);
+      const double scale = scratch.scale_values[size_t(scratch.scale_of[slot])];
       // A zero scale codes every weight under it to the zero point: weight 0 over scale 1 does just that.
       scratch.kept[slot] = col < packed.cols && scale != 0 ? weight_row[col] : 0.0f;
       scratch.quotient[slot] = scale != 0 ? scale : 1.0;
