@@ -75,6 +75,16 @@ void row_scale_indices(const PackedMatrix& packed, const int64_t* columns, int64
   }
 }
 
+// How many consecutive slots of a row share one scale: per tensor or channel the whole row, per group of g columns
+// g / M groups of N slots when M divides g (groups of M never straddle two scales then; the tail group's padding falls
+// under the row's last scale, as the format wants). 0 when slots must look their scale up one by one.
+int64_t slots_per_scale(const PackedMatrix& packed) {
+  if (packed.quant.is_fp16()) return 0;
+  if (packed.quant.granularity != Granularity::Group) return packed.slots_per_row;
+  if (packed.quant.group % packed.pattern.group_size != 0) return 0;
+  return int64_t(packed.quant.group / packed.pattern.group_size) * packed.pattern.kept_per_group;
+}
+
 // Codes of one row into its LSB-first bit string (docs/packed-format.md); 2, 4 and 8 bits fill whole bytes directly,
 // other widths go slot by slot. The row starts zeroed.
 template <typename Code>
@@ -185,12 +195,23 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
     scratch.scale_values.resize(size_t(packed.scales_per_row));
     return scratch;
   });
+  const int64_t per_scale = slots_per_scale(packed);
   auto locate_row = [&](int64_t row, RowScratch& scratch) {
     row_columns(selection, row, scratch.columns.data());
-    row_scale_indices(packed, scratch.columns.data(), scratch.scale_of.data());
+    if (per_scale == 0) row_scale_indices(packed, scratch.columns.data(), scratch.scale_of.data());
   };
   auto accumulate_row = [&](int64_t row, const RowScratch& scratch, KeptRange* row_ranges) {
     const float* weight_row = range_weights.data() + row * packed.cols;
+    if (per_scale > 0) {
+      const bool one_scale = quant.granularity == Granularity::Tensor;
+      for (size_t first = 0, index = 0; first < slots; first += size_t(per_scale), ++index) {
+        KeptRange& range = row_ranges[one_scale ? 0 : index];
+        const size_t end = std::min(slots, first + size_t(per_scale));
+        for (size_t slot = first; slot < end; ++slot)
+          if (scratch.columns[slot] < packed.cols) range.add(weight_row[scratch.columns[slot]]);
+      }
+      return;
+    }
     for (size_t slot = 0; slot < slots; ++slot) {
       const int64_t col = scratch.columns[slot];
       if (col < packed.cols) row_ranges[scratch.scale_of[slot]].add(weight_row[col]);
@@ -207,14 +228,28 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
     const size_t row_scale_count = quant.granularity == Granularity::Tensor ? 1 : size_t(packed.scales_per_row);
     for (size_t index = 0; index < row_scale_count; ++index)
       scratch.scale_values[index] = half_bits_to_float(row_scales[index].scale_bits);
-    for (size_t slot = 0; slot < slots; ++slot) {
-      const int64_t col = scratch.columns[slot];
-      const ScaleAndZero& scale_and_zero = row_scales[scratch.scale_of[slot]];
-      const double scale = scratch.scale_values[size_t(scratch.scale_of[slot])];
-      // A zero scale codes every weight under it to the zero point: weight 0 over scale 1 does just that.
-      scratch.kept[slot] = col < packed.cols && scale != 0 ? weight_row[col] : 0.0f;
-      scratch.quotient[slot] = scale != 0 ? scale : 1.0;
-      scratch.zero[slot] = scale_and_zero.zero;
+    // A zero scale codes every weight under it to the zero point: weight 0 over scale 1 does just that.
+    if (per_scale > 0) {
+      for (size_t first = 0, index = 0; first < slots; first += size_t(per_scale), ++index) {
+        const double scale = scratch.scale_values[index];
+        const int zero = row_scales[index].zero;
+        const size_t end = std::min(slots, first + size_t(per_scale));
+        for (size_t slot = first; slot < end; ++slot) {
+          const int64_t col = scratch.columns[slot];
+          scratch.kept[slot] = col < packed.cols && scale != 0 ? weight_row[col] : 0.0f;
+          scratch.quotient[slot] = scale != 0 ? scale : 1.0;
+          scratch.zero[slot] = zero;
+        }
+      }
+    } else {
+      for (size_t slot = 0; slot < slots; ++slot) {
+        const int64_t col = scratch.columns[slot];
+        const ScaleAndZero& scale_and_zero = row_scales[scratch.scale_of[slot]];
+        const double scale = scratch.scale_values[size_t(scratch.scale_of[slot])];
+        scratch.kept[slot] = col < packed.cols && scale != 0 ? weight_row[col] : 0.0f;
+        scratch.quotient[slot] = scale != 0 ? scale : 1.0;
+        scratch.zero[slot] = scale_and_zero.zero;
+      }
     }
     double* quotient = scratch.quotient.data();
     const float* kept = scratch.kept.data();
@@ -345,6 +380,7 @@ MatrixF dequantize(const PackedMatrix& packed) {
   MatrixF dense = MatrixF::Zero(packed.rows, packed.cols);
   const NMSelection selection = unpack_selection(packed);
   const int bits = packed.quant.bits;
+  const int64_t per_scale = slots_per_scale(packed);
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, packed.rows, 64), [&](const auto& range) {
     std::vector<int64_t> columns(size_t(packed.slots_per_row)), scale_of(size_t(packed.slots_per_row));
     std::vector<uint32_t> codes(size_t(packed.slots_per_row));
@@ -366,6 +402,18 @@ MatrixF dequantize(const PackedMatrix& packed) {
         zeros[size_t(index)] = packed.zero_point(scale_row, index);
       }
       unpack_codes(in, codes.data(), packed.slots_per_row, bits);
+      if (per_scale > 0) {
+        for (int64_t first = 0, index = 0; first < packed.slots_per_row; first += per_scale, ++index) {
+          const float scale = scales[size_t(index)];
+          const int zero = zeros[size_t(index)];
+          const int64_t end = std::min(packed.slots_per_row, first + per_scale);
+          for (int64_t slot = first; slot < end; ++slot) {
+            const int64_t col = columns[size_t(slot)];
+            if (col < packed.cols) out[col] = float(int(codes[size_t(slot)]) - zero) * scale;
+          }
+        }
+        continue;
+      }
       row_scale_indices(packed, columns.data(), scale_of.data());
       for (int64_t slot = 0; slot < packed.slots_per_row; ++slot) {
         const int64_t col = columns[size_t(slot)];
