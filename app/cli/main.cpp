@@ -25,10 +25,11 @@ int main(int argc, char** argv) {
   CLI::App app{"nmscope-cli: design-space exploration of N:M structured-sparse, low-bit-quantized matmul"};
   app.set_version_flag("--version", nmscope::build_description());
   app.require_subcommand(1);
-  const std::vector<Command> commands = {add_inspect_command(app), add_run_command(app), add_export_command(app),
-                                         add_bench_command(app), add_verify_command(app), add_synth_command(app),
-                                         add_forward_command(app), add_model_eval_command(app),
-                                         add_model_command(app)};
+  const std::vector<Command> commands = {
+      add_inspect_command(app), add_run_command(app),        add_export_command(app),
+      add_bench_command(app),   add_verify_command(app),     add_synth_command(app),
+      add_forward_command(app), add_model_eval_command(app), add_model_command(app),
+      add_decode_command(app),  add_reproduce_command(app)};
 
   try {
     app.parse(argc, argv);

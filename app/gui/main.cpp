@@ -2,6 +2,7 @@
 // (the contract tests, scripts and reviewers rely on):
 //   nmscope --load PATH [--tensor NAME]... [--pattern LIST] [--bits LIST] [--engines LIST|none] [--run]
 //           [--export-csv OUT.csv] [--export-pdf OUT.pdf] [--screenshot OUT.png] [--quit] [--db FILE] [--view NAME]
+//           [--mask-criterion wanda|sparsegpt] [--model-eval IDS.npy [--model-criteria LIST]]
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
@@ -29,14 +30,20 @@ int main(int argc, char** argv) {
   const QCommandLineOption csv("export-csv", "Export the results to CSV.", "OUT.csv");
   const QCommandLineOption pdf("export-pdf", "Export a PDF report.", "OUT.pdf");
   const QCommandLineOption screenshot("screenshot", "Save a screenshot of the window.", "OUT.png");
-  const QCommandLineOption view("view", "Tab to show: results, pareto, speedup, cycles, layers, sweep, masks.", "NAME");
+  const QCommandLineOption view("view", "Tab to show: results, pareto, speedup, cycles, layers, model, sweep, masks.", "NAME");
+  const QCommandLineOption mask_criterion("mask-criterion", "Masks tab: compare magnitude with wanda or sparsegpt.",
+                                          "NAME");
+  const QCommandLineOption model_eval("model-eval", "Evaluate the loaded model directory on token ids (.npy).",
+                                      "IDS.npy");
+  const QCommandLineOption model_criteria("model-criteria", "Criteria of --model-eval, e.g. magnitude,sparsegpt.",
+                                          "LIST");
   const QCommandLineOption quit("quit", "Quit when the steps are done (exit status 1 if any failed).");
-  parser.addOptions({load, tensor, pattern, bits, engines, database, run, csv, pdf, screenshot, view, quit});
+  parser.addOptions({load, tensor, pattern, bits, engines, database, run, csv, pdf, screenshot, view, mask_criterion, model_eval, model_criteria, quit});
   parser.process(app);
 
   nmscope::gui::MainWindow window(parser.value(database));
   window.show();
-  const bool automated = parser.isSet(load) || parser.isSet(run) || parser.isSet(csv) || parser.isSet(pdf) ||
+  const bool automated = parser.isSet(load) || parser.isSet(model_eval) || parser.isSet(run) || parser.isSet(csv) || parser.isSet(pdf) ||
                          parser.isSet(screenshot) || parser.isSet(quit);
   if (automated) {
     nmscope::gui::AutomationSteps steps;
@@ -50,6 +57,9 @@ int main(int argc, char** argv) {
     steps.export_pdf = parser.value(pdf);
     steps.screenshot = parser.value(screenshot);
     steps.view = parser.value(view);
+    steps.mask_criterion = parser.value(mask_criterion);
+    steps.model_eval = parser.value(model_eval);
+    steps.model_criteria = parser.value(model_criteria);
     steps.quit = parser.isSet(quit);
     // After the first paint, so a screenshot shows the window as a user sees it.
     QTimer::singleShot(0, &window, [&window, steps] { window.run_automation(steps); });

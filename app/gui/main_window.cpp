@@ -24,12 +24,14 @@
 #include <iostream>
 
 #include "nmscope/engine_registry.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/host_info.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/weight_source.hpp"
 #include "charts/cycles_chart.hpp"
 #include "charts/layer_error_chart.hpp"
+#include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/speedup_chart.hpp"
 #include "masks/mask_heatmap.hpp"
@@ -39,6 +41,7 @@
 #include "results/results_model.hpp"
 #include "results/results_view.hpp"
 #include "sources/sources_view.hpp"
+#include "study/model_evaluation_dialog.hpp"
 #include "study/study_panel.hpp"
 #include "study/study_worker.hpp"
 #include "sweep/sweep_view.hpp"
@@ -93,7 +96,8 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
       {new ParetoChart(results_model_, nullptr), "Error vs storage"},
       {new SpeedupChart(results_model_, nullptr), "Speedup"},
       {new CyclesChart(results_model_, nullptr), "FPGA cycles"},
-      {new LayerErrorChart(results_model_, nullptr), "Error per layer"}};
+      {new LayerErrorChart(results_model_, nullptr), "Error per layer"},
+      {new ModelAccuracyChart(results_model_, nullptr), "Model accuracy"}};
   for (const auto& [chart, title] : charts) {
     charts_.push_back(chart);
     chart_tabs->addTab(chart, title);
@@ -122,6 +126,26 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   connect(worker_, &StudyWorker::measured, this, [this](const Measurement& row) { results_model_->append(row); });
   connect(worker_, &StudyWorker::skipped, this, [this](const QString& message) { log("skipped: " + message); });
   connect(worker_, &StudyWorker::failed, this, &MainWindow::show_error);
+  connect(worker_, &StudyWorker::log_line, this, [this](const QString& line) { log(line); });
+  connect(worker_, &StudyWorker::reproduced, this, [this](const QString& table, const QString& markdown) {
+    reproduction_table_ = table;
+    log(table);
+    auto* box = new QMessageBox(QMessageBox::Information, "Reproduction of Hsieh et al. 2025", table,
+                                QMessageBox::Ok, this);
+    box->setDetailedText(markdown);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    QFont mono("monospace");
+    mono.setStyleHint(QFont::TypeWriter);
+    box->setFont(mono);
+    box->open();
+  });
+  connect(worker_, &StudyWorker::model_evaluated, this, [this](const ModelEvaluationRecord& record) {
+    results_model_->append_model_evaluation(record);
+    log(QString("model study: %1 %2 %3 + %4 stored")
+            .arg(QString::fromStdString(record.pattern))
+            .arg(record.bits == 16 ? QString("fp16") : QString("int%1").arg(record.bits))
+            .arg(QString::fromStdString(record.criterion), QString::fromStdString(record.quantizer)));
+  });
   connect(worker_, &StudyWorker::finished, this, &MainWindow::on_finished);
   connect(results_view_, &ResultsView::selection_changed, this, [this](const QList<int>& rows) {
     for (ModelChart* chart : charts_) chart->set_rows(rows);
@@ -134,6 +158,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   connect(sources_view_, &SourcesView::selection_changed, this, &MainWindow::sync_masks);
   connect(mask_view_, &MaskView::failed, this, &MainWindow::show_error);
   connect(study_panel_, &StudyPanel::activations_changed, this, &MainWindow::load_activations_for_masks);
+  connect(study_panel_, &StudyPanel::changed, this, [this] { mask_view_->set_quantization(study_panel_->quantization()); });
 
   QSettings settings;
   if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1440, 900);
@@ -198,6 +223,10 @@ void MainWindow::build_menus() {
   QAction* cancel = study->addAction("&Cancel", this, &MainWindow::cancel_study);
   cancel->setShortcut(QKeySequence(Qt::Key_Escape));
   cancel->setShortcutContext(Qt::ApplicationShortcut);
+  study->addAction("&Evaluate model…", this, &MainWindow::evaluate_model)
+      ->setToolTip("Compress a whole model per configuration and compare it with the dense model");
+  study->addAction("Reproduce &hsieh2025", this, [this] { start_reproduction(); })
+      ->setToolTip("The seed study's four figures (2:4 + INT4) measured on every engine, beside the paper's");
   study->addAction("Select all matrices", this, [this] { sources_view_->select_all_matrices(); });
 
   QMenu* view = menuBar()->addMenu("&View");
@@ -276,6 +305,73 @@ bool MainWindow::start_study() {
   }
 }
 
+QStringList MainWindow::open_model_directories() const {
+  QStringList models;
+  const auto& sources = sources_view_->sources();
+  for (auto source = sources.rbegin(); source != sources.rend(); ++source)
+    if (is_model_directory((*source)->location())) models.append(QString::fromStdString((*source)->location()));
+  return models;
+}
+
+void MainWindow::evaluate_model() {
+  if (worker_->is_running()) return;
+  const QStringList models = open_model_directories();
+  if (models.isEmpty())
+    return show_error("Evaluate model: open a model directory (config.json + safetensors) first");
+  const QuantConfig quant = study_panel_->quantization();
+  const QString space = QString("patterns %1 × bits %2, scales %3%4")
+                            .arg(study_panel_->patterns_text(), study_panel_->bits_text(),
+                                 QString::fromStdString(quant.granularity_name()),
+                                 quant.symmetric ? QString(", symmetric") : QString(", asymmetric"));
+  ModelEvaluationDialog dialog(models, space, this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  try {
+    start_model_evaluation(dialog.spec());
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+  }
+}
+
+bool MainWindow::start_model_evaluation(ModelStudySpec spec) {
+  if (worker_->is_running()) return false;
+  try {
+    // Patterns and bits as the Study pane lists them; the spec is validated by core before anything is stored.
+    if (study_panel_->patterns_text().isEmpty()) throw Error("--pattern", "choose at least one N:M pattern");
+    if (study_panel_->bits_text().isEmpty()) throw Error("--bits", "choose at least one bit width");
+    spec.patterns = NMPattern::parse_list(study_panel_->patterns_text().toStdString());
+    spec.bits = QuantConfig::parse_bits_list(study_panel_->bits_text().toStdString());
+    spec.quant = study_panel_->quantization();
+    log(QString("model study: %1, patterns %2 x bits %3, evaluated on %4")
+            .arg(QString::fromStdString(spec.model), study_panel_->patterns_text(), study_panel_->bits_text(),
+                 QString::fromStdString(spec.evaluation)));
+    overall_progress_->setRange(0, 0);
+    job_progress_->setRange(0, 0);
+    for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->show();
+    if (!worker_->start_model_study(spec, store_)) return false;
+    running_kind_ = "model study";
+    show_view("model");
+    return true;
+  } catch (const std::exception& error) {
+    show_error(QString::fromUtf8(error.what()));
+    return false;
+  }
+}
+
+bool MainWindow::start_reproduction(const QStringList& families) {
+  if (worker_->is_running()) return false;
+  ReproductionOptions options;
+  options.families.clear();
+  for (const QString& family : families) options.families.push_back(family.toStdString());
+  log("reproduce hsieh2025 on " + families.join(", ") +
+      ": a 4096x4096 layer per engine, then LLaMA-7B decode steps on the CPU (minutes on a small machine)");
+  overall_progress_->setRange(0, 0);
+  job_progress_->setRange(0, 0);
+  for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->show();
+  if (!worker_->start_reproduction(options, store_)) return false;
+  running_kind_ = "reproduction";
+  return true;
+}
+
 void MainWindow::cancel_study() {
   if (!worker_->is_running()) return;
   worker_->cancel();
@@ -291,10 +387,15 @@ void MainWindow::on_progress(qint64 done, qint64 total, const QString& current, 
 
 void MainWindow::on_finished(bool cancelled, qint64 measurements, qint64 skipped) {
   for (QWidget* widget : std::initializer_list<QWidget*>{overall_progress_, job_progress_, job_label_, cancel_button_}) widget->hide();
-  log(QString("study %1: %2 measurements stored, %3 skipped")
-          .arg(cancelled ? "cancelled" : "finished")
+  const QString unit = running_kind_ == "study" ? "measurements" : running_kind_ == "model study" ? "configurations" : "figures";
+  log(QString("%1 %2: %3 %4 stored, %5 skipped")
+          .arg(running_kind_, cancelled ? "cancelled" : "finished")
           .arg(measurements)
+          .arg(unit)
           .arg(skipped));
+  // Model studies and reproductions store their rows in transactions of their own: read them back.
+  if (running_kind_ != "study") results_model_->reload();
+  running_kind_ = "study";
   database_label_->setText("Results database: " + database_path() + QString("  (%1 measurements)").arg(results_model_->rowCount()));
   results_view_->fit_columns();
   if (automation_waiting_for_study_) {
@@ -314,7 +415,7 @@ void MainWindow::update_sweep_layers() {
 }
 
 bool MainWindow::show_view(const QString& name) {
-  const QStringList chart_names = {"pareto", "speedup", "cycles", "layers"};
+  const QStringList chart_names = {"pareto", "speedup", "cycles", "layers", "model"};
   if (name == "results") {
     tabs_->setCurrentWidget(results_view_);
   } else if (name == "sweep") {
@@ -411,18 +512,23 @@ ReportContents MainWindow::report_contents() const {
   const QList<int> rows = selected.isEmpty() ? results_view_->visible_rows() : selected;
   for (int row : rows) contents.measurements.push_back(results_model_->measurement(row));
   const QStringList titles = {"Error vs storage (Pareto front)", "Speedup against the named baseline",
-                              "FPGA cycles and utilization vs array size", "Error per layer"};
+                              "FPGA cycles and utilization vs array size", "Error per layer",
+                              "Whole-model accuracy vs storage"};
+  Q_ASSERT(size_t(titles.size()) == charts_.size());
   for (size_t index = 0; index < charts_.size(); ++index) {
     ModelChart* chart = charts_[index];
+    // A report of per-matrix studies has no page for an empty model chart.
+    if (qobject_cast<ModelAccuracyChart*>(chart) && results_model_->model_evaluations().empty()) continue;
     contents.figures.push_back({titles[int(index)], [chart](QPainter& painter, const QRectF& area) { chart->render_to(painter, area); }});
   }
   if (!mask_view_->current_layer().isEmpty()) {
     const QString pattern = QString::fromStdString(mask_view_->current_pattern().to_string());
     contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " magnitude",
                                    mask_view_->magnitude_heatmap()->grab().toImage()});
-    if (mask_view_->wanda_selection())
-      contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " wanda",
-                                     mask_view_->wanda_heatmap()->grab().toImage()});
+    if (mask_view_->compared_selection())
+      contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " " +
+                                         compared_criterion_name(mask_view_->compared_criterion()),
+                                     mask_view_->compared_heatmap()->grab().toImage()});
   }
   contents.configuration << "Results database: " + database_path()
                          << QString("Rows in this report: %1 (%2)").arg(rows.size()).arg(selected.isEmpty() ? "all shown" : "selected")
@@ -525,26 +631,46 @@ void MainWindow::run_automation(const AutomationSteps& steps) {
     if (!steps.patterns.isEmpty()) study_panel_->set_patterns(steps.patterns);
     if (!steps.bits.isEmpty()) study_panel_->set_bits(steps.bits);
     if (!steps.engines.isEmpty()) study_panel_->set_engines(steps.engines);
+    if (steps.mask_criterion == "wanda" || steps.mask_criterion == "sparsegpt")
+      mask_view_->set_compared_criterion(steps.mask_criterion == "wanda" ? ComparedCriterion::Wanda
+                                                                         : ComparedCriterion::SparseGPT);
+    else if (!steps.mask_criterion.isEmpty())
+      throw Error("--mask-criterion", "'" + steps.mask_criterion.toStdString() + "' is not wanda or sparsegpt");
   } catch (const std::exception& error) {
     show_error(QString::fromUtf8(error.what()));
   }
-  if (steps.run && automation_exit_code_ == 0) {
-    automation_waiting_for_study_ = true;
-    if (!start_study()) {
-      automation_waiting_for_study_ = false;
-      automation_exit_code_ = 1;
+  if (steps.run && automation_exit_code_ == 0) return start_automation_study(start_study());
+  if (!steps.model_eval.isEmpty() && automation_exit_code_ == 0) {
+    const QStringList models = open_model_directories();
+    if (models.isEmpty()) {
+      show_error("--model-eval: no model directory was loaded (--load DIR)");
     } else {
-      return;  // continue_automation() runs when the study has finished
+      ModelEvaluationDialog choices(models, {}, this);
+      try {
+        choices.set_evaluation(steps.model_eval);
+        if (!steps.model_criteria.isEmpty()) choices.set_criteria(steps.model_criteria.split(','));
+        return start_automation_study(start_model_evaluation(choices.spec()));
+      } catch (const std::exception& error) {
+        show_error(QString::fromUtf8(error.what()));
+      }
     }
   }
   QTimer::singleShot(0, this, &MainWindow::continue_automation);
+}
+
+void MainWindow::start_automation_study(bool started) {
+  automation_waiting_for_study_ = started;  // continue_automation() then runs when the study has finished
+  if (!started) {
+    automation_exit_code_ = 1;
+    QTimer::singleShot(0, this, &MainWindow::continue_automation);
+  }
 }
 
 void MainWindow::continue_automation() {
   const AutomationSteps steps = *automation_;
   if (!steps.view.isEmpty()) {
     if (!show_view(steps.view)) {
-      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, sweep, masks)");
+      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, model, sweep, masks)");
     } else if (steps.view == "masks") {
       // The masks are computed in the background: wait for them before the screenshot.
       if (mask_view_->is_busy()) {

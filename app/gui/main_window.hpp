@@ -6,6 +6,8 @@
 #include <QPointer>
 #include <memory>
 
+#include "nmscope/model_study.hpp"
+
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -41,7 +43,10 @@ struct AutomationSteps {
   QString export_csv;
   QString export_pdf;
   QString screenshot;
-  QString view;  // the tab to show before the screenshot: results, pareto, speedup, cycles, layers, sweep, masks
+  QString mask_criterion;  // the Masks tab's right-hand criterion: wanda or sparsegpt
+  QString model_eval;      // evaluate the open model directory on these token ids (.npy) and wait for it
+  QString model_criteria;  // its criteria, e.g. magnitude,sparsegpt (default: all three)
+  QString view;  // the tab to show before the screenshot: results, pareto, speedup, cycles, layers, model, sweep, masks
   bool quit = false;
 };
 
@@ -57,6 +62,18 @@ class MainWindow final : public QMainWindow {
   bool open_source(const QString& location);
   bool open_database(const QString& path);
   bool start_study();
+  // Study > Evaluate model…: the dialog, then start_model_evaluation().
+  void evaluate_model();
+  // Starts a whole-model study on `spec` with the Study pane's patterns, bits and quantization grid; false (and an
+  // error dialog) when the spec is refused or a study is running.
+  bool start_model_evaluation(ModelStudySpec spec);
+  // Study > Reproduce hsieh2025: the seed study's figures on these engine families (cpu, gpu, fpga); the table opens
+  // in a dialog and goes to the log; the rows go to the database.
+  bool start_reproduction(const QStringList& families = {"cpu", "gpu", "fpga"});
+  // The last reproduction's table ("" before one has finished).
+  QString reproduction_table() const { return reproduction_table_; }
+  // The open sources that are model directories, newest first.
+  QStringList open_model_directories() const;
   void cancel_study();
   bool export_csv(const QString& path, bool selected_only = false);
   bool export_pdf(const QString& path);
@@ -76,7 +93,7 @@ class MainWindow final : public QMainWindow {
   // Brings a view to the front by name (as AutomationSteps::view); false for an unknown name.
   bool show_view(const QString& name);
   QTabWidget* tabs() const { return tabs_; }
-  // The charts, in tab order: Pareto (error vs storage), speedup, FPGA cycles, error per layer.
+  // The charts, in tab order: Pareto (error vs storage), speedup, FPGA cycles, error per layer, model accuracy.
   const std::vector<ModelChart*>& charts() const { return charts_; }
   QPlainTextEdit* log_view() const { return log_; }
   // The error dialog currently shown (null when none): bad files and failures open one, nothing else changes.
@@ -106,6 +123,7 @@ class MainWindow final : public QMainWindow {
   void measure_point(const QString& pattern, int bits);
   ReportContents report_contents() const;
   void continue_automation();
+  void start_automation_study(bool started);
 
   ResultsModel* results_model_;
   std::shared_ptr<ResultsStore> store_;
@@ -117,6 +135,10 @@ class MainWindow final : public QMainWindow {
   MaskView* mask_view_;
   QTabWidget* tabs_;
   QTabWidget* chart_tabs_ = nullptr;
+  // What the worker runs: "study" (rows arrive one by one), "model study" or "reproduction" (their rows are
+  // read back from the database when they end).
+  QString running_kind_ = "study";
+  QString reproduction_table_;
   std::vector<ModelChart*> charts_;
   QPlainTextEdit* log_;
   QLabel* database_label_;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "gpu_runtime_internal.hpp"
+#include "library_gemm.hpp"
 
 namespace nmscope::kernels::cuda {
 
@@ -133,6 +134,80 @@ GpuRun run_cublas_fp16(const float* weights, int64_t rows, int64_t cols, const f
     cudaGetLastError();
   }
   return run;
+}
+
+struct CublasLtGemm::Objects {
+  LtObjects lt;
+  cublasLtMatmulHeuristicResult_t candidates[8];
+  int found = 0, chosen = 0;
+  int64_t rows = 0, cols = 0, batch = 0;
+  void* workspace = nullptr;
+  size_t workspace_bytes = 0;
+};
+
+CublasLtGemm::CublasLtGemm(int64_t rows, int64_t cols, int64_t batch, void* workspace, size_t workspace_bytes)
+    : objects_(std::make_unique<Objects>()) {
+  Objects& o = *objects_;
+  o.rows = rows, o.cols = cols, o.batch = batch, o.workspace = workspace, o.workspace_bytes = workspace_bytes;
+  LtObjects& lt = o.lt;
+  // Column-major view as in run_cublas_fp16; C is fp32 here, so the decoder reads full-precision sums.
+  check_cublas(cublasLtCreate(&lt.handle), "cublasLtCreate");
+  check_cublas(cublasLtMatmulDescCreate(&lt.operation, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+  const cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
+  check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof(transpose)),
+               "TRANSA");
+  check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof(keep)),
+               "TRANSB");
+  check_cublas(cublasLtMatrixLayoutCreate(&lt.a, CUDA_R_16F, uint64_t(cols), uint64_t(rows), cols), "layout A");
+  check_cublas(cublasLtMatrixLayoutCreate(&lt.b, CUDA_R_16F, uint64_t(cols), uint64_t(batch), cols), "layout B");
+  check_cublas(cublasLtMatrixLayoutCreate(&lt.c, CUDA_R_32F, uint64_t(rows), uint64_t(batch), rows), "layout C");
+  check_cublas(cublasLtMatmulPreferenceCreate(&lt.preference), "preference");
+  check_cublas(cublasLtMatmulPreferenceSetAttribute(lt.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                    &workspace_bytes, sizeof(workspace_bytes)),
+               "workspace preference");
+  check_cublas(cublasLtMatmulAlgoGetHeuristic(lt.handle, lt.operation, lt.a, lt.b, lt.c, lt.c, lt.preference, 8,
+                                              o.candidates, &o.found),
+               "cublasLtMatmulAlgoGetHeuristic");
+  if (o.found == 0) throw GpuFailure("cuBLASLt has no algorithm for this shape");
+}
+
+CublasLtGemm::~CublasLtGemm() = default;
+
+void CublasLtGemm::launch(const __half* weights, const __half* x, float* y, cudaStream_t stream) const {
+  const Objects& o = *objects_;
+  const float alpha = 1.0f, beta = 0.0f;
+  check_cublas(cublasLtMatmul(o.lt.handle, o.lt.operation, &alpha, weights, o.lt.a, x, o.lt.b, &beta, y, o.lt.c, y,
+                              o.lt.c, &o.candidates[o.chosen].algo, o.workspace, o.workspace_bytes, stream),
+               "cublasLtMatmul");
+}
+
+void CublasLtGemm::choose_fastest(const std::vector<const __half*>& weight_copies, const __half* x, float* y) {
+  Objects& o = *objects_;
+  if (o.found <= 1) return;
+  GpuTimingSpec quick;
+  quick.warmup = 1;
+  quick.min_repetitions = 3;
+  quick.max_repetitions = 10;
+  quick.target_seconds = 0.02;
+  double best = 1e30;
+  int fastest = 0;
+  for (int candidate = 0; candidate < o.found; ++candidate) {
+    o.chosen = candidate;
+    try {
+      const TimingResult trial =
+          time_launches([&](cudaStream_t stream, int copy) { launch(weight_copies[size_t(copy)], x, y, stream); },
+                        int(weight_copies.size()), quick, true);
+      if (trial.median_us < best) best = trial.median_us, fastest = candidate;
+    } catch (const GpuFailure&) {
+      cudaGetLastError();
+    }
+  }
+  o.chosen = fastest;
+}
+
+std::string CublasLtGemm::describe() const {
+  return "cuBLASLt fp16, fp32 out, algorithm " + std::to_string(objects_->chosen + 1) + " of " +
+         std::to_string(objects_->found);
 }
 
 }  // namespace nmscope::kernels::cuda

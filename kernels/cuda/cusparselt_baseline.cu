@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gpu_runtime_internal.hpp"
+#include "library_gemm.hpp"
 
 #if NMSCOPE_HAVE_CUSPARSELT
 #include <cusparseLt.h>
@@ -241,5 +242,106 @@ GpuRun run_cusparselt_fp16_24(const float* weights, int64_t rows, int64_t cols, 
 #endif
   return run;
 }
+
+#if NMSCOPE_HAVE_CUSPARSELT
+struct CusparseLtGemm::Objects {
+  cusparseLtMatDescriptor_t a{}, b{}, c{};
+  cusparseLtMatmulDescriptor_t operation{};
+  cusparseLtMatmulAlgSelection_t selection{};
+  cusparseLtMatmulPlan_t plan{};
+  bool has_a = false, has_b = false, has_c = false, has_selection = false, has_plan = false;
+  int64_t rows = 0, cols = 0, batch_pad = 0;
+  size_t compressed_bytes = 0, compress_buffer_bytes = 0, workspace_bytes = 0;
+  std::unique_ptr<DeviceBuffer> workspace, compress_buffer;
+  ~Objects() {
+    const Library& lib = library();
+    if (has_plan) lib.cusparseLtMatmulPlanDestroy(&plan);
+    if (has_selection) lib.cusparseLtMatmulAlgSelectionDestroy(&selection);
+    if (has_c) lib.cusparseLtMatDescriptorDestroy(&c);
+    if (has_b) lib.cusparseLtMatDescriptorDestroy(&b);
+    if (has_a) lib.cusparseLtMatDescriptorDestroy(&a);
+  }
+};
+
+CusparseLtGemm::CusparseLtGemm(int64_t rows, int64_t cols, int64_t batch) : objects_(std::make_unique<Objects>()) {
+  const DeviceStatus& status = cusparselt_status();
+  if (!status.available) throw GpuFailure(status.reason);
+  if (rows % 16 != 0 || cols % 16 != 0) throw GpuFailure("cuSPARSELt layers need rows and columns in multiples of 16");
+  const Library& lib = library();
+  const cusparseLtHandle_t* handle = &lib.context;
+  Objects& o = *objects_;
+  o.rows = rows, o.cols = cols, o.batch_pad = (batch + 15) / 16 * 16;
+  const unsigned alignment = 16;
+  // Row-major A = W [rows, K] (structured), column-major B = x^T [K, batch], column-major C = y^T [rows, batch].
+  check_sparse(lib.cusparseLtStructuredDescriptorInit(handle, &o.a, rows, cols, cols, alignment, CUDA_R_16F,
+                                                      CUSPARSE_ORDER_ROW, CUSPARSELT_SPARSITY_50_PERCENT),
+               "structured descriptor");
+  o.has_a = true;
+  check_sparse(lib.cusparseLtDenseDescriptorInit(handle, &o.b, cols, o.batch_pad, cols, alignment, CUDA_R_16F,
+                                                 CUSPARSE_ORDER_COL),
+               "dense descriptor B");
+  o.has_b = true;
+  check_sparse(lib.cusparseLtDenseDescriptorInit(handle, &o.c, rows, o.batch_pad, rows, alignment, CUDA_R_16F,
+                                                 CUSPARSE_ORDER_COL),
+               "dense descriptor C");
+  o.has_c = true;
+  check_sparse(lib.cusparseLtMatmulDescriptorInit(handle, &o.operation, CUSPARSE_OPERATION_NON_TRANSPOSE,
+                                                  CUSPARSE_OPERATION_NON_TRANSPOSE, &o.a, &o.b, &o.c, &o.c,
+                                                  CUSPARSE_COMPUTE_32F),
+               "matmul descriptor");
+  check_sparse(lib.cusparseLtMatmulAlgSelectionInit(handle, &o.selection, &o.operation, CUSPARSELT_MATMUL_ALG_DEFAULT),
+               "algorithm selection");
+  o.has_selection = true;
+  check_sparse(lib.cusparseLtMatmulPlanInit(handle, &o.plan, &o.operation, &o.selection), "plan");
+  o.has_plan = true;
+  check_sparse(lib.cusparseLtSpMMACompressedSize(handle, &o.plan, &o.compressed_bytes, &o.compress_buffer_bytes),
+               "compressed size");
+  check_sparse(lib.cusparseLtMatmulGetWorkspace(handle, &o.plan, &o.workspace_bytes), "workspace size");
+  o.workspace = std::make_unique<DeviceBuffer>(std::max<size_t>(o.workspace_bytes, 256));
+  o.compress_buffer = std::make_unique<DeviceBuffer>(std::max<size_t>(o.compress_buffer_bytes, 256));
+}
+
+CusparseLtGemm::~CusparseLtGemm() = default;
+int64_t CusparseLtGemm::batch_padded() const { return objects_->batch_pad; }
+size_t CusparseLtGemm::compressed_bytes() const { return objects_->compressed_bytes; }
+
+void CusparseLtGemm::compress(const __half* dense, void* compressed, cudaStream_t stream) {
+  check_sparse(library().cusparseLtSpMMACompress(&library().context, &objects_->plan, dense, compressed,
+                                                 objects_->compress_buffer->get(), stream),
+               "compress");
+}
+
+void CusparseLtGemm::search(const void* compressed, const __half* x, __half* y) {
+  const float alpha = 1.0f, beta = 0.0f;
+  Stream stream;
+  cudaStream_t streams[1] = {stream.get()};
+  check_sparse(library().cusparseLtMatmulSearch(&library().context, &objects_->plan, &alpha, compressed, x, &beta, y, y,
+                                                objects_->workspace->get(), streams, 1),
+               "cusparseLtMatmulSearch");
+  check_cuda(cudaStreamSynchronize(stream.get()), "search");
+}
+
+void CusparseLtGemm::launch(const void* compressed, const __half* x, __half* y, cudaStream_t stream) const {
+  const float alpha = 1.0f, beta = 0.0f;
+  cudaStream_t streams[1] = {stream};
+  check_sparse(library().cusparseLtMatmul(&library().context, &objects_->plan, &alpha, compressed, x, &beta, y, y,
+                                          objects_->workspace->get(), streams, 1),
+               "cusparseLtMatmul");
+}
+
+std::string CusparseLtGemm::describe() const {
+  return "cuSPARSELt 2:4 fp16, plan searched once, batch padded to " + std::to_string(objects_->batch_pad);
+}
+#else
+struct CusparseLtGemm::Objects {};
+CusparseLtGemm::CusparseLtGemm(int64_t, int64_t, int64_t) { throw GpuFailure(cusparselt_status().reason); }
+CusparseLtGemm::~CusparseLtGemm() = default;
+int64_t CusparseLtGemm::batch_padded() const { return 0; }
+size_t CusparseLtGemm::compressed_bytes() const { return 0; }
+void CusparseLtGemm::compress(const __half*, void*, cudaStream_t) {}
+void CusparseLtGemm::search(const void*, const __half*, __half*) {}
+void CusparseLtGemm::launch(const void*, const __half*, __half*, cudaStream_t) const {}
+std::string CusparseLtGemm::describe() const { return ""; }
+#endif
 
 }  // namespace nmscope::kernels::cuda

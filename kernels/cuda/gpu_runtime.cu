@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "gpu_runtime_internal.hpp"
-#include "nm_gemm_tc.cuh"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
+#include "packed_gemm.hpp"
 
 namespace nmscope::kernels::cuda {
 
@@ -292,6 +292,109 @@ uint32_t zero_half2_bits(int zero_code) {
 
 }  // namespace
 
+std::vector<PackedGemmPlan> packed_gemm_plans(const GpuWeightLayout& layout, int64_t batch, const __half* x,
+                                              int64_t x_ld, float* y) {
+  const DeviceStatus& device = device_status();
+  if (!device.available) throw GpuFailure(device.reason);
+  if (batch <= 0) throw GpuFailure("empty batch");
+  if (x_ld < layout.padded_cols) throw GpuFailure("x rows shorter than the layout's padded columns");
+  const size_t y_bytes = size_t(batch * layout.rows) * sizeof(float);
+  // A plan: a configuration and how many CTAs split K (each then adds into y with atomics, after a zeroing).
+  auto plan_for = [&](const Launcher& launcher, int64_t splits) {
+    const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
+    const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
+    splits = std::clamp<int64_t>(splits, 1, std::max<int64_t>(1, layout.chunks / 4));  // >= 4 chunks a split
+    const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
+    splits = (layout.chunks + chunks_per_split - 1) / chunks_per_split;
+    PackedGemmPlan plan;
+    plan.kernel = launcher.kernel;
+    plan.threads = launcher.threads;
+    plan.shared_bytes = launcher.shared_bytes;
+    plan.grid = dim3{unsigned(row_tiles), unsigned(batch_tiles), unsigned(splits)};
+    plan.y_bytes = y_bytes;
+    plan.direct = launcher.direct;
+    plan.name = launcher.name;
+    TcParams& params = plan.params;
+    params.tiles = nullptr;
+    params.x = x;
+    params.y = y;
+    params.chunks = layout.chunks;
+    params.tile_bytes = int(layout.tile_bytes);
+    params.metadata_bytes = layout.metadata_bytes;
+    params.scale_slots = layout.scale_slots;
+    params.x_ld = x_ld;
+    params.rows = int(layout.rows);
+    params.batch = int(batch);
+    params.chunks_per_split = int(chunks_per_split);
+    params.zero_half2 = zero_half2_bits(layout.zero_code);
+    params.accumulate = splits > 1;
+    params.stream_weights = batch_tiles == 1;
+    return plan;
+  };
+  // Tiled kernel: splits from none to about two CTAs per SM (more CTAs hide latency; more splits cost atomics
+  // on y). The direct kernel splits K among the warps of a CTA instead.
+  std::vector<PackedGemmPlan> candidates;
+  for (const Launcher& launcher : candidate_launchers(layout, batch)) {
+    std::vector<int64_t> split_options = {1};
+    if (!launcher.direct) {
+      const int64_t ctas =
+          (layout.padded_rows / launcher.cta_rows) * ((batch + launcher.cta_batch - 1) / launcher.cta_batch);
+      const int64_t fill = (int64_t(device.sm_count) * 2 + ctas - 1) / ctas;
+      for (int64_t splits = 2; splits < fill; splits *= 2) split_options.push_back(splits);
+      if (fill > 1) split_options.push_back(fill);
+    }
+    for (int64_t splits : split_options) candidates.push_back(plan_for(launcher, splits));
+  }
+  return candidates;
+}
+
+void launch_packed_gemm(const PackedGemmPlan& plan, const uint8_t* tiles, cudaStream_t stream, bool overlap_launch) {
+  TcParams params = plan.params;
+  params.tiles = tiles;
+  if (params.accumulate) {
+    check_cuda(cudaMemsetAsync(params.y, 0, plan.y_bytes, stream), "cudaMemsetAsync");
+    overlap_launch = false;
+  }
+  cudaLaunchConfig_t config{};
+  config.gridDim = plan.grid;
+  config.blockDim = dim3(unsigned(plan.threads));
+  config.dynamicSmemBytes = size_t(plan.shared_bytes);
+  config.stream = stream;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = &attribute;
+  config.numAttrs = overlap_launch ? 1 : 0;
+  check_cuda(cudaLaunchKernelEx(&config, plan.kernel, params), "kernel launch");
+}
+
+size_t fastest_packed_gemm_plan(const std::vector<PackedGemmPlan>& plans, const std::vector<const uint8_t*>& copies) {
+  if (plans.empty()) throw GpuFailure("no candidate plan");
+  if (plans.size() == 1) return 0;
+  GpuTimingSpec quick;
+  quick.warmup = 1;
+  quick.min_repetitions = 3;
+  quick.max_repetitions = 10;
+  quick.target_seconds = 0.02;
+  double best = 1e30;
+  size_t chosen = 0;
+  for (size_t index = 0; index < plans.size(); ++index) {
+    const TimingResult trial = time_launches(
+        [&](cudaStream_t stream, int copy) { launch_packed_gemm(plans[index], copies[size_t(copy)], stream); },
+        int(copies.size()), quick, true);
+    if (trial.median_us < best) best = trial.median_us, chosen = index;
+  }
+  return chosen;
+}
+
+std::string describe_packed_gemm(const GpuWeightLayout& layout, const PackedGemmPlan& plan) {
+  std::ostringstream text;
+  text << (layout.path == TensorCorePath::Sparse24 ? "mma.sp m16n8k32" : "mma.sync m16n8k16") << ", "
+       << layout.code_bits << "-bit codes, " << plan.name << ", grid " << plan.grid.x << "x" << plan.grid.y << "x"
+       << plan.grid.z << (plan.params.accumulate ? " (split-K)" : "");
+  return text.str();
+}
+
 GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, const GpuTimingSpec& timing) {
   GpuRun run;
   try {
@@ -303,10 +406,13 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     run.weight_bytes = layout.storage_bytes();
     run.copies = rotation_copies_for(run.weight_bytes);
     DeviceBuffer weights(size_t(copy_bytes * run.copies));
-    for (int copy = 0; copy < run.copies; ++copy)
+    std::vector<const uint8_t*> copies;
+    for (int copy = 0; copy < run.copies; ++copy) {
       check_cuda(cudaMemcpy(weights.as<uint8_t>() + copy * copy_bytes, layout.tiles.data(), size_t(tile_bytes),
                             cudaMemcpyHostToDevice),
                  "upload tiles");
+      copies.push_back(weights.as<uint8_t>() + copy * copy_bytes);
+    }
     const int64_t batch_pad = round_up(batch, 128);
     const std::vector<__half> x_half = to_half_padded(x, batch, layout.cols, batch_pad, layout.padded_cols);
     DeviceBuffer x_device(x_half.size() * sizeof(__half));
@@ -315,77 +421,13 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     const size_t y_bytes = size_t(batch * layout.rows) * sizeof(float);
     DeviceBuffer y(y_bytes);
 
-    struct Plan {
-      Launcher launcher;
-      dim3 grid;
-      TcParams params;
-    };
-    // A plan: a configuration and how many CTAs split K (each then adds into y with atomics, after a zeroing).
-    auto plan_for = [&](const Launcher& launcher, int64_t splits) {
-      const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
-      const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
-      splits = std::clamp<int64_t>(splits, 1, std::max<int64_t>(1, layout.chunks / 4));  // >= 4 chunks a split
-      const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
-      splits = (layout.chunks + chunks_per_split - 1) / chunks_per_split;
-      Plan plan{launcher, dim3{unsigned(row_tiles), unsigned(batch_tiles), unsigned(splits)}, TcParams{}};
-      TcParams& params = plan.params;
-      params.x = x_device.as<__half>();
-      params.y = y.as<float>();
-      params.chunks = layout.chunks;
-      params.tile_bytes = int(layout.tile_bytes);
-      params.metadata_bytes = layout.metadata_bytes;
-      params.scale_slots = layout.scale_slots;
-      params.x_ld = layout.padded_cols;
-      params.rows = int(layout.rows);
-      params.batch = int(batch);
-      params.chunks_per_split = int(chunks_per_split);
-      params.zero_half2 = zero_half2_bits(layout.zero_code);
-      params.accumulate = splits > 1;
-      params.stream_weights = batch_tiles == 1;
-      return plan;
-    };
-    auto launch_of = [&](const Plan& plan) {
-      return [&, plan](cudaStream_t stream, int copy) {
-        TcParams params = plan.params;
-        params.tiles = weights.as<uint8_t>() + copy * copy_bytes;
-        if (params.accumulate) check_cuda(cudaMemsetAsync(params.y, 0, y_bytes, stream), "cudaMemsetAsync");
-        plan.launcher.kernel<<<plan.grid, plan.launcher.threads, plan.launcher.shared_bytes, stream>>>(params);
-        check_cuda(cudaGetLastError(), "kernel launch");
-      };
-    };
-    // Tiled kernel: splits from none to about two CTAs per SM (more CTAs hide latency; more splits cost atomics
-    // on y). The direct kernel splits K among the warps of a CTA instead.
-    std::vector<Plan> candidates;
-    for (const Launcher& launcher : candidate_launchers(layout, batch)) {
-      std::vector<int64_t> split_options = {1};
-      if (!launcher.direct) {
-        const int64_t ctas =
-            (layout.padded_rows / launcher.cta_rows) * ((batch + launcher.cta_batch - 1) / launcher.cta_batch);
-        const int64_t fill = (int64_t(device.sm_count) * 2 + ctas - 1) / ctas;
-        for (int64_t splits = 2; splits < fill; splits *= 2) split_options.push_back(splits);
-        if (fill > 1) split_options.push_back(fill);
-      }
-      for (int64_t splits : split_options) candidates.push_back(plan_for(launcher, splits));
-    }
+    const std::vector<PackedGemmPlan> candidates =
+        packed_gemm_plans(layout, batch, x_device.as<__half>(), layout.padded_cols, y.as<float>());
     run.plans = int(candidates.size());
     if (timing.plan >= run.plans) throw GpuFailure("no candidate plan " + std::to_string(timing.plan));
-    Plan chosen = candidates[size_t(std::max(timing.plan, 0))];
-    if (timing.plan < 0 && candidates.size() > 1) {
-      GpuTimingSpec quick;
-      quick.warmup = 1;
-      quick.min_repetitions = 3;
-      quick.max_repetitions = 10;
-      quick.target_seconds = 0.02;
-      double best = 1e30;
-      for (const Plan& plan : candidates) {
-        const TimingResult trial = time_launches(launch_of(plan), run.copies, quick, true);
-        if (trial.median_us < best) best = trial.median_us, chosen = plan;
-      }
-    }
-    const auto launch = launch_of(chosen);
-    const Launcher& launcher = chosen.launcher;
-    const dim3 grid = chosen.grid;
-    const bool split = chosen.params.accumulate;
+    const PackedGemmPlan& chosen =
+        candidates[timing.plan >= 0 ? size_t(timing.plan) : fastest_packed_gemm_plan(candidates, copies)];
+    auto launch = [&](cudaStream_t stream, int copy) { launch_packed_gemm(chosen, copies[size_t(copy)], stream); };
 
     // The checked call: y poisoned with NaN first, so an element no CTA writes shows up as an error.
     check_cuda(cudaMemset(y.get(), 0xff, y_bytes), "poison y");
@@ -403,9 +445,7 @@ GpuRun run_packed(const GpuWeightLayout& layout, const float* x, int64_t batch, 
     run.p90_us = timed.p90_us;
     run.repetitions = timed.repetitions;
     std::ostringstream config;
-    config << (layout.path == TensorCorePath::Sparse24 ? "mma.sp m16n8k32" : "mma.sync m16n8k16") << ", "
-           << layout.code_bits << "-bit codes, " << launcher.name << ", grid " << grid.x << "x" << grid.y << "x"
-           << grid.z << (split ? " (split-K)" : "") << (timed.graph ? ", CUDA graph" : "") << "; fastest of "
+    config << describe_packed_gemm(layout, chosen) << (timed.graph ? ", CUDA graph" : "") << "; fastest of "
            << candidates.size() << " configurations";
     run.config = config.str();
     run.ok = true;

@@ -1,4 +1,5 @@
 // kernels/cuda built without a CUDA compiler (NMSCOPE_CUDA OFF): every GPU variant is unavailable with this reason.
+#include "nmscope/kernels/cuda/decoder.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
 
 namespace nmscope::kernels::cuda {
@@ -33,6 +34,17 @@ bool probe_metadata_order(MetadataOrder& order, std::string& reason) {
   order = MetadataOrder::RowPairsByHalf;
   reason = kReason;
   return false;
+}
+
+int64_t gpu_free_bytes() { return 0; }
+std::vector<DecodeRun> run_decoder(const DecoderWeights&, const std::vector<DecodeCase>& cases, const DecodeTiming&) {
+  std::vector<DecodeRun> runs(cases.size());
+  for (size_t index = 0; index < cases.size(); ++index) {
+    runs[index].batch = cases[index].batch;
+    runs[index].context = cases[index].context;
+    runs[index].error = kReason;
+  }
+  return runs;
 }
 
 }  // namespace nmscope::kernels::cuda

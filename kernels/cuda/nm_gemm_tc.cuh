@@ -116,6 +116,19 @@ __global__ void __launch_bounds__(TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kW
     nm_gemm_tc(const TcParams p) {
   using C = TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
   extern __shared__ __align__(16) uint8_t shared[];
+  {
+    // Weights depend on no earlier kernel: the first stages' tiles start for the L2 before the wait below.
+    const int64_t lines_per_tile = int64_t(kStages) * p.tile_bytes / 128;
+    for (int64_t line = threadIdx.x; line < C::kCtaTiles * lines_per_tile; line += C::kThreads) {
+      const int64_t tile = int64_t(blockIdx.x) * C::kCtaTiles + line / lines_per_tile;
+      const int64_t first_chunk = int64_t(blockIdx.z) * p.chunks_per_split;
+      const int64_t offset = 128 * (line % lines_per_tile);
+      if (offset < (min(p.chunks, first_chunk + p.chunks_per_split) - first_chunk) * p.tile_bytes)
+        ptx::prefetch_l2(p.tiles + (tile * p.chunks + first_chunk) * p.tile_bytes + offset);
+    }
+  }
+  ptx::wait_for_prior_grid();  // x and y belong to the kernel before (decoder step); no-op on a plain launch
+  ptx::allow_next_grid();
   const int thread = threadIdx.x, lane = thread & 31, warp = thread >> 5;
   const int warp_m = warp % kWm, warp_n = warp / kWm;
   const int64_t first_tile = int64_t(blockIdx.x) * C::kCtaTiles;
@@ -247,6 +260,15 @@ __global__ void __launch_bounds__(32 * DirectConfig<kCodeBits, kSparse, kNt, kWa
   using C = DirectConfig<kCodeBits, kSparse, kNt, kWarpsAlongK, kStagedX>;
   constexpr int kUnits = C::kUnits, kDepth = C::kDepth;
   extern __shared__ __align__(16) uint8_t shared[];
+  {
+    // Weights depend on no earlier kernel: the CTA's whole m-tile row starts for the L2 before the wait below,
+    // so under programmatic dependent launch its fetch overlaps the tail of the kernel before.
+    const uint8_t* row_tiles = p.tiles + int64_t(blockIdx.x) * p.chunks * int64_t(p.tile_bytes);
+    const int64_t lines = p.chunks * int64_t(p.tile_bytes) / 128;
+    for (int64_t line = threadIdx.x; line < lines; line += 32 * C::kWarps) ptx::prefetch_l2(row_tiles + 128 * line);
+  }
+  ptx::wait_for_prior_grid();  // x and y belong to the kernel before (decoder step); no-op on a plain launch
+  ptx::allow_next_grid();
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
   const int64_t tile = blockIdx.x;

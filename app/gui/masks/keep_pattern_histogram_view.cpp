@@ -25,7 +25,8 @@ QString KeepPatternHistogramView::mask_label(uint32_t mask, int group_size) {
 }
 
 void KeepPatternHistogramView::set_histograms(std::optional<KeepPatternHistogram> magnitude,
-                                              std::optional<KeepPatternHistogram> wanda) {
+                                              std::optional<KeepPatternHistogram> compared,
+                                              const QString& compared_label) {
   QChart* chart = this->chart();
   chart->removeAllSeries();
   for (QAbstractAxis* axis : chart->axes()) {
@@ -34,18 +35,18 @@ void KeepPatternHistogramView::set_histograms(std::optional<KeepPatternHistogram
   }
   categories_.clear();
   bar_set_count_ = 0;
-  const KeepPatternHistogram* reference = magnitude ? &*magnitude : wanda ? &*wanda : nullptr;
+  const KeepPatternHistogram* reference = magnitude ? &*magnitude : compared ? &*compared : nullptr;
   if (!reference) {
     chart->setTitle("Keep patterns: choose a layer");
     return;
   }
-  if (magnitude && wanda && magnitude->masks != wanda->masks) {
+  if (magnitude && compared && magnitude->masks != compared->masks) {
     // Only occurring masks are listed for large pattern spaces; merge the two lists so the bars line up.
     std::vector<uint32_t> all = magnitude->masks;
-    all.insert(all.end(), wanda->masks.begin(), wanda->masks.end());
+    all.insert(all.end(), compared->masks.begin(), compared->masks.end());
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
-    for (auto* histogram : {&*magnitude, &*wanda}) {
+    for (auto* histogram : {&*magnitude, &*compared}) {
       std::vector<int64_t> counts(all.size(), 0);
       for (size_t index = 0; index < histogram->masks.size(); ++index)
         counts[size_t(std::lower_bound(all.begin(), all.end(), histogram->masks[index]) - all.begin())] =
@@ -60,7 +61,7 @@ void KeepPatternHistogramView::set_histograms(std::optional<KeepPatternHistogram
   std::vector<size_t> shown(mask_count);
   std::iota(shown.begin(), shown.end(), 0);
   const auto total_at = [&](size_t index) {
-    return (magnitude ? magnitude->counts[index] : 0) + (wanda ? wanda->counts[index] : 0);
+    return (magnitude ? magnitude->counts[index] : 0) + (compared ? compared->counts[index] : 0);
   };
   if (mask_count > size_t(kMaxBars)) {
     std::stable_sort(shown.begin(), shown.end(), [&](size_t a, size_t b) { return total_at(a) > total_at(b); });
@@ -84,7 +85,7 @@ void KeepPatternHistogramView::set_histograms(std::optional<KeepPatternHistogram
     ++bar_set_count_;
   };
   add_set(magnitude, "magnitude", QColor(0x1f, 0x77, 0xb4));
-  add_set(wanda, "wanda", QColor(0xd6, 0x27, 0x28));
+  add_set(compared, compared_label, QColor(0xd6, 0x27, 0x28));
   for (const size_t index : shown) categories_ << mask_label(reference->masks[index], reference->group_size);
   chart->addSeries(series);
 

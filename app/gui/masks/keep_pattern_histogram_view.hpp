@@ -18,8 +18,10 @@ class KeepPatternHistogramView final : public QChartView {
 
   explicit KeepPatternHistogramView(QWidget* parent = nullptr);
 
-  // Either histogram may be absent (no wanda mask); both present must be of one pattern.
-  void set_histograms(std::optional<KeepPatternHistogram> magnitude, std::optional<KeepPatternHistogram> wanda);
+  // Either histogram may be absent (no second mask); both present must be of one pattern. `compared_label` names
+  // the second criterion in the legend.
+  void set_histograms(std::optional<KeepPatternHistogram> magnitude, std::optional<KeepPatternHistogram> compared,
+                      const QString& compared_label = "wanda");
   void clear() { set_histograms(std::nullopt, std::nullopt); }
 
   // What is on screen, for tests: the bar labels and the number of bar sets (criteria).

@@ -10,6 +10,7 @@
 
 #include "masks/keep_pattern_histogram_view.hpp"
 #include "masks/mask_heatmap.hpp"
+#include "masks/model_masks.hpp"
 #include "masks/row_sparsity_plot.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/weight_source.hpp"
@@ -36,16 +37,18 @@ MaskView::MaskView(QWidget* parent)
     : QWidget(parent),
       layer_chooser_(new QComboBox),
       pattern_chooser_(new QComboBox),
+      criterion_chooser_(new QComboBox),
+      bits_chooser_(new QComboBox),
       status_(new QLabel),
       agreement_(new QLabel),
       magnitude_title_(title_label("Magnitude")),
-      wanda_title_(title_label("Wanda")),
+      compared_title_(title_label(compared_criterion_title(ComparedCriterion::Wanda))),
       shading_caption_(new QLabel(
           "Zoomed out, each block is coloured by the share of its weight magnitude the mask keeps, Σ|w| kept / Σ|w| "
           "(1 = nothing lost), on one colour range for both maps: darker blocks lose more. Zoomed in (wheel), kept "
           "weights are shaded by |w| and pruned ones grey.")),
       magnitude_map_(new MaskHeatmap),
-      wanda_map_(new MaskHeatmap),
+      compared_map_(new MaskHeatmap),
       row_plot_(new RowSparsityPlot),
       histogram_(new KeepPatternHistogramView) {
   layer_chooser_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -57,6 +60,14 @@ MaskView::MaskView(QWidget* parent)
   pattern_chooser_->setCurrentText("2:4");
   pattern_chooser_->setToolTip("N:M: keep N of every M consecutive weights along K; type any N:M with M <= 32");
   pattern_chooser_->setMinimumContentsLength(6);
+  criterion_chooser_->addItem("wanda", int(ComparedCriterion::Wanda));
+  criterion_chooser_->addItem("sparsegpt", int(ComparedCriterion::SparseGPT));
+  criterion_chooser_->setToolTip(
+      "The criterion compared with magnitude. For a model directory its masks are those a whole-model compression "
+      "chooses on the model's own calibration forward (as model-eval); otherwise they need an activations file.");
+  for (const int bits : {4, 3, 2, 8, 16}) bits_chooser_->addItem(bits == 16 ? "fp16" : QString("int%1").arg(bits), bits);
+  bits_chooser_->setToolTip("SparseGPT chooses masks jointly with quantization: the bit width it quantizes to");
+  bits_chooser_->setEnabled(false);
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   shading_caption_->setWordWrap(true);
@@ -69,16 +80,20 @@ MaskView::MaskView(QWidget* parent)
   controls->addWidget(new QLabel("Pattern"));
   controls->addWidget(pattern_chooser_);
   controls->addSpacing(12);
+  controls->addWidget(new QLabel("Compare with"));
+  controls->addWidget(criterion_chooser_);
+  controls->addWidget(bits_chooser_);
+  controls->addSpacing(12);
   controls->addWidget(status_, 4);
 
   auto* maps = new QWidget;
   auto* grid = new QGridLayout(maps);
   grid->setContentsMargins(0, 0, 0, 0);
   grid->addWidget(magnitude_title_, 0, 0);
-  grid->addWidget(wanda_title_, 0, 1);
+  grid->addWidget(compared_title_, 0, 1);
   grid->addWidget(title_label("Kept share / row"), 0, 2);
   grid->addWidget(magnitude_map_, 1, 0);
-  grid->addWidget(wanda_map_, 1, 1);
+  grid->addWidget(compared_map_, 1, 1);
   grid->addWidget(row_plot_, 1, 2);
   grid->addWidget(shading_caption_, 2, 0, 1, 3);
   grid->addWidget(agreement_, 3, 0, 1, 3);
@@ -100,12 +115,17 @@ MaskView::MaskView(QWidget* parent)
   connect(layer_chooser_, &QComboBox::currentIndexChanged, this, [this] { request_analysis(); });
   connect(pattern_chooser_, &QComboBox::activated, this, [this] { apply_pattern_text(); });
   connect(pattern_chooser_->lineEdit(), &QLineEdit::returnPressed, this, [this] { apply_pattern_text(); });
+  connect(criterion_chooser_, &QComboBox::currentIndexChanged, this, [this] {
+    set_compared_criterion(ComparedCriterion(criterion_chooser_->currentData().toInt()));
+  });
+  connect(bits_chooser_, &QComboBox::currentIndexChanged, this, [this] { set_bits(bits_chooser_->currentData().toInt()); });
   // The two masks are of one layer: zooming or panning either moves both, and the row plot follows.
-  connect(magnitude_map_, &MaskHeatmap::viewport_changed, wanda_map_, &MaskHeatmap::set_viewport);
-  connect(wanda_map_, &MaskHeatmap::viewport_changed, magnitude_map_, &MaskHeatmap::set_viewport);
+  connect(magnitude_map_, &MaskHeatmap::viewport_changed, compared_map_, &MaskHeatmap::set_viewport);
+  connect(compared_map_, &MaskHeatmap::viewport_changed, magnitude_map_, &MaskHeatmap::set_viewport);
   connect(magnitude_map_, &MaskHeatmap::viewport_changed, row_plot_, &RowSparsityPlot::set_viewport);
-  // Wanda keeps less |w| than magnitude by design (it weighs |w| by the input); one range makes that visible.
-  magnitude_map_->link_colour_range(wanda_map_);
+  // Wanda and sparsegpt keep less |w| than magnitude by design (they weigh |w| by the input); one range makes that
+  // visible.
+  magnitude_map_->link_colour_range(compared_map_);
   connect(&watcher_, &QFutureWatcher<MaskAnalysis>::finished, this, &MaskView::on_analysis_finished);
 
   set_source(nullptr);
@@ -115,6 +135,18 @@ MaskView::~MaskView() = default;
 
 void MaskView::set_source(std::shared_ptr<WeightSource> source) {
   source_ = std::move(source);
+  model_masks_.reset();
+  model_masks_note_.clear();
+  if (source_) {
+    try {
+      std::string why;
+      model_masks_ = ModelMasks::open(source_->location(), &why);
+      model_masks_note_ = QString::fromStdString(why);
+    } catch (const Error& error) {
+      // The tensors still open as tensors; only the whole-model masks are out of reach.
+      model_masks_note_ = QString::fromStdString(error.what());
+    }
+  }
   ++wanted_generation_;
   error_.clear();
   analysis_ = {};
@@ -133,7 +165,7 @@ void MaskView::set_source(std::shared_ptr<WeightSource> source) {
                                : layer_chooser_->count() == 0 ? "This source holds no matrix tensors."
                                                               : "Loading…";
   magnitude_map_->clear(empty_reason);
-  wanda_map_->clear(empty_reason);
+  compared_map_->clear(empty_reason);
   row_plot_->clear();
   histogram_->clear();
   agreement_->clear();
@@ -146,6 +178,36 @@ void MaskView::set_source(std::shared_ptr<WeightSource> source) {
 void MaskView::set_activations(std::shared_ptr<const MatrixF> activations) {
   activations_ = std::move(activations);
   request_analysis();
+}
+
+void MaskView::set_compared_criterion(ComparedCriterion criterion) {
+  bits_chooser_->setEnabled(criterion == ComparedCriterion::SparseGPT);
+  if (const int index = criterion_chooser_->findData(int(criterion)); index != criterion_chooser_->currentIndex()) {
+    criterion_chooser_->setCurrentIndex(index);  // comes back here through currentIndexChanged
+    return;
+  }
+  if (criterion == criterion_) return;
+  criterion_ = criterion;
+  request_analysis();
+}
+
+void MaskView::set_quantization(const QuantConfig& quant) {
+  QuantConfig next = quant;
+  next.bits = quant_.bits;
+  const bool changed = next.granularity != quant_.granularity || next.group != quant_.group ||
+                       next.symmetric != quant_.symmetric;
+  quant_ = next;
+  if (changed && criterion_ == ComparedCriterion::SparseGPT) request_analysis();
+}
+
+void MaskView::set_bits(int bits) {
+  if (const int index = bits_chooser_->findData(bits); index >= 0 && index != bits_chooser_->currentIndex()) {
+    bits_chooser_->setCurrentIndex(index);
+    return;
+  }
+  if (bits == quant_.bits) return;
+  quant_.bits = bits;
+  if (criterion_ == ComparedCriterion::SparseGPT) request_analysis();
 }
 
 bool MaskView::select_layer(const QString& name) {
@@ -197,9 +259,13 @@ void MaskView::start_analysis() {
   std::shared_ptr<const WeightSource> source = source_;
   const QString layer = current_layer();
   const NMPattern pattern = pattern_;
-  std::shared_ptr<const MatrixF> activations = activations_;
+  ComparisonInputs comparison;
+  comparison.criterion = criterion_;
+  comparison.quant = quant_;
+  comparison.activations = activations_;
+  comparison.model = model_masks_;
   watcher_.setFuture(QtConcurrent::run(
-      [source, layer, pattern, activations] { return analyse_layer(source, layer, pattern, activations); }));
+      [source, layer, pattern, comparison] { return analyse_layer(source, layer, pattern, comparison); }));
   update_status();
 }
 
@@ -215,7 +281,7 @@ void MaskView::on_analysis_finished() {
     const QString message = analysis.error;
     analysis_ = std::move(analysis);
     magnitude_map_->clear("Nothing to show: " + message);
-    wanda_map_->clear("Nothing to show: " + message);
+    compared_map_->clear("Nothing to show: " + message);
     row_plot_->clear();
     histogram_->clear();
     agreement_->clear();
@@ -239,22 +305,33 @@ void MaskView::show_analysis(MaskAnalysis analysis) {
   };
   magnitude_title_->setText(QString("Magnitude |w|  ·  %1, %2").arg(pattern, kept(*analysis_.magnitude)));
   magnitude_map_->set_mask(analysis_.weights, analysis_.magnitude);
-  if (analysis_.wanda) {
-    wanda_title_->setText(QString("Wanda |w|·‖x‖  ·  %1, %2").arg(pattern, kept(*analysis_.wanda)));
-    wanda_map_->set_mask(analysis_.weights, analysis_.wanda);
+  const QString title = compared_criterion_title(analysis_.criterion);
+  const QString name = compared_criterion_name(analysis_.criterion);
+  if (analysis_.compared) {
+    compared_title_->setText(QString("%1  ·  %2, %3").arg(title, pattern, kept(*analysis_.compared)));
+    compared_map_->set_mask(analysis_.weights, analysis_.compared);
   } else {
-    wanda_title_->setText("Wanda |w|·‖x‖");
-    wanda_map_->clear(analysis_.wanda_unavailable);
+    compared_title_->setText(title);
+    QString reason = analysis_.compared_unavailable;
+    if (!model_masks_note_.isEmpty()) reason += "\n(Not from the model's own calibration: " + model_masks_note_ + ")";
+    compared_map_->clear(reason);
   }
-  row_plot_->set_shares(analysis_.magnitude_rows, analysis_.wanda_rows);
+  row_plot_->set_shares(analysis_.magnitude_rows, analysis_.compared_rows, name);
   row_plot_->set_viewport(magnitude_map_->viewport());
   if (same_layer) magnitude_map_->set_viewport(previous_viewport);
-  histogram_->set_histograms(analysis_.magnitude_histogram, analysis_.wanda_histogram);
-  if (analysis_.agreement)
-    agreement_->setText(QString("Agreement: magnitude and wanda keep the same %1% of their kept weights.")
-                            .arg(100.0 * *analysis_.agreement, 0, 'f', 1));
-  else
-    agreement_->setText("Agreement: needs the wanda mask.");
+  histogram_->set_histograms(analysis_.magnitude_histogram, analysis_.compared_histogram, name);
+  if (analysis_.agreement) {
+    QString text = QString("Agreement: magnitude and %1 keep the same %2% of their kept weights. %1's activations: %3.")
+                       .arg(name)
+                       .arg(100.0 * *analysis_.agreement, 0, 'f', 1)
+                       .arg(analysis_.compared_source);
+    if (analysis_.criterion == ComparedCriterion::SparseGPT)
+      text += QString(" Quantized jointly to %1.").arg(quant_.is_fp16() ? QString("fp16") : QString("int%1").arg(quant_.bits));
+    if (!analysis_.compared_note.isEmpty()) text += " Note: " + analysis_.compared_note;
+    agreement_->setText(text);
+  } else {
+    agreement_->setText(QString("Agreement: needs the %1 mask.").arg(name));
+  }
   update_status();
   emit analysis_shown(analysis_.layer);
 }

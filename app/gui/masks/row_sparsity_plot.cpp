@@ -10,7 +10,7 @@ namespace nmscope::gui {
 namespace {
 
 const QColor kMagnitudeColour(0x1f, 0x77, 0xb4);
-const QColor kWandaColour(0xd6, 0x27, 0x28);
+const QColor kComparedColour(0xd6, 0x27, 0x28);
 constexpr double kAxisStep = 0.05;
 
 }  // namespace
@@ -23,11 +23,12 @@ RowSparsityPlot::RowSparsityPlot(QWidget* parent) : QWidget(parent) {
       "1 at the right means nothing lost");
 }
 
-void RowSparsityPlot::set_shares(RowKeptShares magnitude, RowKeptShares wanda) {
+void RowSparsityPlot::set_shares(RowKeptShares magnitude, RowKeptShares compared, QString compared_label) {
   magnitude_ = std::move(magnitude);
-  wanda_ = std::move(wanda);
+  compared_ = std::move(compared);
+  compared_label_ = std::move(compared_label);
   first_row_ = 0;
-  row_count_ = double(std::max(magnitude_.abs.size(), wanda_.abs.size()));
+  row_count_ = double(std::max(magnitude_.abs.size(), compared_.abs.size()));
   update();
 }
 
@@ -47,7 +48,7 @@ std::pair<int64_t, int64_t> RowSparsityPlot::rows_in_view(size_t count) const {
 
 std::pair<double, double> RowSparsityPlot::share_axis() const {
   double lowest = 1.0;
-  for (const std::vector<double>* shares : {&magnitude_.abs, &magnitude_.squared, &wanda_.abs, &wanda_.squared}) {
+  for (const std::vector<double>* shares : {&magnitude_.abs, &magnitude_.squared, &compared_.abs, &compared_.squared}) {
     const auto [first, end] = rows_in_view(shares->size());
     for (int64_t row = first; row < end; ++row) lowest = std::min(lowest, (*shares)[size_t(row)]);
   }
@@ -120,9 +121,9 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
     painter.drawLine(x, 0, x, height());
   }
   painter.setRenderHint(QPainter::Antialiasing);
-  // Magnitude keeps the most |w| a group can keep, so its lines lie right of wanda's: drawn last, both show.
-  draw_series(painter, wanda_.abs, kWandaColour, false);
-  draw_series(painter, wanda_.squared, kWandaColour, true);
+  // Magnitude keeps the most |w| a group can keep, so its lines lie right of the other criterion's: drawn last, both show.
+  draw_series(painter, compared_.abs, kComparedColour, false);
+  draw_series(painter, compared_.squared, kComparedColour, true);
   draw_series(painter, magnitude_.abs, kMagnitudeColour, false);
   draw_series(painter, magnitude_.squared, kMagnitudeColour, true);
 
@@ -137,12 +138,12 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
   painter.setPen(palette().color(QPalette::PlaceholderText));
   painter.drawText(scale, Qt::AlignLeft | Qt::AlignVCenter, QString::number(left, 'f', 2));
   painter.drawText(scale, Qt::AlignRight | Qt::AlignVCenter, QString::number(right, 'f', 0));
-  if (magnitude_.empty() && wanda_.empty()) {
+  if (magnitude_.empty() && compared_.empty()) {
     painter.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap, "kept share per row");
     return;
   }
   int y = 4;
-  const int key_lines = int(!magnitude_.empty()) + int(!wanda_.empty()) + 1;
+  const int key_lines = int(!magnitude_.empty()) + int(!compared_.empty()) + 1;
   const QRect keys(plot.left(), y, plot.width(), key_lines * line);
   painter.fillRect(keys.adjusted(-2, -2, 2, 2), backdrop);
   const auto key = [&](const QString& name, const QColor& colour, bool shown) {
@@ -152,7 +153,7 @@ void RowSparsityPlot::paintEvent(QPaintEvent*) {
     y += line;
   };
   key("magnitude", kMagnitudeColour, !magnitude_.empty());
-  key("wanda", kWandaColour, !wanda_.empty());
+  key(compared_label_, kComparedColour, !compared_.empty());
   key("dark |w|, light w²", palette().color(QPalette::PlaceholderText), true);
 }
 

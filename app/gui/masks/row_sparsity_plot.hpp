@@ -20,10 +20,11 @@ class RowSparsityPlot final : public QWidget {
   explicit RowSparsityPlot(QWidget* parent = nullptr);
 
   // One pair of series per criterion; empty ones are not drawn.
-  void set_shares(RowKeptShares magnitude, RowKeptShares wanda);
+  // `compared_label` names the right-hand criterion in the key ("wanda", "sparsegpt").
+  void set_shares(RowKeptShares magnitude, RowKeptShares compared, QString compared_label = "wanda");
   void clear() { set_shares({}, {}); }
   const RowKeptShares& magnitude_shares() const { return magnitude_; }
-  const RowKeptShares& wanda_shares() const { return wanda_; }
+  const RowKeptShares& compared_shares() const { return compared_; }
   double first_row() const { return first_row_; }
   double row_count() const { return row_count_; }
   // The share axis [left, right] for the rows in view: right is 1, left a multiple of 0.05 below every share shown.
@@ -49,7 +50,8 @@ class RowSparsityPlot final : public QWidget {
                    bool light) const;
 
   RowKeptShares magnitude_;
-  RowKeptShares wanda_;
+  RowKeptShares compared_;
+  QString compared_label_ = "wanda";
   double first_row_ = 0;
   double row_count_ = 0;
 };

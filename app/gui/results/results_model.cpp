@@ -48,7 +48,13 @@ void ResultsModel::set_store(std::shared_ptr<ResultsStore> store) {
 void ResultsModel::reload() {
   beginResetModel();
   rows_ = store_ ? store_->all() : std::vector<Measurement>{};
+  evaluations_ = store_ ? store_->model_evaluations() : std::vector<ModelEvaluationRecord>{};
   endResetModel();
+}
+
+void ResultsModel::append_model_evaluation(const ModelEvaluationRecord& record) {
+  evaluations_.push_back(record);
+  emit model_evaluations_changed();
 }
 
 void ResultsModel::append(const Measurement& measurement) {

@@ -1,12 +1,14 @@
 #pragma once
 // The results database as a Qt table model: one row per measurement, one column per Measurement field (the names of
 // nmscope::measurement_columns()). The table, the charts and the reports all read this one model, so what they show
-// is exactly what the database holds.
+// is exactly what the database holds. Whole-model evaluations (one row per configuration of a model study, beside
+// their per-layer measurement rows) are held here too, for the model-accuracy chart.
 #include <QAbstractTableModel>
 #include <memory>
 #include <vector>
 
 #include "nmscope/measurement.hpp"
+#include "nmscope/model_study.hpp"
 
 namespace nmscope {
 class ResultsStore;
@@ -33,6 +35,10 @@ class ResultsModel final : public QAbstractTableModel {
 
   const Measurement& measurement(int row) const { return rows_.at(size_t(row)); }
   const std::vector<Measurement>& measurements() const { return rows_; }
+  // The model_evaluations rows of the database, in insertion order.
+  const std::vector<ModelEvaluationRecord>& model_evaluations() const { return evaluations_; }
+  // Adds a model evaluation a running model study just stored. Emits model_evaluations_changed.
+  void append_model_evaluation(const ModelEvaluationRecord& record);
   // Column index of a field name ("weight_rel_err"), or -1.
   static int column_of(const char* field);
 
@@ -41,9 +47,14 @@ class ResultsModel final : public QAbstractTableModel {
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
   QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+ signals:
+  // The model evaluations changed without a reset (a reset reloads them too).
+  void model_evaluations_changed();
+
  private:
   std::shared_ptr<ResultsStore> store_;
   std::vector<Measurement> rows_;
+  std::vector<ModelEvaluationRecord> evaluations_;
 };
 
 // The value of one field of a measurement, by column index (numbers as numbers, optionals empty when absent).

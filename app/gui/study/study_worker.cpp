@@ -34,6 +34,7 @@ class LowPriorityWorkers final : public tbb::task_scheduler_observer {
 
 StudyWorker::StudyWorker(QObject* parent) : QObject(parent) {
   qRegisterMetaType<nmscope::Measurement>();
+  qRegisterMetaType<nmscope::ModelEvaluationRecord>();
   // The end is announced from the GUI thread, after the study thread is done, so a slot may start the next study.
   connect(&watcher_, &QFutureWatcher<void>::finished, this, [this] {
     running_ = false;
@@ -47,7 +48,8 @@ StudyWorker::~StudyWorker() {
   watcher_.waitForFinished();
 }
 
-bool StudyWorker::start(const StudySpec& spec, std::shared_ptr<ResultsStore> store) {
+template <typename Body>
+bool StudyWorker::launch(Body body) {
   if (running_) return false;
   running_ = true;
   cancel_ = false;
@@ -55,9 +57,22 @@ bool StudyWorker::start(const StudySpec& spec, std::shared_ptr<ResultsStore> sto
   failure_.clear();
   clock_.start();
   // Signals emitted from the study thread reach receivers in the GUI thread as queued calls.
-  watcher_.setFuture(QtConcurrent::run([this, spec, store] {
+  watcher_.setFuture(QtConcurrent::run([this, body] {
     lower_this_thread_priority();
     static LowPriorityWorkers low_priority_workers;
+    try {
+      body();
+    } catch (const Cancelled&) {
+      summary_.cancelled = true;
+    } catch (const std::exception& error) {
+      failure_ = QString::fromUtf8(error.what());
+    }
+  }));
+  return true;
+}
+
+bool StudyWorker::start(const StudySpec& spec, std::shared_ptr<ResultsStore> store) {
+  return launch([this, spec, store] {
     StudyObserver observer;
     observer.measured = [this](const Measurement& row) { emit measured(row); };
     observer.skipped = [this](const Error& error) { emit skipped(QString::fromStdString(error.what())); };
@@ -66,13 +81,43 @@ bool StudyWorker::start(const StudySpec& spec, std::shared_ptr<ResultsStore> sto
       const double eta = step.done > 0 ? elapsed / double(step.done) * double(step.total - step.done) : -1.0;
       emit progress(step.done, step.total, QString::fromStdString(step.current), eta);
     };
-    try {
-      summary_ = run_study(spec, store.get(), observer, &cancel_);
-    } catch (const std::exception& error) {
-      failure_ = QString::fromUtf8(error.what());
-    }
-  }));
-  return true;
+    summary_ = run_study(spec, store.get(), observer, &cancel_);
+  });
+}
+
+bool StudyWorker::start_model_study(const ModelStudySpec& spec, std::shared_ptr<ResultsStore> store) {
+  return launch([this, spec, store] {
+    // The dense fp16 point, then every (pattern, bits, criterion, quantizer): as run_model_study orders them.
+    const qint64 total = 1 + qint64(spec.patterns.size() * spec.bits.size() * spec.criteria.size() *
+                                    spec.quantizers.size());
+    qint64 done = 0;
+    emit progress(0, total, QString("dense reference of %1").arg(QString::fromStdString(spec.model)), -1.0);
+    run_model_study(
+        spec, store.get(),
+        [&](const ModelEvaluationRecord& record) {
+          ++done;
+          ++summary_.measurements;
+          emit model_evaluated(record);
+          const double elapsed = clock_.elapsed() / 1000.0;
+          emit progress(done, total,
+                        QString("%1 %2 %3").arg(QString::fromStdString(record.pattern))
+                            .arg(record.bits == 16 ? QString("fp16") : QString("int%1").arg(record.bits))
+                            .arg(QString::fromStdString(record.criterion)),
+                        elapsed / double(done) * double(total - done));
+        },
+        &cancel_);
+  });
+}
+
+bool StudyWorker::start_reproduction(ReproductionOptions options, std::shared_ptr<ResultsStore> store) {
+  options.cancel = &cancel_;
+  options.progress = [this](const std::string& line) { emit log_line(QString::fromStdString(line)); };
+  return launch([this, options, store] {
+    const Reproduction result = reproduce_hsieh2025(options, store.get());
+    summary_.measurements = int64_t(result.cells.size());
+    emit reproduced(QString::fromStdString(reproduction_table(result)),
+                    QString::fromStdString(reproduction_markdown(result, "nmscope: Study > Reproduce hsieh2025")));
+  });
 }
 
 void StudyWorker::cancel() { cancel_ = true; }

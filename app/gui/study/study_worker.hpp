@@ -1,6 +1,7 @@
 #pragma once
-// Runs one study at a time on a background thread through core's study runner. The GUI thread only starts it,
-// observes its signals and may cancel it; the event loop never waits for it.
+// Runs one study at a time on a background thread through core's study runner (per-matrix studies) or core's model
+// study (whole models, dense vs compressed). The GUI thread only starts it, observes its signals and may cancel it;
+// the event loop never waits for it.
 #include <QElapsedTimer>
 #include <QFutureWatcher>
 #include <QObject>
@@ -8,6 +9,8 @@
 #include <memory>
 
 #include "nmscope/measurement.hpp"
+#include "nmscope/model_study.hpp"
+#include "nmscope/reproduction.hpp"
 #include "nmscope/study.hpp"
 
 namespace nmscope {
@@ -15,6 +18,7 @@ class ResultsStore;
 }
 
 Q_DECLARE_METATYPE(nmscope::Measurement)
+Q_DECLARE_METATYPE(nmscope::ModelEvaluationRecord)
 
 namespace nmscope::gui {
 
@@ -27,6 +31,12 @@ class StudyWorker final : public QObject {
 
   // Starts the study; false when one is already running.
   bool start(const StudySpec& spec, std::shared_ptr<ResultsStore> store);
+  // Starts a whole-model study (run_model_study): each configuration, with its per-layer rows, is stored in one
+  // transaction and announced by model_evaluated() (the per-layer rows are in the database when finished() fires);
+  // false when a study is already running.
+  bool start_model_study(const ModelStudySpec& spec, std::shared_ptr<ResultsStore> store);
+  // Starts `nmscope-cli reproduce hsieh2025`'s measurements (reproduction.hpp); reproduced() carries the result.
+  bool start_reproduction(ReproductionOptions options, std::shared_ptr<ResultsStore> store);
   // Asks the study to stop at its next safe point (between measurements, or inside a timing loop).
   void cancel();
   bool is_running() const { return running_; }
@@ -36,6 +46,12 @@ class StudyWorker final : public QObject {
   void progress(qint64 done, qint64 total, const QString& current, double eta_seconds);
   // Fires after each measurement has been stored.
   void measured(const nmscope::Measurement& measurement);
+  // Fires after each configuration of a model study has been stored (its per-layer rows come through measured()).
+  void model_evaluated(const nmscope::ModelEvaluationRecord& record);
+  // A reproduction has measured every figure: the table as text and as Markdown.
+  void reproduced(const QString& table, const QString& markdown);
+  // One line of progress of a long step (a reproduction's decoder runs), for the log.
+  void log_line(const QString& line);
   // Fires for each source, tensor or job that was skipped, with the one-line reason.
   void skipped(const QString& message);
   // Fires once when the study has ended (also when cancelled, or when it failed to start: see failed()).
@@ -48,6 +64,9 @@ class StudyWorker final : public QObject {
   bool running_ = false;
   QFutureWatcher<void> watcher_;
   QElapsedTimer clock_;
+  template <typename Body>
+  bool launch(Body body);
+
   StudySummary summary_;  // written by the study thread, read after it finished
   QString failure_;
 };

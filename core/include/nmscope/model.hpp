@@ -40,6 +40,15 @@ enum class LayerRole {
 std::string role_name(LayerRole role);  // "attn.q", "mlp.down", "embedding", ...
 std::string family_name(ModelFamily family);
 
+// How rotary position embeddings are stretched for long contexts (config.json's rope_scaling / rope_parameters).
+struct RopeScaling {
+  std::string type = "default";  // "default", "linear" or "llama3"
+  double factor = 1.0;
+  double low_freq_factor = 1.0;         // llama3
+  double high_freq_factor = 4.0;        // llama3
+  int64_t original_max_positions = 0;   // llama3: the context the model was trained at before scaling
+};
+
 struct ModelConfig {
   std::string model_type;  // config.json's "model_type": "llama", "bert", ...
   ModelFamily family = ModelFamily::Unsupported;
@@ -54,6 +63,7 @@ struct ModelConfig {
   int64_t token_types = 0;           // BERT only
   double norm_eps = 1e-6;            // rms_norm_eps (decoders) or layer_norm_eps (encoders)
   double rope_theta = 10000.0;       // decoders
+  RopeScaling rope_scaling;          // decoders
   int64_t sliding_window = 0;        // mistral; 0 = full causal attention
   bool tie_word_embeddings = false;  // decoders: the head is the embedding matrix
   bool gelu_tanh = false;            // encoders: "gelu_new"/"gelu_pytorch_tanh" instead of the exact erf GELU

@@ -18,8 +18,9 @@ void decoder_block(const Steps& steps, int64_t block, const TokenIds& tokens, Ma
   MatrixF q = steps.linear(block, "self_attn.q_proj.weight", normed);
   MatrixF k = steps.linear(block, "self_attn.k_proj.weight", normed);
   const MatrixF v = steps.linear(block, "self_attn.v_proj.weight", normed);
-  transformer::apply_rope(q, tokens.tokens, config.heads, config.head_dim, config.rope_theta);
-  transformer::apply_rope(k, tokens.tokens, config.kv_heads, config.head_dim, config.rope_theta);
+  const VectorF frequencies = transformer::rope_inverse_frequencies(config.head_dim, config.rope_theta, config.rope_scaling);
+  transformer::apply_rope(q, tokens.tokens, config.heads, config.head_dim, frequencies);
+  transformer::apply_rope(k, tokens.tokens, config.kv_heads, config.head_dim, frequencies);
   const transformer::AttentionShape shape{tokens.sequences, tokens.tokens, config.heads,         config.kv_heads,
                                           config.head_dim,  true,          config.sliding_window};
   const MatrixF context = transformer::attention(q, k, v, shape);

@@ -132,17 +132,40 @@ void read_encoder(const ConfigFields& fields, ModelConfig& config) {
   }
 }
 
-// transformers < 5 writes rope_theta (and rope_scaling) at the top level; 5.x writes rope_parameters {rope_theta,
-// rope_type}. Only plain rotary embeddings are modelled: a scaled variant would silently give wrong logits.
+// The rotary scalings real checkpoints use: "linear" (positions divided by a factor) and "llama3" (LLaMA 3.1+:
+// low frequencies slowed by the factor, high ones kept, a smooth blend between). Others (dynamic NTK, YaRN,
+// LongRoPE...) change attention in ways not modelled here and are refused, never approximated.
+void read_rope_scaling(const ConfigFields& scaling, ModelConfig& config) {
+  // transformers writes "rope_type"; configs from before 4.43 say "type".
+  const std::string type = scaling.text_or("rope_type", scaling.text_or("type", "default"));
+  RopeScaling& rope = config.rope_scaling;
+  rope.type = type;
+  if (type == "default") return;
+  if (type != "linear" && type != "llama3")
+    throw Error(scaling.subject(), "rope_type '" + type + "' is not modelled (default, linear and llama3 are)");
+  rope.factor = scaling.positive_or("factor", 0.0);
+  if (!(rope.factor >= 1.0)) throw Error(scaling.subject(), "rope scaling needs a 'factor' >= 1");
+  if (type == "llama3") {
+    rope.low_freq_factor = scaling.positive_or("low_freq_factor", 1.0);
+    rope.high_freq_factor = scaling.positive_or("high_freq_factor", 4.0);
+    rope.original_max_positions = scaling.dimension("original_max_position_embeddings");
+    if (!(rope.high_freq_factor > rope.low_freq_factor))
+      throw Error(scaling.subject(), "llama3 rope scaling needs high_freq_factor > low_freq_factor");
+  }
+}
+
+// transformers < 5 writes rope_theta and rope_scaling at the top level; 5.x writes rope_parameters {rope_theta,
+// rope_type, factor, ...}.
 void read_rope(const nlohmann::json& json, const ConfigFields& fields, ModelConfig& config) {
-  if (fields.present("rope_scaling"))
-    throw Error(fields.subject(), "rope_scaling is not modelled; only plain rotary embeddings are");
+  if (const auto scaling = json.find("rope_scaling"); scaling != json.end() && !scaling->is_null()) {
+    if (!scaling->is_object()) throw Error(fields.subject(), "'rope_scaling' must be an object");
+    read_rope_scaling(ConfigFields(*scaling, fields.subject() + " rope_scaling"), config);
+  }
   const auto parameters = json.find("rope_parameters");
   if (parameters == json.end() || parameters->is_null()) return;
   if (!parameters->is_object()) throw Error(fields.subject(), "'rope_parameters' must be an object");
   const ConfigFields rope(*parameters, fields.subject() + " rope_parameters");
-  const std::string type = rope.text_or("rope_type", "default");
-  if (type != "default") throw Error(fields.subject(), "rope_type '" + type + "' is not modelled (default is)");
+  read_rope_scaling(rope, config);
   config.rope_theta = rope.positive_or("rope_theta", config.rope_theta);
 }
 

@@ -62,7 +62,9 @@ std::vector<Measurement> layer_rows(const Model& model, const CompressedModel& c
     row.source_hash = model.source().tensor_hash(layer->info.name);
     row.tensor = layer->info.name;
     describe_configuration(row, packed);
-    row.criterion = record.criterion;
+    // The quantizer is part of the configuration: rows of magnitude+rtn and magnitude+gptq must not share a
+    // measurement key (resume, merges).
+    row.criterion = record.quantizer == "gptq" ? record.criterion + "+gptq" : record.criterion;
     row.engine = "none";
     row.weight_rel_err = figures.weight_rel_err;
     row.output_rel_err = figures.output_rel_err;

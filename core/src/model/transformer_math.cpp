@@ -80,25 +80,63 @@ void gelu(MatrixF& x, bool tanh_approximation) {
   });
 }
 
-void apply_rope(MatrixF& x, int64_t tokens, int64_t heads, int64_t head_dim, double theta) {
+VectorF rope_inverse_frequencies(int64_t head_dim, double theta, const RopeScaling& scaling) {
   const int64_t half = head_dim / 2;
   // HF computes the inverse frequencies in fp32 and the angles as fp32 products; doing the same keeps long sequences
   // on the reference's rounding.
   VectorF inverse_frequency(half);
   for (int64_t i = 0; i < half; ++i)
     inverse_frequency[i] = 1.0f / std::pow(static_cast<float>(theta), static_cast<float>(2 * i) / float(head_dim));
-  for_each_row(x.rows(), [&](Eigen::Index row) {
-    const float position = static_cast<float>(row % tokens);
-    for (int64_t head = 0; head < heads; ++head) {
-      float* values = x.row(row).data() + head * head_dim;
-      for (int64_t i = 0; i < half; ++i) {
-        const float angle = position * inverse_frequency[i];
-        const float cosine = std::cos(angle), sine = std::sin(angle);
-        const float first = values[i], second = values[i + half];
-        values[i] = first * cosine - second * sine;
-        values[i + half] = second * cosine + first * sine;
+  const float factor = static_cast<float>(scaling.factor);
+  if (scaling.type == "linear") {
+    inverse_frequency /= factor;
+  } else if (scaling.type == "llama3") {
+    // Wavelengths longer than the original context are slowed by the factor, shorter than original /
+    // high_freq_factor are kept, and the band between is blended linearly in (original context / wavelength).
+    const float original = static_cast<float>(scaling.original_max_positions);
+    const float low = static_cast<float>(scaling.low_freq_factor), high = static_cast<float>(scaling.high_freq_factor);
+    const float low_freq_wavelength = original / low, high_freq_wavelength = original / high;
+    for (int64_t i = 0; i < half; ++i) {
+      const float frequency = inverse_frequency[i];
+      const float wavelength = 2.0f * static_cast<float>(M_PI) / frequency;
+      if (wavelength > low_freq_wavelength) {
+        inverse_frequency[i] = frequency / factor;
+      } else if (!(wavelength < high_freq_wavelength)) {
+        const float smooth = (original / wavelength - low) / (high - low);
+        inverse_frequency[i] = (1.0f - smooth) * frequency / factor + smooth * frequency;
       }
     }
+  }
+  return inverse_frequency;
+}
+
+namespace {
+
+void rotate_row(float* row, float position, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency) {
+  const int64_t half = head_dim / 2;
+  for (int64_t head = 0; head < heads; ++head) {
+    float* values = row + head * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const float angle = position * inverse_frequency[i];
+      const float cosine = std::cos(angle), sine = std::sin(angle);
+      const float first = values[i], second = values[i + half];
+      values[i] = first * cosine - second * sine;
+      values[i + half] = second * cosine + first * sine;
+    }
+  }
+}
+
+}  // namespace
+
+void apply_rope(MatrixF& x, int64_t tokens, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency) {
+  for_each_row(x.rows(), [&](Eigen::Index row) {
+    rotate_row(x.row(row).data(), static_cast<float>(row % tokens), heads, head_dim, inverse_frequency);
+  });
+}
+
+void apply_rope_at(MatrixF& x, int64_t position, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency) {
+  for_each_row(x.rows(), [&](Eigen::Index row) {
+    rotate_row(x.row(row).data(), static_cast<float>(position), heads, head_dim, inverse_frequency);
   });
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "nmscope/matrix.hpp"
+#include "nmscope/model.hpp"
 
 namespace nmscope::transformer {
 
@@ -15,9 +16,14 @@ void rms_norm(MatrixF& x, const VectorF& weight, double eps);
 void layer_norm(MatrixF& x, const VectorF& weight, const VectorF& bias, double eps);
 void silu_times(MatrixF& gate, const MatrixF& up);  // gate <- silu(gate) * up (SwiGLU)
 void gelu(MatrixF& x, bool tanh_approximation);
+// The head_dim / 2 rotary frequencies theta^(-2i / head_dim), stretched as `scaling` says (linear, llama3), computed
+// in fp32 as transformers computes them.
+VectorF rope_inverse_frequencies(int64_t head_dim, double theta, const RopeScaling& scaling);
 // Rotary embeddings on q or k [sequences * tokens, heads * head_dim], HF's "rotate half" layout: dimension i pairs with
-// i + head_dim / 2, angle = position * theta^(-2i / head_dim).
-void apply_rope(MatrixF& x, int64_t tokens, int64_t heads, int64_t head_dim, double theta);
+// i + head_dim / 2, angle = position * inverse_frequency[i].
+void apply_rope(MatrixF& x, int64_t tokens, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency);
+// The same rotation with every row at one `position` (a decode step: the new token of each sequence).
+void apply_rope_at(MatrixF& x, int64_t position, int64_t heads, int64_t head_dim, const VectorF& inverse_frequency);
 
 struct AttentionShape {
   int64_t sequences = 0, tokens = 0, heads = 0, kv_heads = 0, head_dim = 0;

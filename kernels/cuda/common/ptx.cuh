@@ -74,4 +74,18 @@ __device__ __forceinline__ void mma_sp_16832(float (&d)[4], const uint32_t (&a)[
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(metadata));
 }
 
+// A hint that pulls a 128-byte line into the L2 without waiting for it: weights fetched before
+// wait_for_prior_grid(), while the kernel before still drains.
+__device__ __forceinline__ void prefetch_l2(const void* global) {
+  asm volatile("prefetch.global.L2 [%0];\n" ::"l"(global));
+}
+
+// Programmatic dependent launch (sm_90): a kernel launched with the programmatic-serialization attribute may start
+// while the kernel before it drains; it waits here before touching anything that kernel wrote. A no-op when the
+// kernel was launched plainly, so every kernel of the decoder step calls it first.
+__device__ __forceinline__ void wait_for_prior_grid() { asm volatile("griddepcontrol.wait;\n" ::: "memory"); }
+// Lets the next kernel in the stream be scheduled (it still waits in wait_for_prior_grid for this one to finish):
+// its launch overlaps this kernel's tail instead of following it.
+__device__ __forceinline__ void allow_next_grid() { asm volatile("griddepcontrol.launch_dependents;\n" :::); }
+
 }  // namespace nmscope::kernels::cuda::ptx

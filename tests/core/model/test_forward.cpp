@@ -2,6 +2,7 @@
 // a tiny random LLaMA (GQA, sharded safetensors) and a Qwen2 (q/k/v biases, one kv head, tied head), both to
 // relative error < 1e-4; and the token ids a forward pass must refuse.
 #include <QtTest/QtTest>
+#include <filesystem>
 
 #include "model_test_support.hpp"
 #include "nmscope/forward.hpp"
@@ -53,6 +54,36 @@ class TestForward : public QObject {
     const double error = model_test::relative_error(run_forward(*model, tokens), expected);
     qInfo("tiny mistral (window 5 over 12 tokens) last-position logits: relative error %.3g", error);
     QVERIFY2(error < 1e-4, QByteArray::number(error));
+  }
+
+  void scaled_rotary_embeddings_match_transformers() {
+    // LLaMA 3.1's banded scaling (factor 8 over an original context of 64: every band of the 8 frequencies is hit)
+    // and linear scaling, as transformers 5 writes them (rope_parameters).
+    for (const auto& [name, type] : {std::pair{"tiny_llama3_rope", "llama3"}, {"tiny_llama_linear_rope", "linear"}}) {
+      const auto model = Model::open(fixture(name));
+      QCOMPARE(model->config().rope_scaling.type, std::string(type));
+      const TokenIds tokens = read_token_ids(fixture(std::string(name) + "_tokens.npy"));
+      const MatrixF expected = model_test::reference(std::string(name) + "_last_logits.npy");
+      const double error = model_test::relative_error(run_forward(*model, tokens), expected);
+      qInfo("%s (24 tokens) last-position logits: relative error %.3g", name, error);
+      QVERIFY2(error < 1e-4, QByteArray::number(error));
+      // The same weights with the scaling switched off give other logits: an ignored scaling would not pass.
+      QTemporaryDir plain;
+      std::filesystem::copy(fixture(name), plain.path().toStdString(), std::filesystem::copy_options::recursive |
+                                                                        std::filesystem::copy_options::overwrite_existing);
+      QFile config(plain.filePath("config.json"));
+      QVERIFY(config.open(QIODevice::ReadOnly));
+      QByteArray text = config.readAll();
+      config.close();
+      text.replace(QByteArray("\"rope_type\": \"") + type + "\"", "\"rope_type\": \"default\"");
+      QVERIFY(config.open(QIODevice::WriteOnly | QIODevice::Truncate));
+      config.write(text);
+      config.close();
+      const auto unscaled = Model::open(plain.path().toStdString());
+      QCOMPARE(unscaled->config().rope_scaling.type, std::string("default"));
+      const double unscaled_error = model_test::relative_error(run_forward(*unscaled, tokens), expected);
+      QVERIFY2(unscaled_error > 100 * error && unscaled_error > 1e-3, QByteArray::number(unscaled_error));
+    }
   }
 
   void a_prefix_sees_only_its_past() {

@@ -8,10 +8,15 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
-#include "model_test_support.hpp"
 #include "cli_process.hpp"
+#include "model_test_support.hpp"
+#include "nmscope/forward.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/tokenizer.hpp"
 #include "nmscope/writers.hpp"
 
 using model_test::fixture;
@@ -22,6 +27,29 @@ using nmscope::test::run_cli;
 namespace {
 
 QString q(const std::string& text) { return QString::fromStdString(text); }
+
+// A SentencePiece-style BPE tokenizer.json small enough for tiny_llama's 256 ids: <unk>, <s>, the Metaspace mark,
+// printable ASCII, three merges, <s> before every sequence.
+nlohmann::json tiny_bpe_tokenizer() {
+  nlohmann::json vocab = {{"<unk>", 0}, {"<s>", 1}, {"\u2581", 2}};
+  for (char c = '!'; c <= '~'; ++c) vocab[std::string(1, c)] = int64_t(vocab.size());
+  for (const char* merged : {"\u2581t", "he", "\u2581the"}) vocab[merged] = int64_t(vocab.size());
+  const nlohmann::json bos = {{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}};
+  const nlohmann::json sequence = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
+  return {{"added_tokens", nlohmann::json::array({{{"id", 1}, {"content", "<s>"}, {"special", true}}})},
+          {"normalizer", nullptr},
+          {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "first"}}},
+          {"post_processor",
+           {{"type", "TemplateProcessing"},
+            {"single", nlohmann::json::array({bos, sequence})},
+            {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
+          {"model",
+           {{"type", "BPE"},
+            {"vocab", vocab},
+            {"unk_token", "<unk>"},
+            {"fuse_unk", true},
+            {"merges", nlohmann::json::array({"\u2581 t", "h e", "\u2581t he"})}}}};
+}
 
 }  // namespace
 
@@ -128,6 +156,40 @@ class TestForwardCli : public QObject {
     const CliResult neither = run_cli({"forward", "--model", q(minilm), "--out", out});
     QCOMPARE(neither.exit_code, 2);
     QVERIFY(neither.err.contains("--tokens or --text"));
+  }
+
+  // Lines of different lengths run one forward pass each, so each row is exactly what that line gives alone: no
+  // padding, nothing to mask. Checked on a decoder, whose output is the logits of each line's own last token.
+  void decoder_text_lines_of_different_lengths_run_alone() {
+    if (!nmscope::text_input_available()) QSKIP("built without ICU: text input is refused");
+    QTemporaryDir dir;
+    const std::string model_directory = model_test::copy_model(dir, "tiny_llama");
+    std::ofstream(model_directory + "/tokenizer.json") << tiny_bpe_tokenizer().dump();
+    const std::vector<std::string> lines = {"the theme of the day", "x", "A longer line, with punctuation: (yes)!",
+                                            "caf\u00e9 \u2192 unknown characters"};
+    const QString text = dir.filePath("lines.txt"), out = dir.filePath("logits.npy");
+    {
+      std::ofstream stream(text.toStdString());
+      for (const std::string& line : lines) stream << line << "\n";
+    }
+    const CliResult result = run_cli({"forward", "--model", q(model_directory), "--text", text, "--out", out});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.err));
+    const nmscope::MatrixF batch = nmscope::read_npy_matrix(out.toStdString());
+    QCOMPARE(batch.rows(), Eigen::Index(lines.size()));
+
+    const auto model = nmscope::Model::open(model_directory);
+    const auto tokenizer = nmscope::Tokenizer::open(model_directory);
+    std::set<std::size_t> lengths;
+    for (std::size_t line = 0; line < lines.size(); ++line) {
+      nmscope::TokenIds alone;
+      alone.ids = tokenizer->encode(lines[line]);
+      alone.sequences = 1;
+      alone.tokens = int64_t(alone.ids.size());
+      lengths.insert(alone.ids.size());
+      const nmscope::MatrixF expected = nmscope::run_forward(*model, alone);
+      QVERIFY2(model_test::relative_error(batch.row(Eigen::Index(line)), expected) < 1e-6, lines[line].c_str());
+    }
+    QVERIFY(lengths.size() >= 3);  // the lines really differ in length
   }
 
   void inspect_shows_roles() {

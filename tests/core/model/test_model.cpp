@@ -82,6 +82,21 @@ class TestModel : public QObject {
     config["rope_parameters"] = {{"rope_type", "yarn"}, {"rope_theta", 10000.0}};
     model_test::write_config(model, config);
     expect_error([&] { Model::open(model); }, "rope_type 'yarn' is not modelled");
+    // transformers 4.x writes rope_scaling at the top level, older configs with "type" instead of "rope_type".
+    config.erase("rope_parameters");
+    config["rope_scaling"] = {{"type", "linear"}, {"factor", 4.0}};
+    model_test::write_config(model, config);
+    QCOMPARE(Model::open(model)->config().rope_scaling.factor, 4.0);
+    config["rope_scaling"] = {{"rope_type", "dynamic"}, {"factor", 2.0}};
+    model_test::write_config(model, config);
+    expect_error([&] { Model::open(model); }, "rope_type 'dynamic' is not modelled");
+    config["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};
+    model_test::write_config(model, config);
+    expect_error([&] { Model::open(model); }, "lacks 'original_max_position_embeddings'");
+    config["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 0.5}};
+    model_test::write_config(model, config);
+    expect_error([&] { Model::open(model); }, "'factor' >= 1");
+    config.erase("rope_scaling");
     std::ofstream(model + "/config.json", std::ios::trunc) << "{not json";
     expect_error([&] { Model::open(model); }, "not valid JSON");
   }

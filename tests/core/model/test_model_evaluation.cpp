@@ -3,6 +3,7 @@
 // is stored.
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+#include <set>
 #include <cmath>
 
 #include "model_test_support.hpp"
@@ -90,6 +91,17 @@ class TestModelEvaluation : public QObject {
     QCOMPARE(store.by_study(study).size(), std::size_t{3 * 14});
     for (const auto& layer : store.by_study(study))
       QVERIFY(layer.details_json.find("\"model_study\":true") != std::string::npos);
+
+    // The quantizer is in the per-layer rows' key: rtn and gptq rows of one criterion are different measurements.
+    spec.criteria = {ModelCriterion::Magnitude};
+    spec.quantizers = {Quantizer::RoundToNearest, Quantizer::Gptq};
+    const std::string second = run_model_study(spec, &store, {});
+    std::set<MeasurementKey> keys;
+    for (const auto& layer : store.by_study(second)) keys.insert(MeasurementKey::of(layer));
+    QCOMPARE(keys.size(), store.by_study(second).size());
+    std::set<std::string> criteria;
+    for (const auto& layer : store.by_study(second)) criteria.insert(layer.criterion);
+    QCOMPARE(criteria, (std::set<std::string>{"none", "magnitude", "magnitude+gptq"}));
   }
 
   void bad_input_stores_nothing() {

@@ -20,6 +20,11 @@
 
 #include "charts/cycles_chart.hpp"
 #include "charts/layer_error_chart.hpp"
+#include <QLineSeries>
+#include <QPlainTextEdit>
+#include <QScatterSeries>
+
+#include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/speedup_chart.hpp"
 #include "gui_test_support.hpp"
@@ -376,6 +381,69 @@ class TestMainWindow final : public QObject {
     }
     qInfo("slowest sweep step: %.2f ms", worst);
     QVERIFY(worst < 50);
+  }
+
+  void evaluates_a_model_directory_and_charts_it() {
+    const QString database = home_.filePath("model-study.db");
+    MainWindow window(database);
+    window.show();
+    // No model open yet: refused with a dialog, nothing stored.
+    window.evaluate_model();
+    QVERIFY(window.error_dialog());
+    QVERIFY(window.error_dialog()->text().contains("open a model directory"));
+    window.error_dialog()->close();
+
+    const QString model = NMSCOPE_MODEL_FIXTURES "/tiny_llama";
+    QVERIFY(window.open_source(model));
+    QCOMPARE(window.open_model_directories(), QStringList{model});
+    window.study_panel()->set_patterns("2:4");
+    window.study_panel()->set_bits("4");
+    ModelStudySpec spec;
+    spec.model = model.toStdString();
+    spec.evaluation = NMSCOPE_MODEL_FIXTURES "/tiny_llama_tokens.npy";
+    spec.criteria = {ModelCriterion::Magnitude, ModelCriterion::SparseGPT};
+    QVERIFY(window.start_model_evaluation(spec));
+    QVERIFY(wait_for_study(window, 120000));
+    // The dense point and one row per criterion, each stored with its per-layer rows.
+    QCOMPARE(window.results_model()->model_evaluations().size(), size_t(3));
+    const auto stored = ResultsStore(database.toStdString()).model_evaluations();
+    QCOMPARE(stored.size(), size_t(3));
+    QVERIFY(window.results_model()->rowCount() > 0);
+    for (const Measurement& row : window.results_model()->measurements())
+      QCOMPARE(row.study_id, stored.front().study_id);
+    ModelAccuracyChart* chart = nullptr;
+    for (ModelChart* candidate : window.charts())
+      if (auto* accuracy = qobject_cast<ModelAccuracyChart*>(candidate)) chart = accuracy;
+    QVERIFY(chart);
+    QCOMPARE(chart->current_model(), model);
+    QCOMPARE(chart->criterion_series().size(), 2);
+    QVERIFY(chart->dense_series());
+    for (const ModelEvaluationRecord& record : stored)
+      if (record.criterion == "sparsegpt") QCOMPARE(chart->criterion_series()[1]->at(0).y(), record.perplexity);
+
+    // A bad evaluation file: one dialog naming it, the database as it was.
+    spec.evaluation = home_.filePath("missing.npy").toStdString();
+    QVERIFY(window.start_model_evaluation(spec));
+    QVERIFY(wait_for_study(window, 60000));
+    QTRY_VERIFY(window.error_dialog());
+    QVERIFY(window.error_dialog()->text().contains("missing.npy"));
+    QCOMPARE(ResultsStore(database.toStdString()).model_evaluations().size(), size_t(3));
+  }
+
+  void reproduces_the_seed_study_from_the_study_menu() {
+    const QString database = home_.filePath("reproduction.db");
+    MainWindow window(database);
+    window.show();
+    QVERIFY(window.start_reproduction({"fpga"}));  // the family every build has; the CPU's 7B decode takes minutes
+    QVERIFY(wait_for_study(window, 300000));
+    QVERIFY(!window.error_dialog());
+    const QString table = window.reproduction_table();
+    QVERIFY2(table.contains("matmul speedup vs dense (4096x4096): paper 1.71x"), qPrintable(table));
+    QVERIFY(table.contains("fpga/systolic-32x32  5.12x"));
+    QVERIFY(window.log_view()->toPlainText().contains("reproduction finished"));
+    // The layer rows are in the database and in the table the window shows.
+    QVERIFY(window.results_model()->rowCount() >= 2);
+    QCOMPARE(int64_t(window.results_model()->rowCount()), ResultsStore(database.toStdString()).count());
   }
 
   void masks_tab_shows_the_selected_layer() {

@@ -24,6 +24,7 @@
 #include "charts/fpga_figures.hpp"
 #include "charts/layer_error_chart.hpp"
 #include "charts/measurement_groups.hpp"
+#include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/pareto_front.hpp"
 #include "charts/speedup_chart.hpp"
@@ -99,6 +100,37 @@ void fill_study(ResultsStore& store) {
       for (int bits : {16, 8, 4})
         for (int batch : {1, 16})
           store.insert(timed(row_for(tensor, kept, group, bits, "cpu/eigen-fp32-dense", batch), 100.0 * batch));
+}
+
+nmscope::ModelEvaluationRecord evaluation(const std::string& study, const std::string& model, const std::string& family,
+                                          const std::string& pattern, int bits, const std::string& criterion,
+                                          double value) {
+  nmscope::ModelEvaluationRecord record;
+  record.study_id = study;
+  record.model = model;
+  record.model_type = family == "encoder" ? "bert" : "llama";
+  record.family = family;
+  record.pattern = pattern;
+  record.bits = bits;
+  record.granularity = bits == 16 ? "none" : "group:128";
+  record.quant_group = bits == 16 ? 0 : 128;
+  record.criterion = criterion;
+  record.quantizer = criterion == "none" ? "none" : "rtn";
+  record.evaluation = "eval.npy";
+  record.eval_sequences = 4;
+  record.eval_tokens = 16;
+  record.weight_count = 1000;
+  record.bits_per_weight = bits == 16 ? 16.0 : (pattern == "2:4" ? 0.5 : 1.0) * bits + (pattern == "2:4" ? 1.125 : 0.125);
+  record.storage_bytes = int64_t(record.bits_per_weight * 1000 / 8);
+  if (family == "encoder") {
+    record.mean_cosine = value;
+  } else {
+    record.dense_perplexity = 10.0;
+    record.perplexity = value;
+    record.mean_kl = value / 100;
+    record.top1_agreement = 1 - value / 100;
+  }
+  return record;
 }
 
 }  // namespace
@@ -331,6 +363,72 @@ class TestCharts final : public QObject {
     chart.set_log_y(false);
     QVERIFY(qobject_cast<QValueAxis*>(axis_at(chart.view(), Qt::AlignLeft)));
     QCOMPARE(chart.config_series()[0]->attachedAxes().size(), 2);
+  }
+
+  void modelAccuracyChartPlotsOneLinePerCriterionAndTheDensePoint() {
+    QTemporaryDir dir;
+    auto store = std::make_shared<ResultsStore>(dir.filePath("results.db").toStdString());
+    const auto insert = [&](const nmscope::ModelEvaluationRecord& record) {
+      Measurement layer = row_for("encoder.layer.0.q", 2, 4, record.bits);
+      layer.study_id = record.study_id;
+      store->insert_model_evaluation(record, {layer});
+    };
+    insert(evaluation("enc-1", "minilm", "encoder", "dense", 16, "none", 1.0));
+    for (const auto& [criterion, base] : {std::pair{"magnitude", 0.5}, {"sparsegpt", 0.85}}) {
+      insert(evaluation("enc-1", "minilm", "encoder", "2:4", 4, criterion, base));
+      insert(evaluation("enc-1", "minilm", "encoder", "dense", 4, criterion, base + 0.1));
+      insert(evaluation("enc-1", "minilm", "encoder", "2:4", 8, criterion, base + 0.05));
+    }
+    // A second study of another model, a decoder: its own metrics, not mixed into the encoder's chart.
+    insert(evaluation("dec-1", "tiny-llama", "decoder", "dense", 16, "none", 10.1));
+    insert(evaluation("dec-1", "tiny-llama", "decoder", "2:4", 4, "wanda", 14.0));
+    ResultsModel model;
+    model.set_store(store);
+    ModelAccuracyChart chart(&model);
+    // The newest model comes first.
+    QCOMPARE(chart.current_model(), QString("tiny-llama"));
+    QCOMPARE(chart.metric(), ModelAccuracyChart::Metric::Perplexity);
+    QCOMPARE(chart.criterion_series().size(), 1);
+    QCOMPARE(chart.criterion_series().front()->at(0), QPointF(3.125, 14.0));
+    chart.set_metric(ModelAccuracyChart::Metric::Top1);
+    QCOMPARE(chart.criterion_series().front()->at(0).y(), 1 - 0.14);
+
+    QVERIFY(chart.set_model("minilm"));
+    QCOMPARE(chart.metric(), ModelAccuracyChart::Metric::Cosine);  // an encoder has only the cosine
+    const auto lines = chart.criterion_series();
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines[0]->name(), QString("magnitude + rtn"));
+    QCOMPARE(lines[1]->name(), QString("sparsegpt + rtn"));
+    // Points in storage order: 2:4 int4 (3.125 bits), dense int4 (4.125), 2:4 int8 (5.125).
+    QCOMPARE(lines[1]->count(), 3);
+    QCOMPARE(lines[1]->at(0), QPointF(3.125, 0.85));
+    QCOMPARE(lines[1]->at(1), QPointF(4.125, 0.95));
+    QCOMPARE(lines[1]->at(2).x(), 5.125);
+    QVERIFY(chart.dense_series());
+    QCOMPARE(chart.dense_series()->count(), 1);
+    QCOMPARE(chart.dense_series()->at(0), QPointF(16.0, 1.0));
+
+    // A later study of the same configuration replaces the earlier point; selecting a study's rows narrows to it.
+    insert(evaluation("enc-2", "minilm", "encoder", "2:4", 4, "sparsegpt", 0.9));
+    model.reload();
+    QVERIFY(chart.set_model("minilm"));
+    QCOMPARE(chart.criterion_series()[1]->at(0), QPointF(3.125, 0.9));
+    int enc2_row = -1;
+    for (int row = 0; row < model.rowCount(); ++row)
+      if (model.measurement(row).study_id == "enc-2") enc2_row = row;
+    QVERIFY(enc2_row >= 0);
+    chart.set_rows({enc2_row});
+    QCOMPARE(chart.criterion_series().size(), 1);
+    QCOMPARE(chart.criterion_series().front()->count(), 1);
+    QVERIFY(!chart.dense_series());
+
+    // A running model study appends evaluations without a reset.
+    chart.set_rows({});
+    model.append_model_evaluation(evaluation("enc-3", "minilm", "encoder", "2:4", 4, "wanda", 0.7));
+    QCOMPARE(chart.criterion_series().size(), 3);
+
+    model.set_store(nullptr);
+    QVERIFY(chart.view()->message().contains("no model evaluations"));
   }
 
   void zoomPanAndResetChangeTheRanges() {

@@ -17,6 +17,12 @@
 #include "masks/mask_view.hpp"
 #include "masks/row_sparsity_plot.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/model.hpp"
+#include "nmscope/model_compression.hpp"
+#include "nmscope/model_study.hpp"
+#include "nmscope/packed_matrix.hpp"
+#include "nmscope/second_order.hpp"
+#include "nmscope/token_ids.hpp"
 #include "nmscope/synthetic.hpp"
 #include "nmscope/weight_source.hpp"
 
@@ -103,21 +109,21 @@ class TestMaskView final : public QObject {
     QCOMPARE(view.current_layer(), QString("w0_64x96"));
     QVERIFY(view.error_text().isEmpty());
     QVERIFY(view.magnitude_selection());
-    QVERIFY(view.wanda_selection());
+    QVERIFY(view.compared_selection());
     QCOMPARE(view.magnitude_selection()->rows, int64_t(64));
     QCOMPARE(view.magnitude_selection()->cols, int64_t(96));
     QCOMPARE(view.magnitude_selection()->pattern, (NMPattern{2, 4}));
-    QCOMPARE(view.wanda_selection()->pattern, (NMPattern{2, 4}));
+    QCOMPARE(view.compared_selection()->pattern, (NMPattern{2, 4}));
     QVERIFY(view.agreement().has_value());
     QVERIFY(*view.agreement() > 0.0 && *view.agreement() < 1.0);  // loud channels change what wanda keeps
     QVERIFY(view.magnitude_heatmap()->has_mask());
-    QVERIFY(view.wanda_heatmap()->has_mask());
+    QVERIFY(view.compared_heatmap()->has_mask());
     const MatrixF weights = open_weight_source("synth:64x96+48x200:seed=1")->load_matrix("w0_64x96");
     QCOMPARE(view.row_plot()->magnitude_shares().abs,
              row_kept_magnitude_share(weights, *view.magnitude_selection(), false));
     QCOMPARE(view.row_plot()->magnitude_shares().squared,
              row_kept_magnitude_share(weights, *view.magnitude_selection(), true));
-    QCOMPARE(view.row_plot()->wanda_shares().abs, row_kept_magnitude_share(weights, *view.wanda_selection(), false));
+    QCOMPARE(view.row_plot()->compared_shares().abs, row_kept_magnitude_share(weights, *view.compared_selection(), false));
     QCOMPARE(view.histogram_view()->categories(), (QStringList{"1100", "1010", "0110", "1001", "0101", "0011"}));
     QCOMPARE(view.histogram_view()->bar_set_count(), 2);
 
@@ -127,7 +133,7 @@ class TestMaskView final : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
     QCOMPARE(shown.count(), 1);
     QCOMPARE(view.magnitude_selection()->pattern, (NMPattern{4, 8}));
-    QCOMPARE(view.wanda_selection()->pattern, (NMPattern{4, 8}));
+    QCOMPARE(view.compared_selection()->pattern, (NMPattern{4, 8}));
     QCOMPARE(view.histogram_view()->categories().size(), KeepPatternHistogramView::kMaxBars);  // of C(8,4) = 70
 
     // Another layer: its K differs from the activations', so the wanda side explains itself.
@@ -136,9 +142,9 @@ class TestMaskView final : public QObject {
     QCOMPARE(view.current_layer(), QString("w1_48x200"));
     QCOMPARE(view.magnitude_selection()->rows, int64_t(48));
     QCOMPARE(view.magnitude_selection()->pattern, (NMPattern{4, 8}));
-    QVERIFY(!view.wanda_selection());
-    QVERIFY(view.wanda_note().contains("K = 96"));
-    QVERIFY(view.wanda_heatmap()->placeholder_text().contains("K = 200"));
+    QVERIFY(!view.compared_selection());
+    QVERIFY(view.compared_note().contains("K = 96"));
+    QVERIFY(view.compared_heatmap()->placeholder_text().contains("K = 200"));
     QVERIFY(!view.agreement().has_value());
   }
 
@@ -154,26 +160,95 @@ class TestMaskView final : public QObject {
     QCOMPARE(view.magnitude_selection()->pattern, (NMPattern{2, 8}));
   }
 
+  void sparsegpt_side_from_an_activations_file_is_cores_second_order_mask() {
+    MaskView view;
+    view.resize(1000, 700);
+    view.show();
+    const auto activations = random_activations(64, 96, 9);
+    view.set_activations(activations);
+    view.set_source(open_weight_source("synth:64x96:seed=3"));
+    QVERIFY(!view.uses_model_calibration());
+    view.set_compared_criterion(ComparedCriterion::SparseGPT);
+    view.set_bits(3);
+    QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
+    QVERIFY2(view.compared_selection(), qPrintable(view.compared_note()));
+
+    SecondOrderSettings settings;
+    settings.pattern = NMPattern{2, 4};
+    settings.quant = view.quantization();
+    QCOMPARE(settings.quant.bits, 3);
+    const MatrixF weights = open_weight_source("synth:64x96:seed=3")->load_matrix("w0_64x96");
+    const NMSelection expected = unpack_selection(second_order_compress(weights, input_hessian(*activations), settings).packed);
+    QCOMPARE(view.compared_selection()->kept_positions, expected.kept_positions);
+    QVERIFY(view.compared_source().contains("activations file"));
+    QVERIFY(view.row_plot()->compared_shares().abs.size() == 64);
+    QVERIFY(view.histogram_view()->bar_set_count() == 2);
+    // Second order differs from magnitude where the loud channels are.
+    QVERIFY(view.agreement() && *view.agreement() < 1.0);
+  }
+
+  void model_directory_shows_the_masks_the_whole_model_compression_chose() {
+    const std::string directory = NMSCOPE_MODEL_FIXTURES "/tiny_llama";
+    MaskView view;
+    view.resize(1000, 700);
+    view.show();
+    view.set_source(open_weight_source(directory));
+    QVERIFY(view.uses_model_calibration());
+    const auto model = Model::open(directory);
+    const std::string layer = model->linear_layers().back()->info.name;  // the last block's down projection
+    QVERIFY(view.select_layer(QString::fromStdString(layer)));
+    for (const ComparedCriterion criterion : {ComparedCriterion::SparseGPT, ComparedCriterion::Wanda}) {
+      view.set_compared_criterion(criterion);
+      QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
+      QVERIFY2(view.compared_selection(), qPrintable(view.compared_note() + view.error_text()));
+      QVERIFY(view.compared_source().contains("built-in calibration"));
+
+      // Exactly what model-eval compresses with: the whole model, layer by layer, on the built-in calibration set.
+      ModelCompressionSettings settings;
+      settings.pattern = NMPattern{2, 4};
+      settings.quant = view.quantization();
+      settings.criterion = criterion == ComparedCriterion::Wanda ? ModelCriterion::Wanda : ModelCriterion::SparseGPT;
+      const TokenIds calibration = builtin_calibration(*model);
+      const CompressedModel compressed = compress_model(*model, settings, &calibration);
+      const NMSelection expected = unpack_selection(compressed.layers().at(layer).packed);
+      QCOMPARE(view.compared_selection()->kept_positions, expected.kept_positions);
+    }
+    // Embeddings are listed but not compressed: the right side says why instead of inventing a mask.
+    bool found_non_linear = false;
+    for (const ModelTensor& tensor : model->tensors())
+      if (!tensor.is_linear() && tensor.info.is_matrix) {
+        QVERIFY(view.select_layer(QString::fromStdString(tensor.info.name)));
+        found_non_linear = true;
+        break;
+      }
+    QVERIFY(found_non_linear);
+    QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
+    QVERIFY(view.error_text().isEmpty());
+    QVERIFY(view.magnitude_selection());
+    QVERIFY(!view.compared_selection());
+    QVERIFY2(view.compared_note().contains("not a compressed linear layer"), qPrintable(view.compared_note()));
+  }
+
   void wanda_side_is_empty_without_activations_and_filled_with_them() {
     MaskView view;
     view.set_source(open_weight_source("synth:64x96:seed=1"));
     QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
     QVERIFY(view.magnitude_selection());
-    QVERIFY(!view.wanda_selection());
-    QVERIFY(!view.wanda_heatmap()->has_mask());
-    QVERIFY(view.wanda_heatmap()->placeholder_text().contains("activations"));
+    QVERIFY(!view.compared_selection());
+    QVERIFY(!view.compared_heatmap()->has_mask());
+    QVERIFY(view.compared_heatmap()->placeholder_text().contains("activations"));
     QCOMPARE(view.histogram_view()->bar_set_count(), 1);
 
     view.set_activations(random_activations(8, 96, 2));
     QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
-    QVERIFY(view.wanda_selection());
-    QVERIFY(view.wanda_heatmap()->has_mask());
-    QVERIFY(view.wanda_note().isEmpty());
+    QVERIFY(view.compared_selection());
+    QVERIFY(view.compared_heatmap()->has_mask());
+    QVERIFY(view.compared_note().isEmpty());
     QCOMPARE(view.histogram_view()->bar_set_count(), 2);
 
     view.set_activations(nullptr);
     QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
-    QVERIFY(!view.wanda_selection());
+    QVERIFY(!view.compared_selection());
   }
 
   void bad_pattern_shows_an_error_and_keeps_the_masks() {
@@ -258,7 +333,7 @@ class TestMaskView final : public QObject {
     view.set_source(open_weight_source("synth:64x96:seed=1"));
     QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
     MaskHeatmap* left = view.magnitude_heatmap();
-    MaskHeatmap* right = view.wanda_heatmap();
+    MaskHeatmap* right = view.compared_heatmap();
     wheel(left, left->map_area().center(), 240);
     QVERIFY(left->viewport().width() < 96);
     QCOMPARE(right->viewport(), left->viewport());
@@ -319,7 +394,7 @@ class TestMaskView final : public QObject {
     view.set_source(open_weight_source("synth:512x1024:dist=llm:seed=2"));
     QTRY_VERIFY_WITH_TIMEOUT(!view.is_busy(), kAnalysisTimeoutMs);
     MaskHeatmap* magnitude = view.magnitude_heatmap();
-    MaskHeatmap* wanda = view.wanda_heatmap();
+    MaskHeatmap* wanda = view.compared_heatmap();
     QVERIFY(!magnitude->shows_single_weights());
     const auto range = magnitude->colour_range();
     QCOMPARE(wanda->colour_range(), range);
@@ -334,7 +409,7 @@ class TestMaskView final : public QObject {
     };
     const MatrixF weights = open_weight_source("synth:512x1024:dist=llm:seed=2")->load_matrix("w0_512x1024");
     const float magnitude_share = whole_layer_share(magnitude, *view.magnitude_selection(), weights);
-    const float wanda_share = whole_layer_share(wanda, *view.wanda_selection(), weights);
+    const float wanda_share = whole_layer_share(wanda, *view.compared_selection(), weights);
     QVERIFY(wanda_share < magnitude_share);  // over the whole layer, magnitude keeps the most |w| by construction
     magnitude->repaint();
     wanda->repaint();
@@ -350,12 +425,12 @@ class TestMaskView final : public QObject {
     const QRectF viewport = magnitude->viewport();
     const int64_t rows_in_view = int64_t(std::ceil(viewport.bottom())) - int64_t(std::floor(viewport.top()));
     QCOMPARE(strip->row_points(strip->magnitude_shares().abs).size(), rows_in_view);
-    QCOMPARE(strip->row_points(strip->wanda_shares().squared).size(), rows_in_view);
+    QCOMPARE(strip->row_points(strip->compared_shares().squared).size(), rows_in_view);
     QTest::mouseDClick(magnitude, Qt::LeftButton, {}, magnitude->map_area().center());
     QCOMPARE(strip->row_points(strip->magnitude_shares().abs).size(), 512);
     const auto [left, right] = strip->share_axis();
     QCOMPARE(right, 1.0);
-    for (const double share : strip->wanda_shares().abs) QVERIFY(share >= left);
+    for (const double share : strip->compared_shares().abs) QVERIFY(share >= left);
   }
 
   void a_whole_4096x11008_layer_renders_and_pans_quickly() {

@@ -7,15 +7,13 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 #include "cli_process.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 
 using nmscope::test::CliResult;
 using nmscope::test::run_cli;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 class TestGpuCli final : public QObject {
   Q_OBJECT
@@ -62,6 +60,41 @@ class TestGpuCli final : public QObject {
     }
     engines.sort();
     QCOMPARE(engines, QStringList({"gpu/cublas-fp16-dense", "gpu/cusparselt-fp16-2:4", "gpu/int4-2:4"}));
+  }
+
+  void decode_usage_errors_exit_2() {
+    CliResult result = run_cli({"decode", "--preset", "gpt-9"});
+    QVERIFY2(result.exit_code == 2 && result.err.contains("llama-7b"), qPrintable(result.describe()));
+    result = run_cli({"decode", "--preset", "tiny", "--engines", "gpu/fp8-2:4"});
+    QVERIFY2(result.exit_code == 2 && result.err.contains("--engines"), qPrintable(result.describe()));
+    result = run_cli({"decode", "--preset", "tiny", "--batch", "1,x"});
+    QVERIFY2(result.exit_code == 2, qPrintable(result.describe()));
+  }
+
+  // Without a GPU: exit 1, one line saying the decode is unavailable and why; every row says so too.
+  void decode_runs_or_says_unavailable() {
+    const CliResult result = run_cli({"decode", "--preset", "tiny", "--engines", "gpu/int4-2:4", "--batch", "1,4",
+                                      "--context", "32", "--timing-seconds", "0.01", "--json"});
+    const QStringList lines = result.out.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 4);  // the baseline and gpu/int4-2:4, at two batches
+    for (const QString& line : lines) {
+      const QJsonObject row = QJsonDocument::fromJson(line.toUtf8()).object();
+      if (nmscope::kernels::cuda::device_status().available) {
+        QVERIFY2(row["status"].toString() == "ok", qPrintable(line));
+        QVERIFY(row["tokens_per_s"].toDouble() > 0 && row["weight_bytes"].toDouble() > 0);
+      } else {
+        QCOMPARE(row["status"].toString(), QString("unavailable"));
+        QVERIFY(!row["note"].toString().isEmpty());
+      }
+    }
+    if (nmscope::kernels::cuda::device_status().available) {
+      QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    } else {
+      QVERIFY2(result.exit_code == 1, qPrintable(result.describe()));
+      const QStringList errors = result.err.split('\n', Qt::SkipEmptyParts);
+      QCOMPARE(errors.size(), 1);
+      QVERIFY2(errors[0].startsWith("nmscope-cli: decode unavailable: "), qPrintable(result.describe()));
+    }
   }
 };
 

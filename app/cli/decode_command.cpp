@@ -1,0 +1,200 @@
+// nmscope-cli decode: a LLaMA-architecture decoder step on the GPU with every linear layer on each named variant,
+// beside gpu/cublas-fp16-dense in the same run. Per engine and batch: ms per step (one token per sequence),
+// tokens/s, speedup, the model's bytes and their ratio to fp16, the logits' error against the baseline path over the
+// same compressed weights, and the kernel trace (launch gaps, achieved bandwidth).
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/gpu_decode.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
+
+namespace nmscope::cli {
+
+namespace {
+
+struct DecodeOptions {
+  std::string preset = "llama-7b";
+  std::string engines = "gpu/int4-2:4";
+  std::string batches = "1";
+  int64_t context = 512;
+  uint64_t seed = 1;
+  double timing_seconds = 0.5;
+  bool no_trace = false;
+  bool json = false;
+};
+
+std::vector<int64_t> parse_batches(const std::string& list) {
+  std::vector<int64_t> values;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    try {
+      size_t used = 0;
+      values.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw Error("--batch", "'" + item + "' is not a whole number");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return values;
+}
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
+nlohmann::json row_json(const DecodeRow& row) {
+  const kernels::cuda::DecodeRun& run = row.run;
+  nlohmann::json json = {
+      {"engine", row.engine}, {"batch", row.batch}, {"context", row.context}, {"status", row.status}};
+  if (row.status != "ok") {
+    json["note"] = row.note;
+    if (run.required_bytes > 0) json["required_bytes"] = run.required_bytes;
+    return json;
+  }
+  json["ms_per_token"] = run.step_ms;
+  json["p10_ms"] = run.p10_ms;
+  json["p90_ms"] = run.p90_ms;
+  json["tokens_per_s"] = run.tokens_per_s;
+  json["speedup"] = row.speedup;
+  json["weight_bytes"] = run.weight_bytes;
+  json["linear_weight_bytes"] = run.linear_bytes;
+  json["fp16_weight_bytes"] = row.fp16_weight_bytes;
+  json["storage_ratio"] = row.storage_ratio;
+  json["max_relative_error"] = row.max_relative_error;
+  json["relative_error"] = row.relative_error;
+  json["top1_agreement"] = row.top1_agreement;
+  json["reference"] = row.reference;
+  json["kv_bytes_read"] = run.kv_bytes_read;
+  json["step_bytes"] = run.step_bytes;
+  json["achieved_gb_per_s"] = run.achieved_gb_per_s;
+  if (run.trace_error.empty()) {
+    json["kernels"] = run.kernels;
+    json["kernel_sum_ms"] = run.kernel_sum_ms;
+    json["kernel_busy_ms"] = run.kernel_busy_ms;
+    json["kernel_span_ms"] = run.kernel_span_ms;
+    json["launch_gap_fraction"] = run.launch_gap_fraction;
+    json["linear_kernel_ms"] = run.linear_kernel_ms;
+    json["attention_kernel_ms"] = run.attention_kernel_ms;
+    json["other_kernel_ms"] = run.other_kernel_ms;
+  } else {
+    json["trace_note"] = run.trace_error;
+  }
+  json["config"] = run.config;
+  return json;
+}
+
+void print_row(const DecodeRow& row) {
+  const kernels::cuda::DecodeRun& run = row.run;
+  if (row.status != "ok") {
+    std::printf("%-24s %5lld %7lld  %s: %s\n", row.engine.c_str(), (long long)row.batch, (long long)row.context,
+                row.status.c_str(), row.note.c_str());
+    return;
+  }
+  char gaps[32] = "n/a";
+  if (run.trace_error.empty()) std::snprintf(gaps, sizeof gaps, "%.1f%%", 100.0 * run.launch_gap_fraction);
+  char speedup[32] = "-";
+  if (row.speedup > 0) std::snprintf(speedup, sizeof speedup, "%.2fx", row.speedup);
+  std::printf("%-24s %5lld %7lld %9.3f %10.1f %8s %8.2f %6.2fx %9.2e %9.2e %6.1f%% %6s %7.0f\n", row.engine.c_str(),
+              (long long)row.batch, (long long)row.context, run.step_ms, run.tokens_per_s, speedup,
+              double(run.weight_bytes) / 1e9, row.storage_ratio, row.max_relative_error, row.relative_error,
+              100.0 * row.top1_agreement, gaps, run.achieved_gb_per_s);
+  if (run.trace_error.empty())
+    std::printf(
+        "  kernels %d: sum %.3f ms, busy %.3f ms of a %.3f ms span (linear %.3f, attention %.3f, other %.3f)"
+        "; reads %.2f GB (KV cache %.2f GB)\n",
+        run.kernels, run.kernel_sum_ms, run.kernel_busy_ms, run.kernel_span_ms, run.linear_kernel_ms,
+        run.attention_kernel_ms, run.other_kernel_ms, double(run.step_bytes) / 1e9, double(run.kv_bytes_read) / 1e9);
+  else
+    std::printf("  kernel trace unavailable: %s; reads %.2f GB (KV cache %.2f GB)\n", run.trace_error.c_str(),
+                double(run.step_bytes) / 1e9, double(run.kv_bytes_read) / 1e9);
+  std::printf("  %s\n", run.config.c_str());
+  std::fflush(stdout);
+}
+
+int decode(const DecodeOptions& options) {
+  DecodeStudyOptions study;
+  study.shape = decoder_preset(options.preset);
+  study.engines = split_list(options.engines);
+  if (study.engines.empty()) throw Error("--engines", "no engine given");
+  for (const std::string& engine : study.engines) DecodeVariant::parse(engine);
+  study.batches = parse_batches(options.batches);
+  study.context = options.context;
+  study.seed = options.seed;
+  study.timing_seconds = options.timing_seconds;
+  study.kernel_trace = !options.no_trace;
+
+  const auto& device = kernels::cuda::device_status();
+  if (!options.json) {
+    std::printf(
+        "decode %s (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, vocab %lld), "
+        "context %lld, on %s\n",
+        study.shape.name.c_str(), (long long)study.shape.hidden, (long long)study.shape.intermediate,
+        (long long)study.shape.blocks, (long long)study.shape.heads, (long long)study.shape.kv_heads,
+        (long long)study.shape.vocab, (long long)study.context, device.available ? device.name.c_str() : "no GPU");
+    if (device.available) {
+      const double bandwidth = kernels::cuda::measure_device_bandwidth_gb_per_s();
+      std::printf("device-to-device copy: %.0f GB/s (read + write)\n", bandwidth);
+    }
+    std::printf("%-24s %5s %7s %9s %10s %8s %8s %7s %9s %9s %7s %6s %7s\n", "engine", "batch", "context", "ms/token",
+                "tokens/s", "speedup", "GB", "vs fp16", "max rel", "rel err", "top-1", "gaps", "GB/s");
+    std::fflush(stdout);
+  }
+  int ok_rows = 0;
+  std::string first_problem;
+  run_decode_study(study, [&](const DecodeRow& row) {
+    if (row.status == "ok")
+      ++ok_rows;
+    else if (first_problem.empty())
+      first_problem = row.engine + " " + row.status + ": " + row.note;
+    if (options.json)
+      std::cout << row_json(row).dump() << std::endl;
+    else
+      print_row(row);
+  });
+  if (ok_rows == 0) {
+    print_error(device.available ? "decode failed: " + first_problem : "decode unavailable: " + device.reason);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_decode_command(CLI::App& app) {
+  auto options = std::make_shared<DecodeOptions>();
+  CLI::App* command = app.add_subcommand(
+      "decode", "time a LLaMA-architecture decoder step on the GPU, every linear layer on each variant");
+  command->add_option("--preset", options->preset, "decoder shape: llama-7b or tiny")->capture_default_str();
+  command
+      ->add_option("--engines", options->engines,
+                   "comma-separated: gpu/int4-2:4, gpu/int4-dense, gpu/int{2,3,4,8}-N:M, gpu/cusparselt-fp16-2:4 "
+                   "(gpu/cublas-fp16-dense, the baseline, is always run)")
+      ->capture_default_str();
+  command->add_option("--batch", options->batches, "comma-separated batch sizes (sequences per step)")
+      ->capture_default_str();
+  command->add_option("--context", options->context, "tokens already in the KV cache")->capture_default_str();
+  command->add_option("--seed", options->seed, "synthetic weights, cache and tokens")->capture_default_str();
+  command->add_option("--timing-seconds", options->timing_seconds, "time spent replaying each step")
+      ->capture_default_str();
+  command->add_flag("--no-trace", options->no_trace, "skip the per-kernel trace (CUPTI)");
+  command->add_flag("--json", options->json, "one JSON object per line");
+  return {command, [options] { return decode(*options); }};
+}
+
+}  // namespace nmscope::cli

@@ -1,0 +1,122 @@
+#pragma once
+// A LLaMA-architecture decoder step on the CPU (issue 9): the new token of each sequence through every block
+// (RMSNorm, q/k/v, RoPE at its position, grouped-query attention over a KV cache, o, SwiGLU MLP), the final norm and
+// the head, with every linear layer on one CPU engine variant: cpu/eigen-fp32-dense (the baseline, Eigen over fp32
+// weights) or cpu/int{b}-{pattern} (nmscope's packed kernels, kernels/cpu, straight from the packed format). The GPU
+// decoder (kernels/cuda/decoder.hpp) is its counterpart; this one runs any preset or model directory, slowly at 7B.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nmscope/matrix.hpp"
+#include "nmscope/model.hpp"
+#include "nmscope/nm_pattern.hpp"
+#include "nmscope/packed_matrix.hpp"
+#include "nmscope/timing.hpp"
+
+namespace nmscope {
+
+inline constexpr const char* kCpuDecodeBaseline = "cpu/eigen-fp32-dense";
+
+// An engine name of the CPU decode step: cpu/eigen-fp32-dense, or cpu/int{b}-dense / cpu/int{b}-N:M (b = 2, 3, 4,
+// 8; group-128 symmetric scales; magnitude N:M).
+struct CpuDecodeVariant {
+  std::string engine;
+  bool packed = false;
+  NMPattern pattern = NMPattern::dense();
+  int bits = 16;
+  // Throws Error("--engines", reason) on any other name.
+  static CpuDecodeVariant parse(const std::string& engine);
+};
+
+// One linear layer as the step multiplies by it: packed (the kernels) or fp32 dense (Eigen), optional bias.
+struct CpuLinear {
+  std::shared_ptr<const PackedMatrix> packed;  // set for packed variants
+  std::shared_ptr<const MatrixF> dense;        // set for the dense path
+  VectorF bias;                                // empty when none (qwen2 has q/k/v biases)
+  int64_t rows() const;
+  int64_t cols() const;
+  int64_t storage_bytes() const;  // packed bytes, or 2 bytes per weight for the fp16 baseline
+  int64_t read_bytes() const;     // what a step reads: packed bytes, or 4 per weight on the fp32 dense path
+};
+
+class CpuDecoder {
+ public:
+  // Real weights: every linear layer of the model (embeddings excluded; the head too, as the GPU step does)
+  // compressed for the variant. Decoders only (llama, mistral, qwen2); throws Error naming the model otherwise.
+  static CpuDecoder from_model(const Model& model, const CpuDecodeVariant& variant);
+  // Synthetic LLM-like weights for a shape: one matrix per role (fixed seed) that every block multiplies by, so a
+  // 7B shape fits in memory; a layer is larger than the last-level cache, so each block still streams it from DRAM.
+  static CpuDecoder synthetic(const ModelConfig& shape, const CpuDecodeVariant& variant, uint64_t seed);
+
+  // The same compressed weights decoded back to fp32 on the dense path: the reference a compressed step is checked
+  // against (for the dense baseline itself: a copy).
+  CpuDecoder dequantized() const;
+
+  // Empties the KV cache for `batch` sequences of up to `capacity` tokens.
+  void reset(int64_t batch, int64_t capacity);
+  // Fills the first `context` positions of every sequence's cache with synthetic keys and values (fixed seed), as
+  // if a prompt had been read; the next step attends over context + 1 positions.
+  void fill_cache(int64_t context, uint64_t seed);
+  // One decode step: token ids [batch] at position length(), appended to the cache; returns logits [batch, vocab].
+  MatrixF step(const std::vector<int64_t>& tokens);
+  // Forgets the positions from `length` on (<= length()): timing repeats one step at a fixed context this way.
+  void rewind(int64_t length);
+  int64_t length() const { return length_; }
+  int64_t batch() const { return batch_; }
+
+  const ModelConfig& shape() const { return shape_; }
+  const std::string& engine() const { return engine_; }
+  // Bytes of all linear layers as stored (blocks distinct copies for synthetic weights), and with fp16 weights.
+  int64_t linear_bytes() const;
+  int64_t fp16_linear_bytes() const;
+  // What a step reads: every linear layer as held (packed, or fp32 on the dense path), and the norms, the KV cache
+  // at `context` and the batch's embedding rows (fp32, as this step holds them).
+  int64_t linear_read_bytes() const;
+  int64_t other_bytes(int64_t context) const;
+  std::string isa() const;  // the kernels' instruction set ("avx512-vnni", "reference", "eigen")
+
+ private:
+  struct Block {
+    CpuLinear q, k, v, o, gate, up, down;
+    VectorF attention_norm, mlp_norm;
+  };
+  CpuDecoder() = default;
+  MatrixF multiply(const CpuLinear& linear, const MatrixF& x) const;
+  void attend(int64_t block, const MatrixF& q, const MatrixF& k, const MatrixF& v, MatrixF& context);
+
+  ModelConfig shape_;
+  std::string engine_;
+  bool share_blocks_ = false;  // synthetic: blocks_[0] serves every block
+  std::vector<Block> blocks_;
+  CpuLinear head_;
+  MatrixF embeddings_;  // [vocab, hidden]
+  VectorF final_norm_;
+  VectorF inverse_frequency_;
+  // KV cache: [blocks][batch][kv_heads][capacity][head_dim], keys and values.
+  std::vector<float> keys_, values_;
+  int64_t batch_ = 0, capacity_ = 0, length_ = 0;
+};
+
+// One timed decode step of a CPU variant at (batch, context), and its logits checked against `reference` (the same
+// weights dequantized on the dense path; null for the dense baseline itself) from the same cache and tokens.
+struct CpuDecodeRun {
+  std::string engine;
+  std::string isa;
+  int64_t batch = 0, context = 0;
+  TimingStats step;                 // one step: one token per sequence
+  double tokens_per_second = 0;     // batch / median step time
+  int64_t linear_bytes = 0;         // every linear layer as stored (head included)
+  int64_t fp16_linear_bytes = 0;    // the same layers as fp16
+  int64_t bytes_read = 0;           // per step: linear layers as held + norms + KV cache + embedding rows
+  double bandwidth_gbs = 0;         // bytes_read / median step time
+  double relative_error = 0;        // ||logits - reference||_F / ||reference||_F
+  double top1_agreement = 1;        // share of sequences whose argmax matches the reference's
+  std::string reference;            // what the logits were checked against
+};
+
+CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t batch, int64_t context,
+                             const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace nmscope

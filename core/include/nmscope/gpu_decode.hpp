@@ -1,0 +1,68 @@
+#pragma once
+// The GPU decode study (issue 9): a LLaMA-architecture decoder step (kernels/cuda, decoder.hpp) with every linear
+// layer on one variant, synthetic LLM-like weights compressed by nmscope's own pruning and quantization, timed beside
+// the cuBLAS fp16 baseline in the same run, and each compressed model's logits checked against the baseline path
+// (cuBLAS fp16) over the same compressed weights, dequantized.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nmscope/kernels/cuda/decoder.hpp"
+#include "nmscope/nm_pattern.hpp"
+
+namespace nmscope {
+
+inline constexpr const char* kDecodeBaseline = "gpu/cublas-fp16-dense";
+
+// An engine name of the decode step: gpu/cublas-fp16-dense, gpu/cusparselt-fp16-2:4, gpu/int{b}-dense,
+// gpu/int{b}-N:M (b = 2, 3, 4, 8; group-128 symmetric scales; N:M pruned by magnitude).
+struct DecodeVariant {
+  std::string engine;
+  kernels::cuda::LinearKind kind = kernels::cuda::LinearKind::CublasFp16;
+  NMPattern pattern;
+  int bits = 16;
+  // Throws Error("--engines", reason) on a name that is not one of the above.
+  static DecodeVariant parse(const std::string& engine);
+};
+
+// "llama-7b" or "tiny"; throws Error("--preset", reason listing both) otherwise.
+kernels::cuda::DecoderShape decoder_preset(const std::string& name);
+
+// The decoder's linear weights for a variant: one synthetic LLM-like matrix per role (fixed seed; every block gets a
+// copy on the device), compressed with nmscope's pruning and quantization. `reference`, when given, receives the
+// same compressed weights decoded back to W_hat for the baseline path (cuBLAS fp16): that variant's reference.
+kernels::cuda::DecoderWeights build_decoder_weights(const kernels::cuda::DecoderShape& shape,
+                                                    const DecodeVariant& variant, uint64_t seed,
+                                                    kernels::cuda::DecoderWeights* reference = nullptr);
+
+struct DecodeStudyOptions {
+  kernels::cuda::DecoderShape shape;
+  std::vector<std::string> engines;  // the baseline is added when missing
+  std::vector<int64_t> batches;
+  int64_t context = 512;
+  uint64_t seed = 1;
+  double timing_seconds = 0.5;
+  bool kernel_trace = true;
+};
+
+struct DecodeRow {
+  std::string engine;
+  int64_t batch = 0, context = 0;
+  std::string status;  // ok, unavailable, failed
+  std::string note;    // why not, when not ok
+  kernels::cuda::DecodeRun run;
+  double speedup = 0;              // tokens/s over the baseline's at this batch (0 when it has none)
+  int64_t fp16_weight_bytes = 0;   // the same model with every linear layer fp16 dense
+  double storage_ratio = 0;        // fp16_weight_bytes / run.weight_bytes
+  double max_relative_error = -1;  // max |logit - reference| / max |reference| over the batch
+  double relative_error = -1;      // ||logits - reference||_F / ||reference||_F
+  double top1_agreement = -1;      // share of sequences whose argmax logit matches the reference's
+  std::string reference;           // what the logits were checked against
+};
+
+// Runs every engine at every batch; `on_row` sees each row as soon as it is measured (the baseline's first).
+std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
+                                        const std::function<void(const DecodeRow&)>& on_row = {});
+
+}  // namespace nmscope

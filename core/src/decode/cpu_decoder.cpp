@@ -1,0 +1,401 @@
+// The CPU decoder step (cpu_decoder.hpp). The math is the reference forward pass's (model/transformer_math), one
+// position at a time over a KV cache; only the linear layers change with the variant.
+#include "nmscope/cpu_decoder.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <regex>
+
+#include "model/transformer_math.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/kernels/nm_gemm.hpp"
+#include "nmscope/pruning.hpp"
+#include "nmscope/synthetic.hpp"
+#include "nmscope/weight_source.hpp"
+
+namespace nmscope {
+
+namespace {
+
+QuantConfig variant_quant(const CpuDecodeVariant& variant) {
+  QuantConfig quant;
+  quant.bits = variant.bits;
+  quant.granularity = Granularity::Group;
+  quant.group = 128;
+  quant.symmetric = true;
+  return quant;
+}
+
+CpuLinear make_linear(MatrixF weights, const CpuDecodeVariant& variant, VectorF bias = {}) {
+  CpuLinear linear;
+  linear.bias = std::move(bias);
+  if (!variant.packed) {
+    linear.dense = std::make_shared<const MatrixF>(std::move(weights));
+    return linear;
+  }
+  const NMSelection selection = select_nm(weights, variant.pattern, PruningCriterion::Magnitude);
+  linear.packed = std::make_shared<const PackedMatrix>(compress(weights, selection, variant_quant(variant)));
+  return linear;
+}
+
+CpuLinear dequantized_linear(const CpuLinear& linear) {
+  CpuLinear copy;
+  copy.bias = linear.bias;
+  copy.dense = linear.packed ? std::make_shared<const MatrixF>(dequantize(*linear.packed)) : linear.dense;
+  return copy;
+}
+
+}  // namespace
+
+CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {
+  CpuDecodeVariant variant;
+  variant.engine = engine;
+  if (engine == kCpuDecodeBaseline) return variant;
+  static const std::regex packed_name(R"(cpu/int([2348])-(dense|\d+:\d+))");
+  std::smatch match;
+  if (!std::regex_match(engine, match, packed_name))
+    throw Error("--engines", "'" + engine + "' is not a CPU decode variant (cpu/eigen-fp32-dense, cpu/int{2,3,4,8}-dense, "
+                             "cpu/int{2,3,4,8}-N:M)");
+  variant.packed = true;
+  variant.bits = std::stoi(match[1].str());
+  variant.pattern = match[2].str() == "dense" ? NMPattern::dense() : NMPattern::parse(match[2].str());
+  return variant;
+}
+
+int64_t CpuLinear::rows() const { return packed ? packed->rows : dense->rows(); }
+int64_t CpuLinear::cols() const { return packed ? packed->cols : dense->cols(); }
+int64_t CpuLinear::read_bytes() const {
+  return (packed ? packed->storage_bytes() : 4 * rows() * cols()) + 4 * int64_t(bias.size());
+}
+int64_t CpuLinear::storage_bytes() const {
+  return (packed ? packed->storage_bytes() : 2 * rows() * cols()) + 2 * int64_t(bias.size());
+}
+
+CpuDecoder CpuDecoder::from_model(const Model& model, const CpuDecodeVariant& variant) {
+  const ModelConfig& config = model.config();
+  if (config.family != ModelFamily::Decoder)
+    throw Error(model.directory(), "the decode step runs LLaMA-style decoders (llama, mistral, qwen2); this is '" +
+                                       config.model_type + "'");
+  CpuDecoder decoder;
+  decoder.shape_ = config;
+  decoder.engine_ = variant.engine;
+  const auto linear = [&](int64_t block, const std::string& name) {
+    const std::string stem = name.substr(0, name.size() - std::string(".weight").size());
+    const ModelTensor* bias = model.find(block, stem + ".bias");
+    return make_linear(model.load(model.at(block, name)), variant, bias ? model.load_vector(*bias) : VectorF());
+  };
+  for (int64_t block = 0; block < config.blocks; ++block) {
+    Block weights;
+    weights.q = linear(block, "self_attn.q_proj.weight");
+    weights.k = linear(block, "self_attn.k_proj.weight");
+    weights.v = linear(block, "self_attn.v_proj.weight");
+    weights.o = linear(block, "self_attn.o_proj.weight");
+    weights.gate = linear(block, "mlp.gate_proj.weight");
+    weights.up = linear(block, "mlp.up_proj.weight");
+    weights.down = linear(block, "mlp.down_proj.weight");
+    weights.attention_norm = model.load_vector(model.at(block, "input_layernorm.weight"));
+    weights.mlp_norm = model.load_vector(model.at(block, "post_attention_layernorm.weight"));
+    decoder.blocks_.push_back(std::move(weights));
+  }
+  const ModelTensor& embedding = model.at(-1, "model.embed_tokens.weight");
+  decoder.embeddings_ = model.load(embedding);
+  const ModelTensor* head = model.find(-1, "lm_head.weight");
+  decoder.head_ = make_linear(head ? model.load(*head) : decoder.embeddings_, variant);
+  decoder.final_norm_ = model.load_vector(model.at(-1, "model.norm.weight"));
+  decoder.inverse_frequency_ = transformer::rope_inverse_frequencies(config.head_dim, config.rope_theta, config.rope_scaling);
+  return decoder;
+}
+
+CpuDecoder CpuDecoder::synthetic(const ModelConfig& shape, const CpuDecodeVariant& variant, uint64_t seed) {
+  if (shape.hidden <= 0 || shape.heads <= 0 || shape.kv_heads <= 0 || shape.heads % shape.kv_heads != 0 ||
+      shape.head_dim * shape.heads != shape.hidden || shape.head_dim % 2 != 0 || shape.blocks <= 0 || shape.vocab <= 0)
+    throw Error("decode", "the decoder shape is not a LLaMA shape (hidden = heads x head_dim, heads a multiple of kv "
+                          "heads, even head_dim)");
+  CpuDecoder decoder;
+  decoder.shape_ = shape;
+  decoder.engine_ = variant.engine;
+  decoder.share_blocks_ = true;
+  uint64_t next_seed = seed;
+  const auto matrix = [&](int64_t rows, int64_t cols) {
+    const std::string size = std::to_string(rows) + "x" + std::to_string(cols);
+    const auto source = open_synthetic_source("synth:" + size + ":dist=llm:seed=" + std::to_string(next_seed++));
+    return source->load_matrix("w0_" + size);
+  };
+  const int64_t kv = shape.kv_heads * shape.head_dim;
+  Block weights;
+  weights.q = make_linear(matrix(shape.hidden, shape.hidden), variant);
+  weights.k = make_linear(matrix(kv, shape.hidden), variant);
+  weights.v = make_linear(matrix(kv, shape.hidden), variant);
+  weights.o = make_linear(matrix(shape.hidden, shape.hidden), variant);
+  weights.gate = make_linear(matrix(shape.intermediate, shape.hidden), variant);
+  weights.up = make_linear(matrix(shape.intermediate, shape.hidden), variant);
+  weights.down = make_linear(matrix(shape.hidden, shape.intermediate), variant);
+  std::mt19937_64 engine(seed);
+  std::uniform_real_distribution<float> gain(0.5f, 1.5f);
+  weights.attention_norm = VectorF::NullaryExpr(shape.hidden, [&] { return gain(engine); });
+  weights.mlp_norm = VectorF::NullaryExpr(shape.hidden, [&] { return gain(engine); });
+  decoder.blocks_.push_back(std::move(weights));
+  decoder.final_norm_ = VectorF::NullaryExpr(shape.hidden, [&] { return gain(engine); });
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  decoder.embeddings_ = MatrixF::NullaryExpr(shape.vocab, shape.hidden, [&] { return normal(engine); });
+  decoder.head_ = make_linear(matrix(shape.vocab, shape.hidden), variant);
+  decoder.inverse_frequency_ = transformer::rope_inverse_frequencies(shape.head_dim, shape.rope_theta, shape.rope_scaling);
+  return decoder;
+}
+
+CpuDecoder CpuDecoder::dequantized() const {
+  CpuDecoder copy;
+  copy.shape_ = shape_;
+  copy.engine_ = std::string(kCpuDecodeBaseline) + " over the weights of " + engine_;
+  copy.share_blocks_ = share_blocks_;
+  for (const Block& block : blocks_) {
+    Block dense = block;
+    for (CpuLinear* linear : {&dense.q, &dense.k, &dense.v, &dense.o, &dense.gate, &dense.up, &dense.down})
+      *linear = dequantized_linear(*linear);
+    copy.blocks_.push_back(std::move(dense));
+  }
+  copy.head_ = dequantized_linear(head_);
+  copy.embeddings_ = embeddings_;
+  copy.final_norm_ = final_norm_;
+  copy.inverse_frequency_ = inverse_frequency_;
+  return copy;
+}
+
+void CpuDecoder::reset(int64_t batch, int64_t capacity) {
+  if (batch <= 0 || capacity <= 0) throw Error("decode", "batch and context must be positive");
+  batch_ = batch;
+  capacity_ = capacity;
+  length_ = 0;
+  const size_t size = size_t(shape_.blocks * batch * shape_.kv_heads * capacity * shape_.head_dim);
+  keys_.assign(size, 0.0f);
+  values_.assign(size, 0.0f);
+}
+
+void CpuDecoder::fill_cache(int64_t context, uint64_t seed) {
+  if (context >= capacity_) throw Error("--context", "the cache holds " + std::to_string(capacity_) + " positions");
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t head_dim = shape_.head_dim;
+  for (int64_t slab = 0; slab < shape_.blocks * batch_ * shape_.kv_heads; ++slab)
+    for (int64_t position = 0; position < context; ++position)
+      for (int64_t d = 0; d < head_dim; ++d) {
+        const size_t at = size_t((slab * capacity_ + position) * head_dim + d);
+        keys_[at] = normal(engine);
+        values_[at] = normal(engine);
+      }
+  length_ = context;
+}
+
+MatrixF CpuDecoder::multiply(const CpuLinear& linear, const MatrixF& x) const {
+  if (linear.dense) return transformer::linear(x, *linear.dense, linear.bias.size() ? &linear.bias : nullptr);
+  const kernels::PackedWeightsView weights = kernel_view(*linear.packed);
+  const kernels::Isa isa =
+      kernels::simd_supports(kernels::best_isa(), weights) ? kernels::best_isa() : kernels::Isa::Reference;
+  const int64_t rows = linear.packed->rows;
+  MatrixF y(x.rows(), rows);
+  kernels::QuantizedActivations quantized;
+  if (isa != kernels::Isa::Reference) kernels::quantize_activations(x.data(), x.rows(), x.cols(), quantized);
+  const int threads = tbb::this_task_arena::max_concurrency();
+  const int64_t block = std::max<int64_t>(4, rows / (8 * threads));
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, rows, block),
+      [&](const auto& range) {
+        if (isa == kernels::Isa::Reference)
+          kernels::nm_gemm_reference(weights, x.data(), x.rows(), range.begin(), range.end(), y.data());
+        else
+          kernels::nm_gemm_simd(isa, weights, quantized, range.begin(), range.end(), y.data());
+      },
+      tbb::simple_partitioner());
+  if (linear.bias.size()) y.rowwise() += linear.bias.transpose();
+  return y;
+}
+
+// The new token's query against every cached position (its own key included), one task per (sequence, head).
+void CpuDecoder::attend(int64_t block, const MatrixF& q, const MatrixF& k, const MatrixF& v, MatrixF& context) {
+  const int64_t head_dim = shape_.head_dim, heads = shape_.heads, kv_heads = shape_.kv_heads;
+  const int64_t group = heads / kv_heads;
+  const int64_t positions = length_ + 1;
+  const int64_t first = shape_.sliding_window > 0 ? std::max<int64_t>(0, positions - shape_.sliding_window) : 0;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  float* keys = keys_.data();
+  float* values = values_.data();
+  // Append this step's keys and values first (each kv head once).
+  for (int64_t sequence = 0; sequence < batch_; ++sequence)
+    for (int64_t head = 0; head < kv_heads; ++head) {
+      const int64_t slab = (block * batch_ + sequence) * kv_heads + head;
+      float* key = keys + (slab * capacity_ + length_) * head_dim;
+      float* value = values + (slab * capacity_ + length_) * head_dim;
+      std::copy_n(k.row(sequence).data() + head * head_dim, head_dim, key);
+      std::copy_n(v.row(sequence).data() + head * head_dim, head_dim, value);
+    }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, batch_ * heads), [&](const auto& range) {
+    std::vector<float> scores(static_cast<size_t>(positions));
+    for (int64_t task = range.begin(); task < range.end(); ++task) {
+      const int64_t sequence = task / heads, head = task % heads;
+      const int64_t slab = (block * batch_ + sequence) * kv_heads + head / group;
+      const float* query = q.row(sequence).data() + head * head_dim;
+      float largest = -INFINITY;
+      for (int64_t position = first; position < positions; ++position) {
+        const float* key = keys + (slab * capacity_ + position) * head_dim;
+        float dot = 0.0f;
+        for (int64_t d = 0; d < head_dim; ++d) dot += query[d] * key[d];
+        scores[size_t(position)] = dot * scale;
+        largest = std::max(largest, scores[size_t(position)]);
+      }
+      double total = 0.0;
+      for (int64_t position = first; position < positions; ++position) {
+        scores[size_t(position)] = std::exp(scores[size_t(position)] - largest);
+        total += scores[size_t(position)];
+      }
+      float* out = context.row(sequence).data() + head * head_dim;
+      std::fill_n(out, head_dim, 0.0f);
+      for (int64_t position = first; position < positions; ++position) {
+        const float weight = static_cast<float>(scores[size_t(position)] / total);
+        const float* value = values + (slab * capacity_ + position) * head_dim;
+        for (int64_t d = 0; d < head_dim; ++d) out[d] += weight * value[d];
+      }
+    }
+  });
+}
+
+MatrixF CpuDecoder::step(const std::vector<int64_t>& tokens) {
+  if (int64_t(tokens.size()) != batch_) throw Error("decode", "one token per sequence expected");
+  if (length_ >= capacity_) throw Error("decode", "the KV cache is full");
+  MatrixF hidden(batch_, shape_.hidden);
+  for (int64_t sequence = 0; sequence < batch_; ++sequence) {
+    const int64_t id = tokens[size_t(sequence)];
+    if (id < 0 || id >= embeddings_.rows())
+      throw Error("decode", "token id " + std::to_string(id) + " is outside the vocabulary of " +
+                                std::to_string(embeddings_.rows()));
+    hidden.row(sequence) = embeddings_.row(id);
+  }
+  MatrixF context(batch_, shape_.heads * shape_.head_dim);
+  for (int64_t block = 0; block < shape_.blocks; ++block) {
+    const Block& weights = blocks_[size_t(share_blocks_ ? 0 : block)];
+    MatrixF normed = hidden;
+    transformer::rms_norm(normed, weights.attention_norm, shape_.norm_eps);
+    MatrixF q = multiply(weights.q, normed);
+    MatrixF k = multiply(weights.k, normed);
+    const MatrixF v = multiply(weights.v, normed);
+    // Every sequence's new token stands at position length_.
+    transformer::apply_rope_at(q, length_, shape_.heads, shape_.head_dim, inverse_frequency_);
+    transformer::apply_rope_at(k, length_, shape_.kv_heads, shape_.head_dim, inverse_frequency_);
+    attend(block, q, k, v, context);
+    hidden += multiply(weights.o, context);
+    normed = hidden;
+    transformer::rms_norm(normed, weights.mlp_norm, shape_.norm_eps);
+    MatrixF gate = multiply(weights.gate, normed);
+    transformer::silu_times(gate, multiply(weights.up, normed));
+    hidden += multiply(weights.down, gate);
+  }
+  ++length_;
+  transformer::rms_norm(hidden, final_norm_, shape_.norm_eps);
+  return multiply(head_, hidden);
+}
+
+void CpuDecoder::rewind(int64_t length) {
+  if (length < 0 || length > length_) throw Error("decode", "cannot rewind forward");
+  length_ = length;
+}
+
+int64_t CpuDecoder::linear_bytes() const {
+  int64_t bytes = 0;
+  for (const Block& block : blocks_)
+    for (const CpuLinear* linear : {&block.q, &block.k, &block.v, &block.o, &block.gate, &block.up, &block.down})
+      bytes += linear->storage_bytes();
+  if (share_blocks_) bytes *= shape_.blocks;
+  return bytes + head_.storage_bytes();
+}
+
+int64_t CpuDecoder::fp16_linear_bytes() const {
+  int64_t bytes = 0;
+  for (const Block& block : blocks_)
+    for (const CpuLinear* linear : {&block.q, &block.k, &block.v, &block.o, &block.gate, &block.up, &block.down})
+      bytes += 2 * linear->rows() * linear->cols() + 2 * int64_t(linear->bias.size());
+  if (share_blocks_) bytes *= shape_.blocks;
+  return bytes + 2 * head_.rows() * head_.cols();
+}
+
+int64_t CpuDecoder::linear_read_bytes() const {
+  int64_t bytes = 0;
+  for (const Block& block : blocks_)
+    for (const CpuLinear* linear : {&block.q, &block.k, &block.v, &block.o, &block.gate, &block.up, &block.down})
+      bytes += linear->read_bytes();
+  if (share_blocks_) bytes *= shape_.blocks;
+  return bytes + head_.read_bytes();
+}
+
+int64_t CpuDecoder::other_bytes(int64_t context) const {
+  const int64_t norms = shape_.blocks * 2 * shape_.hidden + shape_.hidden;
+  const int64_t cache = 2 * shape_.blocks * batch_ * shape_.kv_heads * (context + 1) * shape_.head_dim;
+  return 4 * (norms + cache + batch_ * shape_.hidden);  // embeddings: only the rows of the batch's tokens
+}
+
+std::string CpuDecoder::isa() const {
+  if (!blocks_.front().q.packed) return "eigen";
+  const kernels::PackedWeightsView weights = kernel_view(*blocks_.front().q.packed);
+  return kernels::isa_name(kernels::simd_supports(kernels::best_isa(), weights) ? kernels::best_isa()
+                                                                                 : kernels::Isa::Reference);
+}
+
+namespace {
+
+std::vector<int64_t> step_tokens(int64_t batch, int64_t vocab, uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::uniform_int_distribution<int64_t> id(0, vocab - 1);
+  std::vector<int64_t> tokens(static_cast<size_t>(batch));
+  for (auto& token : tokens) token = id(engine);
+  return tokens;
+}
+
+}  // namespace
+
+CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t batch, int64_t context,
+                             const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel) {
+  CpuDecodeRun run;
+  run.engine = decoder.engine();
+  run.isa = decoder.isa();
+  run.batch = batch;
+  run.context = context;
+  const std::vector<int64_t> tokens = step_tokens(batch, decoder.shape().vocab, seed);
+  decoder.reset(batch, context + 1);
+  decoder.fill_cache(context, seed);
+  const MatrixF logits = decoder.step(tokens);
+  if (reference) {
+    reference->reset(batch, context + 1);
+    reference->fill_cache(context, seed);
+    const MatrixF expected = reference->step(tokens);
+    run.relative_error = double((logits - expected).norm() / expected.norm());
+    int64_t same = 0;
+    for (int64_t row = 0; row < batch; ++row) {
+      Eigen::Index first = 0, second = 0;
+      logits.row(row).maxCoeff(&first);
+      expected.row(row).maxCoeff(&second);
+      same += first == second;
+    }
+    run.top1_agreement = double(same) / double(batch);
+    run.reference = reference->engine();
+  } else {
+    run.reference = "itself (the baseline)";
+  }
+  run.step = time_repeated(
+      [&](int) {
+        decoder.rewind(context);
+        decoder.step(tokens);
+      },
+      timing, cancel);
+  run.tokens_per_second = double(batch) / (run.step.median_us * 1e-6);
+  run.linear_bytes = decoder.linear_bytes();
+  run.fp16_linear_bytes = decoder.fp16_linear_bytes();
+  run.bytes_read = decoder.linear_read_bytes() + decoder.other_bytes(context);
+  run.bandwidth_gbs = double(run.bytes_read) / (run.step.median_us * 1e-6) / 1e9;
+  return run;
+}
+
+}  // namespace nmscope

@@ -1,0 +1,316 @@
+// `reproduce hsieh2025` (reproduction.hpp): the layer figures through the study runner, the decode figures through
+// the decoder steps, every value measured in this run.
+#include "nmscope/reproduction.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "nmscope/cpu_decoder.hpp"
+#include "nmscope/engine_registry.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
+#include "nmscope/host_info.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/study.hpp"
+
+namespace nmscope {
+
+namespace {
+
+constexpr int64_t kLayer = 4096;
+const char* const kLayerSource = "synth:4096x4096:dist=llm:seed=2025";
+const char* const kFpgaArray = "fpga/systolic-32x32";
+
+std::string format_ratio(double value) {
+  if (std::isnan(value)) return "—";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fx", value);
+  return text;
+}
+
+std::string format_double(double value, const char* format) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+// LLaMA-7B as the paper ran it: 32 blocks of hidden 4096, MLP 11008, 32 heads (no GQA), vocab 32000.
+ModelConfig llama_7b_shape() {
+  ModelConfig shape;
+  shape.model_type = "llama";
+  shape.family = ModelFamily::Decoder;
+  shape.hidden = 4096;
+  shape.intermediate = 11008;
+  shape.blocks = 32;
+  shape.heads = 32;
+  shape.kv_heads = 32;
+  shape.head_dim = 128;
+  shape.vocab = 32000;
+  shape.max_positions = 4096;
+  shape.norm_eps = 1e-5;
+  return shape;
+}
+
+int64_t weight_bytes_of(const Measurement& row) {
+  const auto details = nlohmann::json::parse(row.details_json, nullptr, false);
+  if (details.is_object() && details.contains("weight_bytes") && details["weight_bytes"].is_number_integer())
+    return details["weight_bytes"].get<int64_t>();
+  return row.storage_bytes;
+}
+
+struct LayerRun {
+  std::map<std::string, Measurement> rows;  // by engine and pattern ("engine|pattern")
+  std::vector<std::string> skipped;         // the runner's one-line reasons
+  std::string study_id;
+};
+
+LayerRun run_layer(const std::vector<std::string>& engines, const std::vector<NMPattern>& patterns,
+                   const ReproductionOptions& options, ResultsStore* store, const std::string& study_id) {
+  StudySpec spec;
+  spec.sources = {kLayerSource};
+  spec.patterns = patterns;
+  spec.bits = {4};
+  spec.engines.clear();
+  for (const std::string& engine : engines) spec.engines += (spec.engines.empty() ? "" : ",") + engine;
+  spec.batches = {1};
+  spec.timing.target_seconds = options.timing_seconds;
+  spec.engine_options.fpga_arrays = fpga::parse_array_sizes("32x32");
+  LayerRun run;
+  StudyObserver observer;
+  observer.measured = [&](const Measurement& row) { run.rows[row.engine + "|" + row.pattern] = row; };
+  observer.skipped = [&](const Error& error) { run.skipped.push_back(error.what()); };
+  const StudySummary summary = run_study(spec, store, observer, options.cancel);
+  if (summary.cancelled) throw Cancelled();
+  run.study_id = summary.study_id;
+  (void)study_id;
+  return run;
+}
+
+std::string why_missing(const LayerRun& run, const std::string& engine) {
+  for (const std::string& reason : run.skipped)
+    if (reason.find(engine) != std::string::npos) return reason;
+  const auto& registry = EngineRegistry::global();
+  for (const auto& candidate : registry.engines())
+    if (candidate->name() == engine && !candidate->availability().available)
+      return engine + " unavailable: " + candidate->availability().reason;
+  return engine + " was not measured";
+}
+
+// Storage and matmul of one family from the layer rows: `engine` against `baseline` (same run, batch 1).
+void layer_cells(const std::string& family, const std::string& engine, const std::string& baseline,
+                 const std::string& baseline_pattern, const LayerRun& run, std::vector<ReproductionCell>& cells) {
+  ReproductionCell storage{"storage", family, engine, "fp16 weights"};
+  ReproductionCell matmul{"matmul", family, engine, baseline};
+  const auto row = run.rows.find(engine + "|2:4");
+  const auto base = run.rows.find(baseline + "|" + baseline_pattern);
+  if (row == run.rows.end() || row->second.status != "ok") {
+    storage.note = matmul.note = row == run.rows.end() ? why_missing(run, engine) : row->second.note;
+  } else {
+    const int64_t bytes = weight_bytes_of(row->second);
+    storage.ours = double(2 * kLayer * kLayer) / double(bytes);
+    storage.how = std::to_string(bytes) + " B vs " + std::to_string(2 * kLayer * kLayer) + " B fp16";
+    const bool cycles = family == "fpga";
+    if (base == run.rows.end() || base->second.status != "ok") {
+      matmul.note = base == run.rows.end() ? why_missing(run, baseline) : base->second.note;
+    } else if (cycles && row->second.cycles && base->second.cycles) {
+      matmul.ours = double(*base->second.cycles) / double(*row->second.cycles);
+      matmul.how = std::to_string(*row->second.cycles) + " vs " + std::to_string(*base->second.cycles) +
+                   " cycles (dense INT4 on the same array)";
+    } else if (!cycles && row->second.time_us && base->second.time_us) {
+      matmul.ours = *base->second.time_us / *row->second.time_us;
+      matmul.how = format_double(*row->second.time_us, "%.1f") + " vs " +
+                   format_double(*base->second.time_us, "%.1f") + " µs, batch 1, error " +
+                   format_double(row->second.engine_rel_err.value_or(NAN), "%.2g");
+    } else {
+      matmul.note = "no time in the rows";
+    }
+  }
+  cells.push_back(storage);
+  cells.push_back(matmul);
+}
+
+Measurement decode_row(const CpuDecodeRun& run, const std::string& study_id) {
+  Measurement row;
+  row.study_id = study_id;
+  row.source = "synth:llama-7b decode step";
+  row.source_hash = "decode-llama-7b";
+  row.tensor = "decode-step ctx" + std::to_string(run.context);
+  row.rows = 0;
+  row.cols = 0;
+  row.pattern = run.engine == kCpuDecodeBaseline ? "dense" : "2:4";
+  row.kept_per_group = run.engine == kCpuDecodeBaseline ? 1 : 2;
+  row.group_size = run.engine == kCpuDecodeBaseline ? 1 : 4;
+  row.bits = run.engine == kCpuDecodeBaseline ? 16 : 4;
+  row.granularity = run.engine == kCpuDecodeBaseline ? "none" : "group:128";
+  row.quant_group = run.engine == kCpuDecodeBaseline ? 0 : 128;
+  row.criterion = "magnitude";
+  row.engine = run.engine;
+  row.batch = int(run.batch);
+  row.storage_bytes = run.linear_bytes;
+  row.compression_vs_fp16 = double(run.fp16_linear_bytes) / double(run.linear_bytes);
+  row.time_us = run.step.median_us;
+  row.time_p10_us = run.step.p10_us;
+  row.time_p90_us = run.step.p90_us;
+  row.engine_rel_err = run.relative_error;
+  row.status = "ok";
+  row.details_json = nlohmann::json{{"decode_step", true},
+                                    {"tokens_per_s", run.tokens_per_second},
+                                    {"bytes_read", run.bytes_read},
+                                    {"bandwidth_gbs", run.bandwidth_gbs},
+                                    {"top1_agreement", run.top1_agreement},
+                                    {"reference", run.reference},
+                                    {"isa", run.isa}}
+                         .dump();
+  row.host = host_description();
+  row.build = build_description();
+  return row;
+}
+
+// End-to-end latency (batch `latency_batch`) and per-token throughput (batch `throughput_batch`) of the LLaMA-7B
+// decode step on the CPU: cpu/int4-2:4 against cpu/eigen-fp32-dense, same shape, cache and tokens.
+void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, const std::string& study_id,
+                      std::vector<ReproductionCell>& cells) {
+  const ModelConfig shape = llama_7b_shape();
+  TimingOptions timing;
+  timing.warmup = 1;
+  timing.min_repetitions = 3;
+  timing.max_repetitions = 20;
+  timing.target_seconds = options.timing_seconds;
+  const auto report = [&](const std::string& line) {
+    if (options.progress) options.progress(line);
+  };
+  report("cpu: LLaMA-7B decoder, synthetic weights, cpu/int4-2:4 and cpu/eigen-fp32-dense");
+  CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), options.seed);
+  CpuDecoder dense = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse(kCpuDecodeBaseline), options.seed);
+  std::map<int64_t, std::pair<CpuDecodeRun, CpuDecodeRun>> runs;
+  for (const int64_t batch : {options.latency_batch, options.throughput_batch}) {
+    if (runs.count(batch)) continue;
+    report("cpu: decode step, batch " + std::to_string(batch) + ", context " + std::to_string(options.context));
+    // The compressed step's logits are checked against its own weights dequantized: built and dropped here, so
+    // only one fp32 copy of the model is alive at a time beside the baseline's.
+    CpuDecodeRun compressed;
+    {
+      CpuDecoder reference = packed.dequantized();
+      compressed = time_cpu_decode(packed, &reference, batch, options.context, timing, options.seed, options.cancel);
+    }
+    const CpuDecodeRun baseline =
+        time_cpu_decode(dense, nullptr, batch, options.context, timing, options.seed, options.cancel);
+    if (store) {
+      store->insert(decode_row(compressed, study_id));
+      store->insert(decode_row(baseline, study_id));
+    }
+    runs[batch] = {compressed, baseline};
+  }
+  const auto cell = [&](const std::string& figure, int64_t batch, bool throughput) {
+    const auto& [compressed, baseline] = runs.at(batch);
+    ReproductionCell result{figure, "cpu", "cpu/int4-2:4", kCpuDecodeBaseline};
+    result.ours = throughput ? compressed.tokens_per_second / baseline.tokens_per_second
+                             : baseline.step.median_us / compressed.step.median_us;
+    result.how = throughput ? format_double(compressed.tokens_per_second, "%.2f") + " vs " +
+                                  format_double(baseline.tokens_per_second, "%.2f") + " tokens/s, batch " +
+                                  std::to_string(batch)
+                            : format_double(compressed.step.median_us / 1000, "%.1f") + " vs " +
+                                  format_double(baseline.step.median_us / 1000, "%.1f") + " ms/step, batch " +
+                                  std::to_string(batch);
+    result.how += ", logits error " + format_double(compressed.relative_error, "%.2g");
+    return result;
+  };
+  cells.push_back(cell("end_to_end", options.latency_batch, false));
+  cells.push_back(cell("per_token", options.throughput_batch, true));
+}
+
+bool wants(const ReproductionOptions& options, const std::string& family) {
+  return std::find(options.families.begin(), options.families.end(), family) != options.families.end();
+}
+
+}  // namespace
+
+const std::vector<PaperFigure>& hsieh2025_figures() {
+  static const std::vector<PaperFigure> figures = {
+      {"storage", "weight storage vs fp16 (4096x4096, 2:4 + INT4)", 4.0},
+      {"matmul", "matmul speedup vs dense (4096x4096)", 1.71},
+      {"end_to_end", "end-to-end latency vs dense", 1.29},
+      {"per_token", "per-token throughput vs dense (LLaMA-7B)", 1.36},
+  };
+  return figures;
+}
+
+Reproduction reproduce_hsieh2025(const ReproductionOptions& options, ResultsStore* store) {
+  for (const std::string& family : options.families)
+    if (family != "cpu" && family != "gpu" && family != "fpga")
+      throw Error("--engines", "'" + family + "' is not an engine family (cpu, gpu, fpga)");
+  const auto report = [&](const std::string& line) {
+    if (options.progress) options.progress(line);
+  };
+  Reproduction result;
+  std::vector<std::string> engines;
+  if (wants(options, "cpu")) engines.insert(engines.end(), {"cpu/int4-2:4", "cpu/eigen-fp32-dense"});
+  if (wants(options, "gpu")) engines.insert(engines.end(), {"gpu/int4-2:4", "gpu/cublas-fp16-dense"});
+  LayerRun layer;
+  if (!engines.empty()) {
+    report("4096x4096 layer, 2:4 + INT4, batch 1: " + std::to_string(engines.size()) + " engines");
+    layer = run_layer(engines, {NMPattern{2, 4}}, options, store, {});
+    result.study_id = layer.study_id;
+  }
+  if (wants(options, "cpu")) layer_cells("cpu", "cpu/int4-2:4", "cpu/eigen-fp32-dense", "2:4", layer, result.cells);
+  if (wants(options, "gpu")) layer_cells("gpu", "gpu/int4-2:4", "gpu/cublas-fp16-dense", "2:4", layer, result.cells);
+  if (wants(options, "fpga")) {
+    report("4096x4096 layer on the 32x32 FPGA array: 2:4 + INT4 and dense INT4");
+    const LayerRun fpga = run_layer({"fpga"}, {NMPattern{2, 4}, NMPattern::dense()}, options, store, {});
+    if (result.study_id.empty()) result.study_id = fpga.study_id;
+    layer_cells("fpga", kFpgaArray, kFpgaArray, "dense", fpga, result.cells);
+  }
+  if (result.study_id.empty()) result.study_id = "reproduction";
+  if (wants(options, "cpu")) cpu_decode_cells(options, store, result.study_id, result.cells);
+  if (wants(options, "gpu")) {
+    for (const std::string figure : {"end_to_end", "per_token"})
+      result.cells.push_back({figure, "gpu", "gpu/int4-2:4", "gpu/cublas-fp16-dense", std::nan(""), "",
+                              "the GPU decode step is not in this build yet"});
+  }
+  if (wants(options, "fpga")) {
+    for (const std::string figure : {"end_to_end", "per_token"})
+      result.cells.push_back({figure, "fpga", kFpgaArray, kFpgaArray, std::nan(""), "",
+                              "the FPGA engine runs single GEMMs; there is no decoder on the array"});
+  }
+  return result;
+}
+
+std::string reproduction_table(const Reproduction& reproduction) {
+  std::ostringstream text;
+  text << "Hsieh et al. 2025 (2:4 + INT4) reproduced: ratios against each engine's dense baseline, measured in this "
+          "run\n";
+  for (const PaperFigure& figure : hsieh2025_figures()) {
+    text << "\n" << figure.label << ": paper " << format_ratio(figure.paper) << "\n";
+    for (const ReproductionCell& cell : reproduction.cells) {
+      if (cell.figure != figure.key) continue;
+      text << "  " << cell.family << "  " << cell.engine << "  ";
+      if (std::isnan(cell.ours)) {
+        text << "— (" << cell.note << ")\n";
+      } else {
+        text << format_ratio(cell.ours) << "  (" << format_ratio(cell.ours / figure.paper) << " the paper's; "
+             << cell.how << "; vs " << cell.baseline << ")\n";
+      }
+    }
+  }
+  return text.str();
+}
+
+std::string reproduction_markdown(const Reproduction& reproduction, const std::string& command) {
+  std::ostringstream text;
+  text << "| figure | paper | engine | ours | ours / paper | measured | baseline |\n|---|---|---|---|---|---|---|\n";
+  for (const PaperFigure& figure : hsieh2025_figures())
+    for (const ReproductionCell& cell : reproduction.cells) {
+      if (cell.figure != figure.key) continue;
+      text << "| " << figure.label << " | " << format_ratio(figure.paper) << " | " << cell.engine << " | "
+           << format_ratio(cell.ours) << " | " << (std::isnan(cell.ours) ? "—" : format_ratio(cell.ours / figure.paper))
+           << " | " << (std::isnan(cell.ours) ? cell.note : cell.how) << " | " << cell.baseline << " |\n";
+    }
+  text << "\nCommand: `" << command << "`  \nMachine: " << host_description() << "  \nBuild: " << build_description()
+       << "  \nStudy id in the results database: " << reproduction.study_id << "\n";
+  return text.str();
+}
+
+}  // namespace nmscope

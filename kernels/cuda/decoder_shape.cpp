@@ -1,0 +1,80 @@
+// The decoder's shapes and its memory bill (decoder.hpp): plain host code, built with or without CUDA.
+#include "nmscope/kernels/cuda/decoder.hpp"
+
+namespace nmscope::kernels::cuda {
+
+DecoderShape DecoderShape::llama_7b() {
+  DecoderShape shape;
+  shape.name = "llama-7b";
+  shape.hidden = 4096;
+  shape.intermediate = 11008;
+  shape.blocks = 32;
+  shape.heads = 32;
+  shape.kv_heads = 32;
+  shape.head_dim = 128;
+  shape.vocab = 32000;
+  shape.rope_theta = 10000.0;
+  shape.norm_epsilon = 1e-6;
+  return shape;
+}
+
+DecoderShape DecoderShape::tiny() {
+  DecoderShape shape;
+  shape.name = "tiny";
+  shape.hidden = 256;
+  shape.intermediate = 512;
+  shape.blocks = 2;
+  shape.heads = 4;
+  shape.kv_heads = 2;
+  shape.head_dim = 64;
+  shape.vocab = 1024;
+  return shape;
+}
+
+std::string DecoderShape::unsupported_reason() const {
+  if (hidden <= 0 || intermediate <= 0 || blocks <= 0 || heads <= 0 || kv_heads <= 0 || vocab <= 0)
+    return "every dimension must be positive";
+  if (heads % kv_heads != 0) return "heads must be a multiple of kv_heads";
+  if (hidden != heads * head_dim) return "hidden must equal heads x head_dim";
+  if (head_dim != 64 && head_dim != 128) return "the attention kernel supports head_dim 64 and 128";
+  if (hidden > 16384) return "the norm kernels hold a row of at most 16384 in registers";
+  if (hidden % 256 != 0 || intermediate % 256 != 0)
+    return "hidden and intermediate must be multiples of 256 (the packed kernels' widest chunk)";
+  return "";
+}
+
+const char* linear_role_name(LinearRole role) {
+  switch (role) {
+    case LinearRole::Qkv:
+      return "qkv";
+    case LinearRole::Output:
+      return "o";
+    case LinearRole::GateUp:
+      return "gate_up";
+    case LinearRole::Down:
+      return "down";
+    case LinearRole::Head:
+      return "head";
+  }
+  return "?";
+}
+
+int64_t decoder_required_bytes(const DecoderShape& shape, const std::vector<int64_t>& linear_bytes_per_block,
+                               const DecodeCase& decode_case) {
+  const int64_t batch_pad = (decode_case.batch + 127) / 128 * 128;
+  int64_t weights = 0;
+  for (size_t role = 0; role < linear_bytes_per_block.size(); ++role)
+    weights += linear_bytes_per_block[role] * (role == size_t(LinearRole::Head) ? 1 : shape.blocks);
+  weights += shape.vocab * shape.hidden * 2 + (2 * shape.blocks + 1) * shape.hidden * 2;
+  const int64_t kv =
+      2 * shape.blocks * decode_case.batch * shape.kv_heads * (decode_case.context + 1) * shape.head_dim * 2;
+  // Residual stream, normed input, attention output, o and down outputs, fused q/k/v and gate/up outputs, the SwiGLU
+  // activations, logits (and their fp32 copy), attention partials of up to 64 splits.
+  const int64_t activations = batch_pad * (shape.hidden * (4 + 2 + 2 + 4 + 4) + shape.qkv_rows() * 4 +
+                                           2 * shape.intermediate * 4 + shape.intermediate * 2 + shape.vocab * 8) +
+                              decode_case.batch * shape.heads * 64 * (shape.head_dim + 2) * 4;
+  const int64_t workspaces = int64_t(256) << 20;  // cuBLASLt / cuSPARSELt workspaces, staging, the CUDA context's own
+  return weights + kv + activations + workspaces;
+}
+
+}  // namespace nmscope::kernels::cuda

@@ -1,0 +1,178 @@
+// The CPU decoder step (issue 9) against the reference forward pass, which is itself checked against transformers:
+// decoding a sequence token by token over the KV cache must give, at every position, the logits the whole-sequence
+// forward pass gives there (llama with GQA, qwen2's biases and tied head, mistral's window, llama3 rope scaling).
+// The packed variants against the same weights dequantized; storage; bad input.
+#include <QtTest/QtTest>
+#include <cmath>
+
+#include "model_test_support.hpp"
+#include "nmscope/cpu_decoder.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/forward.hpp"
+#include "nmscope/model.hpp"
+#include "nmscope/token_ids.hpp"
+
+using namespace nmscope;
+using model_test::fixture;
+
+namespace {
+
+// Decodes every sequence of `tokens` position by position (the batch in lockstep) and returns the logits of each
+// step, row = sequence * tokens + position: the layout of ForwardOutput::AllLogits.
+MatrixF decode_all(CpuDecoder& decoder, const TokenIds& tokens) {
+  decoder.reset(tokens.sequences, tokens.tokens);
+  MatrixF all(tokens.sequences * tokens.tokens, decoder.shape().vocab);
+  for (int64_t position = 0; position < tokens.tokens; ++position) {
+    std::vector<int64_t> step_tokens;
+    for (int64_t sequence = 0; sequence < tokens.sequences; ++sequence) step_tokens.push_back(tokens.at(sequence, position));
+    const MatrixF logits = decoder.step(step_tokens);
+    for (int64_t sequence = 0; sequence < tokens.sequences; ++sequence)
+      all.row(sequence * tokens.tokens + position) = logits.row(sequence);
+  }
+  return all;
+}
+
+// A small LLaMA shape for synthetic weights: hidden 256 in 4 heads of 64.
+ModelConfig small_shape(int64_t intermediate, int64_t blocks, int64_t kv_heads, int64_t vocab) {
+  ModelConfig shape;
+  shape.model_type = "llama";
+  shape.family = ModelFamily::Decoder;
+  shape.hidden = 256;
+  shape.intermediate = intermediate;
+  shape.blocks = blocks;
+  shape.heads = 4;
+  shape.kv_heads = kv_heads;
+  shape.head_dim = 64;
+  shape.vocab = vocab;
+  return shape;
+}
+
+double top1_agreement(const MatrixF& a, const MatrixF& b) {
+  int64_t same = 0;
+  for (int64_t row = 0; row < a.rows(); ++row) {
+    Eigen::Index first = 0, second = 0;
+    a.row(row).maxCoeff(&first);
+    b.row(row).maxCoeff(&second);
+    same += first == second;
+  }
+  return double(same) / double(a.rows());
+}
+
+}  // namespace
+
+class TestCpuDecoder final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void decoding_token_by_token_equals_the_forward_pass() {
+    for (const std::string name : {"tiny_llama", "tiny_qwen2", "tiny_mistral", "tiny_llama3_rope"}) {
+      const auto model = Model::open(fixture(name));
+      const TokenIds tokens = read_token_ids(fixture(name + "_tokens.npy"));
+      CpuDecoder decoder = CpuDecoder::from_model(*model, CpuDecodeVariant::parse(kCpuDecodeBaseline));
+      const MatrixF decoded = decode_all(decoder, tokens);
+      const MatrixF forward = run_forward(*model, tokens, {}, ForwardOutput::AllLogits);
+      const double error = model_test::relative_error(decoded, forward);
+      qInfo("%s: %lld positions decoded over the KV cache, relative error %.3g to the forward pass", name.c_str(),
+            static_cast<long long>(decoded.rows()), error);
+      QVERIFY2(error < 1e-5, QByteArray::number(error));
+    }
+  }
+
+  void packed_variants_stay_close_to_their_dequantized_weights() {
+    const auto model = Model::open(fixture("tiny_llama"));
+    const TokenIds tokens = read_token_ids(fixture("tiny_llama_tokens.npy"));
+    for (const std::string engine : {"cpu/int4-2:4", "cpu/int8-dense", "cpu/int4-4:8"}) {
+      CpuDecoder packed = CpuDecoder::from_model(*model, CpuDecodeVariant::parse(engine));
+      CpuDecoder reference = packed.dequantized();
+      const MatrixF logits = decode_all(packed, tokens);
+      const MatrixF expected = decode_all(reference, tokens);
+      const double error = model_test::relative_error(logits, expected);
+      const double agreement = top1_agreement(logits, expected);
+      qInfo("%s (%s): relative error %.3g, top-1 agreement %.3f against the same weights dequantized", engine.c_str(),
+            packed.isa().c_str(), error, agreement);
+      // The SIMD kernels quantize activations to int8 per 128 columns; the reference path keeps them fp32.
+      QVERIFY2(error < 5e-2, QByteArray::number(error));
+      QVERIFY(agreement >= 0.9);
+    }
+  }
+
+  void synthetic_shape_counts_its_storage_and_reads_a_filled_cache() {
+    const ModelConfig shape = small_shape(512, 3, 2, 1000);
+    CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 5);
+    CpuDecoder reference = packed.dequantized();
+    // 2:4 + int4 with group-128 fp16 scales: 2 value bits + 1 metadata bit + 16/128 scale bits per weight.
+    const double ratio = double(packed.fp16_linear_bytes()) / double(packed.linear_bytes());
+    QVERIFY2(std::abs(ratio - 16.0 / 3.125) < 0.01, QByteArray::number(ratio));
+    for (CpuDecoder* decoder : {&packed, &reference}) {
+      decoder->reset(2, 40);
+      decoder->fill_cache(33, 9);
+      QCOMPARE(decoder->length(), int64_t{33});
+    }
+    const MatrixF logits = packed.step({3, 999});
+    const MatrixF expected = reference.step({3, 999});
+    QCOMPARE(packed.length(), int64_t{34});
+    QVERIFY(logits.allFinite());
+    QVERIFY2(model_test::relative_error(logits, expected) < 3e-2,
+             QByteArray::number(model_test::relative_error(logits, expected)));
+    QVERIFY(packed.other_bytes(33) > 4 * 2 * shape.blocks * 2 * 34 * shape.head_dim);  // at least the fp32 KV cache
+    QCOMPARE(reference.linear_read_bytes(), 2 * reference.fp16_linear_bytes());  // fp32 weights on the dense path
+  }
+
+  void a_batch_equals_its_sequences_run_alone() {
+    // Sequences share nothing but the weights: the int8 activation blocks are per token, so a row of a batch must
+    // equal that sequence decoded alone.
+    const ModelConfig shape = small_shape(384, 2, 2, 300);
+    CpuDecoder batched = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 8);
+    CpuDecoder alone = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 8);
+    const std::vector<int64_t> tokens = {5, 17, 299, 0, 42};
+    batched.reset(int64_t(tokens.size()), 8);
+    MatrixF together;
+    for (int step = 0; step < 3; ++step) together = batched.step(tokens);
+    for (size_t sequence = 0; sequence < tokens.size(); ++sequence) {
+      alone.reset(1, 8);
+      MatrixF single;
+      for (int step = 0; step < 3; ++step) single = alone.step({tokens[sequence]});
+      const double error = model_test::relative_error(together.row(Eigen::Index(sequence)), single);
+      QVERIFY2(error < 1e-5, QByteArray::number(error));
+    }
+  }
+
+  void a_timed_step_reports_speed_storage_and_its_error() {
+    const ModelConfig shape = small_shape(384, 2, 1, 512);
+    CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), 3);
+    CpuDecoder reference = packed.dequantized();
+    TimingOptions timing;
+    timing.min_repetitions = 3;
+    timing.target_seconds = 0.01;
+    const CpuDecodeRun run = time_cpu_decode(packed, &reference, 4, 100, timing, 7);
+    QCOMPARE(run.batch, int64_t{4});
+    QVERIFY(run.step.median_us > 0 && run.step.repetitions >= 3);
+    QCOMPARE(run.tokens_per_second, 4 / (run.step.median_us * 1e-6));
+    QVERIFY(run.relative_error > 0 && run.relative_error < 5e-2);
+    QVERIFY(run.reference.find("cpu/int4-2:4") != std::string::npos);
+    QCOMPARE(packed.length(), int64_t{101});  // each repetition rewinds to the context, then appends one token
+    QVERIFY(run.bytes_read > run.linear_bytes);
+  }
+
+  void bad_input_is_refused_with_a_reason() {
+    QVERIFY_THROWS_EXCEPTION(Error, CpuDecodeVariant::parse("gpu/int4-2:4"));
+    QVERIFY_THROWS_EXCEPTION(Error, CpuDecodeVariant::parse("cpu/int5-2:4"));
+    QCOMPARE(CpuDecodeVariant::parse("cpu/int3-1:4").pattern, (NMPattern{1, 4}));
+    const auto model = Model::open(fixture("tiny_llama"));
+    CpuDecoder decoder = CpuDecoder::from_model(*model, CpuDecodeVariant::parse(kCpuDecodeBaseline));
+    decoder.reset(1, 2);
+    try {
+      decoder.step({256});
+      QFAIL("a token outside the vocabulary was accepted");
+    } catch (const Error& error) {
+      QVERIFY(std::string(error.what()).find("outside the vocabulary of 256") != std::string::npos);
+    }
+    decoder.step({1});
+    decoder.step({2});
+    QVERIFY_THROWS_EXCEPTION(Error, decoder.step({3}));  // the cache holds 2 positions
+    QVERIFY_THROWS_EXCEPTION(Error, decoder.fill_cache(5, 1));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestCpuDecoder)
+#include "test_cpu_decoder.moc"

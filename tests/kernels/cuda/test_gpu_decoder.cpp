@@ -1,0 +1,123 @@
+// The decoder step (kernels/cuda, decoder.hpp) on the tiny shape (hidden 256, 2 blocks, 4 query heads over 2
+// key/value heads): every linear-layer variant's logits against the baseline path over the same compressed weights,
+// the baseline path against a CPU double-precision step written independently of the CUDA kernels (RoPE, GQA over
+// the KV cache, SwiGLU), and a request too large for the GPU. Skips where there is no GPU (CI).
+#include <QtTest>
+#include <cmath>
+
+#include "decoder_reference.hpp"
+#include "nmscope/gpu_decode.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
+
+using namespace nmscope;
+namespace gpu = kernels::cuda;
+
+namespace {
+
+// fp16 activations between the layers (both paths), fp16 linear outputs for cuSPARSELt, different summation orders.
+constexpr double kVariantLimit = 1e-2;
+constexpr double kCpuLimit = 1e-2;
+
+double relative_error(const std::vector<float>& got, const std::vector<double>& expected) {
+  double error = 0, norm = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    error += (double(got[i]) - expected[i]) * (double(got[i]) - expected[i]);
+    norm += expected[i] * expected[i];
+  }
+  return std::sqrt(error / norm);
+}
+
+std::vector<double> widen(const std::vector<float>& values) { return {values.begin(), values.end()}; }
+
+gpu::DecodeTiming quick_timing() {
+  gpu::DecodeTiming timing;
+  timing.warmup = 1;
+  timing.min_repetitions = 2;
+  timing.max_repetitions = 3;
+  timing.target_seconds = 0.01;
+  return timing;
+}
+
+}  // namespace
+
+#define SKIP_WITHOUT_GPU()                                                                        \
+  do {                                                                                            \
+    const auto& status = gpu::device_status();                                                    \
+    if (!status.available) QSKIP(qPrintable("no GPU: " + QString::fromStdString(status.reason))); \
+  } while (false)
+
+class TestGpuDecoder final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void every_variant_matches_its_reference_path_data() {
+    QTest::addColumn<QString>("engine");
+    for (const char* engine : {"gpu/cublas-fp16-dense", "gpu/cusparselt-fp16-2:4", "gpu/int4-dense", "gpu/int4-2:4",
+                               "gpu/int8-2:4", "gpu/int2-2:4", "gpu/int4-4:8", "gpu/int4-1:4", "gpu/int8-dense"})
+      QTest::newRow(engine) << QString(engine);
+  }
+  void every_variant_matches_its_reference_path() {
+    SKIP_WITHOUT_GPU();
+    QFETCH(QString, engine);
+    const DecodeVariant variant = DecodeVariant::parse(engine.toStdString());
+    if (variant.kind == gpu::LinearKind::CusparseltFp16 && !gpu::cusparselt_status().available)
+      QSKIP(qPrintable(QString::fromStdString(gpu::cusparselt_status().reason)));
+    const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
+    gpu::DecoderWeights reference;
+    const gpu::DecoderWeights weights = build_decoder_weights(shape, variant, 3, &reference);
+    // Batches through the direct (1, 5) and tiled (40) kernels; contexts of one and of several attention splits.
+    const std::vector<gpu::DecodeCase> cases = {{1, 100}, {5, 37}, {40, 300}};
+    const auto runs = gpu::run_decoder(weights, cases, quick_timing());
+    const auto expected = gpu::run_decoder(reference, cases, quick_timing());
+    for (size_t index = 0; index < cases.size(); ++index) {
+      QVERIFY2(runs[index].ok, runs[index].error.c_str());
+      QVERIFY2(expected[index].ok, expected[index].error.c_str());
+      const double error = relative_error(runs[index].logits, widen(expected[index].logits));
+      qInfo("%s batch %lld context %lld: relative error %.2e vs cuBLAS over W_hat; %s", qPrintable(engine),
+            (long long)cases[index].batch, (long long)cases[index].context, error, runs[index].config.c_str());
+      QVERIFY2(error < kVariantLimit, qPrintable(QString("relative error %1").arg(error)));
+      QVERIFY(runs[index].step_ms > 0 && runs[index].weight_bytes > 0);
+    }
+  }
+
+  void baseline_path_matches_the_cpu_double_step() {
+    SKIP_WITHOUT_GPU();
+    const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
+    gpu::DecoderWeights reference;
+    const gpu::DecoderWeights weights =
+        build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 5, &reference);
+    for (const gpu::DecodeCase one : {gpu::DecodeCase{1, 64}, gpu::DecodeCase{3, 129}}) {
+      const std::vector<double> cpu = test::decoder_step_reference(reference, one.batch, one.context);
+      const auto baseline = gpu::run_decoder(reference, {one}, quick_timing());
+      const auto packed = gpu::run_decoder(weights, {one}, quick_timing());
+      QVERIFY2(baseline[0].ok, baseline[0].error.c_str());
+      QVERIFY2(packed[0].ok, packed[0].error.c_str());
+      const double baseline_error = relative_error(baseline[0].logits, cpu);
+      const double packed_error = relative_error(packed[0].logits, cpu);
+      qInfo("batch %lld context %lld: cuBLAS path %.2e, int4-2:4 %.2e against the CPU double step",
+            (long long)one.batch, (long long)one.context, baseline_error, packed_error);
+      QVERIFY2(baseline_error < kCpuLimit, qPrintable(QString("baseline %1").arg(baseline_error)));
+      QVERIFY2(packed_error < kCpuLimit, qPrintable(QString("int4-2:4 %1").arg(packed_error)));
+    }
+  }
+
+  void too_large_a_request_runs_nothing() {
+    SKIP_WITHOUT_GPU();
+    DecodeStudyOptions options;
+    options.shape = gpu::DecoderShape::llama_7b();
+    options.engines = {"gpu/int4-2:4"};
+    options.batches = {64};
+    options.context = 65536;  // 64 x 65537 tokens x 512 KiB of KV cache: ~2.2 TB
+    const std::vector<DecodeRow> rows = run_decode_study(options);
+    QCOMPARE(int(rows.size()), 2);
+    for (const DecodeRow& row : rows) {
+      QCOMPARE(QString::fromStdString(row.status), QString("failed"));
+      QVERIFY2(
+          row.note.find("GB of GPU memory") != std::string::npos && row.note.find("nothing run") != std::string::npos,
+          row.note.c_str());
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestGpuDecoder)
+#include "test_gpu_decoder.moc"
