@@ -93,9 +93,51 @@ CREATE TABLE model_evaluations (
 CREATE INDEX model_evaluations_by_study ON model_evaluations (study_id);
 )sql";
 
+// Version 3: rollups of model studies over every linear layer (nmscope-cli model). One row per (configuration,
+// engine, batch, role), role "all" for the whole model; the per-layer rows stay in measurements under the same
+// study_id. Times, baselines and speedups that were not measured are NULL.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE model_rollups (
+  id INTEGER PRIMARY KEY,
+  study_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  model TEXT NOT NULL,
+  source TEXT NOT NULL,
+  pattern TEXT NOT NULL,
+  bits INTEGER NOT NULL,
+  granularity TEXT NOT NULL,
+  quant_group INTEGER NOT NULL,
+  symmetric INTEGER NOT NULL CHECK (symmetric IN (0, 1)),
+  criterion TEXT NOT NULL,
+  engine TEXT NOT NULL,
+  batch INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  layers INTEGER NOT NULL,
+  weight_count INTEGER NOT NULL,
+  storage_bytes INTEGER NOT NULL,
+  fp16_bytes INTEGER NOT NULL,
+  compression_vs_fp16 REAL,
+  mean_weight_rel_err REAL,
+  max_weight_rel_err REAL,
+  mean_output_rel_err REAL,
+  max_output_rel_err REAL,
+  min_sqnr_db REAL,
+  time_us REAL,
+  time_per_token_us REAL,
+  baseline TEXT NOT NULL,
+  baseline_time_per_token_us REAL,
+  speedup REAL,
+  shapes_timed INTEGER NOT NULL,
+  layers_timed INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE INDEX model_rollups_by_study ON model_rollups (study_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {0, kSchemaV1},
     {1, kSchemaV2},
+    {2, kSchemaV3},
 };
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion,
               "each schema version needs exactly one migration from the version before it");
