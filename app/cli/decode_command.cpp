@@ -237,7 +237,7 @@ Command add_decode_command(CLI::App& app) {
   auto options = std::make_shared<DecodeOptions>();
   CLI::App* command = app.add_subcommand(
       "decode", "time a LLaMA-architecture decoder step on the GPU or CPU, every linear layer on each variant");
-  command->add_option("--preset", options->preset, "decoder shape: llama-7b or tiny")->capture_default_str();
+  command->add_option("--preset", options->preset, "decoder shape: a model preset (llama-7b, llama-2-13b, llama-3-8b, mistral-7b, qwen2-7b) or tiny")->capture_default_str();
   command->add_option("--model", options->model, "a model directory's real weights (cpu/ engines)");
   command
       ->add_option("--engines", options->engines,
