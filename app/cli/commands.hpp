@@ -19,6 +19,7 @@ Command add_verify_command(CLI::App& app);
 Command add_synth_command(CLI::App& app);
 Command add_forward_command(CLI::App& app);
 Command add_model_eval_command(CLI::App& app);
+Command add_model_command(CLI::App& app);
 Command add_reproduce_command(CLI::App& app);
 Command add_decode_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "cpu_decode_rows.hpp"
+#include "study_options.hpp"
 #include "nmscope/cpu_decoder.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/gpu_decode.hpp"
@@ -32,23 +33,10 @@ struct DecodeOptions {
   bool json = false;
 };
 
-std::vector<int64_t> parse_batches(const std::string& list) {
-  std::vector<int64_t> values;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = list.find(',', start);
-    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    try {
-      size_t used = 0;
-      values.push_back(std::stoll(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw Error("--batch", "'" + item + "' is not a whole number");
-    }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return values;
+// The shared --batch parser (study_options.hpp), widened for the decode APIs.
+std::vector<int64_t> decode_batches(const std::string& list) {
+  const std::vector<int> batches = parse_batches(list);
+  return {batches.begin(), batches.end()};
 }
 
 std::vector<std::string> split_list(const std::string& list) {
@@ -144,7 +132,7 @@ int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& eng
   study.shape = decoder_preset(options.preset);
   study.engines = engines;
   for (const std::string& engine : study.engines) DecodeVariant::parse(engine);
-  study.batches = parse_batches(options.batches);
+  study.batches = decode_batches(options.batches);
   study.context = options.context;
   study.seed = options.seed;
   study.timing_seconds = options.timing_seconds;
@@ -192,7 +180,7 @@ int decode_cpu(const DecodeOptions& options, const std::vector<std::string>& eng
     request.shape = decoder_model_config(decoder_preset(options.preset));
   }
   request.engines = engines;
-  request.batches = parse_batches(options.batches);
+  request.batches = decode_batches(options.batches);
   request.context = options.context;
   request.seed = options.seed;
   request.timing_seconds = options.timing_seconds;
@@ -237,7 +225,7 @@ Command add_decode_command(CLI::App& app) {
   auto options = std::make_shared<DecodeOptions>();
   CLI::App* command = app.add_subcommand(
       "decode", "time a LLaMA-architecture decoder step on the GPU or CPU, every linear layer on each variant");
-  command->add_option("--preset", options->preset, "decoder shape: llama-7b or tiny")->capture_default_str();
+  command->add_option("--preset", options->preset, "decoder shape: a model preset (llama-7b, llama-2-13b, llama-3-8b, mistral-7b, qwen2-7b) or tiny")->capture_default_str();
   command->add_option("--model", options->model, "a model directory's real weights (cpu/ engines)");
   command
       ->add_option("--engines", options->engines,

@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include "commands.hpp"
 #include "measurement_json.hpp"
+#include "study_options.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/results_store.hpp"
@@ -27,61 +27,18 @@ extern "C" void on_interrupt(int) { interrupted.store(true); }
 struct RunOptions {
   std::vector<std::string> weights;
   std::vector<std::string> tensors;
-  std::string patterns = "2:4";
-  std::string bits = "4";
-  int group = 128;
-  bool per_channel = false;
-  bool per_tensor = false;
-  bool asymmetric = false;
-  std::string criterion = "magnitude";
-  std::string activations;
-  std::string engines = "cpu";
-  std::string batches = "1";
+  StudyOptions study;
   std::string database;
   bool json = false;
   bool resume = false;
   int threads = 0;
-  double timing_seconds = 0.3;
-  std::string arrays;          // empty: the registry's default FPGA arrays
-  double fpga_clock_mhz = fpga::kDefaultClockMhz;
 };
 
-std::vector<int> parse_batches(const std::string& list) {
-  std::vector<int> batches;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = list.find(',', start);
-    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    int value = 0;
-    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc() || end != item.data() + item.size() || item.empty())
-      throw Error("--batch", "'" + item + "' is not a whole number");
-    batches.push_back(value);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return batches;
-}
-
 StudySpec make_spec(const RunOptions& options) {
-  StudySpec spec;
+  StudySpec spec = make_study_spec(options.study);
   spec.sources = options.weights;
   spec.tensors = options.tensors;
-  spec.patterns = NMPattern::parse_list(options.patterns);
-  spec.bits = QuantConfig::parse_bits_list(options.bits);
-  spec.granularity = options.per_tensor ? Granularity::Tensor : options.per_channel ? Granularity::Channel : Granularity::Group;
-  spec.group = options.group;
-  spec.symmetric = !options.asymmetric;
-  spec.criterion = parse_criterion(options.criterion);
-  spec.activations_path = options.activations;
-  spec.engines = options.engines;
-  spec.batches = parse_batches(options.batches);
-  if (!(options.timing_seconds > 0 && options.timing_seconds <= 60))
-    throw Error("--timing-seconds", "must be in (0, 60]");
-  spec.timing.target_seconds = options.timing_seconds;
   spec.skip_stored = options.resume;
-  if (!options.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(options.arrays);
-  spec.engine_options.fpga_clock_mhz = options.fpga_clock_mhz;
   return spec;
 }
 
@@ -148,28 +105,13 @@ Command add_run_command(CLI::App& app) {
   command->add_option("--weights", options->weights, "A .npy, .safetensors, .gguf, model directory or synth:SHAPE (repeatable)")
       ->required();
   command->add_option("--tensor", options->tensors, "Tensor name (repeatable; default every 2-D tensor)");
-  command->add_option("--pattern", options->patterns, "N:M patterns, e.g. dense,2:4,1:4,4:8")->capture_default_str();
-  command->add_option("--bits", options->bits, "Bit widths 2..8, or 16 for fp16, e.g. 16,8,4")->capture_default_str();
-  auto* group = command->add_option("--group", options->group, "Quantization group size along K")->capture_default_str();
-  auto* channel = command->add_flag("--per-channel", options->per_channel, "One scale per output channel");
-  auto* tensor = command->add_flag("--per-tensor", options->per_tensor, "One scale per tensor");
-  group->excludes(channel)->excludes(tensor);
-  channel->excludes(tensor);
-  command->add_flag("--asym", options->asymmetric, "Asymmetric quantization (scale and zero point)");
-  command->add_option("--criterion", options->criterion, "Pruning criterion: magnitude or wanda")->capture_default_str();
-  command->add_option("--activations", options->activations, "Calibration activations .npy [tokens, K] (wanda, output error)");
-  command->add_option("--engines", options->engines, "Engine variants or families, comma-separated, or none")->capture_default_str();
-  command->add_option("--batch", options->batches, "Batch sizes, comma-separated")->capture_default_str();
+  add_study_options(*command, options->study);
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "One JSON object per measurement per line on stdout");
   command->add_flag("--resume", options->resume,
                     "Measure only what the database does not hold yet (same source, content, configuration, engine "
                     "and batch with status ok or unavailable); failed measurements are retried");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
-  command->add_option("--timing-seconds", options->timing_seconds, "Time budget per timed measurement")->capture_default_str();
-  command->add_option("--array", options->arrays, "FPGA systolic array sizes ROWSxCOLS, e.g. 16x16,32x32 (default both)");
-  command->add_option("--fpga-clock-mhz", options->fpga_clock_mhz, "FPGA clock for time = cycles / clock")
-      ->capture_default_str();
   return {command, [options] { return run(*options); }};
 }
 

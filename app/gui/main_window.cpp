@@ -36,6 +36,7 @@
 #include "charts/speedup_chart.hpp"
 #include "masks/mask_heatmap.hpp"
 #include "masks/mask_view.hpp"
+#include "model/model_study_view.hpp"
 #include "nmscope/readers.hpp"
 #include "reports/pdf_report.hpp"
 #include "results/results_model.hpp"
@@ -76,6 +77,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
       results_view_(new ResultsView(results_model_)),
       sweep_view_(new SweepView(results_model_)),
       mask_view_(new MaskView),
+      model_study_view_(new ModelStudyView(results_model_)),
       tabs_(new QTabWidget),
       log_(new QPlainTextEdit),
       database_label_(new QLabel),
@@ -103,6 +105,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
     chart_tabs->addTab(chart, title);
   }
   tabs_->addTab(chart_tabs, "Charts");
+  tabs_->addTab(model_study_view_, "Model study");
   tabs_->addTab(sweep_view_, "Sweep");
   tabs_->addTab(mask_view_, "Masks");
   setCentralWidget(tabs_);
@@ -418,6 +421,8 @@ bool MainWindow::show_view(const QString& name) {
   const QStringList chart_names = {"pareto", "speedup", "cycles", "layers", "model"};
   if (name == "results") {
     tabs_->setCurrentWidget(results_view_);
+  } else if (name == "model-study") {
+    tabs_->setCurrentWidget(model_study_view_);
   } else if (name == "sweep") {
     tabs_->setCurrentWidget(sweep_view_);
   } else if (name == "masks") {
@@ -670,7 +675,7 @@ void MainWindow::continue_automation() {
   const AutomationSteps steps = *automation_;
   if (!steps.view.isEmpty()) {
     if (!show_view(steps.view)) {
-      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, model, sweep, masks)");
+      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, model, model-study, sweep, masks)");
     } else if (steps.view == "masks") {
       // The masks are computed in the background: wait for them before the screenshot.
       if (mask_view_->is_busy()) {

@@ -22,6 +22,7 @@ class WeightSource;
 namespace nmscope::gui {
 
 class MaskView;
+class ModelStudyView;
 class ModelChart;
 class ResultsModel;
 class ResultsView;
@@ -46,7 +47,7 @@ struct AutomationSteps {
   QString mask_criterion;  // the Masks tab's right-hand criterion: wanda or sparsegpt
   QString model_eval;      // evaluate the open model directory on these token ids (.npy) and wait for it
   QString model_criteria;  // its criteria, e.g. magnitude,sparsegpt (default: all three)
-  QString view;  // the tab to show before the screenshot: results, pareto, speedup, cycles, layers, model, sweep, masks
+  QString view;  // the tab to show before the screenshot: results, pareto, speedup, cycles, layers, model, model-study, sweep, masks
   bool quit = false;
 };
 
@@ -88,6 +89,7 @@ class MainWindow final : public QMainWindow {
   StudyWorker* study_worker() const { return worker_; }
   SweepView* sweep_view() const { return sweep_view_; }
   MaskView* mask_view() const { return mask_view_; }
+  ModelStudyView* model_study_view() const { return model_study_view_; }
   // Shows the Masks tab on the first selected tensor (or the first matrix of the newest source).
   void show_masks();
   // Brings a view to the front by name (as AutomationSteps::view); false for an unknown name.
@@ -133,6 +135,7 @@ class MainWindow final : public QMainWindow {
   ResultsView* results_view_;
   SweepView* sweep_view_;
   MaskView* mask_view_;
+  ModelStudyView* model_study_view_;
   QTabWidget* tabs_;
   QTabWidget* chart_tabs_ = nullptr;
   // What the worker runs: "study" (rows arrive one by one), "model study" or "reproduction" (their rows are

@@ -49,6 +49,7 @@ void ResultsModel::reload() {
   beginResetModel();
   rows_ = store_ ? store_->all() : std::vector<Measurement>{};
   evaluations_ = store_ ? store_->model_evaluations() : std::vector<ModelEvaluationRecord>{};
+  rollups_ = store_ ? store_->model_rollups() : std::vector<ModelRollupRow>{};
   endResetModel();
 }
 

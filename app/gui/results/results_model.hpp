@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nmscope/measurement.hpp"
+#include "nmscope/model_rollup.hpp"
 #include "nmscope/model_study.hpp"
 
 namespace nmscope {
@@ -37,6 +38,8 @@ class ResultsModel final : public QAbstractTableModel {
   const std::vector<Measurement>& measurements() const { return rows_; }
   // The model_evaluations rows of the database, in insertion order.
   const std::vector<ModelEvaluationRecord>& model_evaluations() const { return evaluations_; }
+  // The model_rollups rows (nmscope-cli model: per configuration, engine, batch and role), in insertion order.
+  const std::vector<ModelRollupRow>& model_rollups() const { return rollups_; }
   // Adds a model evaluation a running model study just stored. Emits model_evaluations_changed.
   void append_model_evaluation(const ModelEvaluationRecord& record);
   // Column index of a field name ("weight_rel_err"), or -1.
@@ -55,6 +58,7 @@ class ResultsModel final : public QAbstractTableModel {
   std::shared_ptr<ResultsStore> store_;
   std::vector<Measurement> rows_;
   std::vector<ModelEvaluationRecord> evaluations_;
+  std::vector<ModelRollupRow> rollups_;
 };
 
 // The value of one field of a measurement, by column index (numbers as numbers, optionals empty when absent).

@@ -13,6 +13,10 @@
 
 namespace nmscope {
 
+namespace model_layout {
+struct Layout;
+}
+
 enum class ModelFamily { Decoder, Encoder, Unsupported };
 
 enum class LayerRole {
@@ -82,6 +86,10 @@ class Model {
   // Opens config.json + safetensors (single or sharded). For a modelled family, checks that every tensor the forward
   // pass needs is present with the shape the config implies; throws Error(directory or tensor, reason) otherwise.
   static std::unique_ptr<Model> open(const std::string& directory);
+  // A shape preset (model_preset.hpp) as a model: its linear layers with the preset's synthetic weights, named and
+  // given roles as the family's checkpoints name them; directory() is the preset's synth: spec. Throws
+  // Error(name, reason listing the presets) for an unknown name.
+  static std::unique_ptr<Model> preset(const std::string& name);
 
   const std::string& directory() const { return directory_; }
   const ModelConfig& config() const { return config_; }
@@ -104,6 +112,8 @@ class Model {
 
  private:
   Model() = default;
+  // Gives every tensor of source_ its role and block from the family's layout, checking the shapes config_ implies.
+  model_layout::Layout classify_tensors(const std::string& config_path);
   std::string directory_;
   ModelConfig config_;
   std::vector<ModelTensor> tensors_;

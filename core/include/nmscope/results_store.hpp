@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nmscope/measurement.hpp"
+#include "nmscope/model_rollup.hpp"
 #include "nmscope/model_study.hpp"
 #include "nmscope/sweep_shard.hpp"
 
@@ -19,7 +20,7 @@ namespace nmscope {
 
 class ResultsStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // PRAGMA application_id of every nmscope results database: "NMSC" in ASCII. A SQLite file with another id, or
   // with tables but no id, is someone else's and is refused rather than modified.
   static constexpr int32_t kApplicationId = 0x4E4D5343;
@@ -44,6 +45,11 @@ class ResultsStore {
   // One configuration of a model study: its model_evaluations row and its per-layer measurement rows, in one
   // transaction (all or nothing). Fills created_at when empty. Returns the model_evaluations row id.
   int64_t insert_model_evaluation(const ModelEvaluationRecord& record, const std::vector<Measurement>& layers);
+  // The rollup of a model study over its linear layers (model_layer_study.hpp), in one transaction. Fills created_at
+  // when empty. Its per-layer rows are stored before, as they are measured.
+  void insert_model_rollup(const std::vector<ModelRollupRow>& rows);
+  // model_rollups rows in insertion order; `study_id` non-empty: only that study's.
+  std::vector<ModelRollupRow> model_rollups(const std::string& study_id = {}) const;
   // model_evaluations rows in insertion order; `study_id` non-empty: only that study's.
   std::vector<ModelEvaluationRecord> model_evaluations(const std::string& study_id = {}) const;
   // Records one run of a sweep shard (INSERT OR REPLACE by study_id). Fills created_at when empty.

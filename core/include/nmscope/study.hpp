@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ struct StudySpec {
   // The check comes before the work, so a tensor, pattern or configuration whose rows are all stored is not even
   // loaded, pruned or packed. Ignored without a store.
   bool skip_stored = false;
+  // Model studies: each distinct layer shape is timed once per (configuration, engine, batch); the later layers of
+  // that shape get the same engine figures, and their rows say which layer was timed (note, details_json "timed_on").
+  // Accuracy and storage are still measured on every layer.
+  bool time_once_per_shape = false;
+  // JSON object members merged into the details_json of each row of that tensor (a model study's role and block).
+  std::map<std::string, std::string> tensor_details;
   // Empty: a new id (new_study_id()). A sweep shard gives every study it runs its own one id.
   std::string study_id;
   // Empty: every (pattern, bits, engine, batch) of the cross product. Else only the jobs it accepts are measured,
@@ -67,6 +74,8 @@ struct StudySummary {
   int64_t skipped = 0;
   int64_t already_stored = 0;  // jobs left out because skip_stored found their rows in the store
   bool cancelled = false;
+  int64_t shapes_timed = 0;    // distinct (rows, cols) that an engine ran on
+  int64_t timings_reused = 0;  // engine rows that took their figures from an earlier layer of the same shape
 };
 
 // `store` may be null (nothing is stored). Throws Error for an invalid spec (options, or an activations file that

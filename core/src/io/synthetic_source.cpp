@@ -9,7 +9,9 @@
 #include <map>
 
 #include "nmscope/error.hpp"
+#include "nmscope/model_preset.hpp"
 #include "nmscope/synthetic.hpp"
+#include "io/synthetic_values.hpp"
 #include "util/portable_random.hpp"
 
 namespace nmscope {
@@ -62,9 +64,17 @@ class SyntheticSource final : public WeightSource {
   const std::vector<TensorInfo>& tensors() const override { return infos_; }
 
   MatrixF load_matrix(const std::string& name) const override {
+    return load_rows(name, 0, tensors_[index_of(name)].rows);
+  }
+
+  // Rows are independent streams, so any range is generated alone: a model study streams a layer in row slices.
+  MatrixF load_rows(const std::string& name, int64_t first, int64_t count) const override {
     const size_t index = index_of(name);
     const SyntheticTensor& tensor = tensors_[index];
-    MatrixF weights(tensor.rows, tensor.cols);
+    if (first < 0 || count < 0 || first + count > tensor.rows)
+      throw Error(name, "rows [" + std::to_string(first) + ", " + std::to_string(first + count) + ") are outside its " +
+                            std::to_string(tensor.rows) + " rows");
+    MatrixF weights(count, tensor.cols);
     const uint64_t tensor_seed = stream_seed(seed_, 1000 + index);
     std::vector<float> column_gain(size_t(tensor.cols), 1.0f);
     if (distribution_ == Distribution::LlmLike) {
@@ -72,16 +82,16 @@ class SyntheticSource final : public WeightSource {
       for (auto& gain : column_gain)
         if (random.uniform() < kOutlierChannelShare) gain = float(8.0 + 22.0 * random.uniform());
     }
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, tensor.rows, 32), [&](const auto& range) {
-      for (int64_t row = range.begin(); row != range.end(); ++row) {
-        PortableRandom random(stream_seed(tensor_seed, uint64_t(row)));
-        double row_scale = kWeightStd;
-        if (distribution_ == Distribution::LlmLike) row_scale *= std::exp(0.2 * random.normal());
-        float* out = weights.data() + row * tensor.cols;
-        for (int64_t col = 0; col < tensor.cols; ++col) {
-          const double value = distribution_ == Distribution::Laplace ? random.laplace() / std::sqrt(2.0) : random.normal();
-          out[col] = float(value * row_scale) * column_gain[size_t(col)];
-        }
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, count, 16), [&](const auto& range) {
+      for (int64_t local = range.begin(); local != range.end(); ++local) {
+        const uint64_t row_seed = stream_seed(tensor_seed, uint64_t(first + local));
+        float* out = weights.data() + local * tensor.cols;
+        if (distribution_ == Distribution::Laplace) synthetic::fill_laplace(out, tensor.cols, row_seed);
+        else synthetic::fill_normal(out, tensor.cols, row_seed);
+        float row_scale = float(kWeightStd);
+        if (distribution_ == Distribution::LlmLike)
+          row_scale = float(kWeightStd * std::exp(0.2 * double(synthetic::normal_at(row_seed, 0))));
+        for (int64_t col = 0; col < tensor.cols; ++col) out[col] = out[col] * row_scale * column_gain[size_t(col)];
       }
     });
     return weights;
@@ -89,7 +99,8 @@ class SyntheticSource final : public WeightSource {
 
   std::string tensor_hash(const std::string& name) const override {
     const size_t index = index_of(name);
-    const std::string identity = distribution_name_ + "|" + std::to_string(seed_) + "|" + name + "|" +
+    // "v2": the float generator of synthetic_values.cpp; rows stored from the libm one (v1) are not the same layer.
+    const std::string identity = "v2|" + distribution_name_ + "|" + std::to_string(seed_) + "|" + name + "|" +
                                  std::to_string(tensors_[index].rows) + "x" + std::to_string(tensors_[index].cols);
     return hash_to_hex(hash_bytes(std::as_bytes(std::span(identity.data(), identity.size()))));
   }
@@ -112,14 +123,16 @@ class SyntheticSource final : public WeightSource {
     }
     if (fields.empty() || fields[0].empty())
       throw Error(spec_, "expected synth:SHAPE[+SHAPE...][:dist=normal|laplace|llm][:seed=N], e.g. synth:4096x4096");
+    // A model preset brings its own distribution and seed; fields given in the spec override them.
+    const ModelPreset* model_preset = find_model_preset(fields[0]);
+    if (model_preset) {
+      set_distribution(model_preset->distribution);
+      seed_ = model_preset->seed;
+    }
     for (size_t index = 1; index < fields.size(); ++index) {
       const std::string& field = fields[index];
       if (field.rfind("dist=", 0) == 0) {
-        distribution_name_ = field.substr(5);
-        if (distribution_name_ == "normal") distribution_ = Distribution::Normal;
-        else if (distribution_name_ == "laplace") distribution_ = Distribution::Laplace;
-        else if (distribution_name_ == "llm") distribution_ = Distribution::LlmLike;
-        else throw Error(spec_, "unknown distribution '" + distribution_name_ + "' (normal, laplace, llm)");
+        set_distribution(field.substr(5));
       } else if (field.rfind("seed=", 0) == 0) {
         const std::string text = field.substr(5);
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed_);
@@ -130,6 +143,9 @@ class SyntheticSource final : public WeightSource {
     }
     if (auto preset = presets().find(fields[0]); preset != presets().end()) {
       tensors_ = preset->second;
+    } else if (model_preset) {
+      for (const PresetLayer& layer : preset_linear_layers(*model_preset))
+        tensors_.push_back({layer.name, layer.rows, layer.cols});
     } else {
       for (size_t start = 0;;) {
         const size_t plus = fields[0].find('+', start);
@@ -138,6 +154,7 @@ class SyntheticSource final : public WeightSource {
         if (cross == std::string::npos) {
           std::string known;
           for (const auto& [name, unused] : presets()) known += (known.empty() ? "" : ", ") + name;
+          known += ", " + model_preset_names();
           throw Error(spec_, "'" + shape + "' is neither ROWSxCOLS nor a preset (" + known + ")");
         }
         const int64_t rows = parse_dimension(shape.substr(0, cross), spec_);
@@ -156,6 +173,14 @@ class SyntheticSource final : public WeightSource {
       info.is_matrix = true;
       infos_.push_back(std::move(info));
     }
+  }
+
+  void set_distribution(const std::string& name) {
+    distribution_name_ = name;
+    if (name == "normal") distribution_ = Distribution::Normal;
+    else if (name == "laplace") distribution_ = Distribution::Laplace;
+    else if (name == "llm") distribution_ = Distribution::LlmLike;
+    else throw Error(spec_, "unknown distribution '" + name + "' (normal, laplace, llm)");
   }
 
   std::string spec_;

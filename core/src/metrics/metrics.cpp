@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -13,70 +14,196 @@ namespace nmscope {
 
 namespace {
 
-// Rows per block: a block of K doubles per row stays small (64 x 11008 x 8 B = 5.6 MB), so no full-size double copy
-// of a weight matrix is ever made.
-constexpr int64_t kRowsPerBlock = 64;
+constexpr int64_t kRowsPerBlock = kAccuracyBlockRows;
 
-struct BlockSums {
-  double weight_diff = 0;   // sum (W - W_hat)^2
-  double weight = 0;        // sum W^2
-  double output = 0;        // sum of squares of an output-side product: X W^T, or X (W_hat - W)^T
-};
-
-// Per-block partial sums, added in block order afterwards, so results do not depend on the thread schedule.
+// Blocks of 64 rows: a block of K doubles per row stays small, so no full-size double copy of a weight matrix is
+// ever made.
 template <typename BlockFunction>
-BlockSums sum_over_blocks(int64_t rows, BlockFunction&& function) {
+std::vector<AccuracySums> over_blocks(int64_t rows, BlockFunction&& function) {
   const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
-  std::vector<BlockSums> partial(static_cast<size_t>(blocks));
+  std::vector<AccuracySums> partial(static_cast<size_t>(blocks));
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, blocks, 1), [&](const auto& range) {
     for (int64_t block = range.begin(); block != range.end(); ++block) {
       const int64_t first = block * kRowsPerBlock;
       partial[size_t(block)] = function(first, std::min(kRowsPerBlock, rows - first));
     }
   });
-  BlockSums total;
-  for (const auto& sums : partial) {
-    total.weight_diff += sums.weight_diff;
-    total.weight += sums.weight;
-    total.output += sums.output;
-  }
+  return partial;
+}
+
+AccuracySums add_in_order(const std::vector<AccuracySums>& blocks) {
+  AccuracySums total;
+  for (const auto& sums : blocks) total.add(sums);
   return total;
 }
 
 }  // namespace
 
+// ||X v||^2 for one row v of K doubles. X is kept column-major (the T values of one column next to each other), so
+// X v is a sum over k of column k times v[k]: for the usual T = 16 tokens that is two AVX-512 multiply-adds per weight
+// into four independent sets of accumulators, where a general matrix product first packed a 64 x K double copy of
+// every block (perf: a quarter of a model study's time). Other token counts use Eigen's matrix-vector product.
+using ColumnMajorD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+
+double product_squared_norm(const ColumnMajorD& activations, const double* row, int64_t k) {
+  constexpr int kTokens = int(kSyntheticEvalTokens);
+  if (activations.rows() != kTokens) {
+    const Eigen::VectorXd product = activations * Eigen::Map<const Eigen::VectorXd>(row, k);
+    return product.squaredNorm();
+  }
+  // Two 8-double vectors hold the 16 token outputs; four pairs of them are independent chains of multiply-adds.
+  using Vector8 = double __attribute__((vector_size(64)));
+  auto load = [](const double* at) {
+    Vector8 value;
+    std::memcpy(&value, at, sizeof value);
+    return value;
+  };
+  Vector8 low[4] = {}, high[4] = {};
+  const double* columns = activations.data();
+  int64_t col = 0;
+  for (; col + 4 <= k; col += 4)
+    for (int lane = 0; lane < 4; ++lane) {
+      const double* column = columns + (col + lane) * kTokens;
+      low[lane] += load(column) * row[col + lane];
+      high[lane] += load(column + 8) * row[col + lane];
+    }
+  for (; col < k; ++col) {
+    low[0] += load(columns + col * kTokens) * row[col];
+    high[0] += load(columns + col * kTokens + 8) * row[col];
+  }
+  const Vector8 sum_low = (low[0] + low[1]) + (low[2] + low[3]);
+  const Vector8 sum_high = (high[0] + high[1]) + (high[2] + high[3]);
+  double squared = 0;
+  for (int token = 0; token < 8; ++token) squared += sum_low[token] * sum_low[token];
+  for (int token = 0; token < 8; ++token) squared += sum_high[token] * sum_high[token];
+  return squared;
+}
+
+// ||X a||^2 and ||X b||^2 for two rows at once: X (1.4 MB for K = 11008) is read from L2 once for both, which is
+// what bounds the single-row loop.
+void product_squared_norms(const ColumnMajorD& activations, const double* a, const double* b, int64_t k,
+                           double& squared_a, double& squared_b) {
+  constexpr int kTokens = int(kSyntheticEvalTokens);
+  if (activations.rows() != kTokens) {
+    squared_a = product_squared_norm(activations, a, k);
+    squared_b = product_squared_norm(activations, b, k);
+    return;
+  }
+  using Vector8 = double __attribute__((vector_size(64)));
+  auto load = [](const double* at) {
+    Vector8 value;
+    std::memcpy(&value, at, sizeof value);
+    return value;
+  };
+  Vector8 a_low[2] = {}, a_high[2] = {}, b_low[2] = {}, b_high[2] = {};
+  const double* columns = activations.data();
+  int64_t col = 0;
+  for (; col + 2 <= k; col += 2)
+    for (int lane = 0; lane < 2; ++lane) {
+      const Vector8 low = load(columns + (col + lane) * kTokens), high = load(columns + (col + lane) * kTokens + 8);
+      a_low[lane] += low * a[col + lane];
+      a_high[lane] += high * a[col + lane];
+      b_low[lane] += low * b[col + lane];
+      b_high[lane] += high * b[col + lane];
+    }
+  for (; col < k; ++col) {
+    const Vector8 low = load(columns + col * kTokens), high = load(columns + col * kTokens + 8);
+    a_low[0] += low * a[col];
+    a_high[0] += high * a[col];
+    b_low[0] += low * b[col];
+    b_high[0] += high * b[col];
+  }
+  auto squared = [](const Vector8& low, const Vector8& high) {
+    double sum = 0;
+    for (int token = 0; token < 8; ++token) sum += low[token] * low[token];
+    for (int token = 0; token < 8; ++token) sum += high[token] * high[token];
+    return sum;
+  };
+  squared_a = squared(a_low[0] + a_low[1], a_high[0] + a_high[1]);
+  squared_b = squared(b_low[0] + b_low[1], b_high[0] + b_high[1]);
+}
+
+// Rows in pairs (an odd last row alone); `make_row(index, out)` writes row `index` as K doubles and returns its
+// squared norm. Adds sum ||row||^2 to `row_sum` and sum ||X row||^2 to `product_sum`, in row order.
+template <typename MakeRow>
+void sum_rows(const ColumnMajorD& activations, int64_t first, int64_t count, int64_t k, MakeRow&& make_row,
+              double& row_sum, double& product_sum) {
+  Eigen::VectorXd a(k), b(k);
+  int64_t index = first;
+  for (; index + 2 <= first + count; index += 2) {
+    row_sum += make_row(index, a.data());
+    row_sum += make_row(index + 1, b.data());
+    if (activations.rows() == 0) continue;
+    double squared_a = 0, squared_b = 0;
+    product_squared_norms(activations, a.data(), b.data(), k, squared_a, squared_b);
+    product_sum += squared_a;
+    product_sum += squared_b;
+  }
+  if (index < first + count) {
+    row_sum += make_row(index, a.data());
+    if (activations.rows() > 0) product_sum += product_squared_norm(activations, a.data(), k);
+  }
+}
+
+std::vector<AccuracySums> reference_block_sums(const MatrixF& weights, const MatrixD& activations) {
+  const ColumnMajorD columns = activations;
+  const int64_t k = weights.cols();
+  return over_blocks(weights.rows(), [&](int64_t first, int64_t count) {
+    AccuracySums sums;
+    sum_rows(columns, first, count, k,
+             [&](int64_t index, double* out) {
+               Eigen::Map<Eigen::VectorXd> row(out, k);
+               row = weights.row(index).transpose().cast<double>();
+               return row.squaredNorm();
+             },
+             sums.weight, sums.output);
+    return sums;
+  });
+}
+
+std::vector<AccuracySums> error_block_sums(const MatrixF& weights, const MatrixF& approximation,
+                                           const MatrixD& activations) {
+  const ColumnMajorD columns = activations;
+  const int64_t k = weights.cols();
+  return over_blocks(weights.rows(), [&](int64_t first, int64_t count) {
+    AccuracySums sums;
+    sum_rows(columns, first, count, k,
+             [&](int64_t index, double* out) {
+               Eigen::Map<Eigen::VectorXd> difference(out, k);
+               difference =
+                   approximation.row(index).transpose().cast<double>() - weights.row(index).transpose().cast<double>();
+               return difference.squaredNorm();
+             },
+             sums.weight_diff, sums.output_diff);
+    return sums;
+  });
+}
+
+AccuracyFigures accuracy_from_sums(const AccuracySums& total) {
+  const double weight_norm = std::sqrt(total.weight), output_norm = std::sqrt(total.output);
+  const double weight_diff = std::sqrt(total.weight_diff);
+  const double output_diff = std::sqrt(total.output_diff);
+  AccuracyFigures figures;
+  figures.weight_rel_err = weight_norm > 0 ? weight_diff / weight_norm : (weight_diff > 0 ? INFINITY : 0);
+  figures.output_rel_err = output_norm > 0 ? output_diff / output_norm : (output_diff > 0 ? INFINITY : 0);
+  figures.sqnr_db = figures.weight_rel_err > 0 ? -20.0 * std::log10(figures.weight_rel_err)
+                                               : std::numeric_limits<double>::infinity();
+  return figures;
+}
+
 OutputReference::OutputReference(const MatrixF& weights, const MatrixF& activations)
     : activations_(activations.cast<double>()) {
-  const BlockSums sums = sum_over_blocks(weights.rows(), [&](int64_t first, int64_t count) {
-    const MatrixD block = weights.middleRows(first, count).cast<double>();
-    BlockSums result;
-    result.weight = block.squaredNorm();
-    result.output = (activations_ * block.transpose()).squaredNorm();
-    return result;
-  });
-  weight_norm_ = std::sqrt(sums.weight);
-  output_norm_ = std::sqrt(sums.output);
+  sums_ = add_in_order(reference_block_sums(weights, activations_));
+  weight_norm_ = std::sqrt(sums_.weight);
+  output_norm_ = std::sqrt(sums_.output);
 }
 
 AccuracyFigures measure_accuracy(const MatrixF& weights, const MatrixF& approximation,
                                  const OutputReference& reference) {
-  const MatrixD& activations = reference.activations();
-  const BlockSums sums = sum_over_blocks(weights.rows(), [&](int64_t first, int64_t count) {
-    const MatrixD difference =
-        approximation.middleRows(first, count).cast<double>() - weights.middleRows(first, count).cast<double>();
-    BlockSums result;
-    result.weight_diff = difference.squaredNorm();
-    if (activations.rows() > 0) result.output = (activations * difference.transpose()).squaredNorm();
-    return result;
-  });
-  AccuracyFigures figures;
-  const double weight_diff = std::sqrt(sums.weight_diff);
-  const double output_diff = std::sqrt(sums.output);
-  figures.weight_rel_err = reference.weight_norm() > 0 ? weight_diff / reference.weight_norm() : (weight_diff > 0 ? INFINITY : 0);
-  figures.output_rel_err = reference.output_norm() > 0 ? output_diff / reference.output_norm() : (output_diff > 0 ? INFINITY : 0);
-  figures.sqnr_db = figures.weight_rel_err > 0 ? -20.0 * std::log10(figures.weight_rel_err)
-                                               : std::numeric_limits<double>::infinity();
-  return figures;
+  AccuracySums total = add_in_order(error_block_sums(weights, approximation, reference.activations()));
+  total.weight = reference.sums().weight;
+  total.output = reference.sums().output;
+  return accuracy_from_sums(total);
 }
 
 MatrixD reference_product(const MatrixF& activations, const MatrixF& weights) {

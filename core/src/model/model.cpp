@@ -8,6 +8,7 @@
 
 #include "model/model_layout.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/model_preset.hpp"
 
 namespace nmscope {
 
@@ -93,17 +94,51 @@ std::unique_ptr<Model> Model::open(const std::string& directory) {
   model->directory_ = directory;
   model->config_ = read_model_config(directory);
   model->source_ = open_weight_source(directory);
+  const model_layout::Layout layout = model->classify_tensors(directory + "/config.json");
   const ModelConfig& config = model->config_;
   const std::string config_path = directory + "/config.json";
+  if (config.family == ModelFamily::Unsupported) {
+    model->note_ = "architecture '" + config.model_type +
+                   "' is not modelled (llama, mistral, qwen2 and bert are); its tensors are listed, it cannot run";
+    return model;
+  }
+  for (int64_t block = 0; block < config.blocks; ++block) {
+    for (const auto& spec : layout.block) {
+      if (spec.required && !model->find(block, spec.key))
+        throw Error(directory, "lacks " + layout.block_prefix + std::to_string(block) + "." + spec.key + ", which " +
+                                   config_path + " implies");
+    }
+  }
+  for (const auto& spec : layout.global) {
+    if (spec.required && !model->find(-1, spec.key))
+      throw Error(directory, "lacks " + layout.root + spec.key + ", which " + config_path + " implies");
+  }
+  return model;
+}
 
+std::unique_ptr<Model> Model::preset(const std::string& name) {
+  const ModelPreset* preset = find_model_preset(name);
+  if (!preset) throw Error(name, "no such model preset (" + model_preset_names() + ")");
+  std::unique_ptr<Model> model(new Model());
+  model->directory_ = preset->synth_spec();
+  model->config_ = preset->config;
+  model->source_ = open_weight_source(model->directory_);
+  model->classify_tensors("preset " + preset->name);
+  // Only the linear layers are generated: the preset is for studies of the compressible layers, not a forward pass.
+  model->note_ = "shape preset " + preset->name + " with synthetic weights: its linear layers only, it cannot run";
+  return model;
+}
+
+model_layout::Layout Model::classify_tensors(const std::string& config_path) {
+  const ModelConfig& config = config_;
   std::vector<std::string> names;
-  for (const auto& info : model->source_->tensors()) names.push_back(info.name);
-  const model_layout::Layout layout = model_layout::layout_for(config, names);
+  for (const auto& info : source_->tensors()) names.push_back(info.name);
+  model_layout::Layout layout = model_layout::layout_for(config, names);
   std::unordered_map<std::string, const model_layout::TensorSpec*> block_specs, global_specs;
   for (const auto& spec : layout.block) block_specs.emplace(spec.key, &spec);
   for (const auto& spec : layout.global) global_specs.emplace(layout.root + spec.key, &spec);
 
-  for (const auto& info : model->source_->tensors()) {
+  for (const auto& info : source_->tensors()) {
     ModelTensor tensor{info};
     const model_layout::TensorSpec* spec = nullptr;
     if (config.family == ModelFamily::Unsupported) {
@@ -126,26 +161,9 @@ std::unique_ptr<Model> Model::open(const std::string& directory) {
     } else if (config.family != ModelFamily::Unsupported) {
       tensor.info.note = "not used by the " + config.model_type + " forward pass";
     }
-    model->tensors_.push_back(std::move(tensor));
+    tensors_.push_back(std::move(tensor));
   }
-
-  if (config.family == ModelFamily::Unsupported) {
-    model->note_ = "architecture '" + config.model_type +
-                   "' is not modelled (llama, mistral, qwen2 and bert are); its tensors are listed, it cannot run";
-    return model;
-  }
-  for (int64_t block = 0; block < config.blocks; ++block) {
-    for (const auto& spec : layout.block) {
-      if (spec.required && !model->find(block, spec.key))
-        throw Error(directory, "lacks " + layout.block_prefix + std::to_string(block) + "." + spec.key + ", which " +
-                                   config_path + " implies");
-    }
-  }
-  for (const auto& spec : layout.global) {
-    if (spec.required && !model->find(-1, spec.key))
-      throw Error(directory, "lacks " + layout.root + spec.key + ", which " + config_path + " implies");
-  }
-  return model;
+  return layout;
 }
 
 std::vector<const ModelTensor*> Model::linear_layers() const {

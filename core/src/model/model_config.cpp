@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "nmscope/error.hpp"
+#include "model/model_config.hpp"
 #include "nmscope/model.hpp"
 
 namespace nmscope {
@@ -170,10 +171,8 @@ void read_rope(const nlohmann::json& json, const ConfigFields& fields, ModelConf
 
 }  // namespace
 
-ModelConfig read_model_config(const std::string& directory) {
-  const fs::path path = fs::path(directory) / "config.json";
-  const nlohmann::json json = read_json(path);
-  const ConfigFields fields(json, path.string());
+ModelConfig parse_model_config(const nlohmann::json& json, const std::string& subject) {
+  const ConfigFields fields(json, subject);
   ModelConfig config;
   config.model_type = fields.text_or("model_type", "");
   if (config.model_type == "llama" || config.model_type == "mistral" || config.model_type == "qwen2") {
@@ -185,6 +184,11 @@ ModelConfig read_model_config(const std::string& directory) {
     read_encoder(fields, config);
   }
   return config;
+}
+
+ModelConfig read_model_config(const std::string& directory) {
+  const fs::path path = fs::path(directory) / "config.json";
+  return parse_model_config(read_json(path), path.string());
 }
 
 bool is_model_directory(const std::string& path) {

@@ -50,12 +50,23 @@ inline ScaleAndZero choose_scale(const KeptRange& range, const QuantConfig& quan
   return result;
 }
 
-inline uint32_t quantize_code(float weight, const ScaleAndZero& scale_and_zero, int bits) {
-  const double scale = half_bits_to_float(scale_and_zero.scale_bits);
-  if (scale == 0) return uint32_t(scale_and_zero.zero);
+// std::round (half away from zero) without the library call, so the packing loops stay inline: x - trunc(x) is exact
+// for every double, and the result equals std::round(x) for every x.
+inline double round_half_away(double x) {
+  const double whole = std::trunc(x);
+  return std::fabs(x - whole) >= 0.5 ? whole + std::copysign(1.0, x) : whole;
+}
+
+// The code of a weight under a scale already decoded from fp16 (`scale` = half_bits_to_float(scale_bits)).
+inline uint32_t quantize_code(float weight, double scale, int zero, int bits) {
+  if (scale == 0) return uint32_t(zero);
   const double levels = double((1 << bits) - 1);
-  const double code = std::round(double(weight) / scale) + scale_and_zero.zero;
+  const double code = round_half_away(double(weight) / scale) + zero;
   return uint32_t(std::clamp(code, 0.0, levels));
+}
+
+inline uint32_t quantize_code(float weight, const ScaleAndZero& scale_and_zero, int bits) {
+  return quantize_code(weight, double(half_bits_to_float(scale_and_zero.scale_bits)), scale_and_zero.zero, bits);
 }
 
 // The weight a code decodes to, exactly as every engine decodes it (docs/packed-format.md, "Decoding a slot").

@@ -1,51 +1,21 @@
-// Column list, binding and reading of model_evaluations rows; one table of (column, field) pairs drives all three so
-// they cannot disagree on the order.
+// Column list, binding and reading of model_evaluations rows (store/record_columns.hpp).
 #include "store/model_evaluation_row.hpp"
 
-#include <cmath>
-#include <functional>
 #include <vector>
+
+#include "store/record_columns.hpp"
 
 namespace nmscope::store {
 
 namespace {
 
 using Record = ModelEvaluationRecord;
-
-struct Column {
-  const char* name;
-  std::function<int(sqlite3_stmt*, int, const Record&)> bind;
-  std::function<void(sqlite3_stmt*, int, Record&)> read;
-};
-
-Column text(const char* name, std::string Record::*field) {
-  return {name,
-          [field](sqlite3_stmt* s, int i, const Record& r) {
-            const std::string& value = r.*field;
-            return sqlite3_bind_text(s, i, value.data(), int(value.size()), SQLITE_TRANSIENT);
-          },
-          [field](sqlite3_stmt* s, int i, Record& r) {
-            const auto* value = sqlite3_column_text(s, i);
-            r.*field = value ? reinterpret_cast<const char*>(value) : "";
-          }};
-}
-
+using Column = RecordColumn<Record>;
+constexpr auto text = text_column<Record>;
+constexpr auto real = real_column<Record>;
 template <typename Int>
 Column integer(const char* name, Int Record::*field) {
-  return {name,
-          [field](sqlite3_stmt* s, int i, const Record& r) { return sqlite3_bind_int64(s, i, int64_t(r.*field)); },
-          [field](sqlite3_stmt* s, int i, Record& r) { r.*field = Int(sqlite3_column_int64(s, i)); }};
-}
-
-// NaN is stored as NULL (SQLite has no NaN) and read back as NaN.
-Column real(const char* name, double Record::*field) {
-  return {name,
-          [field](sqlite3_stmt* s, int i, const Record& r) {
-            return std::isnan(r.*field) ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, r.*field);
-          },
-          [field](sqlite3_stmt* s, int i, Record& r) {
-            r.*field = sqlite3_column_type(s, i) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s, i);
-          }};
+  return integer_column(name, field);
 }
 
 const std::vector<Column>& columns() {
@@ -82,40 +52,22 @@ const std::vector<Column>& columns() {
   return list;
 }
 
-std::string column_list() {
-  std::string text;
-  for (const auto& column : columns()) text += std::string(text.empty() ? "" : ", ") + column.name;
-  return text;
-}
-
 }  // namespace
 
 const std::string& model_evaluation_insert_sql() {
-  static const std::string sql = [] {
-    std::string placeholders;
-    for (size_t index = 0; index < columns().size(); ++index) placeholders += index ? ", ?" : "?";
-    return "INSERT INTO model_evaluations (" + column_list() + ") VALUES (" + placeholders + ")";
-  }();
+  static const std::string sql = insert_sql("model_evaluations", columns());
   return sql;
 }
 
 const std::string& model_evaluation_select_sql() {
-  static const std::string sql = "SELECT " + column_list() + " FROM model_evaluations";
+  static const std::string sql = "SELECT " + column_list(columns()) + " FROM model_evaluations";
   return sql;
 }
 
 int bind_model_evaluation(sqlite3_stmt* statement, const ModelEvaluationRecord& record) {
-  for (size_t index = 0; index < columns().size(); ++index) {
-    const int result = columns()[index].bind(statement, int(index) + 1, record);
-    if (result != SQLITE_OK) return result;
-  }
-  return SQLITE_OK;
+  return bind_record(statement, columns(), record);
 }
 
-ModelEvaluationRecord read_model_evaluation(sqlite3_stmt* statement) {
-  ModelEvaluationRecord record;
-  for (size_t index = 0; index < columns().size(); ++index) columns()[index].read(statement, int(index), record);
-  return record;
-}
+ModelEvaluationRecord read_model_evaluation(sqlite3_stmt* statement) { return read_record(statement, columns()); }
 
 }  // namespace nmscope::store

@@ -18,6 +18,7 @@
 #include "nmscope/measurement_fields.hpp"
 #include "store/measurement_row.hpp"
 #include "store/model_evaluation_row.hpp"
+#include "store/model_rollup_row.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/write_transaction.hpp"
@@ -172,6 +173,37 @@ int64_t ResultsStore::insert_model_evaluation(const ModelEvaluationRecord& recor
     return SQLITE_OK;
   });
   return id;
+}
+
+void ResultsStore::insert_model_rollup(const std::vector<ModelRollupRow>& rows) {
+  std::lock_guard lock(mutex_);
+  const std::string now = utc_timestamp();
+  store::Statement statement(db_, path_, store::model_rollup_insert_sql());
+  store::run_write_transaction(db_, path_, "cannot store model rollup", [&] {
+    for (const ModelRollupRow& row : rows) {
+      ModelRollupRow stamped = row;
+      if (stamped.created_at.empty()) stamped.created_at = now;
+      statement.reset();
+      int result = store::bind_model_rollup(statement.get(), stamped);
+      if (result != SQLITE_OK) return result;
+      if ((result = statement.step()) != SQLITE_DONE) return result;
+    }
+    return SQLITE_OK;
+  });
+}
+
+std::vector<ModelRollupRow> ResultsStore::model_rollups(const std::string& study_id) const {
+  std::lock_guard lock(mutex_);
+  store::Statement query(db_, path_,
+                         store::model_rollup_select_sql() + (study_id.empty() ? "" : " WHERE study_id = ?") +
+                             " ORDER BY id");
+  if (!study_id.empty())
+    sqlite3_bind_text(query.get(), 1, study_id.data(), static_cast<int>(study_id.size()), SQLITE_TRANSIENT);
+  std::vector<ModelRollupRow> rows;
+  int result;
+  while ((result = query.step()) == SQLITE_ROW) rows.push_back(store::read_model_rollup(query.get()));
+  if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read model rollups");
+  return rows;
 }
 
 std::vector<ModelEvaluationRecord> ResultsStore::model_evaluations(const std::string& study_id) const {

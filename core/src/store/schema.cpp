@@ -16,7 +16,7 @@ namespace {
 
 // The schema that adds sweep_shards. Kept apart from the list's position so that a schema landing before it on
 // another branch renumbers it by changing this one constant (and ResultsStore::kSchemaVersion).
-constexpr int kSweepsSchemaVersion = 3;
+constexpr int kSweepsSchemaVersion = 4;
 
 // Version 1: one column per Measurement field, named as the field. Required numbers are NOT NULL except REAL ones:
 // SQLite stores a NaN as NULL, and an error figure may legitimately be NaN (0/0 on an all-zero tensor).
@@ -97,8 +97,49 @@ CREATE TABLE model_evaluations (
 CREATE INDEX model_evaluations_by_study ON model_evaluations (study_id);
 )sql";
 
-// Sweeps (nmscope-cli sweep / merge): one row per shard run, naming the spec it ran (merge refuses shards of another
-// spec) and where it ran (host, build, Slurm job and array task). Its rows stay in measurements under the same
+// Version 3: rollups of model studies over every linear layer (nmscope-cli model). One row per (configuration,
+// engine, batch, role), role "all" for the whole model; the per-layer rows stay in measurements under the same
+// study_id. Times, baselines and speedups that were not measured are NULL.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE model_rollups (
+  id INTEGER PRIMARY KEY,
+  study_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  model TEXT NOT NULL,
+  source TEXT NOT NULL,
+  pattern TEXT NOT NULL,
+  bits INTEGER NOT NULL,
+  granularity TEXT NOT NULL,
+  quant_group INTEGER NOT NULL,
+  symmetric INTEGER NOT NULL CHECK (symmetric IN (0, 1)),
+  criterion TEXT NOT NULL,
+  engine TEXT NOT NULL,
+  batch INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  layers INTEGER NOT NULL,
+  weight_count INTEGER NOT NULL,
+  storage_bytes INTEGER NOT NULL,
+  fp16_bytes INTEGER NOT NULL,
+  compression_vs_fp16 REAL,
+  mean_weight_rel_err REAL,
+  max_weight_rel_err REAL,
+  mean_output_rel_err REAL,
+  max_output_rel_err REAL,
+  min_sqnr_db REAL,
+  time_us REAL,
+  time_per_token_us REAL,
+  baseline TEXT NOT NULL,
+  baseline_time_per_token_us REAL,
+  speedup REAL,
+  shapes_timed INTEGER NOT NULL,
+  layers_timed INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE INDEX model_rollups_by_study ON model_rollups (study_id);
+)sql";
+
+// Version 4 (kSweepsSchemaVersion), sweeps (nmscope-cli sweep / merge): one row per shard run, naming the spec it ran
+// (merge refuses shards of another spec) and where it ran (host, build, Slurm job and array task). Its rows stay in measurements under the same
 // study_id. The key index makes merge's "is this measurement already here?" a lookup instead of a scan.
 constexpr const char* kSchemaSweeps = R"sql(
 CREATE TABLE sweep_shards (
@@ -119,6 +160,7 @@ CREATE INDEX measurements_by_key ON measurements (source_hash, tensor, pattern, 
 constexpr Migration kMigrations[] = {
     {0, kSchemaV1},
     {1, kSchemaV2},
+    {2, kSchemaV3},
     {kSweepsSchemaVersion - 1, kSchemaSweeps},
 };
 static_assert(std::size(kMigrations) == ResultsStore::kSchemaVersion,

@@ -14,6 +14,7 @@
 #include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/gpu_decode.hpp"
 #include "nmscope/host_info.hpp"
+#include "nmscope/model_preset.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 
@@ -38,22 +39,8 @@ std::string format_double(double value, const char* format) {
   return text;
 }
 
-// LLaMA-7B as the paper ran it: 32 blocks of hidden 4096, MLP 11008, 32 heads (no GQA), vocab 32000.
-ModelConfig llama_7b_shape() {
-  ModelConfig shape;
-  shape.model_type = "llama";
-  shape.family = ModelFamily::Decoder;
-  shape.hidden = 4096;
-  shape.intermediate = 11008;
-  shape.blocks = 32;
-  shape.heads = 32;
-  shape.kv_heads = 32;
-  shape.head_dim = 128;
-  shape.vocab = 32000;
-  shape.max_positions = 4096;
-  shape.norm_eps = 1e-5;
-  return shape;
-}
+// LLaMA-7B as the paper ran it: the shape preset (resources/models/llama-7b.json).
+ModelConfig llama_7b_shape() { return find_model_preset("llama-7b")->config; }
 
 int64_t weight_bytes_of(const Measurement& row) {
   const auto details = nlohmann::json::parse(row.details_json, nullptr, false);

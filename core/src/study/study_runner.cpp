@@ -1,7 +1,11 @@
 #include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
 #include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <random>
@@ -16,6 +20,8 @@
 #include "nmscope/readers.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/synthetic.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace nmscope {
@@ -202,7 +208,144 @@ class StudyRun {
     return stored == jobs_per_tensor();
   }
 
+  // Whether a tensor is measured in row slices (measure_tensor_streamed): no engine needs its whole packed matrix
+  // (no engine selected, or every timing of its shape already made), no scale spans rows (not per tensor), and its
+  // source decodes a row range without the rest (synthetic, or safetensors of a model directory).
+  bool streams(const SelectedTensor& selected) const {
+    // A job filter (sweep shards) picks single rows; the streamed path emits whole configurations.
+    if (resuming() || spec_.include_job || spec_.granularity == Granularity::Tensor) return false;
+    const std::string& location = selected.source->location();
+    if (!is_synthetic_spec(location) && !is_model_directory(location)) return false;
+    if (engines_.empty()) return true;
+    if (!spec_.time_once_per_shape) return false;
+    const TensorInfo* info = selected.source->find(selected.name);
+    if (!info) return false;
+    for (const auto& pattern : spec_.patterns)
+      for (int bits : spec_.bits) {
+        const QuantConfig quant = spec_.quant_config(bits);
+        for (const auto& [engine, batch] : jobs_for(pattern, quant))
+          if (!timings_.count({info->rows(), info->cols(), pattern.to_string(), quant.bits, quant.granularity_name(),
+                               quant.symmetric, engine, batch}))
+            return false;
+      }
+    return true;
+  }
+
+  // Accuracy and storage of every configuration, slice by slice of kAccuracyBlockRows rows, in parallel: a slice is
+  // decoded, pruned, packed, dequantized and scored while it sits in cache, so a 7B model's layers never make a round
+  // trip through memory per step, and no more than a few slices are held at once. The figures are the whole-matrix
+  // path's to the bit (metrics.hpp: the same block sums added in the same order), and the storage is the sum of the
+  // slices' packed buffers, which equals the whole matrix's when every scale belongs to one row.
+  void measure_tensor_streamed(const SelectedTensor& selected) {
+    struct Config {
+      NMPattern pattern;
+      QuantConfig quant;
+    };
+    std::vector<Config> configs;
+    for (const auto& pattern : spec_.patterns)
+      for (int bits : spec_.bits) configs.push_back({pattern, spec_.quant_config(bits)});
+    struct SliceFigures {
+      AccuracySums reference;
+      std::vector<AccuracySums> errors;
+      std::vector<int64_t> storage;
+      bool finite = true;
+    };
+    TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
+    const TensorInfo& info = *selected.source->find(selected.name);
+    const int64_t rows = info.rows(), cols = info.cols();
+    const int64_t slices = (rows + kAccuracyBlockRows - 1) / kAccuracyBlockRows;
+    std::vector<SliceFigures> figures(static_cast<size_t>(slices));
+    std::vector<PackedMatrix> first_slice(configs.size());  // describes each configuration's row
+    report_progress(selected.name + "  streaming " + std::to_string(configs.size()) + " configurations");
+    context.hash = selected.source->tensor_hash(selected.name);
+    const MatrixD activations = activations_for(selected.name, cols, 0).cast<double>();
+    if (spec_.criterion == PruningCriterion::Wanda)
+      context.input_norms = activation_column_norms(activations_for(selected.name, cols, 0));
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, slices, 1), [&](const auto& range) {
+      for (int64_t slice = range.begin(); slice != range.end(); ++slice) {
+        check_cancel();
+        const int64_t first = slice * kAccuracyBlockRows;
+        const MatrixF weights = selected.source->load_rows(selected.name, first, std::min(kAccuracyBlockRows, rows - first));
+        SliceFigures& out = figures[size_t(slice)];
+        // A sum of squares of floats in double cannot overflow, so it is finite exactly when every weight is: the
+        // reference sums are the NaN check, without another pass over the slice.
+        out.reference = reference_block_sums(weights, activations).front();
+        if (!(out.finite = std::isfinite(out.reference.weight))) continue;
+        size_t index = 0;
+        for (const auto& pattern : spec_.patterns) {
+          const NMSelection selection = select_nm(weights, pattern, spec_.criterion,
+                                                  spec_.criterion == PruningCriterion::Wanda ? &context.input_norms : nullptr);
+          for (size_t bits = 0; bits < spec_.bits.size(); ++bits, ++index) {
+            PackedMatrix packed = compress(weights, selection, configs[index].quant);
+            out.storage.push_back(packed.storage_bytes());
+            out.errors.push_back(error_block_sums(weights, dequantize(packed), activations).front());
+            if (slice == 0) first_slice[index] = std::move(packed);
+          }
+        }
+      }
+    });
+    for (const auto& slice : figures)
+      if (!slice.finite) throw Error(selected.name, "contains NaN or infinite values; nothing can be measured on it");
+    AccuracySums reference;
+    for (const auto& slice : figures) reference.add(slice.reference);
+    for (size_t index = 0; index < configs.size(); ++index) {
+      AccuracySums total = reference;
+      int64_t storage = 0;
+      for (const auto& slice : figures) {
+        total.weight_diff += slice.errors[index].weight_diff;
+        total.output_diff += slice.errors[index].output_diff;
+        storage += slice.storage[index];
+      }
+      Measurement base = base_row(context, first_slice[index], accuracy_from_sums(total));
+      base.rows = rows;
+      base.storage_bytes = storage;
+      base.compression_vs_fp16 = 2.0 * double(rows) * double(cols) / double(storage);
+      emit_rows(base, configs[index].pattern, configs[index].quant);
+    }
+  }
+
+  // The rows of one configuration without running an engine: "none", or every engine job from a timing of the same
+  // shape (streams() made sure there is one). Batch outer, engine inner, as measure_config orders them.
+  void emit_rows(const Measurement& base, const NMPattern& pattern, const QuantConfig& quant) {
+    const std::string label = base.tensor + "  " + pattern.to_string() + " " +
+                              (quant.is_fp16() ? "fp16" : "int" + std::to_string(quant.bits));
+    // Progress before each row and a cancel check after it, as for measured jobs.
+    auto announce = [&](const std::string& current) {
+      report_progress(current);
+      check_cancel();
+    };
+    if (engines_.empty()) {
+      announce(label);
+      Measurement row = base;
+      row.engine = "none";
+      store(row);
+      ++progress_.done;
+      return;
+    }
+    for (int batch : spec_.batches)
+      for (const Engine* engine : engines_) {
+        if (!measures(*engine, pattern, quant)) continue;
+        announce(label + "  " + engine->name() + " b" + std::to_string(batch));
+        Measurement row = base;
+        row.engine = engine->name();
+        row.batch = batch;
+        reuse_timing(row);
+        store(row);
+        ++progress_.done;
+      }
+  }
+
   void measure_tensor(const SelectedTensor& selected) {
+    if (streams(selected)) {
+      const int64_t done_before = progress_.done;
+      try {
+        measure_tensor_streamed(selected);
+      } catch (const Error& error) {
+        skip(error);
+        progress_.done = done_before + jobs_per_tensor();
+      }
+      return;
+    }
     const int64_t jobs = jobs_per_tensor();
     TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
     try {
@@ -267,7 +410,19 @@ class StudyRun {
     return row;
   }
 
-  void store(const Measurement& row) {
+  // The spec's per-tensor members (role, block) added to the row's details.
+  void add_tensor_details(Measurement& row) const {
+    const auto extra = spec_.tensor_details.find(row.tensor);
+    if (extra == spec_.tensor_details.end()) return;
+    nlohmann::json details = nlohmann::json::parse(row.details_json, nullptr, false);
+    if (!details.is_object()) details = nlohmann::json::object();
+    const nlohmann::json members = nlohmann::json::parse(extra->second, nullptr, false);
+    if (members.is_object()) details.update(members);
+    row.details_json = details.dump();
+  }
+
+  void store(Measurement row) {
+    add_tensor_details(row);
     if (store_) {
       try {
         store_->insert(row);
@@ -323,11 +478,48 @@ class StudyRun {
         Measurement row = base;
         row.engine = engine->name();
         row.batch = batch;
-        run_engine(*engine, context, packed, dequantized, batch, activations, reference, row);
+        if (!reuse_timing(row)) {
+          run_engine(*engine, context, packed, dequantized, batch, activations, reference, row);
+          remember_timing(row);
+        }
         store(row);
         ++progress_.done;
       }
     }
+  }
+
+  // What makes two engine jobs the same timing: the shape, the configuration, the engine and the batch.
+  using TimingKey = std::tuple<int64_t, int64_t, std::string, int, std::string, bool, std::string, int>;
+  static TimingKey timing_key(const Measurement& row) {
+    return {row.rows, row.cols, row.pattern, row.bits, row.granularity, row.symmetric, row.engine, row.batch};
+  }
+
+  // Fills the row's engine figures from an earlier layer of the same shape; false when there is none.
+  bool reuse_timing(Measurement& row) {
+    if (!spec_.time_once_per_shape) return false;
+    const auto found = timings_.find(timing_key(row));
+    if (found == timings_.end()) return false;
+    const Measurement& timed = found->second;
+    row.time_us = timed.time_us;
+    row.time_p10_us = timed.time_p10_us;
+    row.time_p90_us = timed.time_p90_us;
+    row.cycles = timed.cycles;
+    row.engine_rel_err = timed.engine_rel_err;
+    row.status = timed.status;
+    const std::string timed_on = "timed on " + timed.tensor + " (same shape)";
+    row.note = timed.note.empty() ? timed_on : timed.note + "; " + timed_on;
+    nlohmann::json details = nlohmann::json::parse(timed.details_json, nullptr, false);
+    if (!details.is_object()) details = nlohmann::json::object();
+    details["timed_on"] = timed.tensor;
+    row.details_json = details.dump();
+    ++summary_.timings_reused;
+    return true;
+  }
+
+  void remember_timing(const Measurement& row) {
+    if (!spec_.time_once_per_shape) return;
+    timings_.emplace(timing_key(row), row);
+    if (timed_shapes_.insert({row.rows, row.cols}).second) ++summary_.shapes_timed;
   }
 
   void run_engine(const Engine& engine, const TensorContext& context, const PackedMatrix& packed,
@@ -375,6 +567,8 @@ class StudyRun {
   const std::atomic<bool>* cancel_;
   EngineRegistry registry_;
   std::vector<const Engine*> engines_;
+  std::map<TimingKey, Measurement> timings_;               // time_once_per_shape: the first row of each timing
+  std::set<std::pair<int64_t, int64_t>> timed_shapes_;
   std::set<MeasurementKey> stored_;                         // the current tensor's stored keys, when resuming
   std::vector<std::unique_ptr<WeightSource>> sources_;
   MatrixF user_activations_;

@@ -1,6 +1,7 @@
 // N:M selection: exactly N per group, the top-N scores, ties to the lower index, tail padding, wanda scores.
 #include <QtTest>
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -69,6 +70,30 @@ class TestPruning final : public QObject {
         }
         QCOMPARE(actual, expected);
       }
+    }
+  }
+
+  // Scores from a handful of values, so most groups hold ties: every fast path (2:4 has its own) must keep the same
+  // positions as the plain sort.
+  void many_ties_keep_the_sorted_choice() {
+    MatrixF weights = random_matrix(16, 203, 11);
+    for (int64_t index = 0; index < weights.size(); ++index)
+      weights.data()[index] = std::round(weights.data()[index] * 2.0f) / 2.0f;
+    for (const NMPattern pattern : {NMPattern{2, 4}, NMPattern{1, 4}, NMPattern{3, 4}, NMPattern{4, 8}, NMPattern{3, 7}}) {
+      const NMSelection selection = select_nm(weights, pattern, PruningCriterion::Magnitude);
+      for (int64_t row = 0; row < weights.rows(); ++row)
+        for (int64_t g = 0; g < selection.groups_per_row; ++g) {
+          std::vector<std::pair<float, int64_t>> scored;
+          for (int64_t col = g * pattern.group_size; col < std::min<int64_t>(weights.cols(), (g + 1) * pattern.group_size);
+               ++col)
+            scored.push_back({std::fabs(weights(row, col)), col});
+          std::vector<int64_t> actual;
+          for (int slot = 0; slot < pattern.kept_per_group; ++slot) {
+            const int64_t col = selection.column(row, g * pattern.kept_per_group + slot);
+            if (col < weights.cols()) actual.push_back(col);
+          }
+          QCOMPARE(actual, expected_kept(scored, pattern.kept_per_group));
+        }
     }
   }
 

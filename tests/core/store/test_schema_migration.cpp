@@ -3,6 +3,7 @@
 // from schema 1 (measurements only) to schema 2 (model studies) is run on a genuine schema-1 database.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 
 #include "nmscope/error.hpp"
 #include "nmscope/results_store.hpp"
@@ -144,7 +145,9 @@ class TestSchemaMigration final : public QObject {
     QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 1);
   }
 
-  void migratesSchema2ToSweeps() {
+  // Schema 3 adds model_rollups (nmscope-cli model); a schema-2 file keeps its rows and model evaluations, gains the
+  // table, and is backed up first.
+  void migratesSchema2ToModelRollups() {
     QTemporaryDir dir;
     const std::string path = dir.filePath("v2.db").toStdString();
     {
@@ -155,6 +158,47 @@ class TestSchemaMigration final : public QObject {
                "storage_bytes, status, note, details_json, host, build) VALUES ('s', 't', 'src', 'h', 'w', 4, 8, "
                "'2:4', 2, 4, 4, 'group:128', 128, 1, 'magnitude', 'none', 0, 10, 'ok', '', '{}', 'host', 'build')");
       QCOMPARE(raw.integer("PRAGMA user_version"), 2);
+      QCOMPARE(raw.integer("SELECT count(*) FROM sqlite_master WHERE name = 'model_rollups'"), 0);
+    }
+    {
+      ResultsStore store(path);
+      QCOMPARE(store.count(), 1);
+      QVERIFY(store.model_rollups().empty());
+      nmscope::ModelRollupRow row;
+      row.study_id = "m";
+      row.model = "llama-7b";
+      row.role = "all";
+      row.storage_bytes = 123;
+      row.speedup = 1.5;  // time_us stays NaN: stored as NULL, read back as NaN
+      store.insert_model_rollup({row});
+      const auto rows = store.model_rollups("m");
+      QCOMPARE(rows.size(), std::size_t{1});
+      QCOMPARE(rows[0].storage_bytes, int64_t{123});
+      QCOMPARE(rows[0].speedup, 1.5);
+      QVERIFY(std::isnan(rows[0].time_us));
+      QVERIFY(!rows[0].created_at.empty());
+    }
+    RawDatabase raw(path);
+    QCOMPARE(raw.integer("PRAGMA user_version"), kCurrent);
+    QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
+    QCOMPARE(raw.text("SELECT typeof(time_us) FROM model_rollups"), std::string("null"));
+    RawDatabase old(nmscope::store::backup_path(path, 2));
+    QCOMPARE(old.integer("PRAGMA user_version"), 2);
+    QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 1);
+  }
+
+  // The sweeps schema (after model_rollups) adds sweep_shards and the measurement-key index merge looks rows up by.
+  void migratesSchema3ToSweeps() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("v3.db").toStdString();
+    {
+      RawDatabase raw(path);
+      nmscope::store::prepare_schema(raw.handle(), path, nmscope::store::schema_migrations().first(3));
+      raw.exec("INSERT INTO measurements (study_id, created_at, source, source_hash, tensor, \"rows\", cols, pattern, "
+               "kept_per_group, group_size, bits, granularity, quant_group, symmetric, criterion, engine, batch, "
+               "storage_bytes, status, note, details_json, host, build) VALUES ('s', 't', 'src', 'h', 'w', 4, 8, "
+               "'2:4', 2, 4, 4, 'group:128', 128, 1, 'magnitude', 'none', 0, 10, 'ok', '', '{}', 'host', 'build')");
+      QCOMPARE(raw.integer("PRAGMA user_version"), 3);
     }
     {
       ResultsStore store(path);
@@ -177,8 +221,8 @@ class TestSchemaMigration final : public QObject {
     QCOMPARE(raw.integer("PRAGMA user_version"), kCurrent);
     QCOMPARE(raw.integer("SELECT count(*) FROM sqlite_master WHERE name = 'measurements_by_key'"), 1);
     QCOMPARE(raw.text("PRAGMA integrity_check"), std::string("ok"));
-    RawDatabase old(nmscope::store::backup_path(path, 2));
-    QCOMPARE(old.integer("PRAGMA user_version"), 2);
+    RawDatabase old(nmscope::store::backup_path(path, 3));
+    QCOMPARE(old.integer("PRAGMA user_version"), 3);
     QCOMPARE(old.integer("SELECT count(*) FROM measurements"), 1);
   }
 

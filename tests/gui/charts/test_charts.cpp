@@ -29,6 +29,10 @@
 #include "charts/pareto_front.hpp"
 #include "charts/speedup_chart.hpp"
 #include "charts/speedup_table.hpp"
+#include "model/model_study_view.hpp"
+#include "nmscope/model_layer_study.hpp"
+#include <QStackedBarSeries>
+#include <QTableWidget>
 #include "nmscope/results_store.hpp"
 #include "results/results_model.hpp"
 
@@ -429,6 +433,48 @@ class TestCharts final : public QObject {
 
     model.set_store(nullptr);
     QVERIFY(chart.view()->message().contains("no model evaluations"));
+  }
+
+  void modelStudyViewShowsLayersStorageAndTime() {
+    QTemporaryDir dir;
+    auto store = std::make_shared<ResultsStore>(dir.filePath("results.db").toStdString());
+    nmscope::ModelLayerStudySpec spec;
+    spec.preset = "llama-7b";
+    spec.layers = "layers\\.[01]\\.self_attn\\.(q|k)_proj";  // 4 layers of one shape, 2 blocks
+    spec.study.patterns = {nmscope::NMPattern::dense(), nmscope::NMPattern{2, 4}};
+    spec.study.bits = {4};
+    spec.study.engines = "cpu/int4-2:4";
+    spec.study.batches = {1, 4};
+    spec.study.timing.target_seconds = 0.01;
+    spec.study.timing.min_repetitions = 2;
+    const auto result = nmscope::run_model_layer_study(nmscope::plan_model_layer_study(spec), store.get(), {});
+    ResultsModel model;
+    model.set_store(store);
+    ModelStudyView view(&model);
+    QCOMPARE(view.current_study(), QString::fromStdString(result.study_id));
+    // The layer table: blocks x roles, the chosen figure of each layer (weight_rel_err of the first configuration).
+    QTableWidget* table = view.layer_table();
+    QCOMPARE(table->rowCount(), 2);
+    QCOMPARE(table->horizontalHeaderItem(0)->text(), QString("attn.q"));
+    QVERIFY(table->item(0, 0) && table->item(1, 1));
+    QVERIFY(!table->item(0, 2));  // v was not in the study
+    for (const auto& row : result.rows)
+      if (row.tensor == "model.layers.1.self_attn.k_proj.weight" && row.pattern == "dense")
+        QCOMPARE(table->item(1, 1)->text(), QString::number(row.weight_rel_err, 'g', 4));
+    // Storage bars: one set per role, one category per configuration, each value the role's rollup in MB.
+    QStackedBarSeries* storage = view.storage_bars();
+    QVERIFY(storage);
+    QCOMPARE(storage->count(), 7);
+    double q_bytes = 0;
+    for (const auto& row : result.rollup)
+      if (row.role == "attn.q" && row.pattern == "2:4") q_bytes = double(row.storage_bytes);
+    QCOMPARE(storage->barSets()[0]->at(1), q_bytes / 1e6);  // categories: dense int4, 2:4 int4
+    // Per-token time against batch: one line per (engine, configuration) with a time, two batches each.
+    QVERIFY(view.per_token_lines().size() >= 2);
+    for (QLineSeries* line : view.per_token_lines()) QCOMPARE(line->count(), 2);
+    QVERIFY(view.note().contains("llama-7b"));
+    model.set_store(nullptr);
+    QVERIFY(view.note().contains("No model study"));
   }
 
   void zoomPanAndResetChangeTheRanges() {

@@ -3,6 +3,8 @@
 // compare logits.
 #include "nmscope/gpu_decode.hpp"
 
+#include "nmscope/model_preset.hpp"
+
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -114,9 +116,24 @@ DecodeVariant DecodeVariant::parse(const std::string& engine) {
 }
 
 gpu::DecoderShape decoder_preset(const std::string& name) {
-  if (name == "llama-7b") return gpu::DecoderShape::llama_7b();
   if (name == "tiny") return gpu::DecoderShape::tiny();
-  throw Error("--preset", "no decoder preset '" + name + "' (presets: llama-7b, tiny)");
+  // Every model preset (resources/models) is a decoder shape: LLaMA-2-13B, LLaMA-3-8B, Mistral-7B, Qwen2-7B too.
+  const ModelPreset* preset = find_model_preset(name);
+  if (!preset)
+    throw Error("--preset", "no decoder preset '" + name + "' (presets: tiny, " + model_preset_names() + ")");
+  const ModelConfig& config = preset->config;
+  gpu::DecoderShape shape;
+  shape.name = name;
+  shape.hidden = config.hidden;
+  shape.intermediate = config.intermediate;
+  shape.blocks = config.blocks;
+  shape.heads = config.heads;
+  shape.kv_heads = config.kv_heads;
+  shape.head_dim = config.head_dim;
+  shape.vocab = config.vocab;
+  shape.rope_theta = config.rope_theta;
+  shape.norm_epsilon = config.norm_eps;
+  return shape;
 }
 
 ModelConfig decoder_model_config(const gpu::DecoderShape& shape) {

@@ -1,0 +1,197 @@
+// nmscope-cli model: every linear layer of a model directory or shape preset x configurations x engines x batches,
+// each distinct shape timed once; prints the rollup per configuration and engine (and per layer role), stores the
+// per-layer rows and the rollup in the results database.
+#include <tbb/global_control.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "measurement_json.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/model_layer_study.hpp"
+#include "nmscope/model_preset.hpp"
+#include "nmscope/results_store.hpp"
+#include "study_options.hpp"
+
+namespace nmscope::cli {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_model_interrupt(int) { interrupted.store(true); }
+
+struct ModelOptions {
+  std::string model;
+  std::string preset;
+  std::string layers;
+  StudyOptions study;
+  std::string database;
+  bool json = false;
+  int threads = 0;
+};
+
+nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr); }
+
+nlohmann::json rollup_to_json(const ModelRollupRow& r) {
+  return {{"pattern", r.pattern},
+          {"bits", r.bits},
+          {"granularity", r.granularity},
+          {"symmetric", r.symmetric},
+          {"criterion", r.criterion},
+          {"engine", r.engine},
+          {"batch", r.batch > 0 ? nlohmann::json(r.batch) : nlohmann::json(nullptr)},
+          {"role", r.role},
+          {"layers", r.layers},
+          {"weight_count", r.weight_count},
+          {"storage_bytes", r.storage_bytes},
+          {"fp16_bytes", r.fp16_bytes},
+          {"compression_vs_fp16", number(r.compression_vs_fp16)},
+          {"mean_weight_rel_err", number(r.mean_weight_rel_err)},
+          {"max_weight_rel_err", number(r.max_weight_rel_err)},
+          {"mean_output_rel_err", number(r.mean_output_rel_err)},
+          {"max_output_rel_err", number(r.max_output_rel_err)},
+          {"min_sqnr_db", number(r.min_sqnr_db)},
+          {"time_us", number(r.time_us)},
+          {"time_per_token_us", number(r.time_per_token_us)},
+          {"baseline", r.baseline.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.baseline)},
+          {"baseline_time_per_token_us", number(r.baseline_time_per_token_us)},
+          {"speedup", number(r.speedup)},
+          {"shapes_timed", r.shapes_timed},
+          {"layers_timed", r.layers_timed},
+          {"note", r.note}};
+}
+
+std::string config_label(const ModelRollupRow& r) {
+  std::string label = r.pattern + " " + (r.bits == 16 ? std::string("fp16") : "int" + std::to_string(r.bits));
+  if (r.bits != 16) label += " " + r.granularity + (r.symmetric ? "" : " asym");
+  if (r.pattern != "dense") label += " " + r.criterion;
+  return label;
+}
+
+std::string storage(int64_t bytes) {
+  char text[32];
+  if (bytes >= (int64_t{1} << 30)) std::snprintf(text, sizeof text, "%.2f GiB", double(bytes) / double(1 << 30));
+  else if (bytes >= (1 << 20)) std::snprintf(text, sizeof text, "%.2f MiB", double(bytes) / double(1 << 20));
+  else std::snprintf(text, sizeof text, "%.2f KiB", double(bytes) / 1024.0);
+  return text;
+}
+
+std::string figure(double value, const char* format) {
+  if (!std::isfinite(value)) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+void print_table(const std::vector<ModelRollupRow>& rollup, bool by_role) {
+  std::printf("%-30s %-22s %5s %-9s %6s %11s %7s %9s %9s %9s %9s %12s %8s  %s\n", "configuration", "engine", "batch",
+              "role", "layers", "storage", "vs_fp16", "w_err_avg", "w_err_max", "y_err_avg", "y_err_max",
+              "us_per_token", "speedup", "baseline");
+  for (const ModelRollupRow& r : rollup) {
+    if ((r.role == "all") == by_role) continue;
+    std::printf("%-30.30s %-22.22s %5s %-9s %6lld %11s %6.2fx %9.3e %9.3e %9.3e %9.3e %12s %8s  %s\n",
+                config_label(r).c_str(), r.engine.c_str(), r.batch > 0 ? std::to_string(r.batch).c_str() : "-",
+                r.role.c_str(), static_cast<long long>(r.layers), storage(r.storage_bytes).c_str(),
+                r.compression_vs_fp16, r.mean_weight_rel_err, r.max_weight_rel_err, r.mean_output_rel_err,
+                r.max_output_rel_err, figure(r.time_per_token_us, "%.2f").c_str(),
+                figure(r.speedup, "%.2fx").c_str(), r.baseline.c_str());
+    if (!r.note.empty() && !by_role) std::printf("    note: %s\n", r.note.c_str());
+  }
+}
+
+int run(const ModelOptions& options) {
+  ModelLayerStudySpec spec;
+  spec.model = options.model;
+  spec.preset = options.preset;
+  spec.layers = options.layers;
+  spec.study = make_study_spec(options.study);
+  std::unique_ptr<tbb::global_control> thread_limit;
+  if (options.threads > 0)
+    thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.threads);
+
+  StudyObserver observer;
+  observer.skipped = [](const Error& error) { print_error(error.what()); };
+  if (!options.json && isatty(STDERR_FILENO)) {
+    observer.progress = [](const StudyProgress& progress) {
+      std::fprintf(stderr, "\r[%lld/%lld] %-70.70s", static_cast<long long>(progress.done),
+                   static_cast<long long>(progress.total), progress.current.c_str());
+      if (progress.current.empty()) std::fprintf(stderr, "\n");
+    };
+  }
+  // The model, the preset and the layer filter are checked before the database is opened: bad input leaves it
+  // untouched.
+  const ModelLayerPlan plan = plan_model_layer_study(spec);
+  const auto store = std::make_unique<ResultsStore>(options.database.empty() ? ResultsStore::default_path()
+                                                                              : options.database);
+  std::signal(SIGINT, on_model_interrupt);
+  std::signal(SIGTERM, on_model_interrupt);
+  const ModelLayerStudyResult result = run_model_layer_study(plan, store.get(), observer, &interrupted);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (result.summary.cancelled) {
+    print_error("cancelled; " + std::to_string(result.summary.measurements) + " layer rows stored in " + store->path() +
+                ", no rollup");
+    return 130;
+  }
+  const bool timed = result.summary.shapes_timed > 0;
+  const std::string timing_line =
+      timed ? std::to_string(result.summary.shapes_timed) + " shapes timed for " + std::to_string(result.layers.size()) +
+                  " layers (" + std::to_string(result.summary.timings_reused) + " engine rows reuse a timing of the same shape)"
+            : "no engine timed (accuracy and storage only)";
+  if (options.json) {
+    nlohmann::json out = {{"model", result.model},
+                          {"source", result.source},
+                          {"study_id", result.study_id},
+                          {"database", store->path()},
+                          {"layers", result.layers.size()},
+                          {"distinct_shapes", result.distinct_shapes},
+                          {"shapes_timed", result.summary.shapes_timed},
+                          {"timings_reused", result.summary.timings_reused},
+                          {"skipped", result.summary.skipped}};
+    out["rollup"] = nlohmann::json::array();
+    for (const auto& row : result.rollup) out["rollup"].push_back(rollup_to_json(row));
+    out["layer_rows"] = nlohmann::json::array();
+    for (const auto& row : result.rows) out["layer_rows"].push_back(measurement_to_json(row));
+    std::cout << out.dump() << std::endl;
+  } else {
+    std::printf("model %s (%s): %zu linear layers, %lld distinct shapes; %s\n", result.model.c_str(),
+                result.source.c_str(), result.layers.size(), static_cast<long long>(result.distinct_shapes),
+                timing_line.c_str());
+    print_table(result.rollup, false);
+    std::printf("\nby layer role:\n");
+    print_table(result.rollup, true);
+    std::cerr << result.rows.size() << " layer rows and " << result.rollup.size() << " rollup rows stored in "
+              << store->path() << " (study " << result.study_id << ")\n";
+  }
+  return result.summary.skipped > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+Command add_model_command(CLI::App& app) {
+  auto options = std::make_shared<ModelOptions>();
+  CLI::App* command = app.add_subcommand(
+      "model", "Study every linear layer of a model: per-layer accuracy, storage and per-token time, rolled up");
+  auto* model = command->add_option("--model", options->model, "A Hugging Face model directory (config.json + safetensors)");
+  auto* preset = command->add_option("--preset", options->preset,
+                                     "A shape preset with synthetic LLM-like weights: " + model_preset_names());
+  model->excludes(preset);
+  command->add_option("--layers", options->layers,
+                      "Regular expression (ECMAScript) on layer names, e.g. 'layers\\.0\\.' or 'mlp' (default: all)");
+  add_study_options(*command, options->study);
+  options->study.engines = "none";
+  command->get_option("--engines")->default_str("none");
+  command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
+  command->add_flag("--json", options->json, "The rollup and the per-layer rows as one JSON object on stdout");
+  command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
+  return {command, [options] { return run(*options); }};
+}
+
+}  // namespace nmscope::cli

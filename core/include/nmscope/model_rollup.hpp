@@ -1,0 +1,73 @@
+#pragma once
+// The rollup of a model study (model_layer_study.hpp): per configuration, engine and batch, the whole model's linear
+// layers added up (storage, per-token time, error summary) and the same per layer role. Every figure is computed from
+// the per-layer measurement rows, which stay in the database beside it under the same study_id.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "nmscope/measurement.hpp"
+
+namespace nmscope {
+
+// One compressible layer of the study: its tensor, role name ("attn.q", ...) and block.
+struct ModelLayer {
+  std::string tensor;
+  std::string role;
+  int64_t block = -1;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
+inline constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
+
+struct ModelRollupRow {
+  std::string study_id;
+  std::string created_at;  // set by the store when empty
+  std::string model;       // the directory or preset as the user named it
+  std::string source;      // the per-layer rows' source (directory or synth: spec)
+  // configuration, as the per-layer rows spell it
+  std::string pattern;
+  int bits = 16;
+  std::string granularity;
+  int quant_group = 0;
+  bool symmetric = true;
+  std::string criterion;
+  std::string engine;  // "none" when no engine ran
+  int batch = 0;
+  std::string role;    // "all", or one role ("attn.q", ..., "mlp.down")
+  // sums over the role's layers
+  int64_t layers = 0;
+  int64_t weight_count = 0;
+  int64_t storage_bytes = 0;  // from the packed buffers, to the byte
+  int64_t fp16_bytes = 0;     // 2 bytes per weight: the reference of compression ratios
+  double compression_vs_fp16 = 0;
+  // error summary over the layers
+  double mean_weight_rel_err = 0;
+  double max_weight_rel_err = 0;
+  double mean_output_rel_err = 0;
+  double max_output_rel_err = 0;
+  double min_sqnr_db = 0;
+  // time (NaN where not measured: no engine, or a layer without a time)
+  double time_us = kNotMeasured;             // sum of the layers' median times at this batch
+  double time_per_token_us = kNotMeasured;   // time_us / batch
+  std::string baseline;                      // the dense baseline, e.g. "cpu/eigen-fp32-dense", "fpga/systolic-16x16 dense"
+  double baseline_time_per_token_us = kNotMeasured;
+  double speedup = kNotMeasured;             // baseline / this, same layers, same batch
+  int64_t shapes_timed = 0;                  // distinct shapes among the layers whose own time was measured
+  int64_t layers_timed = 0;                  // layers with their own timing (the others reuse one of the same shape)
+  std::string note;                          // why a figure is missing
+};
+
+// The dense baseline an engine's speedup is named against: cpu/eigen-fp32-dense for cpu/*, gpu/cublas-fp16-dense for
+// gpu/*, and for fpga/* the same array on the dense configuration (returned as the engine's own name).
+std::string dense_baseline_engine(const std::string& engine);
+// True when the baseline of `engine` is the dense configuration of the same engine rather than another engine.
+bool baseline_is_dense_configuration(const std::string& engine);
+
+// Rolls the per-layer rows up. `layers` gives each tensor's role; rows of other tensors are ignored.
+std::vector<ModelRollupRow> rollup_model_study(const std::vector<ModelLayer>& layers,
+                                               const std::vector<Measurement>& rows, const std::string& model);
+
+}  // namespace nmscope
