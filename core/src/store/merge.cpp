@@ -204,9 +204,10 @@ bool same_value(sqlite3_value* a, sqlite3_value* b) {
     case SQLITE_FLOAT:
       return sqlite3_value_double(a) == sqlite3_value_double(b);
     default: {
+      // An empty text or blob comes back as a null pointer, which memcmp must not see.
       const int bytes = sqlite3_value_bytes(a);
       return bytes == sqlite3_value_bytes(b) &&
-             std::memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b), std::size_t(bytes)) == 0;
+             (bytes == 0 || std::memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b), std::size_t(bytes)) == 0);
     }
   }
 }
