@@ -13,6 +13,7 @@
 #   BUILD_DIR         default build-gpu; on the lent machine put it outside the carried checkout (e.g.
 #                     /tmp/nmscope-build): a carried folder is replaced on every call, /tmp stays while the machine is warm
 #                     NMSCOPE_JOBS default: all cores
+#   TEST_FILTER       a regular expression: only the cuda suites it matches (ctest -R)
 #   VERIFY_CONFIGS    random configurations for verify (default 60)
 #   BENCH_SHAPES, BENCH_BATCHES, BENCH_SECONDS  the bench sweep (defaults: the three layers, batch 1..8192)
 #   BENCH_PARTS       which sweeps: any of int4 (2:4 and dense), int8 (2:4), nm (4:8, 1:4, 2:8); default all
@@ -91,8 +92,8 @@ build() {
 
 run_tests() {
   prepare_dependencies
-  log "ctest -L cuda"
-  (cd "$BUILD_DIR" && ctest -L cuda --output-on-failure -V) > "$OUT/ctest-cuda.log" 2>&1 && status=0 || status=$?
+  log "ctest -L cuda ${TEST_FILTER:+-R $TEST_FILTER}"
+  (cd "$BUILD_DIR" && ctest -L cuda ${TEST_FILTER:+-R "$TEST_FILTER"} --output-on-failure -V) > "$OUT/ctest-cuda.log" 2>&1 && status=0 || status=$?
   grep -E "PASS|FAIL|SKIP|QINFO|tests passed|Totals" "$OUT/ctest-cuda.log" | tail -40 >&2
   return $status
 }

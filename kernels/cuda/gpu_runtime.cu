@@ -12,6 +12,7 @@
 
 #include "gpu_runtime_internal.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
+#include "nm_gemm_wgmma.cuh"
 #include "packed_gemm.hpp"
 
 namespace nmscope::kernels::cuda {
@@ -220,6 +221,26 @@ Launcher direct_launcher() {
   return launcher;
 }
 
+template <int kCodeBits, bool kSparse, int kWarpgroups, int kBlocks, int kN, int kStages>
+Launcher wgmma_launcher() {
+  using C = WgmmaConfig<kCodeBits, kSparse, kWarpgroups, kBlocks, kN, kStages>;
+  Launcher launcher;
+  launcher.kernel = nm_gemm_wgmma<kCodeBits, kSparse, kWarpgroups, kBlocks, kN, kStages>;
+  launcher.threads = C::kThreads;
+  launcher.shared_bytes = C::kSharedBytes;
+  launcher.cta_rows = C::kCtaRows;
+  launcher.cta_batch = kN;
+  std::ostringstream text;
+  text << "wgmma " << C::kCtaRows << "x" << kN << " cta, " << kWarpgroups << " warpgroups x " << kBlocks
+       << " 64-row slices, " << kStages << " stages";
+  launcher.name = text.str();
+  if (launcher.shared_bytes > 227 * 1024)
+    throw GpuFailure(launcher.name + " needs " + std::to_string(launcher.shared_bytes) + " bytes of shared memory");
+  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
+             "cudaFuncSetAttribute");
+  return launcher;
+}
+
 // The configurations worth timing at this batch; run_packed times each briefly and keeps the fastest, as cuBLASLt's
 // heuristic candidates are timed for the baseline. Up to 32 columns the direct kernel streams each tile once,
 // straight to registers; the tiled kernel shares x through shared memory, amortizing each dequantized fragment over
@@ -240,6 +261,19 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
   auto tiled_256 = [&] { return tiled_launcher<kCodeBits, kSparse, 4, 8, 2, 4, 2>(tile_bytes); };
   // The 128x128 tile with registers capped and two stages, so two CTAs share an SM.
   auto tiled_128_pair = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 2, 2>(tile_bytes); };
+  // Warpgroup kernels (nm_gemm_wgmma.cuh) from 64 columns on: 128 or 256 rows of W by 64-256 columns of x.
+  auto wgmma_64 = [] { return wgmma_launcher<kCodeBits, kSparse, 2, 2, 64, 4>(); };
+  auto wgmma_128 = [] { return wgmma_launcher<kCodeBits, kSparse, 2, 1, 128, 4>(); };
+  auto wgmma_256_tall = [] { return wgmma_launcher<kCodeBits, kSparse, 2, 2, 128, 4>(); };
+  auto wgmma_256 = [] { return wgmma_launcher<kCodeBits, kSparse, 2, 1, 256, 3>(); };
+  if (batch > 32) {
+    add(wgmma_64);
+    add(wgmma_128);
+    if (batch > 128) {
+      add(wgmma_256_tall);
+      add(wgmma_256);
+    }
+  }
   if (batch <= 8) {
     add([] { return direct_launcher<kCodeBits, kSparse, 1>(); });
     add([] { return direct_launcher<kCodeBits, kSparse, 1, 4>(); });
@@ -301,7 +335,7 @@ std::vector<PackedGemmPlan> packed_gemm_plans(const GpuWeightLayout& layout, int
   const size_t y_bytes = size_t(batch * layout.rows) * sizeof(float);
   // A plan: a configuration and how many CTAs split K (each then adds into y with atomics, after a zeroing).
   auto plan_for = [&](const Launcher& launcher, int64_t splits) {
-    const int64_t row_tiles = layout.padded_rows / launcher.cta_rows;
+    const int64_t row_tiles = (layout.padded_rows + launcher.cta_rows - 1) / launcher.cta_rows;
     const int64_t batch_tiles = (batch + launcher.cta_batch - 1) / launcher.cta_batch;
     splits = std::clamp<int64_t>(splits, 1, std::max<int64_t>(1, layout.chunks / 4));  // >= 4 chunks a split
     const int64_t chunks_per_split = (layout.chunks + splits - 1) / splits;
@@ -337,8 +371,8 @@ std::vector<PackedGemmPlan> packed_gemm_plans(const GpuWeightLayout& layout, int
   for (const Launcher& launcher : candidate_launchers(layout, batch)) {
     std::vector<int64_t> split_options = {1};
     if (!launcher.direct) {
-      const int64_t ctas =
-          (layout.padded_rows / launcher.cta_rows) * ((batch + launcher.cta_batch - 1) / launcher.cta_batch);
+      const int64_t row_ctas = (layout.padded_rows + launcher.cta_rows - 1) / launcher.cta_rows;
+      const int64_t ctas = row_ctas * ((batch + launcher.cta_batch - 1) / launcher.cta_batch);
       const int64_t fill = (int64_t(device.sm_count) * 2 + ctas - 1) / ctas;
       for (int64_t splits = 2; splits < fill; splits *= 2) split_options.push_back(splits);
       if (fill > 1) split_options.push_back(fill);
