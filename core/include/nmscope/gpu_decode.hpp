@@ -39,7 +39,20 @@ kernels::cuda::DecoderWeights build_decoder_weights(const kernels::cuda::Decoder
                                                     const DecodeVariant& variant, uint64_t seed,
                                                     kernels::cuda::DecoderWeights* reference = nullptr);
 
+// The decoder shape of a model's configuration (sliding window included); `name` names it in messages.
+kernels::cuda::DecoderShape decoder_shape_of(const ModelConfig& config, const std::string& name);
+
+// A model directory's real weights for a variant (llama, mistral, qwen2, loaded as the CPU decoder loads them):
+// every block its own q/k/v (fused, with qwen2's biases), o, gate/up (fused) and down, compressed as
+// build_decoder_weights does; the head; the embedding table (4-bit codes + scales for own-kernel variants,
+// docs/packed-format.md); the norm gains; RoPE frequencies with the model's scaling. `reference`: the same weights
+// decoded for the baseline path. Throws Error naming the model when it is no decoder, its shape does not fit the
+// step's kernels, or it has a bias the step does not add.
+kernels::cuda::DecoderWeights build_model_decoder_weights(const Model& model, const DecodeVariant& variant,
+                                                          kernels::cuda::DecoderWeights* reference = nullptr);
+
 struct DecodeStudyOptions {
+  const Model* model = nullptr;  // real weights (shape = decoder_shape_of(its config)); null: synthetic
   kernels::cuda::DecoderShape shape;
   std::vector<std::string> engines;  // the baseline is added when missing
   std::vector<int64_t> batches;

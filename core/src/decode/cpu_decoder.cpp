@@ -12,6 +12,7 @@
 #include <random>
 #include <regex>
 
+#include "decode/decoder_tensors.hpp"
 #include "model/transformer_math.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
@@ -78,37 +79,32 @@ int64_t CpuLinear::storage_bytes() const {
 }
 
 CpuDecoder CpuDecoder::from_model(const Model& model, const CpuDecodeVariant& variant) {
+  decode::require_decoder(model);
   const ModelConfig& config = model.config();
-  if (config.family != ModelFamily::Decoder)
-    throw Error(model.directory(), "the decode step runs LLaMA-style decoders (llama, mistral, qwen2); this is '" +
-                                       config.model_type + "'");
   CpuDecoder decoder;
   decoder.shape_ = config;
   decoder.engine_ = variant.engine;
-  const auto linear = [&](int64_t block, const std::string& name) {
-    const std::string stem = name.substr(0, name.size() - std::string(".weight").size());
-    const ModelTensor* bias = model.find(block, stem + ".bias");
-    return make_linear(model.load(model.at(block, name)), variant, bias ? model.load_vector(*bias) : VectorF());
+  const auto linear = [&](decode::LinearTensor& tensor) {
+    return make_linear(std::move(tensor.weight), variant, std::move(tensor.bias));
   };
   for (int64_t block = 0; block < config.blocks; ++block) {
+    decode::BlockTensors tensors = decode::load_block(model, block);
     Block weights;
-    weights.q = linear(block, "self_attn.q_proj.weight");
-    weights.k = linear(block, "self_attn.k_proj.weight");
-    weights.v = linear(block, "self_attn.v_proj.weight");
-    weights.o = linear(block, "self_attn.o_proj.weight");
-    weights.gate = linear(block, "mlp.gate_proj.weight");
-    weights.up = linear(block, "mlp.up_proj.weight");
-    weights.down = linear(block, "mlp.down_proj.weight");
-    weights.attention_norm = model.load_vector(model.at(block, "input_layernorm.weight"));
-    weights.mlp_norm = model.load_vector(model.at(block, "post_attention_layernorm.weight"));
+    weights.q = linear(tensors.q);
+    weights.k = linear(tensors.k);
+    weights.v = linear(tensors.v);
+    weights.o = linear(tensors.o);
+    weights.gate = linear(tensors.gate);
+    weights.up = linear(tensors.up);
+    weights.down = linear(tensors.down);
+    weights.attention_norm = std::move(tensors.attention_norm);
+    weights.mlp_norm = std::move(tensors.mlp_norm);
     decoder.blocks_.push_back(std::move(weights));
   }
-  const ModelTensor& embedding = model.at(-1, "model.embed_tokens.weight");
-  MatrixF table = model.load(embedding);
-  const ModelTensor* head = model.find(-1, "lm_head.weight");
-  decoder.head_ = make_linear(head ? model.load(*head) : table, variant);  // a tied head: the table before quantizing
+  MatrixF table = decode::load_embedding_table(model);
+  decoder.head_ = make_linear(decode::load_head(model, table), variant);  // a tied head: the table before quantizing
   decoder.embeddings_ = EmbeddingTable::make(std::move(table), variant.packed);
-  decoder.final_norm_ = model.load_vector(model.at(-1, "model.norm.weight"));
+  decoder.final_norm_ = decode::load_final_norm(model);
   decoder.inverse_frequency_ = transformer::rope_inverse_frequencies(config.head_dim, config.rope_theta, config.rope_scaling);
   return decoder;
 }

@@ -146,8 +146,9 @@ Measurement decode_row(const std::string& engine, bool baseline, int64_t batch, 
 
 Measurement decode_row(const CpuDecodeRun& run, const std::string& study_id) {
   Measurement row = decode_row(run.engine, run.engine == kCpuDecodeBaseline, run.batch, run.context, study_id);
-  row.storage_bytes = run.linear_bytes;
-  row.compression_vs_fp16 = double(run.fp16_linear_bytes) / double(run.linear_bytes);
+  // The whole model, everything counted (linear layers, head, embedding table, norms), as the GPU rows count it.
+  row.storage_bytes = run.model_bytes;
+  row.compression_vs_fp16 = double(run.fp16_model_bytes) / double(run.model_bytes);
   row.time_us = run.step.median_us;
   row.time_p10_us = run.step.p10_us;
   row.time_p90_us = run.step.p90_us;
