@@ -78,9 +78,9 @@ RoleOnDevice upload_role(const DecoderWeights& weights, LinearRole which, int co
     } else if (int64_t(host_bytes) != role.bytes_per_copy) {
       throw GpuFailure(std::string("the blocks' ") + linear_role_name(which) + " weights differ in size");
     }
-    check_cuda(cudaMemcpy(role.storage->as<uint8_t>() + size_t(index) * role.stride, host, host_bytes,
-                          cudaMemcpyHostToDevice),
-               "upload weights");
+    check_cuda(
+        cudaMemcpy(role.storage->as<uint8_t>() + size_t(index) * role.stride, host, host_bytes, cudaMemcpyHostToDevice),
+        "upload weights");
   }
   for (int index = sources; index < role.copies; ++index)
     check_cuda(cudaMemcpy(role.storage->as<uint8_t>() + size_t(index) * role.stride, role.storage->get(),
@@ -402,7 +402,8 @@ void upload_model(const DecoderWeights& weights, DeviceModel& model) {
   const EmbeddingWeights& embedding = weights.embedding;
   if (embedding.quantized) {
     const int64_t groups = (s.hidden + 127) / 128;
-    if (int64_t(embedding.codes.size()) != s.vocab * s.hidden / 2 || int64_t(embedding.scales.size()) != s.vocab * groups)
+    if (int64_t(embedding.codes.size()) != s.vocab * s.hidden / 2 ||
+        int64_t(embedding.scales.size()) != s.vocab * groups)
       throw GpuFailure("the quantized embedding table's codes or scales are of the wrong size");
     m.codes = upload(embedding.codes.data(), embedding.codes.size(), "upload the embedding codes");
     m.scales = upload(embedding.scales.data(), embedding.scales.size() * 2, "upload the embedding scales");

@@ -45,7 +45,8 @@ struct CpuLinear {
 class CpuDecoder {
  public:
   // Real weights: every linear layer of the model (the head too, as the GPU step does) compressed for the variant,
-  // and for a packed variant the embedding table quantized (embedding_table.hpp). Decoders only (llama, mistral, qwen2); throws Error naming the model otherwise.
+  // and for a packed variant the embedding table quantized (embedding_table.hpp). Decoders only (llama, mistral,
+  // qwen2); throws Error naming the model otherwise.
   static CpuDecoder from_model(const Model& model, const CpuDecodeVariant& variant);
   // Synthetic LLM-like weights for a shape: one matrix per role (fixed seed) that every block multiplies by, so a
   // 7B shape fits in memory; a layer is larger than the last-level cache, so each block still streams it from DRAM.

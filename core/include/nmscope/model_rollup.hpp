@@ -86,6 +86,14 @@ struct WholeModelStorage {
   int64_t fp16_bytes = 0;  // the same three all fp16
 };
 WholeModelStorage whole_model_storage(const ModelConfig& config, const NMPattern& pattern, const QuantConfig& quant);
+// A decoder's every byte for one configuration, without weights: its q/k/v/o/gate/up/down layers in the packed
+// format (for 2:4 and dense INT-b with group-128 scales on 128-multiple shapes, exactly their GPU tiles' bytes)
+// plus whole_model_storage(); and the same model all fp16.
+struct DecoderModelBytes {
+  int64_t bytes = 0;
+  int64_t fp16_bytes = 0;
+};
+DecoderModelBytes decoder_model_bytes(const ModelConfig& config, const NMPattern& pattern, const QuantConfig& quant);
 
 // For a decoder (and a study of all its linear layers): appends to `rollup`, per "all" row, a "model" row whose
 // storage and fp16 bytes add whole_model_storage() to the linear layers'; its time fields are not measured.

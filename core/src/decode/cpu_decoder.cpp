@@ -140,8 +140,8 @@ CpuDecoder CpuDecoder::synthetic(const ModelConfig& shape, const CpuDecodeVarian
   decoder.blocks_.push_back(std::move(weights));
   decoder.final_norm_ = VectorF::NullaryExpr(shape.hidden, [&] { return gain(engine); });
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  decoder.embeddings_ =
-      EmbeddingTable::make(MatrixF::NullaryExpr(shape.vocab, shape.hidden, [&] { return normal(engine); }), variant.packed);
+  decoder.embeddings_ = EmbeddingTable::make(
+      MatrixF::NullaryExpr(shape.vocab, shape.hidden, [&] { return normal(engine); }), variant.packed);
   decoder.head_ = make_linear(matrix(shape.vocab, shape.hidden), variant);
   decoder.inverse_frequency_ = transformer::rope_inverse_frequencies(shape.head_dim, shape.rope_theta, shape.rope_scaling);
   return decoder;

@@ -53,9 +53,7 @@ MatrixF EmbeddingTable::decoded() const {
   return dequantize(*packed_);
 }
 
-int64_t EmbeddingTable::storage_bytes() const {
-  return packed_ ? packed_->storage_bytes() : 2 * rows() * cols();
-}
+int64_t EmbeddingTable::storage_bytes() const { return packed_ ? packed_->storage_bytes() : 2 * rows() * cols(); }
 
 int64_t embedding_storage_bytes(int64_t vocab, int64_t hidden, bool quantized) {
   if (!quantized) return 2 * vocab * hidden;

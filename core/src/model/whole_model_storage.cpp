@@ -31,6 +31,21 @@ WholeModelStorage whole_model_storage(const ModelConfig& config, const NMPattern
   return storage;
 }
 
+DecoderModelBytes decoder_model_bytes(const ModelConfig& config, const NMPattern& pattern, const QuantConfig& quant) {
+  const int64_t h = config.hidden, q = config.heads * config.head_dim, kv = config.kv_heads * config.head_dim;
+  const int64_t i = config.intermediate;
+  const std::pair<int64_t, int64_t> layers[] = {{q, h}, {kv, h}, {kv, h}, {h, q}, {i, h}, {i, h}, {h, i}};
+  DecoderModelBytes total;
+  for (const auto& [rows, cols] : layers) {
+    total.bytes += config.blocks * packed_storage_bytes(rows, cols, pattern, quant);
+    total.fp16_bytes += config.blocks * 2 * rows * cols;
+  }
+  const WholeModelStorage beside = whole_model_storage(config, pattern, quant);
+  total.bytes += beside.head_bytes + beside.embedding_bytes + beside.norm_bytes;
+  total.fp16_bytes += beside.fp16_bytes;
+  return total;
+}
+
 void append_whole_model_rows(std::vector<ModelRollupRow>& rollup, const ModelConfig& config) {
   if (config.family != ModelFamily::Decoder) return;
   std::vector<ModelRollupRow> added;
@@ -46,7 +61,7 @@ void append_whole_model_rows(std::vector<ModelRollupRow>& rollup, const ModelCon
     row.compression_vs_fp16 = double(row.fp16_bytes) / double(row.storage_bytes);
     row.note = "storage only: linear layers as measured, the head packed like them, the embedding table (" +
                std::string(beside.embedding_bytes < config.vocab * config.hidden * 2 ? "4-bit codes + group-128 scales"
-                                                                                    : "fp16") +
+                                                                                     : "fp16") +
                ") and the norm gains (fp16)";
     // Times and errors stay the linear layers' ("all"); this row adds storage only.
     row.time_us = row.time_per_token_us = row.baseline_time_per_token_us = row.speedup = kNotMeasured;

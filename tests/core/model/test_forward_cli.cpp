@@ -117,8 +117,9 @@ class TestForwardCli : public QObject {
 
     QCOMPARE(run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "cpu/int5-2:4"}).exit_code, 2);
     // The GPU step takes the same directory: its rows run (a GPU) or say why not (none), and the CPU rows run anyway.
-    const CliResult both = run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "gpu/int4-2:4,cpu/int4-2:4",
-                                    "--batch", "1", "--context", "4", "--timing-seconds", "0.01", "--json"});
+    const CliResult both =
+        run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "gpu/int4-2:4,cpu/int4-2:4", "--batch",
+                 "1", "--context", "4", "--timing-seconds", "0.01", "--json"});
     QVERIFY2(both.exit_code == 0, qPrintable(both.describe()));
     int gpu_rows = 0, cpu_rows = 0;
     for (const QString& line : both.out.split('\n', Qt::SkipEmptyParts)) {

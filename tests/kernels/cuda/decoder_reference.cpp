@@ -71,8 +71,8 @@ std::vector<double> decoder_step_reference(const kernels::cuda::DecoderWeights& 
     std::vector<double> h(size_t(s.hidden));
     for (int64_t i = 0; i < s.hidden; ++i) {
       const size_t at = size_t(token * s.hidden + i);
-      h[size_t(i)] = to_fp16(weights.embedding.dense.empty() ? synthetic::embedding(seed, at)
-                                                             : weights.embedding.dense[at]);
+      h[size_t(i)] =
+          to_fp16(weights.embedding.dense.empty() ? synthetic::embedding(seed, at) : weights.embedding.dense[at]);
     }
     for (block = 0; block < s.blocks; ++block) {
       std::vector<double> qkv = product(linear(LinearRole::Qkv), rms_norm(h, weights, 2 * block, s.norm_epsilon));

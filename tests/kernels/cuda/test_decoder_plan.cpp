@@ -108,9 +108,9 @@ class TestDecoderPlan final : public QObject {
     const NMPattern pattern{2, 4};
     const int64_t h = shape.hidden, i = shape.intermediate;
     const int64_t block_weights = 4 * h * h + 3 * h * i;
-    const int64_t linear = shape.blocks * (4 * packed_storage_bytes(h, h, pattern, quant) +
-                                           2 * packed_storage_bytes(i, h, pattern, quant) +
-                                           packed_storage_bytes(h, i, pattern, quant));
+    const int64_t linear =
+        shape.blocks * (4 * packed_storage_bytes(h, h, pattern, quant) +
+                        2 * packed_storage_bytes(i, h, pattern, quant) + packed_storage_bytes(h, i, pattern, quant));
     QCOMPARE(linear, shape.blocks * block_weights * 3125 / 8000);  // 3.125 bits per weight
     const WholeModelStorage beside = whole_model_storage(config, pattern, quant);
     QCOMPARE(beside.head_bytes, int64_t{32000} * 4096 * 3125 / 8000);
@@ -120,6 +120,9 @@ class TestDecoderPlan final : public QObject {
     const int64_t fp16 = 2 * shape.blocks * block_weights + beside.fp16_bytes;
     QCOMPARE(total, int64_t{2649006080});
     QCOMPARE(fp16, int64_t{13476831232});
+    const DecoderModelBytes counted = decoder_model_bytes(config, pattern, quant);  // what reproduce reports
+    QCOMPARE(counted.bytes, total);
+    QCOMPARE(counted.fp16_bytes, fp16);
     const double ratio = double(fp16) / double(total);
     qInfo("LLaMA-7B 2:4 + INT4, everything counted: %lld B against %lld B fp16, %.3fx", (long long)total,
           (long long)fp16, ratio);

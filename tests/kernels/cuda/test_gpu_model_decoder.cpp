@@ -54,7 +54,8 @@ class TestGpuModelDecoder final : public QObject {
     QTest::addColumn<QString>("model");
     QTest::addColumn<QString>("gpu_engine");
     QTest::addColumn<QString>("cpu_engine");
-    for (const char* model : {"tiny_llama", "tiny_qwen2", "tiny_mistral", "tiny_llama3_rope", "tiny_llama_linear_rope"}) {
+    for (const char* model :
+         {"tiny_llama", "tiny_qwen2", "tiny_mistral", "tiny_llama3_rope", "tiny_llama_linear_rope"}) {
       QTest::newRow((std::string(model) + " dense").c_str())
           << QString(model) << QString("gpu/cublas-fp16-dense") << QString(kCpuDecodeBaseline);
       QTest::newRow((std::string(model) + " int4-2:4").c_str())
@@ -71,7 +72,8 @@ class TestGpuModelDecoder final : public QObject {
     const TokenIds tokens = read_token_ids(fixture(model.toStdString() + "_tokens.npy"));
     const int64_t vocab = opened->config().vocab;
 
-    const gpu::DecoderWeights weights = build_model_decoder_weights(*opened, DecodeVariant::parse(gpu_engine.toStdString()));
+    const gpu::DecoderWeights weights =
+        build_model_decoder_weights(*opened, DecodeVariant::parse(gpu_engine.toStdString()));
     const gpu::TokenDecodeRun run = gpu::decode_tokens(weights, tokens.sequences, by_position(tokens));
     QVERIFY2(run.ok, run.error.c_str());
     QCOMPARE(int64_t(run.logits.size()), tokens.tokens * tokens.sequences * vocab);
@@ -100,12 +102,14 @@ class TestGpuModelDecoder final : public QObject {
     qInfo("%s %s: %lld positions x %lld sequences, worst relative error %.2e (position %lld) against %s; %s",
           qPrintable(model), qPrintable(gpu_engine), (long long)tokens.tokens, (long long)tokens.sequences, worst,
           (long long)worst_position, reference.engine().c_str(), run.config.c_str());
-    QVERIFY2(worst < kPositionLimit, qPrintable(QString("relative error %1 at position %2").arg(worst).arg(worst_position)));
+    QVERIFY2(worst < kPositionLimit,
+             qPrintable(QString("relative error %1 at position %2").arg(worst).arg(worst_position)));
   }
 
   void bad_tokens_are_refused() {
     const auto opened = Model::open(fixture("tiny_llama"));
-    const gpu::DecoderWeights weights = build_model_decoder_weights(*opened, DecodeVariant::parse("gpu/cublas-fp16-dense"));
+    const gpu::DecoderWeights weights =
+        build_model_decoder_weights(*opened, DecodeVariant::parse("gpu/cublas-fp16-dense"));
     const gpu::TokenDecodeRun outside = gpu::decode_tokens(weights, 1, {3, 256});
     QVERIFY(!outside.ok);
     if (gpu::device_status().available)

@@ -3,8 +3,6 @@
 // compare logits.
 #include "nmscope/gpu_decode.hpp"
 
-#include "nmscope/model_preset.hpp"
-
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -17,6 +15,7 @@
 #include "nmscope/embedding_table.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
+#include "nmscope/model_preset.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
 #include "nmscope/synthetic.hpp"
@@ -318,8 +317,8 @@ gpu::DecoderWeights build_model_decoder_weights(const Model& model, const Decode
   for (int64_t block = 0; block < config.blocks; ++block) {
     decode::BlockTensors t = decode::load_block(model, block);
     // The step adds biases after the fused q/k/v product only (qwen2); any other bias it refuses by name.
-    for (const auto& [name, linear] : {std::pair{"o_proj", &t.o}, {"gate_proj", &t.gate}, {"up_proj", &t.up},
-                                       {"down_proj", &t.down}})
+    for (const auto& [name, linear] :
+         {std::pair{"o_proj", &t.o}, {"gate_proj", &t.gate}, {"up_proj", &t.up}, {"down_proj", &t.down}})
       if (linear->bias.size())
         throw Error(model.directory(), std::string("block ") + std::to_string(block) + " " + name +
                                            " has a bias; the GPU decode step adds biases to q/k/v only");
@@ -375,7 +374,8 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     if (batch < 1 || batch > 1024) throw Error("--batch", "batch sizes run from 1 to 1024");
   if (options.context < 1 || options.context > 65536) throw Error("--context", "the context runs from 1 to 65536");
   if (const std::string why = options.shape.unsupported_reason(); !why.empty())
-    throw Error(options.model ? options.model->directory() : "--preset", "the GPU decode step cannot run this shape: " + why);
+    throw Error(options.model ? options.model->directory() : "--preset",
+                "the GPU decode step cannot run this shape: " + why);
 
   std::vector<gpu::DecodeCase> cases;
   for (int64_t batch : options.batches) cases.push_back({batch, options.context});

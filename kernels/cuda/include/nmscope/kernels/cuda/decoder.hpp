@@ -57,7 +57,8 @@ struct LinearWeights {
 // columns (docs/packed-format.md, "Token-embedding tables"; core's EmbeddingTable builds it).
 struct EmbeddingWeights {
   bool quantized = false;
-  std::vector<float> dense;      // !quantized: rounded to fp16 on upload; empty: the synthetic table (decoder_synthetic.hpp)
+  std::vector<float>
+      dense;  // !quantized: rounded to fp16 on upload; empty: the synthetic table (decoder_synthetic.hpp)
   std::vector<uint8_t> codes;    // quantized: [vocab, hidden / 2], column 2i in the low nibble of byte i
   std::vector<uint16_t> scales;  // quantized: fp16 bits, [vocab, ceil(hidden / 128)]
   // What the device holds: codes + scales, or 2 bytes per value.
