@@ -108,7 +108,7 @@ struct DecodeRun {
   int repetitions = 0;
   double tokens_per_s = 0;       // batch / step time
   int64_t weight_bytes = 0;      // the model as it sits on the device: linear weights (scales, metadata included),
-                                 // fp16 embeddings, norm gains
+                                 // the embedding table (fp16, or 4-bit codes + scales), fp16 norm gains
   int64_t linear_bytes = 0;      // of which the linear layers and head
   int64_t kv_bytes_read = 0;     // KV cache the step reads (context + 1 tokens)
   int64_t step_bytes = 0;        // bytes the step must read: every linear weight, the gathered embedding rows, the
