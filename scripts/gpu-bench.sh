@@ -20,6 +20,8 @@
 #   DECODE_PRESET, DECODE_ENGINES, DECODE_BATCHES, DECODE_CONTEXT  the decoder step (defaults: llama-7b, int4 2:4 and
 #                     dense and cuSPARSELt beside cuBLAS fp16, batch 1, 4, 16 and 64, context 512); then gpu/int4-2:4
 #                     at batch 1 again with plain launches (DECODE_SKIP_PLAIN=1 skips it)
+#   DECODE_MODEL      a model directory whose real weights the decode step then runs on gpu/int4-2:4 beside cuBLAS
+#                     and the CPU (default: the tiny qwen2 fixture; DECODE_MODEL= skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -148,7 +150,14 @@ decode() {
     NMSCOPE_DECODE_PLAIN_LAUNCH=1 "$CLI" decode --preset "$preset" --engines gpu/int4-2:4 --batch 1 --context "$context" \
       > "$OUT/decode-plain.txt" 2>> "$OUT/decode.err" || true
   fi
-  cat "$OUT/decode.txt" "$OUT/decode-plain.txt" 2> /dev/null
+  # A model directory's real weights on both steps (qwen2: q/k/v biases, a tied head).
+  local model=${DECODE_MODEL-tests/fixtures/models/tiny_qwen2}
+  if [ -n "$model" ]; then
+    log "decode on the real weights of $model"
+    "$CLI" decode --model "$model" --engines gpu/int4-2:4,gpu/cublas-fp16-dense,cpu/int4-2:4 --batch 1,4 \
+      --context 16 --timing-seconds 0.05 > "$OUT/decode-model.txt" 2>> "$OUT/decode.err" || status=1
+  fi
+  cat "$OUT/decode.txt" "$OUT/decode-plain.txt" "$OUT/decode-model.txt" 2> /dev/null
   return $status
 }
 

@@ -18,7 +18,8 @@ CpuDecoder build(const CpuDecodeRequest& request, const CpuDecodeVariant& varian
 }
 
 void print(const CpuDecodeRun& run, double speedup, bool json) {
-  const double ratio = double(run.fp16_linear_bytes) / double(run.linear_bytes);
+  // The whole model, everything counted: linear layers, head, embedding table, norm gains.
+  const double ratio = double(run.fp16_model_bytes) / double(run.model_bytes);
   if (json) {
     std::cout << nlohmann::json{{"engine", run.engine},
                                 {"batch", run.batch},
@@ -31,6 +32,8 @@ void print(const CpuDecodeRun& run, double speedup, bool json) {
                                 {"speedup", speedup},
                                 {"linear_weight_bytes", run.linear_bytes},
                                 {"fp16_linear_weight_bytes", run.fp16_linear_bytes},
+                                {"weight_bytes", run.model_bytes},
+                                {"fp16_weight_bytes", run.fp16_model_bytes},
                                 {"storage_ratio", ratio},
                                 {"relative_error", run.relative_error},
                                 {"top1_agreement", run.top1_agreement},
@@ -46,8 +49,8 @@ void print(const CpuDecodeRun& run, double speedup, bool json) {
   if (speedup > 0) std::snprintf(speedup_text, sizeof speedup_text, "%.2fx", speedup);
   std::printf("%-24s %5lld %7lld %9.3f %10.2f %8s %8.2f %6.2fx %9s %9.2e %6.1f%% %6s %7.1f\n", run.engine.c_str(),
               (long long)run.batch, (long long)run.context, run.step.median_us / 1000, run.tokens_per_second,
-              speedup_text, double(run.linear_bytes) / 1e9, ratio, "-", run.relative_error,
-              100.0 * run.top1_agreement, "-", run.bandwidth_gbs);
+              speedup_text, double(run.model_bytes) / 1e9, ratio, "-", run.relative_error, 100.0 * run.top1_agreement,
+              "-", run.bandwidth_gbs);
   std::printf("  %s kernels; reads %.2f GB per step; checked against %s\n", run.isa.c_str(),
               double(run.bytes_read) / 1e9, run.reference.c_str());
   std::fflush(stdout);

@@ -1,7 +1,7 @@
 // nmscope-cli decode: a LLaMA-architecture decoder step with every linear layer on each named variant, beside the
 // family's dense baseline in the same run: gpu/ variants on the GPU (beside gpu/cublas-fp16-dense), cpu/ variants on
-// the CPU decoder (beside cpu/eigen-fp32-dense, cpu_decode_rows.hpp), synthetic weights of a preset or, on the CPU,
-// a model directory's real weights. Per engine and batch: ms per step (one token per sequence),
+// the CPU decoder (beside cpu/eigen-fp32-dense, cpu_decode_rows.hpp), synthetic weights of a preset or a model
+// directory's real weights (both steps). Per engine and batch: ms per step (one token per sequence),
 // tokens/s, speedup, the model's bytes and their ratio to fp16, the logits' error against the baseline path over the
 // same compressed weights, and the kernel trace (launch gaps, achieved bandwidth).
 #include <cstdio>
@@ -23,7 +23,7 @@ namespace {
 
 struct DecodeOptions {
   std::string preset = "llama-7b";
-  std::string model;  // real weights (CPU variants)
+  std::string model;  // real weights (both steps)
   std::string engines = "gpu/int4-2:4";
   std::string batches = "1";
   int64_t context = 512;
@@ -127,9 +127,10 @@ void print_header() {
   std::fflush(stdout);
 }
 
-int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& engines) {
+int decode_gpu(const DecodeOptions& options, const Model* model, const std::vector<std::string>& engines) {
   DecodeStudyOptions study;
-  study.shape = decoder_preset(options.preset);
+  study.model = model;
+  study.shape = model ? decoder_shape_of(model->config(), options.model) : decoder_preset(options.preset);
   study.engines = engines;
   for (const std::string& engine : study.engines) DecodeVariant::parse(engine);
   study.batches = decode_batches(options.batches);
@@ -169,12 +170,10 @@ int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& eng
   return ok_rows;
 }
 
-int decode_cpu(const DecodeOptions& options, const std::vector<std::string>& engines) {
+int decode_cpu(const DecodeOptions& options, const Model* model, const std::vector<std::string>& engines) {
   CpuDecodeRequest request;
-  std::unique_ptr<Model> model;
-  if (!options.model.empty()) {
-    model = Model::open(options.model);
-    request.model = model.get();
+  if (model) {
+    request.model = model;
     request.shape = model->config();
   } else {
     request.shape = decoder_model_config(decoder_preset(options.preset));
@@ -208,14 +207,15 @@ int decode(const DecodeOptions& options) {
       throw Error("--engines", "'" + engine + "' is neither a gpu/ nor a cpu/ decode variant");
   }
   if (gpu_engines.empty() && cpu_engines.empty()) throw Error("--engines", "no engine given");
-  if (!options.model.empty() && !gpu_engines.empty())
-    throw Error("--model", "the GPU step runs a preset's synthetic weights; a model directory runs on cpu/ engines");
   // Validate every name before anything is measured.
   for (const std::string& engine : gpu_engines) DecodeVariant::parse(engine);
   for (const std::string& engine : cpu_engines) CpuDecodeVariant::parse(engine);
+  // A model directory's real weights serve both steps (one loader, core's Model).
+  std::unique_ptr<Model> model;
+  if (!options.model.empty()) model = Model::open(options.model);
   int rows = 0;
-  if (!gpu_engines.empty()) rows += decode_gpu(options, gpu_engines);
-  if (!cpu_engines.empty()) rows += decode_cpu(options, cpu_engines);
+  if (!gpu_engines.empty()) rows += decode_gpu(options, model.get(), gpu_engines);
+  if (!cpu_engines.empty()) rows += decode_cpu(options, model.get(), cpu_engines);
   return rows > 0 ? 0 : 1;
 }
 
@@ -226,7 +226,8 @@ Command add_decode_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "decode", "time a LLaMA-architecture decoder step on the GPU or CPU, every linear layer on each variant");
   command->add_option("--preset", options->preset, "decoder shape: a model preset (llama-7b, llama-2-13b, llama-3-8b, mistral-7b, qwen2-7b) or tiny")->capture_default_str();
-  command->add_option("--model", options->model, "a model directory's real weights (cpu/ engines)");
+  command->add_option("--model", options->model,
+                      "a model directory's real weights (llama, mistral, qwen2; gpu/ and cpu/ engines)");
   command
       ->add_option("--engines", options->engines,
                    "comma-separated: gpu/int4-2:4, gpu/int4-dense, gpu/int{2,3,4,8}-N:M, gpu/cusparselt-fp16-2:4 "

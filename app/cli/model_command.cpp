@@ -95,7 +95,8 @@ void print_table(const std::vector<ModelRollupRow>& rollup, bool by_role) {
               "role", "layers", "storage", "vs_fp16", "w_err_avg", "w_err_max", "y_err_avg", "y_err_max",
               "us_per_token", "speedup", "baseline");
   for (const ModelRollupRow& r : rollup) {
-    if ((r.role == "all") == by_role) continue;
+    const bool whole = r.role == "all" || r.role == kWholeModelRole;  // the linear layers, and the whole model
+    if (whole == by_role) continue;
     std::printf("%-30.30s %-22.22s %5s %-9s %6lld %11s %6.2fx %9.3e %9.3e %9.3e %9.3e %12s %8s  %s\n",
                 config_label(r).c_str(), r.engine.c_str(), r.batch > 0 ? std::to_string(r.batch).c_str() : "-",
                 r.role.c_str(), static_cast<long long>(r.layers), storage(r.storage_bytes).c_str(),

@@ -89,31 +89,47 @@ __device__ __forceinline__ void rms_normalize(const Eight (&row)[kNormPasses], c
   }
 }
 
-// Step start: h[b] = embedding[token(b)] (fp16 table, fp32 residual stream), x[b] = RMSNorm(h[b]) with norm 0's gain.
+// Eight consecutive columns of an embedding row: fp16, or 4-bit codes with one fp16 scale per 128 columns
+// (docs/packed-format.md, "Token-embedding tables": column 2i in the low nibble of byte i, w = (c - 8) * scale),
+// each decoded value rounded to fp16 once, as the linear layers' weights are.
+__device__ __forceinline__ Eight load_embedding_eight(const __half* table, const uint8_t* codes, const __half* scales,
+                                                      int64_t token, int64_t hidden, int64_t first) {
+  if (table) return load_eight(table + token * hidden + first);
+  const uint32_t word = *reinterpret_cast<const uint32_t*>(codes + token * (hidden / 2) + first / 2);
+  const float scale = __half2float(scales[token * ((hidden + 127) / 128) + first / 128]);
+  Eight out;
+#pragma unroll
+  for (int e = 0; e < 8; ++e)
+    out.v[e] = __half2float(__float2half_rn(float(int((word >> (4 * e)) & 0xFu) - 8) * scale));
+  return out;
+}
+
+// Step start: h[b] = embedding[tokens[b]] (fp16 table, or codes + scales when `table` is null; fp32 residual
+// stream), x[b] = RMSNorm(h[b]) with norm 0's gain (x rows x_ld apart).
 __global__ void __launch_bounds__(kNormThreads)
-    embed_norm_kernel(const __half* embedding, const __half* gain, float* h, __half* x, int64_t hidden, int64_t vocab,
-                      uint64_t seed, float epsilon) {
+    embed_norm_kernel(const __half* table, const uint8_t* codes, const __half* scales, const int64_t* tokens,
+                      const __half* gain, float* h, __half* x, int64_t x_ld, int64_t hidden, float epsilon) {
   __shared__ float scratch[32];
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
   const int64_t b = blockIdx.x;
-  const __half* source = embedding + synthetic::token(seed, b, vocab) * hidden;
+  const int64_t token = tokens[b];
   Eight row[kNormPasses];
 #pragma unroll
   for (int pass = 0; pass < kNormPasses; ++pass) {
     const int64_t first = 8 * (int64_t(pass) * blockDim.x + threadIdx.x);
     if (first >= hidden) continue;
-    row[pass] = load_eight(source + first);
+    row[pass] = load_embedding_eight(table, codes, scales, token, hidden, first);
     store_eight(h + b * hidden + first, row[pass]);
   }
-  rms_normalize(row, gain, x + b * hidden, hidden, epsilon, scratch);
+  rms_normalize(row, gain, x + b * x_ld, hidden, epsilon, scratch);
 }
 
-// h[b] += y[b] (a linear layer's output, row stride y_ld), then x[b] = RMSNorm(h[b]) * gain.
+// h[b] += y[b] (a linear layer's output, row stride y_ld), then x[b] = RMSNorm(h[b]) * gain (rows x_ld apart).
 template <typename In>
 __global__ void __launch_bounds__(kNormThreads)
-    residual_norm_kernel(const In* y, int64_t y_ld, float* h, const __half* gain, __half* x, int64_t hidden,
-                         float epsilon) {
+    residual_norm_kernel(const In* y, int64_t y_ld, float* h, const __half* gain, __half* x, int64_t x_ld,
+                         int64_t hidden, float epsilon) {
   __shared__ float scratch[32];
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
@@ -134,27 +150,28 @@ __global__ void __launch_bounds__(kNormThreads)
     for (int e = 0; e < 8; ++e) row[pass].v[e] += added[pass].v[e];
     store_eight(h + b * hidden + first, row[pass]);
   }
-  rms_normalize(row, gain, x + b * hidden, hidden, epsilon, scratch);
+  rms_normalize(row, gain, x + b * x_ld, hidden, epsilon, scratch);
 }
 
 // Attention of the new token (flash-decoding: the context split so that batch 1 still fills the GPU), with RoPE and
 // the cache append folded in. Grid (splits, NH, B), kAttentionThreads threads; split s covers cache positions
-// [s * split_tokens, ...) of the T = position + 1 tokens.
-// - q: rotate-half RoPE (pairs (i, i + D/2), angle position * theta^(-2i/D)) of the query head, from the fused q/k/v
-//   output, into shared memory.
+// [first_position + s * split_tokens, ...) of the T = position + 1 tokens (first_position > 0 under a sliding window).
+// - q: rotate-half RoPE (pairs (i, i + D/2), angle position * inverse_frequencies[i]) of the query head, from the
+//   fused q/k/v output plus its bias (qwen2; null: none), into shared memory.
 // - The split holding `position` rotates the new key the same way, rounds key and value to fp16 as the cache holds
 //   them, uses them from shared memory, and (the first query head of each key/value group) appends them to the cache
 //   at `position`; no CTA of this step reads that slot from memory.
 // - Scores: kLanes = D / 8 lanes per key row (one 16-byte load each), 32 / kLanes rows per warp at a time; then
 //   p_t = exp(s_t - m) and the split's unnormalized sum_t p_t v_t.
 // - Combine: the last split to arrive for (b, head) (a counter per pair, reset after use) joins the splits,
-//   out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s, fp16 into attention_out [B][H] (head-major columns).
+//   out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s, fp16 into attention_out [B][out_ld] (head-major columns).
 template <int kHeadDim, typename In>
 __global__ void __launch_bounds__(kAttentionThreads)
-    attention_kernel(const In* qkv, int64_t qkv_ld, __half* key_cache, __half* value_cache, float* partial_output,
-                     float2* partial_stats, unsigned* arrivals, __half* attention_out, int64_t heads, int64_t kv_heads,
-                     int64_t capacity, int64_t position, int split_tokens, float scale, float rope_theta) {
-  static_assert(kHeadDim % 8 == 0 && 32 % (kHeadDim / 8) == 0 && kHeadDim <= 256, "head_dim 64, 128 or 256");
+    attention_kernel(const In* qkv, int64_t qkv_ld, const float* qkv_bias, __half* key_cache, __half* value_cache,
+                     float* partial_output, float2* partial_stats, unsigned* arrivals, __half* attention_out,
+                     int64_t out_ld, int64_t heads, int64_t kv_heads, int64_t capacity, int64_t position,
+                     int64_t first_position, int split_tokens, float scale, const float* inverse_frequencies) {
+  static_assert(kHeadDim % 8 == 0 && 32 % (kHeadDim / 8) == 0 && kHeadDim <= 256, "head_dim 16 ... 256");
   constexpr int kLanes = kHeadDim / 8;
   constexpr int kRowsPerWarp = 32 / kLanes;
   constexpr int kWarps = kAttentionThreads / 32;
@@ -173,7 +190,7 @@ __global__ void __launch_bounds__(kAttentionThreads)
   const int64_t head = blockIdx.y, b = blockIdx.z;
   const int64_t group = heads / kv_heads, kv_head = head / group;
   const int64_t tokens = position + 1;
-  const int64_t begin = int64_t(split) * split_tokens, end = min(tokens, begin + split_tokens);
+  const int64_t begin = first_position + int64_t(split) * split_tokens, end = min(tokens, begin + split_tokens);
   const int count = int(end - begin);
   const bool holds_new_token = end == tokens;
   const int thread = threadIdx.x, lane = thread & 31, warp = thread >> 5;
@@ -184,19 +201,19 @@ __global__ void __launch_bounds__(kAttentionThreads)
   // RoPE of q (and of the new key in the split that holds it).
   const In* row = qkv + b * qkv_ld;
   for (int i = thread; i < kHalf; i += kAttentionThreads) {
-    const float angle = float(position) * powf(rope_theta, -2.0f * float(i) / float(kHeadDim));
+    const float angle = float(position) * inverse_frequencies[i];
     float sine, cosine;
     sincosf(angle, &sine, &cosine);
-    const In* q_in = row + head * kHeadDim;
-    const float q0 = as_float(q_in[i]), q1 = as_float(q_in[i + kHalf]);
+    const int64_t q_at = head * kHeadDim;
+    const auto input = [&](int64_t at) { return as_float(row[at]) + (qkv_bias ? qkv_bias[at] : 0.0f); };
+    const float q0 = input(q_at + i), q1 = input(q_at + i + kHalf);
     q_shared[i] = (q0 * cosine - q1 * sine) * scale;
     q_shared[i + kHalf] = (q1 * cosine + q0 * sine) * scale;
     if (holds_new_token) {
-      const In* k_in = row + (heads + kv_head) * kHeadDim;
-      const In* v_in = row + (heads + kv_heads + kv_head) * kHeadDim;
-      const float k0 = as_float(k_in[i]), k1 = as_float(k_in[i + kHalf]);
+      const int64_t k_at = (heads + kv_head) * kHeadDim, v_at = (heads + kv_heads + kv_head) * kHeadDim;
+      const float k0 = input(k_at + i), k1 = input(k_at + i + kHalf);
       const __half k_first = __float2half(k0 * cosine - k1 * sine), k_second = __float2half(k1 * cosine + k0 * sine);
-      const __half v_first = __float2half(as_float(v_in[i])), v_second = __float2half(as_float(v_in[i + kHalf]));
+      const __half v_first = __float2half(input(v_at + i)), v_second = __float2half(input(v_at + i + kHalf));
       key_new[i] = __half2float(k_first);
       key_new[i + kHalf] = __half2float(k_second);
       value_new[i] = __half2float(v_first);
@@ -305,7 +322,7 @@ __global__ void __launch_bounds__(kAttentionThreads)
   float sum = 0;
   for (int w = 0; w < kWarps; ++w) sum += scratch[8 + w];
   const size_t pair = size_t(b * heads + head);
-  __half* out = attention_out + pair * kHeadDim;  // [B][NH][D] = [B][H]
+  __half* out = attention_out + b * out_ld + head * kHeadDim;  // [B][NH][D] = [B][H], rows out_ld apart
   if (splits == 1) {
     for (int d = thread; d < kHeadDim; d += kAttentionThreads) {
       float total = 0;
@@ -344,9 +361,10 @@ __global__ void __launch_bounds__(kAttentionThreads)
   if (thread == 0) arrivals[pair] = 0;  // ready for the next block's attention and the next replay
 }
 
-// SwiGLU: act[b][i] = silu(gate) * up, gate = y[b][i], up = y[b][I + i] (fused gate/up output), fp16.
+// SwiGLU: act[b][i] = silu(gate) * up, gate = y[b][i], up = y[b][I + i] (fused gate/up output), fp16, act rows
+// act_ld apart.
 template <typename In>
-__global__ void swiglu_kernel(const In* gate_up, __half* act, int64_t batch, int64_t intermediate) {
+__global__ void swiglu_kernel(const In* gate_up, __half* act, int64_t act_ld, int64_t batch, int64_t intermediate) {
   ptx::wait_for_prior_grid();
   ptx::allow_next_grid();
   const int64_t total = batch * intermediate;
@@ -355,7 +373,7 @@ __global__ void swiglu_kernel(const In* gate_up, __half* act, int64_t batch, int
     const int64_t b = index / intermediate, i = index % intermediate;
     const float gate = as_float(gate_up[b * 2 * intermediate + i]);
     const float up = as_float(gate_up[b * 2 * intermediate + intermediate + i]);
-    act[index] = __float2half(gate / (1.0f + __expf(-gate)) * up);
+    act[b * act_ld + i] = __float2half(gate / (1.0f + __expf(-gate)) * up);
   }
 }
 

@@ -36,10 +36,12 @@ std::string DecoderShape::unsupported_reason() const {
     return "every dimension must be positive";
   if (heads % kv_heads != 0) return "heads must be a multiple of kv_heads";
   if (hidden != heads * head_dim) return "hidden must equal heads x head_dim";
-  if (head_dim != 64 && head_dim != 128) return "the attention kernel supports head_dim 64 and 128";
+  if (head_dim != 16 && head_dim != 32 && head_dim != 64 && head_dim != 128)
+    return "the attention kernel supports head_dim 16, 32, 64 and 128";
   if (hidden > 16384) return "the norm kernels hold a row of at most 16384 in registers";
-  if (hidden % 256 != 0 || intermediate % 256 != 0)
-    return "hidden and intermediate must be multiples of 256 (the packed kernels' widest chunk)";
+  // Activations are held with rows padded to 256 columns (zeros), so any width the 8-wide loads divide will do.
+  if (hidden % 8 != 0 || intermediate % 8 != 0) return "hidden and intermediate must be multiples of 8";
+  if (sliding_window < 0) return "the sliding window must not be negative";
   return "";
 }
 
@@ -57,6 +59,16 @@ const char* linear_role_name(LinearRole role) {
       return "head";
   }
   return "?";
+}
+
+int64_t EmbeddingWeights::storage_bytes(const DecoderShape& shape) const {
+  if (!quantized) return shape.vocab * shape.hidden * 2;
+  return int64_t(codes.size()) + int64_t(scales.size()) * 2;
+}
+
+int64_t EmbeddingWeights::row_bytes(const DecoderShape& shape) const {
+  if (!quantized) return shape.hidden * 2;
+  return shape.hidden / 2 + (shape.hidden + 127) / 128 * 2;
 }
 
 int64_t decoder_required_bytes(const DecoderShape& shape, const std::vector<int64_t>& linear_bytes_per_block,

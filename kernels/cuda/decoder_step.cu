@@ -24,11 +24,14 @@ int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1
 double gigabytes(int64_t bytes) { return double(bytes) / 1e9; }
 
 // One role's weights on the device: `copies` (one per block; one for the head) at `stride` bytes apart. For
-// cuSPARSELt this is one fp16 staging copy; the compressed copies are made per case (their plan depends on it).
+// cuSPARSELt with one shared matrix this is one fp16 staging copy; the compressed copies are made per case (their
+// plan depends on it). Dense weights are padded with zero columns to `ld`, the row stride of their input
+// activations (the packed tiles carry their own padding to whole chunks).
 struct RoleOnDevice {
   LinearKind kind = LinearKind::CublasFp16;
-  int64_t rows = 0, cols = 0;
+  int64_t rows = 0, cols = 0, ld = 0;
   int copies = 1;
+  bool distinct = false;  // each block has its own weights (a model's), not copies of one matrix
   size_t stride = 0;
   int64_t bytes_per_copy = 0;  // what one call reads
   std::unique_ptr<DeviceBuffer> storage;
@@ -36,35 +39,52 @@ struct RoleOnDevice {
   const uint8_t* copy(int index) const { return storage->as<uint8_t>() + size_t(index) * stride; }
 };
 
-RoleOnDevice upload_role(const LinearWeights& weights, int copies) {
+RoleOnDevice upload_role(const DecoderWeights& weights, LinearRole which, int copies, int64_t ld) {
+  const LinearWeights& first = weights.linear(which, 0);
   RoleOnDevice role;
-  role.kind = weights.kind;
-  role.rows = weights.rows;
-  role.cols = weights.cols;
-  role.copies = weights.kind == LinearKind::CusparseltFp16 ? 1 : copies;
-  const uint8_t* host = nullptr;
-  size_t host_bytes = 0;
-  std::vector<__half> half_weights;
-  if (weights.kind == LinearKind::Packed) {
-    role.geometry = weights.layout;
-    role.geometry.tiles.clear();
-    role.geometry.tiles.shrink_to_fit();
-    host = weights.layout.tiles.data();
-    host_bytes = weights.layout.tiles.size();
-  } else {
-    if (int64_t(weights.dense.size()) != weights.rows * weights.cols)
-      throw GpuFailure("dense weights of the wrong size");
-    half_weights = to_half_padded(weights.dense.data(), weights.rows, weights.cols, weights.rows, weights.cols);
-    host = reinterpret_cast<const uint8_t*>(half_weights.data());
-    host_bytes = half_weights.size() * sizeof(__half);
+  role.kind = first.kind;
+  role.rows = first.rows;
+  role.cols = first.cols;
+  role.ld = ld;
+  role.distinct = !weights.block_linears.empty() && which != LinearRole::Head;
+  role.copies = first.kind == LinearKind::CusparseltFp16 && !role.distinct ? 1 : copies;
+  const int sources = role.distinct ? role.copies : 1;
+  for (int index = 0; index < sources; ++index) {
+    const LinearWeights& weights_of_copy = weights.linear(which, index);
+    const uint8_t* host = nullptr;
+    size_t host_bytes = 0;
+    std::vector<__half> half_weights;
+    if (weights_of_copy.kind != role.kind || weights_of_copy.rows != role.rows || weights_of_copy.cols != role.cols)
+      throw GpuFailure(std::string("the blocks' ") + linear_role_name(which) + " weights differ in kind or shape");
+    if (role.kind == LinearKind::Packed) {
+      if (index == 0) {
+        role.geometry = weights_of_copy.layout;
+        role.geometry.tiles.clear();
+        role.geometry.tiles.shrink_to_fit();
+      }
+      host = weights_of_copy.layout.tiles.data();
+      host_bytes = weights_of_copy.layout.tiles.size();
+    } else {
+      if (int64_t(weights_of_copy.dense.size()) != role.rows * role.cols)
+        throw GpuFailure("dense weights of the wrong size");
+      half_weights = to_half_padded(weights_of_copy.dense.data(), role.rows, role.cols, role.rows, ld);
+      host = reinterpret_cast<const uint8_t*>(half_weights.data());
+      host_bytes = half_weights.size() * sizeof(__half);
+    }
+    if (index == 0) {
+      role.bytes_per_copy = int64_t(host_bytes);
+      role.stride = size_t(round_up(int64_t(host_bytes), 256));
+      role.storage = std::make_unique<DeviceBuffer>(role.stride * size_t(role.copies));
+    } else if (int64_t(host_bytes) != role.bytes_per_copy) {
+      throw GpuFailure(std::string("the blocks' ") + linear_role_name(which) + " weights differ in size");
+    }
+    check_cuda(
+        cudaMemcpy(role.storage->as<uint8_t>() + size_t(index) * role.stride, host, host_bytes, cudaMemcpyHostToDevice),
+        "upload weights");
   }
-  role.bytes_per_copy = int64_t(host_bytes);
-  role.stride = size_t(round_up(int64_t(host_bytes), 256));
-  role.storage = std::make_unique<DeviceBuffer>(role.stride * size_t(role.copies));
-  check_cuda(cudaMemcpy(role.storage->get(), host, host_bytes, cudaMemcpyHostToDevice), "upload weights");
-  for (int index = 1; index < role.copies; ++index)
-    check_cuda(cudaMemcpy(role.storage->as<uint8_t>() + size_t(index) * role.stride, role.storage->get(), host_bytes,
-                          cudaMemcpyDeviceToDevice),
+  for (int index = sources; index < role.copies; ++index)
+    check_cuda(cudaMemcpy(role.storage->as<uint8_t>() + size_t(index) * role.stride, role.storage->get(),
+                          size_t(role.bytes_per_copy), cudaMemcpyDeviceToDevice),
                "copy weights to every block");
   return role;
 }
@@ -105,10 +125,11 @@ void prepare_linear(PreparedLinear& linear, const RoleOnDevice& role, int64_t ba
   linear.y = y;
   switch (role.kind) {
     case LinearKind::Packed: {
-      if (role.geometry.padded_cols != role.cols)
-        throw GpuFailure("a packed layer's columns must fill whole chunks (" + std::to_string(role.cols) + " columns)");
+      if (role.geometry.padded_cols > role.ld)
+        throw GpuFailure("a packed layer's chunks (" + std::to_string(role.geometry.padded_cols) +
+                         " columns) are wider than its input rows (" + std::to_string(role.ld) + ")");
       const std::vector<PackedGemmPlan> plans =
-          packed_gemm_plans(role.geometry, batch, x, role.cols, static_cast<float*>(y));
+          packed_gemm_plans(role.geometry, batch, x, role.ld, static_cast<float*>(y));
       std::vector<const uint8_t*> copies;
       for (int index = 0; index < role.copies; ++index) copies.push_back(role.copy(index));
       linear.packed = plans[fastest_packed_gemm_plan(plans, copies)];
@@ -117,7 +138,7 @@ void prepare_linear(PreparedLinear& linear, const RoleOnDevice& role, int64_t ba
       break;
     }
     case LinearKind::CublasFp16: {
-      linear.cublas = std::make_unique<CublasLtGemm>(role.rows, role.cols, batch, workspace, workspace_bytes);
+      linear.cublas = std::make_unique<CublasLtGemm>(role.rows, role.ld, batch, workspace, workspace_bytes);
       std::vector<const __half*> copies;
       for (int index = 0; index < role.copies; ++index)
         copies.push_back(reinterpret_cast<const __half*>(role.copy(index)));
@@ -127,7 +148,7 @@ void prepare_linear(PreparedLinear& linear, const RoleOnDevice& role, int64_t ba
       break;
     }
     case LinearKind::CusparseltFp16: {
-      linear.cusparselt = std::make_unique<CusparseLtGemm>(role.rows, role.cols, batch);
+      linear.cusparselt = std::make_unique<CusparseLtGemm>(role.rows, role.ld, batch);
       const size_t bytes = linear.cusparselt->compressed_bytes();
       linear.compressed_stride = size_t(round_up(int64_t(bytes), 256));
       linear.bytes_per_copy = int64_t(bytes);  // compress_copies() then fills one copy per block
@@ -136,14 +157,18 @@ void prepare_linear(PreparedLinear& linear, const RoleOnDevice& role, int64_t ba
   }
 }
 
-// cuSPARSELt's compressed copies, one per block (or one for the head).
+// cuSPARSELt's compressed copies, one per block (or one for the head): each block's own weights compressed, or
+// one compressed matrix copied.
 void compress_copies(PreparedLinear& linear, int copies) {
   linear.compressed = std::make_unique<DeviceBuffer>(linear.compressed_stride * size_t(copies));
   Stream stream;
-  linear.cusparselt->compress(reinterpret_cast<const __half*>(linear.role->copy(0)), linear.compressed->get(),
-                              stream.get());
+  const int compressions = linear.role->distinct ? copies : 1;
+  for (int index = 0; index < compressions; ++index)
+    linear.cusparselt->compress(reinterpret_cast<const __half*>(linear.role->copy(index)),
+                                linear.compressed->as<uint8_t>() + size_t(index) * linear.compressed_stride,
+                                stream.get());
   check_cuda(cudaStreamSynchronize(stream.get()), "cuSPARSELt compress");
-  for (int index = 1; index < copies; ++index)
+  for (int index = compressions; index < copies; ++index)
     check_cuda(cudaMemcpy(linear.compressed->as<uint8_t>() + size_t(index) * linear.compressed_stride,
                           linear.compressed->get(), size_t(linear.bytes_per_copy), cudaMemcpyDeviceToDevice),
                "copy compressed weights to every block");
@@ -168,55 +193,102 @@ void launch_kernel(bool overlap_launch, dim3 grid, dim3 block, cudaStream_t stre
 
 struct Activations {
   std::unique_ptr<DeviceBuffer> h, x, qkv, q, attention, output, gate_up, act, down, logits, partial_output,
-      partial_stats, arrivals, keys, values, logits_float;
+      partial_stats, arrivals, keys, values, logits_float, tokens;
+};
+
+// The model's tensors other than the linear layers, on the device.
+struct ModelTensors {
+  std::unique_ptr<DeviceBuffer> table, codes, scales;  // the embedding: fp16 table, or codes + scales
+  std::unique_ptr<DeviceBuffer> gains;                 // fp16 [2 blocks + 1][hidden]
+  std::unique_ptr<DeviceBuffer> qkv_bias;              // fp32 [blocks][qkv_rows], or none
+  std::unique_ptr<DeviceBuffer> inverse_frequencies;   // fp32 [head_dim / 2]
 };
 
 struct StepPlan {
   const DecoderShape* shape = nullptr;
   int64_t batch = 0, context = 0, capacity = 0;
+  int64_t x_ld = 0, act_ld = 0;  // row strides of the linear layers' inputs (hidden / intermediate padded to 256)
+  int64_t first_position = 0;    // the sliding window's first position (0 without one)
   int splits = 1, split_tokens = 0;
-  uint64_t seed = 1;
   bool overlap_launch = true;
-  const __half* embedding = nullptr;
-  const __half* gains = nullptr;
+  const ModelTensors* tensors = nullptr;
   Activations* buffers = nullptr;
   PreparedLinear* linears = nullptr;  // [kLinearRoles]
 };
+
+// The attention's split of the context at `context` (the step attends over context + 1 tokens, or the last
+// sliding_window of them): about two CTAs per SM over (splits x heads x batch), each split at least 32 tokens.
+void plan_attention(StepPlan& plan) {
+  const DecoderShape& s = *plan.shape;
+  const int64_t tokens = plan.context + 1;
+  plan.first_position = s.sliding_window > 0 ? std::max<int64_t>(0, tokens - s.sliding_window) : 0;
+  const int64_t attended = tokens - plan.first_position;
+  const int64_t wanted =
+      std::max<int64_t>(1, (2 * device_status().sm_count + plan.batch * s.heads - 1) / (plan.batch * s.heads));
+  plan.split_tokens =
+      int(std::clamp<int64_t>(round_up((attended + wanted - 1) / wanted, 32), 32, decoder::kMaxSplitTokens));
+  plan.splits = int((attended + plan.split_tokens - 1) / plan.split_tokens);
+}
+
+template <int kHeadDim, typename In>
+void launch_attention(const StepPlan& plan, int block, cudaStream_t stream, bool pdl) {
+  const DecoderShape& s = *plan.shape;
+  Activations& a = *plan.buffers;
+  const int64_t key_block = plan.batch * s.kv_heads * plan.capacity * s.head_dim;  // halves per block
+  const float* bias = plan.tensors->qkv_bias ? plan.tensors->qkv_bias->as<float>() + block * s.qkv_rows() : nullptr;
+  launch_kernel(pdl, dim3(unsigned(plan.splits), unsigned(s.heads), unsigned(plan.batch)),
+                dim3(decoder::kAttentionThreads), stream, decoder::attention_kernel<kHeadDim, In>,
+                static_cast<const In*>(a.qkv->get()), s.qkv_rows(), bias, a.keys->as<__half>() + block * key_block,
+                a.values->as<__half>() + block * key_block, a.partial_output->as<float>(),
+                a.partial_stats->as<float2>(), a.arrivals->as<unsigned>(), a.attention->as<__half>(), plan.x_ld,
+                s.heads, s.kv_heads, plan.capacity, plan.context, plan.first_position, plan.split_tokens,
+                1.0f / std::sqrt(float(s.head_dim)), plan.tensors->inverse_frequencies->as<float>());
+}
 
 // One decode step on `stream` (captured into the graph). In: the type the linear layers write.
 template <typename In>
 void enqueue_step(const StepPlan& plan, cudaStream_t stream) {
   const DecoderShape& s = *plan.shape;
   Activations& a = *plan.buffers;
+  const ModelTensors& m = *plan.tensors;
   const bool pdl = plan.overlap_launch;
   const float epsilon = float(s.norm_epsilon);
-  const int64_t key_block = plan.batch * s.kv_heads * plan.capacity * s.head_dim;  // halves per block
+  const __half* gains = m.gains->as<__half>();
   launch_kernel(false, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream, decoder::embed_norm_kernel,
-                plan.embedding, plan.gains, a.h->as<float>(), a.x->as<__half>(), s.hidden, s.vocab, plan.seed, epsilon);
-  const float scale = 1.0f / std::sqrt(float(s.head_dim));
+                m.table ? m.table->as<__half>() : nullptr, m.codes ? m.codes->as<uint8_t>() : nullptr,
+                m.scales ? m.scales->as<__half>() : nullptr, a.tokens->as<int64_t>(), gains, a.h->as<float>(),
+                a.x->as<__half>(), plan.x_ld, s.hidden, epsilon);
   for (int block = 0; block < int(s.blocks); ++block) {
     plan.linears[int(LinearRole::Qkv)].launch(block, stream, pdl);
-    const dim3 attention_grid(unsigned(plan.splits), unsigned(s.heads), unsigned(plan.batch));
-    auto* attention = s.head_dim == 64 ? decoder::attention_kernel<64, In> : decoder::attention_kernel<128, In>;
-    launch_kernel(pdl, attention_grid, dim3(decoder::kAttentionThreads), stream, attention,
-                  static_cast<const In*>(a.qkv->get()), s.qkv_rows(), a.keys->as<__half>() + block * key_block,
-                  a.values->as<__half>() + block * key_block, a.partial_output->as<float>(),
-                  a.partial_stats->as<float2>(), a.arrivals->as<unsigned>(), a.attention->as<__half>(), s.heads,
-                  s.kv_heads, plan.capacity, plan.context, plan.split_tokens, scale, float(s.rope_theta));
+    switch (s.head_dim) {
+      case 16:
+        launch_attention<16, In>(plan, block, stream, pdl);
+        break;
+      case 32:
+        launch_attention<32, In>(plan, block, stream, pdl);
+        break;
+      case 64:
+        launch_attention<64, In>(plan, block, stream, pdl);
+        break;
+      default:
+        launch_attention<128, In>(plan, block, stream, pdl);
+        break;
+    }
     plan.linears[int(LinearRole::Output)].launch(block, stream, pdl);
     launch_kernel(pdl, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream,
                   decoder::residual_norm_kernel<In>, static_cast<const In*>(a.output->get()), s.hidden,
-                  a.h->as<float>(), plan.gains + (2 * block + 1) * s.hidden, a.x->as<__half>(), s.hidden, epsilon);
+                  a.h->as<float>(), gains + (2 * block + 1) * s.hidden, a.x->as<__half>(), plan.x_ld, s.hidden,
+                  epsilon);
     plan.linears[int(LinearRole::GateUp)].launch(block, stream, pdl);
     const int64_t elements = plan.batch * s.intermediate;
     launch_kernel(pdl, dim3(unsigned(std::min<int64_t>((elements + 255) / 256, 1024))), dim3(256), stream,
-                  decoder::swiglu_kernel<In>, static_cast<const In*>(a.gate_up->get()), a.act->as<__half>(), plan.batch,
-                  s.intermediate);
+                  decoder::swiglu_kernel<In>, static_cast<const In*>(a.gate_up->get()), a.act->as<__half>(),
+                  plan.act_ld, plan.batch, s.intermediate);
     plan.linears[int(LinearRole::Down)].launch(block, stream, pdl);
     const int64_t next_norm = block + 1 < s.blocks ? 2 * (block + 1) : 2 * s.blocks;  // final norm after the last
     launch_kernel(pdl, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream,
                   decoder::residual_norm_kernel<In>, static_cast<const In*>(a.down->get()), s.hidden, a.h->as<float>(),
-                  plan.gains + next_norm * s.hidden, a.x->as<__half>(), s.hidden, epsilon);
+                  gains + next_norm * s.hidden, a.x->as<__half>(), plan.x_ld, s.hidden, epsilon);
   }
   plan.linears[int(LinearRole::Head)].launch(0, stream, pdl);
 }
@@ -300,56 +372,131 @@ void summarize_trace(const KernelTrace& trace, DecodeRun& run) {
   run.launch_gap_fraction = run.kernel_span_ms > 0 ? 1.0 - run.kernel_busy_ms / run.kernel_span_ms : 0;
 }
 
-void run_case(const DecoderWeights& weights, const std::vector<RoleOnDevice>& roles, const __half* embedding,
-              const __half* gains, DeviceBuffer& workspace, const DecodeTiming& timing, DecodeRun& run) {
+int64_t padded_width(int64_t width) { return round_up(width, 256); }
+
+// The model on the device: its linear roles (every block a copy, or each its own) and its other tensors.
+struct DeviceModel {
+  std::vector<RoleOnDevice> roles;
+  ModelTensors tensors;
+};
+
+std::unique_ptr<DeviceBuffer> upload(const void* host, size_t bytes, const char* what) {
+  auto buffer = std::make_unique<DeviceBuffer>(bytes);
+  check_cuda(cudaMemcpy(buffer->get(), host, bytes, cudaMemcpyHostToDevice), what);
+  return buffer;
+}
+
+std::unique_ptr<DeviceBuffer> upload_half(const std::vector<float>& values, const char* what) {
+  std::vector<__half> halves(values.size());
+  for (size_t i = 0; i < values.size(); ++i) halves[i] = __float2half_rn(values[i]);
+  return upload(halves.data(), halves.size() * sizeof(__half), what);
+}
+
+void upload_model(const DecoderWeights& weights, DeviceModel& model) {
   const DecoderShape& s = weights.shape;
-  const int64_t batch = run.batch, batch_pad = round_up(batch, 128);
-  const bool half_outputs = roles[0].kind == LinearKind::CusparseltFp16;
-  const size_t out_bytes = half_outputs ? 2 : 4;
+  const int64_t x_ld = padded_width(s.hidden), act_ld = padded_width(s.intermediate);
+  for (int role = 0; role < kLinearRoles; ++role)
+    model.roles.push_back(upload_role(weights, LinearRole(role), role == int(LinearRole::Head) ? 1 : int(s.blocks),
+                                      role == int(LinearRole::Down) ? act_ld : x_ld));
+  ModelTensors& m = model.tensors;
+  const EmbeddingWeights& embedding = weights.embedding;
+  if (embedding.quantized) {
+    const int64_t groups = (s.hidden + 127) / 128;
+    if (int64_t(embedding.codes.size()) != s.vocab * s.hidden / 2 ||
+        int64_t(embedding.scales.size()) != s.vocab * groups)
+      throw GpuFailure("the quantized embedding table's codes or scales are of the wrong size");
+    m.codes = upload(embedding.codes.data(), embedding.codes.size(), "upload the embedding codes");
+    m.scales = upload(embedding.scales.data(), embedding.scales.size() * 2, "upload the embedding scales");
+  } else if (!embedding.dense.empty()) {
+    if (int64_t(embedding.dense.size()) != s.vocab * s.hidden) throw GpuFailure("embedding table of the wrong size");
+    m.table = upload_half(embedding.dense, "upload the embedding table");
+  } else {
+    m.table = std::make_unique<DeviceBuffer>(size_t(s.vocab * s.hidden) * 2);
+    decoder::fill_embedding_kernel<<<1024, 256>>>(m.table->as<__half>(), s.vocab * s.hidden, weights.seed);
+  }
+  const int64_t norms = 2 * s.blocks + 1;
+  if (!weights.norm_gains.empty()) {
+    if (int64_t(weights.norm_gains.size()) != norms * s.hidden) throw GpuFailure("norm gains of the wrong size");
+    m.gains = upload_half(weights.norm_gains, "upload the norm gains");
+  } else {
+    m.gains = std::make_unique<DeviceBuffer>(size_t(norms * s.hidden) * 2);
+    decoder::fill_gains_kernel<<<256, 256>>>(m.gains->as<__half>(), norms, s.hidden, weights.seed);
+  }
+  check_cuda(cudaGetLastError(), "fill embeddings and norm gains");
+  if (!weights.qkv_bias.empty()) {
+    if (int64_t(weights.qkv_bias.size()) != s.blocks * s.qkv_rows()) throw GpuFailure("q/k/v biases of the wrong size");
+    m.qkv_bias = upload(weights.qkv_bias.data(), weights.qkv_bias.size() * 4, "upload the q/k/v biases");
+  }
+  std::vector<float> inverse = weights.rope_inverse_frequencies;
+  if (inverse.empty())
+    for (int64_t i = 0; i < s.head_dim / 2; ++i)
+      inverse.push_back(float(std::pow(s.rope_theta, -2.0 * double(i) / double(s.head_dim))));
+  if (int64_t(inverse.size()) != s.head_dim / 2) throw GpuFailure("RoPE frequencies of the wrong size");
+  m.inverse_frequencies = upload(inverse.data(), inverse.size() * 4, "upload the RoPE frequencies");
+  check_cuda(cudaDeviceSynchronize(), "upload the model");
+}
+
+// One (batch, KV cache capacity) on a model: activations, the cache, the linear layers' plans. Not movable: the
+// plan points into it.
+struct CaseState {
   Activations a;
+  StepPlan plan;
+  PreparedLinear linears[kLinearRoles];
+  bool half_outputs = false;
+  int64_t linear_bytes = 0;
+  std::string config;  // the plan or algorithm of each role
+  CaseState() = default;
+  CaseState(const CaseState&) = delete;
+  CaseState& operator=(const CaseState&) = delete;
+};
+
+// `max_context`: the largest context a step of this case runs at (the partial buffers of the attention's splits
+// are sized for every context up to it).
+void prepare_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuffer& workspace, int64_t batch,
+                  int64_t capacity, int64_t max_context, CaseState& state) {
+  const DecoderShape& s = weights.shape;
+  const int64_t batch_pad = round_up(batch, 128);
+  const std::vector<RoleOnDevice>& roles = model.roles;
+  state.half_outputs = roles[0].kind == LinearKind::CusparseltFp16;
+  const size_t out_bytes = state.half_outputs ? 2 : 4;
+  Activations& a = state.a;
   auto buffer = [](size_t bytes) {
     auto made = std::make_unique<DeviceBuffer>(bytes);
-    check_cuda(cudaMemset(made->get(), 0, bytes), "cudaMemset");  // padding rows read by the linear layers are 0
+    check_cuda(cudaMemset(made->get(), 0, bytes), "cudaMemset");  // padding rows and columns read as 0
     return made;
   };
+  StepPlan& plan = state.plan;
+  plan.shape = &s;
+  plan.batch = batch;
+  plan.capacity = capacity;
+  plan.x_ld = padded_width(s.hidden);
+  plan.act_ld = padded_width(s.intermediate);
+  plan.tensors = &model.tensors;
+  plan.buffers = &a;
   a.h = buffer(size_t(batch * s.hidden) * 4);
-  a.x = buffer(size_t(batch_pad * s.hidden) * 2);
+  a.x = buffer(size_t(batch_pad * plan.x_ld) * 2);
   a.qkv = buffer(size_t(batch_pad * s.qkv_rows()) * out_bytes);
-  a.q = buffer(size_t(batch * s.heads * s.head_dim) * 4);
-  a.attention = buffer(size_t(batch_pad * s.hidden) * 2);
+  a.attention = buffer(size_t(batch_pad * plan.x_ld) * 2);
   a.output = buffer(size_t(batch_pad * s.hidden) * out_bytes);
   a.gate_up = buffer(size_t(batch_pad * 2 * s.intermediate) * out_bytes);
-  a.act = buffer(size_t(batch_pad * s.intermediate) * 2);
+  a.act = buffer(size_t(batch_pad * plan.act_ld) * 2);
   a.down = buffer(size_t(batch_pad * s.hidden) * out_bytes);
   a.logits = buffer(size_t(batch_pad * s.vocab) * out_bytes);
   a.logits_float = buffer(size_t(batch * s.vocab) * 4);
-
-  StepPlan plan;
-  plan.shape = &s;
-  plan.batch = batch;
-  plan.context = run.context;
-  plan.capacity = run.context + 1;
-  plan.seed = weights.seed;
-  plan.embedding = embedding;
-  plan.gains = gains;
-  plan.buffers = &a;
-  // Splits of the context: about two CTAs per SM over (splits x heads x batch), each split at least 32 tokens.
-  const int64_t tokens = run.context + 1;
-  const int64_t wanted = std::max<int64_t>(1, (2 * device_status().sm_count + batch * s.heads - 1) / (batch * s.heads));
-  plan.split_tokens =
-      int(std::clamp<int64_t>(round_up((tokens + wanted - 1) / wanted, 32), 32, decoder::kMaxSplitTokens));
-  plan.splits = int((tokens + plan.split_tokens - 1) / plan.split_tokens);
-  a.partial_output = buffer(size_t(batch * s.heads * plan.splits * s.head_dim) * 4);
-  a.partial_stats = buffer(size_t(batch * s.heads * plan.splits) * 8);
+  a.tokens = buffer(size_t(batch) * 8);
+  int max_splits = 1;
+  for (int64_t context = 0; context <= max_context; ++context) {
+    plan.context = context;
+    plan_attention(plan);
+    max_splits = std::max(max_splits, plan.splits);
+  }
+  a.partial_output = buffer(size_t(batch * s.heads * max_splits * s.head_dim) * 4);
+  a.partial_stats = buffer(size_t(batch * s.heads * max_splits) * 8);
   a.arrivals = buffer(size_t(batch * s.heads) * 4);
-  const int64_t cache_halves = s.blocks * batch * s.kv_heads * plan.capacity * s.head_dim;
+  const int64_t cache_halves = s.blocks * batch * s.kv_heads * capacity * s.head_dim;
   a.keys = std::make_unique<DeviceBuffer>(size_t(cache_halves) * 2);
   a.values = std::make_unique<DeviceBuffer>(size_t(cache_halves) * 2);
-  decoder::fill_cache_kernel<<<1024, 256>>>(a.keys->as<__half>(), a.values->as<__half>(), cache_halves, weights.seed);
-  check_cuda(cudaGetLastError(), "fill the KV cache");
-  check_cuda(cudaDeviceSynchronize(), "fill the KV cache");
 
-  PreparedLinear linears[kLinearRoles];
   const struct {
     LinearRole role;
     const DeviceBuffer* x;
@@ -360,24 +507,48 @@ void run_case(const DecoderWeights& weights, const std::vector<RoleOnDevice>& ro
                             {LinearRole::Down, a.act.get(), a.down.get()},
                             {LinearRole::Head, a.x.get(), a.logits.get()}};
   std::ostringstream config;
-  int64_t linear_bytes = 0;
   for (const auto& wire : wiring) {
     const int index = int(wire.role);
-    PreparedLinear& linear = linears[index];
+    PreparedLinear& linear = state.linears[index];
     prepare_linear(linear, roles[size_t(index)], batch, static_cast<const __half*>(wire.x->get()), wire.y->get(),
                    workspace.get(), workspace.bytes());
     const int copies = wire.role == LinearRole::Head ? 1 : int(s.blocks);
     if (roles[size_t(index)].kind == LinearKind::CusparseltFp16) compress_copies(linear, copies);
-    linear_bytes += linear.bytes_per_copy * copies;
+    state.linear_bytes += linear.bytes_per_copy * copies;
     config << (index ? "; " : "") << linear_role_name(wire.role) << ": " << linear.description;
   }
-  plan.linears = linears;
+  plan.linears = state.linears;
+  state.config = config.str();
   check_cuda(cudaDeviceSynchronize(), "prepare the step");
+}
+
+void run_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuffer& workspace,
+              const DecodeTiming& timing, DecodeRun& run) {
+  const DecoderShape& s = weights.shape;
+  const int64_t batch = run.batch;
+  CaseState state;
+  prepare_case(weights, model, workspace, batch, run.context + 1, run.context, state);
+  Activations& a = state.a;
+  StepPlan& plan = state.plan;
+  const bool half_outputs = state.half_outputs;
+  plan.context = run.context;
+  plan_attention(plan);
+  const int64_t cache_halves = s.blocks * batch * s.kv_heads * plan.capacity * s.head_dim;
+  decoder::fill_cache_kernel<<<1024, 256>>>(a.keys->as<__half>(), a.values->as<__half>(), cache_halves, weights.seed);
+  check_cuda(cudaGetLastError(), "fill the KV cache");
+  std::vector<int64_t> tokens;
+  for (int64_t b = 0; b < batch; ++b) tokens.push_back(synthetic::token(weights.seed, b, s.vocab));
+  check_cuda(cudaMemcpy(a.tokens->get(), tokens.data(), tokens.size() * 8, cudaMemcpyHostToDevice), "upload tokens");
+  check_cuda(cudaDeviceSynchronize(), "fill the KV cache");
+  std::ostringstream config;
+  config << state.config;
+  const int64_t linear_bytes = state.linear_bytes;
+  const int64_t gain_bytes = (2 * s.blocks + 1) * s.hidden * 2;
 
   run.linear_bytes = linear_bytes;
-  run.weight_bytes = linear_bytes + s.vocab * s.hidden * 2 + (2 * s.blocks + 1) * s.hidden * 2;
-  run.kv_bytes_read = 2 * s.blocks * batch * s.kv_heads * tokens * s.head_dim * 2;
-  run.step_bytes = linear_bytes + batch * s.hidden * 2 + (2 * s.blocks + 1) * s.hidden * 2 + run.kv_bytes_read;
+  run.weight_bytes = linear_bytes + weights.embedding.storage_bytes(s) + gain_bytes;
+  run.kv_bytes_read = 2 * s.blocks * batch * s.kv_heads * (run.context + 1 - plan.first_position) * s.head_dim * 2;
+  run.step_bytes = linear_bytes + batch * weights.embedding.row_bytes(s) + gain_bytes + run.kv_bytes_read;
 
   Stream stream;
   Graph graph;
@@ -500,9 +671,11 @@ std::vector<DecodeRun> run_decoder(const DecoderWeights& weights, const std::vec
   if (!device.available) return fail_all(device.reason);
   try {
     std::vector<int64_t> bytes_per_block;
-    for (const LinearWeights& linear : weights.linears)
+    for (int role = 0; role < kLinearRoles; ++role) {
+      const LinearWeights& linear = weights.linear(LinearRole(role), 0);
       bytes_per_block.push_back(linear.kind == LinearKind::Packed ? linear.layout.storage_bytes()
                                                                   : linear.rows * linear.cols * 2);
+    }
     size_t free_bytes = 0, total_bytes = 0;
     check_cuda(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
     bool any_fits = false;
@@ -522,20 +695,14 @@ std::vector<DecodeRun> run_decoder(const DecoderWeights& weights, const std::vec
     }
     if (!any_fits) return runs;
 
-    std::vector<RoleOnDevice> roles;
-    for (int role = 0; role < kLinearRoles; ++role)
-      roles.push_back(upload_role(weights.linears[size_t(role)], role == int(LinearRole::Head) ? 1 : int(s.blocks)));
-    DeviceBuffer embedding(size_t(s.vocab * s.hidden) * 2);
-    DeviceBuffer gains(size_t((2 * s.blocks + 1) * s.hidden) * 2);
-    decoder::fill_embedding_kernel<<<1024, 256>>>(embedding.as<__half>(), s.vocab * s.hidden, weights.seed);
-    decoder::fill_gains_kernel<<<256, 256>>>(gains.as<__half>(), 2 * s.blocks + 1, s.hidden, weights.seed);
-    check_cuda(cudaGetLastError(), "fill embeddings and norm gains");
+    DeviceModel model;
+    upload_model(weights, model);
     const size_t workspace_bytes = 32u << 20;
     DeviceBuffer workspace(workspace_bytes);
     for (DecodeRun& run : runs) {
       if (!run.error.empty()) continue;
       try {
-        run_case(weights, roles, embedding.as<__half>(), gains.as<__half>(), workspace, timing, run);
+        run_case(weights, model, workspace, timing, run);
       } catch (const std::exception& error) {
         run.ok = false;
         run.error = error.what();
@@ -548,6 +715,81 @@ std::vector<DecodeRun> run_decoder(const DecoderWeights& weights, const std::vec
     return fail_all(error.what());
   }
   return runs;
+}
+
+TokenDecodeRun decode_tokens(const DecoderWeights& weights, int64_t batch, const std::vector<int64_t>& tokens) {
+  TokenDecodeRun result;
+  const DecoderShape& s = weights.shape;
+  if (const std::string reason = s.unsupported_reason(); !reason.empty()) {
+    result.error = s.name + ": " + reason;
+    return result;
+  }
+  if (weights.linears.size() != size_t(kLinearRoles)) {
+    result.error = "weights for every linear role are needed";
+    return result;
+  }
+  if (batch < 1 || tokens.empty() || int64_t(tokens.size()) % batch != 0) {
+    result.error = "the tokens must be [positions][batch] with at least one position";
+    return result;
+  }
+  for (const int64_t token : tokens)
+    if (token < 0 || token >= s.vocab) {
+      result.error = "token id " + std::to_string(token) + " is outside the vocabulary of " + std::to_string(s.vocab);
+      return result;
+    }
+  const DeviceStatus& device = device_status();
+  if (!device.available) {
+    result.error = device.reason;
+    return result;
+  }
+  const int64_t positions = int64_t(tokens.size()) / batch;
+  try {
+    DeviceModel model;
+    upload_model(weights, model);
+    DeviceBuffer workspace(32u << 20);
+    CaseState state;
+    prepare_case(weights, model, workspace, batch, positions, positions - 1, state);
+    StepPlan& plan = state.plan;
+    Activations& a = state.a;
+    plan.overlap_launch = false;  // one step at a time, plain launches: nothing to overlap with
+    Stream stream;
+    std::vector<float> logits(size_t(positions * batch * s.vocab));
+    for (int64_t position = 0; position < positions; ++position) {
+      check_cuda(cudaMemcpyAsync(a.tokens->get(), tokens.data() + position * batch, size_t(batch) * 8,
+                                 cudaMemcpyHostToDevice, stream.get()),
+                 "upload tokens");
+      plan.context = position;
+      plan_attention(plan);
+      check_cuda(cudaMemsetAsync(a.logits->get(), 0xff, a.logits->bytes(), stream.get()), "poison logits");
+      if (state.half_outputs) {
+        enqueue_step<__half>(plan, stream.get());
+        decoder::gather_logits_kernel<__half><<<256, 256, 0, stream.get()>>>(
+            a.logits->as<__half>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
+      } else {
+        enqueue_step<float>(plan, stream.get());
+        decoder::gather_logits_kernel<float><<<256, 256, 0, stream.get()>>>(
+            a.logits->as<float>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
+      }
+      check_cuda(cudaGetLastError(), "decode step");
+      float* out = logits.data() + position * batch * s.vocab;
+      check_cuda(cudaMemcpyAsync(out, a.logits_float->get(), size_t(batch * s.vocab) * 4, cudaMemcpyDeviceToHost,
+                                 stream.get()),
+                 "download logits");
+      check_cuda(cudaStreamSynchronize(stream.get()), "decode step");
+      const auto bad = std::count_if(out, out + batch * s.vocab, [](float v) { return !std::isfinite(v); });
+      if (bad > 0)
+        throw GpuFailure("the step at position " + std::to_string(position) + " left " + std::to_string(bad) +
+                         " logits non-finite");
+    }
+    result.logits = std::move(logits);
+    result.config = state.config;
+    result.ok = true;
+  } catch (const std::exception& error) {
+    result.error = error.what();
+    cudaGetLastError();
+    cudaDeviceSynchronize();
+  }
+  return result;
 }
 
 }  // namespace nmscope::kernels::cuda

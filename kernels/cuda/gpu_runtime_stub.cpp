@@ -46,5 +46,10 @@ std::vector<DecodeRun> run_decoder(const DecoderWeights&, const std::vector<Deco
   }
   return runs;
 }
+TokenDecodeRun decode_tokens(const DecoderWeights&, int64_t, const std::vector<int64_t>&) {
+  TokenDecodeRun run;
+  run.error = kReason;
+  return run;
+}
 
 }  // namespace nmscope::kernels::cuda

@@ -248,7 +248,7 @@ void ModelStudyView::fill_bars(const std::vector<const ModelRollupRow*>& rows) {
   // Per (role, config): storage from any engine's row (the same bytes), time from the chosen engine and batch.
   std::map<std::pair<QString, QString>, double> storage_mb, time_us;
   for (const ModelRollupRow* row : rows) {
-    if (row->role == "all") continue;
+    if (row->role == "all" || row->role == kWholeModelRole) continue;  // sums, not a role of their own
     const QString role = QString::fromStdString(row->role), config = config_of(*row);
     storage_mb[{role, config}] = double(row->storage_bytes) / 1e6;
     if (timing_of(row->engine, row->batch) == timing && !std::isnan(row->time_per_token_us))

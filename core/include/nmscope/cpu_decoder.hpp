@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/embedding_table.hpp"
 #include "nmscope/matrix.hpp"
 #include "nmscope/model.hpp"
 #include "nmscope/nm_pattern.hpp"
@@ -43,8 +44,9 @@ struct CpuLinear {
 
 class CpuDecoder {
  public:
-  // Real weights: every linear layer of the model (embeddings excluded; the head too, as the GPU step does)
-  // compressed for the variant. Decoders only (llama, mistral, qwen2); throws Error naming the model otherwise.
+  // Real weights: every linear layer of the model (the head too, as the GPU step does) compressed for the variant,
+  // and for a packed variant the embedding table quantized (embedding_table.hpp). Decoders only (llama, mistral,
+  // qwen2); throws Error naming the model otherwise.
   static CpuDecoder from_model(const Model& model, const CpuDecodeVariant& variant);
   // Synthetic LLM-like weights for a shape: one matrix per role (fixed seed) that every block multiplies by, so a
   // 7B shape fits in memory; a layer is larger than the last-level cache, so each block still streams it from DRAM.
@@ -71,6 +73,11 @@ class CpuDecoder {
   // Bytes of all linear layers as stored (blocks distinct copies for synthetic weights), and with fp16 weights.
   int64_t linear_bytes() const;
   int64_t fp16_linear_bytes() const;
+  // The whole model as stored: linear layers and head, the embedding table (4-bit codes + scales for a packed
+  // variant, else fp16) and the norm gains (fp16); and the same model all fp16.
+  int64_t model_bytes() const;
+  int64_t fp16_model_bytes() const;
+  const EmbeddingTable& embeddings() const { return embeddings_; }
   // What a step reads: every linear layer as held (packed, or fp32 on the dense path), and the norms, the KV cache
   // at `context` and the batch's embedding rows (fp32, as this step holds them).
   int64_t linear_read_bytes() const;
@@ -91,7 +98,7 @@ class CpuDecoder {
   bool share_blocks_ = false;  // synthetic: blocks_[0] serves every block
   std::vector<Block> blocks_;
   CpuLinear head_;
-  MatrixF embeddings_;  // [vocab, hidden]
+  EmbeddingTable embeddings_;  // [vocab, hidden]
   VectorF final_norm_;
   VectorF inverse_frequency_;
   // KV cache: [blocks][batch][kv_heads][capacity][head_dim], keys and values.
@@ -109,6 +116,8 @@ struct CpuDecodeRun {
   double tokens_per_second = 0;     // batch / median step time
   int64_t linear_bytes = 0;         // every linear layer as stored (head included)
   int64_t fp16_linear_bytes = 0;    // the same layers as fp16
+  int64_t model_bytes = 0;          // the whole model as stored: linear layers, embedding table, norm gains
+  int64_t fp16_model_bytes = 0;     // the same model all fp16
   int64_t bytes_read = 0;           // per step: linear layers as held + norms + KV cache + embedding rows
   double bandwidth_gbs = 0;         // bytes_read / median step time
   double relative_error = 0;        // ||logits - reference||_F / ||reference||_F

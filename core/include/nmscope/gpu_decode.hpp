@@ -1,8 +1,8 @@
 #pragma once
 // The GPU decode study (issue 9): a LLaMA-architecture decoder step (kernels/cuda, decoder.hpp) with every linear
-// layer on one variant, synthetic LLM-like weights compressed by nmscope's own pruning and quantization, timed beside
-// the cuBLAS fp16 baseline in the same run, and each compressed model's logits checked against the baseline path
-// (cuBLAS fp16) over the same compressed weights, dequantized.
+// layer on one variant, synthetic LLM-like weights (or a model directory's real ones) compressed by nmscope's own
+// pruning and quantization, timed beside the cuBLAS fp16 baseline in the same run, and each compressed model's
+// logits checked against the baseline path (cuBLAS fp16) over the same compressed weights, dequantized.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,13 +33,28 @@ kernels::cuda::DecoderShape decoder_preset(const std::string& name);
 ModelConfig decoder_model_config(const kernels::cuda::DecoderShape& shape);
 
 // The decoder's linear weights for a variant: one synthetic LLM-like matrix per role (fixed seed; every block gets a
-// copy on the device), compressed with nmscope's pruning and quantization. `reference`, when given, receives the
-// same compressed weights decoded back to W_hat for the baseline path (cuBLAS fp16): that variant's reference.
+// copy on the device), compressed with nmscope's pruning and quantization; for own-kernel (gpu/int{b}-*) variants the
+// synthetic embedding table as 4-bit codes + group-128 scales (docs/packed-format.md, "Token-embedding tables"; the
+// fp16 variants leave the table to the device). `reference`, when given, receives the same compressed weights (and
+// table) decoded back to W_hat for the baseline path (cuBLAS fp16): that variant's reference.
 kernels::cuda::DecoderWeights build_decoder_weights(const kernels::cuda::DecoderShape& shape,
                                                     const DecodeVariant& variant, uint64_t seed,
                                                     kernels::cuda::DecoderWeights* reference = nullptr);
 
+// The decoder shape of a model's configuration (sliding window included); `name` names it in messages.
+kernels::cuda::DecoderShape decoder_shape_of(const ModelConfig& config, const std::string& name);
+
+// A model directory's real weights for a variant (llama, mistral, qwen2, loaded as the CPU decoder loads them):
+// every block its own q/k/v (fused, with qwen2's biases), o, gate/up (fused) and down, compressed as
+// build_decoder_weights does; the head; the embedding table (4-bit codes + scales for own-kernel variants,
+// docs/packed-format.md); the norm gains; RoPE frequencies with the model's scaling. `reference`: the same weights
+// decoded for the baseline path. Throws Error naming the model when it is no decoder, its shape does not fit the
+// step's kernels, or it has a bias the step does not add.
+kernels::cuda::DecoderWeights build_model_decoder_weights(const Model& model, const DecodeVariant& variant,
+                                                          kernels::cuda::DecoderWeights* reference = nullptr);
+
 struct DecodeStudyOptions {
+  const Model* model = nullptr;  // real weights (shape = decoder_shape_of(its config)); null: synthetic
   kernels::cuda::DecoderShape shape;
   std::vector<std::string> engines;  // the baseline is added when missing
   std::vector<int64_t> batches;

@@ -8,12 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/model.hpp"
 #include "nmscope/model_rollup.hpp"
 #include "nmscope/study.hpp"
 
 namespace nmscope {
-
-class Model;
 
 struct ModelLayerStudySpec {
   std::string model;   // a model directory, or
@@ -31,6 +30,8 @@ struct ModelLayerPlan {
   std::vector<ModelLayer> layers;
   int64_t distinct_shapes = 0;
   StudySpec study;     // sources, tensors, per-tensor details, engines with baselines, time_once_per_shape
+  ModelConfig config;  // the model's configuration (the whole-model rows of a decoder)
+  bool all_layers = true;  // no --layers filter: the rollup can add the whole model
 };
 
 struct ModelLayerStudyResult {

@@ -12,6 +12,7 @@
 #include <random>
 #include <regex>
 
+#include "decode/decoder_tensors.hpp"
 #include "model/transformer_math.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
@@ -78,36 +79,32 @@ int64_t CpuLinear::storage_bytes() const {
 }
 
 CpuDecoder CpuDecoder::from_model(const Model& model, const CpuDecodeVariant& variant) {
+  decode::require_decoder(model);
   const ModelConfig& config = model.config();
-  if (config.family != ModelFamily::Decoder)
-    throw Error(model.directory(), "the decode step runs LLaMA-style decoders (llama, mistral, qwen2); this is '" +
-                                       config.model_type + "'");
   CpuDecoder decoder;
   decoder.shape_ = config;
   decoder.engine_ = variant.engine;
-  const auto linear = [&](int64_t block, const std::string& name) {
-    const std::string stem = name.substr(0, name.size() - std::string(".weight").size());
-    const ModelTensor* bias = model.find(block, stem + ".bias");
-    return make_linear(model.load(model.at(block, name)), variant, bias ? model.load_vector(*bias) : VectorF());
+  const auto linear = [&](decode::LinearTensor& tensor) {
+    return make_linear(std::move(tensor.weight), variant, std::move(tensor.bias));
   };
   for (int64_t block = 0; block < config.blocks; ++block) {
+    decode::BlockTensors tensors = decode::load_block(model, block);
     Block weights;
-    weights.q = linear(block, "self_attn.q_proj.weight");
-    weights.k = linear(block, "self_attn.k_proj.weight");
-    weights.v = linear(block, "self_attn.v_proj.weight");
-    weights.o = linear(block, "self_attn.o_proj.weight");
-    weights.gate = linear(block, "mlp.gate_proj.weight");
-    weights.up = linear(block, "mlp.up_proj.weight");
-    weights.down = linear(block, "mlp.down_proj.weight");
-    weights.attention_norm = model.load_vector(model.at(block, "input_layernorm.weight"));
-    weights.mlp_norm = model.load_vector(model.at(block, "post_attention_layernorm.weight"));
+    weights.q = linear(tensors.q);
+    weights.k = linear(tensors.k);
+    weights.v = linear(tensors.v);
+    weights.o = linear(tensors.o);
+    weights.gate = linear(tensors.gate);
+    weights.up = linear(tensors.up);
+    weights.down = linear(tensors.down);
+    weights.attention_norm = std::move(tensors.attention_norm);
+    weights.mlp_norm = std::move(tensors.mlp_norm);
     decoder.blocks_.push_back(std::move(weights));
   }
-  const ModelTensor& embedding = model.at(-1, "model.embed_tokens.weight");
-  decoder.embeddings_ = model.load(embedding);
-  const ModelTensor* head = model.find(-1, "lm_head.weight");
-  decoder.head_ = make_linear(head ? model.load(*head) : decoder.embeddings_, variant);
-  decoder.final_norm_ = model.load_vector(model.at(-1, "model.norm.weight"));
+  MatrixF table = decode::load_embedding_table(model);
+  decoder.head_ = make_linear(decode::load_head(model, table), variant);  // a tied head: the table before quantizing
+  decoder.embeddings_ = EmbeddingTable::make(std::move(table), variant.packed);
+  decoder.final_norm_ = decode::load_final_norm(model);
   decoder.inverse_frequency_ = transformer::rope_inverse_frequencies(config.head_dim, config.rope_theta, config.rope_scaling);
   return decoder;
 }
@@ -143,7 +140,8 @@ CpuDecoder CpuDecoder::synthetic(const ModelConfig& shape, const CpuDecodeVarian
   decoder.blocks_.push_back(std::move(weights));
   decoder.final_norm_ = VectorF::NullaryExpr(shape.hidden, [&] { return gain(engine); });
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  decoder.embeddings_ = MatrixF::NullaryExpr(shape.vocab, shape.hidden, [&] { return normal(engine); });
+  decoder.embeddings_ = EmbeddingTable::make(
+      MatrixF::NullaryExpr(shape.vocab, shape.hidden, [&] { return normal(engine); }), variant.packed);
   decoder.head_ = make_linear(matrix(shape.vocab, shape.hidden), variant);
   decoder.inverse_frequency_ = transformer::rope_inverse_frequencies(shape.head_dim, shape.rope_theta, shape.rope_scaling);
   return decoder;
@@ -161,7 +159,7 @@ CpuDecoder CpuDecoder::dequantized() const {
     copy.blocks_.push_back(std::move(dense));
   }
   copy.head_ = dequantized_linear(head_);
-  copy.embeddings_ = embeddings_;
+  copy.embeddings_ = EmbeddingTable::make(embeddings_.decoded(), false);  // the same values a lookup decodes
   copy.final_norm_ = final_norm_;
   copy.inverse_frequency_ = inverse_frequency_;
   return copy;
@@ -273,7 +271,7 @@ MatrixF CpuDecoder::step(const std::vector<int64_t>& tokens) {
     if (id < 0 || id >= embeddings_.rows())
       throw Error("decode", "token id " + std::to_string(id) + " is outside the vocabulary of " +
                                 std::to_string(embeddings_.rows()));
-    hidden.row(sequence) = embeddings_.row(id);
+    embeddings_.lookup(id, hidden.row(sequence).data());
   }
   MatrixF context(batch_, shape_.heads * shape_.head_dim);
   for (int64_t block = 0; block < shape_.blocks; ++block) {
@@ -320,6 +318,16 @@ int64_t CpuDecoder::fp16_linear_bytes() const {
       bytes += 2 * linear->rows() * linear->cols() + 2 * int64_t(linear->bias.size());
   if (share_blocks_) bytes *= shape_.blocks;
   return bytes + 2 * head_.rows() * head_.cols();
+}
+
+int64_t CpuDecoder::model_bytes() const {
+  const int64_t norms = (2 * shape_.blocks + 1) * shape_.hidden;
+  return linear_bytes() + embeddings_.storage_bytes() + 2 * norms;
+}
+
+int64_t CpuDecoder::fp16_model_bytes() const {
+  const int64_t norms = (2 * shape_.blocks + 1) * shape_.hidden;
+  return fp16_linear_bytes() + 2 * embeddings_.rows() * embeddings_.cols() + 2 * norms;
 }
 
 int64_t CpuDecoder::linear_read_bytes() const {
@@ -393,6 +401,8 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
   run.tokens_per_second = double(batch) / (run.step.median_us * 1e-6);
   run.linear_bytes = decoder.linear_bytes();
   run.fp16_linear_bytes = decoder.fp16_linear_bytes();
+  run.model_bytes = decoder.model_bytes();
+  run.fp16_model_bytes = decoder.fp16_model_bytes();
   run.bytes_read = decoder.linear_read_bytes() + decoder.other_bytes(context);
   run.bandwidth_gbs = double(run.bytes_read) / (run.step.median_us * 1e-6) / 1e9;
   return run;

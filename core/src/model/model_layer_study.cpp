@@ -74,6 +74,8 @@ ModelLayerPlan plan_model_layer_study(const ModelLayerStudySpec& spec) {
   plan.model = spec.preset.empty() ? spec.model : spec.preset;
   plan.source = model->directory();
   plan.layers = select_model_layers(*model, spec.layers);
+  plan.config = model->config();
+  plan.all_layers = spec.layers.empty();
   std::set<std::pair<int64_t, int64_t>> shapes;
   for (const auto& layer : plan.layers) shapes.insert({layer.rows, layer.cols});
   plan.distinct_shapes = int64_t(shapes.size());
@@ -109,6 +111,7 @@ ModelLayerStudyResult run_model_layer_study(const ModelLayerPlan& plan, ResultsS
   result.study_id = result.summary.study_id;
   if (result.summary.cancelled) return result;
   result.rollup = rollup_model_study(result.layers, result.rows, result.model);
+  if (plan.all_layers) append_whole_model_rows(result.rollup, plan.config);
   if (store && !result.rollup.empty()) store->insert_model_rollup(result.rollup);
   return result;
 }

@@ -84,6 +84,9 @@ class TestCpuDecoder final : public QObject {
     for (const std::string engine : {"cpu/int4-2:4", "cpu/int8-dense", "cpu/int4-4:8"}) {
       CpuDecoder packed = CpuDecoder::from_model(*model, CpuDecodeVariant::parse(engine));
       CpuDecoder reference = packed.dequantized();
+      // Both read the same embedding rows: the 4-bit table decoded (docs/packed-format.md, "Token-embedding tables").
+      QVERIFY(packed.embeddings().quantized() && !reference.embeddings().quantized());
+      QVERIFY(reference.embeddings().decoded() == packed.embeddings().decoded());
       const MatrixF logits = decode_all(packed, tokens);
       const MatrixF expected = decode_all(reference, tokens);
       const double error = model_test::relative_error(logits, expected);
@@ -103,6 +106,16 @@ class TestCpuDecoder final : public QObject {
     // 2:4 + int4 with group-128 fp16 scales: 2 value bits + 1 metadata bit + 16/128 scale bits per weight.
     const double ratio = double(packed.fp16_linear_bytes()) / double(packed.linear_bytes());
     QVERIFY2(std::abs(ratio - 16.0 / 3.125) < 0.01, QByteArray::number(ratio));
+    // Everything counted, to the byte. Linear layers at 3.125 bits per weight: per block q 256x256 (25600 B), k and v
+    // 128x256 (12800 B each), o 25600 B, gate, up 512x256 and down 256x512 (51200 B each), 3 blocks; head 1000x256
+    // (100000 B). Embedding table: 1000 rows of 128 code bytes + 2 fp16 scales. Norm gains: 7 x 256 fp16.
+    QCOMPARE(packed.linear_bytes(), int64_t{3 * 230400 + 100000});
+    QCOMPARE(packed.embeddings().storage_bytes(), int64_t{1000 * (128 + 2 * 2)});
+    QCOMPARE(packed.model_bytes(), int64_t{791200 + 132000 + 7 * 256 * 2});
+    QCOMPARE(embedding_storage_bytes(1000, 256, true), packed.embeddings().storage_bytes());
+    // The same model all fp16: 3 x 589824 + 256000 linear weights, 256000 embedding values, 1792 gains.
+    QCOMPARE(packed.fp16_model_bytes(), int64_t{2 * (3 * 589824 + 256000 + 256000 + 1792)});
+    QCOMPARE(reference.model_bytes(), reference.fp16_model_bytes());  // the dense path stores fp16 throughout
     for (CpuDecoder* decoder : {&packed, &reference}) {
       decoder->reset(2, 40);
       decoder->fill_cache(33, 9);

@@ -116,9 +116,25 @@ class TestForwardCli : public QObject {
     QVERIFY(packed["storage_ratio"].toDouble() > 4);
 
     QCOMPARE(run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "cpu/int5-2:4"}).exit_code, 2);
-    const CliResult gpu = run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "gpu/int4-2:4"});
-    QCOMPARE(gpu.exit_code, 2);
-    QVERIFY(gpu.err.contains("--model"));
+    // The GPU step takes the same directory: its rows run (a GPU) or say why not (none), and the CPU rows run anyway.
+    const CliResult both =
+        run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "gpu/int4-2:4,cpu/int4-2:4", "--batch",
+                 "1", "--context", "4", "--timing-seconds", "0.01", "--json"});
+    QVERIFY2(both.exit_code == 0, qPrintable(both.describe()));
+    int gpu_rows = 0, cpu_rows = 0;
+    for (const QString& line : both.out.split('\n', Qt::SkipEmptyParts)) {
+      const QJsonObject row = QJsonDocument::fromJson(line.toUtf8()).object();
+      const QString engine = row["engine"].toString(), status = row["status"].toString();
+      if (engine.startsWith("gpu/")) {
+        ++gpu_rows;
+        QVERIFY2(status == "ok" || status == "unavailable", qPrintable(line));
+      } else {
+        ++cpu_rows;
+        QCOMPARE(status, QString("ok"));
+      }
+    }
+    QCOMPARE(gpu_rows, 2);  // gpu/cublas-fp16-dense, the baseline, and gpu/int4-2:4
+    QCOMPARE(cpu_rows, 2);
   }
 
   void model_eval_bad_input_stores_nothing() {

@@ -133,7 +133,26 @@ class TestModelLayerStudy final : public QObject {
     std::map<std::string, std::string> role_of;
     for (const auto& layer : result.layers) role_of[layer.tensor] = layer.role;
     int checked = 0;
+    int whole_rows = 0;
     for (const ModelRollupRow& rollup : result.rollup) {
+      if (rollup.role == kWholeModelRole) {
+        // The whole model beside the linear layers, to the byte (tiny_llama: vocab 256, hidden 64, 2 blocks): the
+        // head packed like them, 2:4 + int4 with group-16 scales (256 rows of 16 value, 8 metadata and 4 x 2 scale
+        // bytes), the embedding table (256 rows of 32 code bytes and one fp16 scale per 128 columns:
+        // docs/packed-format.md, "Token-embedding tables"), 5 fp16 norm gains of 64.
+        const ModelRollupRow* all = nullptr;
+        for (const ModelRollupRow& other : result.rollup)
+          if (other.role == "all" && other.engine == rollup.engine && other.batch == rollup.batch &&
+              other.pattern == rollup.pattern && other.bits == rollup.bits)
+            all = &other;
+        QVERIFY(all != nullptr);
+        QCOMPARE(rollup.storage_bytes, all->storage_bytes + 256 * 32 + 256 * 34 + 5 * 64 * 2);
+        QCOMPARE(rollup.fp16_bytes, all->fp16_bytes + 2 * 2 * 256 * 64 + 5 * 64 * 2);
+        QCOMPARE(rollup.layers, all->layers + 1);
+        QVERIFY(std::isnan(rollup.time_per_token_us));
+        ++whole_rows;
+        continue;
+      }
       int64_t layers = 0, storage = 0, weights = 0;
       double time = 0, weight_err = 0, max_output_err = 0;
       for (const Measurement& row : result.rows) {
@@ -163,6 +182,7 @@ class TestModelLayerStudy final : public QObject {
     }
     // (all + 7 roles) x 2 engines x 2 batches
     QCOMPARE(checked, 8 * 2 * 2);
+    QCOMPARE(whole_rows, 2 * 2);
   }
 
   void rows_and_rollup_land_in_the_database() {

@@ -1,8 +1,9 @@
 #pragma once
 // The tiny decoder step in double precision on the CPU, written from the model's definition and not from the CUDA
 // kernels: RMSNorm, RoPE (rotate-half pairs), grouped-query attention of the new token over the KV cache, SwiGLU,
-// head. It reads the same synthetic embeddings, gains, cache contents and tokens (decoder_synthetic.hpp, rounded to
-// fp16 as the GPU stores them) and the same dequantized linear weights.
+// head. It reads the same synthetic cache contents and tokens (decoder_synthetic.hpp), the weights' embedding table,
+// gains, q/k/v biases and RoPE frequencies where given (else the synthetic ones), all rounded to fp16 as the GPU
+// stores them, and the same dequantized linear weights.
 #include <vector>
 
 #include "nmscope/kernels/cuda/decoder.hpp"

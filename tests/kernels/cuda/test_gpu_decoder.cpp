@@ -101,6 +101,51 @@ class TestGpuDecoder final : public QObject {
     }
   }
 
+  // The int4 model stores its embedding table as 4-bit codes + group-128 scales (docs/packed-format.md,
+  // "Token-embedding tables"); the cuBLAS reference path reads the same table decoded (fp16), and both count every
+  // byte they hold.
+  void int4_path_reads_the_same_dequantized_embedding_and_counts_every_byte() {
+    SKIP_WITHOUT_GPU();
+    const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
+    gpu::DecoderWeights reference;
+    const gpu::DecoderWeights weights =
+        build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 11, &reference);
+    QVERIFY(weights.embedding.quantized && !reference.embedding.quantized && !reference.embedding.dense.empty());
+    const std::vector<gpu::DecodeCase> cases = {{2, 50}};
+    const auto runs = gpu::run_decoder(weights, cases, quick_timing());
+    const auto expected = gpu::run_decoder(reference, cases, quick_timing());
+    QVERIFY2(runs[0].ok, runs[0].error.c_str());
+    QVERIFY2(expected[0].ok, expected[0].error.c_str());
+    const double error = relative_error(runs[0].logits, widen(expected[0].logits));
+    QVERIFY2(error < kVariantLimit, qPrintable(QString("relative error %1").arg(error)));
+    int64_t linear = 0;
+    for (int role = 0; role < gpu::kLinearRoles; ++role)
+      linear += weights.linears[size_t(role)].layout.storage_bytes() *
+                (role == int(gpu::LinearRole::Head) ? 1 : shape.blocks);
+    const int64_t gains = (2 * shape.blocks + 1) * shape.hidden * 2;
+    QCOMPARE(runs[0].linear_bytes, linear);
+    QCOMPARE(runs[0].weight_bytes, linear + shape.vocab * (shape.hidden / 2 + 2 * 2) + gains);
+    QCOMPARE(expected[0].weight_bytes, expected[0].linear_bytes + shape.vocab * shape.hidden * 2 + gains);
+    qInfo("int4-2:4 %lld B (embedding %lld B) against the reference path's %lld B; relative error %.2e",
+          (long long)runs[0].weight_bytes, (long long)weights.embedding.storage_bytes(shape),
+          (long long)expected[0].weight_bytes, error);
+  }
+
+  // A sliding window (mistral) on the synthetic step: the new token attends over the last 50 positions only.
+  void sliding_window_matches_the_cpu_double_step() {
+    SKIP_WITHOUT_GPU();
+    gpu::DecoderWeights reference;
+    build_decoder_weights(gpu::DecoderShape::tiny(), DecodeVariant::parse("gpu/int4-dense"), 13, &reference);
+    reference.shape.sliding_window = 50;
+    const gpu::DecodeCase one{3, 129};
+    const std::vector<double> cpu = test::decoder_step_reference(reference, one.batch, one.context);
+    const auto run = gpu::run_decoder(reference, {one}, quick_timing());
+    QVERIFY2(run[0].ok, run[0].error.c_str());
+    const double error = relative_error(run[0].logits, cpu);
+    qInfo("window 50 at context 129: %.2e against the CPU double step", error);
+    QVERIFY2(error < kCpuLimit, qPrintable(QString("relative error %1").arg(error)));
+  }
+
   void too_large_a_request_runs_nothing() {
     SKIP_WITHOUT_GPU();
     DecodeStudyOptions options;

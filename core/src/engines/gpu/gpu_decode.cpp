@@ -3,8 +3,6 @@
 // compare logits.
 #include "nmscope/gpu_decode.hpp"
 
-#include "nmscope/model_preset.hpp"
-
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -12,7 +10,12 @@
 #include <map>
 #include <sstream>
 
+#include "decode/decoder_tensors.hpp"
+#include "model/transformer_math.hpp"
+#include "nmscope/embedding_table.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/kernels/cuda/decoder_synthetic.hpp"
+#include "nmscope/model_preset.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
 #include "nmscope/synthetic.hpp"
@@ -152,6 +155,90 @@ ModelConfig decoder_model_config(const gpu::DecoderShape& shape) {
   return config;
 }
 
+namespace {
+
+// How a variant's packed roles are laid out on the GPU: sparse tiles when the pattern embeds in 2:4 (with the
+// metadata order the hardware reads, probed once), else dense tiles.
+struct PackedTiles {
+  bool sparse = false;
+  gpu::MetadataOrder order = gpu::MetadataOrder::RowPairsByHalf;
+};
+
+PackedTiles packed_tiles(const DecodeVariant& variant) {
+  PackedTiles tiles;
+  tiles.sparse =
+      !variant.pattern.is_dense() && gpu::embeds_in_2_4(variant.pattern.kept_per_group, variant.pattern.group_size);
+  if (variant.kind == gpu::LinearKind::Packed && tiles.sparse) {
+    std::string why;
+    if (!gpu::probe_metadata_order(tiles.order, why)) throw Error(variant.engine, "mma.sp metadata probe: " + why);
+  }
+  return tiles;
+}
+
+// One role's weights for the variant, compressed by nmscope (magnitude N:M, symmetric INT-b, group 128), and, when
+// `decoded` is given, the same compressed weights as W_hat for the baseline path.
+void compress_role(const MatrixF& original, const DecodeVariant& variant, const PackedTiles& tiles,
+                   gpu::LinearWeights& linear, gpu::LinearWeights* decoded) {
+  linear.kind = variant.kind;
+  linear.rows = original.rows();
+  linear.cols = original.cols();
+  if (variant.kind == gpu::LinearKind::CublasFp16) {
+    linear.dense = to_vector(original);  // rounded to fp16 on upload: the fp16 model
+    if (decoded) *decoded = linear;
+    return;
+  }
+  const NMSelection selection = select_nm(original, variant.pattern, PruningCriterion::Magnitude);
+  QuantConfig role_quant = quant_of(variant);
+  if (variant.kind == gpu::LinearKind::CusparseltFp16) role_quant.bits = 16;
+  const PackedMatrix packed = compress(original, selection, role_quant);
+  if (variant.kind == gpu::LinearKind::CusparseltFp16) {
+    linear.dense = to_vector(dequantize(packed));
+  } else {
+    const gpu::TensorCorePath path = tiles.sparse ? gpu::TensorCorePath::Sparse24 : gpu::TensorCorePath::Dense;
+    const kernels::PackedWeightsView view = kernel_view(packed);
+    if (const std::string why = gpu::gpu_layout_unsupported(view, path); !why.empty()) throw Error(variant.engine, why);
+    linear.layout = gpu::make_gpu_layout(view, path, tiles.order);
+  }
+  if (decoded) {
+    decoded->kind = gpu::LinearKind::CublasFp16;
+    decoded->rows = linear.rows;
+    decoded->cols = linear.cols;
+    decoded->dense = variant.kind == gpu::LinearKind::CusparseltFp16 ? linear.dense : to_vector(dequantize(packed));
+  }
+}
+
+// The embedding table as the variant stores it (docs/packed-format.md, "Token-embedding tables"): 4-bit codes and
+// scales when its linear layers are quantized (own kernels), else fp16; `decoded` gets the values a lookup returns.
+void embedding_weights(MatrixF table, const DecodeVariant& variant, gpu::EmbeddingWeights& embedding,
+                       gpu::EmbeddingWeights* decoded) {
+  const EmbeddingTable stored = EmbeddingTable::make(std::move(table), variant.kind == gpu::LinearKind::Packed);
+  if (stored.quantized()) {
+    embedding.quantized = true;
+    embedding.codes = stored.packed()->values;
+    embedding.scales = stored.packed()->scales;
+  } else {
+    embedding.dense = to_vector(stored.decoded());
+  }
+  if (decoded) {
+    decoded->quantized = false;
+    decoded->dense = stored.quantized() ? to_vector(stored.decoded()) : embedding.dense;
+  }
+}
+
+MatrixF stack_rows(std::initializer_list<const MatrixF*> parts) {
+  int64_t rows = 0;
+  for (const MatrixF* part : parts) rows += part->rows();
+  MatrixF stacked(rows, (*parts.begin())->cols());
+  int64_t row = 0;
+  for (const MatrixF* part : parts) {
+    stacked.middleRows(row, part->rows()) = *part;
+    row += part->rows();
+  }
+  return stacked;
+}
+
+}  // namespace
+
 gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const DecodeVariant& variant, uint64_t seed,
                                           gpu::DecoderWeights* reference) {
   gpu::DecoderWeights weights;
@@ -163,14 +250,7 @@ gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const 
     reference->seed = seed;
     reference->linears.resize(gpu::kLinearRoles);
   }
-  gpu::MetadataOrder order = gpu::MetadataOrder::RowPairsByHalf;
-  const bool sparse_tiles =
-      !variant.pattern.is_dense() && gpu::embeds_in_2_4(variant.pattern.kept_per_group, variant.pattern.group_size);
-  if (variant.kind == gpu::LinearKind::Packed && sparse_tiles) {
-    std::string why;
-    if (!gpu::probe_metadata_order(order, why)) throw Error(variant.engine, "mma.sp metadata probe: " + why);
-  }
-  const QuantConfig quant = quant_of(variant);
+  const PackedTiles tiles = packed_tiles(variant);
   std::vector<std::string> failures(gpu::kLinearRoles);
   tbb::parallel_for(0, gpu::kLinearRoles, [&](int role) {
     try {
@@ -179,41 +259,106 @@ gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const 
       spec << "synth:" << dims.rows << "x" << dims.cols << ":dist=llm:seed=" << seed * 16 + uint64_t(role);
       const auto source = open_synthetic_source(spec.str());
       const MatrixF original = source->load_matrix(source->tensors().front().name);
-      gpu::LinearWeights& linear = weights.linears[size_t(role)];
-      linear.kind = variant.kind;
-      linear.rows = dims.rows;
-      linear.cols = dims.cols;
-      if (variant.kind == gpu::LinearKind::CublasFp16) {
-        linear.dense = to_vector(original);  // rounded to fp16 on upload: the fp16 model
-        if (reference) reference->linears[size_t(role)] = linear;
-        return;
-      }
-      const NMSelection selection = select_nm(original, variant.pattern, PruningCriterion::Magnitude);
-      QuantConfig role_quant = quant;
-      if (variant.kind == gpu::LinearKind::CusparseltFp16) role_quant.bits = 16;
-      const PackedMatrix packed = compress(original, selection, role_quant);
-      if (variant.kind == gpu::LinearKind::CusparseltFp16) {
-        linear.dense = to_vector(dequantize(packed));
-      } else {
-        const gpu::TensorCorePath path = sparse_tiles ? gpu::TensorCorePath::Sparse24 : gpu::TensorCorePath::Dense;
-        const kernels::PackedWeightsView view = kernel_view(packed);
-        if (const std::string why = gpu::gpu_layout_unsupported(view, path); !why.empty())
-          throw Error(variant.engine, why);
-        linear.layout = gpu::make_gpu_layout(view, path, order);
-      }
-      if (reference) {
-        gpu::LinearWeights& decoded = reference->linears[size_t(role)];
-        decoded.kind = gpu::LinearKind::CublasFp16;
-        decoded.rows = dims.rows;
-        decoded.cols = dims.cols;
-        decoded.dense = variant.kind == gpu::LinearKind::CusparseltFp16 ? linear.dense : to_vector(dequantize(packed));
-      }
+      compress_role(original, variant, tiles, weights.linears[size_t(role)],
+                    reference ? &reference->linears[size_t(role)] : nullptr);
     } catch (const std::exception& error) {
       failures[size_t(role)] = error.what();
     }
   });
   for (const std::string& failure : failures)
     if (!failure.empty()) throw Error(variant.engine, failure);
+  // A quantized variant stores the synthetic table (decoder_synthetic.hpp) quantized; the fp16 ones leave it to the
+  // device to fill.
+  if (variant.kind == gpu::LinearKind::Packed) {
+    const MatrixF table = MatrixF::NullaryExpr(shape.vocab, shape.hidden, [&](Eigen::Index row, Eigen::Index col) {
+      return gpu::synthetic::embedding(seed, uint64_t(row * shape.hidden + col));
+    });
+    embedding_weights(table, variant, weights.embedding, reference ? &reference->embedding : nullptr);
+  }
+  return weights;
+}
+
+gpu::DecoderShape decoder_shape_of(const ModelConfig& config, const std::string& name) {
+  gpu::DecoderShape shape;
+  shape.name = name;
+  shape.hidden = config.hidden;
+  shape.intermediate = config.intermediate;
+  shape.blocks = config.blocks;
+  shape.heads = config.heads;
+  shape.kv_heads = config.kv_heads;
+  shape.head_dim = config.head_dim;
+  shape.vocab = config.vocab;
+  shape.rope_theta = config.rope_theta;
+  shape.norm_epsilon = config.norm_eps;
+  shape.sliding_window = config.sliding_window;
+  return shape;
+}
+
+gpu::DecoderWeights build_model_decoder_weights(const Model& model, const DecodeVariant& variant,
+                                                gpu::DecoderWeights* reference) {
+  decode::require_decoder(model);
+  const ModelConfig& config = model.config();
+  gpu::DecoderWeights weights;
+  weights.shape = decoder_shape_of(config, model.directory());
+  if (const std::string why = weights.shape.unsupported_reason(); !why.empty())
+    throw Error(model.directory(), "the GPU decode step cannot run this shape: " + why);
+  weights.linears.resize(gpu::kLinearRoles);
+  weights.block_linears.resize(size_t(config.blocks * 4));
+  if (reference) {
+    reference->shape = weights.shape;
+    reference->linears.resize(gpu::kLinearRoles);
+    reference->block_linears.resize(weights.block_linears.size());
+  }
+  const PackedTiles tiles = packed_tiles(variant);
+  const int64_t head_dim = config.head_dim;
+  bool any_bias = false;
+  std::vector<float> qkv_bias;
+  std::vector<float> gains;
+  for (int64_t block = 0; block < config.blocks; ++block) {
+    decode::BlockTensors t = decode::load_block(model, block);
+    // The step adds biases after the fused q/k/v product only (qwen2); any other bias it refuses by name.
+    for (const auto& [name, linear] :
+         {std::pair{"o_proj", &t.o}, {"gate_proj", &t.gate}, {"up_proj", &t.up}, {"down_proj", &t.down}})
+      if (linear->bias.size())
+        throw Error(model.directory(), std::string("block ") + std::to_string(block) + " " + name +
+                                           " has a bias; the GPU decode step adds biases to q/k/v only");
+    any_bias = any_bias || t.q.bias.size() || t.k.bias.size() || t.v.bias.size();
+    const auto bias_of = [](const decode::LinearTensor& linear) {
+      return linear.bias.size() ? linear.bias : VectorF(VectorF::Zero(linear.weight.rows()));
+    };
+    for (const decode::LinearTensor* part : {&t.q, &t.k, &t.v}) {
+      const VectorF bias = bias_of(*part);
+      qkv_bias.insert(qkv_bias.end(), bias.data(), bias.data() + bias.size());
+    }
+    const MatrixF qkv = stack_rows({&t.q.weight, &t.k.weight, &t.v.weight});
+    const MatrixF gate_up = stack_rows({&t.gate.weight, &t.up.weight});
+    const std::pair<gpu::LinearRole, const MatrixF*> roles[] = {{gpu::LinearRole::Qkv, &qkv},
+                                                                {gpu::LinearRole::Output, &t.o.weight},
+                                                                {gpu::LinearRole::GateUp, &gate_up},
+                                                                {gpu::LinearRole::Down, &t.down.weight}};
+    for (const auto& [role, matrix] : roles) {
+      const size_t at = size_t(block * 4 + int(role));
+      compress_role(*matrix, variant, tiles, weights.block_linears[at],
+                    reference ? &reference->block_linears[at] : nullptr);
+    }
+    gains.insert(gains.end(), t.attention_norm.data(), t.attention_norm.data() + t.attention_norm.size());
+    gains.insert(gains.end(), t.mlp_norm.data(), t.mlp_norm.data() + t.mlp_norm.size());
+  }
+  const VectorF final_norm = decode::load_final_norm(model);
+  gains.insert(gains.end(), final_norm.data(), final_norm.data() + final_norm.size());
+  MatrixF table = decode::load_embedding_table(model);
+  compress_role(decode::load_head(model, table), variant, tiles, weights.linears[size_t(gpu::LinearRole::Head)],
+                reference ? &reference->linears[size_t(gpu::LinearRole::Head)] : nullptr);
+  embedding_weights(std::move(table), variant, weights.embedding, reference ? &reference->embedding : nullptr);
+  weights.norm_gains = std::move(gains);
+  if (any_bias) weights.qkv_bias = std::move(qkv_bias);
+  const VectorF inverse = transformer::rope_inverse_frequencies(head_dim, config.rope_theta, config.rope_scaling);
+  weights.rope_inverse_frequencies.assign(inverse.data(), inverse.data() + inverse.size());
+  if (reference) {
+    reference->norm_gains = weights.norm_gains;
+    reference->qkv_bias = weights.qkv_bias;
+    reference->rope_inverse_frequencies = weights.rope_inverse_frequencies;
+  }
   return weights;
 }
 
@@ -228,7 +373,9 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
   for (int64_t batch : options.batches)
     if (batch < 1 || batch > 1024) throw Error("--batch", "batch sizes run from 1 to 1024");
   if (options.context < 1 || options.context > 65536) throw Error("--context", "the context runs from 1 to 65536");
-  if (const std::string why = options.shape.unsupported_reason(); !why.empty()) throw Error("--preset", why);
+  if (const std::string why = options.shape.unsupported_reason(); !why.empty())
+    throw Error(options.model ? options.model->directory() : "--preset",
+                "the GPU decode step cannot run this shape: " + why);
 
   std::vector<gpu::DecodeCase> cases;
   for (int64_t batch : options.batches) cases.push_back({batch, options.context});
@@ -297,8 +444,10 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     const bool any_fits = std::any_of(too_large.begin(), too_large.end(), [](const auto& why) { return why.empty(); });
     if (any_fits) {
       try {
-        compressed =
-            build_decoder_weights(options.shape, variant, options.seed, is_reference_itself ? nullptr : &reference);
+        gpu::DecoderWeights* decoded = is_reference_itself ? nullptr : &reference;
+        compressed = options.model ? build_model_decoder_weights(*options.model, variant, decoded)
+                                   : build_decoder_weights(options.shape, variant, options.seed, decoded);
+        compressed.seed = reference.seed = options.seed;  // the KV cache contents and the tokens
       } catch (const std::exception& error) {
         unavailable_rows(variant, "failed", error.what(), nullptr);
         continue;

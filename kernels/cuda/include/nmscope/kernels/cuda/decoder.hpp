@@ -26,6 +26,7 @@ struct DecoderShape {
   int64_t vocab = 0;
   double rope_theta = 10000.0;
   double norm_epsilon = 1e-5;
+  int64_t sliding_window = 0;  // mistral: the new token attends over the last sliding_window positions; 0: all
 
   static DecoderShape llama_7b();
   // hidden 256, 2 blocks, 4 heads over 2 key/value heads of 64, intermediate 512, vocab 1024: the tests' shape.
@@ -52,10 +53,37 @@ struct LinearWeights {
   GpuWeightLayout layout;    // Packed
 };
 
+// The token-embedding table [vocab, hidden] as the step reads it: fp16, or 4-bit codes with fp16 scales per 128
+// columns (docs/packed-format.md, "Token-embedding tables"; core's EmbeddingTable builds it).
+struct EmbeddingWeights {
+  bool quantized = false;
+  std::vector<float>
+      dense;  // !quantized: rounded to fp16 on upload; empty: the synthetic table (decoder_synthetic.hpp)
+  std::vector<uint8_t> codes;    // quantized: [vocab, hidden / 2], column 2i in the low nibble of byte i
+  std::vector<uint16_t> scales;  // quantized: fp16 bits, [vocab, ceil(hidden / 128)]
+  // What the device holds: codes + scales, or 2 bytes per value.
+  int64_t storage_bytes(const DecoderShape& shape) const;
+  // What a step reads of it: the rows of `batch` tokens.
+  int64_t row_bytes(const DecoderShape& shape) const;
+};
+
 struct DecoderWeights {
   DecoderShape shape;
-  std::vector<LinearWeights> linears;  // indexed by LinearRole
-  uint64_t seed = 1;                   // embeddings, norm gains, KV cache contents and the tokens come from it
+  std::vector<LinearWeights> linears;  // indexed by LinearRole; each block gets a device copy of roles 0..3
+  // A model's real weights: each block's own q/k/v, o, gate/up and down at [block * 4 + role]; when set, only the
+  // head of `linears` is used.
+  std::vector<LinearWeights> block_linears;
+  EmbeddingWeights embedding;
+  std::vector<float> norm_gains;  // [2 blocks + 1][hidden]: attention and MLP norm per block, then the final one;
+                                  // empty: synthetic gains (decoder_synthetic.hpp)
+  std::vector<float> qkv_bias;    // [blocks][qkv_rows] added to the fused q/k/v output (qwen2); empty: none
+  std::vector<float> rope_inverse_frequencies;  // [head_dim / 2] (rope scaling folded in); empty: theta^(-2i/D)
+  uint64_t seed = 1;  // synthetic contents (embeddings, gains when not given), the KV cache and the tokens
+
+  const LinearWeights& linear(LinearRole role, int64_t block) const {
+    return block_linears.empty() || role == LinearRole::Head ? linears[size_t(role)]
+                                                             : block_linears[size_t(block * 4 + int(role))];
+  }
 };
 
 struct DecodeCase {
@@ -80,7 +108,7 @@ struct DecodeRun {
   int repetitions = 0;
   double tokens_per_s = 0;       // batch / step time
   int64_t weight_bytes = 0;      // the model as it sits on the device: linear weights (scales, metadata included),
-                                 // fp16 embeddings, norm gains
+                                 // the embedding table (fp16, or 4-bit codes + scales), fp16 norm gains
   int64_t linear_bytes = 0;      // of which the linear layers and head
   int64_t kv_bytes_read = 0;     // KV cache the step reads (context + 1 tokens)
   int64_t step_bytes = 0;        // bytes the step must read: every linear weight, the gathered embedding rows, the
@@ -101,6 +129,17 @@ struct DecodeRun {
 // plan, captures the step and times it. No device, too little memory, a library missing: each run says why.
 std::vector<DecodeRun> run_decoder(const DecoderWeights& weights, const std::vector<DecodeCase>& cases,
                                    const DecodeTiming& timing);
+
+// A model's sequences decoded token by token from an empty KV cache (the step without a graph or timing, at every
+// position): tokens [positions][batch], logits [positions][batch][vocab]. The check of a model's real weights
+// against the CPU decoder at every position.
+struct TokenDecodeRun {
+  bool ok = false;
+  std::string error;
+  std::vector<float> logits;
+  std::string config;
+};
+TokenDecodeRun decode_tokens(const DecoderWeights& weights, int64_t batch, const std::vector<int64_t>& tokens);
 
 // Free GPU memory now (0 without a device).
 int64_t gpu_free_bytes();
