@@ -1,11 +1,13 @@
 // Study > Run on cluster…, through the real window: the current study becomes the dialog's sweep; "Write scripts"
 // writes the array and merge scripts for the chosen shards, partition and time limit and lists every shard; bad
 // input opens an error dialog with one line; and once shard databases are there (run here as the array tasks would
-// run them), "Merge now" brings their rows into the open database and the results table. A screenshot of the dialog
-// is saved as $NMSCOPE_SCREENSHOT_DIR/nmscope-cluster-dialog.png (default: the system temporary directory).
+// run them), "Merge now" brings their rows into the open database and the results table. Where a local Slurm can
+// start, a real submission is followed to its end and merged without a click, and a screenshot of the dialog is saved
+// as $NMSCOPE_SCREENSHOT_DIR/nmscope-cluster-dialog.png (default: the system temporary directory).
 #include <QDir>
 #include <QFile>
 #include <QMessageBox>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
@@ -164,6 +166,53 @@ class TestClusterRunDialog : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(merged.count() == 2, 30000);
     QCOMPARE(merged.at(1).at(0).toLongLong(), qint64{0});
     QCOMPARE(window.results_model()->rowCount(), rows_before + kStudyPoints);
+
+  }
+
+  // With a real local Slurm (scripts/slurm-local.sh; root, slurm-wlm and munge): Submit, follow the shards to the
+  // end of the merge job, and the results arrive in the open database without a click. Skipped, saying why, where
+  // the daemons cannot start.
+  void submittedSweepIsFollowedAndMergedWhenItEnds() {
+    const QString cluster = path("cluster");
+    QProcess start;
+    start.start(NMSCOPE_SLURM_LOCAL, {"start", cluster});
+    QVERIFY(start.waitForFinished(60000));
+    const QString conf = QString::fromUtf8(start.readAllStandardOutput()).trimmed();
+    if (start.exitCode() != 0 || !conf.startsWith("SLURM_CONF="))
+      QSKIP(qPrintable("no local Slurm cluster here: " + QString::fromUtf8(start.readAllStandardError()).trimmed()));
+    qputenv("SLURM_CONF", conf.mid(int(strlen("SLURM_CONF="))).toUtf8());
+    struct Stop {
+      QString cluster;
+      ~Stop() {
+        QProcess stop;
+        stop.start(NMSCOPE_SLURM_LOCAL, {"stop", cluster});
+        stop.waitForFinished(60000);
+        qunsetenv("SLURM_CONF");
+      }
+    } stop{cluster};
+
+    const QString database = path("cluster-results.db");
+    MainWindow window(database);
+    prepare(window);
+    ClusterRunDialog* dialog = window.run_on_cluster();
+    QVERIFY(dialog);
+    dialog->set_cli_path(NMSCOPE_CLI_PATH);
+    dialog->set_shards(4);
+    dialog->set_time_limit("00:10:00");
+    dialog->set_directory(path("submitted"));
+    dialog->set_poll_interval_ms(300);
+    const int rows_before = window.results_model()->rowCount();
+    QSignalSpy merged(dialog, &ClusterRunDialog::merged);
+    dialog->findChild<QPushButton*>("submit")->click();
+    QTRY_VERIFY_WITH_TIMEOUT(merged.count() == 1, 120000);
+    QVERIFY2(!dialog->error_dialog(), qPrintable(dialog->error_dialog() ? dialog->error_dialog()->text() : ""));
+    QCOMPARE(merged.at(0).at(0).toLongLong(), qint64{kStudyPoints});
+    QCOMPARE(window.results_model()->rowCount(), rows_before + kStudyPoints);
+    for (int shard = 0; shard < 4; ++shard) {
+      QCOMPARE(cell(*dialog, shard, 2), QString("COMPLETED"));
+      QVERIFY(cell(*dialog, shard, 1).endsWith(QString("_%1").arg(shard)));
+    }
+    QVERIFY2(dialog->status_text().contains("16 added"), qPrintable(dialog->status_text()));
 
     const QString shots = qEnvironmentVariable("NMSCOPE_SCREENSHOT_DIR", QDir::tempPath());
     const QString shot = QDir(shots).filePath("nmscope-cluster-dialog.png");
