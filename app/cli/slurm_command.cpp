@@ -21,11 +21,12 @@ struct SlurmCommandOptions {
 };
 
 void print_submission(const SlurmSweep& sweep, const SlurmSubmission& submission) {
-  std::printf("array script: %s\nmerge script: %s\n", submission.array_script.c_str(),
-              submission.merge_script.c_str());
+  std::printf("array script: %s\nmerge script: %s\n", submission.array_script.c_str(), submission.merge_script.c_str());
   if (submission.array_job_id.empty()) {
-    std::printf("dry run: nothing submitted; submit with\n  cd %s && sbatch %s\n  sbatch --dependency=afterany:<array job id> %s\n",
-                sweep.directory.c_str(), submission.array_script.c_str(), submission.merge_script.c_str());
+    std::printf(
+        "dry run: nothing submitted; submit with\n  cd %s && sbatch %s\n  sbatch --dependency=afterany:<array job id> "
+        "%s\n",
+        sweep.directory.c_str(), submission.array_script.c_str(), submission.merge_script.c_str());
     return;
   }
   std::printf("array job %s (shards %s of %d)\nmerge job %s (after the array: %s)\n", submission.array_job_id.c_str(),
@@ -35,18 +36,19 @@ void print_submission(const SlurmSweep& sweep, const SlurmSubmission& submission
 
 int submit(const SlurmCommandOptions& options) {
   const SlurmSweep sweep = submit_slurm_sweep(options.submit);
-  std::printf("%lld points in %d shards%s\n", static_cast<long long>(sweep.points), sweep.shard_count,
-              sweep.gpus_per_shard > 0 ? (", " + std::to_string(sweep.gpus_per_shard) + " GPU(s) per shard").c_str()
-                                       : "");
+  std::printf(
+      "%lld points in %d shards%s\n", static_cast<long long>(sweep.points), sweep.shard_count,
+      sweep.gpus_per_shard > 0 ? (", " + std::to_string(sweep.gpus_per_shard) + " GPU(s) per shard").c_str() : "");
   SlurmSubmission written;
   if (!sweep.submissions.empty() && !options.submit.dry_run) {
     written = sweep.submissions.back();
   } else {
     written.shards.resize(sweep.shard_count);
     for (int i = 0; i < sweep.shard_count; ++i) written.shards[i] = i;
-    written.array_script = sweep.directory + "/" +
-                           (sweep.submissions.empty() ? std::string("shards.sbatch")
-                                                      : "shards-resubmit-" + std::to_string(sweep.submissions.size()) + ".sbatch");
+    written.array_script =
+        sweep.directory + "/" +
+        (sweep.submissions.empty() ? std::string("shards.sbatch")
+                                   : "shards-resubmit-" + std::to_string(sweep.submissions.size()) + ".sbatch");
     written.merge_script = sweep.directory + "/merge.sbatch";
   }
   print_submission(sweep, written);
@@ -87,7 +89,8 @@ int resubmit(const SlurmCommandOptions& options) {
     return 0;
   }
   for (int shard : missing)
-    std::printf("shard %d: %lld of %lld rows (%s)\n", shard, static_cast<long long>(status.shards[shard].database.present),
+    std::printf("shard %d: %lld of %lld rows (%s)\n", shard,
+                static_cast<long long>(status.shards[shard].database.present),
                 static_cast<long long>(status.shards[shard].database.planned),
                 status.shards[shard].database.describe().c_str());
   const SlurmSubmission submission = resubmit_slurm_shards(sweep, missing);
@@ -111,8 +114,9 @@ Command add_slurm_command(CLI::App& app) {
   submit_parser->add_option("--gpus-per-shard", submit_options.gpus_per_shard,
                             "GPUs per task (--gres=gpu:G), requested only when the spec has GPU engines (default 1)");
   submit_parser->add_option("--time", submit_options.time_limit, "Time limit per task (sbatch --time, e.g. 02:00:00)");
-  submit_parser->add_option("--dir", submit_options.directory,
-                            "Directory on the shared filesystem for the scripts, shard databases and logs")
+  submit_parser
+      ->add_option("--dir", submit_options.directory,
+                   "Directory on the shared filesystem for the scripts, shard databases and logs")
       ->capture_default_str();
   submit_parser->add_option("--setup", submit_options.setup,
                             "A shell line run before each job, e.g. 'module load cuda/13.0' (may repeat)");

@@ -101,8 +101,7 @@ ClusterRunDialog::ClusterRunDialog(const QString& spec_json, const QString& data
   gpus_->setRange(0, 64);
   gpus_->setValue(gpu_engines_ ? 1 : 0);
   gpus_->setEnabled(gpu_engines_);
-  gpus_->setToolTip(gpu_engines_ ? "--gres=gpu:G for each shard"
-                                 : "The study has no GPU engine: no GPU is requested");
+  gpus_->setToolTip(gpu_engines_ ? "--gres=gpu:G for each shard" : "The study has no GPU engine: no GPU is requested");
   time_limit_->setPlaceholderText("the partition's default (e.g. 02:00:00)");
   directory_->setText(QDir::current().filePath("nmscope-slurm"));
   directory_->setToolTip("On a filesystem every node sees: the scripts, shard databases and logs go here");
@@ -289,8 +288,8 @@ void ClusterRunDialog::show_status(const SlurmSweep& sweep, const SlurmSweepStat
   const std::vector<int> missing = status.missing_shards();
   QString text;
   if (!status.merge_job.empty())
-    text = QString("Merge job %1: %2. ").arg(QString::fromStdString(status.merge_job),
-                                            QString::fromStdString(status.merge_state));
+    text = QString("Merge job %1: %2. ")
+               .arg(QString::fromStdString(status.merge_job), QString::fromStdString(status.merge_state));
   if (!missing.empty() && status.merge_ended())
     text += QString("Shards %1 miss rows: nmscope-cli slurm resubmit --dir %2")
                 .arg(QString::fromStdString(slurm_array_range(missing)), QString::fromStdString(sweep.directory));

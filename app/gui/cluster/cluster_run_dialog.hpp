@@ -91,8 +91,8 @@ class ClusterRunDialog final : public QDialog {
   QTimer* poll_;
   QPointer<QMessageBox> error_dialog_;
   bool gpu_engines_ = false;
-  bool following_ = false;          // a submitted sweep is being polled
-  QString merged_after_job_;        // the merge job whose end has been merged already
+  bool following_ = false;    // a submitted sweep is being polled
+  QString merged_after_job_;  // the merge job whose end has been merged already
 };
 
 }  // namespace nmscope::gui

@@ -25,12 +25,12 @@ struct SlurmShardStatus {
 
 struct SlurmSweepStatus {
   std::vector<SlurmShardStatus> shards;
-  std::string merge_job;    // of the latest submission
-  std::string merge_state;  // as a shard's state
-  bool accounting = false;  // sacct answered
+  std::string merge_job;           // of the latest submission
+  std::string merge_state;         // as a shard's state
+  bool accounting = false;         // sacct answered
   std::vector<std::string> notes;  // what could not be asked (squeue failed, sacct off), one line each
 
-  bool merge_ended() const;  // the latest merge job has left the queue
+  bool merge_ended() const;                 // the latest merge job has left the queue
   std::vector<int> missing_shards() const;  // needs_resubmission(), in order
   int64_t present() const;
   int64_t planned() const;

@@ -4,6 +4,7 @@
 // on the shared filesystem, beside the shard databases, a copy of the spec and a state file (slurm.json) that records
 // every submission, so that `slurm status` and `slurm resubmit` (and the GUI) find the jobs again. Slurm does the
 // scheduling, retries and accounting; nmscope only writes scripts and calls sbatch.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,13 +13,13 @@ namespace nmscope {
 struct SlurmSubmitOptions {
   std::string spec_path;
   int shards = 1;
-  std::string partition;            // empty: the cluster's default partition
-  int gpus_per_shard = -1;          // -1: 1 when the spec has GPU engines; requested only for GPU engines
-  std::string time_limit;           // sbatch --time (e.g. 02:00:00); empty: the partition's default
+  std::string partition;    // empty: the cluster's default partition
+  int gpus_per_shard = -1;  // -1: 1 when the spec has GPU engines; requested only for GPU engines
+  std::string time_limit;   // sbatch --time (e.g. 02:00:00); empty: the partition's default
   std::string directory = "nmscope-slurm";
-  std::string cli_path;             // the nmscope-cli the tasks run; empty: this process's own executable
-  std::vector<std::string> setup;   // shell lines run before the shard (e.g. "module load cuda/13.0")
-  bool dry_run = false;             // write the scripts, submit nothing
+  std::string cli_path;            // the nmscope-cli the tasks run; empty: this process's own executable
+  std::vector<std::string> setup;  // shell lines run before the shard (e.g. "module load cuda/13.0")
+  bool dry_run = false;            // write the scripts, submit nothing
 };
 
 // One sbatch of shards and the merge job that follows it.
@@ -33,14 +34,14 @@ struct SlurmSubmission {
 
 // The state file (DIR/slurm.json) of one sweep directory.
 struct SlurmSweep {
-  std::string directory;          // absolute
-  std::string spec_path;          // DIR/sweep.json, the copy the tasks read
+  std::string directory;  // absolute
+  std::string spec_path;  // DIR/sweep.json, the copy the tasks read
   std::string spec_hash;
   int shard_count = 1;
   int64_t points = 0;
   bool gpu_engines = false;
   std::string partition;
-  int gpus_per_shard = 0;         // what each task requests (0: no GPU request)
+  int gpus_per_shard = 0;  // what each task requests (0: no GPU request)
   std::string time_limit;
   std::string cli_path;
   std::string working_directory;  // where the tasks start, so relative sources resolve as at submission

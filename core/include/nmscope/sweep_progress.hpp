@@ -13,10 +13,10 @@ namespace nmscope {
 struct ShardDatabaseState {
   std::string path;
   bool exists = false;
-  std::string broken;    // non-empty: the file exists but cannot be used, and why
-  int64_t planned = 0;   // points of the shard
-  int64_t present = 0;   // planned points the database holds a usable row for
-  int64_t rows = 0;      // measurement rows of any status (failed ones included)
+  std::string broken;   // non-empty: the file exists but cannot be used, and why
+  int64_t planned = 0;  // points of the shard
+  int64_t present = 0;  // planned points the database holds a usable row for
+  int64_t rows = 0;     // measurement rows of any status (failed ones included)
 
   bool complete() const { return exists && broken.empty() && present == planned; }
   // "complete", "partial", "no database" or "broken: <reason>".

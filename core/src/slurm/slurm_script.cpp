@@ -34,8 +34,8 @@ std::string slurm_array_script(const SlurmSweep& sweep, const std::vector<int>& 
   const std::string count = std::to_string(sweep.shard_count);
   std::ostringstream script;
   script << "#!/bin/bash\n"
-         << "# nmscope sweep on Slurm: shards " << slurm_array_range(shards) << " of " << count
-         << " of the sweep in " << sweep.spec_path << "\n"
+         << "# nmscope sweep on Slurm: shards " << slurm_array_range(shards) << " of " << count << " of the sweep in "
+         << sweep.spec_path << "\n"
          << "# (spec hash " << sweep.spec_hash << ", " << sweep.points << " points), one shard per array task.\n"
          << "# Written by `nmscope-cli slurm submit`. Each task measures its shard into shard-<task>.db beside this\n"
          << "# script and skips what that database holds already, so a task run again resumes. Follow it with\n"
@@ -51,8 +51,8 @@ std::string slurm_array_script(const SlurmSweep& sweep, const std::vector<int>& 
   script << "# Relative sources in the spec are read from where the sweep was submitted.\n"
          << "cd " << shell_quote(sweep.working_directory) << "\n"
          << "exec " << shell_quote(sweep.cli_path) << " sweep --spec " << shell_quote(sweep.spec_path)
-         << " --shard \"${SLURM_ARRAY_TASK_ID}/" << count << "\" --db "
-         << shell_quote(sweep.directory + "/shard-") << "\"${SLURM_ARRAY_TASK_ID}.db\"\n";
+         << " --shard \"${SLURM_ARRAY_TASK_ID}/" << count << "\" --db " << shell_quote(sweep.directory + "/shard-")
+         << "\"${SLURM_ARRAY_TASK_ID}.db\"\n";
   return script.str();
 }
 

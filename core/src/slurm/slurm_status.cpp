@@ -69,17 +69,15 @@ std::string job_list(const SlurmSweep& sweep) {
 }  // namespace
 
 bool is_active_slurm_state(const std::string& state) {
-  static const char* const active[] = {"PENDING",   "RUNNING",    "CONFIGURING", "COMPLETING", "REQUEUED",
-                                       "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED",  "STOPPED",
-                                       "SIGNALING", "STAGE_OUT",  "RESV_DEL_HOLD"};
+  static const char* const active[] = {"PENDING",      "RUNNING",     "CONFIGURING",  "COMPLETING", "REQUEUED",
+                                       "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING",     "SUSPENDED",  "STOPPED",
+                                       "SIGNALING",    "STAGE_OUT",   "RESV_DEL_HOLD"};
   return std::find(std::begin(active), std::end(active), state) != std::end(active);
 }
 
 bool SlurmShardStatus::active() const { return is_active_slurm_state(state); }
 
-bool SlurmSweepStatus::merge_ended() const {
-  return !merge_job.empty() && !is_active_slurm_state(merge_state);
-}
+bool SlurmSweepStatus::merge_ended() const { return !merge_job.empty() && !is_active_slurm_state(merge_state); }
 
 std::vector<int> SlurmSweepStatus::missing_shards() const {
   std::vector<int> missing;
@@ -150,7 +148,8 @@ SlurmSweepStatus slurm_sweep_status(const SlurmSweep& sweep) {
       entry.job = submission->array_job_id + "_" + std::to_string(shard);
       entry.state = state_of(entry.job);
       // A pending array can still be listed as one job before its tasks are split off.
-      if (entry.state == "ENDED" && queued.count(submission->array_job_id)) entry.state = queued[submission->array_job_id];
+      if (entry.state == "ENDED" && queued.count(submission->array_job_id))
+        entry.state = queued[submission->array_job_id];
     }
     entry.database = inspect_shard_database(spec, plan, assignment, shard, sweep.shard_database(shard));
     status.shards.push_back(std::move(entry));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -64,9 +65,12 @@ std::string read_text(const std::string& path, const std::string& what) {
 }
 
 json to_json(const SlurmSubmission& submission) {
-  return {{"shards", submission.shards},           {"array_job_id", submission.array_job_id},
-          {"merge_job_id", submission.merge_job_id}, {"array_script", submission.array_script},
-          {"merge_script", submission.merge_script}, {"submitted_at", submission.submitted_at}};
+  return {{"shards", submission.shards},
+          {"array_job_id", submission.array_job_id},
+          {"merge_job_id", submission.merge_job_id},
+          {"array_script", submission.array_script},
+          {"merge_script", submission.merge_script},
+          {"submitted_at", submission.submitted_at}};
 }
 
 json to_json(const SlurmSweep& sweep) {
@@ -117,15 +121,18 @@ std::string submit(const SlurmSweep& sweep, const std::string& script, const std
   argv.push_back(script);
   const ProcessResult result = run_process(argv, sweep.directory);
   if (!result.started)
-    throw Error("sbatch", (program_on_path("sbatch") ? result.error : "not found on PATH") +
-                              ", so nothing was submitted (Slurm's client commands are needed; the scripts are in " +
-                              sweep.directory + ")");
+    throw Error("sbatch",
+                (program_on_path("sbatch") ? result.error.substr(result.error.find(": ") + 2) : "not found on PATH") +
+                    ", so nothing was submitted (Slurm's client commands are needed; the scripts are in " +
+                    sweep.directory + ")");
   std::string id = result.out.substr(0, result.out.find_first_of(";\n"));
   id.erase(std::remove_if(id.begin(), id.end(), [](unsigned char c) { return std::isspace(c); }), id.end());
-  if (result.exit_code != 0 || id.empty() || !std::all_of(id.begin(), id.end(), ::isdigit)) {
+  if (result.exit_code != 0 || id.empty() ||
+      !std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); })) {
     std::string reason = result.err.empty() ? result.out : result.err;
     reason = reason.substr(0, reason.find('\n'));
-    throw Error("sbatch", "refused " + script + ": " + (reason.empty() ? "exit " + std::to_string(result.exit_code) : reason));
+    throw Error("sbatch",
+                "refused " + script + ": " + (reason.empty() ? "exit " + std::to_string(result.exit_code) : reason));
   }
   return id;
 }
@@ -136,7 +143,8 @@ SlurmSubmission submit_shards(SlurmSweep& sweep, const std::vector<int>& shards,
   submission.shards = shards;
   const std::size_t number = sweep.submissions.size();
   submission.array_script =
-      sweep.directory + "/" + (number == 0 ? std::string("shards.sbatch") : "shards-resubmit-" + std::to_string(number) + ".sbatch");
+      sweep.directory + "/" +
+      (number == 0 ? std::string("shards.sbatch") : "shards-resubmit-" + std::to_string(number) + ".sbatch");
   submission.merge_script = sweep.directory + "/merge.sbatch";
   fs::create_directories(sweep.directory + "/logs");
   write_text(submission.array_script, slurm_array_script(sweep, shards), true);
@@ -156,7 +164,9 @@ SlurmSubmission submit_shards(SlurmSweep& sweep, const std::vector<int>& shards,
 
 }  // namespace
 
-std::string SlurmSweep::shard_database(int shard) const { return directory + "/shard-" + std::to_string(shard) + ".db"; }
+std::string SlurmSweep::shard_database(int shard) const {
+  return directory + "/shard-" + std::to_string(shard) + ".db";
+}
 std::string SlurmSweep::merged_database() const { return directory + "/all.db"; }
 std::string SlurmSweep::state_path() const { return directory + "/" + kStateFile; }
 
@@ -267,7 +277,8 @@ SlurmSubmission resubmit_slurm_shards(SlurmSweep& sweep, const std::vector<int>&
   if (shards.empty()) throw Error("resubmit", "no shard to resubmit");
   for (int shard : shards)
     if (shard < 0 || shard >= sweep.shard_count)
-      throw Error("resubmit", "shard " + std::to_string(shard) + " is not in 0.." + std::to_string(sweep.shard_count - 1));
+      throw Error("resubmit",
+                  "shard " + std::to_string(shard) + " is not in 0.." + std::to_string(sweep.shard_count - 1));
   const SweepSpec spec = read_sweep_spec(sweep.spec_path);
   if (spec.hash != sweep.spec_hash)
     throw Error(sweep.spec_path, "changed since the sweep was submitted (its hash differs); submit it as a new sweep");

@@ -99,10 +99,10 @@ ShardDatabaseState inspect_shard_database(const SweepSpec& spec, const SweepPlan
       ++state.rows;
       const std::string status = text_column(rows.get(), 7);
       if (status != "ok" && status != "unavailable") continue;
-      const std::string key = point_key(text_column(rows.get(), 0), text_column(rows.get(), 1),
-                                        text_column(rows.get(), 2), sqlite3_column_int(rows.get(), 3),
-                                        text_column(rows.get(), 4), text_column(rows.get(), 5),
-                                        sqlite3_column_int(rows.get(), 6));
+      const std::string key =
+          point_key(text_column(rows.get(), 0), text_column(rows.get(), 1), text_column(rows.get(), 2),
+                    sqlite3_column_int(rows.get(), 3), text_column(rows.get(), 4), text_column(rows.get(), 5),
+                    sqlite3_column_int(rows.get(), 6));
       if (planned.count(key)) found.insert(key);
     }
     if (result != SQLITE_DONE) {

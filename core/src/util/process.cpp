@@ -110,7 +110,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   if (exec_failed) {
-    result.error = argv[0] + ": " + (exec_errno == ENOENT ? std::string("not found on PATH") : std::strerror(exec_errno));
+    result.error =
+        argv[0] + ": " + (exec_errno == ENOENT ? std::string("not found on PATH") : std::strerror(exec_errno));
     return result;
   }
   result.started = true;

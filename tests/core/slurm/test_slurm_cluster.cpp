@@ -61,7 +61,8 @@ std::multiset<std::string> merged_keys(const std::string& database) {
   for (const std::string& key : raw.keys()) {
     // source|hash|tensor|pattern|bits|granularity|symmetric|criterion|engine|batch -> without hash, grid, symmetry.
     QStringList parts = QString::fromStdString(key).split('|');
-    keys.insert(QStringList{parts[0], parts[2], parts[3], parts[4], parts[7], parts[8], parts[9]}.join('|').toStdString());
+    keys.insert(
+        QStringList{parts[0], parts[2], parts[3], parts[4], parts[7], parts[8], parts[9]}.join('|').toStdString());
   }
   return keys;
 }
@@ -160,6 +161,28 @@ class TestSlurmCluster : public QObject {
                                          "WHERE slurm_array_task_id = CAST(shard_index AS TEXT)"),
              kShards);
     qInfo("4-shard sweep submitted, run and merged in %lld ms", static_cast<long long>(timer.elapsed()));
+  }
+
+  // A job killed mid-copy leaves a database that fails the integrity check: status names it, resubmit moves it
+  // aside and runs that shard afresh, and the next merge job completes the merged database.
+  void truncatedShardIsMovedAsideAndRunAgain() {
+    const QString run = path("run-full");
+    const QString shard = run + "/shard-2.db";
+    QFile::remove(shard + "-wal");
+    QFile::remove(shard + "-shm");
+    QFile file(shard);
+    QVERIFY(file.resize(file.size() / 2));
+    const auto broken = nmscope::slurm_sweep_status(nmscope::read_slurm_sweep(run.toStdString()));
+    QCOMPARE(broken.missing_shards(), std::vector<int>{2});
+    QVERIFY2(broken.shards[2].database.describe().rfind("broken: ", 0) == 0, qPrintable(describe(broken)));
+
+    const CliResult resubmitted = run_cli({"slurm", "resubmit", "--dir", run});
+    QVERIFY2(resubmitted.exit_code == 0, qPrintable(resubmitted.describe()));
+    QVERIFY(QFile::exists(shard + ".broken-1"));
+    const auto finished = wait_for_merge(run);
+    QVERIFY2(finished.merge_ended() && finished.missing_shards().empty(), qPrintable(describe(finished)));
+    const auto keys = RawDatabase((run + "/all.db").toStdString()).keys();
+    QCOMPARE(keys, RawDatabase(path("unsharded.db").toStdString()).keys());
   }
 
   void cancelledShardIsResubmittedAlone() {

@@ -96,14 +96,14 @@ class TestSlurmScripts : public QObject {
     QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
     QVERIFY(read(run + "/shards.sbatch").contains("#SBATCH --gres=gpu:1\n"));
     const QString two = path("gpu2");
-    result = run_cli({"slurm", "submit", "--spec", spec, "--shards", "2", "--dir", two, "--gpus-per-shard", "2",
-                      "--dry-run"});
+    result = run_cli(
+        {"slurm", "submit", "--spec", spec, "--shards", "2", "--dir", two, "--gpus-per-shard", "2", "--dry-run"});
     QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
     QVERIFY(read(two + "/shards.sbatch").contains("#SBATCH --gres=gpu:2\n"));
     // --gpus-per-shard on a sweep without GPU engines requests nothing.
     const QString none = path("cpu-only");
-    result = run_cli({"slurm", "submit", "--spec", spec_, "--shards", "2", "--dir", none, "--gpus-per-shard", "2",
-                      "--dry-run"});
+    result = run_cli(
+        {"slurm", "submit", "--spec", spec_, "--shards", "2", "--dir", none, "--gpus-per-shard", "2", "--dry-run"});
     QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
     QVERIFY(!read(none + "/shards.sbatch").contains("--gres"));
   }
@@ -124,11 +124,12 @@ class TestSlurmScripts : public QObject {
   }
 
   void refusals() {
-    expect_one_line_error(run_cli({"slurm", "submit", "--spec", spec_, "--shards", "33", "--dir", path("x"), "--dry-run"}),
-                          2, "--shards: 33 is more shards than the sweep has points (32)");
     expect_one_line_error(
-        run_cli({"slurm", "submit", "--spec", spec_, "--shards", "2", "--time", "soon", "--dir", path("x"), "--dry-run"}),
-        2, "--time: 'soon' is not a Slurm time limit");
+        run_cli({"slurm", "submit", "--spec", spec_, "--shards", "33", "--dir", path("x"), "--dry-run"}), 2,
+        "--shards: 33 is more shards than the sweep has points (32)");
+    expect_one_line_error(run_cli({"slurm", "submit", "--spec", spec_, "--shards", "2", "--time", "soon", "--dir",
+                                   path("x"), "--dry-run"}),
+                          2, "--time: 'soon' is not a Slurm time limit");
     expect_one_line_error(run_cli({"slurm", "submit", "--spec", spec_, "--shards", "2", "--partition", "a b", "--dir",
                                    path("x"), "--dry-run"}),
                           2, "--partition");

@@ -11,8 +11,8 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
-#include <QTreeView>
 #include <QTemporaryDir>
+#include <QTreeView>
 #include <QtTest>
 
 #include "cli_process.hpp"
@@ -166,7 +166,6 @@ class TestClusterRunDialog : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(merged.count() == 2, 30000);
     QCOMPARE(merged.at(1).at(0).toLongLong(), qint64{0});
     QCOMPARE(window.results_model()->rowCount(), rows_before + kStudyPoints);
-
   }
 
   // With a real local Slurm (scripts/slurm-local.sh; root, slurm-wlm and munge): Submit, follow the shards to the
