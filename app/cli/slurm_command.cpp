@@ -35,23 +35,11 @@ void print_submission(const SlurmSweep& sweep, const SlurmSubmission& submission
 }
 
 int submit(const SlurmCommandOptions& options) {
-  const SlurmSweep sweep = submit_slurm_sweep(options.submit);
+  const auto [sweep, submission] = submit_slurm_sweep(options.submit);
   std::printf(
       "%lld points in %d shards%s\n", static_cast<long long>(sweep.points), sweep.shard_count,
       sweep.gpus_per_shard > 0 ? (", " + std::to_string(sweep.gpus_per_shard) + " GPU(s) per shard").c_str() : "");
-  SlurmSubmission written;
-  if (!sweep.submissions.empty() && !options.submit.dry_run) {
-    written = sweep.submissions.back();
-  } else {
-    written.shards.resize(sweep.shard_count);
-    for (int i = 0; i < sweep.shard_count; ++i) written.shards[i] = i;
-    written.array_script =
-        sweep.directory + "/" +
-        (sweep.submissions.empty() ? std::string("shards.sbatch")
-                                   : "shards-resubmit-" + std::to_string(sweep.submissions.size()) + ".sbatch");
-    written.merge_script = sweep.directory + "/merge.sbatch";
-  }
-  print_submission(sweep, written);
+  print_submission(sweep, submission);
   return 0;
 }
 

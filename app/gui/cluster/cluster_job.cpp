@@ -49,7 +49,7 @@ bool ClusterJob::submit(SlurmSubmitOptions options, const QString& spec_json) {
   file.close();
   options.spec_path = spec_path.toStdString();
   return run([this, options] {
-    const SlurmSweep sweep = submit_slurm_sweep(options);
+    const SlurmSweep sweep = submit_slurm_sweep(options).sweep;
     return std::function<void()>([this, sweep, dry = options.dry_run] { emit submitted(sweep, dry); });
   });
 }

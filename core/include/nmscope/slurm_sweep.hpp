@@ -55,11 +55,16 @@ struct SlurmSweep {
   const SlurmSubmission* submission_of(int shard) const;
 };
 
+struct SlurmSubmitted {
+  SlurmSweep sweep;
+  SlurmSubmission submission;  // the scripts written; job ids empty in a dry run
+};
+
 // Checks the spec and the shard count (Error naming the spec, or "--shards" when N exceeds the sweep's points),
 // writes DIR/sweep.json, the scripts and the state file; then, unless dry_run, submits the array and the merge job
 // with `sbatch --parsable` and records their ids. Throws Error("sbatch", reason) when sbatch is missing or refuses
 // a script: the scripts are written by then.
-SlurmSweep submit_slurm_sweep(const SlurmSubmitOptions& options);
+SlurmSubmitted submit_slurm_sweep(const SlurmSubmitOptions& options);
 
 // Reads DIR/slurm.json; Error(path, reason) when it is missing or malformed.
 SlurmSweep read_slurm_sweep(const std::string& directory);

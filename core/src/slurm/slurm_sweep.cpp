@@ -177,7 +177,7 @@ const SlurmSubmission* SlurmSweep::submission_of(int shard) const {
   return nullptr;
 }
 
-SlurmSweep submit_slurm_sweep(const SlurmSubmitOptions& options) {
+SlurmSubmitted submit_slurm_sweep(const SlurmSubmitOptions& options) {
   if (options.shards < 1) throw Error("--shards", "N must be at least 1");
   if (options.directory.empty()) throw Error("--dir", "give a directory for the scripts and shard databases");
   check_time_limit(options.time_limit);
@@ -232,8 +232,8 @@ SlurmSweep submit_slurm_sweep(const SlurmSubmitOptions& options) {
 
   std::vector<int> shards(options.shards);
   for (int i = 0; i < options.shards; ++i) shards[i] = i;
-  submit_shards(sweep, shards, options.dry_run);
-  return sweep;
+  SlurmSubmission submission = submit_shards(sweep, shards, options.dry_run);
+  return {std::move(sweep), std::move(submission)};
 }
 
 SlurmSweep read_slurm_sweep(const std::string& directory) {
