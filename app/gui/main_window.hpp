@@ -21,6 +21,7 @@ class WeightSource;
 
 namespace nmscope::gui {
 
+class ClusterRunDialog;
 class MaskView;
 class ModelStudyView;
 class ModelChart;
@@ -71,6 +72,11 @@ class MainWindow final : public QMainWindow {
   // Study > Reproduce hsieh2025: the seed study's figures on these engine families (cpu, gpu, fpga); the table opens
   // in a dialog and goes to the log; the rows go to the database.
   bool start_reproduction(const QStringList& families = {"cpu", "gpu", "fpga"});
+  // Study > Run on cluster…: the current study (Study pane + selected tensors) as a sweep in the dialog, which
+  // writes or submits the Slurm jobs and merges their results into the open database. Null (and an error dialog)
+  // when the study is incomplete.
+  ClusterRunDialog* run_on_cluster();
+  ClusterRunDialog* cluster_dialog() const;
   // The last reproduction's table ("" before one has finished).
   QString reproduction_table() const { return reproduction_table_; }
   // The open sources that are model directories, newest first.
@@ -151,6 +157,7 @@ class MainWindow final : public QMainWindow {
   QPushButton* cancel_button_;
   QMenu* recent_menu_ = nullptr;
   QPointer<QMessageBox> error_dialog_;
+  QPointer<ClusterRunDialog> cluster_dialog_;
   std::shared_ptr<WeightSource> shown_mask_source_;
   std::unique_ptr<AutomationSteps> automation_;
   int automation_exit_code_ = 0;

@@ -9,6 +9,7 @@
 #include "nmscope/nm_pattern.hpp"
 #include "nmscope/pruning.hpp"
 #include "nmscope/quant_config.hpp"
+#include "nmscope/study.hpp"
 
 namespace nmscope {
 
@@ -38,5 +39,10 @@ struct SweepSpec {
 SweepSpec read_sweep_spec(const std::string& path);
 // The same from text; `subject` names it in errors.
 SweepSpec parse_sweep_spec(const std::string& json_text, const std::string& subject);
+
+// A study (as the GUI's Study pane builds it) as sweep.json text, so that it can run sharded on a cluster: the
+// chosen tensors become an anchored alternation of their exact names. Throws Error for a study no spec can state
+// (no source); parse_sweep_spec checks the rest.
+std::string sweep_spec_json(const StudySpec& study);
 
 }  // namespace nmscope

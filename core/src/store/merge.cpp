@@ -222,6 +222,112 @@ int column_index(const std::string& name) {
   return int(std::find(columns.begin(), columns.end(), name) - columns.begin());
 }
 
+// A model table: which of its columns make a row's key (the rest, but for id, study_id, created_at and the
+// provenance named in `provenance`, are its figures).
+struct RecordTable {
+  const char* name;
+  std::vector<std::string> key;
+  std::vector<std::string> provenance;
+  bool host_class_in_key;
+};
+
+const RecordTable kModelEvaluations{"model_evaluations",
+                                    {"model", "pattern", "bits", "granularity", "quant_group", "symmetric", "criterion",
+                                     "quantizer", "calibration", "evaluation", "eval_sequences", "eval_tokens"},
+                                    // How long an evaluation took is how busy the machine was, not a finding.
+                                    {"seconds", "host", "build"},
+                                    true};
+const RecordTable kModelRollups{"model_rollups",
+                                {"model", "source", "pattern", "bits", "granularity", "quant_group", "symmetric",
+                                 "criterion", "engine", "batch", "role"},
+                                {},
+                                false};
+
+std::vector<std::string> table_columns(sqlite3* db, const std::string& path, const std::string& table) {
+  std::vector<std::string> columns;
+  store::Statement info(db, path, "SELECT name FROM pragma_table_info('" + table + "') ORDER BY cid");
+  while (info.step() == SQLITE_ROW) columns.push_back(text_of(info.get(), 0));
+  return columns;
+}
+
+std::string quoted(const std::string& column) { return "\"" + column + "\""; }
+
+// One model table of one input, row by row as merge_input does measurements: a key lookup in the output (these
+// tables hold a row per configuration, so a scan is cheap), then duplicate, conflict or insert.
+void merge_records(Connection& out, const Connection& shard, const std::string& input, const RecordTable& table,
+                   MergeCounts& counts, std::vector<MergeConflict>& conflicts) {
+  if (!has_table(shard.get(), input, "main", table.name)) return;
+  sqlite3* db = out.get();
+  std::vector<std::string> columns;
+  for (const std::string& column : table_columns(db, out.path(), table.name))
+    if (column != "id") columns.push_back(column);
+  auto index_of = [&](const std::string& name) {
+    return int(std::find(columns.begin(), columns.end(), name) - columns.begin());
+  };
+  std::vector<int> figures;
+  for (const std::string& column : columns) {
+    const bool skip = column == "study_id" || column == "created_at" ||
+                      std::find(table.key.begin(), table.key.end(), column) != table.key.end() ||
+                      std::find(table.provenance.begin(), table.provenance.end(), column) != table.provenance.end();
+    if (!skip) figures.push_back(index_of(column));
+  }
+  std::string list;
+  for (const std::string& column : columns) list += (list.empty() ? "" : ", ") + quoted(column);
+  std::string lookup_sql = "SELECT " + list + " FROM main." + table.name + " r WHERE ";
+  for (const std::string& column : table.key) lookup_sql += "r." + quoted(column) + " IS ? AND ";
+  lookup_sql += table.host_class_in_key ? host_class_sql("r") + " = ?" : std::string("1");
+  std::string insert_sql = "INSERT INTO main." + std::string(table.name) + " (" + list + ") VALUES (";
+  for (std::size_t c = 0; c < columns.size(); ++c) insert_sql += c ? ", ?" : "?";
+  insert_sql += ")";
+
+  store::Statement rows(shard.get(), input, "SELECT " + list + " FROM " + table.name + " ORDER BY id");
+  store::Statement lookup(db, out.path(), lookup_sql);
+  store::Statement insert(db, out.path(), insert_sql);
+  int result;
+  while ((result = rows.step()) == SQLITE_ROW) {
+    sqlite3_stmt* row = rows.get();
+    lookup.reset();
+    for (std::size_t k = 0; k < table.key.size(); ++k)
+      sqlite3_bind_value(lookup.get(), int(k) + 1, sqlite3_column_value(row, index_of(table.key[k])));
+    std::string row_host_class;
+    if (table.host_class_in_key) {
+      row_host_class = host_class(text_of(row, index_of("host")));
+      sqlite3_bind_text(lookup.get(), int(table.key.size()) + 1, row_host_class.data(), int(row_host_class.size()),
+                        SQLITE_TRANSIENT);
+    }
+    bool same_key_found = false, same_figures_found = false;
+    int found = SQLITE_DONE;
+    while (!same_figures_found && (found = lookup.step()) == SQLITE_ROW) {
+      same_key_found = true;
+      bool same = true;
+      for (std::size_t f = 0; same && f < figures.size(); ++f)
+        same = same_value(sqlite3_column_value(lookup.get(), figures[f]), sqlite3_column_value(row, figures[f]));
+      same_figures_found = same;
+    }
+    if (!same_figures_found && found != SQLITE_DONE) store::throw_sqlite_error(db, out.path(), "cannot merge " + input);
+    if (same_figures_found) {
+      ++counts.duplicates;
+    } else if (same_key_found) {
+      ++counts.conflicts;
+      if (conflicts.size() < kConflictExamples) {
+        std::string description = std::string(table.name) + ":";
+        for (const char* column : {"model", "pattern", "bits", "criterion", "quantizer", "engine", "batch", "role"})
+          if (index_of(column) < int(columns.size())) description += "  " + text_of(row, index_of(column));
+        if (table.host_class_in_key) description += "  (" + row_host_class + ")";
+        conflicts.push_back({input, description});
+      }
+    } else {
+      insert.reset();
+      for (std::size_t c = 0; c < columns.size(); ++c)
+        sqlite3_bind_value(insert.get(), int(c) + 1, sqlite3_column_value(row, int(c)));
+      if (insert.step() != SQLITE_DONE) store::throw_sqlite_error(db, out.path(), "cannot merge " + input);
+      ++counts.added;
+    }
+  }
+  if (result != SQLITE_DONE)
+    throw InputFailure{"cannot read its " + std::string(table.name) + ": " + store::last_error(shard.get())};
+}
+
 // Merges one input inside the caller's transaction, under a savepoint: all of it or nothing of it. Row by row: the
 // key is looked up in the output (an index seek on measurements_by_key), which also holds the input's own earlier
 // rows, so a key repeated within one input is told apart the same way.
@@ -308,15 +414,21 @@ void merge_input(Connection& out, const std::string& input, MergeInputReport& re
       }
       if (result != SQLITE_DONE) throw InputFailure{"cannot read its sweep_shards: " + store::last_error(shard.get())};
     }
+    merge_records(out, shard, input, kModelEvaluations, report.model_evaluations, conflicts);
+    merge_records(out, shard, input, kModelRollups, report.model_rollups, conflicts);
   } catch (const InputFailure& failure) {
     roll_back();
-    report = MergeInputReport{input, failure.reason};
+    report = MergeInputReport{};
+    report.path = input;
+    report.broken = failure.reason;
     return;
   } catch (const Error& error) {
     roll_back();
     // The input changed or broke after the check (it cannot be opened or read): that input is broken, not the merge.
     if (error.subject() == input) {
-      report = MergeInputReport{input, error.reason()};
+      report = MergeInputReport{};
+      report.path = input;
+      report.broken = error.reason();
       return;
     }
     throw;
@@ -342,6 +454,30 @@ int64_t MergeReport::conflicts() const {
   int64_t total = 0;
   for (const auto& input : inputs) total += input.conflicts;
   return total;
+}
+
+MergeCounts MergeReport::model_evaluations() const {
+  MergeCounts total;
+  for (const auto& input : inputs) {
+    total.added += input.model_evaluations.added;
+    total.duplicates += input.model_evaluations.duplicates;
+    total.conflicts += input.model_evaluations.conflicts;
+  }
+  return total;
+}
+
+MergeCounts MergeReport::model_rollups() const {
+  MergeCounts total;
+  for (const auto& input : inputs) {
+    total.added += input.model_rollups.added;
+    total.duplicates += input.model_rollups.duplicates;
+    total.conflicts += input.model_rollups.conflicts;
+  }
+  return total;
+}
+
+int64_t MergeReport::all_conflicts() const {
+  return conflicts() + model_evaluations().conflicts + model_rollups().conflicts;
 }
 
 std::vector<std::string> MergeReport::broken() const {

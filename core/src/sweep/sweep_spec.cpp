@@ -218,6 +218,51 @@ SweepSpec parse_sweep_spec(const std::string& json_text, const std::string& subj
   return spec;
 }
 
+std::string sweep_spec_json(const StudySpec& study) {
+  if (study.sources.empty()) throw Error("sweep spec", "the study has no source");
+  json spec;
+  spec["sources"] = study.sources;
+  if (!study.tensors.empty()) {
+    // Exact names: every regex metacharacter escaped, the alternation anchored at both ends.
+    std::string alternation;
+    for (const std::string& name : study.tensors) {
+      std::string escaped;
+      for (char c : name) {
+        if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) escaped += '\\';
+        escaped += c;
+      }
+      alternation += (alternation.empty() ? "" : "|") + escaped;
+    }
+    spec["tensors"] = "^(" + alternation + ")$";
+  }
+  json patterns = json::array();
+  for (const NMPattern& pattern : study.patterns) patterns.push_back(pattern.to_string());
+  spec["patterns"] = patterns;
+  spec["bits"] = study.bits;
+  spec["granularity"] = study.granularity == Granularity::Group     ? "group"
+                        : study.granularity == Granularity::Channel ? "channel"
+                                                                    : "tensor";
+  spec["group"] = study.group;
+  spec["symmetric"] = study.symmetric;
+  spec["criteria"] = {criterion_name(study.criterion)};
+  json engines = json::array();
+  std::size_t start = 0;
+  while (start <= study.engines.size()) {
+    const std::size_t comma = std::min(study.engines.find(',', start), study.engines.size());
+    if (comma > start) engines.push_back(study.engines.substr(start, comma - start));
+    start = comma + 1;
+  }
+  spec["engines"] = engines;
+  spec["batches"] = study.batches;
+  json arrays = json::array();
+  for (const auto& array : study.engine_options.fpga_arrays) arrays.push_back(array.to_string());
+  if (!arrays.empty()) spec["arrays"] = arrays;
+  spec["fpga_clock_mhz"] = study.engine_options.fpga_clock_mhz;
+  spec["timing_seconds"] = study.timing.target_seconds;
+  if (!study.activations_path.empty()) spec["activations"] = study.activations_path;
+  return spec.dump(2) + "\n";
+}
+
 SweepSpec read_sweep_spec(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw Error(path, "cannot open the sweep spec");

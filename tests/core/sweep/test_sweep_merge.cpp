@@ -175,6 +175,103 @@ class TestSweepMerge : public QObject {
     QVERIFY(nmscope::merge_databases(merged, {other}, force).added() > 0);
   }
 
+  void modelTablesMergeLikeMeasurements() {
+    auto evaluation = [](const std::string& pattern, double perplexity) {
+      nmscope::ModelEvaluationRecord record;
+      record.study_id = "study-" + pattern;
+      record.model = "models/tiny";
+      record.model_type = "llama";
+      record.family = "decoder";
+      record.pattern = pattern;
+      record.bits = 4;
+      record.granularity = "group:128";
+      record.quant_group = 128;
+      record.criterion = "magnitude";
+      record.quantizer = "rtn";
+      record.evaluation = "eval.npy";
+      record.eval_sequences = 2;
+      record.eval_tokens = 16;
+      record.storage_bytes = 1000;
+      record.weight_count = 4000;
+      record.bits_per_weight = 2;
+      record.perplexity = perplexity;
+      record.seconds = 1.5;
+      record.host = "node1 | Some CPU | 8 cores";
+      record.build = "test";
+      return record;
+    };
+    auto rollup = [](const std::string& role, double speedup) {
+      nmscope::ModelRollupRow row;
+      row.study_id = "rollup-study";
+      row.model = "llama-7b";
+      row.source = "synth:llama-7b";
+      row.pattern = "2:4";
+      row.bits = 4;
+      row.granularity = "group:128";
+      row.quant_group = 128;
+      row.criterion = "magnitude";
+      row.engine = "cpu/int4-2:4";
+      row.batch = 1;
+      row.role = role;
+      row.layers = 7;
+      row.speedup = speedup;
+      row.baseline = "cpu/eigen-fp32-dense";
+      return row;
+    };
+    const std::string first = path("model-a.db"), second = path("model-b.db"), merged = path("model-merged.db");
+    {
+      ResultsStore store(first);
+      store.insert_model_evaluation(evaluation("2:4", 12.5), {});
+      store.insert_model_evaluation(evaluation("1:4", 30.0), {});
+      store.insert_model_rollup({rollup("all", 1.7), rollup("attn.q", 1.5)});
+    }
+    {
+      ResultsStore store(second);
+      auto again = evaluation("1:4", 30.0);  // another run, same figures: a duplicate (its wall time is no figure)
+      again.study_id = "other-study";
+      again.seconds = 9.0;
+      again.host = "node2 | Some CPU | 8 cores";
+      store.insert_model_evaluation(again, {});
+      store.insert_model_evaluation(evaluation("2:4", 13.0), {});  // other perplexity: a conflict
+      store.insert_model_evaluation(evaluation("4:8", 9.0), {});   // new
+      auto elsewhere = evaluation("2:4", 11.0);                     // another kind of machine: its own row
+      elsewhere.host = "gpu7 | Other CPU | 64 cores";
+      store.insert_model_evaluation(elsewhere, {});
+      store.insert_model_rollup({rollup("all", 1.7), rollup("mlp.up", 1.9)});
+    }
+    nmscope::MergeOptions force;
+    force.force = true;  // no sweep_shards in these: not written by a sweep
+    const auto report = nmscope::merge_databases(merged, {first, second}, force);
+    QCOMPARE(report.model_evaluations().added, int64_t{4});
+    QCOMPARE(report.model_evaluations().duplicates, int64_t{1});
+    QCOMPARE(report.model_evaluations().conflicts, int64_t{1});
+    QCOMPARE(report.model_rollups().added, int64_t{3});
+    QCOMPARE(report.model_rollups().duplicates, int64_t{1});
+    QCOMPARE(report.model_rollups().conflicts, int64_t{0});
+    QCOMPARE(report.all_conflicts(), int64_t{1});
+    QVERIFY(!report.conflict_examples.empty());
+    QVERIFY2(report.conflict_examples[0].description.find("model_evaluations:") == 0,
+             report.conflict_examples[0].description.c_str());
+    QVERIFY(report.conflict_examples[0].description.find("2:4") != std::string::npos);
+    // The row merged first stays.
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM model_evaluations WHERE pattern = '2:4' AND "
+                                         "perplexity = 12.5"),
+             1);
+
+    // Again: nothing new.
+    const auto again = nmscope::merge_databases(merged, {first, second}, force);
+    QCOMPARE(again.model_evaluations().added, int64_t{0});
+    QCOMPARE(again.model_evaluations().duplicates, int64_t{5});
+    QCOMPARE(again.model_rollups().added, int64_t{0});
+    QCOMPARE(again.model_rollups().duplicates, int64_t{4});
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM model_evaluations"), 4);
+    QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM model_rollups"), 3);
+    const auto stored = ResultsStore(merged).model_rollups();
+    QCOMPARE(stored.size(), std::size_t{3});
+    QCOMPARE(stored[0].speedup, 1.7);
+    QCOMPARE(stored[0].study_id, std::string("rollup-study"));
+  }
+
   void hostClassDropsTheHostName() {
     QCOMPARE(nmscope::host_class("node17 | AMD EPYC 9654 | 96 cores"), std::string("AMD EPYC 9654 | 96 cores"));
     QCOMPARE(nmscope::host_class("plain"), std::string("plain"));

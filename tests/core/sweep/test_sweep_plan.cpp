@@ -5,6 +5,7 @@
 #include <random>
 
 #include "nmscope/error.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/sweep_plan.hpp"
 #include "nmscope/sweep_spec.hpp"
 
@@ -46,6 +47,36 @@ class TestSweepPlan : public QObject {
   Q_OBJECT
 
  private slots:
+  void studyBecomesASpecThatPlansTheSamePoints() {
+    nmscope::StudySpec study;
+    study.sources = {"synth:32x64+48x64:seed=3"};
+    study.tensors = {"w1_48x64"};
+    study.patterns = nmscope::NMPattern::parse_list("dense,2:4");
+    study.bits = {8, 4};
+    study.group = 32;
+    study.engines = "cpu/eigen-fp32-dense,fpga/systolic-8x8";
+    study.engine_options.fpga_arrays = {nmscope::fpga::parse_array_size("8x8")};
+    study.batches = {1, 2};
+    study.timing.target_seconds = 0.01;
+    const std::string text = nmscope::sweep_spec_json(study);
+    const nmscope::SweepSpec spec = nmscope::parse_sweep_spec(text, "from study");
+    QCOMPARE(spec.sources, study.sources);
+    QCOMPARE(spec.bits, study.bits);
+    QCOMPARE(spec.group, 32);
+    QCOMPARE(spec.engine_list(), study.engines);
+    QCOMPARE(spec.timing_seconds, 0.01);
+    const auto tensors = nmscope::list_sweep_tensors(spec);
+    QCOMPARE(tensors.size(), std::size_t{1});
+    QCOMPARE(tensors[0].name, std::string("w1_48x64"));
+    // One tensor of the two: half of small_spec's 32 points.
+    QCOMPARE(nmscope::plan_sweep(spec, tensors).points.size(), std::size_t{16});
+    // Regex characters in names are taken literally.
+    study.tensors = {"a.b(c)"};
+    QVERIFY(nmscope::sweep_spec_json(study).find(R"(^(a\\.b\\(c\\))$)") != std::string::npos);
+    study.sources.clear();
+    QVERIFY_THROWS_EXCEPTION(nmscope::Error, nmscope::sweep_spec_json(study));
+  }
+
   void parsesEveryKey() {
     const SweepSpec spec = nmscope::parse_sweep_spec(kFullSpec, "full.json");
     QCOMPARE(spec.sources.size(), std::size_t{2});
