@@ -184,6 +184,16 @@ struct Launcher {
   std::string name;
 };
 
+// Raises the kernel's dynamic shared-memory limit to what the launcher needs; a configuration past the card's
+// 227 KB per block is refused (candidates_for leaves it out).
+Launcher& allow_shared_memory(Launcher& launcher) {
+  if (launcher.shared_bytes > 227 * 1024)
+    throw GpuFailure(launcher.name + " needs " + std::to_string(launcher.shared_bytes) + " bytes of shared memory");
+  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
+             "cudaFuncSetAttribute");
+  return launcher;
+}
+
 template <int kCodeBits, bool kSparse, int kMt, int kNt, int kWm, int kWn, int kStages, int kMinBlocks = 1>
 Launcher tiled_launcher(int tile_bytes) {
   using C = TcConfig<kCodeBits, kSparse, kMt, kNt, kWm, kWn, kStages>;
@@ -197,11 +207,7 @@ Launcher tiled_launcher(int tile_bytes) {
   text << "tiled " << C::kCtaRows << "x" << C::kCtaBatch << " cta, " << kMt * 16 << "x" << kNt * 8 << " warp, "
        << kStages << " stages" << (kMinBlocks > 1 ? ", " + std::to_string(kMinBlocks) + " CTAs per SM" : "");
   launcher.name = text.str();
-  if (launcher.shared_bytes > 227 * 1024)
-    throw GpuFailure(launcher.name + " needs " + std::to_string(launcher.shared_bytes) + " bytes of shared memory");
-  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
-             "cudaFuncSetAttribute");
-  return launcher;
+  return allow_shared_memory(launcher);
 }
 
 template <int kCodeBits, bool kSparse, int kNt, int kWarpsAlongK = 0, bool kStagedX = false>
@@ -216,9 +222,7 @@ Launcher direct_launcher() {
   launcher.direct = true;
   launcher.name = "direct 16x" + std::to_string(8 * kNt) + " cta, " + std::to_string(C::kWarps) + " warps along K" +
                   (C::kStageX ? ", x via shared memory" : "");
-  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
-             "cudaFuncSetAttribute");
-  return launcher;
+  return allow_shared_memory(launcher);
 }
 
 template <int kCodeBits, bool kSparse, int kWarpgroups, int kBlocks, int kN, int kStages>
@@ -234,11 +238,7 @@ Launcher wgmma_launcher() {
   text << "wgmma " << C::kCtaRows << "x" << kN << " cta, " << kWarpgroups << " warpgroups x " << kBlocks
        << " 64-row slices, " << kStages << " stages";
   launcher.name = text.str();
-  if (launcher.shared_bytes > 227 * 1024)
-    throw GpuFailure(launcher.name + " needs " + std::to_string(launcher.shared_bytes) + " bytes of shared memory");
-  check_cuda(cudaFuncSetAttribute(launcher.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, launcher.shared_bytes),
-             "cudaFuncSetAttribute");
-  return launcher;
+  return allow_shared_memory(launcher);
 }
 
 // The configurations worth timing at this batch; run_packed times each briefly and keeps the fastest, as cuBLASLt's

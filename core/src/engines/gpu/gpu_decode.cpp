@@ -124,19 +124,7 @@ gpu::DecoderShape decoder_preset(const std::string& name) {
   const ModelPreset* preset = find_model_preset(name);
   if (!preset)
     throw Error("--preset", "no decoder preset '" + name + "' (presets: tiny, " + model_preset_names() + ")");
-  const ModelConfig& config = preset->config;
-  gpu::DecoderShape shape;
-  shape.name = name;
-  shape.hidden = config.hidden;
-  shape.intermediate = config.intermediate;
-  shape.blocks = config.blocks;
-  shape.heads = config.heads;
-  shape.kv_heads = config.kv_heads;
-  shape.head_dim = config.head_dim;
-  shape.vocab = config.vocab;
-  shape.rope_theta = config.rope_theta;
-  shape.norm_epsilon = config.norm_eps;
-  return shape;
+  return decoder_shape_of(preset->config, name);
 }
 
 ModelConfig decoder_model_config(const gpu::DecoderShape& shape) {
