@@ -41,6 +41,20 @@ Double8 widen(const float* at) {
 #endif
 }
 
+// double(int32_t(v)) per lane for |v| <= 2^30: truncation toward zero. The generic form goes through two 4-lane
+// conversions; AVX-512 rounds in place.
+Double8 truncate(Double8 value) {
+#ifdef __AVX512F__
+  __m512d packed;
+  std::memcpy(&packed, &value, sizeof packed);
+  const __m512d whole = _mm512_roundscale_pd(packed, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  std::memcpy(&value, &whole, sizeof value);
+  return value;
+#else
+  return __builtin_convertvector(__builtin_convertvector(value, Int8), Double8);
+#endif
+}
+
 bool kept_at(const uint8_t* kept_bits, int64_t col) { return (kept_bits[col >> 3] >> (col & 7)) & 1; }
 
 // The keep bits of columns col..col+7 (any col: two bytes read, the mask rows carry a padding byte).
@@ -121,7 +135,7 @@ bool code_and_decode(const float* weights, const uint8_t* kept_bits, int64_t fir
     Double8 value = kByDivision ? weight / divisor : weight * reciprocal;
     value = value < -0x1p30 ? Double8{} - 0x1p30 : value;
     value = value > 0x1p30 ? Double8{} + 0x1p30 : value;
-    const Double8 whole = __builtin_convertvector(__builtin_convertvector(value, Int8), Double8);
+    const Double8 whole = truncate(value);
     const Double8 fraction = value - whole;
     if (!kByDivision) {
       const Double8 distance = (fraction < 0.0 ? -fraction : fraction) - 0.5;

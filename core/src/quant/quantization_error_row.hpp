@@ -8,13 +8,12 @@
 
 namespace nmscope {
 
-// Bit (col % 8) of `kept_bits[col / 8]` is 1 for a weight the N:M selection keeps, 0 for a pruned one; the row of bits
-// has one byte of padding after its last column's byte (kept_bits_row_bytes). Each scale (per channel: the row; per
+// Bit (col % 8) of `kept_bits[col / 8]` is 1 for a weight the N:M selection keeps, 0 for a pruned one (select_nm_bits,
+// pruning.hpp); the row of bits has at least one byte after its last column's byte, which may be read. Each scale (per channel: the row; per
 // group: g columns of the original K) is chosen from the kept weights under it, each kept weight is coded and decoded
 // exactly as compress() and dequantize() do (quant_grid.hpp), and `difference[col]` = double(decoded) - double(w);
 // a pruned weight gives 0 - w. fp16 (bits 16) decodes the weight's fp16 rounding. Per-tensor scales span rows and
 // are not handled here (the caller measures those layers whole).
-inline int64_t kept_bits_row_bytes(int64_t cols) { return (cols + 7) / 8 + 1; }
 void quantization_error_row(const float* weights, const uint8_t* kept_bits, int64_t cols, const QuantConfig& quant,
                             double* difference);
 

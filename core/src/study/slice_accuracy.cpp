@@ -10,46 +10,6 @@ namespace nmscope {
 
 namespace {
 
-// Bytes per row of keep bits: every group's M bits (a tail group may run past K) and the padding byte that
-// quantization_error_row may read.
-int64_t mask_row_bytes(const NMSelection& selection) {
-  const int64_t bits = std::max(selection.cols, selection.groups_per_row * selection.pattern.group_size);
-  return std::max(kept_bits_row_bytes(selection.cols), (bits + 7) / 8 + 1);
-}
-
-// Per row of the block, one bit per column, set where the selection keeps the weight: the form
-// quantization_error_row reads. Each group's M bits go into a 64-bit word, written out eight bytes at a time.
-std::vector<uint8_t> keep_masks(const NMSelection& selection, int64_t row_bytes) {
-  std::vector<uint8_t> masks(size_t(selection.rows * row_bytes), 0);
-  if (selection.kept_positions.empty()) {
-    for (int64_t row = 0; row < selection.rows; ++row)
-      for (int64_t col = 0; col < selection.cols; ++col) masks[size_t(row * row_bytes + (col >> 3))] |= uint8_t(1u << (col & 7));
-    return masks;
-  }
-  const int64_t slots = selection.slots_per_row();
-  const int kept = selection.pattern.kept_per_group, group_size = selection.pattern.group_size;
-  for (int64_t row = 0; row < selection.rows; ++row) {
-    uint8_t* mask = masks.data() + row * row_bytes;
-    const uint8_t* positions = selection.kept_positions.data() + row * slots;
-    uint64_t word = 0;
-    int filled = 0;  // bits of `word` in use, < 64
-    for (int64_t group = 0; group < selection.groups_per_row; ++group) {
-      uint64_t bits = 0;
-      for (int index = 0; index < kept; ++index) bits |= uint64_t{1} << *positions++;
-      word |= bits << filled;
-      filled += group_size;
-      if (filled >= 64) {
-        std::memcpy(mask, &word, sizeof word);
-        mask += sizeof word;
-        filled -= 64;
-        word = filled > 0 ? bits >> (group_size - filled) : 0;
-      }
-    }
-    std::memcpy(mask, &word, size_t((filled + 7) / 8));
-  }
-  return masks;
-}
-
 // Whether every weight of the block is finite (exponent bits not all ones), without a pass in double.
 bool all_finite(const MatrixF& weights) {
   uint32_t non_finite = 0;
@@ -90,9 +50,8 @@ SliceSums slice_accuracy_sums(const MatrixF& weights, const std::vector<SliceCon
   std::vector<size_t> mask_of(configurations.size());
   for (size_t index = 0; index < configurations.size(); ++index) {
     if (index == 0 || configurations[index].pattern != configurations[index - 1].pattern) {
-      const NMSelection selection = select_nm(weights, configurations[index].pattern, criterion, input_norms);
-      const int64_t row_bytes = mask_row_bytes(selection);
-      masks.push_back({keep_masks(selection, row_bytes), row_bytes});
+      const NMPattern& pattern = configurations[index].pattern;
+      masks.push_back({select_nm_bits(weights, pattern, criterion, input_norms), keep_bits_row_bytes(k, pattern)});
     }
     mask_of[index] = masks.size() - 1;
   }
