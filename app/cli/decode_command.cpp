@@ -13,8 +13,11 @@
 #include "cpu_decode_rows.hpp"
 #include "study_options.hpp"
 #include "nmscope/cpu_decoder.hpp"
+#include "nmscope/decode_measurement.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/gpu_decode.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/study.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
 
 namespace nmscope::cli {
@@ -31,6 +34,13 @@ struct DecodeOptions {
   double timing_seconds = 0.5;
   bool no_trace = false;
   bool json = false;
+  std::string database;  // the rows also go here when set
+};
+
+// Where the rows are stored (--db), with the study id they share.
+struct DecodeStore {
+  ResultsStore* store = nullptr;
+  std::string study_id;
 };
 
 // The shared --batch parser (study_options.hpp), widened for the decode APIs.
@@ -127,7 +137,7 @@ void print_header() {
   std::fflush(stdout);
 }
 
-int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& engines) {
+int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& engines, const DecodeStore& stored) {
   DecodeStudyOptions study;
   study.shape = decoder_preset(options.preset);
   study.engines = engines;
@@ -159,6 +169,7 @@ int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& eng
       ++ok_rows;
     else if (first_problem.empty())
       first_problem = row.engine + " " + row.status + ": " + row.note;
+    if (stored.store && row.status == "ok") stored.store->insert(decode_measurement(row, options.preset, stored.study_id));
     if (options.json)
       std::cout << row_json(row).dump() << std::endl;
     else
@@ -169,7 +180,7 @@ int decode_gpu(const DecodeOptions& options, const std::vector<std::string>& eng
   return ok_rows;
 }
 
-int decode_cpu(const DecodeOptions& options, const std::vector<std::string>& engines) {
+int decode_cpu(const DecodeOptions& options, const std::vector<std::string>& engines, const DecodeStore& stored) {
   CpuDecodeRequest request;
   std::unique_ptr<Model> model;
   if (!options.model.empty()) {
@@ -185,6 +196,9 @@ int decode_cpu(const DecodeOptions& options, const std::vector<std::string>& eng
   request.seed = options.seed;
   request.timing_seconds = options.timing_seconds;
   request.json = options.json;
+  request.store = stored.store;
+  request.study_id = stored.study_id;
+  request.model_name = model ? options.model : options.preset;
   if (!options.json) {
     std::printf("decode %s on the CPU (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, "
                 "vocab %lld), context %lld\n",
@@ -213,9 +227,17 @@ int decode(const DecodeOptions& options) {
   // Validate every name before anything is measured.
   for (const std::string& engine : gpu_engines) DecodeVariant::parse(engine);
   for (const std::string& engine : cpu_engines) CpuDecodeVariant::parse(engine);
+  std::unique_ptr<ResultsStore> store;
+  DecodeStore stored;
+  if (!options.database.empty()) {
+    store = std::make_unique<ResultsStore>(options.database);
+    stored = {store.get(), new_study_id()};
+  }
   int rows = 0;
-  if (!gpu_engines.empty()) rows += decode_gpu(options, gpu_engines);
-  if (!cpu_engines.empty()) rows += decode_cpu(options, cpu_engines);
+  if (!gpu_engines.empty()) rows += decode_gpu(options, gpu_engines, stored);
+  if (!cpu_engines.empty()) rows += decode_cpu(options, cpu_engines, stored);
+  if (store && !options.json)
+    std::printf("%d decode rows stored in %s (study %s)\n", rows, options.database.c_str(), stored.study_id.c_str());
   return rows > 0 ? 0 : 1;
 }
 
@@ -241,6 +263,8 @@ Command add_decode_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--no-trace", options->no_trace, "skip the per-kernel trace (CUPTI)");
   command->add_flag("--json", options->json, "one JSON object per line");
+  command->add_option("--db", options->database,
+                      "also store the rows in this results database (the app's Decode view: --view decode)");
   return {command, [options] { return decode(*options); }};
 }
 
