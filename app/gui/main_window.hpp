@@ -23,6 +23,7 @@ namespace nmscope::gui {
 
 class MaskView;
 class ModelStudyView;
+class DecodeView;
 class ModelChart;
 class ResultsModel;
 class ResultsView;
@@ -90,6 +91,7 @@ class MainWindow final : public QMainWindow {
   SweepView* sweep_view() const { return sweep_view_; }
   MaskView* mask_view() const { return mask_view_; }
   ModelStudyView* model_study_view() const { return model_study_view_; }
+  DecodeView* decode_view() const { return decode_view_; }
   // Shows the Masks tab on the first selected tensor (or the first matrix of the newest source).
   void show_masks();
   // Brings a view to the front by name (as AutomationSteps::view); false for an unknown name.
@@ -136,6 +138,7 @@ class MainWindow final : public QMainWindow {
   SweepView* sweep_view_;
   MaskView* mask_view_;
   ModelStudyView* model_study_view_;
+  DecodeView* decode_view_;
   QTabWidget* tabs_;
   QTabWidget* chart_tabs_ = nullptr;
   // What the worker runs: "study" (rows arrive one by one), "model study" or "reproduction" (their rows are

@@ -8,11 +8,13 @@
 #include <optional>
 #include <string>
 
-#include "nmscope/cpu_decoder.hpp"
-#include "nmscope/gpu_decode.hpp"
 #include "nmscope/measurement.hpp"
 
 namespace nmscope {
+
+// Declared only: the GPU row's header reaches into kernels/cuda, which the app does not see.
+struct CpuDecodeRun;  // cpu_decoder.hpp
+struct DecodeRow;     // gpu_decode.hpp
 
 // `model`: the preset name (synthetic weights) or the model directory (real weights).
 Measurement decode_measurement(const CpuDecodeRun& run, const std::string& model, bool synthetic,

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nmscope/cpu_decoder.hpp"
+#include "nmscope/gpu_decode.hpp"
 #include "nmscope/host_info.hpp"
 
 namespace nmscope {
