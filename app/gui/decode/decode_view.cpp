@@ -95,6 +95,16 @@ DecodeView::DecodeView(ResultsModel* model, QWidget* parent)
     refill_studies();
     rebuild();
   });
+  // Rows a running study appends: only decode rows change this view.
+  connect(model_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int first, int last) {
+    const auto& rows = model_->measurements();
+    for (int index = std::max(first, 0); index <= last && index < int(rows.size()); ++index)
+      if (decode_figures(rows[size_t(index)])) {
+        refill_studies();
+        rebuild();
+        return;
+      }
+  });
   // Batch sizes are powers of two or near them: a log2 axis spaces them evenly.
   ms_view_->set_log_x(true, 2);
   tokens_view_->set_log_x(true, 2);

@@ -35,6 +35,8 @@ SliceSums slice_accuracy_sums(const MatrixF& weights, const std::vector<SliceCon
   // A block with NaN or infinity is not measured (the caller reports the layer); the whole-matrix path finds the same
   // through its sum of squares, which is finite exactly when every weight is.
   if (!(sums.finite = all_finite(weights))) return sums;
+  // A row in double and its squared norm, written as reference_block_sums writes them (an Eigen map over an Eigen
+  // vector: the same reduction over the same alignment, so the same bits).
   auto widen = [&](int64_t row, Eigen::VectorXd& out) {
     Eigen::Map<Eigen::VectorXd> mapped(out.data(), k);
     mapped = weights.row(row).transpose().cast<double>();

@@ -10,6 +10,7 @@
 #include <QtTest>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "charts/chart_view.hpp"
 #include "cli_process.hpp"
@@ -117,6 +118,56 @@ class TestDecodeView final : public QObject {
     QCOMPARE(view.table()->rowCount(), 0);
     QVERIFY(view.note().contains("No decode run"));
     QVERIFY(view.ms_lines().isEmpty());
+  }
+
+  // GPU rows carry the kernel-time breakdown of a step; rows that reproduce hsieh2025 stored before the model and
+  // context were in the details name them in source and tensor (LLaMA-7B, "decode-step ctx512").
+  void gpu_rows_show_their_kernel_breakdown_and_older_rows_their_context() {
+    ResultsModel model;
+    DecodeView view(&model);
+    auto gpu_row = [](const std::string& engine, int batch, double ms, bool legacy) {
+      nmscope::Measurement row;
+      row.study_id = "gpu-run";
+      row.source = "synth:llama-7b decode step";
+      row.tensor = "decode-step ctx512";
+      row.engine = engine;
+      row.batch = batch;
+      row.status = "ok";
+      row.time_us = ms * 1000;
+      row.storage_bytes = engine == "gpu/cublas-fp16-dense" ? 13'000'000'000 : 2'600'000'000;
+      row.compression_vs_fp16 = engine == "gpu/cublas-fp16-dense" ? 1.0 : 5.0;
+      row.engine_rel_err = engine == "gpu/cublas-fp16-dense" ? 0.0 : 2.5e-3;
+      nlohmann::json details = {{"decode_step", true},
+                                {"tokens_per_s", batch * 1000.0 / ms},
+                                {"reference", engine == "gpu/cublas-fp16-dense" ? "" : "gpu/cublas-fp16-dense"},
+                                {"top1_agreement", 1.0}};
+      if (!legacy) {
+        details["model"] = "llama-7b";
+        details["context"] = 512;
+        details["linear_kernel_ms"] = 1.25;
+        details["attention_kernel_ms"] = 0.125;
+        details["other_kernel_ms"] = 0.07;
+        details["launch_gap_fraction"] = 0.02;
+      }
+      row.details_json = details.dump();
+      return row;
+    };
+    model.append(gpu_row("gpu/cublas-fp16-dense", 1, 10.0, false));
+    model.append(gpu_row("gpu/int4-2:4", 1, 4.0, false));
+    model.append(gpu_row("gpu/int4-2:4", 16, 5.0, true));
+    QVERIFY(view.set_study("gpu-run"));
+    QVERIFY(view.heading().contains("llama-7b"));
+    QVERIFY(view.heading().contains("context 512"));
+    QTableWidget* table = view.table();
+    QCOMPARE(table->rowCount(), 3);
+    QCOMPARE(cell(table, 0, DecodeView::Engine), QString("gpu/cublas-fp16-dense"));
+    QCOMPARE(cell(table, 0, DecodeView::Speedup), QString("baseline"));
+    QCOMPARE(cell(table, 1, DecodeView::Speedup), QString("2.50x"));  // 250 against 100 tokens/s at batch 1
+    QCOMPARE(cell(table, 1, DecodeView::LogitsError), QString("2.50e-03"));
+    QCOMPARE(cell(table, 1, DecodeView::Kernels), QString("linear 1.250 · attention 0.125 · other 0.070 ms · gaps 2.0%"));
+    QCOMPARE(cell(table, 2, DecodeView::Context), QString("512"));
+    QCOMPARE(cell(table, 2, DecodeView::Speedup), QString("—"));  // no baseline at batch 16
+    QCOMPARE(cell(table, 2, DecodeView::Kernels), QString("—"));
   }
 
   // The real window, as a user automates it: --view decode opens the tab and the screenshot shows it.
