@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nmscope/cpu_decoder.hpp"
+#include "nmscope/decode_measurement.hpp"
 
 namespace nmscope::cli {
 
@@ -84,6 +85,8 @@ int run_cpu_decode_rows(const CpuDecodeRequest& request) {
       const auto baseline = baseline_tokens_per_second.find(batch);
       print(run, baseline != baseline_tokens_per_second.end() ? run.tokens_per_second / baseline->second : 0,
             request.json);
+      if (request.store)
+        request.store->insert(decode_measurement(run, request.model_name, request.model == nullptr, request.study_id));
       ++rows;
     }
   }

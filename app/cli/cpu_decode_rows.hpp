@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nmscope/model.hpp"
+#include "nmscope/results_store.hpp"
 
 namespace nmscope::cli {
 
@@ -18,6 +19,10 @@ struct CpuDecodeRequest {
   uint64_t seed = 1;
   double timing_seconds = 0.5;
   bool json = false;
+  // Each row also goes to this database (the Decode view's rows, decode_measurement.hpp) when set.
+  ResultsStore* store = nullptr;
+  std::string study_id;
+  std::string model_name;  // the preset, or the model directory
 };
 
 // Returns the number of rows measured. Throws Error("--engines", ...) for a name that is not a CPU decode variant.

@@ -13,8 +13,11 @@
 #include "cpu_decode_rows.hpp"
 #include "study_options.hpp"
 #include "nmscope/cpu_decoder.hpp"
+#include "nmscope/decode_measurement.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/gpu_decode.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/study.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
 
 namespace nmscope::cli {
@@ -31,6 +34,13 @@ struct DecodeOptions {
   double timing_seconds = 0.5;
   bool no_trace = false;
   bool json = false;
+  std::string database;  // the rows also go here when set
+};
+
+// Where the rows are stored (--db), with the study id they share.
+struct DecodeStore {
+  ResultsStore* store = nullptr;
+  std::string study_id;
 };
 
 // The shared --batch parser (study_options.hpp), widened for the decode APIs.
@@ -127,7 +137,8 @@ void print_header() {
   std::fflush(stdout);
 }
 
-int decode_gpu(const DecodeOptions& options, const Model* model, const std::vector<std::string>& engines) {
+int decode_gpu(const DecodeOptions& options, const Model* model, const std::vector<std::string>& engines,
+               const DecodeStore& stored) {
   DecodeStudyOptions study;
   study.model = model;
   study.shape = model ? decoder_shape_of(model->config(), options.model) : decoder_preset(options.preset);
@@ -160,6 +171,9 @@ int decode_gpu(const DecodeOptions& options, const Model* model, const std::vect
       ++ok_rows;
     else if (first_problem.empty())
       first_problem = row.engine + " " + row.status + ": " + row.note;
+    if (stored.store && row.status == "ok")
+      stored.store->insert(
+          decode_measurement(row, model ? options.model : options.preset, model == nullptr, stored.study_id));
     if (options.json)
       std::cout << row_json(row).dump() << std::endl;
     else
@@ -170,7 +184,8 @@ int decode_gpu(const DecodeOptions& options, const Model* model, const std::vect
   return ok_rows;
 }
 
-int decode_cpu(const DecodeOptions& options, const Model* model, const std::vector<std::string>& engines) {
+int decode_cpu(const DecodeOptions& options, const Model* model, const std::vector<std::string>& engines,
+               const DecodeStore& stored) {
   CpuDecodeRequest request;
   if (model) {
     request.model = model;
@@ -184,6 +199,9 @@ int decode_cpu(const DecodeOptions& options, const Model* model, const std::vect
   request.seed = options.seed;
   request.timing_seconds = options.timing_seconds;
   request.json = options.json;
+  request.store = stored.store;
+  request.study_id = stored.study_id;
+  request.model_name = model ? options.model : options.preset;
   if (!options.json) {
     std::printf("decode %s on the CPU (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, "
                 "vocab %lld), context %lld\n",
@@ -213,9 +231,17 @@ int decode(const DecodeOptions& options) {
   // A model directory's real weights serve both steps (one loader, core's Model).
   std::unique_ptr<Model> model;
   if (!options.model.empty()) model = Model::open(options.model);
+  std::unique_ptr<ResultsStore> store;
+  DecodeStore stored;
+  if (!options.database.empty()) {
+    store = std::make_unique<ResultsStore>(options.database);
+    stored = {store.get(), new_study_id()};
+  }
   int rows = 0;
-  if (!gpu_engines.empty()) rows += decode_gpu(options, model.get(), gpu_engines);
-  if (!cpu_engines.empty()) rows += decode_cpu(options, model.get(), cpu_engines);
+  if (!gpu_engines.empty()) rows += decode_gpu(options, model.get(), gpu_engines, stored);
+  if (!cpu_engines.empty()) rows += decode_cpu(options, model.get(), cpu_engines, stored);
+  if (store && !options.json)
+    std::printf("%d decode rows stored in %s (study %s)\n", rows, options.database.c_str(), stored.study_id.c_str());
   return rows > 0 ? 0 : 1;
 }
 
@@ -242,6 +268,8 @@ Command add_decode_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--no-trace", options->no_trace, "skip the per-kernel trace (CUPTI)");
   command->add_flag("--json", options->json, "one JSON object per line");
+  command->add_option("--db", options->database,
+                      "also store the rows in this results database (the app's Decode view: --view decode)");
   return {command, [options] { return decode(*options); }};
 }
 

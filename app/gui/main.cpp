@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const QCommandLineOption csv("export-csv", "Export the results to CSV.", "OUT.csv");
   const QCommandLineOption pdf("export-pdf", "Export a PDF report.", "OUT.pdf");
   const QCommandLineOption screenshot("screenshot", "Save a screenshot of the window.", "OUT.png");
-  const QCommandLineOption view("view", "Tab to show: results, pareto, speedup, cycles, layers, model, model-study, sweep, masks.", "NAME");
+  const QCommandLineOption view("view", "Tab to show: results, pareto, speedup, cycles, layers, model, model-study, decode, sweep, masks.", "NAME");
   const QCommandLineOption mask_criterion("mask-criterion", "Masks tab: compare magnitude with wanda or sparsegpt.",
                                           "NAME");
   const QCommandLineOption model_eval("model-eval", "Evaluate the loaded model directory on token ids (.npy).",

@@ -38,6 +38,7 @@
 #include "charts/speedup_chart.hpp"
 #include "masks/mask_heatmap.hpp"
 #include "masks/mask_view.hpp"
+#include "decode/decode_view.hpp"
 #include "model/model_study_view.hpp"
 #include "nmscope/readers.hpp"
 #include "reports/pdf_report.hpp"
@@ -80,6 +81,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
       sweep_view_(new SweepView(results_model_)),
       mask_view_(new MaskView),
       model_study_view_(new ModelStudyView(results_model_)),
+      decode_view_(new DecodeView(results_model_)),
       tabs_(new QTabWidget),
       log_(new QPlainTextEdit),
       database_label_(new QLabel),
@@ -108,6 +110,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   }
   tabs_->addTab(chart_tabs, "Charts");
   tabs_->addTab(model_study_view_, "Model study");
+  tabs_->addTab(decode_view_, "Decode");
   tabs_->addTab(sweep_view_, "Sweep");
   tabs_->addTab(mask_view_, "Masks");
   setCentralWidget(tabs_);
@@ -455,6 +458,8 @@ bool MainWindow::show_view(const QString& name) {
     tabs_->setCurrentWidget(results_view_);
   } else if (name == "model-study") {
     tabs_->setCurrentWidget(model_study_view_);
+  } else if (name == "decode") {
+    tabs_->setCurrentWidget(decode_view_);
   } else if (name == "sweep") {
     tabs_->setCurrentWidget(sweep_view_);
   } else if (name == "masks") {
@@ -707,7 +712,7 @@ void MainWindow::continue_automation() {
   const AutomationSteps steps = *automation_;
   if (!steps.view.isEmpty()) {
     if (!show_view(steps.view)) {
-      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, model, model-study, sweep, masks)");
+      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, model, model-study, decode, sweep, masks)");
     } else if (steps.view == "masks") {
       // The masks are computed in the background: wait for them before the screenshot.
       if (mask_view_->is_busy()) {

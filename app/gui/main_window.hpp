@@ -24,6 +24,7 @@ namespace nmscope::gui {
 class ClusterRunDialog;
 class MaskView;
 class ModelStudyView;
+class DecodeView;
 class ModelChart;
 class ResultsModel;
 class ResultsView;
@@ -96,6 +97,7 @@ class MainWindow final : public QMainWindow {
   SweepView* sweep_view() const { return sweep_view_; }
   MaskView* mask_view() const { return mask_view_; }
   ModelStudyView* model_study_view() const { return model_study_view_; }
+  DecodeView* decode_view() const { return decode_view_; }
   // Shows the Masks tab on the first selected tensor (or the first matrix of the newest source).
   void show_masks();
   // Brings a view to the front by name (as AutomationSteps::view); false for an unknown name.
@@ -142,6 +144,7 @@ class MainWindow final : public QMainWindow {
   SweepView* sweep_view_;
   MaskView* mask_view_;
   ModelStudyView* model_study_view_;
+  DecodeView* decode_view_;
   QTabWidget* tabs_;
   QTabWidget* chart_tabs_ = nullptr;
   // What the worker runs: "study" (rows arrive one by one), "model study" or "reproduction" (their rows are

@@ -41,6 +41,13 @@ struct NMSelection {
 NMSelection select_nm(const MatrixF& weights, const NMPattern& pattern, PruningCriterion criterion,
                       const VectorF* input_norms = nullptr);
 
+// The same selection as one bit per column, set where a weight is kept: bit (col % 8) of byte col / 8 of each row's
+// keep_bits_row_bytes(cols, pattern) bytes (every group's M bits, tail padding included, and one spare byte). For code
+// that masks columns instead of gathering slots: a model study's streamed figures (quantization_error_row).
+int64_t keep_bits_row_bytes(int64_t cols, const NMPattern& pattern);
+std::vector<uint8_t> select_nm_bits(const MatrixF& weights, const NMPattern& pattern, PruningCriterion criterion,
+                                    const VectorF* input_norms = nullptr);
+
 // ||X_j||_2 over the tokens of calibration activations X [tokens, K], in double, returned as float.
 VectorF activation_column_norms(const MatrixF& activations);
 

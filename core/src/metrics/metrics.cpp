@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "metrics/product_norms.hpp"
 #include "util/portable_random.hpp"
 
 namespace nmscope {
@@ -43,8 +44,6 @@ AccuracySums add_in_order(const std::vector<AccuracySums>& blocks) {
 // X v is a sum over k of column k times v[k]: for the usual T = 16 tokens that is two AVX-512 multiply-adds per weight
 // into four independent sets of accumulators, where a general matrix product first packed a 64 x K double copy of
 // every block (perf: a quarter of a model study's time). Other token counts use Eigen's matrix-vector product.
-using ColumnMajorD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-
 double product_squared_norm(const ColumnMajorD& activations, const double* row, int64_t k) {
   constexpr int kTokens = int(kSyntheticEvalTokens);
   if (activations.rows() != kTokens) {
@@ -79,14 +78,16 @@ double product_squared_norm(const ColumnMajorD& activations, const double* row, 
   return squared;
 }
 
-// ||X a||^2 and ||X b||^2 for two rows at once: X (1.4 MB for K = 11008) is read from L2 once for both, which is
-// what bounds the single-row loop.
-void product_squared_norms(const ColumnMajorD& activations, const double* a, const double* b, int64_t k,
-                           double& squared_a, double& squared_b) {
+namespace {
+
+// ||X v||^2 for kRows rows at once: X (1.4 MB for K = 11008) is read from L2 once for all of them, which is what
+// bounds a one-row loop. Each row has its own two chains of accumulators (even and odd columns), whatever kRows is,
+// so a row's figure is the same bits alone in a pair or beside three others.
+template <int kRows>
+void product_squared_norms_of(const ColumnMajorD& activations, const double* const* rows, int64_t k, double* squared) {
   constexpr int kTokens = int(kSyntheticEvalTokens);
   if (activations.rows() != kTokens) {
-    squared_a = product_squared_norm(activations, a, k);
-    squared_b = product_squared_norm(activations, b, k);
+    for (int row = 0; row < kRows; ++row) squared[row] = product_squared_norm(activations, rows[row], k);
     return;
   }
   using Vector8 = double __attribute__((vector_size(64)));
@@ -95,32 +96,46 @@ void product_squared_norms(const ColumnMajorD& activations, const double* a, con
     std::memcpy(&value, at, sizeof value);
     return value;
   };
-  Vector8 a_low[2] = {}, a_high[2] = {}, b_low[2] = {}, b_high[2] = {};
+  Vector8 low[kRows][2] = {}, high[kRows][2] = {};
   const double* columns = activations.data();
   int64_t col = 0;
   for (; col + 2 <= k; col += 2)
     for (int lane = 0; lane < 2; ++lane) {
-      const Vector8 low = load(columns + (col + lane) * kTokens), high = load(columns + (col + lane) * kTokens + 8);
-      a_low[lane] += low * a[col + lane];
-      a_high[lane] += high * a[col + lane];
-      b_low[lane] += low * b[col + lane];
-      b_high[lane] += high * b[col + lane];
+      const Vector8 x_low = load(columns + (col + lane) * kTokens), x_high = load(columns + (col + lane) * kTokens + 8);
+      for (int row = 0; row < kRows; ++row) {
+        low[row][lane] += x_low * rows[row][col + lane];
+        high[row][lane] += x_high * rows[row][col + lane];
+      }
     }
   for (; col < k; ++col) {
-    const Vector8 low = load(columns + col * kTokens), high = load(columns + col * kTokens + 8);
-    a_low[0] += low * a[col];
-    a_high[0] += high * a[col];
-    b_low[0] += low * b[col];
-    b_high[0] += high * b[col];
+    const Vector8 x_low = load(columns + col * kTokens), x_high = load(columns + col * kTokens + 8);
+    for (int row = 0; row < kRows; ++row) {
+      low[row][0] += x_low * rows[row][col];
+      high[row][0] += x_high * rows[row][col];
+    }
   }
-  auto squared = [](const Vector8& low, const Vector8& high) {
+  for (int row = 0; row < kRows; ++row) {
+    const Vector8 sum_low = low[row][0] + low[row][1], sum_high = high[row][0] + high[row][1];
     double sum = 0;
-    for (int token = 0; token < 8; ++token) sum += low[token] * low[token];
-    for (int token = 0; token < 8; ++token) sum += high[token] * high[token];
-    return sum;
-  };
-  squared_a = squared(a_low[0] + a_low[1], a_high[0] + a_high[1]);
-  squared_b = squared(b_low[0] + b_low[1], b_high[0] + b_high[1]);
+    for (int token = 0; token < 8; ++token) sum += sum_low[token] * sum_low[token];
+    for (int token = 0; token < 8; ++token) sum += sum_high[token] * sum_high[token];
+    squared[row] = sum;
+  }
+}
+
+}  // namespace
+
+void product_squared_norms(const ColumnMajorD& activations, const double* a, const double* b, int64_t k,
+                           double& squared_a, double& squared_b) {
+  const double* rows[2] = {a, b};
+  double squared[2];
+  product_squared_norms_of<2>(activations, rows, k, squared);
+  squared_a = squared[0];
+  squared_b = squared[1];
+}
+
+void product_squared_norms(const ColumnMajorD& activations, const double* const* rows, int64_t k, double* squared) {
+  product_squared_norms_of<4>(activations, rows, k, squared);
 }
 
 // Rows in pairs (an odd last row alone); `make_row(index, out)` writes row `index` as K doubles and returns its

@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "nmscope/error.hpp"
@@ -72,7 +73,7 @@ inline uint8_t* keep_in_group(const float* scores, int runtime_group_size, int k
 // 2:4, the pattern of sparse tensor cores and of most studies, in two loops: the kept-position mask of every group by
 // the same ranks as keep_in_group, branch-free over groups so that it vectorizes, then each mask's two positions from
 // a table.
-void select_two_of_four(const float* scores, int64_t groups, uint8_t* masks, uint8_t* out) {
+void two_of_four_masks(const float* scores, int64_t groups, uint8_t* masks) {
   for (int64_t group = 0; group < groups; ++group) {
     const float* s = scores + 4 * group;
     const int rank0 = (s[1] > s[0]) + (s[2] > s[0]) + (s[3] > s[0]);
@@ -81,6 +82,10 @@ void select_two_of_four(const float* scores, int64_t groups, uint8_t* masks, uin
     const int rank3 = (s[0] >= s[3]) + (s[1] >= s[3]) + (s[2] >= s[3]);
     masks[group] = uint8_t((rank0 < 2) | ((rank1 < 2) << 1) | ((rank2 < 2) << 2) | ((rank3 < 2) << 3));
   }
+}
+
+void select_two_of_four(const float* scores, int64_t groups, uint8_t* masks, uint8_t* out) {
+  two_of_four_masks(scores, groups, masks);
   // The two set bits of each of the six possible masks, lower first (other entries are never read).
   static constexpr uint8_t kFirst[16] = {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 2, 0, 0, 0};
   static constexpr uint8_t kSecond[16] = {0, 0, 0, 1, 0, 2, 2, 0, 0, 3, 3, 0, 3, 0, 0, 0};
@@ -90,7 +95,83 @@ void select_two_of_four(const float* scores, int64_t groups, uint8_t* masks, uin
   }
 }
 
+// |w| or |w| * ||X_j|| of one row, and below every real score for the tail padding (scores are >= 0), so padding is
+// kept only when it must be.
+void row_scores(const float* weight_row, int64_t cols, int64_t padded_cols, PruningCriterion criterion,
+                const VectorF* input_norms, float* scores) {
+  for (int64_t col = 0; col < cols; ++col) scores[col] = std::fabs(weight_row[col]);
+  if (criterion == PruningCriterion::Wanda)
+    for (int64_t col = 0; col < cols; ++col) scores[col] *= (*input_norms)[col];
+  for (int64_t col = cols; col < padded_cols; ++col) scores[col] = -1.0f;
+}
+
+void check_wanda_norms(const MatrixF& weights, PruningCriterion criterion, const VectorF* input_norms) {
+  if (criterion != PruningCriterion::Wanda) return;
+  if (input_norms == nullptr)
+    throw Error("--criterion", "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
+  if (input_norms->size() != weights.cols())
+    throw Error("--activations", "activations have K = " + std::to_string(input_norms->size()) +
+                                     " but the weights have K = " + std::to_string(weights.cols()));
+}
+
 }  // namespace
+
+int64_t keep_bits_row_bytes(int64_t cols, const NMPattern& pattern) {
+  const int64_t groups = (cols + pattern.group_size - 1) / pattern.group_size;
+  return (groups * pattern.group_size + 7) / 8 + 1;
+}
+
+std::vector<uint8_t> select_nm_bits(const MatrixF& weights, const NMPattern& pattern, PruningCriterion criterion,
+                                    const VectorF* input_norms) {
+  check_wanda_norms(weights, criterion, input_norms);
+  const int64_t rows = weights.rows(), cols = weights.cols();
+  const int64_t row_bytes = keep_bits_row_bytes(cols, pattern);
+  std::vector<uint8_t> bits(size_t(rows * row_bytes), 0);
+  const int group_size = pattern.group_size, kept = pattern.kept_per_group;
+  const int64_t groups = (cols + group_size - 1) / group_size;
+  if (pattern.keeps_everything()) {
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t col = 0; col < cols; ++col) bits[size_t(row * row_bytes + (col >> 3))] |= uint8_t(1u << (col & 7));
+    return bits;
+  }
+  if (group_size == 4 && kept == 2) {
+    // 2:4 straight from the group masks of select_two_of_four: two groups per byte.
+    std::vector<float> scores(size_t(groups * group_size));
+    std::vector<uint8_t> masks(size_t(groups) + 1, 0);  // the spare entry pairs with an odd last group
+    for (int64_t row = 0; row < rows; ++row) {
+      row_scores(weights.data() + row * cols, cols, groups * group_size, criterion, input_norms, scores.data());
+      two_of_four_masks(scores.data(), groups, masks.data());
+      uint8_t* out = bits.data() + row * row_bytes;
+      for (int64_t pair = 0; pair < (groups + 1) / 2; ++pair)
+        out[pair] = uint8_t(masks[size_t(2 * pair)] | (masks[size_t(2 * pair + 1)] << 4));
+    }
+    return bits;
+  }
+  // Other patterns: the kept positions of select_nm, each group's M bits into a 64-bit word written eight bytes at a
+  // time.
+  const NMSelection selection = select_nm(weights, pattern, criterion, input_norms);
+  const int64_t slots = selection.slots_per_row();
+  for (int64_t row = 0; row < rows; ++row) {
+    uint8_t* out = bits.data() + row * row_bytes;
+    const uint8_t* positions = selection.kept_positions.data() + row * slots;
+    uint64_t word = 0;
+    int filled = 0;  // bits of `word` in use, < 64
+    for (int64_t group = 0; group < groups; ++group) {
+      uint64_t group_bits = 0;
+      for (int index = 0; index < kept; ++index) group_bits |= uint64_t{1} << *positions++;
+      word |= group_bits << filled;
+      filled += group_size;
+      if (filled >= 64) {
+        std::memcpy(out, &word, sizeof word);
+        out += sizeof word;
+        filled -= 64;
+        word = filled > 0 ? group_bits >> (group_size - filled) : 0;
+      }
+    }
+    std::memcpy(out, &word, size_t((filled + 7) / 8));
+  }
+  return bits;
+}
 
 NMSelection select_nm(const MatrixF& weights, const NMPattern& pattern, PruningCriterion criterion,
                       const VectorF* input_norms) {
@@ -101,13 +182,7 @@ NMSelection select_nm(const MatrixF& weights, const NMPattern& pattern, PruningC
   const int kept = pattern.kept_per_group;
   const int group_size = pattern.group_size;
   selection.groups_per_row = (selection.cols + group_size - 1) / group_size;
-  if (criterion == PruningCriterion::Wanda) {
-    if (input_norms == nullptr)
-      throw Error("--criterion", "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
-    if (input_norms->size() != weights.cols())
-      throw Error("--activations", "activations have K = " + std::to_string(input_norms->size()) +
-                                       " but the weights have K = " + std::to_string(weights.cols()));
-  }
+  check_wanda_norms(weights, criterion, input_norms);
   if (pattern.keeps_everything()) return selection;
 
   selection.kept_positions.resize(size_t(selection.rows * selection.slots_per_row()));
@@ -119,11 +194,7 @@ NMSelection select_nm(const MatrixF& weights, const NMPattern& pattern, PruningC
     for (int64_t row = range.begin(); row != range.end(); ++row) {
       const float* weight_row = weights.data() + row * cols;
       uint8_t* out = selection.kept_positions.data() + row * selection.slots_per_row();
-      // Padding scores below every real weight (scores are >= 0), so it is kept only when it must be.
-      for (int64_t col = 0; col < cols; ++col) scores[size_t(col)] = std::fabs(weight_row[col]);
-      if (criterion == PruningCriterion::Wanda)
-        for (int64_t col = 0; col < cols; ++col) scores[size_t(col)] *= (*input_norms)[col];
-      for (int64_t col = cols; col < groups * group_size; ++col) scores[size_t(col)] = -1.0f;
+      row_scores(weight_row, cols, groups * group_size, criterion, input_norms, scores.data());
       if (group_size == 4 && kept == 2) {
         select_two_of_four(scores.data(), groups, masks.data(), out);
         continue;

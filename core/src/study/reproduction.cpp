@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "nmscope/cpu_decoder.hpp"
+#include "nmscope/decode_measurement.hpp"
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
@@ -130,69 +131,6 @@ void layer_cells(const std::string& family, const std::string& engine, const std
   cells.push_back(matmul);
 }
 
-// A decode step as a results row: the tensor names the step, the configuration is the variant's (2:4 + INT4, or the
-// dense baseline), time is one step.
-Measurement decode_row(const std::string& engine, bool baseline, int64_t batch, int64_t context,
-                       const std::string& study_id) {
-  Measurement row;
-  row.study_id = study_id;
-  row.source = "synth:llama-7b decode step";
-  row.source_hash = "decode-llama-7b";
-  row.tensor = "decode-step ctx" + std::to_string(context);
-  row.pattern = baseline ? "dense" : "2:4";
-  row.kept_per_group = baseline ? 1 : 2;
-  row.group_size = baseline ? 1 : 4;
-  row.bits = baseline ? 16 : 4;
-  row.granularity = baseline ? "none" : "group:128";
-  row.quant_group = baseline ? 0 : 128;
-  row.criterion = "magnitude";
-  row.engine = engine;
-  row.batch = int(batch);
-  row.status = "ok";
-  row.host = host_description();
-  row.build = build_description();
-  return row;
-}
-
-Measurement decode_row(const CpuDecodeRun& run, const std::string& study_id) {
-  Measurement row = decode_row(run.engine, run.engine == kCpuDecodeBaseline, run.batch, run.context, study_id);
-  // The whole model, everything counted (linear layers, head, embedding table, norms), as the GPU rows count it.
-  row.storage_bytes = run.model_bytes;
-  row.compression_vs_fp16 = double(run.fp16_model_bytes) / double(run.model_bytes);
-  row.time_us = run.step.median_us;
-  row.time_p10_us = run.step.p10_us;
-  row.time_p90_us = run.step.p90_us;
-  row.engine_rel_err = run.relative_error;
-  row.details_json = nlohmann::json{{"decode_step", true},
-                                    {"tokens_per_s", run.tokens_per_second},
-                                    {"bytes_read", run.bytes_read},
-                                    {"bandwidth_gbs", run.bandwidth_gbs},
-                                    {"top1_agreement", run.top1_agreement},
-                                    {"reference", run.reference},
-                                    {"isa", run.isa}}
-                         .dump();
-  return row;
-}
-
-Measurement decode_row(const DecodeRow& decoded, const std::string& study_id) {
-  Measurement row =
-      decode_row(decoded.engine, decoded.engine == kDecodeBaseline, decoded.batch, decoded.context, study_id);
-  row.storage_bytes = decoded.run.weight_bytes;
-  row.compression_vs_fp16 = decoded.storage_ratio;
-  row.time_us = decoded.run.step_ms * 1000;
-  row.time_p10_us = decoded.run.p10_ms * 1000;
-  row.time_p90_us = decoded.run.p90_ms * 1000;
-  row.engine_rel_err = decoded.relative_error;
-  row.details_json = nlohmann::json{{"decode_step", true},
-                                    {"tokens_per_s", decoded.run.tokens_per_s},
-                                    {"bytes_read", decoded.run.step_bytes},
-                                    {"bandwidth_gbs", decoded.run.achieved_gb_per_s},
-                                    {"top1_agreement", decoded.top1_agreement},
-                                    {"reference", decoded.reference}}
-                         .dump();
-  return row;
-}
-
 // End-to-end latency (batch `latency_batch`) and per-token throughput (batch `throughput_batch`) of the LLaMA-7B
 // decode step on the CPU: cpu/int4-2:4 against cpu/eigen-fp32-dense, same shape, cache and tokens.
 void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, const std::string& study_id,
@@ -223,8 +161,8 @@ void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, c
     const CpuDecodeRun baseline =
         time_cpu_decode(dense, nullptr, batch, options.context, timing, options.seed, options.cancel);
     if (store) {
-      store->insert(decode_row(compressed, study_id));
-      store->insert(decode_row(baseline, study_id));
+      store->insert(decode_measurement(compressed, "llama-7b", true, study_id));
+      store->insert(decode_measurement(baseline, "llama-7b", true, study_id));
     }
     runs[batch] = {compressed, baseline};
   }
@@ -263,7 +201,7 @@ void gpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, c
   std::map<std::pair<std::string, int64_t>, DecodeRow> rows;
   for (const DecodeRow& row : run_decode_study(study)) {
     rows[{row.engine, row.batch}] = row;
-    if (store && row.status == "ok") store->insert(decode_row(row, study_id));
+    if (store && row.status == "ok") store->insert(decode_measurement(row, "llama-7b", true, study_id));
   }
   const auto cell = [&](const std::string& figure, int64_t batch, bool throughput) {
     ReproductionCell result{figure, "gpu", "gpu/int4-2:4", kDecodeBaseline};

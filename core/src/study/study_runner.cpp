@@ -23,6 +23,7 @@
 #include "nmscope/synthetic.hpp"
 #include "nmscope/model.hpp"
 #include "nmscope/weight_source.hpp"
+#include "study/slice_accuracy.hpp"
 
 namespace nmscope {
 
@@ -232,56 +233,37 @@ class StudyRun {
   }
 
   // Accuracy and storage of every configuration, slice by slice of kAccuracyBlockRows rows, in parallel: a slice is
-  // decoded, pruned, packed, dequantized and scored while it sits in cache, so a 7B model's layers never make a round
-  // trip through memory per step, and no more than a few slices are held at once. The figures are the whole-matrix
-  // path's to the bit (metrics.hpp: the same block sums added in the same order), and the storage is the sum of the
-  // slices' packed buffers, which equals the whole matrix's when every scale belongs to one row.
+  // decoded, pruned, coded and scored while it sits in cache (slice_accuracy.hpp), so a 7B model's layers never make
+  // a round trip through memory per step, and no more than a few slices are held at once. The figures are the
+  // whole-matrix path's to the bit (the same block sums added in the same order, whatever the number of threads), and
+  // the storage is the analytic size of the slices' packed buffers (packed_storage_bytes, pinned to
+  // PackedMatrix::storage_bytes by a test), which adds up to the whole matrix's when every scale belongs to one row.
   void measure_tensor_streamed(const SelectedTensor& selected) {
-    struct Config {
-      NMPattern pattern;
-      QuantConfig quant;
-    };
-    std::vector<Config> configs;
+    std::vector<SliceConfiguration> configs;
     for (const auto& pattern : spec_.patterns)
       for (int bits : spec_.bits) configs.push_back({pattern, spec_.quant_config(bits)});
-    struct SliceFigures {
-      AccuracySums reference;
-      std::vector<AccuracySums> errors;
-      std::vector<int64_t> storage;
-      bool finite = true;
-    };
     TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
     const TensorInfo& info = *selected.source->find(selected.name);
     const int64_t rows = info.rows(), cols = info.cols();
     const int64_t slices = (rows + kAccuracyBlockRows - 1) / kAccuracyBlockRows;
-    std::vector<SliceFigures> figures(static_cast<size_t>(slices));
+    std::vector<SliceSums> figures(static_cast<size_t>(slices));
     std::vector<PackedMatrix> first_slice(configs.size());  // describes each configuration's row
     report_progress(selected.name + "  streaming " + std::to_string(configs.size()) + " configurations");
     context.hash = selected.source->tensor_hash(selected.name);
-    const MatrixD activations = activations_for(selected.name, cols, 0).cast<double>();
+    const ColumnMajorD activations = activations_for(selected.name, cols, 0).cast<double>();
     if (spec_.criterion == PruningCriterion::Wanda)
       context.input_norms = activation_column_norms(activations_for(selected.name, cols, 0));
+    const VectorF* input_norms = spec_.criterion == PruningCriterion::Wanda ? &context.input_norms : nullptr;
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, slices, 1), [&](const auto& range) {
       for (int64_t slice = range.begin(); slice != range.end(); ++slice) {
         check_cancel();
         const int64_t first = slice * kAccuracyBlockRows;
         const MatrixF weights = selected.source->load_rows(selected.name, first, std::min(kAccuracyBlockRows, rows - first));
-        SliceFigures& out = figures[size_t(slice)];
-        // A sum of squares of floats in double cannot overflow, so it is finite exactly when every weight is: the
-        // reference sums are the NaN check, without another pass over the slice.
-        out.reference = reference_block_sums(weights, activations).front();
-        if (!(out.finite = std::isfinite(out.reference.weight))) continue;
-        size_t index = 0;
-        for (const auto& pattern : spec_.patterns) {
-          const NMSelection selection = select_nm(weights, pattern, spec_.criterion,
-                                                  spec_.criterion == PruningCriterion::Wanda ? &context.input_norms : nullptr);
-          for (size_t bits = 0; bits < spec_.bits.size(); ++bits, ++index) {
-            PackedMatrix packed = compress(weights, selection, configs[index].quant);
-            out.storage.push_back(packed.storage_bytes());
-            out.errors.push_back(error_block_sums(weights, dequantize(packed), activations).front());
-            if (slice == 0) first_slice[index] = std::move(packed);
-          }
-        }
+        figures[size_t(slice)] = slice_accuracy_sums(weights, configs, spec_.criterion, input_norms, activations);
+        if (slice != 0 || !figures[0].finite) continue;
+        for (size_t index = 0; index < configs.size(); ++index)
+          first_slice[index] = compress(weights, select_nm(weights, configs[index].pattern, spec_.criterion, input_norms),
+                                        configs[index].quant);
       }
     });
     for (const auto& slice : figures)
@@ -291,10 +273,11 @@ class StudyRun {
     for (size_t index = 0; index < configs.size(); ++index) {
       AccuracySums total = reference;
       int64_t storage = 0;
-      for (const auto& slice : figures) {
-        total.weight_diff += slice.errors[index].weight_diff;
-        total.output_diff += slice.errors[index].output_diff;
-        storage += slice.storage[index];
+      for (int64_t slice = 0; slice < slices; ++slice) {
+        total.weight_diff += figures[size_t(slice)].errors[index].weight_diff;
+        total.output_diff += figures[size_t(slice)].errors[index].output_diff;
+        const int64_t slice_rows = std::min(kAccuracyBlockRows, rows - slice * kAccuracyBlockRows);
+        storage += packed_storage_bytes(slice_rows, cols, configs[index].pattern, configs[index].quant);
       }
       Measurement base = base_row(context, first_slice[index], accuracy_from_sums(total));
       base.rows = rows;
