@@ -18,8 +18,9 @@ namespace gpu = kernels::cuda;
 namespace {
 
 // The GPU holds weights and activations in fp16 between the layers (fp32 accumulation), the CPU decoder fp32
-// throughout: as in test_gpu_decoder, a relative Frobenius error per position over the batch.
-constexpr double kPositionLimit = 1e-2;
+// throughout: as in test_gpu_decoder, a relative Frobenius error per position over the batch. Measured on an H200
+// (2026-11-27): 1.6e-3 to 3.5e-3 over the five fixtures, dense and int4-2:4; the limit leaves under 2x of room.
+constexpr double kPositionLimit = 6e-3;
 
 std::string fixture(const std::string& name) { return std::string(NMSCOPE_MODEL_FIXTURES) + "/" + name; }
 
