@@ -48,15 +48,8 @@ int sweep(const SweepOptions& options) {
   const ShardSelection shard = parse_shard(options.shard);
   if (!options.plan_only && options.database.empty())
     throw Error("--db", "a shard needs its own database (e.g. --db shard-" + std::to_string(shard.index) + ".db)");
-  const SweepSpec spec = read_sweep_spec(options.spec_path);
-  SweepPlan plan;
-  try {
-    plan = plan_sweep(spec, list_sweep_tensors(spec));
-  } catch (const Error& error) {
-    // "sweep spec" errors are about the file the user wrote.
-    if (error.subject() == "sweep spec") throw Error(options.spec_path, error.reason());
-    throw;
-  }
+  SweepSpec spec;
+  const SweepPlan plan = plan_sweep_file(options.spec_path, spec);
   if (options.plan_only) {
     print_plan(plan, assign_shards(plan.costs, shard.count), shard);
     return 0;

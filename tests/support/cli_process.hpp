@@ -2,6 +2,7 @@
 // nmscope-cli (NMSCOPE_CLI_PATH) run as a separate process, for the suites that pin its contract as a user meets
 // it: the exit status, stdout, and the one-line error on stderr.
 #include <QProcess>
+#include <QtTest>
 #include <QString>
 #include <QStringList>
 
@@ -34,6 +35,13 @@ inline CliResult run_cli(const QStringList& arguments, int timeout_ms = 600000) 
   result.out = QString::fromUtf8(process.readAllStandardOutput());
   result.err = QString::fromUtf8(process.readAllStandardError());
   return result;
+}
+
+// A refused command: this exit status and exactly one line on stderr, containing `needle`.
+inline void expect_one_line_error(const CliResult& result, int exit_code, const QString& needle) {
+  QVERIFY2(result.exit_code == exit_code, qPrintable(result.describe()));
+  QCOMPARE(result.err_lines().size(), 1);
+  QVERIFY2(result.err.contains(needle), qPrintable(result.describe()));
 }
 
 }  // namespace nmscope::test

@@ -42,6 +42,8 @@ std::vector<SweepTensor> list_sweep_tensors(const SweepSpec& spec);
 // Every point of the cross product that some engine measures: a variant built for other configurations (an int4
 // kernel given 8 bits, the FPGA given fp16) yields no point, as it yields no row in a study.
 SweepPlan plan_sweep(const SweepSpec& spec, std::vector<SweepTensor> tensors);
+// The spec at `path` (into `spec`) and its plan; an error about the spec names the file the user wrote.
+SweepPlan plan_sweep_file(const std::string& path, SweepSpec& spec);
 
 // Estimated cost of one point: weights handled (rows x cols, times the batch for timed engines), and for the FPGA
 // the analytic cycle count times the array's cells, which is what the cycle-accurate simulation spends.

@@ -184,14 +184,8 @@ SlurmSubmitted submit_slurm_sweep(const SlurmSubmitOptions& options) {
   check_partition(options.partition);
   if (options.gpus_per_shard < -1 || options.gpus_per_shard > 64)
     throw Error("--gpus-per-shard", std::to_string(options.gpus_per_shard) + " is not in 0..64");
-  const SweepSpec spec = read_sweep_spec(options.spec_path);
-  SweepPlan plan;
-  try {
-    plan = plan_sweep(spec, list_sweep_tensors(spec));
-  } catch (const Error& error) {
-    if (error.subject() == "sweep spec") throw Error(options.spec_path, error.reason());
-    throw;
-  }
+  SweepSpec spec;
+  const SweepPlan plan = plan_sweep_file(options.spec_path, spec);
   if (std::size_t(options.shards) > plan.points.size())
     throw Error("--shards", std::to_string(options.shards) + " is more shards than the sweep has points (" +
                                 std::to_string(plan.points.size()) + ")");

@@ -179,4 +179,14 @@ ShardAssignment assign_shards(std::span<const int64_t> costs, int shard_count) {
   return assignment;
 }
 
+SweepPlan plan_sweep_file(const std::string& path, SweepSpec& spec) {
+  spec = read_sweep_spec(path);
+  try {
+    return plan_sweep(spec, list_sweep_tensors(spec));
+  } catch (const Error& error) {
+    if (error.subject() == "sweep spec") throw Error(path, error.reason());
+    throw;
+  }
+}
+
 }  // namespace nmscope

@@ -14,6 +14,7 @@
 #include "sweep_test_support.hpp"
 
 using nmscope::test::CliResult;
+using nmscope::test::expect_one_line_error;
 using nmscope::test::run_cli;
 
 class TestSlurmScripts : public QObject {
@@ -27,12 +28,6 @@ class TestSlurmScripts : public QObject {
   static QString read(const QString& file) {
     QFile in(file);
     return in.open(QIODevice::ReadOnly) ? QString::fromUtf8(in.readAll()) : QString();
-  }
-
-  static void expect_one_line_error(const CliResult& result, int exit_code, const QString& needle) {
-    QVERIFY2(result.exit_code == exit_code, qPrintable(result.describe()));
-    QCOMPARE(result.err_lines().size(), 1);
-    QVERIFY2(result.err.contains(needle), qPrintable(result.describe()));
   }
 
  private slots:

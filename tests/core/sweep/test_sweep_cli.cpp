@@ -11,6 +11,7 @@
 #include "sweep_test_support.hpp"
 
 using nmscope::test::CliResult;
+using nmscope::test::expect_one_line_error;
 using nmscope::test::run_cli;
 using sweep_test::RawDatabase;
 
@@ -22,12 +23,6 @@ class TestSweepCli : public QObject {
   QStringList shards_;
 
   QString path(const QString& name) const { return dir_.filePath(name); }
-
-  static void expect_one_line_error(const CliResult& result, int exit_code, const QString& needle) {
-    QVERIFY2(result.exit_code == exit_code, qPrintable(result.describe()));
-    QCOMPARE(result.err_lines().size(), 1);
-    QVERIFY2(result.err.contains(needle), qPrintable(result.describe()));
-  }
 
  private slots:
   void initTestCase() {
