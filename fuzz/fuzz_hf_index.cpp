@@ -1,9 +1,6 @@
 // Hugging Face model directory: the fuzzed bytes are model.safetensors.index.json in a directory that also holds two
 // small valid shards (the tensors of make_fixtures.py's hf_sharded, so its index is the seed). The index decides
 // which shards are opened (paths must stay inside the directory) and must agree with what the shards hold.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 
@@ -23,49 +20,28 @@ nmscope::TensorToWrite tensor(const std::string& name, nmscope::DType dtype, std
   return {name, dtype, std::move(shape), std::move(values)};
 }
 
-class ModelDirectory {
- public:
-  ModelDirectory() {
-    const char* shm = "/dev/shm";
-    std::string pattern =
-        (access(shm, W_OK) == 0 ? std::string(shm) : fs::temp_directory_path().string()) + "/nmscope-fuzz-hf-XXXXXX";
-    nmscope::fuzz::check(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
+// The directory with the two valid shards the fuzzed index refers to (or not), written once.
+const nmscope::fuzz::ScratchDirectory& model_directory() {
+  static const nmscope::fuzz::ScratchDirectory directory("hf");
+  static const bool shards_written = [] {
     using nmscope::DType;
-    nmscope::write_safetensors(path_ + "/model-00001-of-00002.safetensors",
+    nmscope::write_safetensors(directory.path() + "/model-00001-of-00002.safetensors",
                                {tensor("layers.0.q", DType::F32, {4, 8}), tensor("layers.0.k", DType::F16, {4, 8})});
-    nmscope::write_safetensors(path_ + "/model-00002-of-00002.safetensors",
+    nmscope::write_safetensors(directory.path() + "/model-00002-of-00002.safetensors",
                                {tensor("layers.1.q", DType::F32, {6, 8}), tensor("norm", DType::F32, {8})});
-  }
-  ~ModelDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
-  void write_index(const uint8_t* data, size_t size) {
-    const std::string index = path_ + "/model.safetensors.index.json";
-    const int fd = ::open(index.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    nmscope::fuzz::check(fd >= 0);
-    for (size_t written = 0; written < size;) {
-      const ssize_t step = ::write(fd, data + written, size - written);
-      nmscope::fuzz::check(step > 0);
-      written += static_cast<size_t>(step);
-    }
-    ::close(fd);
-  }
-
- private:
-  std::string path_;
-};
+    return true;
+  }();
+  nmscope::fuzz::check(shards_written);
+  return directory;
+}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace nmscope;
   fuzz::single_threaded();
-  static ModelDirectory directory;
-  directory.write_index(data, size);
+  const fuzz::ScratchDirectory& directory = model_directory();
+  directory.write("model.safetensors.index.json", data, size);
   try {
     for (const auto& shard : hf_shard_files(directory.path()))
       fuzz::check(fs::path(shard).parent_path() == fs::path(directory.path()) ||

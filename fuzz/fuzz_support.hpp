@@ -2,6 +2,7 @@
 // What every fuzz target shares: the input as a file the readers can map (a memfd, so no disk traffic), one TBB
 // worker (the fuzzer runs on shared cores and coverage should not depend on scheduling), and the rule the targets
 // check: a parser may refuse an input only with nmscope::Error; anything else escapes and libFuzzer reports it.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <tbb/global_control.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,41 @@ inline void single_threaded() {
 inline void check(bool holds) {
   if (!holds) std::abort();
 }
+
+// A directory of its own (in /dev/shm when writable, so no disk traffic) for targets whose reader takes a folder;
+// removed at exit. `write` replaces one file in it with the input's bytes.
+class ScratchDirectory {
+ public:
+  explicit ScratchDirectory(const std::string& name) {
+    const char* shm = "/dev/shm";
+    std::string pattern = (access(shm, W_OK) == 0 ? std::string(shm) : std::filesystem::temp_directory_path().string()) +
+                          "/nmscope-fuzz-" + name + "-XXXXXX";
+    check(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+  const std::string& path() const { return path_; }
+
+  void write(const std::string& file, const uint8_t* data, size_t size) const {
+    const std::string target = path_ + "/" + file;
+    const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    check(fd >= 0);
+    for (size_t written = 0; written < size;) {
+      const ssize_t step = ::write(fd, data + written, size - written);
+      check(step > 0);
+      written += static_cast<size_t>(step);
+    }
+    ::close(fd);
+  }
+
+ private:
+  std::string path_;
+};
 
 // One anonymous in-memory file, rewritten for every input; readers open it by its /proc path.
 class MemoryFile {

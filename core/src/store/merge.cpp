@@ -456,25 +456,25 @@ int64_t MergeReport::conflicts() const {
   return total;
 }
 
-MergeCounts MergeReport::model_evaluations() const {
+namespace {
+
+// One table's counts summed over the inputs.
+template <typename Input>
+MergeCounts sum_counts(const std::vector<Input>& inputs, MergeCounts Input::*table) {
   MergeCounts total;
-  for (const auto& input : inputs) {
-    total.added += input.model_evaluations.added;
-    total.duplicates += input.model_evaluations.duplicates;
-    total.conflicts += input.model_evaluations.conflicts;
+  for (const Input& input : inputs) {
+    total.added += (input.*table).added;
+    total.duplicates += (input.*table).duplicates;
+    total.conflicts += (input.*table).conflicts;
   }
   return total;
 }
 
-MergeCounts MergeReport::model_rollups() const {
-  MergeCounts total;
-  for (const auto& input : inputs) {
-    total.added += input.model_rollups.added;
-    total.duplicates += input.model_rollups.duplicates;
-    total.conflicts += input.model_rollups.conflicts;
-  }
-  return total;
-}
+}  // namespace
+
+MergeCounts MergeReport::model_evaluations() const { return sum_counts(inputs, &MergeInputReport::model_evaluations); }
+
+MergeCounts MergeReport::model_rollups() const { return sum_counts(inputs, &MergeInputReport::model_rollups); }
 
 int64_t MergeReport::all_conflicts() const {
   return conflicts() + model_evaluations().conflicts + model_rollups().conflicts;
