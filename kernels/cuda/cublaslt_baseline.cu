@@ -30,6 +30,31 @@ struct LtObjects {
     if (operation) cublasLtMatmulDescDestroy(operation);
     if (handle) cublasLtDestroy(handle);
   }
+
+  // y = x W^T in cuBLASLt's column-major view: C[rows, batch] = op(A)[rows, K] B[K, batch], A = W as [K, rows]
+  // transposed, B = x as [K, batch], C = y [batch, rows] row-major, of type `output`. Fills up to 8 heuristic
+  // candidates into `candidates` and returns how many there are.
+  int create(int64_t rows, int64_t cols, int64_t batch, cudaDataType_t output, const size_t& workspace_bytes,
+             cublasLtMatmulHeuristicResult_t (&candidates)[8]) {
+    check_cublas(cublasLtCreate(&handle), "cublasLtCreate");
+    check_cublas(cublasLtMatmulDescCreate(&operation, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    const cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
+    check_cublas(cublasLtMatmulDescSetAttribute(operation, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof(transpose)),
+                 "TRANSA");
+    check_cublas(cublasLtMatmulDescSetAttribute(operation, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof(keep)), "TRANSB");
+    check_cublas(cublasLtMatrixLayoutCreate(&a, CUDA_R_16F, uint64_t(cols), uint64_t(rows), cols), "layout A");
+    check_cublas(cublasLtMatrixLayoutCreate(&b, CUDA_R_16F, uint64_t(cols), uint64_t(batch), cols), "layout B");
+    check_cublas(cublasLtMatrixLayoutCreate(&c, output, uint64_t(rows), uint64_t(batch), rows), "layout C");
+    check_cublas(cublasLtMatmulPreferenceCreate(&preference), "preference");
+    check_cublas(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                                      &workspace_bytes, sizeof(workspace_bytes)),
+                 "workspace preference");
+    int found = 0;
+    check_cublas(cublasLtMatmulAlgoGetHeuristic(handle, operation, a, b, c, c, preference, 8, candidates, &found),
+                 "cublasLtMatmulAlgoGetHeuristic");
+    if (found == 0) throw GpuFailure("cuBLASLt has no algorithm for this shape");
+    return found;
+  }
 };
 
 }  // namespace
@@ -56,30 +81,9 @@ GpuRun run_cublas_fp16(const float* weights, int64_t rows, int64_t cols, const f
     const size_t workspace_bytes = 32u << 20;
     DeviceBuffer workspace(workspace_bytes);
 
-    // Column-major view: C[rows, batch] = op(A)[rows, K] B[K, batch], A = W as [K, rows] transposed, B = x as
-    // [K, batch]; C is y [batch, rows] row-major.
     LtObjects lt;
-    check_cublas(cublasLtCreate(&lt.handle), "cublasLtCreate");
-    check_cublas(cublasLtMatmulDescCreate(&lt.operation, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
-    const cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
-    check_cublas(
-        cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof(transpose)),
-        "TRANSA");
-    check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof(keep)),
-                 "TRANSB");
-    check_cublas(cublasLtMatrixLayoutCreate(&lt.a, CUDA_R_16F, uint64_t(cols), uint64_t(rows), cols), "layout A");
-    check_cublas(cublasLtMatrixLayoutCreate(&lt.b, CUDA_R_16F, uint64_t(cols), uint64_t(batch), cols), "layout B");
-    check_cublas(cublasLtMatrixLayoutCreate(&lt.c, CUDA_R_16F, uint64_t(rows), uint64_t(batch), rows), "layout C");
-    check_cublas(cublasLtMatmulPreferenceCreate(&lt.preference), "preference");
-    check_cublas(cublasLtMatmulPreferenceSetAttribute(lt.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                                      &workspace_bytes, sizeof(workspace_bytes)),
-                 "workspace preference");
     cublasLtMatmulHeuristicResult_t candidates[8];
-    int found = 0;
-    check_cublas(cublasLtMatmulAlgoGetHeuristic(lt.handle, lt.operation, lt.a, lt.b, lt.c, lt.c, lt.preference, 8,
-                                                candidates, &found),
-                 "cublasLtMatmulAlgoGetHeuristic");
-    if (found == 0) throw GpuFailure("cuBLASLt has no algorithm for this shape");
+    const int found = lt.create(rows, cols, batch, CUDA_R_16F, workspace_bytes, candidates);
 
     const float alpha = 1.0f, beta = 0.0f;
     int chosen = 0;
@@ -150,25 +154,8 @@ CublasLtGemm::CublasLtGemm(int64_t rows, int64_t cols, int64_t batch, void* work
   Objects& o = *objects_;
   o.rows = rows, o.cols = cols, o.batch = batch, o.workspace = workspace, o.workspace_bytes = workspace_bytes;
   LtObjects& lt = o.lt;
-  // Column-major view as in run_cublas_fp16; C is fp32 here, so the decoder reads full-precision sums.
-  check_cublas(cublasLtCreate(&lt.handle), "cublasLtCreate");
-  check_cublas(cublasLtMatmulDescCreate(&lt.operation, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
-  const cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
-  check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSA, &transpose, sizeof(transpose)),
-               "TRANSA");
-  check_cublas(cublasLtMatmulDescSetAttribute(lt.operation, CUBLASLT_MATMUL_DESC_TRANSB, &keep, sizeof(keep)),
-               "TRANSB");
-  check_cublas(cublasLtMatrixLayoutCreate(&lt.a, CUDA_R_16F, uint64_t(cols), uint64_t(rows), cols), "layout A");
-  check_cublas(cublasLtMatrixLayoutCreate(&lt.b, CUDA_R_16F, uint64_t(cols), uint64_t(batch), cols), "layout B");
-  check_cublas(cublasLtMatrixLayoutCreate(&lt.c, CUDA_R_32F, uint64_t(rows), uint64_t(batch), rows), "layout C");
-  check_cublas(cublasLtMatmulPreferenceCreate(&lt.preference), "preference");
-  check_cublas(cublasLtMatmulPreferenceSetAttribute(lt.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                                    &workspace_bytes, sizeof(workspace_bytes)),
-               "workspace preference");
-  check_cublas(cublasLtMatmulAlgoGetHeuristic(lt.handle, lt.operation, lt.a, lt.b, lt.c, lt.c, lt.preference, 8,
-                                              o.candidates, &o.found),
-               "cublasLtMatmulAlgoGetHeuristic");
-  if (o.found == 0) throw GpuFailure("cuBLASLt has no algorithm for this shape");
+  // C is fp32 here, so the decoder reads full-precision sums.
+  o.found = lt.create(rows, cols, batch, CUDA_R_32F, o.workspace_bytes, o.candidates);
 }
 
 CublasLtGemm::~CublasLtGemm() = default;

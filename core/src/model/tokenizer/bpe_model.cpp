@@ -96,22 +96,8 @@ void BpeModel::tokenize(const std::string& word, std::vector<int64_t>& ids) cons
       symbols.push_back(id);
       continue;
     }
-    if (byte_fallback_) {
-      std::vector<int64_t> bytes;
-      for (unsigned char byte : character) {
-        char name[8];
-        std::snprintf(name, sizeof name, "<0x%02X>", byte);
-        if (const int64_t id = id_of(name); id >= 0)
-          bytes.push_back(id);
-        else
-          break;
-      }
-      // As in `tokenizers`, byte tokens go in without flushing a pending [UNK] first.
-      if (bytes.size() == character.size()) {
-        symbols.insert(symbols.end(), bytes.begin(), bytes.end());
-        continue;
-      }
-    }
+    // As in `tokenizers`, byte tokens go in without flushing a pending [UNK] first.
+    if (byte_fallback_ && append_byte_tokens(character, symbols)) continue;
     if (unknown_name_.empty()) continue;  // no unk_token: the character is dropped, as `tokenizers` drops it
     if (unknown_ < 0) throw Error(path_, "BPE unk_token '" + unknown_name_ + "' is not in the vocabulary");
     if (unknown_pending && !fuse_unknown_) symbols.push_back(unknown_);

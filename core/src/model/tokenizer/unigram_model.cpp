@@ -112,21 +112,7 @@ void UnigramModel::tokenize(const std::string& word, std::vector<int64_t>& ids) 
       ids.push_back(id);
       continue;
     }
-    if (byte_fallback_) {
-      std::vector<int64_t> bytes;
-      for (unsigned char byte : piece) {
-        char name[8];
-        std::snprintf(name, sizeof name, "<0x%02X>", byte);
-        if (const int64_t id = id_of(name); id >= 0)
-          bytes.push_back(id);
-        else
-          break;
-      }
-      if (bytes.size() == piece.size()) {
-        ids.insert(ids.end(), bytes.begin(), bytes.end());
-        continue;
-      }
-    }
+    if (byte_fallback_ && append_byte_tokens(piece, ids)) continue;
     if (unknown_ < 0) throw Error(path_, "a Unigram piece is unknown and there is no unk_id");
     ids.push_back(unknown_);
   }
