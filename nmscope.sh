@@ -14,8 +14,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
 # slurm-wlm + munge: the sweep tests start a real single-node Slurm (scripts/slurm-local.sh) and submit to it.
+# libqt6opengl6-dev: Qt Charts' CMake package needs Qt's OpenGL one, which Debian's qt6-charts-dev does not pull in.
 DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
-                 qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
+                 qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
                  libtbb-dev libicu-dev poppler-utils verilator yosys
                  slurm-wlm munge)
 PYTHON_PACKAGES=(numpy safetensors gguf tokenizers sentencepiece)
@@ -73,13 +74,53 @@ PY
     log "nvidia-cusparselt-cu13 not installed: gpu/cusparselt-fp16-2:4 will be unavailable"
 }
 
+# CMake's whole output goes to $BUILD_DIR/configure.log; its summary (what is built, and why a part is not) is printed.
+# A failing configure prints its errors: a part asked for whose toolchain is missing names the package.
 configure() {
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v python3)" "$@" >/dev/null
+  mkdir -p "$BUILD_DIR"
+  if ! cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v python3)" "$@" \
+       >"$BUILD_DIR/configure.log" 2>&1; then
+    sed -n '/CMake Error/,$p' "$BUILD_DIR/configure.log" >&2
+    log "configure failed ($BUILD_DIR/configure.log has CMake's whole output)"
+    return 1
+  fi
+  sed -n 's/^-- nmscope configuration:/[nmscope] configuration ('"$BUILD_DIR"'):/p; s/^--   /[nmscope]   /p' "$BUILD_DIR/configure.log" >&2
 }
 
 build() {
   configure "$@"
   cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+# The main build: the desktop application and the Verilated array are what the product is, so they are asked for
+# explicitly and a missing toolchain stops the build instead of leaving them out. CUDA stays optional (found or not).
+build_main() {
+  build -DNMSCOPE_GUI=ON -DNMSCOPE_VERILATOR=ON
+}
+
+cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; }
+
+# CTest suites registered under each label, e.g. "core 41, gui 6, rtl 2, ...".
+suites_per_label() {
+  local label counts=()
+  for label in core rtl gui cuda concurrency slurm; do
+    counts+=("$label $(cd "$BUILD_DIR" && ctest -N -L "^$label\$" | sed -n 's/^Total Tests: //p')")
+  done
+  local IFS=,
+  echo "${counts[*]}" | sed 's/,/, /g'
+}
+
+# The test command is green only if it tested the window and the array: a build that lost them (a package missing
+# on this machine, a changed default) fails here rather than passing without them.
+require_suites() {
+  local label count
+  for label in gui rtl; do
+    count=$(cd "$BUILD_DIR" && ctest -N -L "^$label\$" | sed -n 's/^Total Tests: //p')
+    if [ "${count:-0}" -eq 0 ]; then
+      log "no '$label' suites were registered in $BUILD_DIR (NMSCOPE_GUI=$(cache_value NMSCOPE_GUI), NMSCOPE_VERILATOR=$(cache_value NMSCOPE_VERILATOR)): the test run cannot pass without them"
+      return 1
+    fi
+  done
 }
 
 # Sanitizer builds are optimized (-O1) but keep assertions and line tables, so a finding names the line; they need no GUI.
@@ -111,10 +152,16 @@ run_sanitizer_suites() {
 }
 
 run_main_job() {
-  if [ -x "$BUILD_DIR/app/gui/nmscope" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
-    exec "$BUILD_DIR/app/gui/nmscope"
+  local app="$BUILD_DIR/app/gui/nmscope"
+  if [ ! -x "$app" ]; then
+    log "the desktop app was not built: NMSCOPE_GUI=$(cache_value NMSCOPE_GUI) in $BUILD_DIR/CMakeCache.txt ($BUILD_DIR/configure.log says why)"
+  elif [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+    exec "$app"
+  else
+    log "the desktop app is built ($app), but there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set);"
+    log "start it from a desktop session, over ssh -X, or under xvfb-run; meanwhile, the same study without a window:"
   fi
-  log "no display: running the demo study headless (LLaMA-7B-shaped layers, dense/2:4/1:4/4:8 x fp16/int8/int4)"
+  log "running the demo study headless (LLaMA-7B-shaped layers, dense/2:4/1:4/4:8 x fp16/int8/int4)"
   local csv=${NMSCOPE_DEMO_CSV:-nmscope-demo.csv}
   "$BUILD_DIR/app/cli/nmscope-cli" run --weights synth:llama-7b-block \
     --tensor model.layers.0.self_attn.q_proj.weight --tensor model.layers.0.mlp.up_proj.weight \
@@ -138,14 +185,16 @@ run_fuzz_smoke() {
 case "${1:-}" in
   run)
     install_debian_packages
-    build
+    build_main
     run_main_job
     ;;
   test)
     install_debian_packages
     install_python_packages
     install_cuda_python_packages
-    build
+    build_main
+    require_suites
+    log "CTest suites per label: $(suites_per_label)"
     (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS")
     [ "${NMSCOPE_SANITIZERS:-1}" = 0 ] || run_sanitizer_suites
     run_fuzz_smoke

@@ -3,6 +3,7 @@
 #include <tbb/global_control.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -10,11 +11,12 @@
 
 #include "commands.hpp"
 #include "measurement_json.hpp"
-#include "study_options.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/units.hpp"
+#include "study_options.hpp"
 
 namespace nmscope::cli {
 
@@ -44,12 +46,13 @@ StudySpec make_spec(const RunOptions& options) {
 
 std::string format_row(const Measurement& m) {
   char line[512];
-  std::string time = m.time_us ? std::to_string(*m.time_us) : (m.status == "ok" ? "-" : m.status);
-  std::snprintf(line, sizeof line, "%-40.40s %-6s %4s %-11s %-22s %5s %12lld %6.2fx %9.3e %9.3e %7.2f %12s",
+  // A cycle-counted engine's time is cycles at its clock; an engine that could not run shows its status instead.
+  const std::string time = m.time_us ? format_microseconds(*m.time_us) : (m.status == "ok" ? "-" : m.status);
+  std::snprintf(line, sizeof line, "%-40.40s %-6s %4s %-11s %-22s %5s %11s %6.2fx %9.3e %9.3e %7.2f %12s",
                 m.tensor.c_str(), m.pattern.c_str(), m.bits == 16 ? "fp16" : ("int" + std::to_string(m.bits)).c_str(),
                 m.granularity.c_str(), m.engine.c_str(), m.batch > 0 ? std::to_string(m.batch).c_str() : "-",
-                static_cast<long long>(m.storage_bytes), m.compression_vs_fp16, m.weight_rel_err, m.output_rel_err,
-                m.sqnr_db, time.c_str());
+                format_bytes(std::uint64_t(std::max<std::int64_t>(0, m.storage_bytes))).c_str(), m.compression_vs_fp16,
+                m.weight_rel_err, m.output_rel_err, m.sqnr_db, time.c_str());
   return line;
 }
 
@@ -63,8 +66,8 @@ int run(const RunOptions& options) {
 
   const bool show_progress = !options.json && isatty(STDERR_FILENO);
   if (!options.json) {
-    std::printf("%-40s %-6s %4s %-11s %-22s %5s %12s %7s %9s %9s %7s %12s\n", "tensor", "N:M", "bits", "granularity",
-                "engine", "batch", "storage_B", "vs_fp16", "w_relerr", "y_relerr", "sqnr_dB", "time_us");
+    std::printf("%-40s %-6s %4s %-11s %-22s %5s %11s %7s %9s %9s %7s %12s\n", "tensor", "N:M", "bits", "granularity",
+                "engine", "batch", "storage", "vs_fp16", "w_relerr", "y_relerr", "sqnr_dB", "time");
   }
   StudyObserver observer;
   observer.measured = [&](const Measurement& m) {

@@ -6,6 +6,8 @@
 #include <QDateTime>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -22,26 +24,30 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <iostream>
+#include <map>
+#include <set>
+#include <type_traits>
 
-#include "nmscope/engine_registry.hpp"
-#include "nmscope/model.hpp"
-#include "nmscope/error.hpp"
-#include "nmscope/host_info.hpp"
-#include "nmscope/results_store.hpp"
-#include "nmscope/weight_source.hpp"
 #include "charts/cycles_chart.hpp"
-#include "cluster/cluster_run_dialog.hpp"
-#include "nmscope/sweep_spec.hpp"
 #include "charts/layer_error_chart.hpp"
 #include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/speedup_chart.hpp"
+#include "cluster/cluster_run_dialog.hpp"
+#include "decode/decode_view.hpp"
 #include "masks/mask_heatmap.hpp"
 #include "masks/mask_view.hpp"
-#include "decode/decode_view.hpp"
 #include "model/model_study_view.hpp"
+#include "nmscope/engine_registry.hpp"
+#include "nmscope/error.hpp"
+#include "nmscope/host_info.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/readers.hpp"
+#include "nmscope/results_store.hpp"
+#include "nmscope/sweep_spec.hpp"
+#include "nmscope/weight_source.hpp"
 #include "reports/pdf_report.hpp"
+#include "reports/report_summary.hpp"
 #include "results/results_model.hpp"
 #include "results/results_view.hpp"
 #include "sources/sources_view.hpp"
@@ -450,12 +456,24 @@ void MainWindow::update_sweep_layers() {
   }
   sweep_view_->set_layers(layers);
   sweep_view_->set_quantization(study_panel_->quantization());
+  try {
+    sweep_view_->add_patterns(NMPattern::parse_list(study_panel_->patterns_text().toStdString()));
+  } catch (const std::exception&) {
+    // A pattern list still being typed: the slider keeps what it holds until the list parses.
+  }
+}
+
+QStringList MainWindow::view_names() {
+  return {"results", "charts",      "pareto", "speedup", "cycles", "layers",
+          "model",   "model-study", "decode", "sweep",   "masks"};
 }
 
 bool MainWindow::show_view(const QString& name) {
   const QStringList chart_names = {"pareto", "speedup", "cycles", "layers", "model"};
   if (name == "results") {
     tabs_->setCurrentWidget(results_view_);
+  } else if (name == "charts") {
+    tabs_->setCurrentWidget(chart_tabs_);
   } else if (name == "model-study") {
     tabs_->setCurrentWidget(model_study_view_);
   } else if (name == "decode") {
@@ -480,6 +498,19 @@ void MainWindow::show_masks() {
 
 void MainWindow::sync_masks() {
   if (tabs_->currentWidget() != mask_view_) return;
+  load_masks_for_selection();
+}
+
+void MainWindow::prepare_masks_for_report() {
+  if (mask_view_->current_layer().isEmpty() || !mask_view_->magnitude_selection()) load_masks_for_selection();
+  // The report waits for the masks it shows (one layer, computed on the thread pool), at most a minute.
+  QElapsedTimer waited;
+  waited.start();
+  while (mask_view_->is_busy() && waited.elapsed() < 60000)
+    QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents, 20);
+}
+
+void MainWindow::load_masks_for_selection() {
   const auto selected = sources_view_->selected_tensors();
   std::shared_ptr<WeightSource> source;
   QString layer;
@@ -541,21 +572,36 @@ ReportContents MainWindow::report_contents() const {
   contents.date = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
   contents.host = QString::fromStdString(host_description());
   contents.build = QString::fromStdString(build_description());
-  // The devices behind the engines: each variant with its availability (and the reason when unavailable).
-  QStringList engines;
+  // The engines behind the figures: per family, how many variants can run here, and for those that cannot, one
+  // line per reason (fourteen GPU variants without a GPU share one line).
+  std::map<QString, int> available_by_family;
+  std::map<std::pair<QString, QString>, int> unavailable;  // (family, reason) -> variants
   for (const auto& engine : EngineRegistry::global().engines()) {
+    const QString name = QString::fromStdString(engine->name());
+    const QString family = name.section('/', 0, 0);
     const Availability availability = engine->availability();
-    engines << QString::fromStdString(engine->name()) +
-                   (availability.available ? "" : " (unavailable: " + QString::fromStdString(availability.reason) + ")");
+    if (availability.available)
+      ++available_by_family[family];
+    else
+      ++unavailable[{family, QString::fromStdString(availability.reason)}];
   }
-  contents.host += "\nEngines: " + engines.join(", ");
+  QStringList available;
+  for (const auto& [family, count] : available_by_family)
+    available << QString("%1 (%2 variants)").arg(family).arg(count);
+  contents.host += "\nEngines available: " + (available.isEmpty() ? QString("none") : available.join(", "));
+  for (const auto& [family_reason, count] : unavailable)
+    contents.unavailable << QString("%1 (%2 variant%3): %4")
+                                .arg(family_reason.first)
+                                .arg(count)
+                                .arg(count == 1 ? "" : "s")
+                                .arg(family_reason.second);
   for (const auto& source : sources_view_->sources()) contents.sources << QString::fromStdString(source->location());
   const QList<int> selected = results_view_->selected_rows();
   const QList<int> rows = selected.isEmpty() ? results_view_->visible_rows() : selected;
   for (int row : rows) contents.measurements.push_back(results_model_->measurement(row));
+  contents.summary = summarize_for_report(contents.measurements);
   const QStringList titles = {"Error vs storage (Pareto front)", "Speedup against the named baseline",
-                              "FPGA cycles and utilization vs array size", "Error per layer",
-                              "Whole-model accuracy vs storage"};
+                              "FPGA figures vs array size", "Error per layer", "Whole-model accuracy vs storage"};
   Q_ASSERT(size_t(titles.size()) == charts_.size());
   for (size_t index = 0; index < charts_.size(); ++index) {
     ModelChart* chart = charts_[index];
@@ -563,7 +609,7 @@ ReportContents MainWindow::report_contents() const {
     if (qobject_cast<ModelAccuracyChart*>(chart) && results_model_->model_evaluations().empty()) continue;
     contents.figures.push_back({titles[int(index)], [chart](QPainter& painter, const QRectF& area) { chart->render_to(painter, area); }});
   }
-  if (!mask_view_->current_layer().isEmpty()) {
+  if (!mask_view_->current_layer().isEmpty() && mask_view_->magnitude_selection()) {
     const QString pattern = QString::fromStdString(mask_view_->current_pattern().to_string());
     contents.thumbnails.push_back({mask_view_->current_layer() + " " + pattern + " magnitude",
                                    mask_view_->magnitude_heatmap()->grab().toImage()});
@@ -572,15 +618,37 @@ ReportContents MainWindow::report_contents() const {
                                          compared_criterion_name(mask_view_->compared_criterion()),
                                      mask_view_->compared_heatmap()->grab().toImage()});
   }
-  contents.configuration << "Results database: " + database_path()
-                         << QString("Rows in this report: %1 (%2)").arg(rows.size()).arg(selected.isEmpty() ? "all shown" : "selected")
-                         << "Study settings: patterns " + study_panel_->patterns_text() + "; bits " + study_panel_->bits_text() +
-                                "; engines " + (study_panel_->engines_text().isEmpty() ? "none" : study_panel_->engines_text());
+  std::set<std::string> tensors, patterns, engines;
+  std::set<int> bits, batches;
+  for (const Measurement& m : contents.measurements) {
+    tensors.insert(m.tensor + " (" + std::to_string(m.rows) + "x" + std::to_string(m.cols) + ")");
+    patterns.insert(m.pattern);
+    bits.insert(m.bits);
+    if (m.engine != "none") engines.insert(m.engine);
+    if (m.batch > 0) batches.insert(m.batch);
+  }
+  const auto joined = [](const auto& items) {
+    QStringList texts;
+    for (const auto& item : items) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(item)>, int>)
+        texts << QString::number(item);
+      else
+        texts << QString::fromStdString(item);
+    }
+    return texts.isEmpty() ? QString("none") : texts.join(", ");
+  };
+  contents.configuration
+      << QString("Tensors (%1): %2").arg(tensors.size()).arg(joined(tensors))
+      << "Patterns: " + joined(patterns) + "; bits: " + joined(bits) + "; batches: " + joined(batches)
+      << QString("Engines measured (%1): %2").arg(engines.size()).arg(joined(engines))
+      << "Results database: " + database_path()
+      << QString("Rows in this report: %1 (%2)").arg(rows.size()).arg(selected.isEmpty() ? "all shown" : "selected");
   return contents;
 }
 
 bool MainWindow::export_pdf(const QString& path) {
   try {
+    prepare_masks_for_report();
     write_pdf_report(path, report_contents());
     log("wrote PDF report " + path);
     return true;
@@ -712,7 +780,7 @@ void MainWindow::continue_automation() {
   const AutomationSteps steps = *automation_;
   if (!steps.view.isEmpty()) {
     if (!show_view(steps.view)) {
-      show_error("--view: unknown view '" + steps.view + "' (results, pareto, speedup, cycles, layers, model, model-study, decode, sweep, masks)");
+      show_error("--view: unknown view '" + steps.view + "' (" + view_names().join(", ") + ")");
     } else if (steps.view == "masks") {
       // The masks are computed in the background: wait for them before the screenshot.
       if (mask_view_->is_busy()) {

@@ -49,7 +49,7 @@ struct AutomationSteps {
   QString mask_criterion;  // the Masks tab's right-hand criterion: wanda or sparsegpt
   QString model_eval;      // evaluate the open model directory on these token ids (.npy) and wait for it
   QString model_criteria;  // its criteria, e.g. magnitude,sparsegpt (default: all three)
-  QString view;  // the tab to show before the screenshot: results, pareto, speedup, cycles, layers, model, model-study, sweep, masks
+  QString view;            // the tab to show before the screenshot: one of MainWindow::view_names()
   bool quit = false;
 };
 
@@ -100,8 +100,10 @@ class MainWindow final : public QMainWindow {
   DecodeView* decode_view() const { return decode_view_; }
   // Shows the Masks tab on the first selected tensor (or the first matrix of the newest source).
   void show_masks();
-  // Brings a view to the front by name (as AutomationSteps::view); false for an unknown name.
+  // Brings a view to the front by name (one of view_names(), as AutomationSteps::view); false for an unknown name.
   bool show_view(const QString& name);
+  // What --view accepts: the main tabs, "charts" (the chart tabs as last shown) and each chart by name.
+  static QStringList view_names();
   QTabWidget* tabs() const { return tabs_; }
   // The charts, in tab order: Pareto (error vs storage), speedup, FPGA cycles, error per layer, model accuracy.
   const std::vector<ModelChart*>& charts() const { return charts_; }
@@ -129,6 +131,10 @@ class MainWindow final : public QMainWindow {
   void on_finished(bool cancelled, qint64 measurements, qint64 skipped);
   void update_sweep_layers();
   void sync_masks();
+  // Shows the first selected tensor (or the newest source's first matrix) in the Masks tab, visible or not.
+  void load_masks_for_selection();
+  // The report shows the masks of the selection even when the Masks tab was never opened: compute them first.
+  void prepare_masks_for_report();
   void load_activations_for_masks(const QString& path);
   void measure_point(const QString& pattern, int bits);
   ReportContents report_contents() const;

@@ -129,6 +129,8 @@ ChartView::ChartView(QWidget* parent) : QChartView(parent) {
   chart()->setBackgroundRoundness(0);
   chart()->setMargins(QMargins(6, 6, 6, 6));
   chart()->legend()->setAlignment(Qt::AlignBottom);
+  // An entry that still has to be shortened shows its whole name on hover.
+  chart()->legend()->setShowToolTips(true);
   message_ = new QGraphicsSimpleTextItem(chart());
   QFont font = message_->font();
   font.setPointSizeF(font.pointSizeF() * 1.3);
@@ -431,9 +433,21 @@ void ChartView::toggle_series_of(QLegendMarker* marker) {
     return;
   }
   QAbstractSeries* series = marker->series();
-  series->setVisible(!series->isVisible());
-  marker->setVisible(true);  // Qt hides the marker with its series; it must stay to be clicked back on
-  dim_marker(marker, !series->isVisible());
+  // Lines grouped under one legend entry (SeriesStyles: one entry per colour) are shown and hidden together.
+  QList<QAbstractSeries*> members = {series};
+  if (const QVariant group = series->property(kLegendGroupProperty); group.isValid()) {
+    members.clear();
+    for (QAbstractSeries* other : chart()->series())
+      if (other->property(kLegendGroupProperty) == group) members.append(other);
+  }
+  const bool show = !series->isVisible();
+  for (QAbstractSeries* member : members) {
+    member->setVisible(show);
+    // Qt shows or hides a marker with its series: the group's other entries stay hidden, and the clicked one stays
+    // to be clicked back on.
+    for (QLegendMarker* other : chart()->legend()->markers(member)) other->setVisible(other == marker);
+  }
+  dim_marker(marker, !show);
 }
 
 void ChartView::show_point_text(QXYSeries* series, QPointF point, bool entered) {

@@ -22,6 +22,9 @@ class ChartView final : public QChartView {
   Q_OBJECT
 
  public:
+  // A series property: series with equal values share one legend entry, and a click on it toggles them all.
+  static constexpr const char* kLegendGroupProperty = "nmscope_legend_group";
+
   // Text shown when hovering point `index` of an XY series, or category `index` of a bar set ("" shows nothing).
   using PointText = std::function<QString(const QXYSeries* series, int index)>;
   using BarText = std::function<QString(const QBarSet* set, int index)>;

@@ -2,8 +2,11 @@
 
 #include <QChart>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineSeries>
+#include <QSignalBlocker>
 #include <QValueAxis>
 #include <algorithm>
 #include <map>
@@ -17,10 +20,19 @@
 namespace nmscope::gui {
 
 CyclesChart::CyclesChart(ResultsModel* model, QWidget* parent)
-    : ModelChart(model, parent), log_choice_(new QCheckBox(tr("log cycles"), this)) {
+    : ModelChart(model, parent),
+      log_choice_(new QCheckBox(tr("log cycles"), this)),
+      metric_choice_(new QComboBox(this)) {
+  metric_choice_->addItem(tr("cycles"), int(Metric::Cycles));
+  metric_choice_->addItem(tr("PE utilization (%)"), int(Metric::Utilization));
+  metric_choice_->setToolTip(tr("What the chart plots against the array size"));
   log_choice_->setChecked(true);
-  controls()->insertWidget(0, log_choice_);
+  controls()->insertWidget(0, new QLabel(tr("plot"), this));
+  controls()->insertWidget(1, metric_choice_);
+  controls()->insertWidget(2, log_choice_);
   connect(log_choice_, &QCheckBox::toggled, this, &CyclesChart::set_log_cycles);
+  connect(metric_choice_, &QComboBox::currentIndexChanged, this,
+          [this] { set_metric(Metric(metric_choice_->currentData().toInt())); });
   // Array sizes double in each dimension from one design point to the next.
   view()->set_log_x(true, 2);
   view()->set_log_y(true);
@@ -43,12 +55,23 @@ CyclesChart::CyclesChart(ResultsModel* model, QWidget* parent)
 
 void CyclesChart::set_log_cycles(bool log) {
   log_choice_->setChecked(log);
-  if (view()->log_y() != log) view()->set_log_y(log);
+  if (metric_ == Metric::Cycles && view()->log_y() != log) view()->set_log_y(log);
+}
+
+void CyclesChart::set_metric(Metric metric) {
+  const QSignalBlocker blocker(metric_choice_);
+  metric_choice_->setCurrentIndex(metric_choice_->findData(int(metric)));
+  if (metric_ == metric) return;
+  metric_ = metric;
+  // Utilization is a share of 0-100 %: a log axis would only stretch its top.
+  log_choice_->setEnabled(metric == Metric::Cycles);
+  view()->set_log_y(metric == Metric::Cycles && log_choice_->isChecked());
+  rebuild();
 }
 
 int CyclesChart::point_count() const {
   int count = 0;
-  for (const QLineSeries* series : cycles_) count += int(series->count());
+  for (const QLineSeries* series : metric_ == Metric::Cycles ? cycles_ : utilization_) count += int(series->count());
   return count;
 }
 
@@ -70,72 +93,72 @@ void CyclesChart::rebuild() {
     batches.insert(m.batch);
     tensors.insert(m.tensor);
   }
-  // A line joins design points that differ only in array size; batch and tensor join the name only when they vary.
-  auto line_of = [&](const Measurement& m) {
-    QString name = config_label(m);
-    if (batches.size() > 1) name += QString(", b%1").arg(m.batch);
-    if (tensors.size() > 1) name += ", " + QString::fromStdString(m.tensor);
-    return name;
+  QStringList tensor_names;
+  for (const std::string& tensor : tensors) tensor_names.append(QString::fromStdString(tensor));
+  const QHash<QString, QString> short_tensor = distinguishing_names(tensor_names);
+  // A line joins design points that differ only in array size. Its colour is the configuration; layer and batch
+  // (each only when it varies) make its dash pattern.
+  auto style_of = [&](const Measurement& m) {
+    QStringList parts;
+    if (tensors.size() > 1) parts.append(short_tensor.value(QString::fromStdString(m.tensor)));
+    if (batches.size() > 1) parts.append(QString("b%1").arg(m.batch));
+    return parts.join(", ");
   };
-  std::map<QString, std::vector<int>> rows_by_line;
-  for (int row : fpga_rows) rows_by_line[line_of(all[size_t(row)])].push_back(row);
-  QStringList names;
-  for (const auto& [name, unused] : rows_by_line) names.append(name);
-  std::sort(names.begin(), names.end(), config_label_before);
+  std::map<std::pair<QString, QString>, std::vector<int>> rows_by_line;
+  for (int row : fpga_rows) rows_by_line[{config_label(all[size_t(row)]), style_of(all[size_t(row)])}].push_back(row);
+  std::vector<std::pair<QString, QString>> lines;
+  for (const auto& [line, unused] : rows_by_line) lines.push_back(line);
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? config_label_before(a.first, b.first) : a.second < b.second;
+  });
 
-  QList<QAbstractSeries*> cycle_lines;
-  QList<QAbstractSeries*> utilization_lines;
-  for (const QString& name : names) {
-    std::vector<int>& line_rows = rows_by_line[name];
+  const bool plot_cycles = metric_ == Metric::Cycles;
+  styles_.clear();
+  QList<QAbstractSeries*> shown;
+  for (const auto& line : lines) {
+    std::vector<int>& line_rows = rows_by_line[line];
     std::stable_sort(line_rows.begin(), line_rows.end(), [&](int a, int b) {
       return systolic_array_of(all[size_t(a)].engine)->processing_elements() <
              systolic_array_of(all[size_t(b)].engine)->processing_elements();
     });
-    auto* cycles = new QLineSeries;
-    cycles->setName(name + tr(" cycles"));
-    cycles->setPointsVisible(true);
-    auto* utilization = new QLineSeries;
-    utilization->setName(name + tr(" utilization"));
-    utilization->setPointsVisible(true);
-    QList<int> cycle_rows;
-    QList<int> utilization_rows;
+    auto* series = new QLineSeries;
+    series->setPointsVisible(true);
+    QList<int> series_rows;
     for (int row : line_rows) {
       const Measurement& m = all[size_t(row)];
       const double pes = systolic_array_of(m.engine)->processing_elements();
-      cycles->append(pes, double(*m.cycles));
-      cycle_rows.append(row);
-      if (const auto percent = utilization_percent(m.details_json)) {
-        utilization->append(pes, *percent);
-        utilization_rows.append(row);
+      if (plot_cycles) {
+        series->append(pes, double(*m.cycles));
+        series_rows.append(row);
+      } else if (const auto percent = utilization_percent(m.details_json)) {
+        series->append(pes, *percent);
+        series_rows.append(row);
       }
     }
-    chart_view->chart()->addSeries(cycles);
-    chart_view->chart()->addSeries(utilization);
-    // The utilization line wears its cycles line's colour, dashed, so a pair reads as one configuration.
-    QPen pen = cycles->pen();
-    pen.setColor(ChartView::palette_color(int(cycles_.size())));
-    cycles->setPen(pen);
-    pen.setStyle(Qt::DashLine);
-    utilization->setPen(pen);
-    cycles_.append(cycles);
-    utilization_.append(utilization);
-    rows_of_.insert(cycles, cycle_rows);
-    rows_of_.insert(utilization, utilization_rows);
-    cycle_lines.append(cycles);
-    utilization_lines.append(utilization);
+    chart_view->chart()->addSeries(series);
+    styles_.apply(series, line.first, line.second);
+    (plot_cycles ? cycles_ : utilization_).append(series);
+    rows_of_.insert(series, series_rows);
+    shown.append(series);
   }
 
-  QList<QAbstractSeries*> every_line = cycle_lines + utilization_lines;
-  chart_view->add_value_axis(Qt::AlignBottom, tr("systolic array size (PEs = rows x cols)"), every_line);
-  chart_view->add_value_axis(Qt::AlignLeft, tr("cycles"), cycle_lines);
-  auto* percent_axis =
-      static_cast<QValueAxis*>(chart_view->add_value_axis(Qt::AlignRight, tr("utilization (%)"), utilization_lines));
-  percent_axis->setRange(0, 100);
-  percent_axis->setTickCount(6);
-  percent_axis->setGridLineVisible(false);  // one grid (the cycles axis) is enough to read both
-  chart_view->chart()->setTitle(tr("FPGA cycles and utilization vs array size"));
+  chart_view->add_value_axis(Qt::AlignBottom, tr("systolic array size (PEs = rows x cols)"), shown);
+  auto* value_axis =
+      chart_view->add_value_axis(Qt::AlignLeft, plot_cycles ? tr("cycles") : tr("PE utilization (%)"), shown);
+  if (!plot_cycles) {
+    if (auto* percent_axis = qobject_cast<QValueAxis*>(value_axis)) {
+      percent_axis->setRange(0, 100);
+      percent_axis->setTickCount(6);
+    }
+  }
+  chart_view->chart()->setTitle(plot_cycles ? tr("FPGA cycles vs array size")
+                                            : tr("FPGA PE utilization vs array size"));
   chart_view->show_message(fpga_rows.empty() ? tr("no FPGA measurements in the selection") : QString());
   chart_view->finish_rebuild();
+  styles_.group_legend(chart_view->chart());
+  set_note(styles_.dash_legend(batches.size() > 1 && tensors.size() > 1 ? tr("layer, batch")
+                               : batches.size() > 1                     ? tr("batch")
+                                                                        : tr("layer")));
 }
 
 }  // namespace nmscope::gui

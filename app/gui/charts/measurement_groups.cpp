@@ -1,6 +1,7 @@
 #include "charts/measurement_groups.hpp"
 
 #include <QStringList>
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -42,6 +43,39 @@ bool config_label_before(const QString& a, const QString& b) {
   if (pattern_a != pattern_b) return pattern_a < pattern_b;  // 2:4 and 4:8 keep as much, but are told apart
   if (bits_a != bits_b) return bits_a > bits_b;
   return a < b;
+}
+
+QHash<QString, QString> distinguishing_names(const QStringList& names) {
+  QHash<QString, QString> result;
+  for (const QString& name : names) result.insert(name, name);
+  if (names.size() < 2) return result;
+  QList<QStringList> parts;
+  for (const QString& name : names) parts.append(name.split('.'));
+  qsizetype shortest = parts.front().size();
+  for (const QStringList& one : parts) shortest = std::min(shortest, one.size());
+  const auto all_equal = [&](auto part_of) {
+    for (const QStringList& one : parts)
+      if (part_of(one) != part_of(parts.front())) return false;
+    return true;
+  };
+  qsizetype head = 0, tail = 0;
+  while (head < shortest - 1 && all_equal([&](const QStringList& one) { return one[head]; })) ++head;
+  // "layers.1" reads as a block, "1" alone does not: a number keeps the word before it.
+  bool number_follows = false;
+  for (const QStringList& one : parts) {
+    bool numeric = false;
+    one[head].toInt(&numeric);
+    number_follows = number_follows || numeric;
+  }
+  if (head > 0 && number_follows) --head;
+  while (tail < shortest - 1 - head && all_equal([&](const QStringList& one) { return one[one.size() - 1 - tail]; }))
+    ++tail;
+  for (int index = 0; index < names.size(); ++index) {
+    const QStringList& one = parts[index];
+    const QString shortened = one.mid(head, one.size() - head - tail).join('.');
+    if (!shortened.isEmpty()) result.insert(names[index], shortened);
+  }
+  return result;
 }
 
 std::vector<int> effective_rows(const std::vector<Measurement>& measurements, const QList<int>& rows) {

@@ -1,8 +1,10 @@
 #pragma once
 // How the charts name and group measurements: the configuration label the study prints ("2:4 int4"), the error
 // metric a chart plots, and the one row per (tensor, configuration) that carries its accuracy figures.
+#include <QHash>
 #include <QList>
 #include <QString>
+#include <QStringList>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,11 @@ QString config_label(const Measurement& measurement);
 // Sorts configuration labels densest pattern first (patterns keeping as much by name), then widest bits first
 // (dense fp16, dense int8, ..., 2:4 int4, 4:8 fp16, ..., 1:4 int4).
 bool config_label_before(const QString& a, const QString& b);
+
+// Each name shortened to what tells it apart from the others: the dot-separated parts every name shares at the
+// start and at the end are dropped ("model.layers.0.mlp.up_proj.weight" -> "mlp.up_proj" beside attention and
+// down projections of the same block). A single name, or one that would come out empty, stays whole.
+QHash<QString, QString> distinguishing_names(const QStringList& names);
 
 // The model rows `rows` refers to (all rows when empty; out-of-range rows dropped), in model order.
 std::vector<int> effective_rows(const std::vector<Measurement>& measurements, const QList<int>& rows);

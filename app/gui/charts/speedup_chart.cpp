@@ -13,6 +13,7 @@
 #include "charts/chart_view.hpp"
 #include "charts/measurement_groups.hpp"
 #include "charts/speedup_table.hpp"
+#include "nmscope/units.hpp"
 #include "results/results_model.hpp"
 
 namespace nmscope::gui {
@@ -30,18 +31,31 @@ SpeedupChart::SpeedupChart(ResultsModel* model, QWidget* parent) : ModelChart(mo
     const auto found = cells_.constFind(cell_key(set->label(), category));
     if (found == cells_.cend()) return {};
     const Cell& cell = *found;
-    QString text = QString("<b>%1</b><br>%2<br>speedup %3x").arg(set->label(), category).arg(cell.speedup, 0, 'g', 3);
+    QString text = QString("<b>%1</b><br>%2<br>speedup %3x vs %4")
+                       .arg(set->label(), category)
+                       .arg(cell.speedup, 0, 'g', 3)
+                       .arg(cell.baseline.toHtmlEscaped());
     if (cell.samples > 1) {
       text += QString("<br>geometric mean of %1 tensors (%2x – %3x)")
                   .arg(cell.samples)
                   .arg(cell.lowest, 0, 'g', 3)
                   .arg(cell.highest, 0, 'g', 3);
+    } else if (cell.cycles > 0) {
+      text += QString("<br>%1 cycles vs %2 cycles").arg(cell.cycles).arg(cell.baseline_cycles);
     } else {
-      text += QString("<br>%1 us vs %2 us").arg(cell.time_us, 0, 'g', 4).arg(cell.baseline_time_us, 0, 'g', 4);
+      text += QString("<br>%1 vs %2")
+                  .arg(QString::fromStdString(format_microseconds(cell.time_us)),
+                       QString::fromStdString(format_microseconds(cell.baseline_time_us)));
     }
+    if (!cell.slower_because.isEmpty()) text += "<br><i>below 1x: " + cell.slower_because.toHtmlEscaped() + "</i>";
     return text;
   });
   rebuild();
+}
+
+QString SpeedupChart::slower_because(const QString& engine, const QString& category) const {
+  const auto found = cells_.constFind(cell_key(engine, category));
+  return found == cells_.cend() || found->speedup >= 1 ? QString() : found->slower_because;
 }
 
 double SpeedupChart::speedup(const QString& engine, const QString& category) const {
@@ -77,6 +91,10 @@ void SpeedupChart::rebuild() {
     cell.highest = cell.samples == 0 ? entry.speedup : std::max(cell.highest, entry.speedup);
     cell.time_us = entry.time_us;
     cell.baseline_time_us = entry.baseline_time_us;
+    cell.cycles = entry.cycles;
+    cell.baseline_cycles = entry.baseline_cycles;
+    cell.baseline = QString::fromStdString(entry.baseline);
+    if (!entry.slower_because.empty()) cell.slower_because = QString::fromStdString(entry.slower_because);
     ++cell.samples;
   }
   for (auto& [key, logs] : log_speedups) {
@@ -129,14 +147,32 @@ void SpeedupChart::rebuild() {
   chart_view->add_value_axis(Qt::AlignBottom, tr("speedup vs %1 (x)").arg(against), {series});
   chart_view->show_message(table.speedups.empty() ? tr("no timed engine measurements in the selection") : QString());
 
-  QStringList left_out;
-  for (const std::string& engine : table.no_baseline) left_out.append(QString::fromStdString(engine));
-  const QString note =
-      left_out.isEmpty() ? QString() : tr("Left out, no baseline timed in the same study: %1").arg(left_out.join(", "));
+  // What has no bar, and why; then what is below 1x, and why. Variants that share a reason share a line.
+  std::map<QString, QStringList> engines_by_reason;
+  for (const LeftOut& entry : table.left_out)
+    engines_by_reason[QString::fromStdString(entry.reason)].append(QString::fromStdString(entry.engine));
+  QStringList lines;
+  for (const auto& [reason, engines] : engines_by_reason) {
+    const QString who = engines.size() > 4
+                            ? QString("%1 variants (%2, …)").arg(engines.size()).arg(engines.mid(0, 3).join(", "))
+                            : engines.join(", ");
+    lines.append(tr("No bar for %1 — %2").arg(who, reason));
+  }
+  std::map<QString, QStringList> slow_by_reason;
+  for (const QString& engine : engines_)
+    for (const QString& category : categories_)
+      if (const QString why = slower_because(engine, category); !why.isEmpty())
+        slow_by_reason[why].append(engine + " at " + category);
+  for (const auto& [reason, where] : slow_by_reason) {
+    const QString who = where.size() > 3 ? QString("%1 bars (%2, …)").arg(where.size()).arg(where.mid(0, 2).join("; "))
+                                         : where.join("; ");
+    lines.append(tr("Below 1x: %1 — %2").arg(who, reason));
+  }
+  const QString note = lines.join("\n");
   set_note(note);
   // The note goes into the title too, so an exported image does not silently drop variants.
   QString title = tr("Speedup vs %1 (same study, tensor and batch)").arg(against).toHtmlEscaped();
-  if (!note.isEmpty()) title += "<br><small><i>" + note.toHtmlEscaped() + "</i></small>";
+  if (!note.isEmpty()) title += "<br><small><i>" + note.toHtmlEscaped().replace("\n", "<br>") + "</i></small>";
   chart_view->chart()->setTitle(title);
   chart_view->finish_rebuild();
 }

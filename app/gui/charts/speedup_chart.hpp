@@ -1,6 +1,7 @@
 #pragma once
 // Grouped bars: the speedup of each engine variant over its family's baseline (speedup_table), one bar set per
-// variant, one category per (configuration, batch). Variants appear as their rows land in the database.
+// variant, one category per (configuration, batch). Variants appear as their rows land in the database. The note
+// under the chart says which variants have no bar and why, and why a bar is below 1x.
 #include <QHash>
 #include <QStringList>
 
@@ -24,6 +25,8 @@ class SpeedupChart final : public ModelChart {
   int bar_count() const { return int(cells_.size()); }
   // The baselines the bars are relative to, as named in the title and axis.
   QStringList baselines() const { return baselines_; }
+  // Why a bar is below 1x ("" when it is not, or there is no bar): shown in its read-out and in the note.
+  QString slower_because(const QString& engine, const QString& category) const;
 
  protected:
   void rebuild() override;
@@ -34,6 +37,9 @@ class SpeedupChart final : public ModelChart {
     int samples = 0;
     double lowest = 0, highest = 0;
     double time_us = 0, baseline_time_us = 0;  // of the last sample, for the read-out
+    qint64 cycles = 0, baseline_cycles = 0;    // the same for a cycle-counted (fpga) variant
+    QString baseline;                          // what the bar is relative to
+    QString slower_because;                    // why the last sample below 1x was slower
   };
 
   QStringList engines_;

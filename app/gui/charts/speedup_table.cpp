@@ -5,59 +5,117 @@
 #include <set>
 #include <tuple>
 
+#include "nmscope/model_rollup.hpp"
+
 namespace nmscope::gui {
 
 namespace {
 
-bool is_timed(const Measurement& m) { return m.status == "ok" && m.time_us && *m.time_us > 0; }
+bool is_cycle_counted(const Measurement& m) { return baseline_is_dense_configuration(m.engine); }
+
+bool is_measured(const Measurement& m) {
+  if (m.status != "ok") return false;
+  return is_cycle_counted(m) ? m.cycles && *m.cycles > 0 : m.time_us && *m.time_us > 0;
+}
 
 bool same_config(const Measurement& a, const Measurement& b) {
   return a.source_hash == b.source_hash && a.pattern == b.pattern && a.bits == b.bits &&
          a.granularity == b.granularity && a.symmetric == b.symmetric && a.criterion == b.criterion;
 }
 
+// The array's dense run that an FPGA variant is compared with: pruned by nothing, so any criterion's will do.
+bool is_dense_counterpart(const Measurement& dense, const Measurement& variant) {
+  return dense.pattern == "dense" && dense.source_hash == variant.source_hash && dense.bits == variant.bits &&
+         dense.granularity == variant.granularity && dense.symmetric == variant.symmetric;
+}
+
+std::string unavailable_reason(const Measurement& m) {
+  const std::string why = m.note.empty() ? m.status : m.status + ": " + m.note;
+  return why;
+}
+
 }  // namespace
 
-std::string baseline_engine_for(const std::string& engine) {
-  if (engine.rfind("cpu/", 0) == 0) return "cpu/eigen-fp32-dense";
-  if (engine.rfind("gpu/", 0) == 0) return "gpu/cublas-fp16-dense";
-  return {};
+std::string baseline_engine_for(const std::string& engine) { return dense_baseline_engine(engine); }
+
+std::string slower_reason(const Measurement& variant, const Speedup& speedup) {
+  if (speedup.speedup >= 1) return {};
+  if (is_cycle_counted(variant))
+    return "more cycles than the dense run on this array: the pattern's slots per scale group leave PEs idle";
+  // Below 512 x 512 weights a layer fits the caches of either kernel: what is left to save is fixed costs. The
+  // reason names the class, not the shape, so the layers it applies to share one line.
+  const int64_t weights = variant.rows * variant.cols;
+  if (weights > 0 && weights < 512 * 512)
+    return "small layer (under 512x512 weights): fixed costs (threads, launches) outweigh the smaller weights";
+  // Past these batches a matmul reads each weight for many columns: compute, not weight bytes, sets the time.
+  const int compute_bound_batch = variant.engine.rfind("gpu/", 0) == 0 ? 64 : 16;
+  if (variant.batch >= compute_bound_batch)
+    return "batch " + std::to_string(variant.batch) +
+           ": compute-bound, where fewer weight bytes no longer help and the dense baseline's kernel is stronger";
+  return "memory-bound at this batch, yet slower than the baseline: the kernel streams its fewer bytes below the "
+         "baseline's bandwidth (a kernel limit, not the format's)";
 }
 
 SpeedupTable speedup_table(const std::vector<Measurement>& measurements, const std::vector<int>& rows) {
-  // Timed baseline rows by (study, tensor, batch, baseline engine), in model order.
+  // Measured rows by (study, tensor, batch, engine), in model order: the baselines, and an array's dense runs.
   using Where = std::tuple<std::string, std::string, int, std::string>;
-  std::map<Where, std::vector<int>> baselines;
+  std::map<Where, std::vector<int>> measured;
   for (int row = 0; row < int(measurements.size()); ++row) {
     const Measurement& m = measurements[size_t(row)];
-    if (is_timed(m)) baselines[{m.study_id, m.tensor, m.batch, m.engine}].push_back(row);
+    if (is_measured(m)) measured[{m.study_id, m.tensor, m.batch, m.engine}].push_back(row);
   }
   SpeedupTable table;
   std::set<std::string> no_baseline;
+  std::set<LeftOut> left_out;
   for (int row : rows) {
     const Measurement& m = measurements[size_t(row)];
-    if (!is_timed(m)) continue;
-    const std::string baseline = baseline_engine_for(m.engine);
-    const auto found = baseline.empty() ? baselines.end() : baselines.find({m.study_id, m.tensor, m.batch, baseline});
-    if (found == baselines.end()) {
-      no_baseline.insert(m.engine);
+    if (m.engine == "none") continue;  // accuracy-only rows: nothing to time
+    if (!is_measured(m)) {
+      if (m.status != "ok") left_out.insert({m.engine, unavailable_reason(m)});
       continue;
     }
-    const std::vector<int>& candidates = found->second;
-    const auto same = std::find_if(candidates.begin(), candidates.end(),
-                                   [&](int candidate) { return same_config(measurements[size_t(candidate)], m); });
-    const int baseline_row = same != candidates.end() ? *same : candidates.front();
+    const bool by_cycles = is_cycle_counted(m);
+    const std::string baseline = baseline_engine_for(m.engine);
+    const auto found = measured.find({m.study_id, m.tensor, m.batch, baseline});
+    const std::vector<int> none;
+    const std::vector<int>& candidates = found == measured.end() ? none : found->second;
+    std::vector<int>::const_iterator chosen;
+    if (by_cycles) {
+      chosen = std::find_if(candidates.begin(), candidates.end(),
+                            [&](int candidate) { return is_dense_counterpart(measurements[size_t(candidate)], m); });
+    } else {
+      chosen = std::find_if(candidates.begin(), candidates.end(),
+                            [&](int candidate) { return same_config(measurements[size_t(candidate)], m); });
+      if (chosen == candidates.end() && !candidates.empty()) chosen = candidates.begin();
+    }
+    if (chosen == candidates.end()) {
+      no_baseline.insert(m.engine);
+      left_out.insert({m.engine, by_cycles ? "no dense int" + std::to_string(m.bits) +
+                                                 " run on the same array in the "
+                                                 "study (add the dense pattern)"
+                                           : "no " + baseline + " measured in the same study, tensor and batch"});
+      continue;
+    }
+    const Measurement& reference = measurements[size_t(*chosen)];
     Speedup speedup;
     speedup.row = row;
-    speedup.baseline_row = baseline_row;
+    speedup.baseline_row = *chosen;
     speedup.engine = m.engine;
-    speedup.baseline = baseline;
-    speedup.time_us = *m.time_us;
-    speedup.baseline_time_us = *measurements[size_t(baseline_row)].time_us;
-    speedup.speedup = speedup.baseline_time_us / speedup.time_us;
+    speedup.baseline = by_cycles ? baseline + " dense" : baseline;
+    if (by_cycles) {
+      speedup.cycles = *m.cycles;
+      speedup.baseline_cycles = *reference.cycles;
+      speedup.speedup = double(speedup.baseline_cycles) / double(speedup.cycles);
+    } else {
+      speedup.time_us = *m.time_us;
+      speedup.baseline_time_us = *reference.time_us;
+      speedup.speedup = speedup.baseline_time_us / speedup.time_us;
+    }
+    speedup.slower_because = slower_reason(m, speedup);
     table.speedups.push_back(speedup);
   }
   table.no_baseline.assign(no_baseline.begin(), no_baseline.end());
+  table.left_out.assign(left_out.begin(), left_out.end());
   return table;
 }
 

@@ -17,6 +17,7 @@
 #include "charts/chart_view.hpp"
 #include "nmscope/decode_measurement.hpp"
 #include "nmscope/model_rollup.hpp"
+#include "nmscope/units.hpp"
 #include "results/results_model.hpp"
 
 namespace nmscope::gui {
@@ -165,8 +166,14 @@ void DecodeView::rebuild() {
   // The table: one row per (engine, batch, context).
   table_->clear();
   table_->setColumnCount(ColumnCount);
-  table_->setHorizontalHeaderLabels({"engine", "batch", "context", "ms / token", "tokens / s", "speedup",
-                                     "weights (MB)", "vs fp16", "logits error", "top-1", "kernel time of a step"});
+  table_->setHorizontalHeaderLabels({"engine", "batch", "context", "ms per step", "tokens / s", "speedup", "weights",
+                                     "vs fp16", "logits error", "top-1", "kernel time of a step"});
+  // One step gives every sequence of the batch its next token: the step time is what each sequence waits per token
+  // (its latency), and the batch's tokens per second is its throughput.
+  table_->horizontalHeaderItem(MsPerStep)->setToolTip(
+      "Time of one decode step of the whole batch: each sequence's per-token latency");
+  table_->horizontalHeaderItem(TokensPerS)
+      ->setToolTip("Tokens generated per second by the whole batch (batch / step time)");
   table_->setRowCount(int(entries.size()));
   for (int line = 0; line < int(entries.size()); ++line) {
     const Measurement& row = *entries[size_t(line)].row;
@@ -187,7 +194,7 @@ void DecodeView::rebuild() {
         QString::number(figures.ms_per_token, 'f', 3),
         QString::number(figures.tokens_per_s, 'f', 1),
         speedup,
-        QString::number(double(row.storage_bytes) / 1e6, 'f', 2),
+        QString::fromStdString(format_bytes(std::uint64_t(std::max<int64_t>(0, row.storage_bytes)))),
         or_dash(row.compression_vs_fp16 > 0, QString("%1x").arg(row.compression_vs_fp16, 0, 'f', 2)),
         or_dash(checked, QString::number(figures.relative_error, 'e', 2)),
         or_dash(checked && figures.top1_agreement >= 0, QString("%1%").arg(100.0 * figures.top1_agreement, 0, 'f', 1)),
@@ -237,7 +244,7 @@ void DecodeView::rebuild() {
     tokens_series.append(tokens);
   }
   ms_view_->add_value_axis(Qt::AlignBottom, "batch size (sequences per step)", ms_series);
-  ms_view_->add_value_axis(Qt::AlignLeft, "ms per token (one step)", ms_series);
+  ms_view_->add_value_axis(Qt::AlignLeft, "ms per step (each sequence's per-token latency)", ms_series);
   tokens_view_->add_value_axis(Qt::AlignBottom, "batch size (sequences per step)", tokens_series);
   tokens_view_->add_value_axis(Qt::AlignLeft, "tokens / s", tokens_series);
   ms_view_->chart()->setTitle("Decode step time against batch size");

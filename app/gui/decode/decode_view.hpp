@@ -23,8 +23,20 @@ class DecodeView final : public QWidget {
 
  public:
   // The table's columns, in order.
-  enum Column { Engine, Batch, Context, MsPerToken, TokensPerS, Speedup, WeightMB, VsFp16, LogitsError, Top1, Kernels,
-                ColumnCount };
+  enum Column {
+    Engine,
+    Batch,
+    Context,
+    MsPerStep,
+    TokensPerS,
+    Speedup,
+    Weights,
+    VsFp16,
+    LogitsError,
+    Top1,
+    Kernels,
+    ColumnCount
+  };
 
   explicit DecodeView(ResultsModel* model, QWidget* parent = nullptr);
 

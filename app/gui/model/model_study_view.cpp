@@ -269,6 +269,9 @@ void ModelStudyView::fill_bars(const std::vector<const ModelRollupRow*>& rows) {
     view->chart()->addSeries(series);
     auto* axis = new QBarCategoryAxis;
     axis->append(configs.isEmpty() ? QStringList{" "} : configs);
+    // The configuration names tell the bars apart: never elided to "d…", turned when they would collide.
+    axis->setTruncateLabels(false);
+    if (configs.size() > 4) axis->setLabelsAngle(-40);
     view->chart()->addAxis(axis, Qt::AlignBottom);
     series->attachAxis(axis);
     // The axis must hold the stacks, not the tallest single part.
@@ -296,26 +299,42 @@ void ModelStudyView::fill_bars(const std::vector<const ModelRollupRow*>& rows) {
 void ModelStudyView::fill_batch_lines(const std::vector<const ModelRollupRow*>& rows) {
   batch_view_->clear();
   per_token_lines_.clear();
-  std::map<QString, std::vector<std::pair<int, double>>> lines;
+  // One line per (configuration, engine): the colour is the configuration, the dash pattern the engine, so the
+  // legend lists configurations once instead of repeating the engine's long name per line.
+  std::map<std::pair<QString, QString>, std::vector<std::pair<int, double>>> lines;
   for (const ModelRollupRow* row : rows)
     if (row->role == "all" && !std::isnan(row->time_per_token_us) && row->batch > 0)
-      lines[QString::fromStdString(row->engine) + ", " + config_of(*row)].push_back({row->batch, row->time_per_token_us});
+      lines[{config_of(*row), QString::fromStdString(row->engine)}].push_back({row->batch, row->time_per_token_us});
+  std::vector<std::pair<QString, QString>> keys;
+  for (const auto& [key, unused] : lines) keys.push_back(key);
+  std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? config_label_before(a.first, b.first) : a.second < b.second;
+  });
+  std::set<QString> engines;
+  for (const auto& key : keys) engines.insert(key.second);
+  batch_styles_.clear();
   QList<QAbstractSeries*> series;
-  for (auto& [name, points] : lines) {
+  for (const auto& key : keys) {
+    auto& points = lines[key];
     std::sort(points.begin(), points.end());
     auto* line = new QLineSeries;
-    line->setName(name);
     line->setPointsVisible(true);
     for (const auto& [batch, time] : points) line->append(batch, time);
     batch_view_->chart()->addSeries(line);
+    batch_styles_.apply(line, key.first, engines.size() > 1 ? key.second : QString());
     per_token_lines_.append(line);
     series.append(line);
   }
   batch_view_->add_value_axis(Qt::AlignBottom, "batch size", series);
   batch_view_->add_value_axis(Qt::AlignLeft, "µs per token (all linear layers)", series);
-  batch_view_->chart()->setTitle("Per-token time against batch size, per engine");
+  QString title = "Per-token time against batch size";
+  if (engines.size() == 1) title += " (" + *engines.begin() + ")";
+  const QString dashes = batch_styles_.dash_legend("engine");
+  if (!dashes.isEmpty()) title += "<br><small>" + dashes.toHtmlEscaped() + "</small>";
+  batch_view_->chart()->setTitle(title);
   batch_view_->show_message(lines.empty() ? "no engine timed in this study (--engines none)" : QString());
   batch_view_->finish_rebuild();
+  batch_styles_.group_legend(batch_view_->chart());
 }
 
 }  // namespace nmscope::gui

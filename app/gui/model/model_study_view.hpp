@@ -7,6 +7,7 @@
 #include <QWidget>
 #include <vector>
 
+#include "charts/series_styles.hpp"
 #include "nmscope/model_rollup.hpp"
 
 class QComboBox;
@@ -63,6 +64,7 @@ class ModelStudyView final : public QWidget {
   QStackedBarSeries* storage_bars_ = nullptr;
   QStackedBarSeries* time_bars_ = nullptr;
   QList<QLineSeries*> per_token_lines_;
+  SeriesStyles batch_styles_;  // colour per configuration, dash per engine
   LayerFigure figure_ = LayerFigure::WeightError;
 };
 

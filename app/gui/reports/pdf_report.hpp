@@ -1,7 +1,9 @@
 #pragma once
-// The PDF report: title page facts (date, version, host and device), the sources and the configuration, a summary
-// table with one row per measurement, every chart as vector graphics and mask thumbnails. Written through QSaveFile,
-// so a failed export leaves no half file.
+// The PDF report. Page 1 answers what a reader asks first: what was studied (sources, configuration, host), the
+// Pareto set of storage against error with each engine's speedup, the smallest configuration under a few error
+// budgets, and one line per engine family that could not run, with its reason. Then every chart as vector
+// graphics, the pruning masks, and last the full table of measurements. Written through QSaveFile, so a failed
+// export leaves no half file.
 #include <QImage>
 #include <QString>
 #include <QStringList>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "nmscope/measurement.hpp"
+#include "reports/report_summary.hpp"
 
 class QPainter;
 class QRectF;
@@ -25,6 +28,9 @@ struct ReportContents {
   QStringList sources;
   QStringList configuration;
   std::vector<Measurement> measurements;
+  ReportSummary summary;  // of `measurements`
+  // One line per engine family (or variant group) that could not run here: "gpu (14 variants): no NVIDIA GPU ...".
+  QStringList unavailable;
   std::vector<ReportFigure> figures;
   std::vector<std::pair<QString, QImage>> thumbnails;
   QString host;
@@ -35,8 +41,13 @@ struct ReportContents {
 // Throws nmscope::Error(path, reason) when the file cannot be written.
 void write_pdf_report(const QString& path, const ReportContents& contents);
 
-// The summary table's columns, in order (also the text a reader of the PDF finds in each row).
+// The full table's columns, in order (also the text a reader of the PDF finds in each row).
 QStringList report_table_columns();
 QStringList report_table_row(const Measurement& measurement);
+// Page 1's tables: the Pareto set (one row per configuration on the front) and the error budgets.
+QStringList pareto_table_columns(const ReportSummary& summary);
+std::vector<QStringList> pareto_table_rows(const ReportSummary& summary);
+QStringList budget_table_columns(const ReportSummary& summary);
+std::vector<QStringList> budget_table_rows(const ReportSummary& summary);
 
 }  // namespace nmscope::gui

@@ -4,6 +4,7 @@
 
 #include "nmscope/measurement_fields.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/units.hpp"
 
 namespace nmscope::gui {
 
@@ -24,8 +25,19 @@ QVariant to_variant(const T& value) {
   }
 }
 
-QString display_text(const QVariant& value) {
+bool ends_with(const std::string& text, const char* suffix) {
+  const std::string tail = suffix;
+  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Times and byte counts are shown in a unit that fits them ("7.877 ms", "8.250 MiB"); other figures as numbers.
+// The column's name says what its raw value is (time_us, storage_bytes); kValueRole and CSV keep that raw value.
+QString display_text(const QVariant& value, const std::string& column) {
   if (!value.isValid()) return {};
+  if (value.typeId() == QMetaType::Double && ends_with(column, "_us"))
+    return QString::fromStdString(format_microseconds(value.toDouble()));
+  if (value.typeId() == QMetaType::LongLong && ends_with(column, "_bytes") && value.toLongLong() >= 0)
+    return QString::fromStdString(format_bytes(std::uint64_t(value.toLongLong())));
   if (value.typeId() == QMetaType::Double) {
     const double number = value.toDouble();
     if (std::isinf(number)) return number > 0 ? "inf" : "-inf";
@@ -81,7 +93,14 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= int(rows_.size())) return {};
   const QVariant value = measurement_value(rows_[size_t(index.row())], index.column());
   if (role == kValueRole) return value;
-  if (role == Qt::DisplayRole || role == Qt::ToolTipRole) return display_text(value);
+  const std::string& column = measurement_columns()[size_t(index.column())];
+  if (role == Qt::DisplayRole) return display_text(value, column);
+  // The tooltip adds the raw figure behind a scaled one ("7.877 ms (7877.155 time_us)").
+  if (role == Qt::ToolTipRole) {
+    const QString shown = display_text(value, column);
+    const QString raw = display_text(value, {});
+    return shown == raw ? shown : QString("%1 (%2 %3)").arg(shown, raw, QString::fromStdString(column));
+  }
   if (role == Qt::TextAlignmentRole)
     return value.typeId() == QMetaType::QString ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                 : QVariant(Qt::AlignRight | Qt::AlignVCenter);

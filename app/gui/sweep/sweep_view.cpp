@@ -11,10 +11,13 @@
 #include <QLogValueAxis>
 #include <QPushButton>
 #include <QScatterSeries>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QValueAxis>
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
@@ -83,9 +86,7 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
                                                                         current_error_, cycles_series_, current_cycles_})
     chart_->addSeries(series);
   pattern_axis_->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-  pattern_axis_->setRange(-0.5, double(patterns_.size()) - 0.5);
-  for (size_t index = 0; index < patterns_.size(); ++index)
-    pattern_axis_->append(QString::fromStdString(patterns_[index].to_string()), double(index));
+  label_pattern_axis();
   pattern_axis_->setTitleText("N:M pattern (densest first)");
   storage_axis_->setTitleText("bits per weight");
   error_axis_->setTitleText("weight relative error");
@@ -112,7 +113,8 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
   figures_->setWordWrap(true);
 
   auto* layout = new QGridLayout(this);
-  layout->addWidget(new QLabel("Sparsity"), 0, 0);
+  // The slider steps through patterns, not sparsities: 4:8 and 2:4 are both 50 % sparse and are told apart.
+  layout->addWidget(new QLabel("N:M pattern"), 0, 0);
   layout->addWidget(sparsity_, 0, 1);
   layout->addWidget(sparsity_label_, 0, 2);
   layout->addWidget(new QLabel("Bit width"), 1, 0);
@@ -133,9 +135,58 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
   connect(measure_, &QPushButton::clicked, this, [this] {
     emit measure_requested(QString::fromStdString(current_pattern().to_string()), current_bits());
   });
-  connect(model_, &QAbstractItemModel::modelReset, this, &SweepView::update_view);
-  connect(model_, &QAbstractItemModel::rowsInserted, this, &SweepView::update_view);
+  connect(model_, &QAbstractItemModel::modelReset, this, [this] {
+    add_stored_patterns();
+    update_view();
+  });
+  connect(model_, &QAbstractItemModel::rowsInserted, this, [this] {
+    add_stored_patterns();
+    update_view();
+  });
+  add_stored_patterns();
   update_view();
+}
+
+void SweepView::label_pattern_axis() {
+  for (const QString& label : pattern_axis_->categoriesLabels()) pattern_axis_->remove(label);
+  pattern_axis_->setStartValue(-0.5);
+  pattern_axis_->setRange(-0.5, double(patterns_.size()) - 0.5);
+  for (size_t index = 0; index < patterns_.size(); ++index)
+    pattern_axis_->append(QString::fromStdString(patterns_[index].to_string()), double(index));
+}
+
+void SweepView::add_patterns(const std::vector<NMPattern>& patterns) {
+  std::vector<NMPattern> merged = patterns_;
+  // Densest first: a new pattern goes after every one that keeps at least as much, so the slider's own steps
+  // keep their places.
+  for (const NMPattern& pattern : patterns) {
+    if (std::find(merged.begin(), merged.end(), pattern) != merged.end()) continue;
+    const auto sparser = std::find_if(merged.begin(), merged.end(),
+                                      [&](const NMPattern& held) { return held.density() < pattern.density(); });
+    merged.insert(sparser, pattern);
+  }
+  if (merged.size() == patterns_.size()) return;
+  const NMPattern current = current_pattern();
+  patterns_ = std::move(merged);
+  label_pattern_axis();
+  const QSignalBlocker blocker(sparsity_);
+  sparsity_->setMaximum(int(patterns_.size()) - 1);
+  sparsity_->setValue(int(std::find(patterns_.begin(), patterns_.end(), current) - patterns_.begin()));
+  update_view();
+}
+
+void SweepView::add_stored_patterns() {
+  std::vector<NMPattern> stored;
+  std::set<std::string> seen;
+  for (const Measurement& row : model_->measurements()) {
+    if (!seen.insert(row.pattern).second) continue;
+    try {
+      stored.push_back(NMPattern::parse(row.pattern));
+    } catch (const std::exception&) {
+      // A pattern this build cannot parse (a newer database) has no place on the slider.
+    }
+  }
+  add_patterns(stored);
 }
 
 void SweepView::set_layers(const std::vector<SweepLayer>& layers) {
@@ -153,6 +204,7 @@ void SweepView::set_bits_index(int index) { bits_->setValue(index); }
 void SweepView::set_array_index(int index) { array_size_->setValue(index); }
 int SweepView::current_array_dim() const { return 4 << array_size_->value(); }
 NMPattern SweepView::current_pattern() const { return patterns_[size_t(sparsity_->value())]; }
+QString SweepView::pattern_text() const { return sparsity_label_->text(); }
 int SweepView::current_bits() const { return bit_widths_[size_t(bits_->value())]; }
 
 void SweepView::update_view() {
@@ -161,9 +213,9 @@ void SweepView::update_view() {
   QuantConfig quant = quant_;
   quant.bits = current_bits();
   const NMPattern current = current_pattern();
-  sparsity_label_->setText(QString("%1 (%2% kept)")
+  sparsity_label_->setText(QString("%1 · %2% sparse")
                                .arg(QString::fromStdString(current.to_string()))
-                               .arg(100.0 * current.density(), 0, 'g', 3));
+                               .arg(100.0 * (1.0 - current.density()), 0, 'g', 3));
   bits_label_->setText(bits_name(quant.bits));
   const fpga::ArraySize array{current_array_dim(), current_array_dim()};
   array_label_->setText(QString::fromStdString(array.to_string()));

@@ -1,6 +1,6 @@
 #pragma once
-// The Sweep pane: sliders over sparsity (along the N:M patterns, densest first), bit width and array size. Each step
-// redraws from the analytic storage model (core's packed_storage_bytes), the analytic FPGA cycle model (core's
+// The Sweep pane: sliders over the N:M pattern (densest first, its sparsity beside it), bit width and array size. Each
+// step redraws from the analytic storage model (core's packed_storage_bytes), the analytic FPGA cycle model (core's
 // fpga::model_cycles, equal to the RTL's count) and the measurements already stored, so it follows the sliders live;
 // "Measure" asks for the current point to be run on the real engines.
 #include <QWidget>
@@ -38,6 +38,11 @@ class SweepView final : public QWidget {
   explicit SweepView(ResultsModel* model, QWidget* parent = nullptr);
 
   void set_layers(const std::vector<SweepLayer>& layers);
+  // Puts these patterns on the pattern slider too (the study's own and any stored ones), densest first; the slider
+  // always holds dense, 4:8, 2:4, 1:4, 2:8 and 1:8.
+  void add_patterns(const std::vector<NMPattern>& patterns);
+  // What the label beside the pattern slider says ("2:4 · 50% sparse").
+  QString pattern_text() const;
   // Granularity, group and symmetry of the swept configurations (bits come from the slider).
   void set_quantization(const QuantConfig& quant);
 
@@ -65,6 +70,8 @@ class SweepView final : public QWidget {
 
  private:
   void update_view();
+  void add_stored_patterns();
+  void label_pattern_axis();
 
   ResultsModel* model_;
   std::vector<SweepLayer> layers_;

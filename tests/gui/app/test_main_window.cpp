@@ -1,35 +1,43 @@
 // The desktop app driven through its real widgets (offscreen): load, choose, run, cancel, bad files, exports, the
 // event loop's responsiveness, settings, and the automation contract of the executable.
 #include <QCheckBox>
+#include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QScatterSeries>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QTreeView>
 #include <QtTest>
+#include <algorithm>
 #include <set>
 
 #include "charts/cycles_chart.hpp"
 #include "charts/layer_error_chart.hpp"
-#include <QLineSeries>
-#include <QPlainTextEdit>
-#include <QScatterSeries>
-
 #include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/speedup_chart.hpp"
+#include "command_line.hpp"
+#include "decode/decode_view.hpp"
 #include "gui_test_support.hpp"
 #include "main_window.hpp"
 #include "masks/mask_view.hpp"
+#include "model/model_study_view.hpp"
+#include "nmscope/engine_registry.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/writers.hpp"
 #include "results/results_model.hpp"
@@ -41,6 +49,7 @@
 
 using namespace nmscope;
 using namespace nmscope::gui;
+using gui_test::pdf_text;
 
 namespace {
 
@@ -300,19 +309,48 @@ class TestMainWindow final : public QObject {
     QFile pdf_file(pdf);
     QVERIFY(pdf_file.open(QIODevice::ReadOnly));
     QVERIFY(pdf_file.read(5) == "%PDF-");
-#ifdef NMSCOPE_PDFTOTEXT
-    QProcess text;
-    text.start(NMSCOPE_PDFTOTEXT, {"-layout", pdf, "-"});
-    QVERIFY(text.waitForFinished(20000));
-    const QString content = QString::fromUtf8(text.readAllStandardOutput());
-    QVERIFY(content.contains("Summary: 6 measurements"));
-    // One summary-table row per measurement: each row starts with its tensor name.
+    const QString content = pdf_text(pdf);
+    const QString first_page = pdf_text(pdf, 1, 1);
+    // Page 1 is the answer: what was studied, the Pareto set, the best configuration per error budget.
+    QVERIFY2(first_page.contains("What was studied"), qPrintable(first_page));
+    QVERIFY(first_page.contains("synth:tiny-block"));
+    QVERIFY(first_page.contains("Tensors (3): block."));
+    QVERIFY(first_page.contains("Pareto set"));
+    QVERIFY(first_page.contains("Smallest configuration under an error budget"));
+    // dense int4 and 2:4 int4 trade storage against error: both are on the front, each a row of the table.
+    const QStringList first_page_lines = first_page.split('\n');
+    for (const QString configuration : {"2:4 int4 g128", "dense int4 g128"})
+      QVERIFY2(std::any_of(first_page_lines.begin(), first_page_lines.end(),
+                           [&](const QString& line) { return line.trimmed().startsWith(configuration); }),
+               qPrintable(configuration));
+    // Engine variants that cannot run here share one line per reason, not one line per variant: the lines' counts
+    // add up to the variants the registry could not run, and no reason is repeated.
+    std::map<std::string, int> unavailable_by_family;
+    for (const auto& engine : EngineRegistry::global().engines())
+      if (!engine->availability().available)
+        ++unavailable_by_family[engine->name().substr(0, engine->name().find('/'))];
+    for (const auto& [family, variants] : unavailable_by_family) {
+      const QRegularExpression line("^" + QString::fromStdString(family) + " \\((\\d+) variants?\\): (.*)$",
+                                    QRegularExpression::MultilineOption);
+      int counted = 0;
+      QSet<QString> reasons;
+      for (auto match = line.globalMatch(first_page); match.hasNext();) {
+        const auto found = match.next();
+        counted += found.captured(1).toInt();
+        QVERIFY2(!reasons.contains(found.captured(2)), qPrintable(found.captured(0)));
+        reasons.insert(found.captured(2));
+      }
+      QCOMPARE(counted, variants);
+    }
+    // The full table comes last, one row per measurement: each row starts with its tensor name.
+    QVERIFY(content.contains("All measurements: 6"));
+    const QString table = content.mid(content.lastIndexOf("All measurements: 6"));
     int table_rows = 0;
-    for (const QString& line : content.split('\n'))
+    for (const QString& line : table.split('\n'))
       if (line.trimmed().startsWith("block.")) ++table_rows;
     QCOMPARE(table_rows, 6);
-    QVERIFY(content.contains("synth:tiny-block"));
-#endif
+    // The masks of the selection are in the report although the Masks tab was never opened.
+    QVERIFY(content.contains("Pruning masks"));
     // A path that cannot be written: a dialog, no crash.
     QVERIFY(!window.export_pdf(home_.filePath("missing-dir/report.pdf")));
     QVERIFY(window.error_dialog() != nullptr);
@@ -381,6 +419,28 @@ class TestMainWindow final : public QObject {
     }
     qInfo("slowest sweep step: %.2f ms", worst);
     QVERIFY(worst < 50);
+  }
+
+  void sweep_slider_names_patterns_and_reaches_every_one_of_the_study() {
+    MainWindow window(database());
+    SweepView* sweep = window.sweep_view();
+    const QList<QLabel*> labels = sweep->findChildren<QLabel*>();
+    QVERIFY(std::any_of(labels.begin(), labels.end(), [](QLabel* label) { return label->text() == "N:M pattern"; }));
+    QVERIFY(std::none_of(labels.begin(), labels.end(), [](QLabel* label) { return label->text() == "Sparsity"; }));
+    // 4:8 and 2:4 are both 50 % sparse: the label names the pattern and gives its sparsity.
+    sweep->set_pattern_index(1);
+    QCOMPARE(sweep->pattern_text(), QString("4:8 · 50% sparse"));
+    sweep->set_pattern_index(2);
+    QCOMPARE(sweep->pattern_text(), QString("2:4 · 50% sparse"));
+    // Patterns of the study that the default steps lack join the slider, densest first, and the selection stays.
+    window.study_panel()->set_patterns("2:4,3:8,1:16");
+    std::vector<std::string> names;
+    for (const NMPattern& pattern : sweep->patterns()) names.push_back(pattern.to_string());
+    QCOMPARE(names, (std::vector<std::string>{"dense", "4:8", "2:4", "3:8", "1:4", "2:8", "1:8", "1:16"}));
+    QCOMPARE(sweep->current_pattern(), (NMPattern{2, 4}));
+    sweep->set_pattern_index(int(names.size()) - 1);
+    QCOMPARE(sweep->current_pattern(), (NMPattern{1, 16}));
+    QCOMPARE(sweep->pattern_text(), QString("1:16 · 93.8% sparse"));
   }
 
   void evaluates_a_model_directory_and_charts_it() {
@@ -458,12 +518,54 @@ class TestMainWindow final : public QObject {
     // The PDF report carries the mask thumbnail.
     const QString pdf = home_.filePath("masks.pdf");
     QVERIFY(window.export_pdf(pdf));
-#ifdef NMSCOPE_PDFTOTEXT
-    QProcess text;
-    text.start(NMSCOPE_PDFTOTEXT, {pdf, "-"});
-    QVERIFY(text.waitForFinished(20000));
-    QVERIFY(QString::fromUtf8(text.readAllStandardOutput()).contains("Pruning masks"));
-#endif
+    QVERIFY(pdf_text(pdf).contains("Pruning masks"));
+  }
+
+  void view_alone_opens_that_tab() {
+    // README's own `nmscope --db FILE --view model-study`: no other automation option, the tab still opens.
+    for (const auto& [name, expected] :
+         std::vector<std::pair<QString, int>>{{"model-study", 0}, {"charts", 1}, {"decode", 2}}) {
+      QCommandLineParser parser;
+      add_command_line_options(parser);
+      QVERIFY(parser.parse({"nmscope", "--db", database(), "--view", name}));
+      const auto steps = automation_steps(parser);
+      QVERIFY2(steps, qPrintable(name));
+      QCOMPARE(steps->view, name);
+      QVERIFY(!steps->quit);
+      MainWindow window(parser.value("db"));
+      window.show();
+      QSignalSpy finished(&window, &MainWindow::automation_finished);
+      window.run_automation(*steps);
+      QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+      QCOMPARE(finished.front().front().toInt(), 0);
+      QWidget* shown = window.tabs()->currentWidget();
+      if (expected == 0) QCOMPARE(shown, static_cast<QWidget*>(window.model_study_view()));
+      if (expected == 1) QVERIFY(qobject_cast<QTabWidget*>(shown) && shown->isAncestorOf(window.charts().front()));
+      if (expected == 2) QCOMPARE(shown, static_cast<QWidget*>(window.decode_view()));
+      QVERIFY(window.isVisible());  // no --quit: the window stays for the user
+    }
+    // Options that only configure ask for no steps: the window opens as the user left it.
+    QCommandLineParser quiet;
+    add_command_line_options(quiet);
+    QVERIFY(quiet.parse({"nmscope", "--db", database()}));
+    QVERIFY(!automation_steps(quiet));
+  }
+
+  void help_and_version_need_no_display() {
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) environment.remove(name);
+    for (const QString& flag : {QString("--help"), QString("--version")}) {
+      QProcess app;
+      app.setProcessEnvironment(environment);
+      app.start(NMSCOPE_GUI_PATH, {flag});
+      QVERIFY(app.waitForFinished(30000));
+      QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+      QCOMPARE(app.exitCode(), 0);
+      const QString out = QString::fromUtf8(app.readAllStandardOutput());
+      QVERIFY2(
+          flag == "--help" ? out.contains("--view <NAME>") && out.contains("model-study") : out.startsWith("nmscope "),
+          qPrintable(out + QString::fromUtf8(app.readAllStandardError())));
+    }
   }
 
   void automation_contract_through_the_executable() {

@@ -3,7 +3,9 @@
 // interactions and exports every chart shares through ChartView.
 #include <QAbstractAxis>
 #include <QAbstractBarSeries>
+#include <QBarCategoryAxis>
 #include <QBarSet>
+#include <QChart>
 #include <QFile>
 #include <QImage>
 #include <QLegend>
@@ -12,6 +14,8 @@
 #include <QLogValueAxis>
 #include <QPainter>
 #include <QScatterSeries>
+#include <QStackedBarSeries>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QValueAxis>
 #include <QWheelEvent>
@@ -31,8 +35,6 @@
 #include "charts/speedup_table.hpp"
 #include "model/model_study_view.hpp"
 #include "nmscope/model_layer_study.hpp"
-#include <QStackedBarSeries>
-#include <QTableWidget>
 #include "nmscope/results_store.hpp"
 #include "results/results_model.hpp"
 
@@ -273,7 +275,72 @@ class TestCharts final : public QObject {
     QCOMPARE(int(selected.speedups.size()), 1);
     QCOMPARE(selected.speedups[0].speedup, 4.0);
     QCOMPARE(baseline_engine_for("gpu/int4-2:4"), std::string("gpu/cublas-fp16-dense"));
-    QCOMPARE(baseline_engine_for("fpga/systolic-16x16"), std::string());
+    // An array is compared with its own dense run: cycles on one array say nothing of time on another engine.
+    QCOMPARE(baseline_engine_for("fpga/systolic-16x16"), std::string("fpga/systolic-16x16"));
+    QCOMPARE(
+        table.left_out,
+        (std::vector<LeftOut>{{"cpu/int4-2:4", "no cpu/eigen-fp32-dense measured in the same study, tensor and batch"},
+                              {"gpu/int4-2:4", "no gpu/cublas-fp16-dense measured in the same study, tensor and batch"},
+                              {"cpu/int4-2:4", "unavailable"}}));
+  }
+
+  void fpgaSpeedupIsAgainstTheSameArraysDenseRun() {
+    std::vector<Measurement> rows = {fpga_row("t", 16, 16, 10000, 0.5), fpga_row("t", 16, 16, 4000, 0.9),
+                                     fpga_row("t", 32, 32, 3000, 0.4), fpga_row("t", 8, 8, 9000, 0.9, 8)};
+    rows[0].pattern = "dense";  // the 16x16 array's dense int4 run
+    const SpeedupTable table = speedup_table(rows, effective_rows(rows, {}));
+    QCOMPARE(int(table.speedups.size()), 2);
+    QCOMPARE(table.speedups[0].speedup, 1.0);  // the dense run against itself
+    QCOMPARE(table.speedups[1].row, 1);
+    QCOMPARE(table.speedups[1].baseline_row, 0);
+    QCOMPARE(table.speedups[1].baseline, std::string("fpga/systolic-16x16 dense"));
+    QCOMPARE(table.speedups[1].cycles, int64_t(4000));
+    QCOMPARE(table.speedups[1].speedup, 2.5);
+    // 32x32 has no dense run in the study, 8x8 none at 8 bits: no bar, and the reason says what to add.
+    QCOMPARE(table.no_baseline, (std::vector<std::string>{"fpga/systolic-32x32", "fpga/systolic-8x8"}));
+    QCOMPARE(table.left_out[0].reason,
+             std::string("no dense int4 run on the same array in the study (add the dense pattern)"));
+    QCOMPARE(table.left_out[1].reason,
+             std::string("no dense int8 run on the same array in the study (add the dense pattern)"));
+
+    ResultsModel model;
+    for (const Measurement& row : rows) model.append(row);
+    SpeedupChart chart(&model);
+    QCOMPARE(chart.speedup("fpga/systolic-16x16", "2:4 int4, b1"), 2.5);
+    QVERIFY(chart.baselines().contains("fpga/systolic-16x16 dense"));
+    QVERIFY2(chart.note().contains("No bar for fpga/systolic-32x32 — no dense int4 run on the same array"),
+             qPrintable(chart.note()));
+  }
+
+  void speedupChartSaysWhyABarIsMissingOrBelowOne() {
+    ResultsModel model;
+    model.append(timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100));
+    model.append(timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1), 200));  // 256x512: a small layer
+    Measurement big_baseline = timed(row_for("w", 2, 4, 4, "cpu/eigen-fp32-dense", 64), 1000);
+    Measurement big_variant = timed(row_for("w", 2, 4, 4, "cpu/int4-2:4", 64), 1250);
+    for (Measurement* big : {&big_baseline, &big_variant}) big->rows = big->cols = 4096;
+    model.append(big_baseline);
+    model.append(big_variant);
+    // Fourteen GPU variants that could not run, for one reason: one line, not fourteen.
+    for (int variant = 0; variant < 14; ++variant) {
+      Measurement gpu = row_for("t", 2, 4, 4, "gpu/variant-" + std::to_string(variant), 1);
+      gpu.status = "unavailable";
+      gpu.note = "no NVIDIA GPU / driver found";
+      model.append(gpu);
+    }
+    SpeedupChart chart(&model);
+    QCOMPARE(chart.speedup("cpu/int4-2:4", "2:4 int4, b1"), 0.5);
+    QVERIFY(chart.slower_because("cpu/int4-2:4", "2:4 int4, b1").startsWith("small layer (under 512x512 weights)"));
+    QVERIFY(chart.slower_because("cpu/int4-2:4", "2:4 int4, b64").startsWith("batch 64: compute-bound"));
+    QVERIFY(chart.slower_because("cpu/eigen-fp32-dense", "2:4 int4, b1").isEmpty());
+    const QStringList lines = chart.note().split('\n');
+    QCOMPARE(lines.size(), 3);
+    QVERIFY2(lines[0].startsWith("No bar for 14 variants (gpu/variant-0, ") &&
+                 lines[0].endsWith("— unavailable: no NVIDIA GPU / driver found"),
+             qPrintable(lines[0]));
+    QVERIFY(lines[1].startsWith("Below 1x: cpu/int4-2:4 at 2:4 int4, b64 — batch 64"));
+    QVERIFY(lines[2].startsWith("Below 1x: cpu/int4-2:4 at 2:4 int4, b1 — small layer"));
+    QVERIFY(chart.view()->chart()->title().contains("no NVIDIA GPU / driver found"));
   }
 
   void speedupChartShowsTheBaselineAndWhatIsLeftOut() {
@@ -338,15 +405,79 @@ class TestCharts final : public QObject {
     QVERIFY(chart.view()->message().isEmpty());
     QVERIFY(axis_at(chart.view(), Qt::AlignLeft)->isVisible());
     QCOMPARE(chart.cycles_series().size(), 2);
-    QCOMPARE(chart.cycles_series()[0]->name(), QString("2:4 int8 cycles"));  // widest bits first
+    QCOMPARE(chart.cycles_series()[0]->name(), QString("2:4 int8"));  // widest bits first
     const QLineSeries* int4 = chart.cycles_series()[1];
-    QCOMPARE(int4->name(), QString("2:4 int4 cycles"));
+    QCOMPARE(int4->name(), QString("2:4 int4"));
     // Ordered by array size: 16x16, 16x32, 32x32.
     QCOMPARE(int4->points(), (QList<QPointF>{{256, 16000}, {512, 9000}, {1024, 4000}}));
+    // One metric per plot: cycles and utilization never share an axis.
+    QVERIFY(chart.utilization_series().isEmpty());
+    QCOMPARE(axis_at(chart.view(), Qt::AlignLeft)->titleText(), QString("cycles"));
+    QVERIFY(!axis_at(chart.view(), Qt::AlignRight));
+    chart.set_metric(CyclesChart::Metric::Utilization);
+    QVERIFY(chart.cycles_series().isEmpty());
     QCOMPARE(chart.utilization_series()[1]->at(1), QPointF(512, 80));
+    QCOMPARE(axis_at(chart.view(), Qt::AlignLeft)->titleText(), QString("PE utilization (%)"));
+    QCOMPARE(range_of(axis_at(chart.view(), Qt::AlignLeft)), (QPair<double, double>{0, 100}));
+    chart.set_metric(CyclesChart::Metric::Cycles);
     chart.set_rows({0});
     QCOMPARE(chart.point_count(), 0);
     QCOMPARE(chart.view()->message(), QString("no FPGA measurements in the selection"));
+  }
+
+  void cyclesChartOfManyLayersKeepsOneLegendEntryPerConfiguration() {
+    ResultsModel model;
+    // 4 layers x 2 configurations x 3 arrays: 8 lines. Colours tell configurations, dashes layers.
+    const std::vector<std::string> layers = {"model.layers.0.self_attn.q_proj.weight",
+                                             "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight",
+                                             "model.layers.1.self_attn.q_proj.weight"};
+    for (const std::string& layer : layers)
+      for (int bits : {8, 4})
+        for (int dim : {8, 16, 32}) model.append(fpga_row(layer, dim, dim, 100000 / dim, 0.5, bits));
+    CyclesChart chart(&model);
+    chart.resize(1000, 700);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    QCOMPARE(chart.cycles_series().size(), 8);
+    QSet<QRgb> colours;
+    QSet<int> dashes;
+    for (const QLineSeries* series : chart.cycles_series()) {
+      colours.insert(series->pen().color().rgb());
+      dashes.insert(int(series->pen().style()));
+    }
+    QCOMPARE(colours.size(), 2);
+    QCOMPARE(dashes.size(), 4);
+    // Lines are named by what tells them apart, not by the shared "model." prefix and ".weight" suffix.
+    QCOMPARE(chart.cycles_series()[0]->name(), QString("2:4 int8 · layers.0.mlp.down_proj"));
+    QStringList legend;
+    for (QLegendMarker* marker : chart.view()->chart()->legend()->markers())
+      if (marker->isVisible()) legend.append(marker->label());
+    QCOMPARE(legend, (QStringList{"2:4 int8", "2:4 int4"}));
+    // A click on a configuration's entry hides all its lines, and the entry stays to be clicked back on.
+    QLegendMarker* int8_entry = chart.view()->chart()->legend()->markers(chart.cycles_series()[0]).front();
+    emit int8_entry->clicked();
+    for (int index = 0; index < 4; ++index) QVERIFY(!chart.cycles_series()[index]->isVisible());
+    for (int index = 4; index < 8; ++index) QVERIFY(chart.cycles_series()[index]->isVisible());
+    QTRY_VERIFY(int8_entry->isVisible());
+    QVERIFY(!chart.view()->chart()->legend()->markers(chart.cycles_series()[1]).front()->isVisible());
+    emit int8_entry->clicked();
+    for (QLineSeries* series : chart.cycles_series()) QVERIFY(series->isVisible());
+    QVERIFY2(chart.note().startsWith("line style per layer: solid = layers.0.mlp.down_proj, dashed = "),
+             qPrintable(chart.note()));
+    QVERIFY(chart.note().contains("layers.1.self_attn.q_proj"));
+  }
+
+  void distinguishingNamesDropSharedParts() {
+    const auto names =
+        distinguishing_names({"model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight"});
+    QCOMPARE(names.value("model.layers.0.mlp.up_proj.weight"), QString("up_proj"));
+    QCOMPARE(names.value("model.layers.0.mlp.down_proj.weight"), QString("down_proj"));
+    // A block number keeps the word before it: "layers.1.mlp", not "1.mlp".
+    const auto blocks = distinguishing_names({"model.layers.0.mlp.weight", "model.layers.1.mlp.weight"});
+    QCOMPARE(blocks.value("model.layers.1.mlp.weight"), QString("layers.1"));
+    QCOMPARE(distinguishing_names({"w"}).value("w"), QString("w"));
+    const auto nested = distinguishing_names({"a.b", "a.b.c"});
+    QVERIFY(nested.value("a.b") != nested.value("a.b.c"));
   }
 
   void layerErrorChartFollowsModelOrder() {
@@ -451,6 +582,9 @@ class TestCharts final : public QObject {
     ResultsModel model;
     model.set_store(store);
     ModelStudyView view(&model);
+    view.resize(1400, 900);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
     QCOMPARE(view.current_study(), QString::fromStdString(result.study_id));
     // The layer table: blocks x roles, the chosen figure of each layer (weight_rel_err of the first configuration).
     QTableWidget* table = view.layer_table();
@@ -472,6 +606,21 @@ class TestCharts final : public QObject {
     // Per-token time against batch: one line per (engine, configuration) with a time, two batches each.
     QVERIFY(view.per_token_lines().size() >= 2);
     for (QLineSeries* line : view.per_token_lines()) QCOMPARE(line->count(), 2);
+    // The configuration names under the bars are whole, never elided to "d…".
+    QBarCategoryAxis* categories = nullptr;
+    for (QAbstractAxis* axis : storage->attachedAxes())
+      if (auto* category_axis = qobject_cast<QBarCategoryAxis*>(axis)) categories = category_axis;
+    QVERIFY(categories);
+    QVERIFY(!categories->truncateLabels());
+    QCOMPARE(categories->categories(), (QStringList{"dense int4", "2:4 int4"}));
+    // The batch chart's legend names each configuration once (its colour); engines are dash patterns, named in the
+    // title, instead of a long engine name repeated per line.
+    QChart* batch_chart = view.per_token_lines().front()->chart();
+    QStringList legend;
+    for (QLegendMarker* marker : batch_chart->legend()->markers())
+      if (marker->isVisible()) legend.append(marker->label());
+    QCOMPARE(legend, (QStringList{"dense int4", "2:4 int4"}));
+    QVERIFY2(batch_chart->title().contains("cpu/int4-2:4"), qPrintable(batch_chart->title()));
     QVERIFY(view.note().contains("llama-7b"));
     model.set_store(nullptr);
     QVERIFY(view.note().contains("No model study"));

@@ -3,6 +3,8 @@
 // stored figures: one table row per stored row, its time, tokens/s, speedup against the baseline at the same batch,
 // weight bytes, ratio to fp16 and logits error; one line per engine in each chart with a point per batch; the preset
 // and the context in its heading. Also the window's --view decode through the real executable, and an empty database.
+#include <QAbstractAxis>
+#include <QChart>
 #include <QLineSeries>
 #include <QProcess>
 #include <QTableWidget>
@@ -17,6 +19,7 @@
 #include "decode/decode_view.hpp"
 #include "nmscope/decode_measurement.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/units.hpp"
 #include "results/results_model.hpp"
 
 using nmscope::gui::DecodeView;
@@ -61,6 +64,10 @@ class TestDecodeView final : public QObject {
 
     QTableWidget* table = view.table();
     QCOMPARE(table->rowCount(), 9);
+    // A step gives each sequence one token: the time column is the step's, and says so.
+    QCOMPARE(table->horizontalHeaderItem(DecodeView::MsPerStep)->text(), QString("ms per step"));
+    QVERIFY(table->horizontalHeaderItem(DecodeView::MsPerStep)->toolTip().contains("per-token latency"));
+    QCOMPARE(table->horizontalHeaderItem(DecodeView::Weights)->text(), QString("weights"));
     QCOMPARE(cell(table, 0, DecodeView::Engine), QString("cpu/eigen-fp32-dense"));  // the baseline first
     int matched = 0;
     for (int line = 0; line < table->rowCount(); ++line) {
@@ -72,9 +79,10 @@ class TestDecodeView final : public QObject {
       QVERIFY2(stored, engine.c_str());
       const auto figures = *nmscope::decode_figures(*stored);
       QCOMPARE(cell(table, line, DecodeView::Context), QString("24"));
-      QCOMPARE(cell(table, line, DecodeView::MsPerToken), QString::number(*stored->time_us / 1000, 'f', 3));
+      QCOMPARE(cell(table, line, DecodeView::MsPerStep), QString::number(*stored->time_us / 1000, 'f', 3));
       QCOMPARE(cell(table, line, DecodeView::TokensPerS), QString::number(figures.tokens_per_s, 'f', 1));
-      QCOMPARE(cell(table, line, DecodeView::WeightMB), QString::number(double(stored->storage_bytes) / 1e6, 'f', 2));
+      QCOMPARE(cell(table, line, DecodeView::Weights),
+               QString::fromStdString(nmscope::format_bytes(std::uint64_t(stored->storage_bytes))));
       QCOMPARE(cell(table, line, DecodeView::VsFp16), QString("%1x").arg(stored->compression_vs_fp16, 0, 'f', 2));
       QCOMPARE(cell(table, line, DecodeView::Kernels), QString("—"));  // the CPU step has no kernel trace
       if (engine == "cpu/eigen-fp32-dense") {
@@ -112,6 +120,9 @@ class TestDecodeView final : public QObject {
     }
     QCOMPARE(view.ms_lines()[0]->name(), QString("cpu/eigen-fp32-dense"));
     QVERIFY(view.ms_view()->log_x());
+    const auto left_axes = view.ms_view()->chart()->axes(Qt::Vertical);
+    QCOMPARE(left_axes.size(), 1);
+    QVERIFY2(left_axes[0]->titleText().startsWith("ms per step"), qPrintable(left_axes[0]->titleText()));
 
     // A database without decode rows says how to make some.
     model.set_store(nullptr);
