@@ -15,7 +15,8 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDI
 JOBS=${NMSCOPE_JOBS:-$(nproc)}
 # slurm-wlm + munge: the sweep tests start a real single-node Slurm (scripts/slurm-local.sh) and submit to it.
 # libqt6opengl6-dev: Qt Charts' CMake package needs Qt's OpenGL one, which Debian's qt6-charts-dev does not pull in.
-DEBIAN_PACKAGES=(cmake ninja-build g++ ccache python3 python3-pip
+# make: Verilator builds its models with it (verilator --build).
+DEBIAN_PACKAGES=(cmake ninja-build make g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
                  libtbb-dev libicu-dev poppler-utils verilator yosys
                  slurm-wlm munge)

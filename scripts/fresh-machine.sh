@@ -218,6 +218,15 @@ configure_root() {
   # Name resolution for apt and pip; the host's hosts file so that sudo can resolve the (shared) hostname.
   cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
   cp /etc/hosts "$ROOT/etc/hosts"
+  # The network's own trust settings, not nmscope's: where this host reaches the package registries through a
+  # proxy that re-signs TLS (a company proxy, this workplace), its local CA certificates and pip's global
+  # configuration come along, as a new machine on that network would be set up before anyone runs README's commands.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    in_root update-ca-certificates >/dev/null 2>&1 || log "warning: update-ca-certificates failed in the root"
+  fi
+  [ -f /etc/pip.conf ] && cp /etc/pip.conf "$ROOT/etc/pip.conf"
   # No service starts in the root: the daemons of munge and slurm-wlm, which nmscope.sh installs, would run on
   # outside the chroot's commands and keep its mounts busy. The tests start their own Slurm (scripts/slurm-local.sh).
   printf '#!/bin/sh\n# fresh-machine.sh: no daemons in this chroot\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"

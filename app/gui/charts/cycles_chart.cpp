@@ -22,7 +22,8 @@ namespace nmscope::gui {
 CyclesChart::CyclesChart(ResultsModel* model, QWidget* parent)
     : ModelChart(model, parent),
       log_choice_(new QCheckBox(tr("log cycles"), this)),
-      metric_choice_(new QComboBox(this)) {
+      metric_choice_(new QComboBox(this)),
+      batch_choice_(new QComboBox(this)) {
   metric_choice_->addItem(tr("cycles"), int(Metric::Cycles));
   metric_choice_->addItem(tr("PE utilization (%)"), int(Metric::Utilization));
   metric_choice_->setToolTip(tr("What the chart plots against the array size"));
@@ -30,6 +31,10 @@ CyclesChart::CyclesChart(ResultsModel* model, QWidget* parent)
   controls()->insertWidget(0, new QLabel(tr("plot"), this));
   controls()->insertWidget(1, metric_choice_);
   controls()->insertWidget(2, log_choice_);
+  batch_choice_->setToolTip(tr("Batch of the plotted runs: one batch keeps the plot to a line per configuration and layer"));
+  controls()->insertWidget(3, batch_choice_);
+  connect(batch_choice_, &QComboBox::currentIndexChanged, this,
+          [this] { set_batch(batch_choice_->currentData().toInt()); });
   connect(log_choice_, &QCheckBox::toggled, this, &CyclesChart::set_log_cycles);
   connect(metric_choice_, &QComboBox::currentIndexChanged, this,
           [this] { set_metric(Metric(metric_choice_->currentData().toInt())); });
@@ -69,6 +74,12 @@ void CyclesChart::set_metric(Metric metric) {
   rebuild();
 }
 
+void CyclesChart::set_batch(int batch) {
+  if (batch_ == batch) return;
+  batch_ = batch;
+  rebuild();
+}
+
 int CyclesChart::point_count() const {
   int count = 0;
   for (const QLineSeries* series : metric_ == Metric::Cycles ? cycles_ : utilization_) count += int(series->count());
@@ -83,12 +94,29 @@ void CyclesChart::rebuild() {
   rows_of_.clear();
 
   const std::vector<Measurement>& all = model()->measurements();
+  std::set<int> all_batches;
+  for (int row : effective_rows(all, rows())) {
+    const Measurement& m = all[size_t(row)];
+    if (m.status == "ok" && m.cycles && systolic_array_of(m.engine)) all_batches.insert(m.batch);
+  }
+  // Several batches: one at a time by default (the smallest), or all of them as the user chooses.
+  if (batch_ > 0 && !all_batches.count(batch_)) batch_ = -1;
+  if (batch_ < 0 && !all_batches.empty()) batch_ = *all_batches.begin();
+  {
+    const QSignalBlocker blocker(batch_choice_);
+    batch_choice_->clear();
+    batch_choice_->addItem(tr("all batches"), 0);
+    for (int batch : all_batches) batch_choice_->addItem(tr("batch %1").arg(batch), batch);
+    batch_choice_->setCurrentIndex(std::max(0, batch_choice_->findData(batch_)));
+    batch_choice_->setVisible(all_batches.size() > 1);
+  }
   std::vector<int> fpga_rows;
   std::set<int> batches;
   std::set<std::string> tensors;
   for (int row : effective_rows(all, rows())) {
     const Measurement& m = all[size_t(row)];
     if (m.status != "ok" || !m.cycles || !systolic_array_of(m.engine)) continue;
+    if (batch_ > 0 && m.batch != batch_) continue;
     fpga_rows.push_back(row);
     batches.insert(m.batch);
     tensors.insert(m.tensor);
@@ -151,8 +179,9 @@ void CyclesChart::rebuild() {
       percent_axis->setTickCount(6);
     }
   }
-  chart_view->chart()->setTitle(plot_cycles ? tr("FPGA cycles vs array size")
-                                            : tr("FPGA PE utilization vs array size"));
+  QString title = plot_cycles ? tr("FPGA cycles vs array size") : tr("FPGA PE utilization vs array size");
+  if (batches.size() == 1 && all_batches.size() > 1) title += tr(" (batch %1)").arg(*batches.begin());
+  chart_view->chart()->setTitle(title);
   chart_view->show_message(fpga_rows.empty() ? tr("no FPGA measurements in the selection") : QString());
   chart_view->finish_rebuild();
   styles_.group_legend(chart_view->chart());

@@ -26,6 +26,9 @@ class CyclesChart final : public ModelChart {
   void set_log_cycles(bool log);  // on by default
   void set_metric(Metric metric);  // cycles by default
   Metric metric() const { return metric_; }
+  // The batch plotted when the rows hold several (the smallest by default); 0 plots every batch.
+  void set_batch(int batch);
+  int batch() const { return batch_; }
 
   // What is plotted, for tests: one line per configuration and layer (and batch) of the metric shown, the other
   // list empty; x is the number of PEs (rows x cols of the array), y cycles or utilization in percent.
@@ -39,7 +42,9 @@ class CyclesChart final : public ModelChart {
  private:
   QCheckBox* log_choice_;
   QComboBox* metric_choice_;
+  QComboBox* batch_choice_;
   Metric metric_ = Metric::Cycles;
+  int batch_ = -1;  // -1: not chosen yet (the smallest), 0: all
   QList<QLineSeries*> cycles_;
   QList<QLineSeries*> utilization_;
   QHash<const QXYSeries*, QList<int>> rows_of_;  // model row of each point

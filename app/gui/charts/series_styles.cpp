@@ -42,7 +42,8 @@ void SeriesStyles::apply(QXYSeries* series, const QString& colour_key, const QSt
   QPen pen = series->pen();
   pen.setColor(ChartView::palette_color(colour));
   pen.setStyle(kDashes[size_t(style) % kDashes.size()].style);
-  pen.setWidthF(2);
+  // Past five dash patterns the lines get thicker, so no two styles look alike.
+  pen.setWidthF(2 + 1.5 * double(size_t(style) / kDashes.size()));
   series->setPen(pen);
   series->setColor(pen.color());
   series->setName(style_key.isEmpty() ? colour_key : colour_key + " · " + style_key);
@@ -75,7 +76,9 @@ QString SeriesStyles::dash_legend(const QString& what) const {
   if (style_keys_.size() < 2) return {};
   QStringList entries;
   for (int index = 0; index < int(style_keys_.size()); ++index)
-    entries.append(QString("%1 = %2").arg(kDashes[size_t(index) % kDashes.size()].name, style_keys_[index]));
+    entries.append(QString("%1%2 = %3")
+                       .arg(index >= int(kDashes.size()) ? "thick " : "", kDashes[size_t(index) % kDashes.size()].name,
+                            style_keys_[index]));
   return QString("line style per %1: %2").arg(what, entries.join(", "));
 }
 

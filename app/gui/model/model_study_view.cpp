@@ -10,7 +10,7 @@
 #include <QLineSeries>
 #include <QSignalBlocker>
 #include <QSplitter>
-#include <QStackedBarSeries>
+#include <QHorizontalStackedBarSeries>
 #include <QTableWidget>
 #include <QValueAxis>
 #include <QVBoxLayout>
@@ -185,13 +185,16 @@ void ModelStudyView::rebuild() {
   fill_layer_table(rows);
   fill_bars(rows);
   fill_batch_lines(rows);
-  note_->setText(rows.empty() ? "No model study in this database: run `nmscope-cli model --preset llama-7b ...` or "
+  QString note = rows.empty() ? "No model study in this database: run `nmscope-cli model --preset llama-7b ...` or "
                                 "`nmscope-cli model --model DIR ...`."
                               : QString("%1 · shapes timed: %2 for %3 layers · baselines: %4")
                                     .arg(QString::fromStdString(rows.front()->model))
                                     .arg(rows.front()->shapes_timed)
                                     .arg(rows.front()->layers)
-                                    .arg(QString::fromStdString(rows.front()->baseline.empty() ? "—" : rows.front()->baseline)));
+                                    .arg(QString::fromStdString(rows.front()->baseline.empty() ? "—" : rows.front()->baseline));
+  // The batch chart's lines: colour = configuration (its legend), dash = engine (said here, where it has room).
+  if (!rows.empty() && !batch_dashes_.isEmpty()) note += "\nPer-token time against batch size: " + batch_dashes_;
+  note_->setText(note);
 }
 
 void ModelStudyView::fill_layer_table(const std::vector<const ModelRollupRow*>& rows) {
@@ -246,44 +249,51 @@ void ModelStudyView::fill_bars(const std::vector<const ModelRollupRow*>& rows) {
   const QStringList configs = sorted_configs(config_set);
   const QString timing = timing_choice_->currentText();
   // Per (role, config): storage from any engine's row (the same bytes), time from the chosen engine and batch.
-  std::map<std::pair<QString, QString>, double> storage_mb, time_us;
+  std::map<std::pair<QString, QString>, double> storage_bytes, time_us;
   for (const ModelRollupRow* row : rows) {
     if (row->role == "all" || row->role == kWholeModelRole) continue;  // sums, not a role of their own
     const QString role = QString::fromStdString(row->role), config = config_of(*row);
-    storage_mb[{role, config}] = double(row->storage_bytes) / 1e6;
+    storage_bytes[{role, config}] = double(row->storage_bytes);
     if (timing_of(row->engine, row->batch) == timing && !std::isnan(row->time_per_token_us))
       time_us[{role, config}] = row->time_per_token_us;
   }
+  // Horizontal stacks: the configuration names sit beside their bars, each one whole and readable however many
+  // there are (under vertical bars Qt drops labels that would collide). The first configuration is on top.
+  QStringList bottom_up = configs;
+  std::reverse(bottom_up.begin(), bottom_up.end());
   const auto build = [&](ChartView* view, const std::map<std::pair<QString, QString>, double>& values,
-                         const QString& title, const QString& unit) {
-    auto* series = new QStackedBarSeries;
+                         const QString& title, const std::vector<AxisUnit>& units) {
+    double tallest = 0;
+    for (const QString& config : configs) {
+      double stack = 0;
+      for (const QString& role : kRoles)
+        if (const auto found = values.find({role, config}); found != values.end()) stack += found->second;
+      tallest = std::max(tallest, stack);
+    }
+    // The largest unit in which the tallest stack is at least 1 (1.2 GiB, not 1229 MiB).
+    AxisUnit unit = units.front();
+    for (const AxisUnit& candidate : units)
+      if (tallest >= candidate.size) unit = candidate;
+    auto* series = new QHorizontalStackedBarSeries;
     for (int index = 0; index < kRoles.size(); ++index) {
       auto* set = new QBarSet(kRoles[index]);
       set->setColor(ChartView::palette_color(index));
-      for (const QString& config : configs) {
+      for (const QString& config : bottom_up) {
         const auto found = values.find({kRoles[index], config});
-        *set << (found == values.end() ? 0.0 : found->second);
+        *set << (found == values.end() ? 0.0 : found->second / unit.size);
       }
       series->append(set);
     }
     view->chart()->addSeries(series);
     auto* axis = new QBarCategoryAxis;
-    axis->append(configs.isEmpty() ? QStringList{" "} : configs);
-    // The configuration names tell the bars apart: never elided to "d…", turned when they would collide.
-    axis->setTruncateLabels(false);
-    if (configs.size() > 4) axis->setLabelsAngle(-40);
-    view->chart()->addAxis(axis, Qt::AlignBottom);
+    axis->append(bottom_up.isEmpty() ? QStringList{" "} : bottom_up);
+    axis->setTruncateLabels(false);  // the configuration names tell the bars apart: never elided to "d…"
+    view->chart()->addAxis(axis, Qt::AlignLeft);
     series->attachAxis(axis);
-    // The axis must hold the stacks, not the tallest single part.
-    double tallest = 0;
-    for (int category = 0; category < configs.size(); ++category) {
-      double stack = 0;
-      for (QBarSet* set : series->barSets()) stack += set->at(category);
-      tallest = std::max(tallest, stack);
-    }
-    auto* value_axis = static_cast<QValueAxis*>(view->add_value_axis(Qt::AlignLeft, unit, {series}));
+    // The axis must hold the stacks, not the longest single part.
+    auto* value_axis = static_cast<QValueAxis*>(view->add_value_axis(Qt::AlignBottom, unit.name, {series}));
     if (tallest > 0) {
-      value_axis->setRange(0, tallest * 1.05);
+      value_axis->setRange(0, tallest / unit.size * 1.05);
       value_axis->applyNiceNumbers();
     }
     view->chart()->setTitle(title);
@@ -291,9 +301,10 @@ void ModelStudyView::fill_bars(const std::vector<const ModelRollupRow*>& rows) {
     view->finish_rebuild();
     return series;
   };
-  storage_bars_ = build(storage_view_, storage_mb, "Weight storage per configuration, by role", "MB");
+  storage_bars_ = build(storage_view_, storage_bytes, "Weight storage per configuration, by role",
+                        {{"bytes", 1}, {"KiB", 1024.0}, {"MiB", 1024.0 * 1024}, {"GiB", 1024.0 * 1024 * 1024}});
   time_bars_ = build(time_view_, time_us, "Per-token time of the linear layers, by role (" + timing + ")",
-                     "µs per token");
+                     {{"ns per token", 1e-3}, {"µs per token", 1}, {"ms per token", 1e3}, {"s per token", 1e6}});
 }
 
 void ModelStudyView::fill_batch_lines(const std::vector<const ModelRollupRow*>& rows) {
@@ -326,12 +337,11 @@ void ModelStudyView::fill_batch_lines(const std::vector<const ModelRollupRow*>& 
     series.append(line);
   }
   batch_view_->add_value_axis(Qt::AlignBottom, "batch size", series);
-  batch_view_->add_value_axis(Qt::AlignLeft, "µs per token (all linear layers)", series);
-  QString title = "Per-token time against batch size";
+  batch_view_->add_value_axis(Qt::AlignLeft, "µs per token", series);
+  QString title = "Per-token time of all linear layers against batch size";
   if (engines.size() == 1) title += " (" + *engines.begin() + ")";
-  const QString dashes = batch_styles_.dash_legend("engine");
-  if (!dashes.isEmpty()) title += "<br><small>" + dashes.toHtmlEscaped() + "</small>";
   batch_view_->chart()->setTitle(title);
+  batch_dashes_ = batch_styles_.dash_legend("engine");
   batch_view_->show_message(lines.empty() ? "no engine timed in this study (--engines none)" : QString());
   batch_view_->finish_rebuild();
   batch_styles_.group_legend(batch_view_->chart());

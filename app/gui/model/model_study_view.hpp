@@ -13,7 +13,7 @@
 class QComboBox;
 class QLabel;
 class QLineSeries;
-class QStackedBarSeries;
+class QHorizontalStackedBarSeries;
 class QTableWidget;
 
 namespace nmscope::gui {
@@ -36,8 +36,8 @@ class ModelStudyView final : public QWidget {
 
   // What is on screen, for tests.
   QTableWidget* layer_table() const { return table_; }
-  QStackedBarSeries* storage_bars() const { return storage_bars_; }
-  QStackedBarSeries* time_bars() const { return time_bars_; }
+  QHorizontalStackedBarSeries* storage_bars() const { return storage_bars_; }
+  QHorizontalStackedBarSeries* time_bars() const { return time_bars_; }
   QList<QLineSeries*> per_token_lines() const { return per_token_lines_; }
   ChartView* storage_view() const { return storage_view_; }
   ChartView* time_view() const { return time_view_; }
@@ -45,6 +45,11 @@ class ModelStudyView final : public QWidget {
   QString note() const;
 
  private:
+  // A unit of a bar chart's value axis: its name and its size in the values' own unit (bytes, µs).
+  struct AxisUnit {
+    QString name;
+    double size = 1;
+  };
   void refill_studies();
   void rebuild();
   void fill_layer_table(const std::vector<const ModelRollupRow*>& rows);
@@ -61,10 +66,11 @@ class ModelStudyView final : public QWidget {
   ChartView* time_view_;
   ChartView* batch_view_;
   QLabel* note_;
-  QStackedBarSeries* storage_bars_ = nullptr;
-  QStackedBarSeries* time_bars_ = nullptr;
+  QHorizontalStackedBarSeries* storage_bars_ = nullptr;
+  QHorizontalStackedBarSeries* time_bars_ = nullptr;
   QList<QLineSeries*> per_token_lines_;
   SeriesStyles batch_styles_;  // colour per configuration, dash per engine
+  QString batch_dashes_;       // what the dashes mean, for the note
   LayerFigure figure_ = LayerFigure::WeightError;
 };
 

