@@ -8,6 +8,7 @@
 
 #include "nmscope/cpu_decoder.hpp"
 #include "nmscope/decode_measurement.hpp"
+#include "nmscope/units.hpp"
 
 namespace nmscope::cli {
 
@@ -48,12 +49,12 @@ void print(const CpuDecodeRun& run, double speedup, bool json) {
   }
   char speedup_text[32] = "-";
   if (speedup > 0) std::snprintf(speedup_text, sizeof speedup_text, "%.2fx", speedup);
-  std::printf("%-24s %5lld %7lld %9.3f %10.2f %8s %8.2f %6.2fx %9s %9.2e %6.1f%% %6s %7.1f\n", run.engine.c_str(),
+  std::printf("%-24s %5lld %7lld %9.3f %10.2f %8s %10s %6.2fx %9s %9.2e %6.1f%% %6s %7.1f\n", run.engine.c_str(),
               (long long)run.batch, (long long)run.context, run.step.median_us / 1000, run.tokens_per_second,
-              speedup_text, double(run.model_bytes) / 1e9, ratio, "-", run.relative_error, 100.0 * run.top1_agreement,
-              "-", run.bandwidth_gbs);
-  std::printf("  %s kernels; reads %.2f GB per step; checked against %s\n", run.isa.c_str(),
-              double(run.bytes_read) / 1e9, run.reference.c_str());
+              speedup_text, format_bytes(std::uint64_t(run.model_bytes)).c_str(), ratio, "-", run.relative_error,
+              100.0 * run.top1_agreement, "-", run.bandwidth_gbs);
+  std::printf("  %s kernels; reads %s per step; checked against %s\n", run.isa.c_str(),
+              format_bytes(std::uint64_t(run.bytes_read)).c_str(), run.reference.c_str());
   std::fflush(stdout);
 }
 

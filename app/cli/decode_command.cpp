@@ -5,20 +5,21 @@
 // tokens/s, speedup, the model's bytes and their ratio to fp16, the logits' error against the baseline path over the
 // same compressed weights, and the kernel trace (launch gaps, achieved bandwidth).
 #include <cstdio>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "cpu_decode_rows.hpp"
-#include "study_options.hpp"
 #include "nmscope/cpu_decoder.hpp"
 #include "nmscope/decode_measurement.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/gpu_decode.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
-#include "nmscope/kernels/cuda/gpu_runtime.hpp"
+#include "nmscope/units.hpp"
+#include "study_options.hpp"
 
 namespace nmscope::cli {
 
@@ -114,10 +115,10 @@ void print_row(const DecodeRow& row) {
   if (run.trace_error.empty()) std::snprintf(gaps, sizeof gaps, "%.1f%%", 100.0 * run.launch_gap_fraction);
   char speedup[32] = "-";
   if (row.speedup > 0) std::snprintf(speedup, sizeof speedup, "%.2fx", row.speedup);
-  std::printf("%-24s %5lld %7lld %9.3f %10.1f %8s %8.2f %6.2fx %9.2e %9.2e %6.1f%% %6s %7.0f\n", row.engine.c_str(),
+  std::printf("%-24s %5lld %7lld %9.3f %10.1f %8s %10s %6.2fx %9.2e %9.2e %6.1f%% %6s %7.0f\n", row.engine.c_str(),
               (long long)row.batch, (long long)row.context, run.step_ms, run.tokens_per_s, speedup,
-              double(run.weight_bytes) / 1e9, row.storage_ratio, row.max_relative_error, row.relative_error,
-              100.0 * row.top1_agreement, gaps, run.achieved_gb_per_s);
+              format_bytes(std::uint64_t(run.weight_bytes)).c_str(), row.storage_ratio, row.max_relative_error,
+              row.relative_error, 100.0 * row.top1_agreement, gaps, run.achieved_gb_per_s);
   if (run.trace_error.empty())
     std::printf(
         "  kernels %d: sum %.3f ms, busy %.3f ms of a %.3f ms span (linear %.3f, attention %.3f, other %.3f)"
@@ -132,8 +133,9 @@ void print_row(const DecodeRow& row) {
 }
 
 void print_header() {
-  std::printf("%-24s %5s %7s %9s %10s %8s %8s %7s %9s %9s %7s %6s %7s\n", "engine", "batch", "context", "ms/token",
-              "tokens/s", "speedup", "GB", "vs fp16", "max rel", "rel err", "top-1", "gaps", "GB/s");
+  // One step gives each sequence of the batch its next token: ms/step is each sequence's per-token latency.
+  std::printf("%-24s %5s %7s %9s %10s %8s %10s %7s %9s %9s %7s %6s %7s\n", "engine", "batch", "context", "ms/step",
+              "tokens/s", "speedup", "weights", "vs fp16", "max rel", "rel err", "top-1", "gaps", "GB/s");
   std::fflush(stdout);
 }
 

@@ -4,6 +4,7 @@
 #include <tbb/global_control.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -17,6 +18,7 @@
 #include "nmscope/model_layer_study.hpp"
 #include "nmscope/model_preset.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/units.hpp"
 #include "study_options.hpp"
 
 namespace nmscope::cli {
@@ -75,14 +77,6 @@ std::string config_label(const ModelRollupRow& r) {
   return label;
 }
 
-std::string storage(int64_t bytes) {
-  char text[32];
-  if (bytes >= (int64_t{1} << 30)) std::snprintf(text, sizeof text, "%.2f GiB", double(bytes) / double(1 << 30));
-  else if (bytes >= (1 << 20)) std::snprintf(text, sizeof text, "%.2f MiB", double(bytes) / double(1 << 20));
-  else std::snprintf(text, sizeof text, "%.2f KiB", double(bytes) / 1024.0);
-  return text;
-}
-
 std::string figure(double value, const char* format) {
   if (!std::isfinite(value)) return "-";
   char text[32];
@@ -92,16 +86,17 @@ std::string figure(double value, const char* format) {
 
 void print_table(const std::vector<ModelRollupRow>& rollup, bool by_role) {
   std::printf("%-30s %-22s %5s %-9s %6s %11s %7s %9s %9s %9s %9s %12s %8s  %s\n", "configuration", "engine", "batch",
-              "role", "layers", "storage", "vs_fp16", "w_err_avg", "w_err_max", "y_err_avg", "y_err_max",
-              "us_per_token", "speedup", "baseline");
+              "role", "layers", "storage", "vs_fp16", "w_err_avg", "w_err_max", "y_err_avg", "y_err_max", "per_token",
+              "speedup", "baseline");
   for (const ModelRollupRow& r : rollup) {
     const bool whole = r.role == "all" || r.role == kWholeModelRole;  // the linear layers, and the whole model
     if (whole == by_role) continue;
     std::printf("%-30.30s %-22.22s %5s %-9s %6lld %11s %6.2fx %9.3e %9.3e %9.3e %9.3e %12s %8s  %s\n",
                 config_label(r).c_str(), r.engine.c_str(), r.batch > 0 ? std::to_string(r.batch).c_str() : "-",
-                r.role.c_str(), static_cast<long long>(r.layers), storage(r.storage_bytes).c_str(),
-                r.compression_vs_fp16, r.mean_weight_rel_err, r.max_weight_rel_err, r.mean_output_rel_err,
-                r.max_output_rel_err, figure(r.time_per_token_us, "%.2f").c_str(),
+                r.role.c_str(), static_cast<long long>(r.layers),
+                format_bytes(std::uint64_t(std::max<int64_t>(0, r.storage_bytes))).c_str(), r.compression_vs_fp16,
+                r.mean_weight_rel_err, r.max_weight_rel_err, r.mean_output_rel_err, r.max_output_rel_err,
+                std::isnan(r.time_per_token_us) ? "-" : format_microseconds(r.time_per_token_us).c_str(),
                 figure(r.speedup, "%.2fx").c_str(), r.baseline.c_str());
     if (!r.note.empty() && !by_role) std::printf("    note: %s\n", r.note.c_str());
   }

@@ -620,8 +620,13 @@ ReportContents MainWindow::report_contents() const {
   }
   std::set<std::string> tensors, patterns, engines;
   std::set<int> bits, batches;
+  int64_t decode_rows = 0;
   for (const Measurement& m : contents.measurements) {
-    tensors.insert(m.tensor + " (" + std::to_string(m.rows) + "x" + std::to_string(m.cols) + ")");
+    // A decode-step row times a whole model's step: no tensor of its own.
+    if (m.rows <= 0 || m.cols <= 0)
+      ++decode_rows;
+    else
+      tensors.insert(m.tensor + " (" + std::to_string(m.rows) + "x" + std::to_string(m.cols) + ")");
     patterns.insert(m.pattern);
     bits.insert(m.bits);
     if (m.engine != "none") engines.insert(m.engine);
@@ -638,7 +643,8 @@ ReportContents MainWindow::report_contents() const {
     return texts.isEmpty() ? QString("none") : texts.join(", ");
   };
   contents.configuration
-      << QString("Tensors (%1): %2").arg(tensors.size()).arg(joined(tensors))
+      << QString("Tensors (%1): %2").arg(tensors.size()).arg(joined(tensors)) +
+             (decode_rows > 0 ? QString("; and %1 decode-step rows").arg(decode_rows) : QString())
       << "Patterns: " + joined(patterns) + "; bits: " + joined(bits) + "; batches: " + joined(batches)
       << QString("Engines measured (%1): %2").arg(engines.size()).arg(joined(engines))
       << "Results database: " + database_path()

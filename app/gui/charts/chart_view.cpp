@@ -485,7 +485,10 @@ QSizeF ChartView::lay_out_for_export(QSizeF size) {
 void ChartView::render_to(QPainter& painter, const QRectF& target) {
   // Laid out at screen size (with the target's aspect ratio) and scaled to the target: a PDF page in device units
   // of 1200 dpi would otherwise get a 10000-pixel-wide layout with its fonts shrunk to specks.
+  // A view that never had room of its own (a tab never opened) would be laid out a few hundred pixels wide, its
+  // text then huge on the page: a report figure is laid out at least as wide as a typical window's chart.
   QSizeF layout_size = export_size();
+  layout_size.setWidth(std::max(layout_size.width(), 1100.0));
   if (target.width() > 0 && target.height() > 0)
     layout_size.setHeight(layout_size.width() * target.height() / target.width());
   const QSizeF previous = lay_out_for_export(layout_size);

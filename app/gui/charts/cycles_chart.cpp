@@ -181,13 +181,17 @@ void CyclesChart::rebuild() {
   }
   QString title = plot_cycles ? tr("FPGA cycles vs array size") : tr("FPGA PE utilization vs array size");
   if (batches.size() == 1 && all_batches.size() > 1) title += tr(" (batch %1)").arg(*batches.begin());
-  chart_view->chart()->setTitle(title);
+  const QString dashes = styles_.dash_legend(batches.size() > 1 && tensors.size() > 1 ? tr("layer, batch")
+                                             : batches.size() > 1                     ? tr("batch")
+                                                                                      : tr("layer"));
+  // The dashes' meaning goes into the title too, so an exported image or a report page still says it.
+  chart_view->chart()->setTitle(dashes.isEmpty()
+                                    ? title.toHtmlEscaped()
+                                    : title.toHtmlEscaped() + "<br><small>" + dashes.toHtmlEscaped() + "</small>");
   chart_view->show_message(fpga_rows.empty() ? tr("no FPGA measurements in the selection") : QString());
   chart_view->finish_rebuild();
   styles_.group_legend(chart_view->chart());
-  set_note(styles_.dash_legend(batches.size() > 1 && tensors.size() > 1 ? tr("layer, batch")
-                               : batches.size() > 1                     ? tr("batch")
-                                                                        : tr("layer")));
+  set_note(dashes);
 }
 
 }  // namespace nmscope::gui

@@ -95,6 +95,8 @@ std::vector<int> distinct_accuracy_rows(const std::vector<Measurement>& measurem
   std::vector<int> result;
   for (int row : rows) {
     const Measurement& m = measurements[size_t(row)];
+    // A decode-step row times a whole model step: it has no matrix, so no weight error (stored as 0) to plot.
+    if (m.rows <= 0 || m.cols <= 0) continue;
     const Key key{m.source_hash, m.tensor, m.pattern, m.bits, m.granularity, m.symmetric, m.criterion};
     const auto [it, inserted] = slot_of.emplace(key, result.size());
     if (inserted) {

@@ -34,7 +34,8 @@ std::vector<int> effective_rows(const std::vector<Measurement>& measurements, co
 
 // One row per (source_hash, tensor, pattern, bits, granularity, symmetric, criterion), in order of first
 // appearance: every engine row of a configuration repeats the same accuracy and storage figures, so plotting them
-// all would stack copies of one point. The engine "none" row is preferred, else the first row of the group.
+// all would stack copies of one point. The engine "none" row is preferred, else the first row of the group. Rows
+// without a matrix (decode steps: a whole model's step, no weight error) carry no accuracy figures and are left out.
 std::vector<int> distinct_accuracy_rows(const std::vector<Measurement>& measurements, const std::vector<int>& rows);
 
 }  // namespace nmscope::gui

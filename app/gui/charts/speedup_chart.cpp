@@ -143,7 +143,17 @@ void SpeedupChart::rebuild() {
   category_axis->setTruncateLabels(false);  // Qt elides them to "…" long before they run out of room
   chart_view->chart()->addAxis(category_axis, Qt::AlignLeft);
   series->attachAxis(category_axis);
-  const QString against = baselines_.isEmpty() ? tr("the family baseline") : baselines_.join(tr(" / "));
+  // The baselines by name; the FPGA arrays, each compared with its own dense run, as one phrase however many.
+  QStringList named;
+  bool arrays = false;
+  for (const QString& baseline : baselines_) {
+    if (baseline.startsWith("fpga/"))
+      arrays = true;
+    else
+      named.append(baseline);
+  }
+  if (arrays) named.append(tr("each FPGA array's dense run"));
+  const QString against = named.isEmpty() ? tr("the family baseline") : named.join(tr(" / "));
   chart_view->add_value_axis(Qt::AlignBottom, tr("speedup vs %1 (x)").arg(against), {series});
   chart_view->show_message(table.speedups.empty() ? tr("no timed engine measurements in the selection") : QString());
 

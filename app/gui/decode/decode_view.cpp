@@ -244,10 +244,11 @@ void DecodeView::rebuild() {
     tokens_series.append(tokens);
   }
   ms_view_->add_value_axis(Qt::AlignBottom, "batch size (sequences per step)", ms_series);
-  ms_view_->add_value_axis(Qt::AlignLeft, "ms per step (each sequence's per-token latency)", ms_series);
+  ms_view_->add_value_axis(Qt::AlignLeft, "ms per step", ms_series);
   tokens_view_->add_value_axis(Qt::AlignBottom, "batch size (sequences per step)", tokens_series);
   tokens_view_->add_value_axis(Qt::AlignLeft, "tokens / s", tokens_series);
-  ms_view_->chart()->setTitle("Decode step time against batch size");
+  // A step gives each sequence of the batch one token: its time is each sequence's per-token latency.
+  ms_view_->chart()->setTitle("Decode step time (each sequence's per-token latency) against batch size");
   tokens_view_->chart()->setTitle("Throughput against batch size");
   const QString empty = entries.empty() ? "no decode rows" : QString();
   ms_view_->show_message(empty);

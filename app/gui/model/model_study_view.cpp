@@ -324,20 +324,27 @@ void ModelStudyView::fill_batch_lines(const std::vector<const ModelRollupRow*>& 
   std::set<QString> engines;
   for (const auto& key : keys) engines.insert(key.second);
   batch_styles_.clear();
+  // One unit for the axis, the largest in which the slowest point is at least 1 ("90 ms", not "90000 µs").
+  double slowest = 0;
+  for (const auto& [key, points] : lines)
+    for (const auto& [batch, time] : points) slowest = std::max(slowest, time);
+  AxisUnit time_unit{"µs per token", 1};
+  for (const AxisUnit& unit : {AxisUnit{"ms per token", 1e3}, AxisUnit{"s per token", 1e6}})
+    if (slowest >= unit.size) time_unit = unit;
   QList<QAbstractSeries*> series;
   for (const auto& key : keys) {
     auto& points = lines[key];
     std::sort(points.begin(), points.end());
     auto* line = new QLineSeries;
     line->setPointsVisible(true);
-    for (const auto& [batch, time] : points) line->append(batch, time);
+    for (const auto& [batch, time] : points) line->append(batch, time / time_unit.size);
     batch_view_->chart()->addSeries(line);
     batch_styles_.apply(line, key.first, engines.size() > 1 ? key.second : QString());
     per_token_lines_.append(line);
     series.append(line);
   }
   batch_view_->add_value_axis(Qt::AlignBottom, "batch size", series);
-  batch_view_->add_value_axis(Qt::AlignLeft, "µs per token", series);
+  batch_view_->add_value_axis(Qt::AlignLeft, time_unit.name, series);
   QString title = "Per-token time of all linear layers against batch size";
   if (engines.size() == 1) title += " (" + *engines.begin() + ")";
   batch_view_->chart()->setTitle(title);

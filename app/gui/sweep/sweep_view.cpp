@@ -69,18 +69,20 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
   bits_->setValue(2);        // int4
   array_size_->setValue(2);  // 16x16
   array_size_->setToolTip("Systolic array size (rows x cols) of the FPGA cycle model");
-  cycles_series_->setName(QString("FPGA cycles, %1 of dense (analytic model, batch %2)").arg(QChar(0x0025)).arg(kFpgaBatch));
-  current_cycles_->setName("current array and pattern");
+  // Short legend names, so the six entries fit one row beside each other: the axes say the units, the chart's
+  // title says where each figure comes from.
+  cycles_series_->setName("FPGA cycles");
+  current_cycles_->setName("cycles here");
   current_cycles_->setMarkerSize(12);
   cycles_axis_->setTitleText("FPGA cycles, % of dense");
   cycles_axis_->setLabelFormat("%.0f");
 
-  storage_series_->setName("storage (bits per weight, analytic)");
-  current_storage_->setName("current point");
+  storage_series_->setName("storage");
+  current_storage_->setName("storage here");
   current_storage_->setMarkerSize(14);
-  error_series_->setName("weight error (stored measurements)");
+  error_series_->setName("weight error");
   error_series_->setMarkerSize(9);
-  current_error_->setName("current point, measured");
+  current_error_->setName("error here");
   current_error_->setMarkerSize(14);
   for (QAbstractSeries* series : std::initializer_list<QAbstractSeries*>{storage_series_, current_storage_, error_series_,
                                                                         current_error_, cycles_series_, current_cycles_})
@@ -108,6 +110,10 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
     series->attachAxis(error_axis_);
   }
   chart_->legend()->setAlignment(Qt::AlignBottom);
+  chart_->legend()->setShowToolTips(true);
+  chart_->setTitle(QString("Storage (analytic), weight error (stored measurements) and FPGA cycles (analytic model, "
+                           "batch %1) per N:M pattern")
+                       .arg(kFpgaBatch));
   chart_view_->setRenderHint(QPainter::Antialiasing);
   figures_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   figures_->setWordWrap(true);

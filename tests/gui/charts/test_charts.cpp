@@ -184,6 +184,17 @@ class TestCharts final : public QObject {
     QCOMPARE(effective_rows(rows, {3, 9, -1, 0}), (std::vector<int>{3, 0}));
     QCOMPARE(config_label(rows[0]), QString("2:4 int4"));
     QCOMPARE(config_label(row_for("t", 1, 1, 16)), QString("dense fp16"));
+    // A decode-step row (no matrix, its weight error stored as 0) is no accuracy point: on the Pareto chart's log
+    // axis a 0 would take its whole series, and the front, off the plot.
+    Measurement step = timed(row_for("decode-step ctx24", 2, 4, 4, "cpu/int4-2:4", 1), 500);
+    step.rows = step.cols = 0;
+    step.weight_rel_err = step.output_rel_err = 0;
+    rows.push_back(step);
+    QCOMPARE(distinct_accuracy_rows(rows, effective_rows(rows, {})), (std::vector<int>{1, 2}));
+    ResultsModel model;
+    for (const Measurement& row : rows) model.append(row);
+    ParetoChart pareto(&model);
+    QCOMPARE(pareto.point_count(), 2);
   }
 
   void paretoChartPlotsOnePointPerConfiguration() {
@@ -308,6 +319,7 @@ class TestCharts final : public QObject {
     SpeedupChart chart(&model);
     QCOMPARE(chart.speedup("fpga/systolic-16x16", "2:4 int4, b1"), 2.5);
     QVERIFY(chart.baselines().contains("fpga/systolic-16x16 dense"));
+    QVERIFY(axis_at(chart.view(), Qt::AlignBottom)->titleText().contains("each FPGA array's dense run"));
     QVERIFY2(chart.note().contains("No bar for fpga/systolic-32x32 — no dense int4 run on the same array"),
              qPrintable(chart.note()));
   }
@@ -479,7 +491,7 @@ class TestCharts final : public QObject {
     QCOMPARE(chart.batch(), 1);  // the smallest
     QCOMPARE(chart.cycles_series().size(), 1);
     QCOMPARE(chart.point_count(), 2);
-    QVERIFY(chart.view()->chart()->title().endsWith("(batch 1)"));
+    QVERIFY(chart.view()->chart()->title().startsWith("FPGA cycles vs array size (batch 1)"));
     chart.set_batch(0);  // every batch: a dash pattern per batch, said in the note
     QCOMPARE(chart.cycles_series().size(), 2);
     QCOMPARE(chart.point_count(), 4);
