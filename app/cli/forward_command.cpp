@@ -25,21 +25,32 @@ struct ForwardOptions {
   ModelCompressionOptions compression;
 };
 
-// One sequence per non-empty line of a text file, tokenized with the model's tokenizer.json. Lines differ in length
-// and nothing is padded, so each line runs as its own forward pass.
+// One sequence per non-empty line of a text file, tokenized with the model's tokenizer.json as Hugging Face
+// `tokenizers` does: its truncation cuts a long line (MiniLM: 128 ids), its padding is left out (an attention mask
+// would hide it: the outputs are the same). Lines differ in length, so each runs as its own forward pass. A line still
+// longer than the model's positions (a tokenizer.json without truncation) is cut to them, with a note on stderr,
+// rather than failing the whole file.
 std::vector<TokenIds> text_sequences(const std::string& path, const Model& model) {
   std::ifstream stream(path);
   if (!stream) throw Error(path, "cannot be opened");
   const auto tokenizer = Tokenizer::open(model.directory());
   std::vector<TokenIds> sequences;
   std::string line;
+  int64_t line_number = 0;
   while (std::getline(stream, line)) {
+    ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     TokenIds ids;
-    ids.ids = tokenizer->encode(line);
+    ids.ids = tokenizer->encode_as_configured(line).unpadded();
+    const int64_t positions = model.config().max_positions;
+    if (positions > 0 && int64_t(ids.ids.size()) > positions) {
+      print_error(path + " line " + std::to_string(line_number) + ": " + std::to_string(ids.ids.size()) +
+                  " tokens, cut to the model's " + std::to_string(positions) + " positions");
+      ids.ids.resize(size_t(positions));
+    }
     ids.sequences = 1;
     ids.tokens = int64_t(ids.ids.size());
-    check_token_ids(ids, model, path + " line " + std::to_string(sequences.size() + 1));
+    check_token_ids(ids, model, path + " line " + std::to_string(line_number));
     sequences.push_back(std::move(ids));
   }
   if (sequences.empty()) throw Error(path, "holds no text");

@@ -110,6 +110,8 @@ Command add_slurm_command(CLI::App& app) {
                             "A shell line run before each job, e.g. 'module load cuda/13.0' (may repeat)");
   submit_parser->add_option("--cli", submit_options.cli_path, "The nmscope-cli the jobs run (default: this one)");
   submit_parser->add_flag("--dry-run", submit_options.dry_run, "Write the scripts only; submit nothing");
+  submit_parser->add_flag("--force", submit_options.force,
+                          "Submit into a --dir that holds an earlier submission, moving it to DIR/previous-<time>/");
 
   options->status_parser = command->add_subcommand("status", "Per-shard state (squeue / sacct) and rows present");
   options->status_parser->add_option("--dir", options->directory, "The sweep's directory")->capture_default_str();

@@ -19,10 +19,12 @@ struct CliResult {
   }
 };
 
-inline CliResult run_cli(const QStringList& arguments, int timeout_ms = 600000) {
+// `working_directory` empty: the test's own; a user runs relative paths from wherever they are.
+inline CliResult run_cli(const QStringList& arguments, int timeout_ms = 600000, const QString& working_directory = {}) {
   QProcess process;
   process.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
   process.setArguments(arguments);
+  if (!working_directory.isEmpty()) process.setWorkingDirectory(working_directory);
   process.start();
   CliResult result;
   if (!process.waitForFinished(timeout_ms) || process.exitStatus() != QProcess::NormalExit) {

@@ -20,6 +20,9 @@ struct SlurmSubmitOptions {
   std::string cli_path;            // the nmscope-cli the tasks run; empty: this process's own executable
   std::vector<std::string> setup;  // shell lines run before the shard (e.g. "module load cuda/13.0")
   bool dry_run = false;            // write the scripts, submit nothing
+  // Submit into a folder that holds an earlier submission: its files move to DIR/previous-<time>/ first. Without
+  // it such a folder is refused.
+  bool force = false;
 };
 
 // One sbatch of shards and the merge job that follows it.

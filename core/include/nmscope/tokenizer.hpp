@@ -21,11 +21,23 @@
 
 namespace nmscope {
 
+// One text as Hugging Face `tokenizers` encodes it with the file's truncation and padding: the ids and the attention
+// mask (1 for a token of the text or a special token, 0 for padding).
+struct TokenEncoding {
+  std::vector<int64_t> ids;
+  std::vector<int8_t> attention_mask;
+  // The ids a model runs on: padding left out (an attention mask hides it, so the outputs are the same).
+  std::vector<int64_t> unpadded() const;
+};
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
   // Ids of one text with the post-processor's special tokens ([CLS] ... [SEP], <s> ...); no truncation or padding.
   virtual std::vector<int64_t> encode(const std::string& text) const = 0;
+  // What `tokenizers`' encode() gives with tokenizer.json's "truncation" and "padding" (MiniLM's: 128 ids, the text
+  // cut to 126 between [CLS] and [SEP], short texts padded with [PAD]).
+  virtual TokenEncoding encode_as_configured(const std::string& text) const = 0;
 
   // Reads <directory>/tokenizer.json. Throws Error(path, reason) when it is missing, malformed or of an unsupported
   // kind, or when this build has no Unicode support.

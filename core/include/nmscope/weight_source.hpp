@@ -63,6 +63,11 @@ class WeightSource {
   const TensorInfo* find(const std::string& name) const;
 };
 
+// How a source is recorded in the results database and keyed for --resume and merge: a file or directory as its
+// canonical absolute path (symlinks and "./" resolved), so "fx/w.npy", "./fx/w.npy", its absolute path and the same
+// file named from another working directory are one source; a "synth:..." spec as written.
+std::string source_identity(const std::string& location);
+
 // Opens any source kind, choosing by what the path is: a directory (HF model), *.npy, *.safetensors, *.gguf,
 // or "synth:..." (see synthetic.hpp). Throws Error(path, reason) on anything it cannot use.
 std::unique_ptr<WeightSource> open_weight_source(const std::string& location);

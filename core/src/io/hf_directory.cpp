@@ -20,7 +20,10 @@ namespace {
 constexpr const char* kIndexName = "model.safetensors.index.json";
 constexpr std::uintmax_t kMaxIndexBytes = 64ull << 20;
 
-// The shard's full path if `name` stays inside `root` (already canonical), after resolving symlinks.
+// The shard's full path if `name` names a file inside `root`: relative, without "..". The name is checked as
+// written, not where it resolves: a symlink in the folder is followed wherever it points, since the user (or the
+// Hugging Face cache, whose snapshots/<rev>/ files link to ../../blobs/) put it there; an index that names a file
+// outside the folder is refused.
 std::string contained_shard_path(const fs::path& root, const std::string& name, const std::string& subject) {
   const fs::path relative(name);
   if (name.empty() || relative.is_absolute() || relative.has_root_name() || relative.has_root_directory()) {
@@ -29,13 +32,6 @@ std::string contained_shard_path(const fs::path& root, const std::string& name, 
   for (const auto& part : relative) {
     if (part == "..")
       throw Error(subject, "shard path '" + name + "' contains '..'; shards must be inside the model directory");
-  }
-  std::error_code error;
-  const fs::path resolved = fs::weakly_canonical(root / relative, error);
-  if (error) throw Error(subject, "shard path '" + name + "' cannot be resolved: " + error.message());
-  const auto mismatch = std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end());
-  if (mismatch.first != root.end()) {
-    throw Error(subject, "shard '" + name + "' resolves to " + resolved.string() + ", outside the model directory");
   }
   return (root / relative).string();
 }

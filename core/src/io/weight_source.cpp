@@ -115,6 +115,13 @@ std::unique_ptr<WeightSource> open_model_directory(const std::string& location) 
 
 }  // namespace
 
+std::string source_identity(const std::string& location) {
+  if (is_synthetic_spec(location)) return location;
+  std::error_code error;
+  const fs::path canonical = fs::canonical(location, error);
+  return error ? location : canonical.string();
+}
+
 std::unique_ptr<WeightSource> open_weight_source(const std::string& location) {
   if (is_synthetic_spec(location)) return open_synthetic_source(location);
 

@@ -11,6 +11,7 @@
 #include "nmscope/model.hpp"
 #include "nmscope/model_preset.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/weight_source.hpp"
 
 namespace nmscope {
 
@@ -72,7 +73,7 @@ ModelLayerPlan plan_model_layer_study(const ModelLayerStudySpec& spec) {
   ModelLayerPlan plan;
   const auto model = open_model(spec);
   plan.model = spec.preset.empty() ? spec.model : spec.preset;
-  plan.source = model->directory();
+  plan.source = source_identity(model->directory());
   plan.layers = select_model_layers(*model, spec.layers);
   plan.config = model->config();
   plan.all_layers = spec.layers.empty();

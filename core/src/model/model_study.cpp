@@ -11,6 +11,7 @@
 #include "nmscope/model_evaluation.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/weight_source.hpp"
 
 namespace nmscope {
 
@@ -58,7 +59,7 @@ std::vector<Measurement> layer_rows(const Model& model, const CompressedModel& c
     Measurement row;
     row.study_id = record.study_id;
     row.created_at = record.created_at;
-    row.source = model.directory();
+    row.source = source_identity(model.directory());
     row.source_hash = model.source().tensor_hash(layer->info.name);
     row.tensor = layer->info.name;
     describe_configuration(row, packed);

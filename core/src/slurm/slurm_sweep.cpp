@@ -138,6 +138,49 @@ std::string submit(const SlurmSweep& sweep, const std::string& script, const std
 }
 
 // Writes the scripts of one submission and, unless dry, submits them and records the ids in the state file.
+bool is_shard_database(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return name.rfind("shard-", 0) == 0 && path.extension() == ".db";
+}
+
+// What a sweep folder holds from an earlier submission ("a submitted sweep (2 submissions, 4 shards)", "3 shard
+// databases"); "" when nothing (an empty folder, or one with only a dry run's scripts).
+std::string earlier_submission(const std::string& directory) {
+  if (fs::exists(directory + "/" + kStateFile)) {
+    const SlurmSweep earlier = read_slurm_sweep(directory);
+    if (!earlier.submissions.empty())
+      return "a submitted sweep (" + std::to_string(earlier.submissions.size()) + " submission" +
+             (earlier.submissions.size() == 1 ? "" : "s") + ", " + std::to_string(earlier.shard_count) + " shards)";
+  }
+  int shard_databases = 0;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(directory, error))
+    if (is_shard_database(entry.path())) ++shard_databases;
+  return shard_databases == 0 ? std::string() : std::to_string(shard_databases) + " shard database(s)";
+}
+
+// --force: the earlier submission's state, scripts, logs and databases go to DIR/previous-<UTC time>/, so nothing
+// of it is lost and nothing of it is merged into the new sweep.
+void move_aside(const std::string& directory) {
+  std::string stamp = now_utc();
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  const fs::path aside = fs::path(directory) / ("previous-" + stamp);
+  std::error_code error;
+  fs::create_directories(aside, error);
+  if (error) throw Error(aside.string(), "cannot create: " + error.message());
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    const std::string name = entry.path().filename().string();
+    // The databases with their -wal / -shm / moved-aside companions.
+    const bool database =
+        (name.rfind("shard-", 0) == 0 || name.rfind("all.db", 0) == 0) && name.find(".db") != std::string::npos;
+    const bool earlier = name == kStateFile || name == "logs" || name == "sweep.json" ||
+                         entry.path().extension() == ".sbatch" || database;
+    if (!earlier) continue;
+    fs::rename(entry.path(), aside / name, error);
+    if (error) throw Error(entry.path().string(), "cannot move aside: " + error.message());
+  }
+}
+
 SlurmSubmission submit_shards(SlurmSweep& sweep, const std::vector<int>& shards, bool dry_run) {
   SlurmSubmission submission;
   submission.shards = shards;
@@ -196,16 +239,15 @@ SlurmSubmitted submit_slurm_sweep(const SlurmSubmitOptions& options) {
   if (error) throw Error(options.directory, "cannot create the sweep directory: " + error.message());
   sweep.directory = fs::absolute(options.directory).lexically_normal().string();
   if (sweep.directory.size() > 1 && sweep.directory.back() == '/') sweep.directory.pop_back();
-  if (fs::exists(sweep.directory + "/" + kStateFile)) {
-    // Shard databases are only meaningful for the split that wrote them: another spec or shard count needs its
-    // own directory. The same sweep submitted again keeps its history (and its tasks resume their databases).
-    const SlurmSweep earlier = read_slurm_sweep(sweep.directory);
-    if (!earlier.submissions.empty() && earlier.spec_hash != spec.hash)
-      throw Error(sweep.directory, "holds a submitted sweep of another spec; choose another --dir");
-    if (!earlier.submissions.empty() && earlier.shard_count != options.shards)
-      throw Error(sweep.directory, "holds a submitted sweep in " + std::to_string(earlier.shard_count) +
-                                       " shards, not " + std::to_string(options.shards) + "; choose another --dir");
-    sweep.submissions = earlier.submissions;
+  // A folder that already holds a submission (or shard databases) is another sweep's, or this one's in flight: a
+  // new submission there would overwrite its scripts and state, and the new merge job would merge the old shard
+  // databases too. Refused, naming it; --force moves what is there aside first.
+  if (const std::string held = earlier_submission(sweep.directory); !held.empty()) {
+    if (!options.force)
+      throw Error(sweep.directory, "holds " + held +
+                                       "; submit into another --dir, follow it with 'slurm status' or 'slurm "
+                                       "resubmit', or add --force to move it aside");
+    move_aside(sweep.directory);
   }
   sweep.spec_path = sweep.directory + "/sweep.json";
   sweep.spec_hash = spec.hash;

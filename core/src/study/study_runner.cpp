@@ -48,6 +48,7 @@ struct SelectedTensor {
 // Everything computed once per tensor and shared by its configurations.
 struct TensorContext {
   const WeightSource* source;
+  std::string source_identity;  // the source as stored and keyed: its canonical path (weight_source.hpp)
   std::string name;
   std::string hash;
   MatrixF weights;
@@ -146,8 +147,16 @@ class StudyRun {
   MeasurementKey key_of(const TensorContext& context, const NMPattern& pattern, const QuantConfig& quant,
                         const std::string& engine, int batch) const {
     // The same fields, from the same values, as base_row() and measure_config() write into the row.
-    return {context.source->location(), context.hash, context.name, pattern.to_string(), quant.bits,
-            quant.granularity_name(), quant.symmetric, criterion_name(spec_.criterion), engine, batch};
+    return {context.source_identity,
+            context.hash,
+            context.name,
+            pattern.to_string(),
+            quant.bits,
+            quant.granularity_name(),
+            quant.symmetric,
+            criterion_name(spec_.criterion),
+            engine,
+            batch};
   }
 
   // How many of the configuration's (engine, batch) jobs already have their row in the store.
@@ -242,7 +251,8 @@ class StudyRun {
     std::vector<SliceConfiguration> configs;
     for (const auto& pattern : spec_.patterns)
       for (int bits : spec_.bits) configs.push_back({pattern, spec_.quant_config(bits)});
-    TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
+    TensorContext context{
+        selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}};
     const TensorInfo& info = *selected.source->find(selected.name);
     const int64_t rows = info.rows(), cols = info.cols();
     const int64_t slices = (rows + kAccuracyBlockRows - 1) / kAccuracyBlockRows;
@@ -330,7 +340,8 @@ class StudyRun {
       return;
     }
     const int64_t jobs = jobs_per_tensor();
-    TensorContext context{selected.source, selected.name, {}, {}, {}, {}, {}};
+    TensorContext context{
+        selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}};
     try {
       check_cancel();
       report_progress(selected.name + "  loading");
@@ -379,7 +390,7 @@ class StudyRun {
   Measurement base_row(const TensorContext& context, const PackedMatrix& packed, const AccuracyFigures& accuracy) const {
     Measurement row;
     row.study_id = summary_.study_id;
-    row.source = context.source->location();
+    row.source = context.source_identity;
     row.source_hash = context.hash;
     row.tensor = context.name;
     describe_configuration(row, packed);

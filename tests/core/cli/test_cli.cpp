@@ -2,7 +2,9 @@
 // by nmscope's own writers. Pins the contract of inspect / run / export: the JSON Lines fields and their values,
 // the exit statuses (0 ok, 1 bad file or tensor, 2 bad usage), the one-line error naming the file or option, and
 // that a failing command never damages or half-writes the results database.
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -151,6 +153,34 @@ class TestCli final : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     QVERIFY2(QFile::exists(NMSCOPE_CLI_PATH), NMSCOPE_CLI_PATH);
+  }
+
+  // ---- resume and the identity of a source -------------------------------------------------------------------
+
+  void resumeKnowsAFileHoweverItIsNamed() {
+    // fx/w.npy, ./fx/w.npy, its absolute path and w.npy from inside fx/ are one source: a resume from any of them
+    // measures nothing again (it measured everything again before).
+    QDir(dir_.path()).mkpath("fx");
+    const QString file = path("fx/w.npy");
+    nmscope::write_npy(file.toStdString(), tensor("w", {16, 32}));
+    const QString db = path("resume-identity.db");
+    const QStringList study = {"run", "--pattern", "dense,2:4", "--bits", "8,4", "--engines", "none", "--db", db};
+    const CliResult first = run_cli(study + QStringList{"--weights", "fx/w.npy"}, 600000, dir_.path());
+    QVERIFY2(first.exit_code == 0, qPrintable(first.describe()));
+    const long long rows = row_count(db);
+    QCOMPARE(rows, 4LL);
+    const std::vector<std::pair<QString, QString>> namings = {
+        {"./fx/w.npy", dir_.path()}, {file, dir_.path()}, {"w.npy", path("fx")}, {"../fx/w.npy", path("fx")}};
+    for (const auto& [name, cwd] : namings) {
+      const CliResult again = run_cli(study + QStringList{"--weights", name, "--resume"}, 600000, cwd);
+      QVERIFY2(again.exit_code == 0, qPrintable(name + ": " + again.describe()));
+      QVERIFY2(again.err.contains("0 measurements stored") && again.err.contains("4 were already stored"),
+               qPrintable(name + ": " + again.err));
+      QCOMPARE(row_count(db), rows);
+    }
+    // The row says where the file is, whoever named it how.
+    const auto stored = nmscope::ResultsStore(db.toStdString()).all();
+    QCOMPARE(QString::fromStdString(stored.front().source), QFileInfo(file).canonicalFilePath());
   }
 
   // ---- inspect ------------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // Hugging Face model directories: a sharded model with an index and a plain one without, and the ways a directory
-// can lie or escape: missing shards, "../", absolute paths, symlinks out, tensors not where the index says.
+// can lie or escape: missing shards, "../", absolute paths, tensors not where the index says; and the Hugging Face
+// cache's layout, whose snapshot files are symlinks into its blobs/ folder.
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -99,23 +101,56 @@ class TestHfDirectory : public QObject {
     EXPECT_ERROR(hf_shard_files(model), model, "absolute");
   }
 
-  void symlink_out_of_the_directory() {
+  void symlinks_in_the_directory_are_followed_wherever_they_point() {
+    // The user (or the Hugging Face cache) put the link in the folder: it is followed, as the name is inside.
     QTemporaryDir dir;
     const std::string model = copy_sharded(dir);
-    const std::string outside = dir.filePath("secret.safetensors").toStdString();
+    const std::string outside = dir.filePath("elsewhere.safetensors").toStdString();
     fs::copy(model + "/model-00001-of-00002.safetensors", outside);
-    fs::create_symlink(outside, model + "/evil.safetensors");
-    write_index(model, {{"layers.0.q", "evil.safetensors"}});
-    EXPECT_ERROR(hf_shard_files(model), model, "outside the model directory");
-    // Without an index the globbed shards are checked the same way.
-    fs::remove(model + "/model.safetensors.index.json");
-    EXPECT_ERROR(open_weight_source(model), model, "outside the model directory");
-    // A symlinked directory component that leaves the directory is caught too.
-    fs::remove(model + "/evil.safetensors");
-    fs::create_directory(dir.filePath("elsewhere").toStdString());
-    fs::create_directory_symlink(dir.filePath("elsewhere").toStdString(), model + "/sub");
-    write_index(model, {{"layers.0.q", "sub/x.safetensors"}});
-    EXPECT_ERROR(hf_shard_files(model), model, "outside the model directory");
+    fs::remove(model + "/model-00001-of-00002.safetensors");
+    fs::create_symlink(outside, model + "/model-00001-of-00002.safetensors");
+    const auto shards = hf_shard_files(model);
+    QCOMPARE(shards.size(), std::size_t{2});
+    QVERIFY(!open_weight_source(model)->tensors().empty());
+    // A symlinked directory component is followed the same way.
+    fs::create_directory(dir.filePath("shards").toStdString());
+    fs::rename(model + "/model-00002-of-00002.safetensors", dir.filePath("shards/two.safetensors").toStdString());
+    fs::create_directory_symlink(dir.filePath("shards").toStdString(), model + "/sub");
+    const io_test::Bytes index_text = io_test::read_file(model + "/model.safetensors.index.json");
+    nlohmann::json index = nlohmann::json::parse(index_text.begin(), index_text.end());
+    for (auto& [tensor, shard] : index["weight_map"].items())
+      if (shard == "model-00002-of-00002.safetensors") shard = "sub/two.safetensors";
+    io_test::write_file(model + "/model.safetensors.index.json", index.dump());
+    const auto relinked = hf_shard_files(model);
+    QVERIFY(std::find(relinked.begin(), relinked.end(), fs::canonical(model).string() + "/sub/two.safetensors") !=
+            relinked.end());
+    // A dangling link is a missing shard, named as such.
+    fs::remove(outside);
+    EXPECT_ERROR(hf_shard_files(model), model, "missing");
+  }
+
+  void huggingface_cache_snapshot_opens_like_the_model() {
+    // models--org--name/snapshots/<rev>/ holds links into ../../blobs/, as the Hub client writes it.
+    QTemporaryDir dir;
+    const std::string model = fixture("hf_sharded");
+    const fs::path cache = fs::path(dir.path().toStdString()) / "models--nmscope--tiny";
+    const fs::path snapshot = cache / "snapshots" / "0123456789abcdef";
+    fs::create_directories(cache / "blobs");
+    fs::create_directories(snapshot);
+    int blob = 0;
+    for (const auto& entry : fs::directory_iterator(model)) {
+      const std::string hash = "blob" + std::to_string(blob++);
+      fs::copy(entry.path(), cache / "blobs" / hash);
+      fs::create_symlink(fs::path("../..") / "blobs" / hash, snapshot / entry.path().filename());
+    }
+    const auto original = open_weight_source(model);
+    const auto cached = open_weight_source(snapshot.string());
+    QCOMPARE(cached->tensors().size(), original->tensors().size());
+    for (const auto& info : original->tensors()) {
+      QVERIFY(cached->find(info.name));
+      QCOMPARE(cached->tensor_hash(info.name), original->tensor_hash(info.name));
+      if (info.is_matrix) QVERIFY(cached->load_matrix(info.name) == original->load_matrix(info.name));
+    }
   }
 
   void symlink_inside_the_directory_is_fine() {

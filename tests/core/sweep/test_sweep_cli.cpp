@@ -76,6 +76,35 @@ class TestSweepCli : public QObject {
              sweep_test::kSmallSpecPoints);
   }
 
+  void remeasuredFpgaRowsMergeAsDuplicates() {
+    // The same FPGA study run twice, the RTL simulated both times at whatever speed the host gave it: merging the
+    // two is 0 conflicts (it was exit 1 with every simulated row a conflict).
+    QStringList run = {"run",
+                       "--weights",
+                       "synth:tiny-block",
+                       "--tensor",
+                       "block.mlp.up_proj.weight",
+                       "--pattern",
+                       "dense,2:4",
+                       "--bits",
+                       "4",
+                       "--engines",
+                       "fpga",
+                       "--array",
+                       "8x8"};
+    for (const QString name : {"fpga-1.db", "fpga-2.db"}) {
+      const CliResult result = run_cli(run + QStringList{"--db", path(name)});
+      QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    }
+    QVERIFY(RawDatabase(path("fpga-1.db").toStdString())
+                .integer("SELECT count(*) FROM measurements WHERE details_json LIKE '%simulated_cycles_per_second%'") >
+            0);
+    const CliResult merged =
+        run_cli({"merge", "--force", "--out", path("fpga-merged.db"), path("fpga-1.db"), path("fpga-2.db")});
+    QVERIFY2(merged.exit_code == 0, qPrintable(merged.describe()));
+    QVERIFY2(merged.out.contains(" 0 conflicts"), qPrintable(merged.out));
+  }
+
   void truncatedShardIsNamedForResubmission() {
     const QString broken = path("shard-3-killed.db");
     QVERIFY(QFile::copy(shards_[3], broken));

@@ -5,6 +5,7 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <nlohmann/json.hpp>
 
 #include "nmscope/error.hpp"
 #include "nmscope/merge.hpp"
@@ -112,6 +113,53 @@ class TestSweepMerge : public QObject {
     QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM measurements"), sweep_test::kSmallSpecPoints);
   }
 
+  void runDescriptionsNeverConflictAndAConflictNamesItsField() {
+    // One FPGA result measured twice: the simulation ran at another speed (a property of the host's load), the
+    // cycles and the array's figures are the same. A duplicate. A third run whose utilization differs conflicts, and
+    // the conflict line names the field and both values.
+    auto fpga_row = [](double simulated_per_second, double utilization) {
+      nmscope::Measurement m;
+      m.study_id = "fpga-study";
+      m.source = "synth:tiny-block";
+      m.source_hash = "feedbeef";
+      m.tensor = "block.mlp.up_proj.weight";
+      m.rows = 160;
+      m.cols = 96;
+      m.pattern = "2:4";
+      m.kept_per_group = 2;
+      m.group_size = 4;
+      m.bits = 4;
+      m.granularity = "group:128";
+      m.quant_group = 128;
+      m.criterion = "magnitude";
+      m.engine = "fpga/systolic-8x8";
+      m.batch = 1;
+      m.storage_bytes = 9000;
+      m.cycles = 4321;
+      m.time_us = 17.284;
+      m.host = "vm | Some CPU | 2 cores";
+      m.details_json = nlohmann::json{
+          {"utilization", utilization},
+          {"simulated_cycles_per_second", simulated_per_second},
+          {"simulation_seconds", 4321 / simulated_per_second},
+          {"cycles_source",
+           "rtl"}}.dump();
+      return m;
+    };
+    const std::string first = path("fpga-a.db"), second = path("fpga-b.db"), third = path("fpga-c.db");
+    ResultsStore(first).insert(fpga_row(1.1e6, 0.5));
+    ResultsStore(second).insert(fpga_row(0.4e6, 0.5));
+    ResultsStore(third).insert(fpga_row(0.9e6, 0.75));
+    nmscope::MergeOptions force;
+    force.force = true;  // not written by a sweep
+    const auto report = nmscope::merge_databases(path("fpga-merged.db"), {first, second, third}, force);
+    QCOMPARE(report.added(), int64_t{1});
+    QCOMPARE(report.duplicates(), int64_t{1});
+    QCOMPARE(report.conflicts(), int64_t{1});
+    QVERIFY2(report.conflict_examples[0].description.find("details_json.utilization 0.5 vs 0.75") != std::string::npos,
+             report.conflict_examples[0].description.c_str());
+  }
+
   void differentFiguresAreConflictsAndTheMergedRowStays() {
     // The unsharded run timed the CPU rows again: same keys, other times. The FPGA rows are cycle counts from the
     // same model, so they come back as duplicates.
@@ -123,6 +171,9 @@ class TestSweepMerge : public QObject {
     QCOMPARE(report.conflicts() + report.duplicates(), int64_t{sweep_test::kSmallSpecPoints});
     QVERIFY(!report.conflict_examples.empty());
     QVERIFY(report.conflict_examples[0].description.find("cpu/eigen-fp32-dense") != std::string::npos);
+    // The line names the figure that differs and both values.
+    QVERIFY2(report.conflict_examples[0].description.find(": time_us ") != std::string::npos,
+             report.conflict_examples[0].description.c_str());
     QCOMPARE(RawDatabase(merged).integer("SELECT count(*) FROM measurements"), sweep_test::kSmallSpecPoints);
   }
 

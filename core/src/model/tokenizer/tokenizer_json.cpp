@@ -11,6 +11,13 @@
 
 namespace nmscope {
 
+std::vector<int64_t> TokenEncoding::unpadded() const {
+  std::vector<int64_t> kept;
+  for (size_t index = 0; index < ids.size(); ++index)
+    if (index >= attention_mask.size() || attention_mask[index] != 0) kept.push_back(ids[index]);
+  return kept;
+}
+
 #ifdef NMSCOPE_HAVE_ICU
 
 namespace {
