@@ -85,7 +85,10 @@ configure() {
     log "configure failed ($BUILD_DIR/configure.log has CMake's whole output)"
     return 1
   fi
-  sed -n 's/^-- nmscope configuration:/[nmscope] configuration ('"$BUILD_DIR"'):/p; s/^--   /[nmscope]   /p' "$BUILD_DIR/configure.log" >&2
+  # The summary block only: from its heading to the first line that is not indented under it.
+  awk -v dir="$BUILD_DIR" '/^-- nmscope configuration:/ { print "[nmscope] configuration (" dir "):"; on = 1; next }
+                           on && /^--   / { sub(/^--   /, "[nmscope]   "); print; next } { on = 0 }' \
+    "$BUILD_DIR/configure.log" >&2
 }
 
 build() {

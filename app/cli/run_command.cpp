@@ -72,7 +72,8 @@ int run(const RunOptions& options) {
   StudyObserver observer;
   observer.measured = [&](const Measurement& m) {
     if (options.json) std::cout << measurement_to_json(m).dump() << std::endl;
-    else std::cout << format_row(m) << std::endl;
+    else
+      std::cout << format_row(m) << (m.status == "overflow" ? "\n    overflow: " + m.note : std::string()) << std::endl;
   };
   observer.skipped = [](const Error& error) { print_error(error.what()); };
   if (show_progress) {
@@ -96,6 +97,13 @@ int run(const RunOptions& options) {
     std::cerr << summary.measurements << " measurements stored in " << store.path() << " (study " << summary.study_id << ")";
     if (options.resume) std::cerr << "; " << summary.already_stored << " were already stored";
     std::cerr << "\n";
+  }
+  // Doing nothing is not success. What was skipped has said why in a line of its own; a run with nothing to say
+  // gets this one.
+  if (summary.measurements == 0 && summary.already_stored == 0) {
+    if (summary.skipped == 0 && summary.not_measured == 0)
+      print_error("nothing was measured: no tensor and configuration to run");
+    return 1;
   }
   return summary.skipped > 0 ? 1 : 0;
 }

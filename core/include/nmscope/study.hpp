@@ -73,6 +73,7 @@ struct StudySummary {
   int64_t measurements = 0;
   int64_t skipped = 0;
   int64_t already_stored = 0;  // jobs left out because skip_stored found their rows in the store
+  int64_t not_measured = 0;    // configurations that no engine of a requested family supports (reported, not skipped)
   bool cancelled = false;
   int64_t shapes_timed = 0;    // distinct (rows, cols) that an engine ran on
   int64_t timings_reused = 0;  // engine rows that took their figures from an earlier layer of the same shape

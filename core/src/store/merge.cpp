@@ -363,7 +363,7 @@ void merge_input(Connection& out, const std::string& input, MergeInputReport& re
     const Connection shard(input);
     store::Statement rows(
         shard.get(), input,
-        "SELECT " + column_list() + " FROM measurements WHERE status IN ('ok', 'unavailable') ORDER BY id");
+        "SELECT " + column_list() + " FROM measurements WHERE status IN ('ok', 'unavailable', 'overflow') ORDER BY id");
     std::string lookup_sql = "SELECT ";
     for (const char* column : kFigureColumns)
       lookup_sql += std::string(lookup_sql.size() > 7 ? ", " : "") + "\"" + column + "\"";
@@ -421,7 +421,7 @@ void merge_input(Connection& out, const std::string& input, MergeInputReport& re
     }
     if (result != SQLITE_DONE) throw InputFailure{"cannot read its measurements: " + store::last_error(shard.get())};
     report.failed_rows = store::query_integer(
-        shard.get(), input, "SELECT count(*) FROM measurements WHERE status NOT IN ('ok', 'unavailable')");
+        shard.get(), input, "SELECT count(*) FROM measurements WHERE status NOT IN ('ok', 'unavailable', 'overflow')");
 
     if (has_table(shard.get(), input, "main", "sweep_shards")) {
       store::Statement runs(shard.get(), input, "SELECT * FROM sweep_shards");

@@ -242,7 +242,7 @@ std::set<MeasurementKey> ResultsStore::stored_keys(const std::string& tensor) co
   std::lock_guard lock(mutex_);
   std::string sql =
       "SELECT source, source_hash, tensor, pattern, bits, granularity, symmetric, criterion, engine, batch "
-      "FROM measurements WHERE status IN ('ok', 'unavailable')";
+      "FROM measurements WHERE status IN ('ok', 'unavailable', 'overflow')";
   if (!tensor.empty()) sql += " AND tensor = ?";
   store::Statement query(db_, path_, sql);
   if (!tensor.empty()) sqlite3_bind_text(query.get(), 1, tensor.data(), static_cast<int>(tensor.size()), SQLITE_TRANSIENT);

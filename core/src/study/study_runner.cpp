@@ -4,25 +4,26 @@
 
 #include <cmath>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <tuple>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/host_info.hpp"
 #include "nmscope/metrics.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/readers.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 #include "nmscope/synthetic.hpp"
-#include "nmscope/model.hpp"
 #include "nmscope/weight_source.hpp"
+#include "quant/fp16_range.hpp"
 #include "study/slice_accuracy.hpp"
 
 namespace nmscope {
@@ -52,6 +53,7 @@ struct TensorContext {
   std::string name;
   std::string hash;
   MatrixF weights;
+  WeightRange range;  // of the weights as loaded: what fp16 must hold (quant/fp16_range.hpp)
   MatrixF eval_activations;
   std::unique_ptr<OutputReference> reference;
   VectorF input_norms;
@@ -75,6 +77,7 @@ class StudyRun {
   StudySummary run() {
     registry_ = EngineRegistry::with_options(spec_.engine_options);
     engines_ = registry_.select(spec_.engines);
+    report_unmeasured_configurations();
     if (!spec_.activations_path.empty()) user_activations_ = read_npy_matrix(spec_.activations_path);
     const std::vector<SelectedTensor> tensors = select_tensors();
     progress_.total = int64_t(tensors.size()) * jobs_per_tensor();
@@ -111,9 +114,14 @@ class StudyRun {
     }
     std::vector<SelectedTensor> selected;
     if (spec_.tensors.empty()) {
-      for (const auto& source : sources_)
+      for (const auto& source : sources_) {
+        const size_t before = selected.size();
         for (const auto& info : source->tensors())
           if (info.is_matrix) selected.push_back({source.get(), info.name});
+        // A source with nothing to prune (a vector, a scalar, an empty array) says so, naming what it holds.
+        if (selected.size() == before)
+          skip(Error(source->location(), "holds no matrix to measure (" + non_matrices(*source) + ")"));
+      }
       return selected;
     }
     for (const auto& name : spec_.tensors) {
@@ -157,6 +165,45 @@ class StudyRun {
             criterion_name(spec_.criterion),
             engine,
             batch};
+  }
+
+  // "vec: vector (1-D): not pruned; bias: ...", the first few tensors of a source that holds no matrix.
+  static std::string non_matrices(const WeightSource& source) {
+    std::string text;
+    int listed = 0;
+    for (const auto& info : source.tensors()) {
+      if (listed++ == 3) return text + ", ...";
+      text += (text.empty() ? "" : ", ") + info.name + ": " + (info.note.empty() ? "not a matrix" : info.note);
+    }
+    return text.empty() ? "no tensors" : text;
+  }
+
+  // A configuration that no engine of a family the user asked for can measure (fpga given 3:7 at group 128) is
+  // reported once per family with the engine's own reason, instead of silently yielding no row.
+  void report_unmeasured_configurations() {
+    std::map<std::string, std::vector<const Engine*>> families;
+    for (const Engine* engine : engines_)
+      families[engine->name().substr(0, engine->name().find('/'))].push_back(engine);
+    for (const auto& [family, members] : families)
+      for (const auto& pattern : spec_.patterns)
+        for (int bits : spec_.bits) {
+          const QuantConfig quant = spec_.quant_config(bits);
+          std::string reason;
+          bool measured = false;
+          for (const Engine* engine : members) {
+            if (measures(*engine, pattern, quant))
+              measured = true;
+            else if (reason.empty())
+              engine->supports(pattern, quant, &reason);
+          }
+          if (measured) continue;
+          // Said, not counted as a skip: the rest of the study is what the user asked for, and measured.
+          ++summary_.not_measured;
+          if (observer_.skipped)
+            observer_.skipped(
+                Error(family, pattern.to_string() + " " + (bits == 16 ? "fp16" : "int" + std::to_string(bits)) +
+                                  " not measured: " + (reason.empty() ? "no engine supports it" : reason)));
+        }
   }
 
   // How many of the configuration's (engine, batch) jobs already have their row in the store.
@@ -252,11 +299,12 @@ class StudyRun {
     for (const auto& pattern : spec_.patterns)
       for (int bits : spec_.bits) configs.push_back({pattern, spec_.quant_config(bits)});
     TensorContext context{
-        selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}};
+        selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}, {}};
     const TensorInfo& info = *selected.source->find(selected.name);
     const int64_t rows = info.rows(), cols = info.cols();
     const int64_t slices = (rows + kAccuracyBlockRows - 1) / kAccuracyBlockRows;
     std::vector<SliceSums> figures(static_cast<size_t>(slices));
+    std::vector<WeightRange> ranges(static_cast<size_t>(slices));
     std::vector<PackedMatrix> first_slice(configs.size());  // describes each configuration's row
     report_progress(selected.name + "  streaming " + std::to_string(configs.size()) + " configurations");
     context.hash = selected.source->tensor_hash(selected.name);
@@ -270,6 +318,7 @@ class StudyRun {
         const int64_t first = slice * kAccuracyBlockRows;
         const MatrixF weights = selected.source->load_rows(selected.name, first, std::min(kAccuracyBlockRows, rows - first));
         figures[size_t(slice)] = slice_accuracy_sums(weights, configs, spec_.criterion, input_norms, activations);
+        ranges[size_t(slice)] = weight_range(weights);
         if (slice != 0 || !figures[0].finite) continue;
         for (size_t index = 0; index < configs.size(); ++index)
           first_slice[index] = compress(weights, select_nm(weights, configs[index].pattern, spec_.criterion, input_norms),
@@ -280,6 +329,7 @@ class StudyRun {
       if (!slice.finite) throw Error(selected.name, "contains NaN or infinite values; nothing can be measured on it");
     AccuracySums reference;
     for (const auto& slice : figures) reference.add(slice.reference);
+    for (const WeightRange& range : ranges) context.range.merge(range);
     for (size_t index = 0; index < configs.size(); ++index) {
       AccuracySums total = reference;
       int64_t storage = 0;
@@ -323,6 +373,7 @@ class StudyRun {
         row.engine = engine->name();
         row.batch = batch;
         reuse_timing(row);
+        keep_overflow_flag(base, row);
         store(row);
         ++progress_.done;
       }
@@ -341,7 +392,7 @@ class StudyRun {
     }
     const int64_t jobs = jobs_per_tensor();
     TensorContext context{
-        selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}};
+        selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}, {}};
     try {
       check_cancel();
       report_progress(selected.name + "  loading");
@@ -354,6 +405,7 @@ class StudyRun {
         }
       }
       context.weights = selected.source->load_matrix(selected.name);
+      context.range = weight_range(context.weights);
       if (!all_finite(context.weights))
         throw Error(selected.name, "contains NaN or infinite values; nothing can be measured on it");
       if (context.hash.empty()) context.hash = selected.source->tensor_hash(selected.name);
@@ -399,6 +451,10 @@ class StudyRun {
     row.output_rel_err = accuracy.output_rel_err;
     row.sqnr_db = accuracy.sqnr_db;
     row.details_json = "{}";
+    if (const std::string problem = fp16_range_problem(context.range, packed.quant); !problem.empty()) {
+      row.status = kOverflowStatus;
+      row.note = problem;
+    }
     row.host = host_;
     row.build = build_;
     return row;
@@ -476,6 +532,7 @@ class StudyRun {
           run_engine(*engine, context, packed, dequantized, batch, activations, reference, row);
           remember_timing(row);
         }
+        keep_overflow_flag(base, row);
         store(row);
         ++progress_.done;
       }
@@ -508,6 +565,13 @@ class StudyRun {
     row.details_json = details.dump();
     ++summary_.timings_reused;
     return true;
+  }
+
+  // An engine's "ok" does not lift the configuration's fp16 overflow: the row keeps the flag and both notes.
+  static void keep_overflow_flag(const Measurement& base, Measurement& row) {
+    if (base.status != kOverflowStatus || row.status != "ok") return;
+    row.status = kOverflowStatus;
+    row.note = row.note.empty() ? base.note : base.note + "; " + row.note;
   }
 
   void remember_timing(const Measurement& row) {

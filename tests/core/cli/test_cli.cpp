@@ -183,6 +183,60 @@ class TestCli final : public QObject {
     QCOMPARE(QString::fromStdString(stored.front().source), QFileInfo(file).canonicalFilePath());
   }
 
+  void aRunThatMeasuresNothingSaysWhyAndFails() {
+    // A vector, an empty array and a scalar hold nothing to prune: each run names the file and why, and exits 1.
+    const std::vector<std::pair<QString, std::vector<int64_t>>> arrays = {
+        {"vec", {10}}, {"empty", {0, 0}}, {"scalar", {}}};
+    for (const auto& [name, shape] : arrays) {
+      const QString file = path(name + ".npy");
+      nmscope::write_npy(file.toStdString(), tensor(name.toStdString(), shape));
+      const QString db = path("nothing-" + name + ".db");
+      const CliResult result = run_cli({"run", "--weights", file, "--db", db});
+      QVERIFY2(result.exit_code == 1, qPrintable(result.describe()));
+      QVERIFY2(result.err.contains(file + ": holds no matrix to measure"), qPrintable(result.err));
+    }
+    // The FPGA engine cannot take 3:7 at group 128: the engine's own reason is printed, and nothing measured is exit 1.
+    const QStringList fpga = {
+        "run",  "--weights", "synth:tiny-block",     "--tensor", "block.mlp.up_proj.weight", "--engines",
+        "fpga", "--db",      path("nothing-fpga.db")};
+    const CliResult refused = run_cli(fpga + QStringList{"--pattern", "3:7"});
+    QVERIFY2(refused.exit_code == 1, qPrintable(refused.describe()));
+    QVERIFY2(refused.err.contains("fpga: 3:7 int4 not measured: quantization group 128 is not a multiple of M=7"),
+             qPrintable(refused.err));
+    QCOMPARE(row_count(path("nothing-fpga.db")), 0LL);
+    // Beside a pattern it can measure, the reason is still said; the run measured something and succeeds.
+    const CliResult partly = run_cli(fpga + QStringList{"--pattern", "3:7,2:4"});
+    QVERIFY2(partly.exit_code == 0, qPrintable(partly.describe()));
+    QVERIFY(partly.err.contains("fpga: 3:7 int4 not measured"));
+    QVERIFY(row_count(path("nothing-fpga.db")) > 0);
+  }
+
+  void fp16OverflowIsFlaggedInTheRow() {
+    // A weight of 1e5 is beyond fp16 (65504): stored as fp16 it becomes infinity, and at 4 bits its group's scale
+    // (1e5 / 7) fits, but at 4 bits a weight of 1e6 needs a scale beyond fp16, which is clamped. Neither is "ok".
+    const QString file = path("huge.npy");
+    std::vector<float> values(8 * 32, 0.5f);
+    values[3] = 1e5f;
+    values[40] = -1e6f;
+    nmscope::write_npy(file.toStdString(), {"huge", DType::F32, {8, 32}, values});
+    const QString db = path("overflow.db");
+    const CliResult result = run_cli(
+        {"run", "--weights", file, "--pattern", "dense", "--bits", "16,4", "--engines", "none", "--db", db, "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QList<QJsonObject> rows = json_lines(result.out);
+    QCOMPARE(rows.size(), 2);
+    for (const QJsonObject& row : rows) {
+      QCOMPARE(row["status"].toString(), QString("overflow"));
+      const QString expected = row["bits"].toInt() == 16 ? "fp16 overflow: weights up to 1e+06 exceed"
+                                                         : "fp16 scale overflow: weights up to 1e+06 need a scale";
+      QVERIFY2(row["note"].toString().startsWith(expected), qPrintable(row["note"].toString()));
+    }
+    // A resume knows flagged rows are measured.
+    const CliResult again = run_cli({"run", "--weights", file, "--pattern", "dense", "--bits", "16,4", "--engines",
+                                     "none", "--db", db, "--resume"});
+    QVERIFY2(again.err.contains("2 were already stored"), qPrintable(again.describe()));
+  }
+
   // ---- inspect ------------------------------------------------------------------------------------------------
 
   void inspectSafetensorsJson() {
