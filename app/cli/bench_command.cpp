@@ -11,10 +11,11 @@
 
 #include "commands.hpp"
 #include "fpga_cycles_table.hpp"
-#include "nmscope/fpga/systolic_array.hpp"
+#include "interrupt_scope.hpp"
 #include "measurement_json.hpp"
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/host_info.hpp"
 #include "nmscope/memory_bandwidth.hpp"
 #include "nmscope/results_store.hpp"
@@ -78,6 +79,8 @@ int64_t weight_bytes_of(const Measurement& row) {
 }
 
 int bench(const BenchOptions& options) {
+  // From the start: a Ctrl-C while the layers are made cancels the study before its first measurement.
+  const InterruptScope interrupt;
   StudySpec spec;
   std::string synth = "synth:";
   size_t start = 0;
@@ -152,8 +155,12 @@ int bench(const BenchOptions& options) {
       std::fprintf(stderr, "\r[%lld/%lld] %-70.70s", static_cast<long long>(progress.done),
                    static_cast<long long>(progress.total), progress.current.c_str());
   };
-  const StudySummary summary = run_study(spec, &store, observer);
+  const StudySummary summary = run_study(spec, &store, observer, interrupt.flag());
   std::fprintf(stderr, "\n");
+  if (summary.cancelled) {
+    print_error("cancelled; " + std::to_string(summary.measurements) + " measurements stored in " + store.path());
+    return kInterruptedExit;
+  }
 
   // Baseline time per (tensor, config, batch), from this very run.
   std::map<std::string, double> baseline_us;

@@ -227,6 +227,10 @@ int decode(const DecodeOptions& options) {
       throw Error("--engines", "'" + engine + "' is neither a gpu/ nor a cpu/ decode variant");
   }
   if (gpu_engines.empty() && cpu_engines.empty()) throw Error("--engines", "no engine given");
+  // Usage before any work: a batch or context of 0 is refused here (exit 2), not after the header.
+  if (options.context < 1)
+    throw Error("--context", std::to_string(options.context) + " is not a positive number of tokens");
+  decode_batches(options.batches);
   // Validate every name before anything is measured.
   for (const std::string& engine : gpu_engines) DecodeVariant::parse(engine);
   for (const std::string& engine : cpu_engines) CpuDecodeVariant::parse(engine);

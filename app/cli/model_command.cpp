@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
+#include "interrupt_scope.hpp"
 #include "measurement_json.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/model_layer_study.hpp"
@@ -24,10 +26,6 @@
 namespace nmscope::cli {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-
-extern "C" void on_model_interrupt(int) { interrupted.store(true); }
 
 struct ModelOptions {
   std::string model;
@@ -126,15 +124,13 @@ int run(const ModelOptions& options) {
   const ModelLayerPlan plan = plan_model_layer_study(spec);
   const auto store = std::make_unique<ResultsStore>(options.database.empty() ? ResultsStore::default_path()
                                                                               : options.database);
-  std::signal(SIGINT, on_model_interrupt);
-  std::signal(SIGTERM, on_model_interrupt);
-  const ModelLayerStudyResult result = run_model_layer_study(plan, store.get(), observer, &interrupted);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  std::optional<InterruptScope> interrupt(std::in_place);
+  const ModelLayerStudyResult result = run_model_layer_study(plan, store.get(), observer, interrupt->flag());
+  interrupt.reset();
   if (result.summary.cancelled) {
     print_error("cancelled; " + std::to_string(result.summary.measurements) + " layer rows stored in " + store->path() +
                 ", no rollup");
-    return 130;
+    return kInterruptedExit;
   }
   const bool timed = result.summary.shapes_timed > 0;
   const std::string timing_line =

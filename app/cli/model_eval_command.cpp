@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "interrupt_scope.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/model_study.hpp"
 #include "nmscope/results_store.hpp"
@@ -85,6 +86,7 @@ void print_row(const ModelEvaluationRecord& row, bool json) {
 }
 
 int model_eval(const ModelEvalOptions& options) {
+  const InterruptScope interrupt;
   ModelStudySpec spec;
   spec.model = options.model;
   spec.evaluation = options.evaluation;
@@ -101,7 +103,20 @@ int model_eval(const ModelEvalOptions& options) {
   spec.quantizers.clear();
   for (const auto& name : split(options.quantizers, "--quantizer")) spec.quantizers.push_back(parse_quantizer(name));
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
-  run_model_study(spec, &store, [&](const ModelEvaluationRecord& row) { print_row(row, options.json); });
+  int64_t stored = 0;
+  try {
+    run_model_study(
+        spec, &store,
+        [&](const ModelEvaluationRecord& row) {
+          ++stored;
+          print_row(row, options.json);
+        },
+        interrupt.flag());
+  } catch (const Cancelled&) {
+    // Each configuration is stored in one transaction with its layer rows: the ones before the interrupt are whole.
+    print_error("cancelled; " + std::to_string(stored) + " configurations stored in " + store.path());
+    return kInterruptedExit;
+  }
   return 0;
 }
 

@@ -50,8 +50,17 @@ int reproduce(const ReproduceOptions& options) {
   reproduction.latency_batch = options.latency_batch;
   reproduction.throughput_batch = options.throughput_batch;
   reproduction.timing_seconds = options.timing_seconds;
-  if (options.context < 1 || options.latency_batch < 1 || options.throughput_batch < 1)
-    throw Error("reproduce", "--context and the batches must be positive");
+  // Usage, before any work (exit 2).
+  if (options.context < 1)
+    throw Error("--context", std::to_string(options.context) + " is not a positive number of tokens");
+  if (options.latency_batch < 1)
+    throw Error("--latency-batch", std::to_string(options.latency_batch) + " is not a positive batch");
+  if (options.throughput_batch < 1)
+    throw Error("--throughput-batch", std::to_string(options.throughput_batch) + " is not a positive batch");
+  if (reproduction.families.empty()) throw Error("--engines", "names no engine family (cpu, gpu, fpga)");
+  for (const std::string& family : reproduction.families)
+    if (family != "cpu" && family != "gpu" && family != "fpga")
+      throw Error("--engines", "'" + family + "' is not an engine family (cpu, gpu, fpga)");
   if (!options.json) reproduction.progress = [](const std::string& line) { std::cerr << "… " << line << std::endl; };
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
   const Reproduction result = reproduce_hsieh2025(reproduction, &store);

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "interrupt_scope.hpp"
 #include "measurement_json.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
@@ -21,10 +22,6 @@
 namespace nmscope::cli {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-
-extern "C" void on_interrupt(int) { interrupted.store(true); }
 
 struct RunOptions {
   std::vector<std::string> weights;
@@ -84,14 +81,14 @@ int run(const RunOptions& options) {
     };
   }
 
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
-  const StudySummary summary = run_study(spec, &store, observer, &interrupted);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  StudySummary summary;
+  {
+    const InterruptScope interrupt;
+    summary = run_study(spec, &store, observer, interrupt.flag());
+  }
   if (summary.cancelled) {
     print_error("cancelled; " + std::to_string(summary.measurements) + " measurements stored in " + store.path());
-    return 130;
+    return kInterruptedExit;
   }
   if (!options.json) {
     std::cerr << summary.measurements << " measurements stored in " << store.path() << " (study " << summary.study_id << ")";

