@@ -243,7 +243,7 @@ Command add_bench_command(CLI::App& app) {
   command->add_option("--bits", options->bits, "Bit widths")->capture_default_str();
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "One JSON object per measurement per line");
-  command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
+  command->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   command->add_option("--timing-seconds", options->timing_seconds, "Time budget per measurement")->capture_default_str();
   auto* group = command->add_option("--group", options->group, "Quantization group size along K")->capture_default_str();
   group->excludes(command->add_flag("--per-channel", options->per_channel, "One scale per output channel"));

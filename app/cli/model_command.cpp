@@ -182,7 +182,7 @@ Command add_model_command(CLI::App& app) {
   command->get_option("--engines")->default_str("none");
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "The rollup and the per-layer rows as one JSON object on stdout");
-  command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
+  command->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   return {command, [options] { return run(*options); }};
 }
 

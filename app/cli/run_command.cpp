@@ -119,7 +119,7 @@ Command add_run_command(CLI::App& app) {
   command->add_flag("--resume", options->resume,
                     "Measure only what the database does not hold yet (same source, content, configuration, engine "
                     "and batch with status ok or unavailable); failed measurements are retried");
-  command->add_option("--threads", options->threads, "Worker threads (default: all cores)");
+  command->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   return {command, [options] { return run(*options); }};
 }
 

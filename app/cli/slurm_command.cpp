@@ -69,8 +69,9 @@ int resubmit(const SlurmCommandOptions& options) {
   SlurmSweep sweep = read_slurm_sweep(options.directory);
   const SlurmSweepStatus status = slurm_sweep_status(sweep);
   for (const auto& shard : status.shards)
-    if (shard.active() && !shard.database.complete())
+    if ((shard.active() || shard.unknown()) && !shard.database.complete())
       std::printf("shard %d is %s (job %s): not resubmitted\n", shard.shard, shard.state.c_str(), shard.job.c_str());
+  for (const auto& note : status.notes) std::printf("note: %s\n", note.c_str());
   const std::vector<int> missing = status.missing_shards();
   if (missing.empty()) {
     std::printf("no shard misses rows that is not queued or running: nothing to resubmit\n");

@@ -12,6 +12,9 @@
 
 namespace nmscope {
 
+// The state of a job squeue could not be asked about: the notes say why.
+inline constexpr const char* kUnknownSlurmState = "UNKNOWN";
+
 struct SlurmShardStatus {
   int shard = 0;
   std::string job;    // "ARRAYJOB_TASK" as Slurm names it; empty when never submitted
@@ -20,7 +23,9 @@ struct SlurmShardStatus {
 
   // Still queued or running: neither resubmitted nor counted as missing yet.
   bool active() const;
-  bool needs_resubmission() const { return !active() && !database.complete(); }
+  // UNKNOWN (squeue could not be asked): possibly still running, so never resubmitted on a guess.
+  bool unknown() const { return state == kUnknownSlurmState; }
+  bool needs_resubmission() const { return !active() && !unknown() && !database.complete(); }
 };
 
 struct SlurmSweepStatus {

@@ -105,16 +105,23 @@ SlurmSweepStatus slurm_sweep_status(const SlurmSweep& sweep) {
   SlurmSweepStatus status;
   const std::string jobs = job_list(sweep);
   std::map<std::string, std::string> queued, accounted;
+  // A job neither squeue nor sacct lists has ended only if squeue answered: when it could not be asked, its state
+  // is unknown, and is shown so with the reason in the notes (it read ENDED, and could be resubmitted while running).
+  bool squeue_answered = true;
   if (!jobs.empty()) {
     const ProcessResult squeue = run_process({"squeue", "-h", "-r", "--states=all", "--jobs=" + jobs, "-o", "%i|%T"});
-    if (!squeue.started)
-      status.notes.push_back("squeue: " + squeue.error);
-    else if (squeue.exit_code == 0)
+    if (!squeue.started) {
+      squeue_answered = false;
+      status.notes.push_back("squeue: " + squeue.error + "; states unknown");
+    } else if (squeue.exit_code == 0) {
       queued = parse_squeue_states(squeue.out);
-    // --states=all: ended jobs too, for as long as the controller keeps them (MinJobAge); "Invalid job id" when every
-    // one of them has left its memory, which is no failure.
-    else if (squeue.err.find("Invalid job id") == std::string::npos)
-      status.notes.push_back("squeue failed: " + first_line(squeue.err));
+    } else if (squeue.err.find("Invalid job id") == std::string::npos) {
+      // --states=all: ended jobs too, for as long as the controller keeps them (MinJobAge); "Invalid job id" when
+      // every one of them has left its memory, which is no failure.
+      squeue_answered = false;
+      status.notes.push_back("squeue failed: " + first_line(squeue.err.empty() ? squeue.out : squeue.err) +
+                             "; states unknown");
+    }
 
     const ProcessResult sacct = run_process({"sacct", "-n", "-P", "-X", "--jobs=" + jobs, "-o", "JobID,State"});
     if (!sacct.started) {
@@ -130,7 +137,7 @@ SlurmSweepStatus slurm_sweep_status(const SlurmSweep& sweep) {
   auto state_of = [&](const std::string& job) -> std::string {
     if (auto found = queued.find(job); found != queued.end()) return found->second;
     if (auto found = accounted.find(job); found != accounted.end()) return found->second;
-    return "ENDED";
+    return squeue_answered ? "ENDED" : kUnknownSlurmState;
   };
 
   const SweepSpec spec = read_sweep_spec(sweep.spec_path);
@@ -148,7 +155,7 @@ SlurmSweepStatus slurm_sweep_status(const SlurmSweep& sweep) {
       entry.job = submission->array_job_id + "_" + std::to_string(shard);
       entry.state = state_of(entry.job);
       // A pending array can still be listed as one job before its tasks are split off.
-      if (entry.state == "ENDED" && queued.count(submission->array_job_id))
+      if ((entry.state == "ENDED" || entry.state == kUnknownSlurmState) && queued.count(submission->array_job_id))
         entry.state = queued[submission->array_job_id];
     }
     entry.database = inspect_shard_database(spec, plan, assignment, shard, sweep.shard_database(shard));

@@ -257,6 +257,26 @@ class TestCli final : public QObject {
     QVERIFY(!QFile::exists(path("never.db")));
   }
 
+  void threadsAreRecordedAsUsedAndBoundsChecked() {
+    const QString db = path("threads.db");
+    const CliResult one = run_cli({"run", "--weights", "synth:64x128", "--pattern", "2:4", "--bits", "4", "--engines",
+                                   "cpu/eigen-fp32-dense,cpu/int4-2:4", "--threads", "1", "--timing-seconds", "0.01",
+                                   "--db", db, "--json"});
+    QVERIFY2(one.exit_code == 0, qPrintable(one.describe()));
+    const QList<QJsonObject> rows = json_lines(one.out);
+    QCOMPARE(rows.size(), 2);
+    for (const QJsonObject& row : rows) {
+      QCOMPARE(row["details"].toObject()["threads"].toInt(), 1);  // it said every core before
+    }
+    for (const QString bad : {"-3", "0", "100000"}) {
+      const CliResult refused =
+          run_cli({"run", "--weights", "synth:64x128", "--threads", bad, "--db", path("never-threads.db")});
+      QVERIFY2(refused.exit_code == 2, qPrintable(bad + ": " + refused.describe()));
+      QCOMPARE(refused.err_lines().size(), 1);
+      QVERIFY(refused.err.contains("--threads"));
+    }
+  }
+
   void verifyGpuWithoutAGpuSaysSoOnStderr() {
     const CliResult result = run_cli({"verify", "--engine", "gpu", "--configs", "2"});
     if (result.exit_code == 0) QSKIP("a GPU is present: the suite verifies it");

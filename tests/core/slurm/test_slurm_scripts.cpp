@@ -162,6 +162,27 @@ class TestSlurmScripts : public QObject {
     QVERIFY(QFile::exists(path("taken/" + aside[0] + "/slurm.json")));
     QVERIFY(!QFile::exists(path("taken/shard-0.db")));
     QVERIFY(read(path("taken/slurm.json")).contains("4242"));
+
+    // squeue and sacct that cannot reach the controller: the states are unknown, said with the reason, and no
+    // shard is resubmitted on a guess (they read ENDED before, and resubmit would have sent them again).
+    sweep_test::write_file(path("fake-bin/squeue"),
+                           "#!/bin/sh\necho 'slurm_load_jobs error: Unable to contact slurm controller' >&2\nexit 1\n");
+    sweep_test::write_file(path("fake-bin/sacct"),
+                           "#!/bin/sh\necho 'sacct: error: Problem talking to the database' >&2\nexit 1\n");
+    for (const char* tool : {"fake-bin/squeue", "fake-bin/sacct"})
+      QFile::setPermissions(path(tool), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    for (const char* verb : {"status", "resubmit"}) {
+      QProcess process;
+      process.setProcessEnvironment(environment);
+      process.start(NMSCOPE_CLI_PATH, {"slurm", verb, "--dir", path("taken")});
+      process.waitForFinished(60000);
+      const QString out = QString::fromUtf8(process.readAllStandardOutput());
+      QVERIFY2(process.exitCode() == 0, qPrintable(out + process.readAllStandardError()));
+      QVERIFY2(out.contains("UNKNOWN") && !out.contains("ENDED"), qPrintable(out));
+      QVERIFY2(out.contains("squeue failed: slurm_load_jobs error: Unable to contact slurm controller; states unknown"),
+               qPrintable(out));
+      if (QString(verb) == "resubmit") QVERIFY2(out.contains("nothing to resubmit"), qPrintable(out));
+    }
   }
 
   void refusals() {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engines/cpu/cpu_engines.hpp"
+#include "engines/cpu/worker_threads.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/metrics.hpp"
 
@@ -34,7 +35,7 @@ class EigenDenseEngine final : public Engine {
       rotated.push_back(weights);
     }
     MatrixF output(input.activations.rows(), weights.rows());
-    const int threads = tbb::this_task_arena::max_concurrency();
+    const int threads = engines::worker_threads();
     // Two chunks per thread balance the rows without making the per-chunk product too small for Eigen.
     const int64_t chunk = std::max<int64_t>(1, (weights.rows() + 2 * threads - 1) / (2 * threads));
 

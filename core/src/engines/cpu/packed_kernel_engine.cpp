@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engines/cpu/cpu_engines.hpp"
+#include "engines/cpu/worker_threads.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
 #include "nmscope/metrics.hpp"
@@ -69,7 +70,7 @@ class PackedKernelEngine final : public Engine {
     const int64_t rows = packed.rows;
     MatrixF output(batch, rows);
     kernels::QuantizedActivations quantized;
-    const int threads = tbb::this_task_arena::max_concurrency();
+    const int threads = engines::worker_threads();
     // Enough row blocks to balance the threads, each long enough to amortize the per-row decode setup.
     const int64_t block = std::max<int64_t>(4, rows / (8 * threads));
 
