@@ -20,6 +20,7 @@
 #include "nmscope/memory_bandwidth.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "progress_line.hpp"
 
 namespace nmscope::cli {
 
@@ -32,6 +33,7 @@ struct BenchOptions {
   std::string patterns = "dense,2:4";
   std::string bits = "4";
   std::string database;
+  bool quiet = false;  // no progress line
   bool json = false;
   int threads = 0;
   double timing_seconds = 0.5;
@@ -89,6 +91,9 @@ int bench(const BenchOptions& options) {
     const std::string shape = options.shapes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     // Checked here, as usage, before any database is opened or bandwidth measured.
     const size_t cross = shape.find('x');
+    // One 'x' between two numbers: "64x64x64" is a shape of the wrong kind, not a number that failed to parse.
+    if (cross == std::string::npos || shape.find('x', cross + 1) != std::string::npos)
+      throw Error("--shapes", "'" + shape + "' is not N_outxK (two numbers joined by one x, e.g. 4096x11008)");
     const std::vector<int> dims = cross == std::string::npos ? std::vector<int>{}
                                                              : std::vector<int>{parse_ints(shape.substr(0, cross), "--shapes")[0],
                                                                                 parse_ints(shape.substr(cross + 1), "--shapes")[0]};
@@ -149,14 +154,14 @@ int bench(const BenchOptions& options) {
   std::vector<Measurement> rows;
   StudyObserver observer;
   observer.measured = [&](const Measurement& row) { rows.push_back(row); };
-  observer.skipped = [](const Error& error) { print_error(error.what()); };
-  observer.progress = [](const StudyProgress& progress) {
-    if (!progress.current.empty())
-      std::fprintf(stderr, "\r[%lld/%lld] %-70.70s", static_cast<long long>(progress.done),
-                   static_cast<long long>(progress.total), progress.current.c_str());
+  ProgressLine progress(options.quiet || options.json);
+  observer.skipped = [&](const Error& error) {
+    progress.clear();
+    print_error(error.what());
   };
+  observer.progress = progress.study_callback();
   const StudySummary summary = run_study(spec, &store, observer, interrupt.flag());
-  std::fprintf(stderr, "\n");
+  progress.clear();
   if (summary.cancelled) {
     print_error("cancelled; " + std::to_string(summary.measurements) + " measurements stored in " + store.path());
     return kInterruptedExit;
@@ -243,6 +248,7 @@ Command add_bench_command(CLI::App& app) {
   command->add_option("--bits", options->bits, "Bit widths")->capture_default_str();
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "One JSON object per measurement per line");
+  command->add_flag("--quiet", options->quiet, "No progress line on stderr (it is shown only on a terminal)");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   command->add_option("--timing-seconds", options->timing_seconds, "Time budget per measurement")->capture_default_str();
   auto* group = command->add_option("--group", options->group, "Quantization group size along K")->capture_default_str();

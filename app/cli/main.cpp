@@ -32,6 +32,19 @@ int main(int argc, char** argv) {
       add_decode_command(app),  add_reproduce_command(app), add_sweep_command(app),
       add_merge_command(app),   add_slurm_command(app)};
 
+  // A first word that is no command would get CLI11's "A subcommand is required": name it and the commands instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* command : app.get_subcommands({})) {
+      known += (known.empty() ? "" : ", ") + command->get_name();
+      found = found || command->get_name() == argv[1];
+    }
+    if (!found) {
+      print_error(std::string("'") + argv[1] + "' is not a command (" + known + ")");
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -21,6 +21,7 @@
 #include "nmscope/model_preset.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/units.hpp"
+#include "progress_line.hpp"
 #include "study_options.hpp"
 
 namespace nmscope::cli {
@@ -33,6 +34,7 @@ struct ModelOptions {
   std::string layers;
   StudyOptions study;
   std::string database;
+  bool quiet = false;  // no progress line
   bool json = false;
   int threads = 0;
 };
@@ -110,15 +112,13 @@ int run(const ModelOptions& options) {
   if (options.threads > 0)
     thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.threads);
 
+  ProgressLine progress(options.quiet || options.json);
   StudyObserver observer;
-  observer.skipped = [](const Error& error) { print_error(error.what()); };
-  if (!options.json && isatty(STDERR_FILENO)) {
-    observer.progress = [](const StudyProgress& progress) {
-      std::fprintf(stderr, "\r[%lld/%lld] %-70.70s", static_cast<long long>(progress.done),
-                   static_cast<long long>(progress.total), progress.current.c_str());
-      if (progress.current.empty()) std::fprintf(stderr, "\n");
-    };
-  }
+  observer.skipped = [&](const Error& error) {
+    progress.clear();
+    print_error(error.what());
+  };
+  observer.progress = progress.study_callback();
   // The model, the preset and the layer filter are checked before the database is opened: bad input leaves it
   // untouched.
   const ModelLayerPlan plan = plan_model_layer_study(spec);
@@ -182,6 +182,7 @@ Command add_model_command(CLI::App& app) {
   command->get_option("--engines")->default_str("none");
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "The rollup and the per-layer rows as one JSON object on stdout");
+  command->add_flag("--quiet", options->quiet, "No progress line on stderr (it is shown only on a terminal)");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   return {command, [options] { return run(*options); }};
 }

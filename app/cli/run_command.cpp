@@ -17,6 +17,7 @@
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 #include "nmscope/units.hpp"
+#include "progress_line.hpp"
 #include "study_options.hpp"
 
 namespace nmscope::cli {
@@ -30,6 +31,7 @@ struct RunOptions {
   std::string database;
   bool json = false;
   bool resume = false;
+  bool quiet = false;
   int threads = 0;
 };
 
@@ -61,25 +63,24 @@ int run(const RunOptions& options) {
     thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.threads);
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
 
-  const bool show_progress = !options.json && isatty(STDERR_FILENO);
+  ProgressLine progress(options.quiet || options.json);
   if (!options.json) {
     std::printf("%-40s %-6s %4s %-11s %-22s %5s %11s %7s %9s %9s %7s %12s\n", "tensor", "N:M", "bits", "granularity",
                 "engine", "batch", "storage", "vs_fp16", "w_relerr", "y_relerr", "sqnr_dB", "time");
   }
   StudyObserver observer;
   observer.measured = [&](const Measurement& m) {
-    if (options.json) std::cout << measurement_to_json(m).dump() << std::endl;
+    progress.clear();
+    if (options.json)
+      std::cout << measurement_to_json(m).dump() << std::endl;
     else
       std::cout << format_row(m) << (m.status == "overflow" ? "\n    overflow: " + m.note : std::string()) << std::endl;
   };
-  observer.skipped = [](const Error& error) { print_error(error.what()); };
-  if (show_progress) {
-    observer.progress = [](const StudyProgress& progress) {
-      std::fprintf(stderr, "\r[%lld/%lld] %-70.70s", static_cast<long long>(progress.done),
-                   static_cast<long long>(progress.total), progress.current.c_str());
-      if (progress.current.empty()) std::fprintf(stderr, "\n");
-    };
-  }
+  observer.skipped = [&](const Error& error) {
+    progress.clear();
+    print_error(error.what());
+  };
+  observer.progress = progress.study_callback();
 
   StudySummary summary;
   {
@@ -116,6 +117,7 @@ Command add_run_command(CLI::App& app) {
   add_study_options(*command, options->study);
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "One JSON object per measurement per line on stdout");
+  command->add_flag("--quiet", options->quiet, "No progress line on stderr (it is shown only on a terminal)");
   command->add_flag("--resume", options->resume,
                     "Measure only what the database does not hold yet (same source, content, configuration, engine "
                     "and batch with status ok or unavailable); failed measurements are retried");

@@ -1,5 +1,6 @@
 #include "study_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "nmscope/error.hpp"
@@ -17,7 +18,7 @@ std::vector<int> parse_batches(const std::string& list) {
     if (ec != std::errc() || end != item.data() + item.size() || item.empty())
       throw Error("--batch", "'" + item + "' is not a whole number");
     if (value < 1) throw Error("--batch", "'" + item + "' is not a positive batch size");
-    batches.push_back(value);
+    if (std::find(batches.begin(), batches.end(), value) == batches.end()) batches.push_back(value);  // "1,1": once
     if (comma == std::string::npos) break;
     start = comma + 1;
   }

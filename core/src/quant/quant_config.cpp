@@ -1,5 +1,6 @@
 #include "nmscope/quant_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "nmscope/error.hpp"
@@ -34,7 +35,7 @@ std::vector<int> QuantConfig::parse_bits_list(const std::string& comma_separated
     QuantConfig probe;
     probe.bits = value;
     probe.validate();
-    bits.push_back(value);
+    if (std::find(bits.begin(), bits.end(), value) == bits.end()) bits.push_back(value);  // "8,8" is one width
   }
   return bits;
 }

@@ -1,5 +1,6 @@
 #include "nmscope/nm_pattern.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "nmscope/error.hpp"
@@ -37,7 +38,10 @@ NMPattern NMPattern::parse(const std::string& raw) {
 
 std::vector<NMPattern> NMPattern::parse_list(const std::string& comma_separated) {
   std::vector<NMPattern> patterns;
-  for (const auto& item : split_list(comma_separated, "--pattern")) patterns.push_back(parse(item));
+  // A pattern named twice ("dense,dense") is one configuration, measured once.
+  for (const auto& item : split_list(comma_separated, "--pattern"))
+    if (const NMPattern pattern = parse(item); std::find(patterns.begin(), patterns.end(), pattern) == patterns.end())
+      patterns.push_back(pattern);
   return patterns;
 }
 

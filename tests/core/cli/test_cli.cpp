@@ -9,7 +9,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSet>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -275,6 +277,43 @@ class TestCli final : public QObject {
       QCOMPARE(refused.err_lines().size(), 1);
       QVERIFY(refused.err.contains("--threads"));
     }
+  }
+
+  void progressLineOnATerminalOnly() {
+    // Not a terminal (this QProcess's pipe, a log, CI): no carriage returns on stderr.
+    const QStringList study = {
+        "run",  "--weights", "synth:tiny-block", "--pattern", "dense,2:4", "--bits", "8,4", "--engines",
+        "none", "--db",      path("progress.db")};
+    const CliResult piped = run_cli(study);
+    QVERIFY2(piped.exit_code == 0, qPrintable(piped.describe()));
+    QVERIFY2(!piped.err.contains('\r'), qPrintable(piped.err));
+    // On a terminal (script(1) gives it one): done/total, elapsed and what is in flight, redrawn in place.
+    if (QStandardPaths::findExecutable("script").isEmpty()) QSKIP("script(1) (util-linux) is not installed");
+    auto on_terminal = [&](const QStringList& extra) {
+      QStringList quoted;
+      for (const QString& word : QStringList{NMSCOPE_CLI_PATH} + study + extra) quoted << "'" + word + "'";
+      QProcess terminal;
+      terminal.start("script", {"-qec", quoted.join(' ') + " >/dev/null", "/dev/null"});
+      terminal.waitForFinished(120000);
+      return QString::fromUtf8(terminal.readAllStandardOutput());
+    };
+    const QString shown = on_terminal({});
+    QVERIFY2(shown.contains(QRegularExpression("\\[\\d+/12\\] \\d+:\\d\\d elapsed")), qPrintable(shown));
+    QVERIFY(shown.contains("\r"));
+    QVERIFY2(!on_terminal({"--quiet"}).contains("elapsed"), "--quiet silences the line");
+  }
+
+  void smallerUsageFixes() {
+    // An unknown command is named, with the commands there are.
+    expect_one_line_error(run_cli({"frobnicate"}), 2, "'frobnicate' is not a command (inspect, run, ");
+    // A shape with two x's is a shape of the wrong kind, not a number that failed to parse.
+    expect_one_line_error(run_cli({"bench", "--shapes", "64x64x64"}), 2, "'64x64x64' is not N_outxK");
+    // A pattern, width or batch named twice is measured once.
+    const QString db = path("duplicates.db");
+    const CliResult twice = run_cli({"run", "--weights", "synth:16x32", "--pattern", "dense,dense,2:4", "--bits", "8,8",
+                                     "--engines", "none", "--db", db});
+    QVERIFY2(twice.exit_code == 0, qPrintable(twice.describe()));
+    QCOMPARE(row_count(db), 2LL);
   }
 
   void verifyGpuWithoutAGpuSaysSoOnStderr() {

@@ -3,6 +3,9 @@
 // (bad spec: 1, bad --shard: 2, newer schema, another spec, conflicts and a truncated shard: 1).
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -43,6 +46,19 @@ class TestSweepCli : public QObject {
     QVERIFY2(result.out.contains("32 points in 4 shards"), qPrintable(result.out));
     QVERIFY(result.out.contains("3/4"));
     QVERIFY(!QFile::exists(path("shard-1.db-plan")));
+  }
+
+  void planAsJson() {
+    const CliResult result = run_cli({"sweep", "--spec", spec_, "--shard", "1/4", "--plan", "--json"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QJsonObject plan = QJsonDocument::fromJson(result.out.toUtf8()).object();
+    QCOMPARE(plan["points"].toInt(), 32);
+    QCOMPARE(plan["shard_count"].toInt(), 4);
+    const QJsonArray shards = plan["shards"].toArray();
+    QCOMPARE(shards.size(), 4);
+    int points = 0;
+    for (const auto& shard : shards) points += shard.toObject()["points"].toInt();
+    QCOMPARE(points, 32);
   }
 
   void shardResumes() {
