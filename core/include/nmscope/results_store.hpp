@@ -67,6 +67,12 @@ class ResultsStore {
   // Writes every measurement as CSV (RFC 4180, header row, CRLF line ends). Cells a spreadsheet would run as a
   // formula are neutralized. Writes to a temporary file and renames it into place.
   void export_csv(const std::string& csv_path) const;
+  // The tables a CSV export can write: measurements (export_csv), model_evaluations, model_rollups and decode (the
+  // decode-step rows of measurements: `nmscope-cli decode --db`, reproduce).
+  static const std::vector<std::string>& exportable_tables();
+  // Writes one of exportable_tables() as CSV, every column of the table in its order; "-" writes to stdout. Returns
+  // the rows written. Throws Error("--table", ...) for another name.
+  int64_t export_table_csv(const std::string& table, const std::string& csv_path) const;
 
   // The default location: $XDG_DATA_HOME/nmscope/results.db, else ~/.local/share/nmscope/results.db.
   static std::string default_path();

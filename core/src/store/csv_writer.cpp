@@ -40,11 +40,16 @@ std::string csv_number_cell(double value) {
 }
 
 CsvWriter::CsvWriter(std::string path) : path_(std::move(path)), temporary_path_(path_ + ".tmp") {
+  if (writes_stdout()) {
+    file_ = stdout;
+    return;
+  }
   file_ = std::fopen(temporary_path_.c_str(), "wb");
   if (!file_) throw Error(path_, std::string("cannot write ") + temporary_path_ + ": " + std::strerror(errno));
 }
 
 CsvWriter::~CsvWriter() {
+  if (writes_stdout()) return;
   if (file_) std::fclose(file_);
   if (!committed_) std::remove(temporary_path_.c_str());
 }
@@ -75,6 +80,11 @@ void CsvWriter::end_row() {
 void CsvWriter::fail(const std::string& what) { throw Error(path_, what + ": " + std::strerror(errno)); }
 
 void CsvWriter::commit() {
+  if (writes_stdout()) {
+    if (std::fflush(stdout) != 0) fail("cannot write");
+    committed_ = true;
+    return;
+  }
   // The rename must not publish a file whose bytes are still only in the page cache.
   if (std::fflush(file_) != 0 || fsync(fileno(file_)) != 0) fail("cannot write");
   const int closed = std::fclose(file_);

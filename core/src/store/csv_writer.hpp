@@ -1,6 +1,6 @@
 #pragma once
 // An RFC 4180 CSV file written atomically: rows go to "<path>.tmp", which replaces <path> only once it is complete,
-// so a reader never sees half a report and a failed export leaves the old one in place.
+// so a reader never sees half a report and a failed export leaves the old one in place. The path "-" is stdout.
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -38,6 +38,7 @@ class CsvWriter {
  private:
   void cell(std::string_view encoded);
   void fail(const std::string& what);
+  bool writes_stdout() const { return path_ == "-"; }
 
   std::string path_;
   std::string temporary_path_;

@@ -316,6 +316,41 @@ class TestCli final : public QObject {
     QCOMPARE(row_count(db), 2LL);
   }
 
+  void exportWritesEveryTableAndStdout() {
+    const QString db = path("export-tables.db");
+    QCOMPARE(
+        run_cli({"run", "--weights", "synth:16x32", "--pattern", "2:4", "--bits", "4", "--engines", "none", "--db", db})
+            .exit_code,
+        0);
+    QCOMPARE(run_cli({"decode", "--preset", "tiny", "--engines", "cpu/int4-2:4", "--batch", "1", "--context", "8",
+                      "--timing-seconds", "0.01", "--db", db})
+                 .exit_code,
+             0);
+    QCOMPARE(run_cli({"model", "--preset", "llama-7b", "--layers", "layers\\.0\\.self_attn\\.q_proj", "--pattern",
+                      "2:4", "--bits", "4", "--db", db})
+                 .exit_code,
+             0);
+    // "-" is stdout (it wrote a file named "-" before); the decode table holds the decode-step rows only.
+    const CliResult decode = run_cli({"export", "--db", db, "--csv", "-", "--table", "decode"});
+    QVERIFY2(decode.exit_code == 0, qPrintable(decode.describe()));
+    const QStringList lines = decode.out.split("\r\n", Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1 + 2);  // header, the baseline and cpu/int4-2:4
+    QVERIFY(lines[0].startsWith("id,study_id,"));
+    QVERIFY(lines[1].contains("decode-step"));
+    QVERIFY(!QFile::exists(path("-")) && !QFile::exists("-"));
+    // all: one file per table beside the name given.
+    const CliResult all = run_cli({"export", "--db", db, "--csv", path("tables.csv"), "--table", "all"});
+    QVERIFY2(all.exit_code == 0, qPrintable(all.describe()));
+    for (const QString table : {"measurements", "model_evaluations", "model_rollups", "decode"})
+      QVERIFY2(QFile::exists(path("tables." + table + ".csv")), qPrintable(table));
+    QFile rollups(path("tables.model_rollups.csv"));
+    QVERIFY(rollups.open(QIODevice::ReadOnly));
+    QVERIFY(rollups.readAll().split('\n').size() > 2);
+    expect_one_line_error(run_cli({"export", "--db", db, "--csv", "-", "--table", "nope"}), 2,
+                          "--table: 'nope' is not a table to export");
+    expect_one_line_error(run_cli({"export", "--db", db, "--csv", "-", "--table", "all"}), 2, "--csv");
+  }
+
   void verifyGpuWithoutAGpuSaysSoOnStderr() {
     const CliResult result = run_cli({"verify", "--engine", "gpu", "--configs", "2"});
     if (result.exit_code == 0) QSKIP("a GPU is present: the suite verifies it");
