@@ -26,13 +26,17 @@ const DeviceStatus& device_status() {
     DeviceStatus found;
     int count = 0;
     const cudaError_t error = cudaGetDeviceCount(&count);
-    if (error != cudaSuccess) {
-      found.reason = std::string("no usable CUDA device: ") + cudaGetErrorString(error);
+    // Without a GPU the runtime answers "driver version is insufficient" (there is no driver at all) or "no
+    // CUDA-capable device": both mean what a user needs to hear plainly.
+    if (error == cudaErrorNoDevice || error == cudaErrorInsufficientDriver || (error == cudaSuccess && count == 0)) {
+      found.reason = std::string("no NVIDIA GPU / driver found (CUDA: ") +
+                     (error == cudaSuccess ? "no device" : cudaGetErrorString(error)) + ")";
       cudaGetLastError();
       return found;
     }
-    if (count == 0) {
-      found.reason = "no CUDA device";
+    if (error != cudaSuccess) {
+      found.reason = std::string("no usable CUDA device: ") + cudaGetErrorString(error);
+      cudaGetLastError();
       return found;
     }
     cudaDeviceProp properties{};

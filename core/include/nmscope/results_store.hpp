@@ -63,6 +63,9 @@ class ResultsStore {
   // The keys of the rows that need no new measurement: status "ok" or "unavailable" ("failed" rows are measured
   // again). `tensor` non-empty: only that tensor's rows (an indexed lookup, cheap before each tensor of a study).
   std::set<MeasurementKey> stored_keys(const std::string& tensor = {}) const;
+  // The keys whose only rows are "unavailable" (no ok or overflow row since): a resume measures them again where the
+  // engine can now run.
+  std::set<MeasurementKey> unavailable_keys(const std::string& tensor = {}) const;
 
   // Writes every measurement as CSV (RFC 4180, header row, CRLF line ends). Cells a spreadsheet would run as a
   // formula are neutralized. Writes to a temporary file and renames it into place.
@@ -78,6 +81,7 @@ class ResultsStore {
   static std::string default_path();
 
  private:
+  std::set<MeasurementKey> keys_where(const std::string& condition, const std::string& tensor) const;
   // One attempt at opening: connection, read-only check, schema check and migration, WAL. Throws Error.
   void open_and_prepare();
 

@@ -239,10 +239,23 @@ int64_t ResultsStore::count() const {
 }
 
 std::set<MeasurementKey> ResultsStore::stored_keys(const std::string& tensor) const {
+  return keys_where("status IN ('ok', 'unavailable', 'overflow')", tensor);
+}
+
+std::set<MeasurementKey> ResultsStore::unavailable_keys(const std::string& tensor) const {
+  constexpr const char* kKey =
+      "source, source_hash, tensor, pattern, bits, granularity, symmetric, criterion, engine, batch";
+  return keys_where("status = 'unavailable' AND (" + std::string(kKey) + ") NOT IN (SELECT " + kKey +
+                        " FROM measurements WHERE status IN ('ok', 'overflow'))",
+                    tensor);
+}
+
+std::set<MeasurementKey> ResultsStore::keys_where(const std::string& condition, const std::string& tensor) const {
   std::lock_guard lock(mutex_);
   std::string sql =
       "SELECT source, source_hash, tensor, pattern, bits, granularity, symmetric, criterion, engine, batch "
-      "FROM measurements WHERE status IN ('ok', 'unavailable', 'overflow')";
+      "FROM measurements WHERE " +
+      condition;
   if (!tensor.empty()) sql += " AND tensor = ?";
   store::Statement query(db_, path_, sql);
   if (!tensor.empty()) sqlite3_bind_text(query.get(), 1, tensor.data(), static_cast<int>(tensor.size()), SQLITE_TRANSIENT);

@@ -215,9 +215,10 @@ class StudyRun {
   }
 
   // Whether an engine measures this configuration at all: a variant built for others (cpu/int4-2:4 given 8-bit
-  // 1:4) has nothing to say about it and gets no row; an engine that cannot run (no GPU) gets an "unavailable" row.
+  // 1:4, gpu/int8-dense given 2:4 int4) has nothing to say about it and gets no row, here or on a host without its
+  // device; one that could run it but cannot here (no GPU) gets an "unavailable" row with the reason.
   static bool measures(const Engine& engine, const NMPattern& pattern, const QuantConfig& quant) {
-    return !engine.availability().available || engine.supports(pattern, quant, nullptr);
+    return engine.supports(pattern, quant, nullptr);
   }
 
   // The (engine, batch) rows one configuration yields, as the rows name them ("none", 0 without engines).
@@ -256,6 +257,11 @@ class StudyRun {
   bool tensor_already_stored(const TensorContext& context) {
     try {
       stored_ = store_->stored_keys(context.name);
+      // An "unavailable" row is done only while its engine still cannot run: a database taken to a GPU host has its
+      // GPU rows measured there.
+      for (const MeasurementKey& key : store_->unavailable_keys(context.name))
+        if (const Engine* engine = registry_.find(key.engine); engine && engine->availability().available)
+          stored_.erase(key);
     } catch (const Error& error) {
       throw StoreFailure{error};
     }

@@ -351,6 +351,47 @@ class TestCli final : public QObject {
     expect_one_line_error(run_cli({"export", "--db", db, "--csv", "-", "--table", "all"}), 2, "--csv");
   }
 
+  void gpuFamilyWithoutAGpuStoresOnlyVariantsThatCouldRun() {
+    const QString db = path("no-gpu.db");
+    const CliResult result = run_cli({"run", "--weights", "synth:16x32", "--pattern", "2:4", "--bits", "4", "--engines",
+                                      "gpu", "--db", db, "--json"});
+    const QList<QJsonObject> rows = json_lines(result.out);
+    if (!rows.isEmpty() && rows.front()["status"].toString() == "ok") QSKIP("a GPU is present");
+    // cuBLAS (any weights), cuSPARSELt (2:4) and gpu/int4-2:4 could run 2:4 int4; the other eleven variants
+    // (int8-dense, int3-nm, ...) have nothing to say about it and store no row.
+    QStringList engines;
+    for (const QJsonObject& row : rows) engines << row["engine"].toString();
+    engines.sort();
+    QCOMPARE(engines, (QStringList{"gpu/cublas-fp16-dense", "gpu/cusparselt-fp16-2:4", "gpu/int4-2:4"}));
+    for (const QJsonObject& row : rows) {
+      QCOMPARE(row["status"].toString(), QString("unavailable"));
+      const QString note = row["note"].toString();
+      // Said plainly: no GPU here (or no CUDA in this build), not "driver version is insufficient".
+      QVERIFY2(note.startsWith("no NVIDIA GPU / driver found") || note.startsWith("built without CUDA") ||
+                   note.contains("cuSPARSELt"),
+               qPrintable(note));
+    }
+  }
+
+  void resumeMeasuresUnavailableRowsWhereTheEngineNowRuns() {
+    // A row stored "unavailable" (as on a host without the device) is measured again by --resume on a host where
+    // the engine runs; it was kept forever before.
+    const QString db = path("moved.db");
+    const QStringList study = {"run", "--weights", "synth:16x32",          "--pattern",        "2:4",  "--bits",
+                               "4",   "--engines", "cpu/eigen-fp32-dense", "--timing-seconds", "0.01", "--db",
+                               db};
+    QCOMPARE(run_cli(study).exit_code, 0);
+    RawDatabase(db.toStdString()).exec("UPDATE measurements SET status = 'unavailable', time_us = NULL");
+    const CliResult again = run_cli(study + QStringList{"--resume"});
+    QVERIFY2(again.exit_code == 0, qPrintable(again.describe()));
+    QVERIFY2(again.err.contains("1 measurements stored") && again.err.contains("0 were already stored"),
+             qPrintable(again.err));
+    // Measured once: a second resume finds the ok row.
+    const CliResult third = run_cli(study + QStringList{"--resume"});
+    QVERIFY2(third.err.contains("0 measurements stored") && third.err.contains("1 were already stored"),
+             qPrintable(third.err));
+  }
+
   void verifyGpuWithoutAGpuSaysSoOnStderr() {
     const CliResult result = run_cli({"verify", "--engine", "gpu", "--configs", "2"});
     if (result.exit_code == 0) QSKIP("a GPU is present: the suite verifies it");
