@@ -58,6 +58,7 @@ std::vector<TokenIds> text_sequences(const std::string& path, const Model& model
 }
 
 int forward(const ForwardOptions& options) {
+  options.compression.check_usage();
   const auto model = Model::open(options.model);
   if (!model->note().empty()) throw Error(options.model, model->note());
   std::vector<TokenIds> batches;

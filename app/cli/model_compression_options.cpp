@@ -11,15 +11,29 @@ namespace nmscope::cli {
 void ModelCompressionOptions::add_to(CLI::App& command) {
   command.add_option("--pattern", pattern, "N:M pattern of the linear layers, e.g. 2:4 (default dense)");
   command.add_option("--bits", bits, "Bit width 2..8, or 16 for fp16 (default 16)");
-  command.add_option("--group", group, "Quantization group size along K")->capture_default_str();
+  auto* group_option = command.add_option("--group", group, "Quantization group size along K")->capture_default_str();
   auto* channel = command.add_flag("--per-channel", per_channel, "One scale per output channel");
   auto* tensor = command.add_flag("--per-tensor", per_tensor, "One scale per tensor");
   channel->excludes(tensor);
+  // A group size given with one scale per channel or per tensor would be ignored: the two ask for different grids.
+  group_option->excludes(channel);
+  group_option->excludes(tensor);
   command.add_flag("--asym", asymmetric, "Asymmetric quantization (scale and zero point)");
-  command.add_option("--criterion", criterion, "Pruning criterion: magnitude, wanda or sparsegpt")
-      ->capture_default_str();
-  command.add_option("--quantizer", quantizer, "Quantizer: rtn (round to nearest) or gptq")->capture_default_str();
-  command.add_option("--calib", calibration, "Calibration token ids .npy [sequences, tokens] (default: built-in set)");
+  criterion_option_ = command.add_option("--criterion", criterion, "Pruning criterion: magnitude, wanda or sparsegpt")
+                          ->capture_default_str();
+  quantizer_option_ =
+      command.add_option("--quantizer", quantizer, "Quantizer: rtn (round to nearest) or gptq")->capture_default_str();
+  calibration_option_ = command.add_option("--calib", calibration,
+                                           "Calibration token ids .npy [sequences, tokens] (default: built-in set)");
+}
+
+void ModelCompressionOptions::check_usage() const {
+  if (requested()) return;
+  for (const CLI::Option* option : {criterion_option_, quantizer_option_, calibration_option_})
+    if (option && option->count() > 0)
+      throw Error(option->get_name(),
+                  "shapes a compressed model: give --pattern or --bits too (without them the "
+                  "model runs as loaded)");
 }
 
 ModelCompressionSettings ModelCompressionOptions::settings() const {

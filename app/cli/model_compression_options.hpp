@@ -23,10 +23,18 @@ struct ModelCompressionOptions {
 
   void add_to(CLI::App& command);
   bool requested() const { return !pattern.empty() || !bits.empty(); }
+  // Usage the options cannot check one by one: --criterion, --quantizer and --calib shape a compression, so without
+  // --pattern or --bits they would be ignored; refused instead (Error("--criterion", ...), exit 2).
+  void check_usage() const;
   // Throws Error("--pattern" / "--bits" / ...) on a bad value. Pattern defaults to dense, bits to 16.
   ModelCompressionSettings settings() const;
   // The user's calibration ids, else the built-in set (builtin_calibration), checked against the model.
   TokenIds calibration_tokens(const Model& model) const;
+
+ private:
+  CLI::Option* criterion_option_ = nullptr;
+  CLI::Option* quantizer_option_ = nullptr;
+  CLI::Option* calibration_option_ = nullptr;
 };
 
 }  // namespace nmscope::cli

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "interrupt_scope.hpp"
@@ -55,6 +56,18 @@ std::string format_row(const Measurement& m) {
   return line;
 }
 
+// What a row's figures rest on, when the table alone would hide it: a flagged fp16 overflow, or FPGA cycles from the
+// analytic model because the array is not among the Verilated shapes (--array 5x7).
+std::string row_remarks(const Measurement& m) {
+  std::string remarks;
+  if (m.status == "overflow") remarks += "\n    overflow: " + m.note;
+  const auto details = nlohmann::json::parse(m.details_json, nullptr, false);
+  if (details.is_object() && details.value("cycles_source", std::string()) == "model")
+    remarks +=
+        "\n    cycles from the analytic model, not the RTL: " + details.value("why_not_simulated", std::string("?"));
+  return remarks;
+}
+
 int run(const RunOptions& options) {
   const StudySpec spec = make_spec(options);
   spec.validate();
@@ -74,7 +87,7 @@ int run(const RunOptions& options) {
     if (options.json)
       std::cout << measurement_to_json(m).dump() << std::endl;
     else
-      std::cout << format_row(m) << (m.status == "overflow" ? "\n    overflow: " + m.note : std::string()) << std::endl;
+      std::cout << format_row(m) << row_remarks(m) << std::endl;
   };
   observer.skipped = [&](const Error& error) {
     progress.clear();

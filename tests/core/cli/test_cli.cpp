@@ -314,6 +314,12 @@ class TestCli final : public QObject {
                                      "--engines", "none", "--db", db});
     QVERIFY2(twice.exit_code == 0, qPrintable(twice.describe()));
     QCOMPARE(row_count(db), 2LL);
+    // An array shape that is not Verilated is costed by the analytic model: the output says so under the row.
+    const CliResult analytic = run_cli(
+        {"run", "--weights", "synth:16x32", "--engines", "fpga", "--array", "5x7", "--db", path("analytic.db")});
+    QVERIFY2(analytic.exit_code == 0, qPrintable(analytic.describe()));
+    QVERIFY2(analytic.out.contains("cycles from the analytic model, not the RTL: array shape not Verilated"),
+             qPrintable(analytic.out));
   }
 
   void exportWritesEveryTableAndStdout() {

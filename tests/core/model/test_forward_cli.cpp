@@ -330,6 +330,18 @@ class TestForwardCli : public QObject {
           "--pattern", "2:4", "--calib", q(fixture("minilm_tokens.npy"))},
          1,
          "outside the vocabulary"},
+        // A group size with one scale per channel asks for two grids; compression options without --pattern or
+        // --bits would be ignored (the model runs as loaded): both refused before any work.
+        {{"forward", "--model", q(fixture("tiny_llama")), "--tokens", tokens, "--out", out, "--pattern", "2:4",
+          "--group", "64", "--per-channel"},
+         2,
+         "--group"},
+        {{"forward", "--model", q(fixture("tiny_llama")), "--tokens", tokens, "--out", out, "--criterion", "wanda"},
+         2,
+         "--criterion: shapes a compressed model: give --pattern or --bits"},
+        {{"forward", "--model", q(fixture("tiny_llama")), "--tokens", tokens, "--out", out, "--calib", tokens},
+         2,
+         "--calib: shapes a compressed model"},
     };
     for (const Case& test : cases) {
       const CliResult result = run_cli(test.arguments);
