@@ -7,6 +7,7 @@
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
+#include "../store/store_test_support.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/merge.hpp"
 #include "nmscope/results_store.hpp"
@@ -118,25 +119,8 @@ class TestSweepMerge : public QObject {
     // cycles and the array's figures are the same. A duplicate. A third run whose utilization differs conflicts, and
     // the conflict line names the field and both values.
     auto fpga_row = [](double simulated_per_second, double utilization) {
-      nmscope::Measurement m;
-      m.study_id = "fpga-study";
-      m.source = "synth:tiny-block";
-      m.source_hash = "feedbeef";
-      m.tensor = "block.mlp.up_proj.weight";
-      m.rows = 160;
-      m.cols = 96;
-      m.pattern = "2:4";
-      m.kept_per_group = 2;
-      m.group_size = 4;
-      m.bits = 4;
-      m.granularity = "group:128";
-      m.quant_group = 128;
-      m.criterion = "magnitude";
+      nmscope::Measurement m = store_test::sample_measurement(1, "fpga-study");
       m.engine = "fpga/systolic-8x8";
-      m.batch = 1;
-      m.storage_bytes = 9000;
-      m.cycles = 4321;
-      m.time_us = 17.284;
       m.host = "vm | Some CPU | 2 cores";
       m.details_json = nlohmann::json{
           {"utilization", utilization},
