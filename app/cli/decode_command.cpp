@@ -204,6 +204,9 @@ int decode_cpu(const DecodeOptions& options, const Model* model, const std::vect
   request.store = stored.store;
   request.study_id = stored.study_id;
   request.model_name = model ? options.model : options.preset;
+  // Before the header: a step that cannot fit is a usage line, not a table that stops.
+  check_cpu_decode_memory(request, std::any_of(request.engines.begin(), request.engines.end(),
+                                               [](const std::string& engine) { return engine != kCpuDecodeBaseline; }));
   if (!options.json) {
     std::printf("decode %s on the CPU (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, "
                 "vocab %lld), context %lld\n",

@@ -128,4 +128,17 @@ struct CpuDecodeRun {
 CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t batch, int64_t context,
                              const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel = nullptr);
 
+// What timing a decode step on the CPU holds at its peak, from the shape alone (checked before any work): the fp32
+// weights resident (one block for synthetic weights, whose blocks share it; every block for a model's), a packed
+// variant's own weights beside the fp32 reference it is checked against, and an fp32 KV cache of `context` + 1
+// positions for the decoder and for the reference.
+struct CpuDecodeMemory {
+  int64_t fp32_weights = 0;
+  int64_t packed_weights = 0;  // 0 without a packed variant
+  int64_t kv_caches = 0;
+  int64_t total() const { return fp32_weights + packed_weights + kv_caches; }
+};
+CpuDecodeMemory estimate_cpu_decode_memory(const ModelConfig& config, bool shared_blocks, bool packed_variant,
+                                           int64_t batch, int64_t context);
+
 }  // namespace nmscope

@@ -408,4 +408,20 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
   return run;
 }
 
+CpuDecodeMemory estimate_cpu_decode_memory(const ModelConfig& config, bool shared_blocks, bool packed_variant,
+                                           int64_t batch, int64_t context) {
+  const int64_t kv_width = config.kv_heads * config.head_dim;
+  const int64_t block = config.hidden * (2 * config.hidden + 2 * kv_width) + 3 * config.hidden * config.intermediate;
+  const int64_t blocks_held = shared_blocks ? 1 : config.blocks;
+  // Embedding table and head (tied or not, the decoder holds its own copy of each).
+  const int64_t parameters = blocks_held * block + 2 * config.vocab * config.hidden;
+  CpuDecodeMemory memory;
+  memory.fp32_weights = 4 * parameters;
+  // A packed variant (2..8 bits plus metadata and scales) holds at most a quarter of fp32's bytes.
+  memory.packed_weights = packed_variant ? memory.fp32_weights / 4 : 0;
+  const int64_t cache = 2 * 4 * config.blocks * batch * kv_width * (context + 1);
+  memory.kv_caches = (packed_variant ? 2 : 1) * cache;
+  return memory;
+}
+
 }  // namespace nmscope

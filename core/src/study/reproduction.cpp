@@ -19,6 +19,7 @@
 #include "nmscope/model_rollup.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/units.hpp"
 
 namespace nmscope {
 
@@ -144,6 +145,17 @@ void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, c
   const auto report = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
+  // The peak: the packed decoder, its fp32 reference and the fp32 baseline, with two KV caches alive at a time
+  // (21.4 GB at batch 16, context 512). Refused before any weight is made when it would not fit.
+  const int64_t largest = std::max(options.latency_batch, options.throughput_batch);
+  const CpuDecodeMemory one = estimate_cpu_decode_memory(shape, true, true, largest, options.context);
+  const int64_t needed = one.total() + one.fp32_weights;
+  if (const int64_t available = available_memory_bytes(); available > 0 && needed > available - (int64_t{512} << 20))
+    throw Error(largest == options.throughput_batch ? "--throughput-batch" : "--latency-batch",
+                "the CPU decode step of LLaMA-7B at batch " + std::to_string(largest) + ", context " +
+                    std::to_string(options.context) + " needs about " + format_bytes(uint64_t(needed)) + ", " +
+                    format_bytes(uint64_t(available)) +
+                    " are available: use a smaller batch or --context, or leave cpu out of --engines");
   report("cpu: LLaMA-7B decoder, synthetic weights, cpu/int4-2:4 and cpu/eigen-fp32-dense");
   CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), options.seed);
   CpuDecoder dense = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse(kCpuDecodeBaseline), options.seed);

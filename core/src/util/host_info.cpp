@@ -70,3 +70,15 @@ std::string utc_timestamp() {
 }
 
 }  // namespace nmscope
+
+namespace nmscope {
+
+int64_t available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line))
+    if (line.rfind("MemAvailable:", 0) == 0) return std::stoll(line.substr(13)) * 1024;  // "MemAvailable:  123 kB"
+  return -1;
+}
+
+}  // namespace nmscope

@@ -398,6 +398,23 @@ class TestCli final : public QObject {
              qPrintable(third.err));
   }
 
+  void decodeThatCannotFitIsRefusedBeforeAnyWork() {
+    // LLaMA-7B at batch 1024 and context 4096 would need terabytes of KV cache: one line with what it needs, what
+    // is available and what would fit, exit 2, no table (it ran into swap or the OOM killer before).
+    const CliResult decode = run_cli({"decode", "--preset", "llama-7b", "--engines", "cpu/int4-2:4", "--batch",
+                                      "1,1024", "--context", "4096", "--db", path("never-decode.db")});
+    expect_one_line_error(decode, 2, "--batch: the CPU decode step at batch 1024, context 4096 needs about");
+    QVERIFY(decode.err.contains(" available: run at most --batch "));
+    QVERIFY(decode.out.isEmpty());
+    QVERIFY(!QFile::exists(path("never-decode.db")) || row_count(path("never-decode.db")) == 0);
+    const CliResult reproduce = run_cli({"reproduce", "hsieh2025", "--engines", "cpu", "--throughput-batch", "1024",
+                                         "--context", "4096", "--db", path("never-reproduce.db")});
+    QVERIFY2(reproduce.exit_code == 2, qPrintable(reproduce.describe()));
+    QVERIFY2(reproduce.err.contains("--throughput-batch: the CPU decode step of LLaMA-7B at batch 1024, context 4096 "
+                                    "needs about"),
+             qPrintable(reproduce.err));
+  }
+
   void verifyGpuWithoutAGpuSaysSoOnStderr() {
     const CliResult result = run_cli({"verify", "--engine", "gpu", "--configs", "2"});
     if (result.exit_code == 0) QSKIP("a GPU is present: the suite verifies it");
