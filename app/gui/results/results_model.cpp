@@ -97,6 +97,9 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
   if (role == Qt::DisplayRole) return display_text(value, column);
   // The tooltip adds the raw figure behind a scaled one ("7.877 ms (7877.155 time_us)").
   if (role == Qt::ToolTipRole) {
+    // A row that was not measured says why where the eye falls: on its status ("unavailable: no NVIDIA GPU ...").
+    const Measurement& row = rows_[size_t(index.row())];
+    if (column == "status" && !row.note.empty()) return QString::fromStdString(row.status + ": " + row.note);
     const QString shown = display_text(value, column);
     const QString raw = display_text(value, {});
     return shown == raw ? shown : QString("%1 (%2 %3)").arg(shown, raw, QString::fromStdString(column));

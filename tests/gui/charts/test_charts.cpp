@@ -295,6 +295,24 @@ class TestCharts final : public QObject {
                               {"cpu/int4-2:4", "unavailable"}}));
   }
 
+  void resultsTableSaysWhyARowWasNotMeasured() {
+    ResultsModel model;
+    Measurement row = row_for("t", 2, 4, 4, "gpu/int4-2:4", 1);
+    row.status = "unavailable";
+    row.note = "no NVIDIA GPU / driver found";
+    model.append(row);
+    const int status = ResultsModel::column_of("status");
+    QCOMPARE(model.data(model.index(0, status), Qt::DisplayRole).toString(), QString("unavailable"));
+    QCOMPARE(model.data(model.index(0, status), Qt::ToolTipRole).toString(),
+             QString("unavailable: no NVIDIA GPU / driver found"));
+    // Times and sizes read in their unit; the tooltip keeps the raw figure.
+    Measurement timed_row = timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1), 7877.155);
+    model.append(timed_row);
+    const int time = ResultsModel::column_of("time_us");
+    QCOMPARE(model.data(model.index(1, time), Qt::DisplayRole).toString(), QString("7.877 ms"));
+    QVERIFY(model.data(model.index(1, time), Qt::ToolTipRole).toString().contains("7877.15"));
+  }
+
   void fpgaSpeedupIsAgainstTheSameArraysDenseRun() {
     std::vector<Measurement> rows = {fpga_row("t", 16, 16, 10000, 0.5), fpga_row("t", 16, 16, 4000, 0.9),
                                      fpga_row("t", 32, 32, 3000, 0.4), fpga_row("t", 8, 8, 9000, 0.9, 8)};
