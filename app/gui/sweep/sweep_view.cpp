@@ -145,8 +145,9 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
     add_stored_patterns();
     update_view();
   });
-  connect(model_, &QAbstractItemModel::rowsInserted, this, [this] {
-    add_stored_patterns();
+  // Rows arrive one by one while a study runs: only the new ones are looked at for patterns.
+  connect(model_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int first, int last) {
+    add_stored_patterns(first, last);
     update_view();
   });
   add_stored_patterns();
@@ -181,10 +182,14 @@ void SweepView::add_patterns(const std::vector<NMPattern>& patterns) {
   update_view();
 }
 
-void SweepView::add_stored_patterns() {
+void SweepView::add_stored_patterns(int first, int last) {
   std::vector<NMPattern> stored;
   std::set<std::string> seen;
-  for (const Measurement& row : model_->measurements()) {
+  for (const NMPattern& held : patterns_) seen.insert(held.to_string());
+  const std::vector<Measurement>& rows = model_->measurements();
+  if (last < 0) last = int(rows.size()) - 1;
+  for (int index = std::max(0, first); index <= last && index < int(rows.size()); ++index) {
+    const Measurement& row = rows[size_t(index)];
     if (!seen.insert(row.pattern).second) continue;
     try {
       stored.push_back(NMPattern::parse(row.pattern));

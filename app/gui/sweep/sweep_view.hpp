@@ -70,7 +70,8 @@ class SweepView final : public QWidget {
 
  private:
   void update_view();
-  void add_stored_patterns();
+  // The patterns of stored rows first..last (all rows by default) join the slider.
+  void add_stored_patterns(int first = 0, int last = -1);
   void label_pattern_axis();
 
   ResultsModel* model_;
