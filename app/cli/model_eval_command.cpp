@@ -31,6 +31,7 @@ struct ModelEvalOptions {
   std::string quantizers = "rtn";
   std::string database;
   bool json = false;
+  bool resume = false;
 };
 
 std::vector<std::string> split(const std::string& text, const std::string& option) {
@@ -102,8 +103,9 @@ int model_eval(const ModelEvalOptions& options) {
   for (const auto& name : split(options.criteria, "--criterion")) spec.criteria.push_back(parse_model_criterion(name));
   spec.quantizers.clear();
   for (const auto& name : split(options.quantizers, "--quantizer")) spec.quantizers.push_back(parse_quantizer(name));
+  spec.skip_stored = options.resume;
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
-  int64_t stored = 0;
+  int64_t stored = 0, already_stored = 0;
   try {
     run_model_study(
         spec, &store,
@@ -111,7 +113,10 @@ int model_eval(const ModelEvalOptions& options) {
           ++stored;
           print_row(row, options.json);
         },
-        interrupt.flag());
+        interrupt.flag(), &already_stored);
+    if (!options.json && options.resume)
+      std::cerr << stored << " configurations measured, " << already_stored << " were already stored in "
+                << store.path() << "\n";
   } catch (const Cancelled&) {
     // Each configuration is stored in one transaction with its layer rows: the ones before the interrupt are whole.
     print_error("cancelled; " + std::to_string(stored) + " configurations stored in " + store.path());
@@ -131,6 +136,9 @@ Command add_model_eval_command(CLI::App& app) {
   command->add_option("--eval", options->evaluation, "Evaluation token ids .npy [sequences, tokens]")->required();
   command->add_option("--calib", options->calibration,
                       "Calibration token ids .npy (wanda, sparsegpt, gptq; default: built-in set)");
+  command->add_flag("--resume", options->resume,
+                    "Evaluate only the configurations the database does not hold yet (same model, configuration, "
+                    "calibration and evaluation files)");
   command->add_option("--pattern", options->patterns, "N:M patterns, e.g. 2:4,4:8")->capture_default_str();
   command->add_option("--bits", options->bits, "Bit widths 2..8, or 16 for fp16")->capture_default_str();
   command->add_option("--group", options->group, "Quantization group size along K")->capture_default_str();

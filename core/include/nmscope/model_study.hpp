@@ -58,6 +58,7 @@ struct ModelStudySpec {
   QuantConfig quant;  // granularity, group, symmetry; bits come from `bits`
   std::vector<ModelCriterion> criteria = {ModelCriterion::Magnitude};
   std::vector<Quantizer> quantizers = {Quantizer::RoundToNearest};
+  bool skip_stored = false;  // resume: leave out the configurations the store holds already
 };
 
 inline constexpr int64_t kBuiltinCalibrationSequences = 16;
@@ -71,8 +72,10 @@ TokenIds builtin_calibration(const Model& model);
 // Each configuration is stored (when `store` is given) in one transaction with its per-layer rows, then reported to
 // `on_row`. Returns the study id. Throws Error before anything is stored when the model, the token files or the
 // options are bad.
+// With spec.skip_stored, the configurations the store already holds (same model, configuration, calibration and
+// evaluation files, by canonical path) are left out and counted in `already_stored`.
 std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
                             const std::function<void(const ModelEvaluationRecord&)>& on_row,
-                            const std::atomic<bool>* cancel = nullptr);
+                            const std::atomic<bool>* cancel = nullptr, int64_t* already_stored = nullptr);
 
 }  // namespace nmscope

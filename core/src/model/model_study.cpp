@@ -89,7 +89,7 @@ TokenIds builtin_calibration(const Model& model) {
 
 std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
                             const std::function<void(const ModelEvaluationRecord&)>& on_row,
-                            const std::atomic<bool>* cancel) {
+                            const std::atomic<bool>* cancel, int64_t* already_stored) {
   const auto model = Model::open(spec.model);
   if (!model->note().empty()) throw Error(spec.model, model->note());
   const std::vector<Configuration> list = configurations(spec);
@@ -108,17 +108,10 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
     check_token_ids(calibration, *model, spec.calibration.empty() ? "--calib" : spec.calibration);
   }
 
-  const DenseReference dense = dense_reference(*model, evaluation, spec.evaluation, cancel);
-  const std::string study_id = new_study_id(), host = host_description(), build = build_description();
-  for (const Configuration& configuration : list) {
-    const auto start = std::chrono::steady_clock::now();
+  // What identifies one configuration's record: the model, the configuration, its calibration and evaluation.
+  const auto describe = [&](const Configuration& configuration) {
     const ModelCompressionSettings& settings = configuration.settings;
-    const CompressedModel compressed = compress_model(*model, settings, &calibration, cancel);
-    const ModelQuality quality = evaluate_compressed(*model, dense, compressed, cancel);
-
     ModelEvaluationRecord record;
-    record.study_id = study_id;
-    record.created_at = utc_timestamp();
     record.model = spec.model;
     record.model_type = model->config().model_type;
     record.family = family_name(model->config().family);
@@ -134,6 +127,44 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
     record.evaluation = spec.evaluation;
     record.eval_sequences = evaluation.sequences;
     record.eval_tokens = evaluation.tokens;
+    return record;
+  };
+  // --resume: the configurations whose record the store holds (model and token files by canonical path).
+  std::vector<ModelEvaluationRecord> held;
+  if (spec.skip_stored && store) held = store->model_evaluations();
+  const auto stored = [&](const ModelEvaluationRecord& wanted) {
+    return std::any_of(held.begin(), held.end(), [&](const ModelEvaluationRecord& row) {
+      return source_identity(row.model) == source_identity(wanted.model) && row.pattern == wanted.pattern &&
+             row.bits == wanted.bits && row.granularity == wanted.granularity &&
+             row.quant_group == wanted.quant_group && row.symmetric == wanted.symmetric &&
+             row.criterion == wanted.criterion && row.quantizer == wanted.quantizer &&
+             (row.calibration == wanted.calibration ||
+              source_identity(row.calibration) == source_identity(wanted.calibration)) &&
+             source_identity(row.evaluation) == source_identity(wanted.evaluation) &&
+             row.eval_sequences == wanted.eval_sequences && row.eval_tokens == wanted.eval_tokens;
+    });
+  };
+  std::vector<const Configuration*> to_run;
+  for (const Configuration& configuration : list) {
+    if (stored(describe(configuration))) {
+      if (already_stored) ++*already_stored;
+    } else {
+      to_run.push_back(&configuration);
+    }
+  }
+  const std::string study_id = new_study_id(), host = host_description(), build = build_description();
+  if (to_run.empty()) return study_id;  // nothing left: not even the dense reference is needed
+
+  const DenseReference dense = dense_reference(*model, evaluation, spec.evaluation, cancel);
+  for (const Configuration* configuration : to_run) {
+    const auto start = std::chrono::steady_clock::now();
+    const ModelCompressionSettings& settings = configuration->settings;
+    const CompressedModel compressed = compress_model(*model, settings, &calibration, cancel);
+    const ModelQuality quality = evaluate_compressed(*model, dense, compressed, cancel);
+
+    ModelEvaluationRecord record = describe(*configuration);
+    record.study_id = study_id;
+    record.created_at = utc_timestamp();
     record.storage_bytes = compressed.storage_bytes();
     record.weight_count = compressed.weight_count();
     record.bits_per_weight = 8.0 * double(record.storage_bytes) / double(std::max<int64_t>(1, record.weight_count));

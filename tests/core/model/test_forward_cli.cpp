@@ -131,6 +131,25 @@ class TestForwardCli : public QObject {
     QCOMPARE(store.count(), int64_t{3 * 14});
   }
 
+  void model_eval_resumes_where_it_stopped() {
+    // An interrupted evaluation run again with --resume evaluates only what is missing: here 2 of 4 configurations
+    // (with the dense point) were stored by a first run, the second adds the other 2.
+    QTemporaryDir dir;
+    const QString db = dir.filePath("resume.db");
+    const QStringList base = {
+        "model-eval", "--model", q(fixture("tiny_llama")), "--eval", q(fixture("tiny_llama_tokens.npy")), "--bits", "4",
+        "--db",       db};
+    const CliResult first = run_cli(base + QStringList{"--pattern", "2:4"});
+    QVERIFY2(first.exit_code == 0, qPrintable(first.describe()));
+    QCOMPARE(nmscope::ResultsStore(db.toStdString()).model_evaluations().size(), std::size_t{2});  // dense + 2:4
+    const CliResult again = run_cli(base + QStringList{"--pattern", "2:4,1:4,4:8", "--resume"});
+    QVERIFY2(again.exit_code == 0, qPrintable(again.describe()));
+    QVERIFY2(again.err.contains("2 configurations measured, 2 were already stored"), qPrintable(again.err));
+    QCOMPARE(nmscope::ResultsStore(db.toStdString()).model_evaluations().size(), std::size_t{4});
+    const CliResult done = run_cli(base + QStringList{"--pattern", "2:4,1:4,4:8", "--resume"});
+    QVERIFY2(done.err.contains("0 configurations measured, 4 were already stored"), qPrintable(done.err));
+  }
+
   void decode_runs_a_model_directory_on_the_cpu() {
     const CliResult result = run_cli({"decode", "--model", q(fixture("tiny_llama")), "--engines", "cpu/int4-2:4",
                                       "--batch", "2", "--context", "8", "--timing-seconds", "0.01", "--json"});
