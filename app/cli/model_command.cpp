@@ -35,6 +35,7 @@ struct ModelOptions {
   StudyOptions study;
   std::string database;
   bool quiet = false;  // no progress line
+  bool resume = false;
   bool json = false;
   int threads = 0;
 };
@@ -108,6 +109,7 @@ int run(const ModelOptions& options) {
   spec.preset = options.preset;
   spec.layers = options.layers;
   spec.study = make_study_spec(options.study);
+  spec.study.skip_stored = options.resume;
   std::unique_ptr<tbb::global_control> thread_limit;
   if (options.threads > 0)
     thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.threads);
@@ -183,6 +185,9 @@ Command add_model_command(CLI::App& app) {
   command->add_option("--db", options->database, "Results database (default: " + ResultsStore::default_path() + ")");
   command->add_flag("--json", options->json, "The rollup and the per-layer rows as one JSON object on stdout");
   command->add_flag("--quiet", options->quiet, "No progress line on stderr (it is shown only on a terminal)");
+  command->add_flag("--resume", options->resume,
+                    "Measure only the layer rows the database does not hold yet, then roll up all of them (an "
+                    "interrupted study completed)");
   command->add_option("--threads", options->threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   return {command, [options] { return run(*options); }};
 }

@@ -3,10 +3,12 @@
 #include "nmscope/model_layer_study.hpp"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
+#include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/model.hpp"
 #include "nmscope/model_preset.hpp"
@@ -96,6 +98,40 @@ ModelLayerPlan plan_model_layer_study(const ModelLayerStudySpec& spec) {
   return plan;
 }
 
+namespace {
+
+// The rows of the plan's jobs, from this run (`measured`) and any earlier one in the store: same source and layers,
+// a configuration, engine and batch of the plan; of several rows of one key the newest.
+std::vector<Measurement> stored_rows_of_plan(const ModelLayerPlan& plan, const ResultsStore& store,
+                                             const std::vector<Measurement>& measured) {
+  const StudySpec& spec = plan.study;
+  std::set<std::string> layers, patterns, engines;
+  for (const ModelLayer& layer : plan.layers) layers.insert(layer.tensor);
+  for (const NMPattern& pattern : spec.patterns) patterns.insert(pattern.to_string());
+  const std::vector<const Engine*> selected = EngineRegistry::with_options(spec.engine_options).select(spec.engines);
+  for (const Engine* engine : selected) engines.insert(engine->name());
+  if (selected.empty()) engines.insert("none");
+  const std::set<int> bits(spec.bits.begin(), spec.bits.end());
+  const std::set<int> batches(spec.batches.begin(), spec.batches.end());
+  std::map<MeasurementKey, Measurement> newest;
+  auto take = [&](const Measurement& row) {
+    if (row.source != plan.source || !layers.count(row.tensor) || !patterns.count(row.pattern) ||
+        !bits.count(row.bits) || !engines.count(row.engine) || row.symmetric != spec.symmetric ||
+        row.granularity != spec.quant_config(row.bits).granularity_name() ||
+        row.criterion != criterion_name(spec.criterion) || (row.engine != "none" && !batches.count(row.batch)))
+      return;
+    if (row.status != "ok" && row.status != "unavailable" && row.status != "overflow") return;
+    newest[MeasurementKey::of(row)] = row;
+  };
+  for (const Measurement& row : store.all()) take(row);
+  for (const Measurement& row : measured) take(row);
+  std::vector<Measurement> rows;
+  for (auto& [key, row] : newest) rows.push_back(std::move(row));
+  return rows;
+}
+
+}  // namespace
+
 ModelLayerStudyResult run_model_layer_study(const ModelLayerPlan& plan, ResultsStore* store,
                                             const StudyObserver& observer, const std::atomic<bool>* cancel) {
   ModelLayerStudyResult result;
@@ -111,7 +147,10 @@ ModelLayerStudyResult run_model_layer_study(const ModelLayerPlan& plan, ResultsS
   result.summary = run_study(plan.study, store, collecting, cancel);
   result.study_id = result.summary.study_id;
   if (result.summary.cancelled) return result;
-  result.rollup = rollup_model_study(result.layers, result.rows, result.model);
+  // A resumed study measured only what was missing: its rollup takes the rows an earlier run stored too.
+  std::vector<Measurement> rolled = result.rows;
+  if (plan.study.skip_stored && store) rolled = stored_rows_of_plan(plan, *store, result.rows);
+  result.rollup = rollup_model_study(result.layers, rolled, result.model);
   if (plan.all_layers) append_whole_model_rows(result.rollup, plan.config);
   if (store && !result.rollup.empty()) store->insert_model_rollup(result.rollup);
   return result;

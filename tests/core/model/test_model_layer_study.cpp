@@ -228,6 +228,29 @@ class TestModelLayerStudy final : public QObject {
     QCOMPARE(nmscope::ResultsStore(db.toStdString()).model_rollups(json["study_id"]).size(), json["rollup"].size());
   }
 
+  void an_interrupted_study_resumed_rolls_up_every_layer() {
+    // A first run stored the 2:4 rows only (as an interrupted one would have); --resume with dense,2:4 measures the
+    // dense rows alone and rolls up both configurations over both layers (it rolled up nothing before).
+    QTemporaryDir dir;
+    const QString db = dir.filePath("resume.db");
+    const QStringList base = {"model",  "--preset", "llama-7b",  "--layers", "layers\\.[01]\\.self_attn\\.q",
+                              "--bits", "4",        "--engines", "none",     "--db",
+                              db,       "--json"};
+    const auto first = run_cli(base + QStringList{"--pattern", "2:4"});
+    QVERIFY2(first.exit_code == 0, qPrintable(first.describe()));
+    const auto resumed = run_cli(base + QStringList{"--pattern", "dense,2:4", "--resume"});
+    QVERIFY2(resumed.exit_code == 0, qPrintable(resumed.describe()));
+    const auto json = nlohmann::json::parse(resumed.out.toStdString());
+    QCOMPARE(json["layer_rows"].size(), std::size_t{2});  // measured now: the dense rows of the two layers
+    std::set<std::string> rolled;
+    for (const auto& row : json["rollup"])
+      if (row["role"] == "all") {
+        rolled.insert(row["pattern"].get<std::string>());
+        QCOMPARE(row["layers"].get<int64_t>(), int64_t{2});
+      }
+    QCOMPARE(rolled, (std::set<std::string>{"dense", "2:4"}));
+  }
+
   void cli_table_says_how_many_shapes_were_timed() {
     QTemporaryDir dir;
     const auto result = run_cli({"model", "--preset", "llama-7b", "--layers", "layers\\.(0|1)\\.self_attn\\.[qk]",
