@@ -77,6 +77,10 @@ class ResultsStore {
   // the rows written. Throws Error("--table", ...) for another name.
   int64_t export_table_csv(const std::string& table, const std::string& csv_path) const;
 
+  // SQLite's quick_check of the whole file: "" when it passes, else its first complaint. It reads every page (about
+  // a second per GB), so front ends ask before they write, not on every open.
+  std::string integrity_problem() const;
+
   // The default location: $XDG_DATA_HOME/nmscope/results.db, else ~/.local/share/nmscope/results.db.
   static std::string default_path();
 

@@ -1,5 +1,5 @@
-// ResultsStore::export_table_csv: any exportable table as CSV, its columns as the database has them, so a new column
-// needs no change here.
+// ResultsStore::export_table_csv (any exportable table as CSV, its columns as the database has them, so a new column
+// needs no change here) and ResultsStore::integrity_problem: the store's whole-file reads.
 #include <sqlite3.h>
 
 #include "nmscope/error.hpp"
@@ -62,6 +62,15 @@ int64_t ResultsStore::export_table_csv(const std::string& table, const std::stri
   if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read " + table);
   csv.commit();
   return rows;
+}
+
+std::string ResultsStore::integrity_problem() const {
+  std::lock_guard lock(mutex_);
+  store::Statement check(db_, path_, "PRAGMA quick_check(1)");
+  if (check.step() != SQLITE_ROW) return store::last_error(db_);
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(check.get(), 0));
+  const std::string verdict = text ? text : "";
+  return verdict == "ok" ? std::string() : verdict;
 }
 
 }  // namespace nmscope

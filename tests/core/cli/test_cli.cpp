@@ -415,6 +415,23 @@ class TestCli final : public QObject {
              qPrintable(reproduce.err));
   }
 
+  void aDamagedDatabaseIsNamedBeforeItIsWritten() {
+    const QString db = path("damaged.db");
+    QCOMPARE(run_cli({"run", "--weights", "synth:64x128+32x64+48x96", "--pattern", "dense,2:4,1:4,4:8", "--bits",
+                      "8,4,3", "--engines", "none", "--db", db})
+                 .exit_code,
+             0);
+    // Scribble over the middle of the file (a data or index page; the schema on page 1 stays readable).
+    QFile file(db);
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    QVERIFY(file.size() > 3 * 4096);
+    file.seek(file.size() / 2);
+    file.write(QByteArray(600, char(0x5a)));
+    file.close();
+    const CliResult again = run_cli({"run", "--weights", "synth:16x32", "--engines", "none", "--db", db});
+    QVERIFY2(again.err.contains("fails SQLite's integrity check"), qPrintable(again.describe()));
+  }
+
   void verifyGpuWithoutAGpuSaysSoOnStderr() {
     const CliResult result = run_cli({"verify", "--engine", "gpu", "--configs", "2"});
     if (result.exit_code == 0) QSKIP("a GPU is present: the suite verifies it");
