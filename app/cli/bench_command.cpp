@@ -141,6 +141,7 @@ int bench(const BenchOptions& options) {
   if (options.threads > 0)
     thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.threads);
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
+  warn_if_damaged(store);
 
   std::cerr << "measuring memory read bandwidth...\n";
   const BandwidthFigures bandwidth = measure_read_bandwidth();

@@ -4,6 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+namespace nmscope {
+class ResultsStore;
+}
+
 namespace nmscope::cli {
 
 struct Command {
@@ -28,5 +32,8 @@ Command add_slurm_command(CLI::App& app);
 
 // Prints "nmscope-cli: <message>" on stderr: the one-line error every command uses.
 void print_error(const std::string& message);
+// Before a verb writes into a database: a file that fails SQLite's quick_check is named in a warning (the rows are
+// still written: the user decides), since new rows in a damaged file may be lost with it.
+void warn_if_damaged(const ResultsStore& store);
 
 }  // namespace nmscope::cli

@@ -244,6 +244,7 @@ int decode(const DecodeOptions& options) {
   DecodeStore stored;
   if (!options.database.empty()) {
     store = std::make_unique<ResultsStore>(options.database);
+    warn_if_damaged(*store);
     stored = {store.get(), new_study_id()};
   }
   int rows = 0;

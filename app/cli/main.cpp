@@ -1,17 +1,24 @@
 // nmscope-cli: the studies of the desktop app without a window.
-#include <CLI/CLI.hpp>
 #include <malloc.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <vector>
 
 #include "commands.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/host_info.hpp"
+#include "nmscope/results_store.hpp"
 
 namespace nmscope::cli {
 
 void print_error(const std::string& message) { std::cerr << "nmscope-cli: " << message << std::endl; }
+
+void warn_if_damaged(const ResultsStore& store) {
+  if (const std::string problem = store.integrity_problem(); !problem.empty())
+    print_error("warning: " + store.path() + " fails SQLite's integrity check (" + problem +
+                "); new rows go into it, but check it (sqlite3 FILE 'PRAGMA integrity_check') or use another --db");
+}
 
 }  // namespace nmscope::cli
 

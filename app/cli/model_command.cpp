@@ -126,6 +126,7 @@ int run(const ModelOptions& options) {
   const ModelLayerPlan plan = plan_model_layer_study(spec);
   const auto store = std::make_unique<ResultsStore>(options.database.empty() ? ResultsStore::default_path()
                                                                               : options.database);
+  warn_if_damaged(*store);
   std::optional<InterruptScope> interrupt(std::in_place);
   const ModelLayerStudyResult result = run_model_layer_study(plan, store.get(), observer, interrupt->flag());
   interrupt.reset();

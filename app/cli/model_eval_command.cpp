@@ -12,6 +12,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/model_study.hpp"
 #include "nmscope/results_store.hpp"
+#include "progress_line.hpp"
 
 namespace nmscope::cli {
 
@@ -32,6 +33,7 @@ struct ModelEvalOptions {
   std::string database;
   bool json = false;
   bool resume = false;
+  bool quiet = false;  // no progress line
 };
 
 std::vector<std::string> split(const std::string& text, const std::string& option) {
@@ -105,19 +107,31 @@ int model_eval(const ModelEvalOptions& options) {
   for (const auto& name : split(options.quantizers, "--quantizer")) spec.quantizers.push_back(parse_quantizer(name));
   spec.skip_stored = options.resume;
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
+  warn_if_damaged(store);
   int64_t stored = 0, already_stored = 0;
+  // The dense fp16 point, then every (pattern, bits, criterion, quantizer), as run_model_study orders them.
+  const int64_t total =
+      1 + int64_t(spec.patterns.size() * spec.bits.size() * spec.criteria.size() * spec.quantizers.size());
+  ProgressLine progress(options.quiet || options.json);
+  progress.update(0, total, "dense reference of " + options.model);
   try {
     run_model_study(
         spec, &store,
         [&](const ModelEvaluationRecord& row) {
           ++stored;
+          progress.clear();
           print_row(row, options.json);
+          progress.update(
+              stored, total,
+              "after " + row.pattern + " " + std::to_string(row.bits) + "-bit " + row.criterion + " " + row.quantizer);
         },
         interrupt.flag(), &already_stored);
+    progress.clear();
     if (!options.json && options.resume)
       std::cerr << stored << " configurations measured, " << already_stored << " were already stored in "
                 << store.path() << "\n";
   } catch (const Cancelled&) {
+    progress.clear();
     // Each configuration is stored in one transaction with its layer rows: the ones before the interrupt are whole.
     print_error("cancelled; " + std::to_string(stored) + " configurations stored in " + store.path());
     return kInterruptedExit;
@@ -136,6 +150,7 @@ Command add_model_eval_command(CLI::App& app) {
   command->add_option("--eval", options->evaluation, "Evaluation token ids .npy [sequences, tokens]")->required();
   command->add_option("--calib", options->calibration,
                       "Calibration token ids .npy (wanda, sparsegpt, gptq; default: built-in set)");
+  command->add_flag("--quiet", options->quiet, "No progress line on stderr (it is shown only on a terminal)");
   command->add_flag("--resume", options->resume,
                     "Evaluate only the configurations the database does not hold yet (same model, configuration, "
                     "calibration and evaluation files)");

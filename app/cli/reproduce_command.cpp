@@ -63,6 +63,7 @@ int reproduce(const ReproduceOptions& options) {
       throw Error("--engines", "'" + family + "' is not an engine family (cpu, gpu, fpga)");
   if (!options.json) reproduction.progress = [](const std::string& line) { std::cerr << "… " << line << std::endl; };
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
+  warn_if_damaged(store);
   const Reproduction result = reproduce_hsieh2025(reproduction, &store);
   if (options.json) {
     for (const ReproductionCell& cell : result.cells) {

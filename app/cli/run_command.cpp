@@ -75,10 +75,7 @@ int run(const RunOptions& options) {
   if (options.threads > 0)
     thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, options.threads);
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
-  // New rows into a damaged file may be lost with it: say so before writing (the rows are still written).
-  if (const std::string problem = store.integrity_problem(); !problem.empty())
-    print_error("warning: " + store.path() + " fails SQLite's integrity check (" + problem +
-                "); new rows go into it, but check it (sqlite3 FILE 'PRAGMA integrity_check') or use another --db");
+  warn_if_damaged(store);
 
   ProgressLine progress(options.quiet || options.json);
   if (!options.json) {

@@ -80,6 +80,7 @@ int sweep(const SweepOptions& options) {
   }
 
   ResultsStore store(options.database);
+  warn_if_damaged(store);
   StudyObserver observer;
   observer.measured = [&](const Measurement& m) {
     if (options.json) std::cout << measurement_to_json(m).dump() << std::endl;

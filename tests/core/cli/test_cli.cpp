@@ -301,6 +301,19 @@ class TestCli final : public QObject {
     QVERIFY2(shown.contains(QRegularExpression("\\[\\d+/12\\] \\d+:\\d\\d elapsed")), qPrintable(shown));
     QVERIFY(shown.contains("\r"));
     QVERIFY2(!on_terminal({"--quiet"}).contains("elapsed"), "--quiet silences the line");
+    // model-eval too: the dense reference and each configuration in flight.
+    QStringList eval = {
+        NMSCOPE_CLI_PATH, "model-eval",
+        "--model",        QStringLiteral(NMSCOPE_SOURCE_DIR "/tests/fixtures/models/tiny_llama"),
+        "--eval",         QStringLiteral(NMSCOPE_SOURCE_DIR "/tests/fixtures/models/tiny_llama_tokens.npy"),
+        "--pattern",      "2:4,1:4",
+        "--db",           path("eval-progress.db")};
+    for (QString& word : eval) word = "'" + word + "'";
+    QProcess terminal;
+    terminal.start("script", {"-qec", eval.join(' ') + " >/dev/null", "/dev/null"});
+    terminal.waitForFinished(120000);
+    const QString eval_shown = QString::fromUtf8(terminal.readAllStandardOutput());
+    QVERIFY2(eval_shown.contains("[0/3]") && eval_shown.contains("dense reference of"), qPrintable(eval_shown));
   }
 
   void smallerUsageFixes() {
