@@ -11,8 +11,9 @@
 #include <limits>
 #include <vector>
 
-#include "nmscope/half.hpp"
+#include "io/ggml_blocks.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/half.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace nmscope {
@@ -143,10 +144,34 @@ void decode_elements(const RawTensor& tensor, MatrixF& out, Convert convert) {
       });
 }
 
+// ggml block types: every row is a whole number of blocks (the reader checked), so rows decode independently.
+MatrixF decode_blocks(const RawTensor& tensor) {
+  const TensorInfo& info = tensor.info;
+  const DTypeBlock block = dtype_block(info.dtype);
+  const int64_t rows = info.rows(), cols = info.cols();
+  const int64_t blocks_per_row = cols / int64_t(block.elements);
+  if (cols % int64_t(block.elements) != 0 ||
+      tensor.bytes.size() != static_cast<std::size_t>(rows * blocks_per_row) * block.bytes) {
+    throw Error(info.name, "stored size " + std::to_string(tensor.bytes.size()) + " bytes does not match its shape");
+  }
+  MatrixF out(rows, cols);
+  const int64_t row_bytes = blocks_per_row * int64_t(block.bytes);
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, rows, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(cols, 1))),
+      [&](const auto& range) {
+        for (int64_t row = range.begin(); row != range.end(); ++row) {
+          io::decode_ggml_blocks(info.dtype, tensor.bytes.data() + row * row_bytes, blocks_per_row,
+                                 out.data() + row * cols);
+        }
+      });
+  return out;
+}
+
 }  // namespace
 
 MatrixF decode_matrix(const RawTensor& tensor) {
   const TensorInfo& info = tensor.info;
+  if (dtype_is_block_quantized(info.dtype)) return decode_blocks(tensor);
   const std::size_t element_size = dtype_size(info.dtype);
   if (element_size == 0) {
     throw Error(info.name, info.note.empty() ? "type " + info.stored_type + " cannot be decoded" : info.note);
@@ -196,7 +221,8 @@ MatrixF decode_matrix(const RawTensor& tensor) {
     case DType::U16: decode_elements<uint16_t>(tensor, out, [](uint16_t b) { return static_cast<float>(b); }); break;
     case DType::U8: decode_elements<uint8_t>(tensor, out, [](uint8_t b) { return static_cast<float>(b); }); break;
     case DType::Bool: decode_elements<uint8_t>(tensor, out, [](uint8_t b) { return b ? 1.0f : 0.0f; }); break;
-    case DType::Unsupported: break;  // refused above
+    default:
+      break;  // Unsupported: refused above; block types: decode_blocks
   }
   return out;
 }

@@ -19,6 +19,26 @@ std::string_view dtype_name(DType type) {
     case DType::U16: return "U16";
     case DType::U8: return "U8";
     case DType::Bool: return "BOOL";
+    case DType::Q4_0:
+      return "Q4_0";
+    case DType::Q4_1:
+      return "Q4_1";
+    case DType::Q5_0:
+      return "Q5_0";
+    case DType::Q5_1:
+      return "Q5_1";
+    case DType::Q8_0:
+      return "Q8_0";
+    case DType::Q2_K:
+      return "Q2_K";
+    case DType::Q3_K:
+      return "Q3_K";
+    case DType::Q4_K:
+      return "Q4_K";
+    case DType::Q5_K:
+      return "Q5_K";
+    case DType::Q6_K:
+      return "Q6_K";
     case DType::Unsupported: return "unsupported";
   }
   return "unsupported";
@@ -41,10 +61,42 @@ std::size_t dtype_size(DType type) {
     case DType::I8:
     case DType::U8:
     case DType::Bool: return 1;
-    case DType::Unsupported: return 0;
+    default:
+      return 0;  // Unsupported, and the block types, which have no per-element size
   }
-  return 0;
 }
+
+// ggml's type_traits (ggml.c): 32-element blocks for the legacy types, 256-element super-blocks for the K-quants.
+DTypeBlock dtype_block(DType type) {
+  switch (type) {
+    case DType::Q4_0:
+      return {32, 18};
+    case DType::Q4_1:
+      return {32, 20};
+    case DType::Q5_0:
+      return {32, 22};
+    case DType::Q5_1:
+      return {32, 24};
+    case DType::Q8_0:
+      return {32, 34};
+    case DType::Q2_K:
+      return {256, 84};
+    case DType::Q3_K:
+      return {256, 110};
+    case DType::Q4_K:
+      return {256, 144};
+    case DType::Q5_K:
+      return {256, 176};
+    case DType::Q6_K:
+      return {256, 210};
+    default: {
+      const std::size_t size = dtype_size(type);
+      return size == 0 ? DTypeBlock{} : DTypeBlock{1, size};
+    }
+  }
+}
+
+bool dtype_is_block_quantized(DType type) { return dtype_block(type).elements > 1; }
 
 bool dtype_is_float(DType type) {
   switch (type) {
@@ -54,7 +106,8 @@ bool dtype_is_float(DType type) {
     case DType::BF16:
     case DType::F8_E4M3:
     case DType::F8_E5M2: return true;
-    default: return false;
+    default:
+      return dtype_is_block_quantized(type);
   }
 }
 

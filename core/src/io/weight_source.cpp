@@ -69,9 +69,11 @@ class FileWeightSource final : public WeightSource {
   MatrixF load_rows(const std::string& name, int64_t first, int64_t count) const override {
     const RawTensor& tensor = raw(name);
     // Row-major storage: the rows are one contiguous byte range. Fortran-order .npy falls back to a whole decode.
-    if (tensor.column_major || dtype_size(tensor.info.dtype) == 0) return WeightSource::load_rows(name, first, count);
+    // A block type's rows are whole blocks (the GGUF reader checked), so they are contiguous byte ranges too.
+    const DTypeBlock block = dtype_block(tensor.info.dtype);
+    if (tensor.column_major || block.elements == 0) return WeightSource::load_rows(name, first, count);
     check_row_range(name, first, count, tensor.info.rows());
-    const std::size_t row_bytes = static_cast<std::size_t>(tensor.info.cols()) * dtype_size(tensor.info.dtype);
+    const std::size_t row_bytes = static_cast<std::size_t>(tensor.info.cols()) / block.elements * block.bytes;
     RawTensor part = tensor;
     part.info.shape = {count, tensor.info.cols()};
     part.bytes = tensor.bytes.subspan(static_cast<std::size_t>(first) * row_bytes,

@@ -1,9 +1,11 @@
-// .gguf reader: a file from gguf-py's GGUFWriter (F32, F16, a vector, a Q8_0 tensor that is listed, not decoded),
+// .gguf reader: files from gguf-py's GGUFWriter (F32, F16, a vector, every block type nmscope decodes against gguf-py's
+// dequantize, an IQ4_NL tensor that is listed, not decoded),
 // and hostile headers: bad magic/version, counts and lengths far beyond the file, data outside the file,
 // misalignment, deep nesting; truncations; a mutation loop.
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+#include <bit>
 
 #include "io_test_support.hpp"
 #include "nmscope/mapped_file.hpp"
@@ -51,7 +53,7 @@ class TestGgufReader : public QObject {
  private slots:
   void real_writer_tensors() {
     auto source = open_weight_source(fixture("model.gguf"));
-    QCOMPARE(source->tensors().size(), std::size_t{4});
+    QCOMPARE(source->tensors().size(), std::size_t{5});
     const TensorInfo* f32 = source->find("w_f32");
     QVERIFY(f32 != nullptr);
     QCOMPARE(f32->shape, (std::vector<int64_t>{6, 64}));  // ggml ne = [64, 6], reversed to PyTorch order
@@ -65,22 +67,57 @@ class TestGgufReader : public QObject {
     QVERIFY(!source->find("vector")->is_matrix);
   }
 
-  void quantized_tensor_is_listed_not_decoded() {
+  void unsupported_block_type_is_listed_not_decoded() {
     auto source = open_weight_source(fixture("model.gguf"));
-    const TensorInfo* q8 = source->find("w_q8_0");
-    QVERIFY(q8 != nullptr);
-    QCOMPARE(q8->dtype, DType::Unsupported);
-    QCOMPARE(q8->stored_type, std::string("Q8_0"));
-    QCOMPARE(q8->shape, (std::vector<int64_t>{4, 64}));
-    QVERIFY(!q8->is_matrix);
-    QCOMPARE(q8->note, std::string("quantized GGUF type Q8_0 is listed, not decoded"));
-    EXPECT_ERROR(source->load_matrix("w_q8_0"), "w_q8_0", "not decoded");
-    const auto raw = read_gguf(MappedFile::open(fixture("model.gguf")));
-    for (const auto& tensor : raw) {
-      if (tensor.info.name == "w_q8_0")
-        QCOMPARE(tensor.bytes.size(), std::size_t{4 * 2 * 34});  // 2 blocks of 34 per row
+    QCOMPARE(source->tensors().size(), std::size_t{5});
+    const TensorInfo* iq4 = source->find("w_iq4_nl");
+    QVERIFY(iq4 != nullptr);
+    QCOMPARE(iq4->dtype, DType::Unsupported);
+    QCOMPARE(iq4->stored_type, std::string("IQ4_NL"));
+    QCOMPARE(iq4->shape, (std::vector<int64_t>{2, 64}));
+    QVERIFY(!iq4->is_matrix);
+    QCOMPARE(iq4->note, std::string("quantized GGUF type IQ4_NL is listed, not decoded"));
+    EXPECT_ERROR(source->load_matrix("w_iq4_nl"), "w_iq4_nl", "not decoded");
+    QCOMPARE(source->tensor_hash("w_iq4_nl").size(), std::size_t{16});
+  }
+
+  // Every block type nmscope decodes, bit for bit against gguf-py's dequantize of the same blocks (fixtures: the
+  // 32-element types quantized by gguf-py, the K-quants random blocks with finite scales).
+  void block_types_decode_as_gguf_py_does() {
+    auto source = open_weight_source(fixture("quantized.gguf"));
+    const std::vector<std::pair<std::string, DType>> types = {
+        {"Q4_0", DType::Q4_0}, {"Q4_1", DType::Q4_1}, {"Q5_0", DType::Q5_0}, {"Q5_1", DType::Q5_1},
+        {"Q8_0", DType::Q8_0}, {"Q2_K", DType::Q2_K}, {"Q3_K", DType::Q3_K}, {"Q4_K", DType::Q4_K},
+        {"Q5_K", DType::Q5_K}, {"Q6_K", DType::Q6_K}};
+    for (const auto& [name, dtype] : types) {
+      const std::string tensor = "w_" + name;
+      const TensorInfo* info = source->find(tensor);
+      QVERIFY2(info != nullptr, tensor.c_str());
+      QCOMPARE(info->dtype, dtype);
+      QCOMPARE(info->stored_type, name);
+      QVERIFY(info->is_matrix);
+      QCOMPARE(info->note, "stored quantized as " + name + ": decoded values, not the original weights");
+      const MatrixF expected = read_npy_matrix(fixture("quantized_" + name + ".npy"));
+      const MatrixF decoded = source->load_matrix(tensor);
+      QCOMPARE(decoded.rows(), expected.rows());
+      QCOMPARE(decoded.cols(), expected.cols());
+      int64_t differing = 0;
+      for (int64_t i = 0; i < decoded.size(); ++i)
+        differing += std::bit_cast<uint32_t>(decoded.data()[i]) != std::bit_cast<uint32_t>(expected.data()[i]);
+      QVERIFY2(differing == 0, (tensor + ": " + std::to_string(differing) + " values differ from gguf-py").c_str());
+      // A row range decodes only its own blocks, to the same values.
+      const MatrixF rows = source->load_rows(tensor, 1, 2);
+      QVERIFY(rows == expected.middleRows(1, 2));
     }
-    QCOMPARE(source->tensor_hash("w_q8_0").size(), std::size_t{16});
+  }
+
+  void block_tensor_with_wrong_byte_count_is_refused() {
+    auto raw = read_gguf(MappedFile::open(fixture("quantized.gguf")));
+    for (auto& tensor : raw) {
+      if (tensor.info.name != "w_Q4_K") continue;
+      tensor.bytes = tensor.bytes.first(tensor.bytes.size() - 1);
+      EXPECT_ERROR(decode_matrix(tensor), "w_Q4_K", "does not match its shape");
+    }
   }
 
   void version_2_is_read() {
@@ -231,6 +268,10 @@ class TestGgufReader : public QObject {
     const auto good = io_test::read_file(fixture("model.gguf"));
     io_test::mutation_loop(fixture("model.gguf"), dir.filePath("m.gguf").toStdString(), 500,
                            io_test::find(good, "w_q8_0") + 40);
+    // Damaged block types decode to finite or non-finite values, never past their bytes.
+    const auto quantized = io_test::read_file(fixture("quantized.gguf"));
+    io_test::mutation_loop(fixture("quantized.gguf"), dir.filePath("q.gguf").toStdString(), 300,
+                           io_test::find(quantized, "w_Q6_K") + 40);
   }
 };
 

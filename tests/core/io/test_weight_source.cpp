@@ -22,7 +22,7 @@ class TestWeightSource : public QObject {
   void picks_the_reader_by_path() {
     QCOMPARE(open_weight_source(fixture("v1_f4.npy"))->tensors()[0].name, std::string("v1_f4"));  // the stem
     QCOMPARE(open_weight_source(fixture("model.safetensors"))->tensors().size(), std::size_t{7});
-    QCOMPARE(open_weight_source(fixture("model.gguf"))->tensors().size(), std::size_t{4});
+    QCOMPARE(open_weight_source(fixture("model.gguf"))->tensors().size(), std::size_t{5});
     QCOMPARE(open_weight_source(fixture("hf_plain"))->tensors().size(), std::size_t{2});
     QCOMPARE(open_weight_source(fixture("v1_f4.npy"))->location(), fixture("v1_f4.npy"));
   }

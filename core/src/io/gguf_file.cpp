@@ -1,6 +1,9 @@
-// .gguf reader (versions 2 and 3, little endian; the spec is ggml's docs/gguf.md). Metadata is walked only to find
-// general.alignment and to reach the tensor infos; every count is checked against the bytes left before it drives a
-// loop, so a hostile header is refused in constant memory and time proportional to the file.
+// .gguf reader (versions 2 and 3, little endian; the spec is ggml's docs/gguf.md). Metadata is kept when the caller
+// asks (a model file's architecture and tokenizer) and otherwise walked only to find general.alignment; every count is
+// checked against the bytes left before it drives a loop, so a hostile header is refused in constant memory and time
+// proportional to the file.
+#include "io/gguf_file.hpp"
+
 #include <algorithm>
 #include <optional>
 
@@ -35,22 +38,27 @@ std::optional<uint64_t> fixed_value_size(uint32_t type) {
   switch (static_cast<ValueType>(type)) {
     case ValueType::U8:
     case ValueType::I8:
-    case ValueType::Bool: return 1;
+    case ValueType::Bool:
+      return 1;
     case ValueType::U16:
-    case ValueType::I16: return 2;
+    case ValueType::I16:
+      return 2;
     case ValueType::U32:
     case ValueType::I32:
-    case ValueType::F32: return 4;
+    case ValueType::F32:
+      return 4;
     case ValueType::U64:
     case ValueType::I64:
-    case ValueType::F64: return 8;
-    default: return std::nullopt;
+    case ValueType::F64:
+      return 8;
+    default:
+      return std::nullopt;
   }
 }
 
 struct GgmlType {
   const char* name;
-  DType dtype;  // Unsupported for block-quantized types
+  DType dtype;  // Unsupported for the block types nmscope does not decode (IQ*, TQ*, MXFP4, Q8_1, Q8_K)
   uint64_t block_elements;
   uint64_t block_bytes;
 };
@@ -58,39 +66,72 @@ struct GgmlType {
 // Block sizes from ggml's type_traits; 0 where a type id is unknown (then only the offset can be checked).
 GgmlType ggml_type(uint32_t id) {
   switch (id) {
-    case 0: return {"F32", DType::F32, 1, 4};
-    case 1: return {"F16", DType::F16, 1, 2};
-    case 2: return {"Q4_0", DType::Unsupported, 32, 18};
-    case 3: return {"Q4_1", DType::Unsupported, 32, 20};
-    case 6: return {"Q5_0", DType::Unsupported, 32, 22};
-    case 7: return {"Q5_1", DType::Unsupported, 32, 24};
-    case 8: return {"Q8_0", DType::Unsupported, 32, 34};
-    case 9: return {"Q8_1", DType::Unsupported, 32, 36};
-    case 10: return {"Q2_K", DType::Unsupported, 256, 84};
-    case 11: return {"Q3_K", DType::Unsupported, 256, 110};
-    case 12: return {"Q4_K", DType::Unsupported, 256, 144};
-    case 13: return {"Q5_K", DType::Unsupported, 256, 176};
-    case 14: return {"Q6_K", DType::Unsupported, 256, 210};
-    case 15: return {"Q8_K", DType::Unsupported, 256, 292};
-    case 16: return {"IQ2_XXS", DType::Unsupported, 256, 66};
-    case 17: return {"IQ2_XS", DType::Unsupported, 256, 74};
-    case 18: return {"IQ3_XXS", DType::Unsupported, 256, 98};
-    case 19: return {"IQ1_S", DType::Unsupported, 256, 50};
-    case 20: return {"IQ4_NL", DType::Unsupported, 32, 18};
-    case 21: return {"IQ3_S", DType::Unsupported, 256, 110};
-    case 22: return {"IQ2_S", DType::Unsupported, 256, 82};
-    case 23: return {"IQ4_XS", DType::Unsupported, 256, 136};
-    case 24: return {"I8", DType::I8, 1, 1};
-    case 25: return {"I16", DType::I16, 1, 2};
-    case 26: return {"I32", DType::I32, 1, 4};
-    case 27: return {"I64", DType::I64, 1, 8};
-    case 28: return {"F64", DType::F64, 1, 8};
-    case 29: return {"IQ1_M", DType::Unsupported, 256, 56};
-    case 30: return {"BF16", DType::BF16, 1, 2};
-    case 34: return {"TQ1_0", DType::Unsupported, 256, 54};
-    case 35: return {"TQ2_0", DType::Unsupported, 256, 66};
-    case 39: return {"MXFP4", DType::Unsupported, 32, 17};
-    default: return {nullptr, DType::Unsupported, 0, 0};
+    case 0:
+      return {"F32", DType::F32, 1, 4};
+    case 1:
+      return {"F16", DType::F16, 1, 2};
+    case 2:
+      return {"Q4_0", DType::Q4_0, 32, 18};
+    case 3:
+      return {"Q4_1", DType::Q4_1, 32, 20};
+    case 6:
+      return {"Q5_0", DType::Q5_0, 32, 22};
+    case 7:
+      return {"Q5_1", DType::Q5_1, 32, 24};
+    case 8:
+      return {"Q8_0", DType::Q8_0, 32, 34};
+    case 9:
+      return {"Q8_1", DType::Unsupported, 32, 36};
+    case 10:
+      return {"Q2_K", DType::Q2_K, 256, 84};
+    case 11:
+      return {"Q3_K", DType::Q3_K, 256, 110};
+    case 12:
+      return {"Q4_K", DType::Q4_K, 256, 144};
+    case 13:
+      return {"Q5_K", DType::Q5_K, 256, 176};
+    case 14:
+      return {"Q6_K", DType::Q6_K, 256, 210};
+    case 15:
+      return {"Q8_K", DType::Unsupported, 256, 292};
+    case 16:
+      return {"IQ2_XXS", DType::Unsupported, 256, 66};
+    case 17:
+      return {"IQ2_XS", DType::Unsupported, 256, 74};
+    case 18:
+      return {"IQ3_XXS", DType::Unsupported, 256, 98};
+    case 19:
+      return {"IQ1_S", DType::Unsupported, 256, 50};
+    case 20:
+      return {"IQ4_NL", DType::Unsupported, 32, 18};
+    case 21:
+      return {"IQ3_S", DType::Unsupported, 256, 110};
+    case 22:
+      return {"IQ2_S", DType::Unsupported, 256, 82};
+    case 23:
+      return {"IQ4_XS", DType::Unsupported, 256, 136};
+    case 24:
+      return {"I8", DType::I8, 1, 1};
+    case 25:
+      return {"I16", DType::I16, 1, 2};
+    case 26:
+      return {"I32", DType::I32, 1, 4};
+    case 27:
+      return {"I64", DType::I64, 1, 8};
+    case 28:
+      return {"F64", DType::F64, 1, 8};
+    case 29:
+      return {"IQ1_M", DType::Unsupported, 256, 56};
+    case 30:
+      return {"BF16", DType::BF16, 1, 2};
+    case 34:
+      return {"TQ1_0", DType::Unsupported, 256, 54};
+    case 35:
+      return {"TQ2_0", DType::Unsupported, 256, 66};
+    case 39:
+      return {"MXFP4", DType::Unsupported, 32, 17};
+    default:
+      return {nullptr, DType::Unsupported, 0, 0};
   }
 }
 
@@ -99,33 +140,116 @@ std::string_view read_string(io::ByteCursor& cursor, const char* what) {
   return cursor.read_bytes(length, what);
 }
 
-void skip_value(io::ByteCursor& cursor, uint32_t type, int depth) {
-  if (auto size = fixed_value_size(type)) return cursor.skip(*size, "a metadata value");
-  if (type == static_cast<uint32_t>(ValueType::String)) return void(read_string(cursor, "a metadata string"));
+io::GgufValue fixed_value(io::ByteCursor& cursor, uint32_t type) {
+  io::GgufValue value;
+  using Kind = io::GgufValue::Kind;
+  auto as_unsigned = [&](uint64_t number) {
+    value.kind = Kind::Unsigned;
+    value.unsigned_integer = number;
+  };
+  auto as_integer = [&](int64_t number) {
+    value.kind = Kind::Integer;
+    value.integer = number;
+  };
+  auto as_float = [&](double number) {
+    value.kind = Kind::Float;
+    value.number = number;
+  };
+  switch (static_cast<ValueType>(type)) {
+    case ValueType::U8:
+      as_unsigned(cursor.read<uint8_t>("a u8"));
+      break;
+    case ValueType::U16:
+      as_unsigned(cursor.read<uint16_t>("a u16"));
+      break;
+    case ValueType::U32:
+      as_unsigned(cursor.read<uint32_t>("a u32"));
+      break;
+    case ValueType::U64:
+      as_unsigned(cursor.read<uint64_t>("a u64"));
+      break;
+    case ValueType::I8:
+      as_integer(cursor.read<int8_t>("an i8"));
+      break;
+    case ValueType::I16:
+      as_integer(cursor.read<int16_t>("an i16"));
+      break;
+    case ValueType::I32:
+      as_integer(cursor.read<int32_t>("an i32"));
+      break;
+    case ValueType::I64:
+      as_integer(cursor.read<int64_t>("an i64"));
+      break;
+    case ValueType::F32:
+      as_float(cursor.read<float>("an f32"));
+      break;
+    case ValueType::F64:
+      as_float(cursor.read<double>("an f64"));
+      break;
+    case ValueType::Bool:
+      value.kind = Kind::Bool;
+      value.flag = cursor.read<uint8_t>("a bool") != 0;
+      break;
+    default:
+      cursor.fail("unknown metadata value type " + std::to_string(type));
+  }
+  return value;
+}
+
+// Reads (keep = true) or skips one value; arrays recurse with the same bounds checks either way.
+io::GgufValue read_value(io::ByteCursor& cursor, uint32_t type, int depth, bool keep) {
+  io::GgufValue value;
+  if (fixed_value_size(type)) {
+    if (keep) return fixed_value(cursor, type);
+    cursor.skip(*fixed_value_size(type), "a metadata value");
+    return value;
+  }
+  if (type == static_cast<uint32_t>(ValueType::String)) {
+    const std::string_view text = read_string(cursor, "a metadata string");
+    if (keep) {
+      value.kind = io::GgufValue::Kind::String;
+      value.text = std::string(text);
+    }
+    return value;
+  }
   if (type != static_cast<uint32_t>(ValueType::Array))
     cursor.fail("unknown metadata value type " + std::to_string(type));
   if (depth >= kMaxArrayDepth) cursor.fail("metadata arrays nested deeper than " + std::to_string(kMaxArrayDepth));
 
   const uint32_t element_type = cursor.read<uint32_t>("a metadata array type");
   const uint64_t count = cursor.read<uint64_t>("a metadata array length");
+  value.kind = io::GgufValue::Kind::Array;
   if (auto size = fixed_value_size(element_type)) {
     const auto total = io::checked_mul(count, *size);
     if (!total) cursor.fail("metadata array of " + std::to_string(count) + " elements is too large");
-    return cursor.skip(*total, "a metadata array");
+    cursor.require(*total, "a metadata array");
+    if (!keep) {
+      cursor.skip(*total, "a metadata array");
+      return value;
+    }
+  } else {
+    const uint64_t minimum_element =
+        element_type == static_cast<uint32_t>(ValueType::String) ? kStringHeaderBytes : kArrayHeaderBytes;
+    if (count > cursor.remaining() / minimum_element) {
+      cursor.fail("truncated: metadata array declares " + std::to_string(count) +
+                  " elements, the file cannot hold them");
+    }
   }
-  const uint64_t minimum_element =
-      element_type == static_cast<uint32_t>(ValueType::String) ? kStringHeaderBytes : kArrayHeaderBytes;
-  if (count > cursor.remaining() / minimum_element) {
-    cursor.fail("truncated: metadata array declares " + std::to_string(count) + " elements, the file cannot hold them");
+  if (keep) value.items.reserve(count);  // bounded above by the bytes left
+  for (uint64_t i = 0; i < count; ++i) {
+    io::GgufValue item = read_value(cursor, element_type, depth + 1, keep);
+    if (keep) value.items.push_back(std::move(item));
   }
-  for (uint64_t i = 0; i < count; ++i) skip_value(cursor, element_type, depth + 1);
+  return value;
 }
 
 }  // namespace
 
-std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
+namespace io {
+
+GgufFile parse_gguf(std::shared_ptr<const MappedFile> file, bool keep_metadata) {
   const std::string& path = file->path();
-  io::ByteCursor cursor(file->bytes(), path);
+  ByteCursor cursor(file->bytes(), path);
   const std::string_view magic = cursor.read_bytes(std::min<std::size_t>(4, file->size()), "the magic");
   if (magic.empty() || std::string_view("GGUF").substr(0, magic.size()) != magic) {
     throw Error(path, "not a GGUF file (bad magic)");
@@ -145,6 +269,7 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
   }
 
   uint32_t alignment = kDefaultAlignment;
+  std::map<std::string, GgufValue> metadata;
   for (uint64_t i = 0; i < kv_count; ++i) {
     const std::string_view key = read_string(cursor, "a metadata key");
     const uint32_t type = cursor.read<uint32_t>("a metadata value type");
@@ -155,7 +280,8 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
         throw Error(path, "general.alignment " + std::to_string(alignment) + " is not a power of two");
       }
     } else {
-      skip_value(cursor, type, 0);
+      GgufValue value = read_value(cursor, type, 0, keep_metadata);
+      if (keep_metadata) metadata.insert_or_assign(std::string(key), std::move(value));
     }
   }
 
@@ -191,7 +317,7 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
     declared.push_back(std::move(tensor));
   }
 
-  const auto data_start = io::checked_add(cursor.position(), alignment - 1);
+  const auto data_start = checked_add(cursor.position(), alignment - 1);
   const uint64_t aligned_start = data_start ? *data_start / alignment * alignment : UINT64_MAX;
   if (!declared.empty() && aligned_start > file->size())
     throw Error(path, "truncated: no data section after the header");
@@ -203,7 +329,7 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
     const GgmlType type = ggml_type(tensor.type);
     const std::string type_name = type.name ? type.name : "ggml type " + std::to_string(tensor.type);
 
-    const auto count = io::checked_element_count(tensor.shape);
+    const auto count = checked_element_count(tensor.shape);
     if (!count) throw refuse("shape is too large (element count overflows)");
     std::optional<uint64_t> byte_count = 0;
     if (type.block_elements != 0) {
@@ -212,7 +338,7 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
         throw refuse("innermost dimension " + std::to_string(row_elements) + " is not a multiple of the " + type_name +
                      " block size " + std::to_string(type.block_elements));
       }
-      byte_count = io::checked_mul(*count / type.block_elements, type.block_bytes);
+      byte_count = checked_mul(*count / type.block_elements, type.block_bytes);
       if (!byte_count) throw refuse("shape is too large (byte count overflows)");
     }
     if (tensor.offset % alignment != 0) {
@@ -220,23 +346,32 @@ std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
                    std::to_string(alignment));
     }
     const uint64_t data_size = file->size() - aligned_start;
-    const auto end = io::checked_add(tensor.offset, *byte_count);
+    const auto end = checked_add(tensor.offset, *byte_count);
     if (!end || *end > data_size) {
       throw refuse("data [" + std::to_string(tensor.offset) + ", +" + std::to_string(*byte_count) +
                    ") is outside the data section (" + std::to_string(data_size) + " bytes; truncated file?)");
     }
 
     RawTensor raw;
-    raw.info = io::describe_tensor(std::move(tensor.name), type.dtype, type_name, std::move(tensor.shape));
+    raw.info = describe_tensor(std::move(tensor.name), type.dtype, type_name, std::move(tensor.shape));
     if (type.dtype == DType::Unsupported) {
       raw.info.note = type.name ? "quantized GGUF type " + type_name + " is listed, not decoded"
                                 : "unknown GGUF " + type_name + " is listed, not decoded";
+    } else if (dtype_is_block_quantized(type.dtype) && raw.info.is_matrix) {
+      // Re-quantizing weights that were already quantized is a different question from quantizing the originals.
+      raw.info.note = "stored quantized as " + type_name + ": decoded values, not the original weights";
     }
     raw.bytes = file->bytes().subspan(aligned_start + tensor.offset, *byte_count);
     raw.file = file;
     tensors.push_back(std::move(raw));
   }
-  return tensors;
+  return {GgufMetadata(path, std::move(metadata)), std::move(tensors)};
+}
+
+}  // namespace io
+
+std::vector<RawTensor> read_gguf(std::shared_ptr<const MappedFile> file) {
+  return io::parse_gguf(std::move(file), false).tensors;
 }
 
 }  // namespace nmscope
