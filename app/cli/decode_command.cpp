@@ -263,7 +263,8 @@ Command add_decode_command(CLI::App& app) {
       "decode", "time a LLaMA-architecture decoder step on the GPU or CPU, every linear layer on each variant");
   command->add_option("--preset", options->preset, "decoder shape: a model preset (llama-7b, llama-2-13b, llama-3-8b, mistral-7b, qwen2-7b) or tiny")->capture_default_str();
   command->add_option("--model", options->model,
-                      "a model directory's real weights (llama, mistral, qwen2; gpu/ and cpu/ engines)");
+                      "a model's real weights: a model directory or a llama.cpp model.gguf (llama, mistral, qwen2; "
+                      "gpu/ and cpu/ engines)");
   command
       ->add_option("--engines", options->engines,
                    "comma-separated: gpu/int4-2:4, gpu/int4-dense, gpu/int{2,3,4,8}-N:M, gpu/cusparselt-fp16-2:4 "

@@ -108,13 +108,17 @@ int forward(const ForwardOptions& options) {
 
 Command add_forward_command(CLI::App& app) {
   auto options = std::make_shared<ForwardOptions>();
-  CLI::App* command = app.add_subcommand(
-      "forward", "Run a model directory on token ids: last-position logits (decoders) or pooled embeddings (encoders)");
-  command->add_option("--model", options->model, "Hugging Face model directory (config.json + safetensors)")
+  CLI::App* command = app.add_subcommand("forward",
+                                         "Run a model (directory or .gguf) on token ids or text: last-position logits "
+                                         "(decoders) or pooled embeddings (encoders)");
+  command
+      ->add_option("--model", options->model,
+                   "A Hugging Face model directory (config.json + safetensors) or a llama.cpp model.gguf")
       ->required();
   auto* tokens = command->add_option("--tokens", options->tokens, "Token ids .npy, int32/int64 [sequences, tokens]");
-  auto* text = command->add_option("--text", options->text,
-                                   "Text file, one sequence per line, tokenized with the model's tokenizer.json");
+  auto* text = command->add_option(
+      "--text", options->text,
+      "Text file, one sequence per line, tokenized with the model's tokenizer (tokenizer.json, or the GGUF's own)");
   tokens->excludes(text);
   command->callback([tokens, text] {
     if (tokens->count() + text->count() == 0) throw CLI::RequiredError("--tokens or --text");

@@ -62,7 +62,7 @@ int inspect_model(const InspectOptions& options) {
 }
 
 int inspect(const InspectOptions& options) {
-  if (is_model_directory(options.path)) return inspect_model(options);
+  if (is_model_path(options.path)) return inspect_model(options);
   const auto source = open_weight_source(options.path);
   for (const auto& tensor : source->tensors()) {
     if (options.json) {

@@ -174,7 +174,9 @@ Command add_model_command(CLI::App& app) {
   auto options = std::make_shared<ModelOptions>();
   CLI::App* command = app.add_subcommand(
       "model", "Study every linear layer of a model: per-layer accuracy, storage and per-token time, rolled up");
-  auto* model = command->add_option("--model", options->model, "A Hugging Face model directory (config.json + safetensors)");
+  auto* model =
+      command->add_option("--model", options->model,
+                          "A Hugging Face model directory (config.json + safetensors) or a llama.cpp model.gguf");
   auto* preset = command->add_option("--preset", options->preset,
                                      "A shape preset with synthetic LLM-like weights: " + model_preset_names());
   model->excludes(preset);

@@ -22,6 +22,9 @@ struct ModelEvalOptions {
   std::string model;
   std::string evaluation;
   std::string calibration;
+  std::string evaluation_text;
+  std::string calibration_text;
+  int64_t window = 128;
   std::string patterns = "2:4";
   std::string bits = "4";
   int group = 128;
@@ -92,8 +95,11 @@ int model_eval(const ModelEvalOptions& options) {
   const InterruptScope interrupt;
   ModelStudySpec spec;
   spec.model = options.model;
-  spec.evaluation = options.evaluation;
-  spec.calibration = options.calibration;
+  spec.evaluation = options.evaluation_text.empty() ? options.evaluation : options.evaluation_text;
+  spec.evaluation_is_text = !options.evaluation_text.empty();
+  spec.calibration = options.calibration_text.empty() ? options.calibration : options.calibration_text;
+  spec.calibration_is_text = !options.calibration_text.empty();
+  spec.window = options.window;
   spec.patterns = NMPattern::parse_list(options.patterns);
   spec.bits = QuantConfig::parse_bits_list(options.bits);
   spec.quant.group = options.group;
@@ -144,12 +150,27 @@ int model_eval(const ModelEvalOptions& options) {
 Command add_model_eval_command(CLI::App& app) {
   auto options = std::make_shared<ModelEvalOptions>();
   CLI::App* command = app.add_subcommand(
-      "model-eval", "Compress a whole model per configuration and compare it with the dense model on token ids");
-  command->add_option("--model", options->model, "Hugging Face model directory (config.json + safetensors)")
+      "model-eval",
+      "Compress a whole model per configuration and compare it with the dense model on token ids or text");
+  command
+      ->add_option("--model", options->model,
+                   "A Hugging Face model directory (config.json + safetensors) or a llama.cpp model.gguf")
       ->required();
-  command->add_option("--eval", options->evaluation, "Evaluation token ids .npy [sequences, tokens]")->required();
-  command->add_option("--calib", options->calibration,
-                      "Calibration token ids .npy (wanda, sparsegpt, gptq; default: built-in set)");
+  auto* eval_ids = command->add_option("--eval", options->evaluation, "Evaluation token ids .npy [sequences, tokens]");
+  auto* eval_text = command->add_option("--eval-text", options->evaluation_text,
+                                        "Evaluation text file, tokenized with the model's own tokenizer into windows");
+  eval_ids->excludes(eval_text);
+  auto* calib_ids = command->add_option("--calib", options->calibration,
+                                        "Calibration token ids .npy (wanda, sparsegpt, gptq; default: built-in set)");
+  auto* calib_text =
+      command->add_option("--calib-text", options->calibration_text, "Calibration text file, cut like --eval-text");
+  calib_ids->excludes(calib_text);
+  command->add_option("--window", options->window, "Tokens per window of a text file")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  command->callback([eval_ids, eval_text] {
+    if (eval_ids->count() + eval_text->count() == 0) throw CLI::RequiredError("--eval or --eval-text");
+  });
   command->add_flag("--quiet", options->quiet, "No progress line on stderr (it is shown only on a terminal)");
   command->add_flag("--resume", options->resume,
                     "Evaluate only the configurations the database does not hold yet (same model, configuration, "

@@ -325,7 +325,7 @@ QStringList MainWindow::open_model_directories() const {
   QStringList models;
   const auto& sources = sources_view_->sources();
   for (auto source = sources.rbegin(); source != sources.rend(); ++source)
-    if (is_model_directory((*source)->location())) models.append(QString::fromStdString((*source)->location()));
+    if (is_model_path((*source)->location())) models.append(QString::fromStdString((*source)->location()));
   return models;
 }
 

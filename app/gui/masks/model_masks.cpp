@@ -8,7 +8,7 @@
 namespace nmscope::gui {
 
 std::shared_ptr<ModelMasks> ModelMasks::open(const std::string& location, std::string* why) {
-  if (!is_model_directory(location)) return nullptr;
+  if (!is_model_path(location)) return nullptr;
   std::unique_ptr<Model> model = Model::open(location);
   if (!model->note().empty()) {
     if (why) *why = model->note();

@@ -83,8 +83,9 @@ struct ModelTensor {
 
 class Model {
  public:
-  // Opens config.json + safetensors (single or sharded). For a modelled family, checks that every tensor the forward
-  // pass needs is present with the shape the config implies; throws Error(directory or tensor, reason) otherwise.
+  // Opens config.json + safetensors (single or sharded), or a llama.cpp GGUF model file (its metadata as the config,
+  // its tensors under transformers' names: io/gguf_model_source.hpp). For a modelled family, checks that every tensor
+  // the forward pass needs is present with the shape the config implies; throws Error(path or tensor, reason).
   static std::unique_ptr<Model> open(const std::string& directory);
   // A shape preset (model_preset.hpp) as a model: its linear layers with the preset's synthetic weights, named and
   // given roles as the family's checkpoints name them; directory() is the preset's synth: spec. Throws
@@ -123,5 +124,10 @@ class Model {
 
 // The name of a model directory: one with config.json (does not open it).
 bool is_model_directory(const std::string& path);
+// A *.gguf file (does not open it).
+bool is_gguf_file(const std::string& path);
+// What Model::open takes: a model directory, or a llama.cpp GGUF model file (general.architecture and its
+// block_count in the metadata; reads the header).
+bool is_model_path(const std::string& path);
 
 }  // namespace nmscope

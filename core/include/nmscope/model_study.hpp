@@ -50,9 +50,12 @@ struct ModelEvaluationRecord {
 class ResultsStore;
 
 struct ModelStudySpec {
-  std::string model;        // model directory
-  std::string evaluation;   // token ids .npy
-  std::string calibration;  // token ids .npy; empty: the built-in set (when a method needs one)
+  std::string model;        // model directory or llama.cpp .gguf
+  std::string evaluation;   // token ids .npy, or a text file when evaluation_is_text
+  std::string calibration;  // token ids .npy (or text when calibration_is_text); empty: the built-in set
+  bool evaluation_is_text = false;
+  bool calibration_is_text = false;
+  int64_t window = 128;  // tokens per window of a text file
   std::vector<NMPattern> patterns = {NMPattern::parse("2:4")};
   std::vector<int> bits = {4};
   QuantConfig quant;  // granularity, group, symmetry; bits come from `bits`

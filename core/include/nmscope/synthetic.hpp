@@ -2,8 +2,10 @@
 // The synthetic weight generator: a source spelled "synth:SHAPES[:dist=D][:seed=S]" where SHAPES is
 // "4096x11008" or several joined by '+', a preset name ("llama-7b-block": q/k/v/o/gate/up/down of one LLaMA-7B
 // block), or a model shape preset ("llama-7b": every linear layer of the model, see model_preset.hpp; its own
-// distribution and seed unless the spec names others). D is normal | laplace | llm (normal with heavy outlier input
-// channels, as LLM weights have). Same spec, same bits, on every machine.
+// distribution and seed unless the spec names others). D is normal | laplace | llm (fitted to real checkpoints' weight
+// statistics per role: see synthetic_source.cpp) | outlier-channels (0.5% of input channels 8-30x larger in every
+// layer: weights into which activation outliers were migrated, SmoothQuant-style). Same spec, same bits, on every
+// machine.
 #include <memory>
 #include <string>
 

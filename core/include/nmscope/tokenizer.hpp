@@ -39,8 +39,9 @@ class Tokenizer {
   // cut to 126 between [CLS] and [SEP], short texts padded with [PAD]).
   virtual TokenEncoding encode_as_configured(const std::string& text) const = 0;
 
-  // Reads <directory>/tokenizer.json. Throws Error(path, reason) when it is missing, malformed or of an unsupported
-  // kind, or when this build has no Unicode support.
+  // Reads <directory>/tokenizer.json, or a llama.cpp model file's tokenizer.ggml.* (gguf_tokenizer.hpp). Throws
+  // Error(path, reason) when it is missing, malformed or of an unsupported kind, or when this build has no Unicode
+  // support.
   static std::unique_ptr<Tokenizer> open(const std::string& directory);
 };
 

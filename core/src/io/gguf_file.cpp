@@ -33,6 +33,9 @@ constexpr uint64_t kMinKeyValueBytes = 8 + 4 + 1;        // empty key, type, one
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims = 0, type, offset
 constexpr uint64_t kStringHeaderBytes = 8;
 constexpr uint64_t kArrayHeaderBytes = 4 + 8;
+// Arrays kept as values at most this long (a vocabulary of 262k tokens and its merges fit; ~100 bytes a value): a
+// hostile file's 10^9-element array is skipped, not materialized, and a key that needs it reads as absent.
+constexpr uint64_t kMaxKeptArrayItems = uint64_t{1} << 20;
 
 std::optional<uint64_t> fixed_value_size(uint32_t type) {
   switch (static_cast<ValueType>(type)) {
@@ -219,6 +222,10 @@ io::GgufValue read_value(io::ByteCursor& cursor, uint32_t type, int depth, bool 
   const uint32_t element_type = cursor.read<uint32_t>("a metadata array type");
   const uint64_t count = cursor.read<uint64_t>("a metadata array length");
   value.kind = io::GgufValue::Kind::Array;
+  if (keep && count > kMaxKeptArrayItems) {
+    keep = false;
+    value.kept = false;
+  }
   if (auto size = fixed_value_size(element_type)) {
     const auto total = io::checked_mul(count, *size);
     if (!total) cursor.fail("metadata array of " + std::to_string(count) + " elements is too large");
@@ -281,7 +288,7 @@ GgufFile parse_gguf(std::shared_ptr<const MappedFile> file, bool keep_metadata) 
       }
     } else {
       GgufValue value = read_value(cursor, type, 0, keep_metadata);
-      if (keep_metadata) metadata.insert_or_assign(std::string(key), std::move(value));
+      if (keep_metadata && value.kept) metadata.insert_or_assign(std::string(key), std::move(value));
     }
   }
 

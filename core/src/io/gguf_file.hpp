@@ -22,6 +22,7 @@ struct GgufValue {
   bool flag = false;
   std::string text;
   std::vector<GgufValue> items;
+  bool kept = true;  // false for an array too long to keep (see gguf_file.cpp): the key reads as absent
 };
 
 class GgufMetadata {

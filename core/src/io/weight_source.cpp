@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "io/gguf_model_source.hpp"
 #include "io/hf_index.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/mapped_file.hpp"
@@ -138,7 +139,10 @@ std::unique_ptr<WeightSource> open_weight_source(const std::string& location) {
     return std::make_unique<FileWeightSource>(location, read_npy(MappedFile::open(location), path.stem().string()));
   if (extension == ".safetensors")
     return std::make_unique<FileWeightSource>(location, read_safetensors(MappedFile::open(location)));
-  if (extension == ".gguf") return std::make_unique<FileWeightSource>(location, read_gguf(MappedFile::open(location)));
+  if (extension == ".gguf") {
+    io::GgufFile file = io::parse_gguf(MappedFile::open(location), true);
+    return io::make_gguf_source(location, file.metadata, std::move(file.tensors));
+  }
   throw Error(location, "unknown format (expected .npy, .safetensors, .gguf, a model directory or synth:...)");
 }
 

@@ -6,8 +6,11 @@
 #include <charconv>
 #include <unordered_map>
 
+#include "io/gguf_model_source.hpp"
+#include "model/gguf_model_config.hpp"
 #include "model/model_layout.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/mapped_file.hpp"
 #include "nmscope/model_preset.hpp"
 
 namespace nmscope {
@@ -92,11 +95,19 @@ void check_shape(const ModelTensor& tensor, const std::vector<int64_t>& expected
 std::unique_ptr<Model> Model::open(const std::string& directory) {
   std::unique_ptr<Model> model(new Model());
   model->directory_ = directory;
-  model->config_ = read_model_config(directory);
-  model->source_ = open_weight_source(directory);
-  const model_layout::Layout layout = model->classify_tensors(directory + "/config.json");
+  std::string config_path = directory + "/config.json";
+  if (is_gguf_file(directory)) {
+    // A llama.cpp model file: the metadata is the config, the tensors are served under transformers' names.
+    io::GgufFile file = io::parse_gguf(MappedFile::open(directory), true);
+    model->source_ = io::make_gguf_source(directory, file.metadata, std::move(file.tensors));
+    model->config_ = gguf_model_config(file.metadata, *model->source_);
+    config_path = directory + " (GGUF metadata)";
+  } else {
+    model->config_ = read_model_config(directory);
+    model->source_ = open_weight_source(directory);
+  }
+  const model_layout::Layout layout = model->classify_tensors(config_path);
   const ModelConfig& config = model->config_;
-  const std::string config_path = directory + "/config.json";
   if (config.family == ModelFamily::Unsupported) {
     model->note_ = "architecture '" + config.model_type +
                    "' is not modelled (llama, mistral, qwen2 and bert are); its tensors are listed, it cannot run";

@@ -1,12 +1,15 @@
 // config.json -> ModelConfig. The file comes from a stranger: every field the forward pass relies on is checked for
 // presence, type and range here, so the math never sees a zero head count or a negative width.
+#include "model/model_config.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/gguf_file.hpp"
 #include "nmscope/error.hpp"
-#include "model/model_config.hpp"
+#include "nmscope/mapped_file.hpp"
 #include "nmscope/model.hpp"
 
 namespace nmscope {
@@ -194,6 +197,26 @@ ModelConfig read_model_config(const std::string& directory) {
 bool is_model_directory(const std::string& path) {
   std::error_code error;
   return fs::is_directory(path, error) && fs::is_regular_file(fs::path(path) / "config.json", error);
+}
+
+bool is_gguf_file(const std::string& path) {
+  std::error_code error;
+  return fs::path(path).extension() == ".gguf" && fs::is_regular_file(path, error);
+}
+
+// A GGUF file is a model when its metadata names an architecture and that architecture's block count: a tensor
+// container written with gguf-py's writer alone (no llama.cpp converter) stays a weight file. An unreadable file is not
+// a model here; opening it as a source reports why.
+bool is_model_path(const std::string& path) {
+  if (is_model_directory(path)) return true;
+  if (!is_gguf_file(path)) return false;
+  try {
+    const io::GgufFile file = io::parse_gguf(MappedFile::open(path), true);
+    const auto architecture = file.metadata.optional_text("general.architecture");
+    return architecture && file.metadata.contains(*architecture + ".block_count");
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 }  // namespace nmscope

@@ -93,7 +93,14 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
   const auto model = Model::open(spec.model);
   if (!model->note().empty()) throw Error(spec.model, model->note());
   const std::vector<Configuration> list = configurations(spec);
-  const TokenIds evaluation = read_token_ids(spec.evaluation);
+  // A text file is named with its window, so a resumed study matches only the same cut.
+  auto token_source = [&](const std::string& path, bool text) {
+    return text ? text_windows(*model, path, spec.window) : read_token_ids(path);
+  };
+  auto source_name = [&](const std::string& path, bool text) {
+    return text ? path + " (text, windows of " + std::to_string(spec.window) + ")" : path;
+  };
+  const TokenIds evaluation = token_source(spec.evaluation, spec.evaluation_is_text);
   check_evaluation_tokens(evaluation, *model, spec.evaluation);
   const bool needs_calibration = std::any_of(list.begin(), list.end(), [](const Configuration& configuration) {
     return configuration.settings.needs_calibration();
@@ -101,10 +108,11 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
   TokenIds calibration;
   std::string calibration_name;
   if (needs_calibration) {
-    calibration = spec.calibration.empty() ? builtin_calibration(*model) : read_token_ids(spec.calibration);
+    calibration = spec.calibration.empty() ? builtin_calibration(*model)
+                                           : token_source(spec.calibration, spec.calibration_is_text);
     calibration_name = spec.calibration.empty() ? "built-in " + std::to_string(calibration.sequences) + "x" +
                                                       std::to_string(calibration.tokens)
-                                                : spec.calibration;
+                                                : source_name(spec.calibration, spec.calibration_is_text);
     check_token_ids(calibration, *model, spec.calibration.empty() ? "--calib" : spec.calibration);
   }
 
@@ -124,7 +132,7 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
     record.criterion = configuration.dense_point ? "none" : model_criterion_name(settings.criterion);
     record.quantizer = configuration.dense_point ? "none" : quantizer_name(settings.quantizer);
     record.calibration = settings.needs_calibration() ? calibration_name : "";
-    record.evaluation = spec.evaluation;
+    record.evaluation = source_name(spec.evaluation, spec.evaluation_is_text);
     record.eval_sequences = evaluation.sequences;
     record.eval_tokens = evaluation.tokens;
     return record;

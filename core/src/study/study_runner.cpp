@@ -278,7 +278,7 @@ class StudyRun {
     // A job filter (sweep shards) picks single rows; the streamed path emits whole configurations.
     if (resuming() || spec_.include_job || spec_.granularity == Granularity::Tensor) return false;
     const std::string& location = selected.source->location();
-    if (!is_synthetic_spec(location) && !is_model_directory(location)) return false;
+    if (!is_synthetic_spec(location) && !is_model_path(location)) return false;
     if (engines_.empty()) return true;
     if (!spec_.time_once_per_shape) return false;
     const TensorInfo* info = selected.source->find(selected.name);

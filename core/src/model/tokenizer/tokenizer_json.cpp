@@ -5,8 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/gguf_file.hpp"
+#include "model/tokenizer/gguf_tokenizer.hpp"
 #include "model/tokenizer/pipeline_tokenizer.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/mapped_file.hpp"
+#include "nmscope/model.hpp"
 #include "nmscope/tokenizer.hpp"
 
 namespace nmscope {
@@ -27,6 +31,14 @@ constexpr std::uintmax_t kMaxTokenizerBytes = 256ull << 20;
 bool text_input_available() { return true; }
 
 std::unique_ptr<Tokenizer> Tokenizer::open(const std::string& directory) {
+  if (is_gguf_file(directory)) {
+    const io::GgufFile file = io::parse_gguf(MappedFile::open(directory), true);
+    try {
+      return tokenizer::make_pipeline_tokenizer(tokenizer::gguf_tokenizer_json(file.metadata), directory);
+    } catch (const nlohmann::json::exception& failure) {
+      throw Error(directory, std::string("its tokenizer metadata cannot be used: ") + failure.what());
+    }
+  }
   const std::string path = (std::filesystem::path(directory) / "tokenizer.json").string();
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) throw Error(path, "missing: text input needs tokenizer.json");
