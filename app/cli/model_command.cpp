@@ -20,9 +20,11 @@
 #include "nmscope/model_layer_study.hpp"
 #include "nmscope/model_preset.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/units.hpp"
 #include "progress_line.hpp"
 #include "study_options.hpp"
+#include "synthetic_notes.hpp"
 
 namespace nmscope::cli {
 
@@ -150,6 +152,7 @@ int run(const ModelOptions& options) {
                           {"shapes_timed", result.summary.shapes_timed},
                           {"timings_reused", result.summary.timings_reused},
                           {"skipped", result.summary.skipped}};
+    if (const std::string note = synthetic_weights_note(result.source); !note.empty()) out["synthetic_weights"] = note;
     out["rollup"] = nlohmann::json::array();
     for (const auto& row : result.rollup) out["rollup"].push_back(rollup_to_json(row));
     out["layer_rows"] = nlohmann::json::array();
@@ -162,6 +165,7 @@ int run(const ModelOptions& options) {
     print_table(result.rollup, false);
     std::printf("\nby layer role:\n");
     print_table(result.rollup, true);
+    print_synthetic_notes({result.source}, false);
     std::cerr << result.rows.size() << " layer rows and " << result.rollup.size() << " rollup rows stored in "
               << store->path() << " (study " << result.study_id << ")\n";
   }

@@ -20,6 +20,7 @@
 #include "nmscope/units.hpp"
 #include "progress_line.hpp"
 #include "study_options.hpp"
+#include "synthetic_notes.hpp"
 
 namespace nmscope::cli {
 
@@ -105,6 +106,7 @@ int run(const RunOptions& options) {
     print_error("cancelled; " + std::to_string(summary.measurements) + " measurements stored in " + store.path());
     return kInterruptedExit;
   }
+  print_synthetic_notes(options.weights, options.json);
   if (!options.json) {
     std::cerr << summary.measurements << " measurements stored in " << store.path() << " (study " << summary.study_id << ")";
     if (options.resume) std::cerr << "; " << summary.already_stored << " were already stored";

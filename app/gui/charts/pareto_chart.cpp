@@ -9,9 +9,11 @@
 #include <QSignalBlocker>
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "charts/chart_view.hpp"
 #include "charts/pareto_front.hpp"
+#include "nmscope/synthetic.hpp"
 #include "results/results_model.hpp"
 
 namespace nmscope::gui {
@@ -191,7 +193,18 @@ void ParetoChart::rebuild() {
                                     : tr("compression vs fp16 (x)");
   chart_view->add_value_axis(Qt::AlignBottom, storage_title, all_series);
   chart_view->add_value_axis(Qt::AlignLeft, error_metric_name(metric_), all_series);
-  chart_view->chart()->setTitle(tr("Error vs storage (%1 tensor x configuration points)").arg(rows.size()));
+  // Synthetic sources say so, on screen and in an exported image or report alike.
+  std::set<std::string> sources;
+  for (int row : rows) sources.insert(all[size_t(row)].source);
+  QStringList synthetic;
+  for (const std::string& source : sources)
+    if (const std::string note = synthetic_weights_note(source); !note.empty())
+      synthetic.append(QString::fromStdString(note));
+  set_note(synthetic.join("\n"));
+  QString title = tr("Error vs storage (%1 tensor x configuration points)").arg(rows.size()).toHtmlEscaped();
+  if (!synthetic.isEmpty())
+    title += "<br><small><i>" + synthetic.join("\n").toHtmlEscaped().replace("\n", "<br>") + "</i></small>";
+  chart_view->chart()->setTitle(title);
   chart_view->show_message(rows.empty() ? tr("no measurements in the selection") : QString());
   chart_view->finish_rebuild();
 }

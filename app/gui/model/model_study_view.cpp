@@ -6,14 +6,14 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QHorizontalStackedBarSeries>
 #include <QLabel>
 #include <QLineSeries>
 #include <QSignalBlocker>
 #include <QSplitter>
-#include <QHorizontalStackedBarSeries>
 #include <QTableWidget>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -23,6 +23,7 @@
 #include "charts/chart_view.hpp"
 #include "charts/measurement_groups.hpp"
 #include "masks/mask_colors.hpp"
+#include "nmscope/synthetic.hpp"
 #include "results/results_model.hpp"
 
 namespace nmscope::gui {
@@ -194,6 +195,10 @@ void ModelStudyView::rebuild() {
                                     .arg(QString::fromStdString(rows.front()->baseline.empty() ? "—" : rows.front()->baseline));
   // The batch chart's lines: colour = configuration (its legend), dash = engine (said here, where it has room).
   if (!rows.empty() && !batch_dashes_.isEmpty()) note += "\nPer-token time against batch size: " + batch_dashes_;
+  // A preset study's figures come from synthetic weights: say so, and what they follow.
+  if (!rows.empty())
+    if (const std::string synthetic = synthetic_weights_note(rows.front()->source); !synthetic.empty())
+      note += "\n" + QString::fromStdString(synthetic);
   note_->setText(note);
 }
 

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "nmscope/error.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/units.hpp"
 
 namespace nmscope::gui {
@@ -205,6 +206,9 @@ void write_pdf_report(const QString& path, const ReportContents& contents) {
     draw_text_block(painter, cursor, "What was studied", heading_font);
     QStringList studied;
     studied << "Sources: " + (contents.sources.isEmpty() ? QString("(none)") : contents.sources.join(", "));
+    for (const QString& source : contents.sources)
+      if (const std::string note = synthetic_weights_note(source.toStdString()); !note.empty())
+        studied << "Note: " + QString::fromStdString(note);
     studied << contents.configuration;
     draw_text_block(painter, cursor, studied.join('\n'), body_font);
     draw_text_block(painter, cursor,

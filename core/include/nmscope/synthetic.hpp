@@ -14,6 +14,10 @@
 namespace nmscope {
 
 bool is_synthetic_spec(const std::string& location);
+// What a synthetic source's figures stand for, for every place they are shown (CLI, app, PDF): "synthetic weights
+// (dist=llm: ...); a model file or directory gives real figures". Empty for anything that is not a synth: spec; a
+// malformed spec is described by its text alone.
+std::string synthetic_weights_note(const std::string& location);
 // Throws Error(spec, reason) on a malformed spec.
 std::unique_ptr<WeightSource> open_synthetic_source(const std::string& spec);
 

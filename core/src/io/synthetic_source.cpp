@@ -236,6 +236,30 @@ class SyntheticSource final : public WeightSource {
 
 bool is_synthetic_spec(const std::string& location) { return location.rfind(kPrefix, 0) == 0; }
 
+std::string synthetic_weights_note(const std::string& location) {
+  if (!is_synthetic_spec(location)) return {};
+  std::string distribution;
+  try {
+    distribution =
+        open_synthetic_source(location)->tensors().front().stored_type.substr(std::string("synthetic ").size());
+  } catch (const Error&) {
+    return location + ": synthetic weights";
+  }
+  std::string follows;
+  if (distribution == "llm")
+    follows =
+        "LLM-like: per-role error statistics of MiniLM-L6 and SmolLM2-135M (INT8, INT4-g128 and 2:4 errors "
+        "within 20% of theirs; docs/ACCURACY.md)";
+  else if (distribution == "outlier-channels")
+    follows = "0.5% of input channels 8-30x larger, as after migrating activation outliers into the weights";
+  else if (distribution == "normal")
+    follows = "N(0, 0.02^2)";
+  else
+    follows = "Laplace, standard deviation 0.02";
+  return location + ": synthetic weights (dist=" + distribution + ", " + follows +
+         "); a model file or directory gives real figures";
+}
+
 std::unique_ptr<WeightSource> open_synthetic_source(const std::string& spec) {
   return std::make_unique<SyntheticSource>(spec);
 }

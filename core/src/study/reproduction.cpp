@@ -19,6 +19,7 @@
 #include "nmscope/model_rollup.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/units.hpp"
 
 namespace nmscope {
@@ -297,6 +298,8 @@ std::string reproduction_table(const Reproduction& reproduction) {
   std::ostringstream text;
   text << "Hsieh et al. 2025 (2:4 + INT4) reproduced: ratios against each engine's dense baseline, measured in this "
           "run\n";
+  text << "Weights: " << synthetic_weights_note(kLayerSource)
+       << " (the LLaMA-7B decoder steps use the same generator)\n";
   for (const PaperFigure& figure : hsieh2025_figures()) {
     text << "\n" << figure.label << ": paper " << format_ratio(figure.paper) << "\n";
     for (const ReproductionCell& cell : reproduction.cells) {
@@ -323,7 +326,9 @@ std::string reproduction_markdown(const Reproduction& reproduction, const std::s
            << format_ratio(cell.ours) << " | " << (std::isnan(cell.ours) ? "—" : format_ratio(cell.ours / figure.paper))
            << " | " << (std::isnan(cell.ours) ? cell.note : cell.how) << " | " << cell.baseline << " |\n";
     }
-  text << "\nCommand: `" << command << "`  \nMachine: " << host_description() << "  \nBuild: " << build_description()
+  text << "\nWeights: " << synthetic_weights_note(kLayerSource)
+       << " (the LLaMA-7B decoder steps use the same generator)  \nCommand: `" << command
+       << "`  \nMachine: " << host_description() << "  \nBuild: " << build_description()
        << "  \nStudy id in the results database: " << reproduction.study_id << "\n";
   return text.str();
 }
