@@ -13,6 +13,7 @@
 #   BUILD_DIR         default build-gpu; on the lent machine put it outside the carried checkout (e.g.
 #                     /tmp/nmscope-build): a carried folder is replaced on every call, /tmp stays while the machine is warm
 #                     NMSCOPE_JOBS default: all cores
+#   BUILD_TARGETS     only these targets (e.g. "nmscope-cli"), for a quick call; default: everything
 #   TEST_FILTER       a regular expression: only the cuda suites it matches (ctest -R)
 #   VERIFY_CONFIGS    random configurations for verify (default 60)
 #   BENCH_SHAPES, BENCH_BATCHES, BENCH_SECONDS  the bench sweep (defaults: the three layers, batch 1..8192)
@@ -86,7 +87,10 @@ build() {
   log "build"
   # Touching the CUDA sources makes ninja rerun nvcc, so the resource report below is complete on every build.
   touch kernels/cuda/*.cu
-  cmake --build "$BUILD_DIR" -j "$JOBS" > "$BUILD_DIR/build.log" 2>&1 || { tail -40 "$BUILD_DIR/build.log" >&2; return 1; }
+  local targets=()
+  [ -n "${BUILD_TARGETS:-}" ] && targets=(--target $BUILD_TARGETS)
+  cmake --build "$BUILD_DIR" -j "$JOBS" "${targets[@]}" > "$BUILD_DIR/build.log" 2>&1 ||
+    { tail -40 "$BUILD_DIR/build.log" >&2; return 1; }
   grep -v -E "ptxas info|bytes stack frame" "$BUILD_DIR/build.log" | tail -20 >> "$OUT/setup.log"
   # The compiler's resource report of every tensor-core kernel (registers, shared memory, spills).
   grep -E "Compiling entry|registers|spill" "$BUILD_DIR/build.log" > "$OUT/ptxas.txt" || true

@@ -25,6 +25,7 @@ struct ModelEvalOptions {
   std::string evaluation_text;
   std::string calibration_text;
   int64_t window = 128;
+  int64_t max_windows = 0;
   std::string patterns = "2:4";
   std::string bits = "4";
   int group = 128;
@@ -100,6 +101,7 @@ int model_eval(const ModelEvalOptions& options) {
   spec.calibration = options.calibration_text.empty() ? options.calibration : options.calibration_text;
   spec.calibration_is_text = !options.calibration_text.empty();
   spec.window = options.window;
+  spec.max_windows = options.max_windows;
   spec.patterns = NMPattern::parse_list(options.patterns);
   spec.bits = QuantConfig::parse_bits_list(options.bits);
   spec.quant.group = options.group;
@@ -116,8 +118,7 @@ int model_eval(const ModelEvalOptions& options) {
   warn_if_damaged(store);
   int64_t stored = 0, already_stored = 0;
   // The dense fp16 point, then every (pattern, bits, criterion, quantizer), as run_model_study orders them.
-  const int64_t total =
-      1 + int64_t(spec.patterns.size() * spec.bits.size() * spec.criteria.size() * spec.quantizers.size());
+  const int64_t total = model_study_configuration_count(spec);
   ProgressLine progress(options.quiet || options.json);
   progress.update(0, total, "dense reference of " + options.model);
   try {
@@ -168,6 +169,10 @@ Command add_model_eval_command(CLI::App& app) {
   command->add_option("--window", options->window, "Tokens per window of a text file")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  command
+      ->add_option("--windows", options->max_windows,
+                   "At most this many windows from the start of a text file (default: every whole window)")
+      ->check(CLI::PositiveNumber);
   command->callback([eval_ids, eval_text] {
     if (eval_ids->count() + eval_text->count() == 0) throw CLI::RequiredError("--eval or --eval-text");
   });

@@ -23,7 +23,8 @@ QWidget* file_row(QLineEdit* edit, const QString& caption, QWidget* parent) {
   auto* browse = new QPushButton("…", row);
   browse->setToolTip(caption);
   QObject::connect(browse, &QPushButton::clicked, row, [edit, caption, row] {
-    const QString path = QFileDialog::getOpenFileName(row, caption, {}, "Token ids (*.npy)");
+    const QString path =
+        QFileDialog::getOpenFileName(row, caption, {}, "Token ids (*.npy);;Text (*.txt);;All files (*)");
     if (!path.isEmpty()) edit->setText(path);
   });
   layout->addWidget(edit, 1);
@@ -54,7 +55,7 @@ ModelEvaluationDialog::ModelEvaluationDialog(const QStringList& models, const QS
       gptq_(new QCheckBox("gptq", this)) {
   setWindowTitle("Evaluate model");
   model_->addItems(models);
-  evaluation_->setPlaceholderText("token ids .npy [sequences, tokens]");
+  evaluation_->setPlaceholderText("token ids .npy [sequences, tokens], or a text file (windows of 128 tokens)");
   calibration_->setPlaceholderText("built-in set (16 × 64 tokens)");
   magnitude_->setChecked(true);
   wanda_->setChecked(true);
@@ -88,10 +89,16 @@ ModelEvaluationDialog::ModelEvaluationDialog(const QStringList& models, const QS
 ModelStudySpec ModelEvaluationDialog::spec() const {
   ModelStudySpec spec;
   spec.model = model_->currentText().toStdString();
-  if (spec.model.empty()) throw Error("Evaluate model", "open a model directory (config.json + safetensors) first");
+  if (spec.model.empty())
+    throw Error("Evaluate model", "open a model directory (config.json + safetensors) or a llama.cpp .gguf first");
+  // Anything but a .npy is text, tokenized by the model's own tokenizer into windows of spec.window tokens.
+  auto is_text = [](const std::string& path) { return path.size() < 4 || path.substr(path.size() - 4) != ".npy"; };
   spec.evaluation = evaluation_->text().trimmed().toStdString();
-  if (spec.evaluation.empty()) throw Error("Evaluation tokens", "choose a token ids .npy file to evaluate on");
+  if (spec.evaluation.empty())
+    throw Error("Evaluation tokens", "choose a token ids .npy or a text file to evaluate on");
+  spec.evaluation_is_text = is_text(spec.evaluation);
   spec.calibration = calibration_->text().trimmed().toStdString();
+  spec.calibration_is_text = !spec.calibration.empty() && is_text(spec.calibration);
   spec.criteria.clear();
   if (magnitude_->isChecked()) spec.criteria.push_back(ModelCriterion::Magnitude);
   if (wanda_->isChecked()) spec.criteria.push_back(ModelCriterion::Wanda);

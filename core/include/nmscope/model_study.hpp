@@ -55,7 +55,8 @@ struct ModelStudySpec {
   std::string calibration;  // token ids .npy (or text when calibration_is_text); empty: the built-in set
   bool evaluation_is_text = false;
   bool calibration_is_text = false;
-  int64_t window = 128;  // tokens per window of a text file
+  int64_t window = 128;     // tokens per window of a text file
+  int64_t max_windows = 0;  // at most this many windows from the start of a text file; 0 = all
   std::vector<NMPattern> patterns = {NMPattern::parse("2:4")};
   std::vector<int> bits = {4};
   QuantConfig quant;  // granularity, group, symmetry; bits come from `bits`
@@ -66,6 +67,10 @@ struct ModelStudySpec {
 
 inline constexpr int64_t kBuiltinCalibrationSequences = 16;
 inline constexpr int64_t kBuiltinCalibrationTokens = 64;
+
+// How many configurations run_model_study scores for `spec`: the dense point, then every (pattern, bits, criterion,
+// quantizer) but GPTQ at fp16 when round-to-nearest is asked for too (the same point).
+int64_t model_study_configuration_count(const ModelStudySpec& spec);
 
 // The built-in calibration set for a model: kBuiltinCalibrationSequences x kBuiltinCalibrationTokens (clipped to the
 // model's positions) ids from a fixed seed.

@@ -33,6 +33,11 @@ std::vector<Configuration> configurations(const ModelStudySpec& spec) {
     for (int bits : spec.bits)
       for (ModelCriterion criterion : spec.criteria)
         for (Quantizer quantizer : spec.quantizers) {
+          // GPTQ places weights on an integer grid; with fp16 storage it is round-to-nearest's point again.
+          const bool fp16_duplicate = bits == 16 && quantizer != Quantizer::RoundToNearest &&
+                                      std::find(spec.quantizers.begin(), spec.quantizers.end(),
+                                                Quantizer::RoundToNearest) != spec.quantizers.end();
+          if (fp16_duplicate) continue;
           Configuration configuration;
           configuration.settings.pattern = pattern;
           configuration.settings.quant = spec.quant;
@@ -44,6 +49,12 @@ std::vector<Configuration> configurations(const ModelStudySpec& spec) {
         }
   return list;
 }
+
+}  // namespace
+
+int64_t model_study_configuration_count(const ModelStudySpec& spec) { return int64_t(configurations(spec).size()); }
+
+namespace {
 
 std::vector<Measurement> layer_rows(const Model& model, const CompressedModel& compressed,
                                     const ModelEvaluationRecord& record) {
@@ -95,10 +106,11 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
   const std::vector<Configuration> list = configurations(spec);
   // A text file is named with its window, so a resumed study matches only the same cut.
   auto token_source = [&](const std::string& path, bool text) {
-    return text ? text_windows(*model, path, spec.window) : read_token_ids(path);
+    return text ? text_windows(*model, path, spec.window, spec.max_windows) : read_token_ids(path);
   };
   auto source_name = [&](const std::string& path, bool text) {
-    return text ? path + " (text, windows of " + std::to_string(spec.window) + ")" : path;
+    const std::string count = spec.max_windows > 0 ? "at most " + std::to_string(spec.max_windows) + " " : "";
+    return text ? path + " (text, " + count + "windows of " + std::to_string(spec.window) + ")" : path;
   };
   const TokenIds evaluation = token_source(spec.evaluation, spec.evaluation_is_text);
   check_evaluation_tokens(evaluation, *model, spec.evaluation);

@@ -314,6 +314,8 @@ class TestMainWindow final : public QObject {
     // Page 1 is the answer: what was studied, the Pareto set, the best configuration per error budget.
     QVERIFY2(first_page.contains("What was studied"), qPrintable(first_page));
     QVERIFY(first_page.contains("synth:tiny-block"));
+    // Synthetic weights say so where their figures are read, with what they follow.
+    QVERIFY2(first_page.contains("synthetic weights (dist=llm"), qPrintable(first_page));
     QVERIFY(first_page.contains("Tensors (3): block."));
     QVERIFY(first_page.contains("Pareto set"));
     QVERIFY(first_page.contains("Smallest configuration under an error budget"));
@@ -488,6 +490,39 @@ class TestMainWindow final : public QObject {
     QTRY_VERIFY(window.error_dialog());
     QVERIFY(window.error_dialog()->text().contains("missing.npy"));
     QCOMPARE(ResultsStore(database.toStdString()).model_evaluations().size(), size_t(3));
+  }
+
+  // A llama.cpp model file is a model in the app too, and a text file evaluates it, tokenized by its own tokenizer.
+  void evaluates_a_gguf_model_on_text() {
+    const QString database = home_.filePath("gguf-study.db");
+    MainWindow window(database);
+    window.show();
+    const QString model = NMSCOPE_FIXTURE_DIR "/tiny_llama.gguf";
+    QVERIFY(window.open_source(model));
+    QCOMPARE(window.open_model_directories(), QStringList{model});
+    const QString text = home_.filePath("prose.txt");
+    const QByteArray prose = "It was the best of times, it was the worst of times, it was the age of wisdom.\n";
+    {
+      QFile file(text);
+      QVERIFY(file.open(QIODevice::WriteOnly));
+      file.write(prose);
+    }
+    window.study_panel()->set_patterns("2:4");
+    window.study_panel()->set_bits("4");
+    ModelStudySpec spec;
+    spec.model = model.toStdString();
+    spec.evaluation = text.toStdString();
+    spec.evaluation_is_text = true;
+    spec.window = 16;  // the fixture's tokenizer has no merges: one token per byte
+    QVERIFY(window.start_model_evaluation(spec));
+    QVERIFY(wait_for_study(window, 120000));
+    QVERIFY(!window.error_dialog());
+    const auto stored = ResultsStore(database.toStdString()).model_evaluations();
+    QCOMPARE(stored.size(), size_t(2));  // the dense point and 2:4 int4 magnitude
+    QCOMPARE(stored.front().eval_sequences, int64_t(prose.size() / 16));
+    QCOMPARE(stored.front().eval_tokens, int64_t{16});
+    QVERIFY(QString::fromStdString(stored.front().evaluation).contains("text, windows of 16"));
+    QVERIFY(stored.back().perplexity > stored.back().dense_perplexity);
   }
 
   void reproduces_the_seed_study_from_the_study_menu() {

@@ -209,6 +209,9 @@ class TestCharts final : public QObject {
     QCOMPARE(chart.group_series().size(), 4);
     QCOMPARE(chart.group_series().front()->name(), QString("dense"));
     QVERIFY(chart.front_series() && chart.front_series()->count() > 0);
+    // Synthetic sources say so under the chart and in its title (so an exported image says it too).
+    QVERIFY(chart.note().contains("synth:test: synthetic weights"));
+    QVERIFY(chart.view()->chart()->title().contains("synthetic weights"));
     // The front: no plotted point has both less storage and less error than a front point.
     for (const QPointF& on_front : chart.front_series()->points())
       for (const QScatterSeries* group : chart.group_series())

@@ -1,0 +1,98 @@
+// A llama.cpp model file as a model: the tiny LLaMA fixture written as convert_hf_to_gguf.py writes it (llama.cpp's
+// names, Q/K rows permuted into its rotary order, F16 embedding and Q8_0 down projections; make_fixtures.py) opens to
+// the same configuration and weights as the safetensors directory it came from, runs the same forward pass, and its
+// tokenizer reads tokenizer.ggml.*. Bad model files are refused with the reason.
+#include <QtTest/QtTest>
+
+#include "model_test_support.hpp"
+#include "nmscope/forward.hpp"
+#include "nmscope/model.hpp"
+#include "nmscope/tokenizer.hpp"
+
+using namespace nmscope;
+
+namespace {
+
+std::string gguf_fixture(const std::string& variant = "") {
+  return std::string(NMSCOPE_FIXTURE_DIR) + "/tiny_llama" + variant + ".gguf";
+}
+
+}  // namespace
+
+class TestGgufModel final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void configuration_and_roles_match_the_directory() {
+    const auto gguf = Model::open(gguf_fixture());
+    const auto directory = Model::open(model_test::fixture("tiny_llama"));
+    QVERIFY(is_model_path(gguf_fixture()));
+    const ModelConfig& a = gguf->config();
+    const ModelConfig& b = directory->config();
+    QCOMPARE(a.model_type, b.model_type);
+    QCOMPARE(a.blocks, b.blocks);
+    QCOMPARE(a.hidden, b.hidden);
+    QCOMPARE(a.intermediate, b.intermediate);
+    QCOMPARE(a.heads, b.heads);
+    QCOMPARE(a.kv_heads, b.kv_heads);
+    QCOMPARE(a.head_dim, b.head_dim);
+    QCOMPARE(a.vocab, b.vocab);
+    QCOMPARE(a.rope_theta, b.rope_theta);
+    QCOMPARE(a.tie_word_embeddings, b.tie_word_embeddings);
+    QVERIFY(std::abs(a.norm_eps - b.norm_eps) < 1e-10);  // stored as f32 in the GGUF
+    QCOMPARE(gguf->linear_layers().size(), directory->linear_layers().size());
+    const ModelTensor& q = gguf->at(0, "self_attn.q_proj.weight");
+    QCOMPARE(q.role, LayerRole::Query);
+    QVERIFY(q.info.note.find("blk.0.attn_q.weight") != std::string::npos);
+  }
+
+  // Q and K come back in transformers' row order: the same bits as the directory's; the Q8_0 and F16 tensors decode
+  // to what their formats hold.
+  void weights_are_the_directorys() {
+    const auto gguf = Model::open(gguf_fixture());
+    const auto directory = Model::open(model_test::fixture("tiny_llama"));
+    for (int64_t block = 0; block < 2; ++block)
+      for (const char* key : {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                              "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight"})
+        QVERIFY2(gguf->load(gguf->at(block, key)) == directory->load(directory->at(block, key)), key);
+    const MatrixF down = gguf->load(gguf->at(0, "mlp.down_proj.weight"));
+    QVERIFY(model_test::relative_error(down, directory->load(directory->at(0, "mlp.down_proj.weight"))) < 1e-2);
+    QCOMPARE(gguf->at(0, "mlp.down_proj.weight").info.stored_type, std::string("Q8_0"));
+    // Rows of the F16 embedding table are gathered without decoding the rest.
+    const MatrixF rows = gguf->load_rows(gguf->at(-1, "model.embed_tokens.weight"), 10, 3);
+    QVERIFY(rows == gguf->load(gguf->at(-1, "model.embed_tokens.weight")).middleRows(10, 3));
+  }
+
+  void forward_pass_matches_the_directory() {
+    const auto gguf = Model::open(gguf_fixture());
+    const auto directory = Model::open(model_test::fixture("tiny_llama"));
+    const TokenIds tokens{2, 6, {104, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33}};
+    // Only the F16 embedding and the Q8_0 down projections differ from the directory's weights.
+    QVERIFY(model_test::relative_error(run_forward(*gguf, tokens), run_forward(*directory, tokens)) < 1e-2);
+  }
+
+  void tokenizer_comes_from_the_metadata() {
+    if (!text_input_available()) QSKIP("built without ICU");
+    const auto tokenizer = Tokenizer::open(gguf_fixture());
+    // 256 byte tokens and no merges: every byte is its own id.
+    QCOMPARE(tokenizer->encode("hi there"), (std::vector<int64_t>{104, 105, 32, 116, 104, 101, 114, 101}));
+  }
+
+  // Variants written by make_fixtures.py.
+  void bad_model_files_are_refused_with_the_reason() {
+    // The rope scaling a model needs is refused by name rather than ignored.
+    model_test::expect_error([] { Model::open(gguf_fixture("_yarn")); }, "rope scaling 'yarn' is not modelled");
+    // A block the metadata promises but the file lacks.
+    model_test::expect_error([] { Model::open(gguf_fixture("_three_blocks")); }, "lacks model.layers.2.");
+    // A tokenizer of a kind not read yet: the model opens, text input says why it cannot be used.
+    QVERIFY(Model::open(gguf_fixture("_spm")));
+    if (text_input_available())
+      model_test::expect_error([] { Tokenizer::open(gguf_fixture("_spm")); },
+                               "tokenizer.ggml.model 'llama' is not read yet");
+    // A plain tensor container labelled llama by gguf-py's writer is a weight file, not a model.
+    QVERIFY(!is_model_path(std::string(NMSCOPE_FIXTURE_DIR) + "/quantized.gguf"));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestGgufModel)
+#include "test_gguf_model.moc"
