@@ -48,7 +48,10 @@ with tempfile.TemporaryDirectory() as scratch:
     for path in sorted(fixtures.glob("*.safetensors")) + sorted((fixtures / "hf_sharded").glob("*.safetensors")):
         shutil.copy(path, safetensors / path.name)
 
-    shutil.copy(fixtures / "model.gguf", target_dir("fuzz_gguf") / "model.gguf")
+    # A tensor container, every decoded block type, and a llama.cpp-style model file (metadata, tokenizer, permuted
+    # Q/K; its data section is cut at the fuzzer's max_len, its header is whole).
+    for name in ("model.gguf", "quantized.gguf", "tiny_llama.gguf"):
+        (target_dir("fuzz_gguf") / name).write_bytes((fixtures / name).read_bytes()[:16384])
 
     index = target_dir("fuzz_hf_index")
     shutil.copy(fixtures / "hf_sharded/model.safetensors.index.json", index / "sharded.json")

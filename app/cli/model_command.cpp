@@ -165,7 +165,7 @@ int run(const ModelOptions& options) {
     print_table(result.rollup, false);
     std::printf("\nby layer role:\n");
     print_table(result.rollup, true);
-    print_synthetic_notes({result.source}, false);
+    print_synthetic_notes({result.source});
     std::cerr << result.rows.size() << " layer rows and " << result.rollup.size() << " rollup rows stored in "
               << store->path() << " (study " << result.study_id << ")\n";
   }

@@ -106,7 +106,8 @@ int run(const RunOptions& options) {
     print_error("cancelled; " + std::to_string(summary.measurements) + " measurements stored in " + store.path());
     return kInterruptedExit;
   }
-  print_synthetic_notes(options.weights, options.json);
+  // JSON Lines rows name their synth: source themselves; stderr stays for what went wrong.
+  if (!options.json && summary.measurements > 0) print_synthetic_notes(options.weights);
   if (!options.json) {
     std::cerr << summary.measurements << " measurements stored in " << store.path() << " (study " << summary.study_id << ")";
     if (options.resume) std::cerr << "; " << summary.already_stored << " were already stored";

@@ -7,12 +7,12 @@
 
 namespace nmscope::cli {
 
-void print_synthetic_notes(const std::vector<std::string>& sources, bool json) {
+void print_synthetic_notes(const std::vector<std::string>& sources) {
   std::set<std::string> printed;
   for (const std::string& source : sources) {
     const std::string note = synthetic_weights_note(source);
     if (note.empty() || !printed.insert(note).second) continue;
-    (json ? std::cerr : std::cout) << "note: " << note << "\n";
+    std::cout << "note: " << note << "\n";
   }
 }
 

@@ -6,7 +6,8 @@
 
 namespace nmscope::cli {
 
-// To stdout, or to stderr when stdout carries JSON Lines. Nothing for sources that are not synth: specs.
-void print_synthetic_notes(const std::vector<std::string>& sources, bool json);
+// To stdout, after the table they describe (JSON output names its synth: sources in its own fields). Nothing for
+// sources that are not synth: specs.
+void print_synthetic_notes(const std::vector<std::string>& sources);
 
 }  // namespace nmscope::cli

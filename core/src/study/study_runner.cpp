@@ -306,6 +306,7 @@ class StudyRun {
       for (int bits : spec_.bits) configs.push_back({pattern, spec_.quant_config(bits)});
     TensorContext context{
         selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}, {}};
+    remember_source_precision(selected);
     const TensorInfo& info = *selected.source->find(selected.name);
     const int64_t rows = info.rows(), cols = info.cols();
     const int64_t slices = (rows + kAccuracyBlockRows - 1) / kAccuracyBlockRows;
@@ -399,6 +400,7 @@ class StudyRun {
     const int64_t jobs = jobs_per_tensor();
     TensorContext context{
         selected.source, source_identity(selected.source->location()), selected.name, {}, {}, {}, {}, {}, {}};
+    remember_source_precision(selected);
     try {
       check_cancel();
       report_progress(selected.name + "  loading");
@@ -466,14 +468,29 @@ class StudyRun {
     return row;
   }
 
-  // The spec's per-tensor members (role, block) added to the row's details.
+  // A tensor the file stores block-quantized (a llama.cpp GGUF's Q4_1, ...): its rows say so, because compressing
+  // already-quantized weights is a different question from compressing the originals.
+  void remember_source_precision(const SelectedTensor& selected) {
+    const TensorInfo* info = selected.source->find(selected.name);
+    if (info && dtype_is_block_quantized(info->dtype)) source_precision_[selected.name] = info->stored_type;
+  }
+
+  // The spec's per-tensor members (role, block) and the source precision added to the row's details.
   void add_tensor_details(Measurement& row) const {
     const auto extra = spec_.tensor_details.find(row.tensor);
-    if (extra == spec_.tensor_details.end()) return;
+    const auto precision = source_precision_.find(row.tensor);
+    if (extra == spec_.tensor_details.end() && precision == source_precision_.end()) return;
     nlohmann::json details = nlohmann::json::parse(row.details_json, nullptr, false);
     if (!details.is_object()) details = nlohmann::json::object();
-    const nlohmann::json members = nlohmann::json::parse(extra->second, nullptr, false);
-    if (members.is_object()) details.update(members);
+    if (extra != spec_.tensor_details.end()) {
+      const nlohmann::json members = nlohmann::json::parse(extra->second, nullptr, false);
+      if (members.is_object()) details.update(members);
+    }
+    if (precision != source_precision_.end()) {
+      details["source_precision"] = precision->second;
+      const std::string said = "source weights stored as " + precision->second + ": decoded, then compressed again";
+      row.note = row.note.empty() ? said : row.note + "; " + said;
+    }
     row.details_json = details.dump();
   }
 
@@ -633,6 +650,7 @@ class StudyRun {
   std::vector<const Engine*> engines_;
   std::map<TimingKey, Measurement> timings_;               // time_once_per_shape: the first row of each timing
   std::set<std::pair<int64_t, int64_t>> timed_shapes_;
+  std::map<std::string, std::string> source_precision_;     // tensor -> its block type, for block-quantized tensors
   std::set<MeasurementKey> stored_;                         // the current tensor's stored keys, when resuming
   std::vector<std::unique_ptr<WeightSource>> sources_;
   MatrixF user_activations_;

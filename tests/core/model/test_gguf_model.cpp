@@ -2,7 +2,10 @@
 // names, Q/K rows permuted into its rotary order, F16 embedding and Q8_0 down projections; make_fixtures.py) opens to
 // the same configuration and weights as the safetensors directory it came from, runs the same forward pass, and its
 // tokenizer reads tokenizer.ggml.*. Bad model files are refused with the reason.
+#include <QProcess>
 #include <QtTest/QtTest>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "model_test_support.hpp"
 #include "nmscope/forward.hpp"
@@ -78,17 +81,53 @@ class TestGgufModel final : public QObject {
     QCOMPARE(tokenizer->encode("hi there"), (std::vector<int64_t>{104, 105, 32, 116, 104, 101, 114, 101}));
   }
 
+  // A SentencePiece vocabulary (tokenizer.ggml.model "llama": pieces and scores, no merges) gives the ids sentencepiece
+  // itself gives, BOS first (make_fixtures.py trains the model and records its ids).
+  void sentencepiece_vocabulary_gives_sentencepieces_ids() {
+    if (!text_input_available()) QSKIP("built without ICU");
+    const auto tokenizer = Tokenizer::open(std::string(NMSCOPE_FIXTURE_DIR) + "/spm_vocabulary.gguf");
+    std::ifstream stream(std::string(NMSCOPE_FIXTURE_DIR) + "/spm_expected.json");
+    const nlohmann::json expected = nlohmann::json::parse(stream);
+    QVERIFY(expected.size() >= 5);
+    for (const auto& entry : expected) {
+      const std::string text = entry["text"].get<std::string>();
+      QCOMPARE(tokenizer->encode(text), entry["ids"].get<std::vector<int64_t>>());
+    }
+  }
+
+  // Rows measured from a block-quantized tensor carry its source precision, in the note a reader sees and in details.
+  void rows_say_the_source_precision() {
+    QTemporaryDir dir;
+    QProcess cli;
+    cli.start(NMSCOPE_CLI_PATH,
+              {"run", "--weights", QString::fromStdString(gguf_fixture()), "--tensor",
+               "model.layers.0.mlp.down_proj.weight", "--tensor", "model.layers.0.mlp.up_proj.weight", "--pattern",
+               "2:4", "--bits", "4", "--engines", "none", "--json", "--db", dir.filePath("rows.db")});
+    QVERIFY(cli.waitForFinished(60000));
+    QCOMPARE(cli.exitCode(), 0);
+    const QList<QByteArray> lines = cli.readAllStandardOutput().trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    for (const QByteArray& line : lines) {
+      const nlohmann::json row = nlohmann::json::parse(line.toStdString());
+      const nlohmann::json details = row.value("details", nlohmann::json::object());
+      const bool quantized = row["tensor"] == "model.layers.0.mlp.down_proj.weight";  // Q8_0; up_proj is F32
+      QCOMPARE(details.contains("source_precision"), quantized);
+      QCOMPARE(row.value("note", std::string()).find("source weights stored as Q8_0") != std::string::npos, quantized);
+      if (quantized) QCOMPARE(details["source_precision"].get<std::string>(), std::string("Q8_0"));
+    }
+  }
+
   // Variants written by make_fixtures.py.
   void bad_model_files_are_refused_with_the_reason() {
     // The rope scaling a model needs is refused by name rather than ignored.
     model_test::expect_error([] { Model::open(gguf_fixture("_yarn")); }, "rope scaling 'yarn' is not modelled");
     // A block the metadata promises but the file lacks.
     model_test::expect_error([] { Model::open(gguf_fixture("_three_blocks")); }, "lacks model.layers.2.");
-    // A tokenizer of a kind not read yet: the model opens, text input says why it cannot be used.
+    // A SentencePiece vocabulary without its scores: the model opens, text input says why it cannot be used.
     QVERIFY(Model::open(gguf_fixture("_spm")));
     if (text_input_available())
       model_test::expect_error([] { Tokenizer::open(gguf_fixture("_spm")); },
-                               "tokenizer.ggml.model 'llama' is not read yet");
+                               "tokenizer.ggml.scores has 0 entries for 256 tokens");
     // A plain tensor container labelled llama by gguf-py's writer is a weight file, not a model.
     QVERIFY(!is_model_path(std::string(NMSCOPE_FIXTURE_DIR) + "/quantized.gguf"));
   }
