@@ -1,6 +1,7 @@
 // nmscope-cli inspect PATH [--json]: the tensors of a source, with dtype, shape and notes.
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -28,12 +29,23 @@ int inspect_model(const InspectOptions& options) {
   const auto model = Model::open(options.path);
   const ModelConfig& config = model->config();
   const size_t linear_count = model->linear_layers().size();
+  // A llama.cpp file's linear layers are usually block-quantized: what a study of them measures is re-quantization.
+  std::map<std::string, int> stored_quantized;
+  for (const ModelTensor* layer : model->linear_layers())
+    if (dtype_is_block_quantized(layer->info.dtype)) ++stored_quantized[layer->info.stored_type];
+  std::string source_precision;
+  for (const auto& [type, count] : stored_quantized)
+    source_precision += (source_precision.empty() ? "" : ", ") + std::to_string(count) + " x " + type;
+  if (!source_precision.empty())
+    source_precision = "linear layers stored quantized (" + source_precision +
+                       "): a study compresses their decoded values, not the original weights";
   if (options.json) {
     nlohmann::json header = {{"model_type", config.model_type}, {"family", family_name(config.family)},
                              {"blocks", config.blocks},         {"hidden", config.hidden},
                              {"heads", config.heads},           {"kv_heads", config.kv_heads},
                              {"vocab", config.vocab},           {"linear_layers", linear_count}};
     if (!model->note().empty()) header["note"] = model->note();
+    if (!source_precision.empty()) header["source_precision"] = source_precision;
     std::cout << nlohmann::json{{"model", header}}.dump() << "\n";
   } else {
     std::cout << "model " << (config.model_type.empty() ? "(no model_type)" : config.model_type) << " ("
@@ -41,6 +53,7 @@ int inspect_model(const InspectOptions& options) {
               << ", heads " << config.heads << "/" << config.kv_heads << ", vocab " << config.vocab << ", "
               << linear_count << " linear layers compressed by default\n";
     if (!model->note().empty()) std::cout << "note: " << model->note() << "\n";
+    if (!source_precision.empty()) std::cout << "note: " << source_precision << "\n";
   }
   for (const auto& tensor : model->tensors()) {
     const std::string block = tensor.block >= 0 ? std::to_string(tensor.block) : "-";

@@ -115,6 +115,16 @@ class TestGgufModel final : public QObject {
       QCOMPARE(row.value("note", std::string()).find("source weights stored as Q8_0") != std::string::npos, quantized);
       if (quantized) QCOMPARE(details["source_precision"].get<std::string>(), std::string("Q8_0"));
     }
+    // inspect says it before any study: the model's header line, then each tensor's note.
+    QProcess inspect;
+    inspect.start(NMSCOPE_CLI_PATH, {"inspect", QString::fromStdString(gguf_fixture())});
+    QVERIFY(inspect.waitForFinished(60000));
+    QCOMPARE(inspect.exitCode(), 0);
+    const QString listing = inspect.readAllStandardOutput();
+    QVERIFY2(listing.contains("note: linear layers stored quantized (2 x Q8_0)"), qPrintable(listing));
+    QVERIFY(
+        listing.contains("stored quantized as Q8_0: decoded values, not the original weights; "
+                         "blk.0.ffn_down.weight in the GGUF file"));
   }
 
   // Variants written by make_fixtures.py.
