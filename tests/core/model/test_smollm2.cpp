@@ -106,8 +106,11 @@ class TestSmolLm2 final : public QObject {
     }
   }
 
+  // The first 8 of the reference's 16 windows (1,024 tokens): the sanitizer run of the suite pays for every token.
   void perplexity_matches_to_four_digits() {
-    const TokenIds windows = read_token_ids(model_test::fixture("smollm2_window_tokens.npy"));
+    TokenIds windows = read_token_ids(model_test::fixture("smollm2_window_tokens.npy"));
+    windows.sequences = std::min<int64_t>(windows.sequences, 8);
+    windows.ids.resize(size_t(windows.sequences * windows.tokens));
     const MatrixF reference = model_test::reference("smollm2_transformers_window_nll.npy");
     const MatrixF logits = run_forward(*model_, windows, {}, ForwardOutput::AllLogits);
     double ours = 0, theirs = 0;
