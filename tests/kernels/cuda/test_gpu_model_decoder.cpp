@@ -1,4 +1,4 @@
-// The GPU decoder step on a model directory's real weights (issue 9): the tiny fixture models (llama with GQA,
+// The GPU decoder step on a model's real weights (issue 9): the tiny fixture models (llama with GQA,
 // qwen2's q/k/v biases and tied head, mistral's sliding window of 5, llama3 and linear RoPE scaling) decoded token by
 // token from an empty KV cache on the GPU, on the dense cuBLAS path and on int4-2:4, and their logits compared at every
 // position with the CPU decoder over the same weights (for int4-2:4: its compressed weights and 4-bit embedding
@@ -23,6 +23,18 @@ namespace {
 constexpr double kPositionLimit = 6e-3;
 
 std::string fixture(const std::string& name) { return std::string(NMSCOPE_MODEL_FIXTURES) + "/" + name; }
+
+// The tiny LLaMA as llama.cpp's converter writes it (make_fixtures.py, in the build's fixture folder): a GGUF model
+// goes through the same loader; its tokens are the directory's.
+std::string model_path(const std::string& name) {
+  return name.size() > 5 && name.substr(name.size() - 5) == ".gguf" ? std::string(NMSCOPE_FIXTURE_DIR) + "/" + name
+                                                                    : fixture(name);
+}
+std::string tokens_path(const std::string& name) {
+  const std::string stem =
+      name.size() > 5 && name.substr(name.size() - 5) == ".gguf" ? name.substr(0, name.size() - 5) : name;
+  return fixture(stem + "_tokens.npy");
+}
 
 // The CPU decoder's logits at every position, [positions][batch][vocab] as decode_tokens returns them.
 std::vector<float> cpu_logits(CpuDecoder& decoder, const TokenIds& tokens) {
@@ -55,8 +67,8 @@ class TestGpuModelDecoder final : public QObject {
     QTest::addColumn<QString>("model");
     QTest::addColumn<QString>("gpu_engine");
     QTest::addColumn<QString>("cpu_engine");
-    for (const char* model :
-         {"tiny_llama", "tiny_qwen2", "tiny_mistral", "tiny_llama3_rope", "tiny_llama_linear_rope"}) {
+    for (const char* model : {"tiny_llama", "tiny_qwen2", "tiny_mistral", "tiny_llama3_rope", "tiny_llama_linear_rope",
+                              "tiny_llama.gguf"}) {
       QTest::newRow((std::string(model) + " dense").c_str())
           << QString(model) << QString("gpu/cublas-fp16-dense") << QString(kCpuDecodeBaseline);
       QTest::newRow((std::string(model) + " int4-2:4").c_str())
@@ -69,8 +81,8 @@ class TestGpuModelDecoder final : public QObject {
     QFETCH(QString, model);
     QFETCH(QString, gpu_engine);
     QFETCH(QString, cpu_engine);
-    const auto opened = Model::open(fixture(model.toStdString()));
-    const TokenIds tokens = read_token_ids(fixture(model.toStdString() + "_tokens.npy"));
+    const auto opened = Model::open(model_path(model.toStdString()));
+    const TokenIds tokens = read_token_ids(tokens_path(model.toStdString()));
     const int64_t vocab = opened->config().vocab;
 
     const gpu::DecoderWeights weights =
