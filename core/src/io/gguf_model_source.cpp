@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "io/tensor_rows.hpp"
 #include "nmscope/error.hpp"
 
 namespace nmscope::io {
@@ -132,18 +133,9 @@ class GgufModelSource final : public WeightSource {
   // Rows of an un-permuted tensor are contiguous in the file: decode only them (the embedding table is gathered so).
   MatrixF load_rows(const std::string& name, int64_t first, int64_t count) const override {
     const Entry& found = entry(name);
-    const DTypeBlock block = dtype_block(found.raw.info.dtype);
-    const int64_t rows = found.raw.info.rows(), cols = found.raw.info.cols();
-    if (found.rotary_heads || block.elements == 0) return WeightSource::load_rows(name, first, count);
-    if (first < 0 || count < 0 || first > rows || count > rows - first)
-      throw Error(name, "rows [" + std::to_string(first) + ", " + std::to_string(first + count) + ") are outside its " +
-                            std::to_string(rows) + " rows");
-    const std::size_t row_bytes = static_cast<std::size_t>(cols) / block.elements * block.bytes;
-    RawTensor part = found.raw;
-    part.info.shape = {count, cols};
-    part.bytes = found.raw.bytes.subspan(static_cast<std::size_t>(first) * row_bytes,
-                                         static_cast<std::size_t>(count) * row_bytes);
-    return decode_matrix(part);
+    if (!found.rotary_heads)
+      if (auto part = contiguous_rows(found.raw, first, count)) return decode_matrix(*part);
+    return WeightSource::load_rows(name, first, count);
   }
 
   std::string tensor_hash(const std::string& name) const override {

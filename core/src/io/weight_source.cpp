@@ -7,6 +7,7 @@
 
 #include "io/gguf_model_source.hpp"
 #include "io/hf_index.hpp"
+#include "io/tensor_rows.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/mapped_file.hpp"
 #include "nmscope/readers.hpp"
@@ -16,20 +17,9 @@ namespace nmscope {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-void check_row_range(const std::string& name, int64_t first, int64_t count, int64_t rows) {
-  if (first < 0 || count < 0 || first > rows || count > rows - first) {
-    throw Error(name, "rows [" + std::to_string(first) + ", " + std::to_string(first + count) + ") are outside its " +
-                          std::to_string(rows) + " rows");
-  }
-}
-
-}  // namespace
-
 MatrixF WeightSource::load_rows(const std::string& name, int64_t first, int64_t count) const {
   const MatrixF whole = load_tensor(name);
-  check_row_range(name, first, count, whole.rows());
+  io::check_row_range(name, first, count, whole.rows());
   return whole.middleRows(first, count);
 }
 
@@ -68,18 +58,9 @@ class FileWeightSource final : public WeightSource {
 
   MatrixF load_tensor(const std::string& name) const override { return decode_matrix(raw(name)); }
   MatrixF load_rows(const std::string& name, int64_t first, int64_t count) const override {
-    const RawTensor& tensor = raw(name);
-    // Row-major storage: the rows are one contiguous byte range. Fortran-order .npy falls back to a whole decode.
-    // A block type's rows are whole blocks (the GGUF reader checked), so they are contiguous byte ranges too.
-    const DTypeBlock block = dtype_block(tensor.info.dtype);
-    if (tensor.column_major || block.elements == 0) return WeightSource::load_rows(name, first, count);
-    check_row_range(name, first, count, tensor.info.rows());
-    const std::size_t row_bytes = static_cast<std::size_t>(tensor.info.cols()) / block.elements * block.bytes;
-    RawTensor part = tensor;
-    part.info.shape = {count, tensor.info.cols()};
-    part.bytes = tensor.bytes.subspan(static_cast<std::size_t>(first) * row_bytes,
-                                      static_cast<std::size_t>(count) * row_bytes);
-    return decode_matrix(part);
+    // Fortran-order .npy keeps rows apart: a whole decode, then the rows.
+    if (auto part = io::contiguous_rows(raw(name), first, count)) return decode_matrix(*part);
+    return WeightSource::load_rows(name, first, count);
   }
   std::string tensor_hash(const std::string& name) const override { return hash_to_hex(hash_bytes(raw(name).bytes)); }
 
