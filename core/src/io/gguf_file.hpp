@@ -50,6 +50,8 @@ class GgufMetadata {
 
  private:
   [[noreturn]] void wrong_kind(const std::string& key, const char* expected) const;
+  template <typename T, typename Convert>
+  std::vector<T> array_of(const std::string& key, const char* expected, Convert convert) const;
   std::string path_;
   std::map<std::string, GgufValue> values_;
 };

@@ -79,45 +79,35 @@ std::optional<bool> GgufMetadata::optional_flag(const std::string& key) const {
   return value->flag;
 }
 
-std::vector<std::string> GgufMetadata::texts(const std::string& key) const {
-  std::vector<std::string> out;
+// An array value as a vector, each item read by `convert` (nullopt: the item is of another kind); empty when absent.
+template <typename T, typename Convert>
+std::vector<T> GgufMetadata::array_of(const std::string& key, const char* expected, Convert convert) const {
+  std::vector<T> out;
   const GgufValue* value = find(key);
   if (!value) return out;
-  if (value->kind != GgufValue::Kind::Array) wrong_kind(key, "an array of strings");
+  if (value->kind != GgufValue::Kind::Array) wrong_kind(key, expected);
   out.reserve(value->items.size());
   for (const auto& item : value->items) {
-    if (item.kind != GgufValue::Kind::String) wrong_kind(key, "an array of strings");
-    out.push_back(item.text);
+    std::optional<T> converted = convert(item);
+    if (!converted) wrong_kind(key, expected);
+    out.push_back(std::move(*converted));
   }
   return out;
+}
+
+std::vector<std::string> GgufMetadata::texts(const std::string& key) const {
+  return array_of<std::string>(key, "an array of strings", [](const GgufValue& item) -> std::optional<std::string> {
+    if (item.kind != GgufValue::Kind::String) return std::nullopt;
+    return item.text;
+  });
 }
 
 std::vector<double> GgufMetadata::numbers(const std::string& key) const {
-  std::vector<double> out;
-  const GgufValue* value = find(key);
-  if (!value) return out;
-  if (value->kind != GgufValue::Kind::Array) wrong_kind(key, "an array of numbers");
-  out.reserve(value->items.size());
-  for (const auto& item : value->items) {
-    const auto number = as_number(item);
-    if (!number) wrong_kind(key, "an array of numbers");
-    out.push_back(*number);
-  }
-  return out;
+  return array_of<double>(key, "an array of numbers", as_number);
 }
 
 std::vector<int64_t> GgufMetadata::integers(const std::string& key) const {
-  std::vector<int64_t> out;
-  const GgufValue* value = find(key);
-  if (!value) return out;
-  if (value->kind != GgufValue::Kind::Array) wrong_kind(key, "an array of integers");
-  out.reserve(value->items.size());
-  for (const auto& item : value->items) {
-    const auto number = as_integer(item);
-    if (!number) wrong_kind(key, "an array of integers");
-    out.push_back(*number);
-  }
-  return out;
+  return array_of<int64_t>(key, "an array of integers", as_integer);
 }
 
 }  // namespace nmscope::io

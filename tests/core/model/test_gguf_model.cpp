@@ -10,6 +10,7 @@
 #include "model_test_support.hpp"
 #include "nmscope/forward.hpp"
 #include "nmscope/model.hpp"
+#include "nmscope/token_ids.hpp"
 #include "nmscope/tokenizer.hpp"
 
 using namespace nmscope;
@@ -138,6 +139,17 @@ class TestGgufModel final : public QObject {
     if (text_input_available())
       model_test::expect_error([] { Tokenizer::open(gguf_fixture("_spm")); },
                                "tokenizer.ggml.scores has 0 entries for 256 tokens");
+    // Text input that cannot make one window is refused naming the file, before any model work.
+    if (text_input_available()) {
+      const auto model = Model::open(gguf_fixture());
+      QTemporaryDir dir;
+      const std::string missing = dir.filePath("missing.txt").toStdString();
+      model_test::expect_error([&] { text_windows(*model, missing, 16); }, "no such text file");
+      const std::string short_text = dir.filePath("short.txt").toStdString();
+      std::ofstream(short_text) << "too short";
+      model_test::expect_error([&] { text_windows(*model, short_text, 16); }, "fewer than one window of 16");
+      model_test::expect_error([&] { text_windows(*model, short_text, 1); }, "predicts nothing");
+    }
     // A plain tensor container labelled llama by gguf-py's writer is a weight file, not a model.
     QVERIFY(!is_model_path(std::string(NMSCOPE_FIXTURE_DIR) + "/quantized.gguf"));
   }
