@@ -50,7 +50,7 @@ with tempfile.TemporaryDirectory() as scratch:
 
     # A tensor container, every decoded block type, and a llama.cpp-style model file (metadata, tokenizer, permuted
     # Q/K; its data section is cut at the fuzzer's max_len, its header is whole).
-    for name in ("model.gguf", "quantized.gguf", "tiny_llama.gguf"):
+    for name in ("model.gguf", "quantized.gguf", "tiny_llama.gguf", "bert_cls_pooling.gguf"):
         (target_dir("fuzz_gguf") / name).write_bytes((fixtures / name).read_bytes()[:16384])
 
     index = target_dir("fuzz_hf_index")

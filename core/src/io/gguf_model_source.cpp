@@ -1,4 +1,5 @@
 // llama.cpp's tensor names (its convert_hf_to_gguf.py / gguf-py's tensor_mapping.py) mapped back to transformers'.
+// Names outside the tables (a classifier head, llama.cpp-only tensors) keep the file's names and are listed as such.
 #include "io/gguf_model_source.hpp"
 
 #include <charconv>
@@ -13,8 +14,8 @@ namespace nmscope::io {
 
 namespace {
 
-// Inside blk.N.: llama.cpp's name -> transformers' name inside model.layers.N.
-const std::map<std::string, std::string>& block_names() {
+// Inside blk.N.: llama.cpp's name -> transformers' name inside model.layers.N. (llama, qwen2).
+const std::map<std::string, std::string>& decoder_block_names() {
   static const std::map<std::string, std::string> names = {
       {"attn_norm.weight", "input_layernorm.weight"},    {"ffn_norm.weight", "post_attention_layernorm.weight"},
       {"attn_q.weight", "self_attn.q_proj.weight"},      {"attn_q.bias", "self_attn.q_proj.bias"},
@@ -27,7 +28,7 @@ const std::map<std::string, std::string>& block_names() {
   return names;
 }
 
-const std::map<std::string, std::string>& global_names() {
+const std::map<std::string, std::string>& decoder_global_names() {
   static const std::map<std::string, std::string> names = {
       {"token_embd.weight", "model.embed_tokens.weight"},
       {"output_norm.weight", "model.norm.weight"},
@@ -36,14 +37,59 @@ const std::map<std::string, std::string>& global_names() {
   return names;
 }
 
+// BERT (BertModel as sentence-transformers saves it, without the "bert." root; llama.cpp drops the pooler).
+const std::map<std::string, std::string>& encoder_block_names() {
+  static const std::map<std::string, std::string> names = [] {
+    std::map<std::string, std::string> table;
+    const std::pair<const char*, const char*> parts[] = {
+        {"attn_q", "attention.self.query"},
+        {"attn_k", "attention.self.key"},
+        {"attn_v", "attention.self.value"},
+        {"attn_output", "attention.output.dense"},
+        {"attn_output_norm", "attention.output.LayerNorm"},
+        {"ffn_up", "intermediate.dense"},
+        {"ffn_down", "output.dense"},
+        {"layer_output_norm", "output.LayerNorm"},
+    };
+    for (const auto& [gguf, hf] : parts)
+      for (const char* suffix : {".weight", ".bias"})
+        table.emplace(gguf + std::string(suffix), hf + std::string(suffix));
+    return table;
+  }();
+  return names;
+}
+
+const std::map<std::string, std::string>& encoder_global_names() {
+  static const std::map<std::string, std::string> names = {
+      {"token_embd.weight", "embeddings.word_embeddings.weight"},
+      {"token_types.weight", "embeddings.token_type_embeddings.weight"},
+      {"position_embd.weight", "embeddings.position_embeddings.weight"},
+      {"token_embd_norm.weight", "embeddings.LayerNorm.weight"},
+      {"token_embd_norm.bias", "embeddings.LayerNorm.bias"},
+  };
+  return names;
+}
+
+struct ArchitectureNames {
+  std::string block_prefix;  // transformers' prefix of block N's tensors, before N
+  const std::map<std::string, std::string>* block;
+  const std::map<std::string, std::string>* global;
+};
+
+ArchitectureNames architecture_names(const std::string& architecture) {
+  if (architecture == "bert") return {"encoder.layer.", &encoder_block_names(), &encoder_global_names()};
+  return {"model.layers.", &decoder_block_names(), &decoder_global_names()};
+}
+
 struct Renamed {
   std::string name;
   int64_t rotary_heads = 0;  // > 0: the rows come in llama.cpp's rotary order, in this many heads
 };
 
-// blk.N.rest -> model.layers.N.<mapped rest>; nullopt for a name outside the mapping.
-std::optional<Renamed> rename(const std::string& name, bool permuted, int64_t heads, int64_t kv_heads) {
-  if (const auto found = global_names().find(name); found != global_names().end()) return Renamed{found->second};
+// blk.N.rest -> <block prefix>N.<mapped rest>; nullopt for a name outside the mapping.
+std::optional<Renamed> rename(const std::string& name, const ArchitectureNames& names, bool permuted, int64_t heads,
+                              int64_t kv_heads) {
+  if (const auto found = names.global->find(name); found != names.global->end()) return Renamed{found->second};
   constexpr std::string_view kBlock = "blk.";
   if (name.rfind(kBlock, 0) != 0) return std::nullopt;
   const std::size_t dot = name.find('.', kBlock.size());
@@ -52,9 +98,9 @@ std::optional<Renamed> rename(const std::string& name, bool permuted, int64_t he
   const auto [end, failure] = std::from_chars(name.data() + kBlock.size(), name.data() + dot, block);
   if (failure != std::errc() || end != name.data() + dot) return std::nullopt;
   const std::string rest = name.substr(dot + 1);
-  const auto found = block_names().find(rest);
-  if (found == block_names().end()) return std::nullopt;
-  Renamed renamed{"model.layers." + std::to_string(block) + "." + found->second};
+  const auto found = names.block->find(rest);
+  if (found == names.block->end()) return std::nullopt;
+  Renamed renamed{names.block_prefix + std::to_string(block) + "." + found->second};
   if (permuted && rest.rfind("attn_q.", 0) == 0) renamed.rotary_heads = heads;
   if (permuted && rest.rfind("attn_k.", 0) == 0) renamed.rotary_heads = kv_heads;
   return renamed;
@@ -90,6 +136,7 @@ class GgufModelSource final : public WeightSource {
     const std::string architecture = mapped ? metadata.text("general.architecture") : "";
     // Only LlamaModel's converter permutes Q and K (qwen2 keeps transformers' order, like its rope).
     const bool permuted = architecture == "llama";
+    const ArchitectureNames names = architecture_names(architecture);
     int64_t heads = 0, kv_heads = 0;
     if (mapped) {
       heads = metadata.integer(architecture + ".attention.head_count");
@@ -98,7 +145,7 @@ class GgufModelSource final : public WeightSource {
     for (auto& raw : tensors) {
       Entry entry{std::move(raw)};
       if (mapped) {
-        if (auto renamed = rename(entry.raw.info.name, permuted, heads, kv_heads)) {
+        if (auto renamed = rename(entry.raw.info.name, names, permuted, heads, kv_heads)) {
           const std::string file_name = entry.raw.info.name;
           entry.raw.info.name = renamed->name;
           entry.rotary_heads = renamed->rotary_heads;
@@ -163,7 +210,7 @@ class GgufModelSource final : public WeightSource {
 }  // namespace
 
 bool gguf_architecture_is_mapped(const std::string& architecture) {
-  return architecture == "llama" || architecture == "qwen2";
+  return architecture == "llama" || architecture == "qwen2" || architecture == "bert";
 }
 
 bool gguf_is_mapped_model(const GgufMetadata& metadata) {

