@@ -13,6 +13,7 @@
 #include "fpga_cycles_table.hpp"
 #include "interrupt_scope.hpp"
 #include "measurement_json.hpp"
+#include "nmscope/engine_family.hpp"
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
@@ -62,16 +63,10 @@ std::vector<int> parse_ints(const std::string& list, const std::string& option) 
   return values;
 }
 
-// The baseline a variant's speedup is quoted against: the dense reference of its own engine family.
+// The engine a variant's speedup is quoted against; empty for a variant compared with its own dense configuration
+// (the FPGA array: the cycles table below).
 std::string baseline_of(const std::string& engine) {
-  if (engine.rfind("cpu/", 0) == 0) return "cpu/eigen-fp32-dense";
-  if (engine.rfind("gpu/", 0) == 0) return "gpu/cublas-fp16-dense";
-  return "";
-}
-// Further baselines timed in the same run and quoted beside the first: the vendor's 2:4 library for gpu/.
-std::vector<std::string> extra_baselines_of(const std::string& engine) {
-  if (engine.rfind("gpu/", 0) == 0) return {"gpu/cusparselt-fp16-2:4"};
-  return {};
+  return baseline_is_dense_configuration(engine) ? std::string() : dense_baseline_engine(engine);
 }
 
 int64_t weight_bytes_of(const Measurement& row) {
@@ -119,7 +114,7 @@ int bench(const BenchOptions& options) {
   std::vector<std::string> names;
   for (const Engine* engine : registry.select(options.engines)) names.push_back(engine->name());
   for (size_t index = 0, selected = names.size(); index < selected; ++index) {
-    std::vector<std::string> baselines = extra_baselines_of(names[index]);
+    std::vector<std::string> baselines = further_baselines_of(names[index]);
     baselines.insert(baselines.begin(), baseline_of(names[index]));
     for (const auto& baseline : baselines)
       if (!baseline.empty() && registry.find(baseline) &&
@@ -127,9 +122,8 @@ int bench(const BenchOptions& options) {
         names.push_back(baseline);
   }
   // An FPGA variant's baseline is its own dense configuration: cycles are compared on the same array.
-  const bool has_fpga = std::any_of(names.begin(), names.end(), [](const std::string& name) {
-    return name.rfind("fpga/", 0) == 0;
-  });
+  const bool has_fpga = std::any_of(names.begin(), names.end(),
+                                    [](const std::string& name) { return baseline_is_dense_configuration(name); });
   if (has_fpga && std::none_of(spec.patterns.begin(), spec.patterns.end(), [](const NMPattern& p) { return p.is_dense(); }))
     spec.patterns.insert(spec.patterns.begin(), NMPattern{});
   spec.engines.clear();
@@ -148,7 +142,7 @@ int bench(const BenchOptions& options) {
   // gpu/ rows take their byte floor from the GPU's own memory.
   double gpu_gb_per_s = 0;
   for (const auto& name : names)
-    if (name.rfind("gpu/", 0) == 0) {
+    if (is_engine_of(EngineFamily::Gpu, name)) {
       gpu_gb_per_s = measure_gpu_bandwidth_gb_per_s();
       break;
     }
@@ -188,11 +182,11 @@ int bench(const BenchOptions& options) {
   }
   for (const auto& row : rows) {
     // FPGA rows are cycles at a clock, not timed bytes: they get their own table below.
-    if (!options.json && row.engine.rfind("fpga/", 0) == 0) continue;
+    if (!options.json && family_counts_cycles(row.engine)) continue;
     const double bytes = double(weight_bytes_of(row));
     const double time = row.time_us.value_or(NAN);
     const double gbps = bytes / (time * 1e3);
-    const bool on_gpu = row.engine.rfind("gpu/", 0) == 0 && gpu_gb_per_s > 0;
+    const bool on_gpu = is_engine_of(EngineFamily::Gpu, row.engine) && gpu_gb_per_s > 0;
     const double floor_us = bytes / ((on_gpu ? gpu_gb_per_s : bandwidth.read_gb_per_s) * 1e3);
     const std::string baseline = baseline_of(row.engine);
     const auto found = baseline_us.find(key_of(row, baseline));
@@ -206,7 +200,7 @@ int bench(const BenchOptions& options) {
         object["speedup"] = speedup;
         object["baseline"] = baseline;
       }
-      for (const auto& extra : extra_baselines_of(row.engine)) {
+      for (const auto& extra : further_baselines_of(row.engine)) {
         const auto other = baseline_us.find(key_of(row, extra));
         if (other != baseline_us.end() && std::isfinite(time)) object["speedups"][extra] = other->second / time;
       }
@@ -219,7 +213,7 @@ int bench(const BenchOptions& options) {
                   row.status.c_str(), row.note.c_str());
     } else {
       std::string extra_text;
-      for (const auto& extra : extra_baselines_of(row.engine)) {
+      for (const auto& extra : further_baselines_of(row.engine)) {
         const auto other = baseline_us.find(key_of(row, extra));
         if (other == baseline_us.end() || extra == row.engine) continue;
         char buffer[96];

@@ -13,6 +13,7 @@
 #include "cpu_decode_rows.hpp"
 #include "nmscope/cpu_decoder.hpp"
 #include "nmscope/decode_measurement.hpp"
+#include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/gpu_decode.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
@@ -222,9 +223,9 @@ int decode_cpu(const DecodeOptions& options, const Model* model, const std::vect
 int decode(const DecodeOptions& options) {
   std::vector<std::string> gpu_engines, cpu_engines;
   for (const std::string& engine : split_list(options.engines)) {
-    if (engine.rfind("gpu/", 0) == 0)
+    if (is_engine_of(EngineFamily::Gpu, engine))
       gpu_engines.push_back(engine);
-    else if (engine.rfind("cpu/", 0) == 0)
+    else if (is_engine_of(EngineFamily::Cpu, engine))
       cpu_engines.push_back(engine);
     else
       throw Error("--engines", "'" + engine + "' is neither a gpu/ nor a cpu/ decode variant");

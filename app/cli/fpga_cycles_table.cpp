@@ -2,12 +2,14 @@
 // the same array, shape, bits and batch measured in the same run, the sparse target (1.1 x N/M of dense),
 // utilization, where the cycles came from (the RTL, or the analytic model past the simulation budget) and the
 // simulation speed.
+#include "fpga_cycles_table.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "fpga_cycles_table.hpp"
+#include "nmscope/engine_family.hpp"
 
 namespace nmscope::cli {
 
@@ -17,11 +19,12 @@ void print_fpga_cycles_table(const std::vector<Measurement>& rows) {
   };
   std::map<std::string, int64_t> dense_cycles;
   for (const auto& row : rows)
-    if (row.engine.rfind("fpga/", 0) == 0 && row.cycles && row.pattern == "dense") dense_cycles[key_of(row)] = *row.cycles;
+    if (family_counts_cycles(row.engine) && row.cycles && row.pattern == "dense")
+      dense_cycles[key_of(row)] = *row.cycles;
 
   bool header = false;
   for (const auto& row : rows) {
-    if (row.engine.rfind("fpga/", 0) != 0 || !row.cycles) continue;
+    if (!family_counts_cycles(row.engine) || !row.cycles) continue;
     if (!header) {
       std::printf("\nFPGA systolic array (cycles; ratio = cycles / dense cycles of the same array, shape, bits, batch)\n");
       std::printf("%-14s %-6s %-5s %-5s %-20s %12s %-6s %8s %8s %-5s %6s %10s %s\n", "shape", "N:M", "bits", "batch",

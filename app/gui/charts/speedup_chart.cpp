@@ -13,6 +13,7 @@
 #include "charts/chart_view.hpp"
 #include "charts/measurement_groups.hpp"
 #include "charts/speedup_table.hpp"
+#include "nmscope/engine_family.hpp"
 #include "nmscope/units.hpp"
 #include "results/results_model.hpp"
 
@@ -147,7 +148,7 @@ void SpeedupChart::rebuild() {
   QStringList named;
   bool arrays = false;
   for (const QString& baseline : baselines_) {
-    if (baseline.startsWith("fpga/"))
+    if (baseline_is_dense_configuration(baseline.toStdString()))
       arrays = true;
     else
       named.append(baseline);

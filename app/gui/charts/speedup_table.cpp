@@ -11,7 +11,7 @@ namespace nmscope::gui {
 
 namespace {
 
-bool is_cycle_counted(const Measurement& m) { return baseline_is_dense_configuration(m.engine); }
+bool is_cycle_counted(const Measurement& m) { return family_counts_cycles(m.engine); }
 
 bool is_measured(const Measurement& m) {
   if (m.status != "ok") return false;
@@ -48,7 +48,8 @@ std::string slower_reason(const Measurement& variant, const Speedup& speedup) {
   if (weights > 0 && weights < 512 * 512)
     return "small layer (under 512x512 weights): fixed costs (threads, launches) outweigh the smaller weights";
   // Past these batches a matmul reads each weight for many columns: compute, not weight bytes, sets the time.
-  const int compute_bound_batch = variant.engine.rfind("gpu/", 0) == 0 ? 64 : 16;
+  const auto family = engine_family(variant.engine);
+  const int compute_bound_batch = family ? family_traits(*family).compute_bound_batch : 16;
   if (variant.batch >= compute_bound_batch)
     return "batch " + std::to_string(variant.batch) +
            ": compute-bound, where fewer weight bytes no longer help and the dense baseline's kernel is stronger";

@@ -22,6 +22,7 @@
 #include <algorithm>
 
 #include "cluster/cluster_job.hpp"
+#include "nmscope/engine_family.hpp"
 #include "nmscope/sweep_plan.hpp"
 #include "nmscope/sweep_spec.hpp"
 
@@ -83,7 +84,7 @@ ClusterRunDialog::ClusterRunDialog(const QString& spec_json, const QString& data
     const SweepPlan plan = plan_sweep(spec, list_sweep_tensors(spec));
     points = int64_t(plan.points.size());
     gpu_engines_ = std::any_of(plan.engines.begin(), plan.engines.end(),
-                               [](const std::string& engine) { return engine.rfind("gpu/", 0) == 0; });
+                               [](const std::string& engine) { return is_engine_of(EngineFamily::Gpu, engine); });
     summary_->setText(QString("The current study as a sweep: %1 points (%2 tensors × configurations × engines × "
                               "batches) on %3.")
                           .arg(points)

@@ -14,6 +14,7 @@
 #include <QSettings>
 #include <QSpinBox>
 
+#include "nmscope/engine_family.hpp"
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/weight_source.hpp"
@@ -117,10 +118,11 @@ StudyPanel::StudyPanel(QWidget* parent)
     auto* item = new QListWidgetItem(QString::fromStdString(engine->name()), engines_);
     const Availability availability = engine->availability();
     item->setFlags(Qt::ItemIsUserCheckable | (availability.available ? Qt::ItemIsEnabled : Qt::NoItemFlags));
-    item->setCheckState(availability.available && engine->family() == "cpu" ? Qt::Checked : Qt::Unchecked);
+    item->setCheckState(availability.available && is_engine_of(EngineFamily::Cpu, engine->name()) ? Qt::Checked
+                                                                                                  : Qt::Unchecked);
     item->setToolTip(availability.available ? QString::fromStdString(engine->name())
                                             : "unavailable: " + QString::fromStdString(availability.reason));
-    has_fpga |= engine->family() == "fpga";
+    has_fpga |= is_engine_of(EngineFamily::Fpga, engine->name());
   }
   engines_->setMaximumHeight(110);
   connect(engines_, &QListWidget::itemChanged, this, &StudyPanel::changed);
@@ -168,7 +170,8 @@ StudySpec StudyPanel::spec(const std::vector<SelectedTensor>& tensors) const {
   QStringList engines;
   bool fpga_checked = false;
   for (const QString& name : engines_text().split(',', Qt::SkipEmptyParts)) {
-    if (name.startsWith("fpga/")) fpga_checked = true;
+    if (is_engine_of(EngineFamily::Fpga, name.toStdString()))
+      fpga_checked = true;
     else engines << name;
   }
   if (fpga_checked) engines << "fpga";

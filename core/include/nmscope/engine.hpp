@@ -47,6 +47,7 @@ class Engine {
   // Throws Cancelled when input.cancel is set; reports failures in the output, never by crashing.
   virtual EngineOutput run(const EngineInput& input) const = 0;
 
+  // The family's name ("cpu"), as --engines takes it; its traits: family_traits(*engine_family(name())).
   std::string family() const { return name().substr(0, name().find('/')); }
 };
 

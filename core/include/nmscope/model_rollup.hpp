@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/engine_family.hpp"
 #include "nmscope/measurement.hpp"
 #include "nmscope/model.hpp"
 #include "nmscope/nm_pattern.hpp"
@@ -62,12 +63,6 @@ struct ModelRollupRow {
   int64_t layers_timed = 0;                  // layers with their own timing (the others reuse one of the same shape)
   std::string note;                          // why a figure is missing
 };
-
-// The dense baseline an engine's speedup is named against: cpu/eigen-fp32-dense for cpu/*, gpu/cublas-fp16-dense for
-// gpu/*, and for fpga/* the same array on the dense configuration (returned as the engine's own name).
-std::string dense_baseline_engine(const std::string& engine);
-// True when the baseline of `engine` is the dense configuration of the same engine rather than another engine.
-bool baseline_is_dense_configuration(const std::string& engine);
 
 // Rolls the per-layer rows up. `layers` gives each tensor's role; rows of other tensors are ignored.
 std::vector<ModelRollupRow> rollup_model_study(const std::vector<ModelLayer>& layers,

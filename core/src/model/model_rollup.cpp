@@ -72,15 +72,6 @@ ModelRollupRow sum_rows(const std::vector<const Measurement*>& rows) {
 
 }  // namespace
 
-std::string dense_baseline_engine(const std::string& engine) {
-  const std::string family = engine.substr(0, engine.find('/'));
-  if (family == "cpu") return "cpu/eigen-fp32-dense";
-  if (family == "gpu") return "gpu/cublas-fp16-dense";
-  return engine;
-}
-
-bool baseline_is_dense_configuration(const std::string& engine) { return engine.rfind("fpga/", 0) == 0; }
-
 std::vector<ModelRollupRow> rollup_model_study(const std::vector<ModelLayer>& layers,
                                                const std::vector<Measurement>& rows, const std::string& model) {
   std::unordered_map<std::string, const ModelLayer*> layer_of;

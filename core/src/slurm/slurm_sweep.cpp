@@ -14,6 +14,7 @@
 #include <regex>
 #include <sstream>
 
+#include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/sweep_plan.hpp"
 #include "nmscope/sweep_progress.hpp"
@@ -254,7 +255,7 @@ SlurmSubmitted submit_slurm_sweep(const SlurmSubmitOptions& options) {
   sweep.shard_count = options.shards;
   sweep.points = int64_t(plan.points.size());
   sweep.gpu_engines = std::any_of(plan.engines.begin(), plan.engines.end(),
-                                  [](const std::string& engine) { return engine.rfind("gpu/", 0) == 0; });
+                                  [](const std::string& engine) { return is_engine_of(EngineFamily::Gpu, engine); });
   sweep.gpus_per_shard = sweep.gpu_engines ? (options.gpus_per_shard < 0 ? 1 : options.gpus_per_shard) : 0;
   sweep.partition = options.partition;
   sweep.time_limit = options.time_limit;

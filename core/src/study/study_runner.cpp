@@ -182,8 +182,7 @@ class StudyRun {
   // reported once per family with the engine's own reason, instead of silently yielding no row.
   void report_unmeasured_configurations() {
     std::map<std::string, std::vector<const Engine*>> families;
-    for (const Engine* engine : engines_)
-      families[engine->name().substr(0, engine->name().find('/'))].push_back(engine);
+    for (const Engine* engine : engines_) families[engine->family()].push_back(engine);
     for (const auto& [family, members] : families)
       for (const auto& pattern : spec_.patterns)
         for (int bits : spec_.bits) {

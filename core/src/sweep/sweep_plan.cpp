@@ -9,6 +9,7 @@
 #include <regex>
 #include <tuple>
 
+#include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/weight_source.hpp"
@@ -23,7 +24,7 @@ constexpr int kCostTokenDepth = 16;
 // units: about one 1024x1024 layer, so a sweep of tiny layers is not planned as if it were free.
 constexpr int64_t kPointOverhead = int64_t(1) << 20;
 
-bool is_fpga(const std::string& engine) { return engine.rfind("fpga/systolic-", 0) == 0; }
+bool is_fpga(const std::string& engine) { return is_engine_of(EngineFamily::Fpga, engine); }
 
 }  // namespace
 

@@ -1,0 +1,55 @@
+#include "nmscope/engine_family.hpp"
+
+#include <algorithm>
+
+namespace nmscope {
+
+const std::vector<EngineFamilyTraits>& all_family_traits() {
+  static const std::vector<EngineFamilyTraits> traits = {
+      {EngineFamily::Cpu, "cpu", "cpu/eigen-fp32-dense", {}, false, 16},
+      {EngineFamily::Gpu, "gpu", "gpu/cublas-fp16-dense", {"gpu/cusparselt-fp16-2:4"}, false, 64},
+      {EngineFamily::Fpga, "fpga", "", {}, true, 16},
+  };
+  return traits;
+}
+
+const EngineFamilyTraits& family_traits(EngineFamily family) {
+  const auto& traits = all_family_traits();
+  return *std::find_if(traits.begin(), traits.end(), [&](const EngineFamilyTraits& t) { return t.family == family; });
+}
+
+std::optional<EngineFamily> engine_family(const std::string& engine) {
+  const std::size_t slash = engine.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  const std::string prefix = engine.substr(0, slash);
+  for (const auto& traits : all_family_traits())
+    if (traits.name == prefix) return traits.family;
+  return std::nullopt;
+}
+
+bool is_engine_of(EngineFamily family, const std::string& engine) { return engine_family(engine) == family; }
+
+std::string dense_baseline_engine(const std::string& engine) {
+  const auto family = engine_family(engine);
+  if (!family) return engine;
+  const std::string& baseline = family_traits(*family).dense_baseline;
+  return baseline.empty() ? engine : baseline;
+}
+
+bool baseline_is_dense_configuration(const std::string& engine) {
+  const auto family = engine_family(engine);
+  return family && family_traits(*family).dense_baseline.empty();
+}
+
+bool family_counts_cycles(const std::string& engine) {
+  const auto family = engine_family(engine);
+  return family && family_traits(*family).counts_cycles;
+}
+
+const std::vector<std::string>& further_baselines_of(const std::string& engine) {
+  static const std::vector<std::string> none;
+  const auto family = engine_family(engine);
+  return family ? family_traits(*family).further_baselines : none;
+}
+
+}  // namespace nmscope

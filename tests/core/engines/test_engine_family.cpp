@@ -1,0 +1,54 @@
+// The family traits every front end asks instead of matching name prefixes: each registered engine belongs to a
+// family whose baseline is registered too, and rows of engines this build lacks are still placed in their family.
+#include <QtTest/QtTest>
+
+#include "nmscope/engine_family.hpp"
+#include "nmscope/engine_registry.hpp"
+
+using namespace nmscope;
+
+class TestEngineFamily final : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void every_registered_engine_has_a_family_and_a_registered_baseline() {
+    const EngineRegistry& registry = EngineRegistry::global();
+    QVERIFY(registry.engines().size() > 10);
+    for (const auto& engine : registry.engines()) {
+      const auto family = engine_family(engine->name());
+      QVERIFY2(family.has_value(), engine->name().c_str());
+      QCOMPARE(family_traits(*family).name, engine->family());
+      const std::string baseline = dense_baseline_engine(engine->name());
+      QVERIFY2(registry.find(baseline) != nullptr, baseline.c_str());
+      for (const std::string& further : further_baselines_of(engine->name()))
+        QVERIFY2(registry.find(further) != nullptr, further.c_str());
+    }
+  }
+
+  void baselines_follow_the_family() {
+    QCOMPARE(dense_baseline_engine("cpu/int4-2:4"), std::string("cpu/eigen-fp32-dense"));
+    QCOMPARE(dense_baseline_engine("gpu/int8-2:4"), std::string("gpu/cublas-fp16-dense"));
+    // An array is compared with itself running the dense configuration, counted in cycles.
+    QCOMPARE(dense_baseline_engine("fpga/systolic-8x8"), std::string("fpga/systolic-8x8"));
+    QVERIFY(baseline_is_dense_configuration("fpga/systolic-8x8"));
+    QVERIFY(family_counts_cycles("fpga/systolic-64x4"));
+    QVERIFY(!baseline_is_dense_configuration("cpu/int4-2:4"));
+    QVERIFY(!family_counts_cycles("gpu/int4-2:4"));
+    QCOMPARE(further_baselines_of("gpu/int4-2:4"), std::vector<std::string>{"gpu/cusparselt-fp16-2:4"});
+    QVERIFY(further_baselines_of("cpu/int4-2:4").empty());
+    QCOMPARE(family_traits(EngineFamily::Gpu).compute_bound_batch, 64);
+    QCOMPARE(family_traits(EngineFamily::Cpu).compute_bound_batch, 16);
+  }
+
+  void names_outside_the_families_have_none() {
+    QVERIFY(!engine_family("none").has_value());
+    QVERIFY(!engine_family("tpu/int4-2:4").has_value());
+    QVERIFY(!engine_family("cpu").has_value());  // a family name alone is not a variant
+    QVERIFY(!is_engine_of(EngineFamily::Cpu, "cpux/int4"));
+    QCOMPARE(dense_baseline_engine("tpu/int4-2:4"), std::string("tpu/int4-2:4"));
+    QVERIFY(!baseline_is_dense_configuration("tpu/int4-2:4"));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestEngineFamily)
+#include "test_engine_family.moc"
