@@ -18,6 +18,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/host_info.hpp"
+#include "nmscope/interleaved_speedup.hpp"
 #include "nmscope/memory_bandwidth.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
@@ -190,7 +191,9 @@ int bench(const BenchOptions& options) {
     const double floor_us = bytes / ((on_gpu ? gpu_gb_per_s : bandwidth.read_gb_per_s) * 1e3);
     const std::string baseline = baseline_of(row.engine);
     const auto found = baseline_us.find(key_of(row, baseline));
-    const double speedup = found != baseline_us.end() ? found->second / time : NAN;
+    // Timed round by round with its baseline: that ratio and its spread; else the ratio of the two medians.
+    const std::optional<RatioStats> ratio = interleaved_speedup(row, baseline);
+    const double speedup = ratio ? ratio->median : found != baseline_us.end() ? found->second / time : NAN;
     if (options.json) {
       auto object = measurement_to_json(row);
       object["gb_per_s"] = std::isfinite(gbps) ? nlohmann::json(gbps) : nlohmann::json(nullptr);
@@ -199,6 +202,11 @@ int bench(const BenchOptions& options) {
       if (std::isfinite(speedup)) {
         object["speedup"] = speedup;
         object["baseline"] = baseline;
+      }
+      if (ratio) {
+        object["speedup_p10"] = ratio->p10;
+        object["speedup_p90"] = ratio->p90;
+        object["speedup_rounds"] = ratio->rounds;
       }
       for (const auto& extra : further_baselines_of(row.engine)) {
         const auto other = baseline_us.find(key_of(row, extra));
@@ -213,6 +221,11 @@ int bench(const BenchOptions& options) {
                   row.status.c_str(), row.note.c_str());
     } else {
       std::string extra_text;
+      if (ratio) {
+        char buffer[64];
+        std::snprintf(buffer, sizeof(buffer), " (p10-p90 %.2f-%.2f)", ratio->p10, ratio->p90);
+        extra_text += buffer;
+      }
       for (const auto& extra : further_baselines_of(row.engine)) {
         const auto other = baseline_us.find(key_of(row, extra));
         if (other == baseline_us.end() || extra == row.engine) continue;

@@ -4,6 +4,9 @@
 #include <QBarSet>
 #include <QChart>
 #include <QHorizontalBarSeries>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QValueAxis>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -36,6 +39,17 @@ SpeedupChart::SpeedupChart(ResultsModel* model, QWidget* parent) : ModelChart(mo
                        .arg(set->label(), category)
                        .arg(cell.speedup, 0, 'g', 3)
                        .arg(cell.baseline.toHtmlEscaped());
+    if (cell.spread_samples == 1 && cell.samples == 1) {
+      text += QString("<br>p10–p90 %1x – %2x over %3 alternating rounds with the baseline")
+                  .arg(cell.spread_low, 0, 'g', 3)
+                  .arg(cell.spread_high, 0, 'g', 3)
+                  .arg(cell.rounds);
+    } else if (cell.spread_samples > 1) {
+      text += QString("<br>p10–p90 %1x – %2x (geometric means over %3 tensors timed round by round)")
+                  .arg(cell.spread_low, 0, 'g', 3)
+                  .arg(cell.spread_high, 0, 'g', 3)
+                  .arg(cell.spread_samples);
+    }
     if (cell.samples > 1) {
       text += QString("<br>geometric mean of %1 tensors (%2x – %3x)")
                   .arg(cell.samples)
@@ -59,6 +73,13 @@ QString SpeedupChart::slower_because(const QString& engine, const QString& categ
   return found == cells_.cend() || found->speedup >= 1 ? QString() : found->slower_because;
 }
 
+QPair<double, double> SpeedupChart::spread(const QString& engine, const QString& category) const {
+  const double none = std::numeric_limits<double>::quiet_NaN();
+  const auto found = cells_.constFind(cell_key(engine, category));
+  if (found == cells_.cend() || found->spread_samples == 0) return {none, none};
+  return {found->spread_low, found->spread_high};
+}
+
 double SpeedupChart::speedup(const QString& engine, const QString& category) const {
   const auto found = cells_.constFind(cell_key(engine, category));
   return found == cells_.cend() ? std::numeric_limits<double>::quiet_NaN() : found->speedup;
@@ -79,6 +100,7 @@ void SpeedupChart::rebuild() {
   std::set<std::string> baselines;
   std::set<std::pair<QString, int>> configs;
   std::map<QString, std::vector<double>> log_speedups;  // by cell key
+  std::map<QString, std::pair<double, double>> log_spreads;  // by cell key: sums of log p10, log p90
   for (const Speedup& entry : table.speedups) {
     const Measurement& m = all[size_t(entry.row)];
     baselines.insert(entry.baseline);
@@ -97,6 +119,17 @@ void SpeedupChart::rebuild() {
     cell.baseline = QString::fromStdString(entry.baseline);
     if (!entry.slower_because.empty()) cell.slower_because = QString::fromStdString(entry.slower_because);
     ++cell.samples;
+    if (entry.rounds > 0 && entry.speedup_p10 > 0 && entry.speedup_p90 > 0) {
+      log_spreads[key].first += std::log(entry.speedup_p10);
+      log_spreads[key].second += std::log(entry.speedup_p90);
+      cell.rounds = entry.rounds;
+      ++cell.spread_samples;
+    }
+  }
+  for (const auto& [key, sums] : log_spreads) {
+    Cell& cell = cells_[key];
+    cell.spread_low = std::exp(sums.first / cell.spread_samples);
+    cell.spread_high = std::exp(sums.second / cell.spread_samples);
   }
   for (auto& [key, logs] : log_speedups) {
     double sum = 0;
@@ -155,7 +188,9 @@ void SpeedupChart::rebuild() {
   }
   if (arrays) named.append(tr("each FPGA array's dense run"));
   const QString against = named.isEmpty() ? tr("the family baseline") : named.join(tr(" / "));
-  chart_view->add_value_axis(Qt::AlignBottom, tr("speedup vs %1 (x)").arg(against), {series});
+  const QList<QAbstractSeries*> whiskers = add_whiskers(bottom_up, int(series->count()));
+  chart_view->add_value_axis(Qt::AlignBottom, tr("speedup vs %1 (x)").arg(against),
+                             QList<QAbstractSeries*>{series} + whiskers);
   chart_view->show_message(table.speedups.empty() ? tr("no timed engine measurements in the selection") : QString());
 
   // What has no bar, and why; then what is below 1x, and why. Variants that share a reason share a line.
@@ -186,6 +221,40 @@ void SpeedupChart::rebuild() {
   if (!note.isEmpty()) title += "<br><small><i>" + note.toHtmlEscaped().replace("\n", "<br>") + "</i></small>";
   chart_view->chart()->setTitle(title);
   chart_view->finish_rebuild();
+  // finish_rebuild shows every axis and legend entry; the whiskers' position axis and entries stay hidden.
+  for (QAbstractSeries* whisker : whiskers) {
+    for (QLegendMarker* marker : chart_view->chart()->legend()->markers(whisker)) marker->setVisible(false);
+    for (QAbstractAxis* axis : whisker->attachedAxes())
+      if (axis->orientation() == Qt::Vertical) axis->setVisible(false);
+  }
+}
+
+// One I-shaped line per bar with a spread, from p10 to p90, at the bar's height. A horizontal bar series puts
+// category k at k on the vertical axis and its bar sets side by side over 0.8 of it (setBarWidth): a hidden value
+// axis over -0.5 .. n-0.5 places the lines on them.
+QList<QAbstractSeries*> SpeedupChart::add_whiskers(const QStringList& bottom_up, int bar_sets) {
+  QList<QAbstractSeries*> whiskers;
+  whiskers_ = 0;
+  if (bar_sets == 0) return whiskers;
+  auto* position_axis = new QValueAxis;
+  position_axis->setRange(-0.5, double(bottom_up.size()) - 0.5);
+  view()->chart()->addAxis(position_axis, Qt::AlignRight);
+  const double slot = 0.8 / bar_sets, cap = slot * 0.3;
+  for (int set = 0; set < int(engines_.size()); ++set)
+    for (int category = 0; category < int(bottom_up.size()); ++category) {
+      const auto [low, high] = spread(engines_[set], bottom_up[category]);
+      if (std::isnan(low)) continue;
+      const double y = category - 0.4 + (set + 0.5) * slot;
+      auto* line = new QLineSeries;
+      line->setName(engines_[set] + " p10–p90");
+      line->append({{low, y - cap}, {low, y + cap}, {low, y}, {high, y}, {high, y - cap}, {high, y + cap}});
+      line->setPen(QPen(QColor(40, 40, 40), 1.5));
+      view()->chart()->addSeries(line);
+      line->attachAxis(position_axis);
+      whiskers.append(line);
+      ++whiskers_;
+    }
+  return whiskers;
 }
 
 }  // namespace nmscope::gui

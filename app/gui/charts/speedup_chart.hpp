@@ -2,7 +2,9 @@
 // Grouped bars: the speedup of each engine variant over its family's baseline (speedup_table), one bar set per
 // variant, one category per (configuration, batch). Variants appear as their rows land in the database. The note
 // under the chart says which variants have no bar and why, and why a bar is below 1x.
+#include <QAbstractSeries>
 #include <QHash>
+#include <QPair>
 #include <QStringList>
 
 #include "charts/model_chart.hpp"
@@ -27,15 +29,26 @@ class SpeedupChart final : public ModelChart {
   QStringList baselines() const { return baselines_; }
   // Why a bar is below 1x ("" when it is not, or there is no bar): shown in its read-out and in the note.
   QString slower_because(const QString& engine, const QString& category) const;
+  // The whisker drawn over a bar timed round by round with its baseline: p10 and p90 of the per-round speedup
+  // (NaN, NaN without one: timed alone, or counted in cycles).
+  QPair<double, double> spread(const QString& engine, const QString& category) const;
+  int whisker_count() const { return whiskers_; }
 
  protected:
   void rebuild() override;
 
  private:
+  // The p10-p90 whiskers over the bars (categories bottom-up, as the axis lists them); the series added.
+  QList<QAbstractSeries*> add_whiskers(const QStringList& bottom_up, int bar_sets);
+
   struct Cell {
     double speedup = 0;  // geometric mean
     int samples = 0;
     double lowest = 0, highest = 0;
+    // Samples timed round by round with their baseline: geometric means of their p10 and p90 ratios (the whisker).
+    int spread_samples = 0;
+    double spread_low = 0, spread_high = 0;
+    int rounds = 0;                            // of the last such sample, for the read-out
     double time_us = 0, baseline_time_us = 0;  // of the last sample, for the read-out
     qint64 cycles = 0, baseline_cycles = 0;    // the same for a cycle-counted (fpga) variant
     QString baseline;                          // what the bar is relative to
@@ -45,7 +58,8 @@ class SpeedupChart final : public ModelChart {
   QStringList engines_;
   QStringList categories_;
   QStringList baselines_;
-  QHash<QString, Cell> cells_;  // key: engine + '\n' + category
+  QHash<QString, Cell> cells_;
+  int whiskers_ = 0;  // key: engine + '\n' + category
 };
 
 }  // namespace nmscope::gui

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "nmscope/interleaved_speedup.hpp"
 #include "nmscope/model_rollup.hpp"
 
 namespace nmscope::gui {
@@ -111,6 +112,13 @@ SpeedupTable speedup_table(const std::vector<Measurement>& measurements, const s
       speedup.time_us = *m.time_us;
       speedup.baseline_time_us = *reference.time_us;
       speedup.speedup = speedup.baseline_time_us / speedup.time_us;
+      // Timed round by round with that very baseline row's engine and configuration: its ratio, with its spread.
+      if (const auto ratio = interleaved_speedup(m, baseline); ratio && same_config(reference, m)) {
+        speedup.speedup = ratio->median;
+        speedup.speedup_p10 = ratio->p10;
+        speedup.speedup_p90 = ratio->p90;
+        speedup.rounds = ratio->rounds;
+      }
     }
     speedup.slower_because = slower_reason(m, speedup);
     table.speedups.push_back(speedup);

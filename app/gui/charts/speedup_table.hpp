@@ -27,6 +27,11 @@ struct Speedup {
   std::int64_t cycles = 0;
   std::int64_t baseline_cycles = 0;
   double speedup = 0;  // baseline cost / variant cost
+  // Timed with its baseline in alternating rounds: the per-round ratio's spread (p10, p90) over `rounds`; otherwise
+  // (timed alone, cycle-counted) rounds = 0 and the speedup is the ratio of the two medians.
+  double speedup_p10 = 0;
+  double speedup_p90 = 0;
+  int rounds = 0;
   // For a speedup below 1x: the likely reason, in words ("" otherwise).
   std::string slower_because;
 };

@@ -4,6 +4,7 @@
 // (e.g. "cpu/eigen-fp32-dense", "cpu/int4-2:4", "gpu/cublas-fp16-dense", "fpga/systolic-16x16").
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,18 @@ struct EngineOutput {
   std::string details_json = "{}";   // engine-specific figures, e.g. {"weight_bytes": ..., "copies": ...}
 };
 
+// A job an engine has made ready to time: copies rotated, buffers and threads set up. An engine that times on the
+// host offers one (Engine::prepare), so a study can time a variant and its baseline in alternating rounds
+// (time_interleaved) instead of one after the other.
+class PreparedJob {
+ public:
+  virtual ~PreparedJob() = default;
+  // One timed call (repetition picks the rotated copy).
+  virtual void call(int repetition) = 0;
+  // What the engine reports once timed: the output of the last call against the reference, its details.
+  virtual EngineOutput finish(const TimingStats& time) = 0;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -46,9 +59,15 @@ class Engine {
   virtual bool supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const = 0;
   // Throws Cancelled when input.cancel is set; reports failures in the output, never by crashing.
   virtual EngineOutput run(const EngineInput& input) const = 0;
+  // The job ready to time, for engines that time on the host; nullptr for those that time themselves (the GPU's
+  // event timing) or count cycles. `input` must outlive the job.
+  virtual std::unique_ptr<PreparedJob> prepare(const EngineInput&) const { return nullptr; }
 
   // The family's name ("cpu"), as --engines takes it; its traits: family_traits(*engine_family(name())).
   std::string family() const { return name().substr(0, name().find('/')); }
 };
+
+// run() for an engine that prepares its jobs: prepare, time alone, finish.
+EngineOutput run_prepared(const Engine& engine, const EngineInput& input);
 
 }  // namespace nmscope

@@ -19,30 +19,7 @@ double percentile(const std::vector<double>& sorted, double fraction) {
   return sorted[below] + (position - double(below)) * (sorted[above] - sorted[below]);
 }
 
-}  // namespace
-
-TimingStats time_repeated(const std::function<void(int)>& body, const TimingOptions& options,
-                          const std::atomic<bool>* cancel) {
-  using Clock = std::chrono::steady_clock;
-  auto check_cancel = [&] {
-    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
-  };
-  int repetition = 0;
-  for (int warm = 0; warm < options.warmup; ++warm, ++repetition) {
-    check_cancel();
-    body(repetition);
-  }
-  std::vector<double> samples_us;
-  const auto start = Clock::now();
-  while (int(samples_us.size()) < options.max_repetitions) {
-    check_cancel();
-    const auto before = Clock::now();
-    body(repetition++);
-    const auto after = Clock::now();
-    samples_us.push_back(std::chrono::duration<double, std::micro>(after - before).count());
-    const double spent = std::chrono::duration<double>(after - start).count();
-    if (int(samples_us.size()) >= options.min_repetitions && spent >= options.target_seconds) break;
-  }
+TimingStats stats_of(std::vector<double> samples_us) {  // by value: sorted here
   std::sort(samples_us.begin(), samples_us.end());
   TimingStats stats;
   stats.median_us = percentile(samples_us, 0.5);
@@ -50,6 +27,56 @@ TimingStats time_repeated(const std::function<void(int)>& body, const TimingOpti
   stats.p90_us = percentile(samples_us, 0.9);
   stats.repetitions = int(samples_us.size());
   return stats;
+}
+
+RatioStats ratio_stats(std::vector<double> ratios) {
+  std::sort(ratios.begin(), ratios.end());
+  return {percentile(ratios, 0.5), percentile(ratios, 0.1), percentile(ratios, 0.9), int(ratios.size())};
+}
+
+}  // namespace
+
+TimingStats time_repeated(const TimedBody& body, const TimingOptions& options, const std::atomic<bool>* cancel) {
+  return time_interleaved({body}, options, cancel).stats.front();
+}
+
+InterleavedTiming time_interleaved(const std::vector<TimedBody>& bodies, const TimingOptions& options,
+                                   const std::atomic<bool>* cancel) {
+  using Clock = std::chrono::steady_clock;
+  auto check_cancel = [&] {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+  };
+  const std::size_t count = bodies.size();
+  int repetition = 0;
+  for (int warm = 0; warm < options.warmup; ++warm, ++repetition)
+    for (const TimedBody& body : bodies) {
+      check_cancel();
+      body(repetition);
+    }
+  std::vector<std::vector<double>> samples_us(count);
+  const double budget = options.target_seconds * double(count);
+  const auto start = Clock::now();
+  for (int round = 0; round < options.max_repetitions; ++round, ++repetition) {
+    // Rotating who goes first keeps a body from always following the same one (its caches, its clock boost).
+    for (std::size_t turn = 0; turn < count; ++turn) {
+      const std::size_t index = (turn + std::size_t(round)) % count;
+      check_cancel();
+      const auto before = Clock::now();
+      bodies[index](repetition);
+      samples_us[index].push_back(std::chrono::duration<double, std::micro>(Clock::now() - before).count());
+    }
+    const double spent = std::chrono::duration<double>(Clock::now() - start).count();
+    if (round + 1 >= options.min_repetitions && spent >= budget) break;
+  }
+  InterleavedTiming timing;
+  for (std::size_t index = 0; index < count; ++index) {
+    std::vector<double> ratios(samples_us[index].size());
+    for (std::size_t round = 0; round < ratios.size(); ++round)
+      ratios[round] = samples_us[0][round] / std::max(samples_us[index][round], 1e-3);
+    timing.vs_first.push_back(ratio_stats(std::move(ratios)));
+    timing.stats.push_back(stats_of(samples_us[index]));  // a copy: samples_us[0] serves every later ratio
+  }
+  return timing;
 }
 
 int rotation_copies(std::size_t bytes_per_copy) {

@@ -2,6 +2,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -13,8 +14,10 @@
 #include <tuple>
 #include <utility>
 
+#include "nmscope/engine_family.hpp"
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/host_info.hpp"
+#include "nmscope/interleaved_speedup.hpp"
 #include "nmscope/metrics.hpp"
 #include "nmscope/model.hpp"
 #include "nmscope/packed_matrix.hpp"
@@ -22,6 +25,7 @@
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 #include "nmscope/synthetic.hpp"
+#include "nmscope/timing.hpp"
 #include "nmscope/weight_source.hpp"
 #include "quant/fp16_range.hpp"
 #include "study/slice_accuracy.hpp"
@@ -537,27 +541,107 @@ class StudyRun {
     for (int batch : spec_.batches) {
       std::optional<MatrixF> activations;
       std::optional<MatrixD> reference;
+      std::vector<EngineJob> jobs;
       for (const Engine* engine : engines_) {
         if (!measures(*engine, packed.pattern, packed.quant)) continue;
         if (!included(packed.pattern, packed.quant, engine->name(), batch)) continue;
         check_cancel();
-        report_progress(label + "  " + engine->name() + " b" + std::to_string(batch));
-        check_cancel();  // a cancel set while progress was reported stops before the job starts
         if (resuming() && stored_.count(key_of(context, selection.pattern, quant, engine->name(), batch))) {
           count_stored(1);
           continue;
         }
-        Measurement row = base;
-        row.engine = engine->name();
-        row.batch = batch;
-        if (!reuse_timing(row)) {
-          run_engine(*engine, context, packed, dequantized, batch, activations, reference, row);
-          remember_timing(row);
+        EngineJob job{engine, base};
+        job.row.engine = engine->name();
+        job.row.batch = batch;
+        job.reused = reuse_timing(job.row);
+        jobs.push_back(std::move(job));
+      }
+      time_host_jobs_together(jobs, label, context, packed, dequantized, batch, activations, reference);
+      for (EngineJob& job : jobs) {
+        check_cancel();  // a cancel stops before the next row, measured or not, is stored
+        if (!job.done) {
+          report_progress(label + "  " + job.engine->name() + " b" + std::to_string(batch));
+          check_cancel();  // a cancel set while progress was reported stops before the job starts
+          run_engine(*job.engine, context, packed, dequantized, batch, activations, reference, job.row);
         }
-        keep_overflow_flag(base, row);
-        store(row);
+        if (!job.reused) remember_timing(job.row);
+        keep_overflow_flag(base, job.row);
+        store(job.row);
         ++progress_.done;
       }
+    }
+  }
+
+  struct EngineJob {
+    const Engine* engine;
+    Measurement row;
+    bool reused = false;  // figures taken from an earlier layer of the same shape
+    bool done = false;    // measured (or reused): nothing left to run
+  };
+
+  // The jobs of one configuration and batch that time on the host (the CPU engines) are timed in alternating
+  // rounds, so that a load on a shared machine slows a variant and its baseline alike: each variant's row keeps,
+  // beside its own times, its speedup over its family's baseline measured round by round (details "speedup").
+  void time_host_jobs_together(std::vector<EngineJob>& jobs, const std::string& label, const TensorContext& context,
+                               const PackedMatrix& packed, const MatrixF& dequantized, int batch,
+                               std::optional<MatrixF>& activations, std::optional<MatrixD>& reference) {
+    for (EngineJob& job : jobs) job.done = job.reused;
+    for (const EngineFamilyTraits& family : all_family_traits()) {
+      if (family.dense_baseline.empty()) continue;
+      // The family's baseline first: the ratios are against it. Worth it only for a variant with its baseline.
+      std::vector<EngineJob*> group;
+      for (EngineJob& job : jobs)
+        if (!job.done && is_engine_of(family.family, job.engine->name()) && job.engine->availability().available)
+          group.insert(job.engine->name() == family.dense_baseline ? group.begin() : group.end(), &job);
+      if (group.size() >= 2 && group.front()->engine->name() == family.dense_baseline)
+        time_group(group, label, context, packed, dequantized, batch, activations, reference);
+    }
+  }
+
+  void time_group(const std::vector<EngineJob*>& host_jobs, const std::string& label, const TensorContext& context,
+                  const PackedMatrix& packed, const MatrixF& dequantized, int batch,
+                  std::optional<MatrixF>& activations, std::optional<MatrixD>& reference) {
+    if (!activations) activations = activations_for(context.name, packed.cols, batch);
+    if (!reference) reference = reference_product(*activations, dequantized);
+    EngineInput input{context.weights, packed, dequantized, *activations, *reference, spec_.timing, cancel_};
+    std::vector<EngineJob*> timed;
+    std::vector<std::unique_ptr<PreparedJob>> prepared;
+    for (EngineJob* job : host_jobs) {
+      std::unique_ptr<PreparedJob> ready;
+      try {
+        ready = job->engine->prepare(input);
+      } catch (const Cancelled&) {
+        throw;
+      } catch (const std::exception&) {
+        continue;  // run alone below, where the failure is reported in its row
+      }
+      if (!ready) continue;
+      timed.push_back(job);
+      prepared.push_back(std::move(ready));
+    }
+    if (timed.size() < 2 || timed.front() != host_jobs.front())
+      return;  // the rest run alone, as engines that time themselves
+
+    std::string names;
+    for (const EngineJob* job : timed) names += (names.empty() ? "" : " + ") + job->engine->name();
+    report_progress(label + "  " + names + " b" + std::to_string(batch) + " (interleaved)");
+    check_cancel();
+    std::vector<TimedBody> bodies;
+    for (auto& job : prepared) bodies.push_back([ready = job.get()](int repetition) { ready->call(repetition); });
+    const InterleavedTiming timing = time_interleaved(bodies, spec_.timing, cancel_);
+    for (size_t index = 0; index < timed.size(); ++index) {
+      EngineOutput output;
+      try {
+        output = prepared[index]->finish(timing.stats[index]);
+      } catch (const std::exception& error) {
+        output.status = "failed";
+        output.note = error.what();
+      }
+      if (index > 0 && output.status == "ok")
+        output.details_json =
+            with_interleaved_speedup(output.details_json, timed.front()->engine->name(), timing.vs_first[index]);
+      fill_row(output, timed[index]->row);
+      timed[index]->done = true;
     }
   }
 
@@ -629,6 +713,10 @@ class StudyRun {
       output.status = "failed";
       output.note = error.what();
     }
+    fill_row(output, row);
+  }
+
+  static void fill_row(const EngineOutput& output, Measurement& row) {
     row.status = output.status;
     row.note = output.note;
     row.details_json = output.details_json;

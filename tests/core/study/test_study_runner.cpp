@@ -1,15 +1,16 @@
 // The study runner through run_study with a real ResultsStore: what is stored equals what was observed, progress
 // counts to the total, cancellation stops at a safe point without a partial row, an unusable source is skipped
 // and counted, and StudySpec::validate names the option at fault.
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <QElapsedTimer>
 #include <atomic>
 #include <set>
 #include <thread>
 
 #include "../store/store_test_support.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/interleaved_speedup.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 
@@ -116,6 +117,34 @@ class TestStudyRunner final : public QObject {
     }
     QCOMPARE(int64_t(keys.size()), expected);  // the cross product, each combination once
     QCOMPARE(int64_t(store.by_study(summary.study_id).size()), expected);
+  }
+
+  // A variant and its family's baseline of the same configuration and batch are timed in alternating rounds: the
+  // variant's row keeps the per-round speedup and its spread; the baseline's row, and a variant timed without its
+  // baseline, keep none.
+  void variantsAreTimedRoundByRoundWithTheirBaseline() {
+    Observed observed;
+    StudySpec spec = timed_spec("synth:64x256");
+    spec.engines = "cpu/eigen-fp32-dense,cpu/int4-2:4";
+    spec.patterns = {NMPattern{2, 4}};
+    spec.batches = {1};
+    nmscope::run_study(spec, nullptr, observed.observer());
+    QCOMPARE(int(observed.measured.size()), 2);
+    for (const Measurement& row : observed.measured) {
+      QCOMPARE(row.status, std::string("ok"));
+      const auto ratio = nmscope::interleaved_speedup(row, "cpu/eigen-fp32-dense");
+      QCOMPARE(ratio.has_value(), row.engine == "cpu/int4-2:4");
+      if (!ratio) continue;
+      QVERIFY(ratio->rounds >= spec.timing.min_repetitions);
+      QVERIFY(ratio->p10 > 0 && ratio->p10 <= ratio->median && ratio->median <= ratio->p90);
+      QCOMPARE(row.time_p10_us.has_value(), true);
+      QVERIFY(!nmscope::interleaved_speedup(row, "gpu/cublas-fp16-dense"));  // only against the one it was timed with
+    }
+    Observed alone;
+    spec.engines = "cpu/int4-2:4";
+    nmscope::run_study(spec, nullptr, alone.observer());
+    QCOMPARE(int(alone.measured.size()), 1);
+    QVERIFY(!nmscope::interleaved_speedup(alone.measured[0], "cpu/eigen-fp32-dense"));
   }
 
   void progressReachesTotal() {

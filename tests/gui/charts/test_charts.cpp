@@ -7,6 +7,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QFile>
+#include <QHorizontalStackedBarSeries>
 #include <QImage>
 #include <QLegend>
 #include <QLegendMarker>
@@ -14,7 +15,6 @@
 #include <QLogValueAxis>
 #include <QPainter>
 #include <QScatterSeries>
-#include <QHorizontalStackedBarSeries>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QValueAxis>
@@ -34,6 +34,7 @@
 #include "charts/speedup_chart.hpp"
 #include "charts/speedup_table.hpp"
 #include "model/model_study_view.hpp"
+#include "nmscope/interleaved_speedup.hpp"
 #include "nmscope/model_layer_study.hpp"
 #include "nmscope/results_store.hpp"
 #include "results/results_model.hpp"
@@ -259,6 +260,48 @@ class TestCharts final : public QObject {
     model.set_store(nullptr);
     QCOMPARE(pareto.point_count(), 0);
     QCOMPARE(pareto.view()->message(), QString("no measurements in the selection"));
+  }
+
+  // A variant timed round by round with its baseline shows that ratio (not the ratio of two medians measured at
+  // different moments) with its p10-p90 spread, as a whisker over its bar and in its read-out.
+  void speedupTimedRoundByRoundShowsItsSpread() {
+    std::vector<Measurement> rows = {
+        timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100),
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1), 20),   // medians say 5x...
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 16), 30),  // timed alone: no spread
+        timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 16), 60),
+    };
+    rows[1].details_json =
+        nmscope::with_interleaved_speedup("{}", "cpu/eigen-fp32-dense", nmscope::RatioStats{4.2, 3.9, 4.6, 80});
+    const SpeedupTable table = speedup_table(rows, effective_rows(rows, {}));
+    QCOMPARE(int(table.speedups.size()), 4);
+    QCOMPARE(table.speedups[1].speedup, 4.2);  // ...the rounds say 4.2x
+    QCOMPARE(table.speedups[1].speedup_p10, 3.9);
+    QCOMPARE(table.speedups[1].speedup_p90, 4.6);
+    QCOMPARE(table.speedups[1].rounds, 80);
+    QCOMPARE(table.speedups[2].speedup, 2.0);
+    QCOMPARE(table.speedups[2].rounds, 0);
+
+    ResultsModel model;
+    for (const Measurement& row : rows) model.append(row);
+    SpeedupChart chart(&model);
+    QCOMPARE(chart.speedup("cpu/int4-2:4", "2:4 int4, b1"), 4.2);
+    const auto [low, high] = chart.spread("cpu/int4-2:4", "2:4 int4, b1");
+    QVERIFY(qFuzzyCompare(low, 3.9) && qFuzzyCompare(high, 4.6));
+    QVERIFY(std::isnan(chart.spread("cpu/int4-2:4", "2:4 int4, b16").first));
+    QCOMPARE(chart.whisker_count(), 1);
+    // The whisker is a line from p10 to p90, and no legend entry of its own.
+    int whiskers = 0;
+    for (QAbstractSeries* series : chart.view()->chart()->series())
+      if (auto* line = qobject_cast<QLineSeries*>(series)) {
+        ++whiskers;
+        double left = 1e9, right = 0;
+        for (const QPointF& point : line->points())
+          left = std::min(left, point.x()), right = std::max(right, point.x());
+        QVERIFY(qFuzzyCompare(left, 3.9) && qFuzzyCompare(right, 4.6));
+        for (QLegendMarker* marker : chart.view()->chart()->legend()->markers(line)) QVERIFY(!marker->isVisible());
+      }
+    QCOMPARE(whiskers, 1);
   }
 
   void speedupIsAgainstTheSameStudysBaseline() {

@@ -17,47 +17,65 @@ namespace nmscope {
 
 namespace {
 
+class EigenDenseJob final : public PreparedJob {
+ public:
+  explicit EigenDenseJob(const EngineInput& input)
+      : input_(input),
+        weight_bytes_(size_t(input.dequantized.size()) * sizeof(float)),
+        copies_(rotation_copies(weight_bytes_)),
+        threads_(engines::worker_threads()) {
+    const MatrixF& weights = input.dequantized;
+    // Copies are made one by one with a cancellation check: together they can be hundreds of MB.
+    rotated_.reserve(size_t(copies_));
+    for (int copy = 0; copy < copies_; ++copy) {
+      if (input.cancel && input.cancel->load(std::memory_order_relaxed)) throw Cancelled();
+      rotated_.push_back(weights);
+    }
+    output_.resize(input.activations.rows(), weights.rows());
+    // Two chunks per thread balance the rows without making the per-chunk product too small for Eigen.
+    chunk_ = std::max<int64_t>(1, (weights.rows() + 2 * threads_ - 1) / (2 * threads_));
+  }
+
+  void call(int repetition) override {
+    const MatrixF& current = rotated_[size_t(repetition % copies_)];
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, current.rows(), chunk_),
+        [&](const auto& range) {
+          const int64_t first = range.begin();
+          const int64_t count = range.end() - range.begin();
+          output_.middleCols(first, count).noalias() =
+              input_.activations * current.middleRows(first, count).transpose();
+        },
+        tbb::simple_partitioner());
+  }
+
+  EngineOutput finish(const TimingStats& time) override {
+    EngineOutput result;
+    result.time = time;
+    result.engine_rel_err = relative_error(input_.reference_output, output_);
+    result.details_json =
+        nlohmann::json{{"weight_bytes", weight_bytes_}, {"copies", copies_}, {"threads", threads_}}.dump();
+    return result;
+  }
+
+ private:
+  const EngineInput& input_;
+  size_t weight_bytes_;
+  int copies_;
+  int threads_;
+  int64_t chunk_ = 1;
+  std::vector<MatrixF> rotated_;
+  MatrixF output_;
+};
+
 class EigenDenseEngine final : public Engine {
  public:
   std::string name() const override { return "cpu/eigen-fp32-dense"; }
   Availability availability() const override { return {}; }
   bool supports(const NMPattern&, const QuantConfig&, std::string*) const override { return true; }
-
-  EngineOutput run(const EngineInput& input) const override {
-    const MatrixF& weights = input.dequantized;
-    const size_t weight_bytes = size_t(weights.size()) * sizeof(float);
-    const int copies = rotation_copies(weight_bytes);
-    // Copies are made one by one with a cancellation check: together they can be hundreds of MB.
-    std::vector<MatrixF> rotated;
-    rotated.reserve(size_t(copies));
-    for (int copy = 0; copy < copies; ++copy) {
-      if (input.cancel && input.cancel->load(std::memory_order_relaxed)) throw Cancelled();
-      rotated.push_back(weights);
-    }
-    MatrixF output(input.activations.rows(), weights.rows());
-    const int threads = engines::worker_threads();
-    // Two chunks per thread balance the rows without making the per-chunk product too small for Eigen.
-    const int64_t chunk = std::max<int64_t>(1, (weights.rows() + 2 * threads - 1) / (2 * threads));
-
-    auto multiply = [&](int repetition) {
-      const MatrixF& current = rotated[size_t(repetition % copies)];
-      tbb::parallel_for(
-          tbb::blocked_range<int64_t>(0, current.rows(), chunk),
-          [&](const auto& range) {
-            const int64_t first = range.begin();
-            const int64_t count = range.end() - range.begin();
-            output.middleCols(first, count).noalias() =
-                input.activations * current.middleRows(first, count).transpose();
-          },
-          tbb::simple_partitioner());
-    };
-
-    EngineOutput result;
-    result.time = time_repeated(multiply, input.timing, input.cancel);
-    result.engine_rel_err = relative_error(input.reference_output, output);
-    result.details_json =
-        nlohmann::json{{"weight_bytes", weight_bytes}, {"copies", copies}, {"threads", threads}}.dump();
-    return result;
+  EngineOutput run(const EngineInput& input) const override { return run_prepared(*this, input); }
+  std::unique_ptr<PreparedJob> prepare(const EngineInput& input) const override {
+    return std::make_unique<EigenDenseJob>(input);
   }
 };
 

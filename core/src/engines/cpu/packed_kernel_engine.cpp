@@ -25,6 +25,70 @@ const std::vector<NMPattern>& fast_path_patterns() {
   return patterns;
 }
 
+// One job of a packed variant: rotated copies of the packed buffers, so every call streams its weights from memory,
+// as in a model.
+class PackedKernelJob final : public PreparedJob {
+ public:
+  explicit PackedKernelJob(const EngineInput& input)
+      : input_(input),
+        weight_bytes_(size_t(input.packed.storage_bytes())),
+        copies_(rotation_copies(weight_bytes_)),
+        threads_(engines::worker_threads()) {
+    const PackedMatrix& packed = input.packed;
+    rotated_.reserve(size_t(copies_));
+    for (int copy = 0; copy < copies_; ++copy) {
+      if (input.cancel && input.cancel->load(std::memory_order_relaxed)) throw Cancelled();
+      rotated_.push_back(packed);
+    }
+    for (const auto& copy : rotated_) views_.push_back(kernel_view(copy));
+    isa_ = kernels::simd_supports(kernels::best_isa(), views_[0]) ? kernels::best_isa() : kernels::Isa::Reference;
+    output_.resize(input.activations.rows(), packed.rows);
+    // Enough row blocks to balance the threads, each long enough to amortize the per-row decode setup.
+    block_ = std::max<int64_t>(4, packed.rows / (8 * threads_));
+  }
+
+  void call(int repetition) override {
+    const kernels::PackedWeightsView& weights = views_[size_t(repetition % copies_)];
+    const int64_t batch = input_.activations.rows();
+    if (isa_ != kernels::Isa::Reference)
+      kernels::quantize_activations(input_.activations.data(), batch, input_.packed.cols, quantized_);
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, input_.packed.rows, block_),
+        [&](const auto& range) {
+          if (isa_ == kernels::Isa::Reference)
+            kernels::nm_gemm_reference(weights, input_.activations.data(), batch, range.begin(), range.end(),
+                                       output_.data());
+          else
+            kernels::nm_gemm_simd(isa_, weights, quantized_, range.begin(), range.end(), output_.data());
+        },
+        tbb::simple_partitioner());
+  }
+
+  EngineOutput finish(const TimingStats& time) override {
+    EngineOutput result;
+    result.time = time;
+    result.engine_rel_err = relative_error(input_.reference_output, output_);
+    result.details_json = nlohmann::json{
+        {"isa", kernels::isa_name(isa_)},
+        {"activations", isa_ == kernels::Isa::Reference ? "fp32" : "int8 per 128 columns"},
+        {"weight_bytes", weight_bytes_},
+        {"copies", copies_},
+        {"threads", threads_}}.dump();
+    return result;
+  }
+
+ private:
+  const EngineInput& input_;
+  size_t weight_bytes_;
+  int copies_;
+  int threads_;
+  std::vector<PackedMatrix> rotated_;
+  std::vector<kernels::PackedWeightsView> views_;
+  kernels::Isa isa_ = kernels::Isa::Reference;
+  kernels::QuantizedActivations quantized_;
+  MatrixF output_;
+  int64_t block_ = 4;
+};
 
 class PackedKernelEngine final : public Engine {
  public:
@@ -50,61 +114,17 @@ class PackedKernelEngine final : public Engine {
     return true;
   }
 
-  EngineOutput run(const EngineInput& input) const override {
-    const PackedMatrix& packed = input.packed;
-    // Rotated copies of the packed buffers, so every call streams its weights from memory, as in a model.
-    const size_t weight_bytes = size_t(packed.storage_bytes());
-    const int copies = rotation_copies(weight_bytes);
-    std::vector<PackedMatrix> rotated;
-    rotated.reserve(size_t(copies));
-    for (int copy = 0; copy < copies; ++copy) {
-      if (input.cancel && input.cancel->load(std::memory_order_relaxed)) throw Cancelled();
-      rotated.push_back(packed);
-    }
-    std::vector<kernels::PackedWeightsView> views;
-    for (const auto& copy : rotated) views.push_back(kernel_view(copy));
-
-    const kernels::Isa isa = kernels::simd_supports(kernels::best_isa(), views[0]) ? kernels::best_isa()
-                                                                                    : kernels::Isa::Reference;
-    const int64_t batch = input.activations.rows();
-    const int64_t rows = packed.rows;
-    MatrixF output(batch, rows);
-    kernels::QuantizedActivations quantized;
-    const int threads = engines::worker_threads();
-    // Enough row blocks to balance the threads, each long enough to amortize the per-row decode setup.
-    const int64_t block = std::max<int64_t>(4, rows / (8 * threads));
-
-    auto multiply = [&](int repetition) {
-      const kernels::PackedWeightsView& weights = views[size_t(repetition % copies)];
-      if (isa != kernels::Isa::Reference)
-        kernels::quantize_activations(input.activations.data(), batch, packed.cols, quantized);
-      tbb::parallel_for(
-          tbb::blocked_range<int64_t>(0, rows, block),
-          [&](const auto& range) {
-            if (isa == kernels::Isa::Reference)
-              kernels::nm_gemm_reference(weights, input.activations.data(), batch, range.begin(), range.end(), output.data());
-            else
-              kernels::nm_gemm_simd(isa, weights, quantized, range.begin(), range.end(), output.data());
-          },
-          tbb::simple_partitioner());
-    };
-
-    EngineOutput result;
-    result.time = time_repeated(multiply, input.timing, input.cancel);
-    result.engine_rel_err = relative_error(input.reference_output, output);
-    result.details_json = nlohmann::json{{"isa", kernels::isa_name(isa)},
-                                         {"activations", isa == kernels::Isa::Reference ? "fp32" : "int8 per 128 columns"},
-                                         {"weight_bytes", weight_bytes},
-                                         {"copies", copies},
-                                         {"threads", threads}}
-                              .dump();
-    return result;
-  }
+  EngineOutput run(const EngineInput& input) const override { return run_prepared(*this, input); }
+  std::unique_ptr<PreparedJob> prepare(const EngineInput& input) const override;
 
  private:
   int bits_;
   std::optional<NMPattern> pattern_;
 };
+
+std::unique_ptr<PreparedJob> PackedKernelEngine::prepare(const EngineInput& input) const {
+  return std::make_unique<PackedKernelJob>(input);
+}
 
 }  // namespace
 
