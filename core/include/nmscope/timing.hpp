@@ -35,6 +35,7 @@ struct RatioStats {
 struct InterleavedTiming {
   std::vector<TimingStats> stats;    // each body's own times
   std::vector<RatioStats> vs_first;  // per body: time of body 0 / time of this body in the same round
+  std::vector<int> calls_per_round;  // per body: calls in a round (its sample is their mean)
 };
 
 using TimedBody = std::function<void(int repetition)>;
@@ -42,8 +43,9 @@ using TimedBody = std::function<void(int repetition)>;
 // Calls body(repetition) warm-up + timed times; throws Cancelled when `cancel` becomes true.
 TimingStats time_repeated(const TimedBody& body, const TimingOptions& options, const std::atomic<bool>* cancel);
 
-// Times the bodies in rounds, each round calling every body once in turn (the order rotating from round to round);
-// as many rounds as time_repeated would give one body, the time budget scaled by the number of bodies.
+// Times the bodies in rounds, each round calling every body in turn (the order rotating from round to round), a
+// fast body several times so that each spends about the same time per round; as many rounds as time_repeated would
+// give one body, the time budget scaled by the number of bodies. Each body's repetition counts its own calls.
 InterleavedTiming time_interleaved(const std::vector<TimedBody>& bodies, const TimingOptions& options,
                                    const std::atomic<bool>* cancel);
 

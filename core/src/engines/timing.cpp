@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <vector>
 
 #include "nmscope/error.hpp"
@@ -47,23 +48,36 @@ InterleavedTiming time_interleaved(const std::vector<TimedBody>& bodies, const T
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
   };
   const std::size_t count = bodies.size();
-  int repetition = 0;
-  for (int warm = 0; warm < options.warmup; ++warm, ++repetition)
-    for (const TimedBody& body : bodies) {
-      check_cancel();
-      body(repetition);
-    }
+  std::vector<int> next_repetition(count, 0);  // each body's own count: it picks the body's rotated copy
+  auto call = [&](std::size_t index) {
+    check_cancel();
+    const auto before = Clock::now();
+    bodies[index](next_repetition[index]++);
+    return std::chrono::duration<double, std::micro>(Clock::now() - before).count();
+  };
+  std::vector<double> last_warm_us(count, 0);
+  for (int warm = 0; warm < options.warmup; ++warm)
+    for (std::size_t index = 0; index < count; ++index) last_warm_us[index] = call(index);
+  // Balanced rounds: a body much faster than the slowest is called several times in a row, so that within a round
+  // every body spends about the same wall time and a burst of load (a scheduler time slice lost to a neighbour)
+  // falls on each alike. Its sample is the mean of those calls.
+  std::vector<int> calls_per_round(count, 1);
+  if (count > 1) {
+    const double slowest = *std::max_element(last_warm_us.begin(), last_warm_us.end());
+    for (std::size_t index = 0; index < count; ++index)
+      if (last_warm_us[index] > 0)
+        calls_per_round[index] = int(std::clamp(std::round(slowest / last_warm_us[index]), 1.0, 64.0));
+  }
   std::vector<std::vector<double>> samples_us(count);
   const double budget = options.target_seconds * double(count);
   const auto start = Clock::now();
-  for (int round = 0; round < options.max_repetitions; ++round, ++repetition) {
+  for (int round = 0; round < options.max_repetitions; ++round) {
     // Rotating who goes first keeps a body from always following the same one (its caches, its clock boost).
     for (std::size_t turn = 0; turn < count; ++turn) {
       const std::size_t index = (turn + std::size_t(round)) % count;
-      check_cancel();
-      const auto before = Clock::now();
-      bodies[index](repetition);
-      samples_us[index].push_back(std::chrono::duration<double, std::micro>(Clock::now() - before).count());
+      double total_us = 0;
+      for (int repeat = 0; repeat < calls_per_round[index]; ++repeat) total_us += call(index);
+      samples_us[index].push_back(total_us / calls_per_round[index]);
     }
     const double spent = std::chrono::duration<double>(Clock::now() - start).count();
     if (round + 1 >= options.min_repetitions && spent >= budget) break;
@@ -75,6 +89,7 @@ InterleavedTiming time_interleaved(const std::vector<TimedBody>& bodies, const T
       ratios[round] = samples_us[0][round] / std::max(samples_us[index][round], 1e-3);
     timing.vs_first.push_back(ratio_stats(std::move(ratios)));
     timing.stats.push_back(stats_of(samples_us[index]));  // a copy: samples_us[0] serves every later ratio
+    timing.calls_per_round.push_back(calls_per_round[index]);
   }
   return timing;
 }

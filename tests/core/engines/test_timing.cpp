@@ -30,14 +30,21 @@ class TestTiming final : public QObject {
     options.min_repetitions = 40;
     options.target_seconds = 0.0;
     // Rounds 10-19, 30-39 run "under load": both bodies 3x slower in them, as a neighbour's build would make them.
-    auto load = [](int repetition) { return (repetition / 10) % 2 == 1 ? 3.0 : 1.0; };
-    const std::vector<TimedBody> bodies = {[&](int repetition) { spin(400 * load(repetition)); },
-                                           [&](int repetition) { spin(100 * load(repetition)); }};
+    // The first body runs once a round, so its call count is the round.
+    int round = 0;
+    auto load = [&] { return (round / 10) % 2 == 1 ? 3.0 : 1.0; };
+    const std::vector<TimedBody> bodies = {[&](int repetition) {
+                                             round = repetition;
+                                             spin(400 * load());
+                                           },
+                                           [&](int) { spin(100 * load()); }};
     const InterleavedTiming timing = time_interleaved(bodies, options, nullptr);
     QCOMPARE(int(timing.stats.size()), 2);
     QCOMPARE(timing.stats[0].repetitions, 40);
     QCOMPARE(timing.stats[1].repetitions, 40);
     QCOMPARE(timing.vs_first[1].rounds, 40);
+    // The fast body is called 4 times a round, so both spend about as long in each round.
+    QCOMPARE(timing.calls_per_round, (std::vector<int>{1, 4}));
     // Against itself: exactly 1 every round.
     QCOMPARE(timing.vs_first[0].median, 1.0);
     QCOMPARE(timing.vs_first[0].p90, 1.0);
