@@ -1,15 +1,15 @@
 // The N:M sparse, low-bit systolic GEMM accelerator (rtl/README.md): y = x W^T for int8 activations x and weights W
 // in nmscope's packed N:M format (docs/packed-format.md), with binary32 outputs.
 //
-// One elaborated array runs any N:M with M <= M_MAX (8) and weights of 2 to 8 bits, chosen by cfg_n, cfg_m and
+// One elaborated array runs any N:M with M <= MaxM (8) and weights of 2 to 8 bits, chosen by cfg_n, cfg_m and
 // cfg_bits at run time. The host side (a DMA engine; in simulation the harness, rtl/sim/systolic_harness.hpp)
 // streams each fold's weights and activations in the layouts of nm_weight_buffer and nm_activation_buffer whenever
 // weight_ready_o / act_ready_o are high, and must deliver in that cycle; results leave through out_*, one token
 // of a channel tile per cycle.
 module nm_accel #(
-  parameter int ROWS  = 16,
-  parameter int COLS  = 16,
-  parameter int T_MAX = 256   // tokens per activation/accumulator bank, a power of two
+  parameter int Rows  = 16,
+  parameter int Cols  = 16,
+  parameter int TokenDepth = 256   // tokens per activation/accumulator bank, a power of two
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -25,40 +25,40 @@ module nm_accel #(
   input  logic [31:0]               cfg_chunk_folds_i,
   output logic                      busy_o,
   output logic                      weight_ready_o,
-  input  logic [COLS*40-1:0]        weight_data_i,
+  input  logic [Cols*40-1:0]        weight_data_i,
   output logic                      act_ready_o,
-  input  logic [ROWS*64+31:0]       act_data_i,     // {scale, vector[ROWS-1] .. vector[0]}
+  input  logic [Rows*64+31:0]       act_data_i,     // {scale, vector[Rows-1] .. vector[0]}
   output logic                      out_valid_o,
   output logic [31:0]               out_token_o,
   output logic [31:0]               out_channel_tile_o,
-  output logic [COLS*32-1:0]        out_data_o
+  output logic [Cols*32-1:0]        out_data_o
 );
   `include "fp32_arith.svh"
 
-  localparam int M_MAX = 8;
-  localparam int IDX_W = 3;
-  localparam int VW = M_MAX * 8;
-  localparam int TW = $clog2(T_MAX);
-  localparam int RW = $clog2(ROWS + 1);
-  localparam int SW = 9 + IDX_W;
+  localparam int MaxM = 8;
+  localparam int IdxW = 3;
+  localparam int VecW = MaxM * 8;
+  localparam int TokenW = $clog2(TokenDepth);
+  localparam int RowIdxW = $clog2(Rows + 1);
+  localparam int SlotW = 9 + IdxW;
 
   // ---- controller
   logic          inject_read, inject_bank, inject_valid_q, inject_first_q, inject_swap;
-  logic [TW-1:0] inject_token;
+  logic [TokenW-1:0] inject_token;
   logic          weight_fill, weight_fill_bank;
-  logic [RW-1:0] weight_fill_word;
+  logic [RowIdxW-1:0] weight_fill_word;
   logic          act_fill, act_fill_bank;
   logic [2:0]    act_fill_scale_bank, drain_scale_bank;
-  logic [TW-1:0] act_fill_token;
+  logic [TokenW-1:0] act_fill_token;
   logic          load_read, load_read_bank, load_header_q, load_acc_bank_q, load_row_valid_q;
   logic [2:0]    load_fold_flags_q;
-  logic [RW-1:0] load_read_word, load_row_q;
+  logic [RowIdxW-1:0] load_read_word, load_row_q;
   logic          drain, drain_bank;
-  logic [TW-1:0] drain_token;
+  logic [TokenW-1:0] drain_token;
   logic [31:0]   drain_token_base, drain_channel_tile;
   logic          controller_busy;
 
-  nm_controller #(.ROWS(ROWS), .COLS(COLS), .T_MAX(T_MAX)) u_controller (
+  nm_controller #(.Rows(Rows), .Cols(Cols), .TokenDepth(TokenDepth)) u_controller (
     .clk_i, .rst_ni, .start_i,
     .cfg_tokens_i, .cfg_tile_tokens_i, .cfg_first_tile_tokens_i, .cfg_channel_tiles_i, .cfg_k_folds_i,
     .cfg_chunk_folds_i,
@@ -96,8 +96,8 @@ module nm_accel #(
   assign act_ready_o    = act_fill;
 
   // ---- memories
-  logic [COLS*40-1:0] weight_word;
-  nm_weight_buffer #(.ROWS(ROWS), .COLS(COLS)) u_weights (
+  logic [Cols*40-1:0] weight_word;
+  nm_weight_buffer #(.Rows(Rows), .Cols(Cols)) u_weights (
     .clk_i,
     .write_i      (weight_fill),
     .write_bank_i (weight_fill_bank),
@@ -109,16 +109,16 @@ module nm_accel #(
     .read_data_o  (weight_word)
   );
 
-  logic [ROWS*VW-1:0] group_vectors;
+  logic [Rows*VecW-1:0] group_vectors;
   logic [31:0]        drain_act_scale;
-  nm_activation_buffer #(.ROWS(ROWS), .M_MAX(M_MAX), .T_MAX(T_MAX)) u_activations (
+  nm_activation_buffer #(.Rows(Rows), .MaxM(MaxM), .TokenDepth(TokenDepth)) u_activations (
     .clk_i,
     .write_i            (act_fill),
     .write_bank_i       (act_fill_bank),
     .write_scale_bank_i (act_fill_scale_bank),
     .write_token_i      (act_fill_token),
-    .write_vectors_i    (act_data_i[ROWS*VW-1:0]),
-    .write_scale_i      (act_data_i[ROWS*VW +: 32]),
+    .write_vectors_i    (act_data_i[Rows*VecW-1:0]),
+    .write_scale_i      (act_data_i[Rows*VecW +: 32]),
     .read_i             (inject_read),
     .read_bank_i        (inject_bank),
     .read_token_i       (inject_token),
@@ -129,31 +129,31 @@ module nm_accel #(
   );
 
   // ---- activation routing: array row r holds slot r of the fold, which belongs to the fold's group r / N.
-  logic [RW-1:0]      group_of_row_q [ROWS];
-  logic [ROWS*VW-1:0] row_vectors;
+  logic [RowIdxW-1:0]      group_of_row_q [Rows];
+  logic [Rows*VecW-1:0] row_vectors;
   always_ff @(posedge clk_i) begin
     if (start_i) begin
-      for (int r = 0; r < ROWS; r++) group_of_row_q[r] <= RW'(32'(r) / {28'd0, cfg_n_i == 4'd0 ? 4'd1 : cfg_n_i});
+      for (int r = 0; r < Rows; r++) group_of_row_q[r] <= RowIdxW'(32'(r) / {28'd0, cfg_n_i == 4'd0 ? 4'd1 : cfg_n_i});
     end
   end
-  for (genvar r = 0; r < ROWS; r++) begin : g_route
-    assign row_vectors[r*VW +: VW] = group_vectors[group_of_row_q[r]*VW +: VW];
+  for (genvar r = 0; r < Rows; r++) begin : g_route
+    assign row_vectors[r*VecW +: VecW] = group_vectors[group_of_row_q[r]*VecW +: VecW];
   end
 
   // Lane flags {first, valid, swap}: swap is the injection of a fold's first token, one cycle ahead of the token
   // itself (the vectors come out of the synchronous activation memory a cycle after the read).
-  localparam int FLAGS = 3;
+  localparam int LaneFlags = 3;
   /* verilator lint_off UNUSEDSIGNAL */  // rows above the last use only their swap flag
-  logic [ROWS*FLAGS-1:0] lane_flags;
+  logic [Rows*LaneFlags-1:0] lane_flags;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [ROWS*VW-1:0]    lane_vectors;
-  logic [ROWS-1:0]       lane_swap;
+  logic [Rows*VecW-1:0]    lane_vectors;
+  logic [Rows-1:0]       lane_swap;
   logic                  swap_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) swap_q <= 1'b0;
     else         swap_q <= inject_swap;
   end
-  nm_skew #(.LANES(ROWS), .WIDTH(VW), .FLAGS(FLAGS)) u_skew (
+  nm_skew #(.Lanes(Rows), .Width(VecW), .Flags(LaneFlags)) u_skew (
     .clk_i, .rst_ni,
     .flags_i ({inject_first_q, inject_valid_q, swap_q}),
     .data_i  (row_vectors),
@@ -162,50 +162,50 @@ module nm_accel #(
   );
   // Row r swaps one cycle before its first token: lane r-1's registered swap flag, or the read itself for row 0.
   assign lane_swap[0] = inject_swap;
-  for (genvar r = 1; r < ROWS; r++) begin : g_swap
-    assign lane_swap[r] = lane_flags[(r-1)*FLAGS];
+  for (genvar r = 1; r < Rows; r++) begin : g_swap
+    assign lane_swap[r] = lane_flags[(r-1)*LaneFlags];
   end
 
   // ---- loader: the header's zero points are kept for the rows that follow; codes are masked to cfg_bits.
-  logic [7:0]         zero_point_q [COLS];
-  logic [COLS*SW-1:0] load_slots;
+  logic [7:0]         zero_point_q [Cols];
+  logic [Cols*SlotW-1:0] load_slots;
   logic [8:0]         code_mask;
   assign code_mask = (9'd1 << cfg_bits_i) - 9'd1;
   always_ff @(posedge clk_i) begin
     if (load_header_q) begin
-      for (int c = 0; c < COLS; c++) zero_point_q[c] <= weight_word[c*40+32 +: 8];
+      for (int c = 0; c < Cols; c++) zero_point_q[c] <= weight_word[c*40+32 +: 8];
     end
   end
-  for (genvar c = 0; c < COLS; c++) begin : g_slot
+  for (genvar c = 0; c < Cols; c++) begin : g_slot
     logic [8:0] code;
     assign code = {1'b0, weight_word[c*40 +: 8]} & code_mask;
     // A position outside the group (>= M) selects nothing: its weight loads as zero.
-    assign load_slots[c*SW +: 9]         = {1'b0, weight_word[c*40 + 8 +: IDX_W]} < cfg_m_i
+    assign load_slots[c*SlotW +: 9]         = {1'b0, weight_word[c*40 + 8 +: IdxW]} < cfg_m_i
                                            ? code - {1'b0, zero_point_q[c]} : 9'd0;
-    assign load_slots[c*SW + 9 +: IDX_W] = weight_word[c*40 + 8 +: IDX_W];
+    assign load_slots[c*SlotW + 9 +: IdxW] = weight_word[c*40 + 8 +: IdxW];
   end
 
   // ---- array
   logic               sum_valid, sum_first;
-  logic [COLS*32-1:0] sums;
-  nm_array #(.ROWS(ROWS), .COLS(COLS), .M_MAX(M_MAX), .IDX_W(IDX_W)) u_array (
+  logic [Cols*32-1:0] sums;
+  nm_array #(.Rows(Rows), .Cols(Cols), .MaxM(MaxM), .IdxW(IdxW)) u_array (
     .clk_i, .rst_ni,
     .load_i       (load_row_valid_q),
     .load_row_i   (load_row_q),
     .load_slots_i (load_slots),
     .a_swap_i     (lane_swap),
     .a_vec_i      (lane_vectors),
-    .last_valid_i (lane_flags[(ROWS-1)*FLAGS + 1]),
-    .last_first_i (lane_flags[(ROWS-1)*FLAGS + 2]),
+    .last_valid_i (lane_flags[(Rows-1)*LaneFlags + 1]),
+    .last_first_i (lane_flags[(Rows-1)*LaneFlags + 2]),
     .sum_valid_o  (sum_valid),
     .sum_first_o  (sum_first),
     .sum_o        (sums)
   );
 
   // ---- dequantization, accumulation and drain, per output channel
-  logic [COLS*32-1:0] accumulated;
-  for (genvar c = 0; c < COLS; c++) begin : g_column
-    nm_column_accumulator #(.T_MAX(T_MAX)) u_accumulator (
+  logic [Cols*32-1:0] accumulated;
+  for (genvar c = 0; c < Cols; c++) begin : g_column
+    nm_column_accumulator #(.TokenDepth(TokenDepth)) u_accumulator (
       .clk_i, .rst_ni, .start_i,
       .sum_valid_i       (sum_valid),
       .sum_first_i       (sum_first),
@@ -229,7 +229,7 @@ module nm_accel #(
     if (drain) begin
       out_token_o        <= drain_token_base + 32'(drain_token);
       out_channel_tile_o <= drain_channel_tile;
-      for (int c = 0; c < COLS; c++) out_data_o[c*32 +: 32] <= fp32_mul(accumulated[c*32 +: 32], drain_act_scale);
+      for (int c = 0; c < Cols; c++) out_data_o[c*32 +: 32] <= fp32_mul(accumulated[c*32 +: 32], drain_act_scale);
     end
   end
 

@@ -1,61 +1,61 @@
-// ROWS x COLS grid of nm_pe (rtl/README.md, "Dataflow: weight-stationary"). Row r holds slot r of the current fold for every output
+// Rows x Cols grid of nm_pe (rtl/README.md, "Dataflow: weight-stationary"). Row r holds slot r of the current fold for every output
 // channel; column c is one output channel (row of W). Token t reaches row r at cycle t + r (nm_skew staggers the
 // rows) and is broadcast to every column of that row; partial sums start at zero in row 0 and move one row down
 // per cycle, so the bottom row emits one integer sum per (token, channel, fold), all columns in the same cycle.
 //
-// Why a row broadcast instead of passing activations PE to PE: the group vector is M_MAX bytes wide, so a
+// Why a row broadcast instead of passing activations PE to PE: the group vector is MaxM bytes wide, so a
 // column-to-column pipeline would cost 64 flip-flops per PE for data that every PE of the row reads unchanged;
 // broadcasting keeps a PE at its weight slot, its shadow and its partial sum, and lets all columns finish together.
 module nm_array #(
-  parameter int ROWS  = 16,
-  parameter int COLS  = 16,
-  parameter int M_MAX = 8,
-  parameter int IDX_W = 3
+  parameter int Rows  = 16,
+  parameter int Cols  = 16,
+  parameter int MaxM = 8,
+  parameter int IdxW = 3
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
   // loader: one row of shadow slots per cycle, lane c = {idx, w}
   input  logic                          load_i,
-  input  logic [$clog2(ROWS+1)-1:0]     load_row_i,
-  input  logic [COLS*(9+IDX_W)-1:0]     load_slots_i,
+  input  logic [$clog2(Rows+1)-1:0]     load_row_i,
+  input  logic [Cols*(9+IdxW)-1:0]     load_slots_i,
   // left edge, one lane per row: swap (a cycle ahead of a fold's first token) and the token's group vector
-  input  logic [ROWS-1:0]               a_swap_i,
-  input  logic [ROWS*M_MAX*8-1:0]       a_vec_i,
+  input  logic [Rows-1:0]               a_swap_i,
+  input  logic [Rows*MaxM*8-1:0]       a_vec_i,
   // the token flags of the last row, which its sums carry out of the array
   input  logic                          last_valid_i,
   input  logic                          last_first_i,
   // bottom edge: the sums of one token, one lane per column
   output logic                          sum_valid_o,
   output logic                          sum_first_o,
-  output logic [COLS*32-1:0]            sum_o
+  output logic [Cols*32-1:0]            sum_o
 );
 
-  localparam int VW = M_MAX * 8;
-  localparam int SW = 9 + IDX_W;
+  localparam int VecW = MaxM * 8;
+  localparam int SlotW = 9 + IdxW;
 
-  logic [(ROWS+1)*COLS*32-1:0] psum_w;
+  logic [(Rows+1)*Cols*32-1:0] psum_w;
 
-  for (genvar r = 0; r < ROWS; r++) begin : g_row
+  for (genvar r = 0; r < Rows; r++) begin : g_row
     logic load_row;
-    assign load_row = load_i && (load_row_i == r[$clog2(ROWS+1)-1:0]);
-    for (genvar c = 0; c < COLS; c++) begin : g_col
-      nm_pe #(.M_MAX(M_MAX), .IDX_W(IDX_W)) u_pe (
+    assign load_row = load_i && (load_row_i == r[$clog2(Rows+1)-1:0]);
+    for (genvar c = 0; c < Cols; c++) begin : g_col
+      nm_pe #(.MaxM(MaxM), .IdxW(IdxW)) u_pe (
         .clk_i,
         .load_i     (load_row),
-        .load_w_i   (load_slots_i[c*SW +: 9]),
-        .load_idx_i (load_slots_i[c*SW+9 +: IDX_W]),
+        .load_w_i   (load_slots_i[c*SlotW +: 9]),
+        .load_idx_i (load_slots_i[c*SlotW+9 +: IdxW]),
         .swap_i     (a_swap_i[r]),
-        .a_vec_i    (a_vec_i[r*VW +: VW]),
-        .psum_i     (psum_w[(r*COLS+c)*32 +: 32]),
-        .psum_o     (psum_w[((r+1)*COLS+c)*32 +: 32])
+        .a_vec_i    (a_vec_i[r*VecW +: VecW]),
+        .psum_i     (psum_w[(r*Cols+c)*32 +: 32]),
+        .psum_o     (psum_w[((r+1)*Cols+c)*32 +: 32])
       );
     end
   end
 
-  assign psum_w[COLS*32-1:0] = '0;
-  assign sum_o = psum_w[ROWS*COLS*32 +: COLS*32];
+  assign psum_w[Cols*32-1:0] = '0;
+  assign sum_o = psum_w[Rows*Cols*32 +: Cols*32];
 
-  // The bottom row's sums are registered in the cycle token t passes row ROWS-1; its flags follow them.
+  // The bottom row's sums are registered in the cycle token t passes row Rows-1; its flags follow them.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) sum_valid_o <= 1'b0;
     else         sum_valid_o <= last_valid_i;

@@ -11,7 +11,7 @@
 // one fills. The fold's scale and flags come from a two-entry queue filled by the loader, popped by the fold's first
 // token.
 module nm_column_accumulator #(
-  parameter int T_MAX = 256
+  parameter int TokenDepth = 256
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -27,32 +27,32 @@ module nm_column_accumulator #(
   input  logic                      push_bank_i,
   // drain read port
   input  logic                      drain_bank_i,
-  input  logic [$clog2(T_MAX)-1:0]  drain_token_i,
+  input  logic [$clog2(TokenDepth)-1:0]  drain_token_i,
   output logic [31:0]               drain_value_o
 );
   `include "fp32_arith.svh"
 
-  localparam int TW = $clog2(T_MAX);
-  localparam int EW = 32 + 4;  // {bank, first chunk, chunk starts, chunk ends, scale}
+  localparam int TokenW = $clog2(TokenDepth);
+  localparam int EntryW = 32 + 4;  // {bank, first chunk, chunk starts, chunk ends, scale}
 
-  logic [31:0]        acc_q [2*T_MAX];
-  logic signed [31:0] chunk_sum_q [T_MAX];
-  logic [EW-1:0]      queue_head_q, queue_tail_q;
+  logic [31:0]        acc_q [2*TokenDepth];
+  logic signed [31:0] chunk_sum_q [TokenDepth];
+  logic [EntryW-1:0]      queue_head_q, queue_tail_q;
   logic [1:0]         queue_count_q;
-  logic [EW-1:0]      current_q;
-  logic [TW-1:0]      next_token_q;
+  logic [EntryW-1:0]      current_q;
+  logic [TokenW-1:0]      next_token_q;
 
-  logic [EW-1:0]      fold;
-  logic [TW-1:0]      token;
-  logic [TW:0]        address;
+  logic [EntryW-1:0]      fold;
+  logic [TokenW-1:0]      token;
+  logic [TokenW:0]        address;
   logic signed [31:0] chunk_sum;
   logic               pop;
-  logic [EW-1:0]      pushed;
+  logic [EntryW-1:0]      pushed;
 
   assign pop       = sum_valid_i & sum_first_i;
   assign fold      = pop ? queue_head_q : current_q;
   assign token     = sum_first_i ? '0 : next_token_q;
-  assign address   = {fold[EW-1], token};
+  assign address   = {fold[EntryW-1], token};
   assign chunk_sum = (fold[33] ? 32'sd0 : chunk_sum_q[token]) + sum_i;
   assign pushed    = {push_bank_i, push_flags_i, push_scale_i};
 

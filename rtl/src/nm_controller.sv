@@ -1,24 +1,24 @@
 // Tiles a whole GEMM over the array (rtl/README.md, "Folds" and "Timeline").
 //
 // Work is a sequence of folds: for each token tile (the tail tile first, then full tiles of cfg_tile_tokens), for
-// each channel tile of COLS output channels, for each of cfg_k_folds folds along K. A fold puts up to ROWS slots
+// each channel tile of Cols output channels, for each of cfg_k_folds folds along K. A fold puts up to Rows slots
 // of every channel of the tile into the array and streams the tile's tokens through it.
 //
 // Time is cut into windows, one per fold, plus one before the first. In the window of fold f, of length
-//     P = max(T(f), T(f+1), ROWS + 1, COLS + 1)
+//     P = max(T(f), T(f+1), Rows + 1, Cols + 1)
 // the controller, counting the window's cycles w = 0 .. P-1:
 //   - streams fold f's tokens, token w read from the activation bank of f at cycle w (w < T(f));
-//   - accepts fold f+1's weights (words 0..ROWS, at w) and activations (tokens 0..T(f+1)-1, at w) into the other
+//   - accepts fold f+1's weights (words 0..Rows, at w) and activations (tokens 0..T(f+1)-1, at w) into the other
 //     banks;
-//   - starts the loader at w = COLS-3: it reads fold f+1's header (w = COLS-2) and rows (row r at w = COLS-1+r),
-//     and writes row r into the array's shadow slots at w = COLS+r, after row r swapped in fold f's slots (w = r);
-//   - if fold f ends its channel tile, schedules the tile's drain at cycle T(f) + ROWS + 1 of the window, the
+//   - starts the loader at w = Cols-3: it reads fold f+1's header (w = Cols-2) and rows (row r at w = Cols-1+r),
+//     and writes row r into the array's shadow slots at w = Cols+r, after row r swapped in fold f's slots (w = r);
+//   - if fold f ends its channel tile, schedules the tile's drain at cycle T(f) + Rows + 1 of the window, the
 //     first cycle after fold f's last sum has been accumulated.
 // core/src/engines/fpga/systolic_array.cpp (model_cycles) counts the same windows; the two must agree cycle for cycle.
 module nm_controller #(
-  parameter int ROWS  = 16,
-  parameter int COLS  = 16,
-  parameter int T_MAX = 256
+  parameter int Rows  = 16,
+  parameter int Cols  = 16,
+  parameter int TokenDepth = 256
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -33,38 +33,38 @@ module nm_controller #(
   // token injection (activation buffer read; the data arrives one cycle later with inject_*_q_o)
   output logic                          inject_read_o,
   output logic                          inject_bank_o,
-  output logic [$clog2(T_MAX)-1:0]      inject_token_o,
+  output logic [$clog2(TokenDepth)-1:0]      inject_token_o,
   output logic                          inject_valid_q_o,
   output logic                          inject_first_q_o,
   output logic                          inject_swap_o,     // the read of a fold's first token: PEs swap slots
   // fills of the next fold
   output logic                          weight_fill_o,
   output logic                          weight_fill_bank_o,
-  output logic [$clog2(ROWS+1)-1:0]     weight_fill_word_o,
+  output logic [$clog2(Rows+1)-1:0]     weight_fill_word_o,
   output logic                          act_fill_o,
   output logic                          act_fill_bank_o,
   output logic [2:0]                    act_fill_scale_bank_o,
-  output logic [$clog2(T_MAX)-1:0]      act_fill_token_o,
+  output logic [$clog2(TokenDepth)-1:0]      act_fill_token_o,
   // loader: weight buffer reads, and what the word read in the previous cycle is
   output logic                          load_read_o,
   output logic                          load_read_bank_o,
-  output logic [$clog2(ROWS+1)-1:0]     load_read_word_o,
+  output logic [$clog2(Rows+1)-1:0]     load_read_word_o,
   output logic                          load_header_q_o,
   output logic [2:0]                    load_fold_flags_q_o,  // {first chunk of the tile, chunk starts, chunk ends}
   output logic                          load_acc_bank_q_o,
   output logic                          load_row_valid_q_o,
-  output logic [$clog2(ROWS+1)-1:0]     load_row_q_o,
+  output logic [$clog2(Rows+1)-1:0]     load_row_q_o,
   // drain of a finished channel tile: one token per cycle
   output logic                          drain_o,
   output logic                          drain_bank_o,
   output logic [2:0]                    drain_scale_bank_o,
-  output logic [$clog2(T_MAX)-1:0]      drain_token_o,
+  output logic [$clog2(TokenDepth)-1:0]      drain_token_o,
   output logic [31:0]                   drain_token_base_o,
   output logic [31:0]                   drain_channel_tile_o
 );
-  localparam int TW = $clog2(T_MAX);
-  localparam int RW = $clog2(ROWS + 1);
-  localparam logic [15:0] MIN_WINDOW = 16'((ROWS > COLS ? ROWS : COLS) + 1);
+  localparam int TokenW = $clog2(TokenDepth);
+  localparam int RowIdxW = $clog2(Rows + 1);
+  localparam logic [15:0] MinWindow = 16'((Rows > Cols ? Rows : Cols) + 1);
 
   // A fold, as the iterator hands it out.
   typedef struct packed {
@@ -102,29 +102,29 @@ module nm_controller #(
   logic [15:0] length_a, length_b, new_length;
 
   assign advance   = prime_q || (running_q && window_cycle_q == window_length_q - 1);
-  assign length_a  = next_valid_q && next_q.tokens > MIN_WINDOW ? next_q.tokens : MIN_WINDOW;
+  assign length_a  = next_valid_q && next_q.tokens > MinWindow ? next_q.tokens : MinWindow;
   assign length_b  = it_valid_q && it_tokens_q > length_a ? it_tokens_q : length_a;
   assign new_length = length_b;
 
   // Loader.
   logic          load_active_q, load_bank_q, load_acc_bank_q;
   logic [2:0]    load_fold_flags_q;
-  logic [RW-1:0] load_word_q;
+  logic [RowIdxW-1:0] load_word_q;
 
   // Drain queue (start cycle + fold) and the drain in progress.
-  localparam int DQ = 6;  // at most four drains are pending or running at once (rtl/README.md, "Timeline")
+  localparam int DrainQueueDepth = 6;  // at most four drains are pending or running at once (rtl/README.md, "Timeline")
   logic [31:0]   now_q;
-  logic [31:0]   drain_start_q [DQ];
-  fold_t         drain_fold_q [DQ];
+  logic [31:0]   drain_start_q [DrainQueueDepth];
+  fold_t         drain_fold_q [DrainQueueDepth];
   logic [2:0]    drain_count_q;
   logic          drain_active_q;
-  logic [TW-1:0] drain_next_q;
+  logic [TokenW-1:0] drain_next_q;
   fold_t         drain_current_q;
   logic          drain_begin, drain_push, drain_pop, drain_last;
   /* verilator lint_off UNUSEDSIGNAL */  // a drain needs none of the fold's flags
   fold_t         drain_fold;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [TW-1:0] drain_token;
+  logic [TokenW-1:0] drain_token;
 
   assign drain_push  = running_q && window_cycle_q == 0 && current_valid_q && current_q.last_fold;
   // Wrap-safe: runs longer than 2^32 cycles keep their drains in order.
@@ -162,7 +162,7 @@ module nm_controller #(
       next_valid_q <= 1'b0;
       parity_q <= 1'b0;
       window_cycle_q <= '0;
-      window_length_q <= MIN_WINDOW;
+      window_length_q <= MinWindow;
       load_active_q <= 1'b0;
       drain_count_q <= '0;
       drain_active_q <= 1'b0;
@@ -211,7 +211,7 @@ module nm_controller #(
       inject_first_q_o <= window_cycle_q == 0;
 
       // Loader: started two cycles before the header read.
-      if (running_q && !advance && next_valid_q && window_cycle_q == 16'(COLS - 3)) begin
+      if (running_q && !advance && next_valid_q && window_cycle_q == 16'(Cols - 3)) begin
         load_active_q <= 1'b1;
         load_word_q <= '0;
         load_bank_q <= ~parity_q;
@@ -219,7 +219,7 @@ module nm_controller #(
         load_acc_bank_q <= next_q.acc_bank;
       end else if (load_active_q) begin
         load_word_q <= load_word_q + 1'b1;
-        if (load_word_q == RW'(ROWS)) load_active_q <= 1'b0;
+        if (load_word_q == RowIdxW'(Rows)) load_active_q <= 1'b0;
       end
       load_header_q_o <= load_active_q && load_word_q == '0;
       load_row_valid_q_o <= load_active_q && load_word_q != '0;
@@ -236,14 +236,14 @@ module nm_controller #(
         drain_next_q <= drain_token + 1'b1;
       end
       if (drain_pop) begin
-        for (int i = 0; i + 1 < DQ; i++) begin
+        for (int i = 0; i + 1 < DrainQueueDepth; i++) begin
           drain_start_q[i] <= drain_start_q[i+1];
           drain_fold_q[i] <= drain_fold_q[i+1];
         end
       end
       if (drain_push) begin
         drain_start_q[drain_pop ? drain_count_q - 1 : drain_count_q] <=
-            now_q + {16'd0, current_q.tokens} + 32'(ROWS + 1);
+            now_q + {16'd0, current_q.tokens} + 32'(Rows + 1);
         drain_fold_q[drain_pop ? drain_count_q - 1 : drain_count_q] <= current_q;
       end
       drain_count_q <= drain_count_q + {2'd0, drain_push} - {2'd0, drain_pop};
@@ -255,15 +255,15 @@ module nm_controller #(
   assign inject_read_o  = running_q && !prime_q && current_valid_q && window_cycle_q < current_q.tokens;
   assign inject_swap_o  = inject_read_o && window_cycle_q == 0;
   assign inject_bank_o  = parity_q;
-  assign inject_token_o = TW'(window_cycle_q);
+  assign inject_token_o = TokenW'(window_cycle_q);
 
-  assign weight_fill_o      = running_q && !prime_q && next_valid_q && window_cycle_q <= 16'(ROWS);
+  assign weight_fill_o      = running_q && !prime_q && next_valid_q && window_cycle_q <= 16'(Rows);
   assign weight_fill_bank_o = ~parity_q;
-  assign weight_fill_word_o = RW'(window_cycle_q);
+  assign weight_fill_word_o = RowIdxW'(window_cycle_q);
   assign act_fill_o            = running_q && !prime_q && next_valid_q && window_cycle_q < next_q.tokens;
   assign act_fill_bank_o       = ~parity_q;
   assign act_fill_scale_bank_o = next_q.scale_bank;
-  assign act_fill_token_o      = TW'(window_cycle_q);
+  assign act_fill_token_o      = TokenW'(window_cycle_q);
 
   assign load_read_o      = load_active_q;
   assign load_read_bank_o = load_bank_q;

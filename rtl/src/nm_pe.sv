@@ -2,31 +2,31 @@
 //
 // Weight-stationary: the PE holds one compressed weight slot of docs/packed-format.md (the signed value code - z and
 // the slot's position inside its group of M) and, for every token passing by, picks the activation at that position
-// out of the group's M_MAX-byte vector. A group of M columns therefore costs N PEs (N MACs), not M.
+// out of the group's MaxM-byte vector. A group of M columns therefore costs N PEs (N MACs), not M.
 //
 // The slot for the next fold is written into a shadow register while the current fold streams; swap_i, which runs
 // one cycle ahead of the next fold's first token, makes it the active slot, so folds follow each other without a
 // bubble. Activations are broadcast along the array row (nm_array.sv says why); partial sums move down one PE per
 // cycle.
 module nm_pe #(
-  parameter int M_MAX = 8,
-  parameter int IDX_W = 3
+  parameter int MaxM = 8,
+  parameter int IdxW = 3
 ) (
   input  logic                    clk_i,
   // shadow slot, written by the loader (one array row per cycle)
   input  logic                    load_i,
   input  logic signed [8:0]       load_w_i,     // code - zero point (zero for positions >= M)
-  input  logic [IDX_W-1:0]        load_idx_i,   // position inside the group
+  input  logic [IdxW-1:0]        load_idx_i,   // position inside the group
   // this array row: the shadow becomes active after this cycle; the token's group vector
   input  logic                    swap_i,
-  input  logic [M_MAX*8-1:0]      a_vec_i,
+  input  logic [MaxM*8-1:0]      a_vec_i,
   // partial sum from the PE above
   input  logic signed [31:0]      psum_i,
   output logic signed [31:0]      psum_o
 );
 
   logic signed [8:0]  w_shadow_q, w_active_q;
-  logic [IDX_W-1:0]   idx_shadow_q, idx_active_q;
+  logic [IdxW-1:0]   idx_shadow_q, idx_active_q;
   logic signed [7:0]  a_sel;
   logic signed [16:0] product;
 

@@ -2,26 +2,26 @@
 // diagonal wavefront of a systolic array (rtl/README.md, "Timeline"). Each lane carries its data word and a few
 // flag bits (the same flags enter every lane; each leaves its lane r cycles later).
 module nm_skew #(
-  parameter int LANES = 16,
-  parameter int WIDTH = 64,
-  parameter int FLAGS = 3
+  parameter int Lanes = 16,
+  parameter int Width = 64,
+  parameter int Flags = 3
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
-  input  logic [FLAGS-1:0]        flags_i,
-  input  logic [LANES*WIDTH-1:0]  data_i,
-  output logic [LANES*FLAGS-1:0]  flags_o,
-  output logic [LANES*WIDTH-1:0]  data_o
+  input  logic [Flags-1:0]        flags_i,
+  input  logic [Lanes*Width-1:0]  data_i,
+  output logic [Lanes*Flags-1:0]  flags_o,
+  output logic [Lanes*Width-1:0]  data_o
 );
 
-  assign flags_o[0 +: FLAGS] = flags_i;
-  assign data_o[0 +: WIDTH]  = data_i[0 +: WIDTH];
+  assign flags_o[0 +: Flags] = flags_i;
+  assign data_o[0 +: Width]  = data_i[0 +: Width];
 
-  for (genvar lane = 1; lane < LANES; lane++) begin : g_lane
-    logic [WIDTH-1:0] data_q  [lane];
-    logic [FLAGS-1:0] flags_q [lane];
+  for (genvar lane = 1; lane < Lanes; lane++) begin : g_lane
+    logic [Width-1:0] data_q  [lane];
+    logic [Flags-1:0] flags_q [lane];
     always_ff @(posedge clk_i) begin
-      data_q[0] <= data_i[lane*WIDTH +: WIDTH];
+      data_q[0] <= data_i[lane*Width +: Width];
       for (int s = 1; s < lane; s++) data_q[s] <= data_q[s-1];
     end
     always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -32,8 +32,8 @@ module nm_skew #(
         for (int s = 1; s < lane; s++) flags_q[s] <= flags_q[s-1];
       end
     end
-    assign flags_o[lane*FLAGS +: FLAGS] = flags_q[lane-1];
-    assign data_o[lane*WIDTH +: WIDTH]  = data_q[lane-1];
+    assign flags_o[lane*Flags +: Flags] = flags_q[lane-1];
+    assign data_o[lane*Width +: Width]  = data_q[lane-1];
   end
 
 endmodule

@@ -8,7 +8,7 @@
 
 namespace nmscope::fpga {
 
-constexpr int kMaxGroupSize = 8;      // M_MAX of rtl/src/nm_accel.sv: 3-bit positions, 8-byte group vectors
+constexpr int kMaxGroupSize = 8;  // MaxM of rtl/src/nm_accel.sv: 3-bit positions, 8-byte group vectors
 constexpr int kMinArrayDim = 4;
 constexpr int kMaxArrayDim = 64;
 constexpr double kDefaultClockMhz = 250.0;

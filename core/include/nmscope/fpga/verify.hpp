@@ -18,7 +18,7 @@ struct VerifyCase {
   int64_t out_channels = 1;
   int64_t in_features = 1;
   int64_t tokens = 1;
-  int token_depth = 256;     // activation/accumulator bank depth used (<= the RTL's T_MAX)
+  int token_depth = 256;  // activation/accumulator bank depth used (<= the RTL's TokenDepth)
   uint64_t seed = 0;
   float activation_scale = 1.0f;  // multiplies the random activations (tiny values probe the subnormal flush)
   std::string describe() const;

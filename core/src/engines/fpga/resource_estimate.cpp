@@ -54,7 +54,7 @@ std::string synthesis_script(ArraySize array, const std::string& stat_path) {
     if (path.extension() == ".sv") script += " " + file;
     else script += " -I" + path.parent_path().string();
   }
-  script += "\nhierarchy -top nm_accel -chparam ROWS " + std::to_string(array.rows) + " -chparam COLS " +
+  script += "\nhierarchy -top nm_accel -chparam Rows " + std::to_string(array.rows) + " -chparam Cols " +
             std::to_string(array.cols) + "\nsynth_xilinx -top nm_accel\ntee -q -o " + stat_path + " stat\n";
   return script;
 }
@@ -172,8 +172,8 @@ ResourceEstimate estimate_resources(ArraySize array) {
   }
   ResourceEstimate estimate = parse_yosys_stat(read_file(stat_path.string()));
   fs::remove_all(work);
-  estimate.flow = "yosys synth_xilinx (7-series), nm_accel ROWS=" + std::to_string(array.rows) +
-                  " COLS=" + std::to_string(array.cols);
+  estimate.flow = "yosys synth_xilinx (7-series), nm_accel Rows=" + std::to_string(array.rows) +
+                  " Cols=" + std::to_string(array.cols);
   estimate.synthesis_seconds = seconds;
   // Publish atomically: concurrent estimators of one configuration write the same bytes.
   fs::create_directories(target.parent_path());

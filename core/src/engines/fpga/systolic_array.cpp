@@ -53,7 +53,7 @@ std::vector<ArraySize> parse_array_sizes(const std::string& list) {
 
 std::string unsupported_reason(const GemmShape& shape, ArraySize array) {
   if (shape.m > kMaxGroupSize)
-    return "group size M=" + std::to_string(shape.m) + " exceeds the array's M_MAX of " + std::to_string(kMaxGroupSize);
+    return "group size M=" + std::to_string(shape.m) + " exceeds the array's MaxM of " + std::to_string(kMaxGroupSize);
   if (shape.n > array.rows)
     return "N=" + std::to_string(shape.n) + " kept per group needs at least that many array rows (" +
            array.to_string() + ")";

@@ -18,7 +18,7 @@ struct ArrayShape {
 // Array shapes Verilated into this build (empty when Verilator was not found at configure time).
 std::vector<ArrayShape> simulated_shapes();
 bool is_simulated(ArrayShape shape);
-// Memory depth of the simulated arrays: tokens per activation / accumulator bank (nm_accel's T_MAX).
+// Memory depth of the simulated arrays: tokens per activation / accumulator bank (nm_accel's TokenDepth).
 int simulated_token_depth();
 
 // The accelerator's run-time registers (rtl/README.md, "Parameters and registers").
