@@ -143,9 +143,7 @@ module nm_accel #(
   // Lane flags {first, valid, swap}: swap is the injection of a fold's first token, one cycle ahead of the token
   // itself (the vectors come out of the synchronous activation memory a cycle after the read).
   localparam int LaneFlags = 3;
-  /* verilator lint_off UNUSEDSIGNAL */  // rows above the last use only their swap flag
   logic [Rows*LaneFlags-1:0] lane_flags;
-  /* verilator lint_on UNUSEDSIGNAL */
   logic [Rows*VecW-1:0]    lane_vectors;
   logic [Rows-1:0]       lane_swap;
   logic                  swap_q;

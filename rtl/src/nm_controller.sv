@@ -121,9 +121,7 @@ module nm_controller #(
   logic [TokenW-1:0] drain_next_q;
   fold_t         drain_current_q;
   logic          drain_begin, drain_push, drain_pop, drain_last;
-  /* verilator lint_off UNUSEDSIGNAL */  // a drain needs none of the fold's flags
   fold_t         drain_fold;
-  /* verilator lint_on UNUSEDSIGNAL */
   logic [TokenW-1:0] drain_token;
 
   assign drain_push  = running_q && window_cycle_q == 0 && current_valid_q && current_q.last_fold;
