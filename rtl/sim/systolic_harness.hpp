@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "nmscope/rtl/accel_layout.hpp"
 #include "nmscope/rtl/systolic_rtl.hpp"
 
 namespace nmscope::rtl {
@@ -25,6 +26,13 @@ inline void put_bits(uint32_t* words, int64_t offset, int width, uint64_t value)
     done += take;
   }
 }
+
+// The ports' layouts, in the widths of nm_accel_pkg (accel_layout.hpp): what the harness copies as bytes must be
+// bytes on both sides.
+static_assert(accel_pkg::kActW == 8, "activations cross FoldStreams as int8_t");
+static_assert(accel_pkg::kVecW % 32 == 0, "group vectors fill whole 32-bit words of act_data_i");
+static_assert(accel_pkg::kScaleW == 32, "scales and outputs cross as float");
+static_assert(accel_pkg::kLaneW <= 64, "a weight lane crosses FoldStreams as one uint64_t");
 
 template <class Model>
 SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers, const FoldStreams& streams,
@@ -64,7 +72,8 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   top.eval();
 
   std::vector<uint64_t> lanes(size_t(shape.cols));
-  std::vector<int8_t> vectors(size_t(shape.rows) * 8);
+  constexpr int kVectorBytes = accel_pkg::kVecW / 8;
+  std::vector<int8_t> vectors(size_t(shape.rows) * kVectorBytes);
   std::vector<float> values(size_t(shape.cols));
   const int weight_words = shape.rows + 1;
   const int64_t total_folds = registers.channel_tiles * registers.k_folds *
@@ -92,17 +101,18 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
       if (fold >= total_folds) throw std::runtime_error("RTL asked for weights beyond the last fold");
       streams.weight_word(fold, int(weight_words_taken % weight_words), lanes.data());
       uint32_t* port = top.weight_data_i;
-      for (int c = 0; c < shape.cols; ++c) put_bits(port, int64_t(c) * 40, 40, lanes[size_t(c)]);
+      for (int c = 0; c < shape.cols; ++c)
+        put_bits(port, int64_t(c) * accel_pkg::kLaneW, accel_pkg::kLaneW, lanes[size_t(c)]);
       ++weight_words_taken;
     }
     if (top.act_ready_o) {
       if (act_fold >= total_folds) throw std::runtime_error("RTL asked for activations beyond the last fold");
       float scale = 0;
       streams.activation_word(act_fold, act_token, vectors.data(), &scale);
-      // Group vectors are 64-bit aligned in the port: row r's bytes are words 2r and 2r+1 (LSB first).
+      // Row r's group vector is bits [r VecW, (r+1) VecW) of the port (LSB first); the scale follows the last.
       uint32_t* port = top.act_data_i;
-      std::memcpy(port, vectors.data(), size_t(shape.rows) * 8);
-      std::memcpy(port + 2 * shape.rows, &scale, 4);
+      std::memcpy(port, vectors.data(), size_t(shape.rows) * kVectorBytes);
+      std::memcpy(port + shape.rows * (accel_pkg::kVecW / 32), &scale, sizeof scale);
       if (++act_token == streams.tokens_of(act_fold)) {
         act_token = 0;
         ++act_fold;

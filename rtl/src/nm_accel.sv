@@ -25,9 +25,9 @@ module nm_accel #(
   input  logic [31:0]               cfg_chunk_folds_i,
   output logic                      busy_o,
   output logic                      weight_ready_o,
-  input  logic [Cols*40-1:0]        weight_data_i,
+  input  logic [Cols*nm_accel_pkg::LaneW-1:0] weight_data_i,
   output logic                      act_ready_o,
-  input  logic [Rows*64+31:0]       act_data_i,     // {scale, vector[Rows-1] .. vector[0]}
+  input  logic [Rows*nm_accel_pkg::VecW+nm_accel_pkg::ScaleW-1:0] act_data_i,  // {scale, vector[Rows-1] .. [0]}
   output logic                      out_valid_o,
   output logic [31:0]               out_token_o,
   output logic [31:0]               out_channel_tile_o,
@@ -35,9 +35,12 @@ module nm_accel #(
 );
   `include "fp32_arith.svh"
 
-  localparam int MaxM = 8;
-  localparam int IdxW = 3;
-  localparam int VecW = MaxM * 8;
+  localparam int MaxM   = nm_accel_pkg::MaxM;
+  localparam int IdxW   = nm_accel_pkg::IdxW;
+  localparam int VecW   = nm_accel_pkg::VecW;
+  localparam int LaneW  = nm_accel_pkg::LaneW;
+  localparam int CodeW  = nm_accel_pkg::CodeW;
+  localparam int ScaleW = nm_accel_pkg::ScaleW;
   localparam int TokenW = $clog2(TokenDepth);
   localparam int RowIdxW = $clog2(Rows + 1);
   localparam int SlotW = 9 + IdxW;
@@ -96,8 +99,8 @@ module nm_accel #(
   assign act_ready_o    = act_fill;
 
   // ---- memories
-  logic [Cols*40-1:0] weight_word;
-  nm_weight_buffer #(.Rows(Rows), .Cols(Cols)) u_weights (
+  logic [Cols*LaneW-1:0] weight_word;
+  nm_weight_buffer #(.Rows(Rows), .Cols(Cols), .LaneW(LaneW)) u_weights (
     .clk_i,
     .write_i      (weight_fill),
     .write_bank_i (weight_fill_bank),
@@ -111,14 +114,14 @@ module nm_accel #(
 
   logic [Rows*VecW-1:0] group_vectors;
   logic [31:0]        drain_act_scale;
-  nm_activation_buffer #(.Rows(Rows), .MaxM(MaxM), .TokenDepth(TokenDepth)) u_activations (
+  nm_activation_buffer #(.Rows(Rows), .VecW(VecW), .TokenDepth(TokenDepth)) u_activations (
     .clk_i,
     .write_i            (act_fill),
     .write_bank_i       (act_fill_bank),
     .write_scale_bank_i (act_fill_scale_bank),
     .write_token_i      (act_fill_token),
     .write_vectors_i    (act_data_i[Rows*VecW-1:0]),
-    .write_scale_i      (act_data_i[Rows*VecW +: 32]),
+    .write_scale_i      (act_data_i[Rows*VecW +: ScaleW]),
     .read_i             (inject_read),
     .read_bank_i        (inject_bank),
     .read_token_i       (inject_token),
@@ -171,16 +174,16 @@ module nm_accel #(
   assign code_mask = (9'd1 << cfg_bits_i) - 9'd1;
   always_ff @(posedge clk_i) begin
     if (load_header_q) begin
-      for (int c = 0; c < Cols; c++) zero_point_q[c] <= weight_word[c*40+32 +: 8];
+      for (int c = 0; c < Cols; c++) zero_point_q[c] <= weight_word[c*LaneW + ScaleW +: CodeW];
     end
   end
   for (genvar c = 0; c < Cols; c++) begin : g_slot
     logic [8:0] code;
-    assign code = {1'b0, weight_word[c*40 +: 8]} & code_mask;
+    assign code = {1'b0, weight_word[c*LaneW +: CodeW]} & code_mask;
     // A position outside the group (>= M) selects nothing: its weight loads as zero.
-    assign load_slots[c*SlotW +: 9]         = {1'b0, weight_word[c*40 + 8 +: IdxW]} < cfg_m_i
+    assign load_slots[c*SlotW +: 9]         = {1'b0, weight_word[c*LaneW + CodeW +: IdxW]} < cfg_m_i
                                            ? code - {1'b0, zero_point_q[c]} : 9'd0;
-    assign load_slots[c*SlotW + 9 +: IdxW] = weight_word[c*40 + 8 +: IdxW];
+    assign load_slots[c*SlotW + 9 +: IdxW] = weight_word[c*LaneW + CodeW +: IdxW];
   end
 
   // ---- array
@@ -209,7 +212,7 @@ module nm_accel #(
       .sum_first_i       (sum_first),
       .sum_i             (sums[c*32 +: 32]),
       .push_i            (load_header_q),
-      .push_scale_i      (weight_word[c*40 +: 32]),
+      .push_scale_i      (weight_word[c*LaneW +: ScaleW]),
       .push_flags_i      (load_fold_flags_q),
       .push_bank_i       (load_acc_bank_q),
       .drain_bank_i      (drain_bank),

@@ -9,8 +9,8 @@
 module nm_array #(
   parameter int Rows  = 16,
   parameter int Cols  = 16,
-  parameter int MaxM = 8,
-  parameter int IdxW = 3
+  parameter int MaxM = nm_accel_pkg::MaxM,
+  parameter int IdxW = $clog2(MaxM)
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -20,7 +20,7 @@ module nm_array #(
   input  logic [Cols*(9+IdxW)-1:0]     load_slots_i,
   // left edge, one lane per row: swap (a cycle ahead of a fold's first token) and the token's group vector
   input  logic [Rows-1:0]               a_swap_i,
-  input  logic [Rows*MaxM*8-1:0]       a_vec_i,
+  input  logic [Rows*MaxM*nm_accel_pkg::ActW-1:0] a_vec_i,
   // the token flags of the last row, which its sums carry out of the array
   input  logic                          last_valid_i,
   input  logic                          last_first_i,
@@ -30,7 +30,7 @@ module nm_array #(
   output logic [Cols*32-1:0]            sum_o
 );
 
-  localparam int VecW = MaxM * 8;
+  localparam int VecW = MaxM * nm_accel_pkg::ActW;
   localparam int SlotW = 9 + IdxW;
 
   logic [(Rows+1)*Cols*32-1:0] psum_w;

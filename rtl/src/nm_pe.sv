@@ -9,8 +9,8 @@
 // bubble. Activations are broadcast along the array row (nm_array.sv says why); partial sums move down one PE per
 // cycle.
 module nm_pe #(
-  parameter int MaxM = 8,
-  parameter int IdxW = 3
+  parameter int MaxM = nm_accel_pkg::MaxM,
+  parameter int IdxW = $clog2(MaxM)
 ) (
   input  logic                    clk_i,
   // shadow slot, written by the loader (one array row per cycle)
@@ -19,18 +19,20 @@ module nm_pe #(
   input  logic [IdxW-1:0]        load_idx_i,   // position inside the group
   // this array row: the shadow becomes active after this cycle; the token's group vector
   input  logic                    swap_i,
-  input  logic [MaxM*8-1:0]      a_vec_i,
+  input  logic [MaxM*nm_accel_pkg::ActW-1:0] a_vec_i,
   // partial sum from the PE above
   input  logic signed [31:0]      psum_i,
   output logic signed [31:0]      psum_o
 );
 
+  localparam int ActW = nm_accel_pkg::ActW;
+
   logic signed [8:0]  w_shadow_q, w_active_q;
   logic [IdxW-1:0]   idx_shadow_q, idx_active_q;
-  logic signed [7:0]  a_sel;
+  logic signed [ActW-1:0] a_sel;
   logic signed [16:0] product;
 
-  assign a_sel   = a_vec_i[idx_active_q*8 +: 8];
+  assign a_sel   = a_vec_i[idx_active_q*ActW +: ActW];
   assign product = w_active_q * a_sel;
 
   always_ff @(posedge clk_i) begin

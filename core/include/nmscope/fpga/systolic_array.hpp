@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/rtl/accel_layout.hpp"
+
 namespace nmscope::fpga {
 
-constexpr int kMaxGroupSize = 8;  // MaxM of rtl/src/nm_accel.sv: 3-bit positions, 8-byte group vectors
+constexpr int kMaxGroupSize = rtl::accel_pkg::kMaxM;  // MaxM of rtl/src/nm_accel_pkg.sv
 constexpr int kMinArrayDim = 4;
 constexpr int kMaxArrayDim = 64;
 constexpr double kDefaultClockMhz = 250.0;

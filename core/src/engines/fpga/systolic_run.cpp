@@ -9,6 +9,7 @@
 #include "nmscope/fpga/systolic_data.hpp"
 #include "nmscope/kernels/bit_string.hpp"
 #include "nmscope/kernels/fp16.hpp"
+#include "nmscope/rtl/accel_layout.hpp"
 
 namespace nmscope::fpga {
 
@@ -98,7 +99,7 @@ void SystolicRun::weight_word(int64_t fold, int word, uint64_t* lanes) const {
         const float value = fp16_bits_to_float_exact(weights_.scales[scale]);
         uint32_t bits = 0;
         std::memcpy(&bits, &value, 4);
-        lane = uint64_t(bits) | zero_point << 32;
+        lane = uint64_t(bits) | zero_point << rtl::accel_pkg::kScaleW;
       } else {
         const int64_t slot = span.slot_begin + word - 1;
         if (slot < span.slot_end) {
@@ -108,7 +109,7 @@ void SystolicRun::weight_word(int64_t fold, int word, uint64_t* lanes) const {
               weights_.metadata_bits > 0
                   ? read_bits(weights_.metadata + channel * weights_.metadata_row_bytes, slot, weights_.metadata_bits)
                   : uint64_t(slot % weights_.kept_per_group);
-          lane = code | position << 8;
+          lane = code | position << rtl::accel_pkg::kCodeW;
         } else {
           lane = zero_point;  // an unused row multiplies by code - z = 0
         }

@@ -37,9 +37,10 @@ class FoldStreams {
  public:
   virtual ~FoldStreams() = default;
   virtual int tokens_of(int64_t fold) const = 0;
-  // Word `word` (0 = header, 1 + r = array row r) of fold `fold`: `cols` lanes of 40 bits, one per uint64.
+  // Word `word` (0 = header, 1 + r = array row r) of fold `fold`: `cols` lanes of accel_pkg::kLaneW bits, one per
+  // uint64 (fields: rtl/README.md, "Memories").
   virtual void weight_word(int64_t fold, int word, uint64_t* lanes) const = 0;
-  // Token `token` of fold `fold`: `rows` group vectors of 8 int8 activations, then the token's scale.
+  // Token `token` of fold `fold`: `rows` group vectors of accel_pkg::kMaxM int8 activations, then its scale.
   virtual void activation_word(int64_t fold, int token, int8_t* vectors, float* scale) const = 0;
 };
 
