@@ -45,6 +45,25 @@ module nm_accel #(
   localparam int RowIdxW = $clog2(Rows + 1);
   localparam int SlotW = 9 + IdxW;
 
+  // Elaboration checks: Verilator and Yosys refuse a configuration outside these before anything runs.
+  if (Rows < 4 || Rows > 64 || Cols < 4 || Cols > 64) begin : g_check_shape
+    $error("nm_accel: Rows and Cols must be 4..64, the shapes the engine and the cycle model cover");
+  end
+  if (TokenDepth < 2 || TokenDepth > 32768 || (TokenDepth & (TokenDepth - 1)) != 0) begin : g_check_depth
+    $error("nm_accel: TokenDepth must be a power of two, 2..32768 (token counts are 16-bit registers)");
+  end
+  // Positions are compared with the 4-bit cfg_m_i ({1'b0, idx} < cfg_m_i).
+  if (MaxM < 2 || MaxM > 8 || (MaxM & (MaxM - 1)) != 0) begin : g_check_max_m
+    $error("nm_accel_pkg: MaxM must be 2, 4 or 8 (cfg_m_i is 4 bits)");
+  end
+  // The PE multiplies a 9-bit code - z by an int8 activation; the fp32_* functions take binary32.
+  if (nm_accel_pkg::ActW != 8 || CodeW != 8 || ScaleW != 32) begin : g_check_datapath
+    $error("nm_accel_pkg: the datapath is built for ActW = CodeW = 8 and ScaleW = 32");
+  end
+  if (LaneW < CodeW + ScaleW || LaneW < CodeW + IdxW) begin : g_check_lane
+    $error("nm_accel_pkg: a weight lane must hold the header's {zero point, scale} and a row's {idx, code}");
+  end
+
   // ---- controller
   logic          inject_read, inject_bank, inject_valid_q, inject_first_q, inject_swap;
   logic [TokenW-1:0] inject_token;

@@ -22,6 +22,11 @@ module nm_activation_buffer #(
   input  logic [$clog2(TokenDepth)-1:0]  scale_token_i,
   output logic [31:0]               scale_o
 );
+  // A bank address is {bank, token}: the token index must cover exactly TokenDepth words.
+  if (TokenDepth < 2 || (TokenDepth & (TokenDepth - 1)) != 0 || Rows < 1 || VecW < 1) begin : g_check_shape
+    $error("nm_activation_buffer: TokenDepth must be a power of two >= 2, Rows and VecW at least 1");
+  end
+
   logic [Rows*VecW-1:0] vectors_q [2*TokenDepth];
   logic [31:0]             scales_q [8*TokenDepth];
 

@@ -33,6 +33,10 @@ module nm_array #(
   localparam int VecW = MaxM * nm_accel_pkg::ActW;
   localparam int SlotW = 9 + IdxW;
 
+  if (Rows < 1 || Cols < 1) begin : g_check_shape
+    $error("nm_array: needs at least one row and one column");
+  end
+
   logic [(Rows+1)*Cols*32-1:0] psum_w;
 
   for (genvar r = 0; r < Rows; r++) begin : g_row

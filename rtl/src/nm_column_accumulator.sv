@@ -35,6 +35,11 @@ module nm_column_accumulator #(
   localparam int TokenW = $clog2(TokenDepth);
   localparam int EntryW = 32 + 4;  // {bank, first chunk, chunk starts, chunk ends, scale}
 
+  // An accumulator address is {bank, token}: the token index must cover exactly TokenDepth words.
+  if (TokenDepth < 2 || (TokenDepth & (TokenDepth - 1)) != 0) begin : g_check_depth
+    $error("nm_column_accumulator: TokenDepth must be a power of two >= 2");
+  end
+
   logic [31:0]        acc_q [2*TokenDepth];
   logic signed [31:0] chunk_sum_q [TokenDepth];
   logic [EntryW-1:0]      queue_head_q, queue_tail_q;

@@ -66,6 +66,15 @@ module nm_controller #(
   localparam int RowIdxW = $clog2(Rows + 1);
   localparam logic [15:0] MinWindow = 16'((Rows > Cols ? Rows : Cols) + 1);
 
+  // The loader starts at window cycle Cols - 3; windows and tokens are counted in 16 bits; the token index is the
+  // low address bits of a bank.
+  if (Rows < 1 || Cols < 3 || (Rows > Cols ? Rows : Cols) + 1 > 65535) begin : g_check_shape
+    $error("nm_controller: needs Rows >= 1, Cols >= 3 and a window of max(Rows, Cols) + 1 cycles in 16 bits");
+  end
+  if (TokenDepth < 2 || TokenDepth > 32768 || (TokenDepth & (TokenDepth - 1)) != 0) begin : g_check_depth
+    $error("nm_controller: TokenDepth must be a power of two, 2..32768");
+  end
+
   // A fold, as the iterator hands it out.
   typedef struct packed {
     logic [15:0] tokens;

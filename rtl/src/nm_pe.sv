@@ -27,6 +27,10 @@ module nm_pe #(
 
   localparam int ActW = nm_accel_pkg::ActW;
 
+  if (MaxM < 2 || IdxW < $clog2(MaxM)) begin : g_check_group
+    $error("nm_pe: MaxM must be at least 2 and IdxW wide enough to address each of its MaxM activations");
+  end
+
   logic signed [8:0]  w_shadow_q, w_active_q;
   logic [IdxW-1:0]   idx_shadow_q, idx_active_q;
   logic signed [ActW-1:0] a_sel;

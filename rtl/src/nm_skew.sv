@@ -14,6 +14,10 @@ module nm_skew #(
   output logic [Lanes*Width-1:0]  data_o
 );
 
+  if (Lanes < 1 || Width < 1 || Flags < 1) begin : g_check_lanes
+    $error("nm_skew: Lanes, Width and Flags must be at least 1");
+  end
+
   assign flags_o[0 +: Flags] = flags_i;
   assign data_o[0 +: Width]  = data_i[0 +: Width];
 

@@ -20,6 +20,10 @@ module nm_weight_buffer #(
   localparam int Words = Rows + 1;
   localparam int AddrW = $clog2(2 * Words);
 
+  if (Rows < 1 || Cols < 1 || LaneW < 1) begin : g_check_shape
+    $error("nm_weight_buffer: Rows, Cols and LaneW must be at least 1");
+  end
+
   logic [Cols*LaneW-1:0] mem_q [2*Words];
   logic [AddrW-1:0] write_address, read_address;
 
