@@ -43,11 +43,19 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   auto model = std::make_unique<Model>(context.get());
   Model& top = *model;
 
+  int64_t cycles = 0;
+  // A failed assertion (--assert) prints its message and raises the context's error flag instead of aborting
+  // (fatalOnError is off): the run stops there and reports it, as it reports any broken protocol.
   auto tick = [&] {
     top.clk_i = 1;
     top.eval();
     top.clk_i = 0;
     top.eval();
+    if (context->gotError()) {
+      top.final();
+      throw std::runtime_error("RTL assertion failed at cycle " + std::to_string(cycles) +
+                               " (the message above names it)");
+    }
   };
 
   top.clk_i = 0;
@@ -91,7 +99,6 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
                               shape.rows + shape.cols + 1000;
 
   SimulationResult result;
-  int64_t cycles = 0;
   while (top.busy_o) {
     if (cycles > cycle_limit)
       throw std::runtime_error("RTL still busy after " + std::to_string(cycles) + " cycles (limit " +

@@ -255,4 +255,34 @@ module nm_accel #(
 
   assign busy_o = controller_busy || out_valid_o;
 
+`ifndef SYNTHESIS
+  // ---- the interface's rules and the array's invariants (rtl/README.md, "Assertions"). Simulation only.
+
+  // A run starts with legal registers (rtl/README.md, "Parameters and registers") ...
+  a_cfg_legal: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      start_i |-> cfg_m_i >= 4'd1 && 32'(cfg_m_i) <= MaxM && cfg_n_i >= 4'd1 && cfg_n_i <= cfg_m_i &&
+                  32'(cfg_n_i) <= Rows && cfg_bits_i >= 4'd2 && cfg_bits_i <= 4'd8 &&
+                  cfg_first_tile_tokens_i >= 16'd1 && cfg_first_tile_tokens_i <= cfg_tile_tokens_i &&
+                  32'(cfg_tile_tokens_i) <= TokenDepth && cfg_tokens_i != 0 && cfg_channel_tiles_i != 0 &&
+                  cfg_k_folds_i != 0 && cfg_chunk_folds_i != 0)
+    else $error("nm_accel: run started with illegal registers (%0d:%0d, %0d bits)", cfg_n_i, cfg_m_i, cfg_bits_i);
+  // ... that hold still while it runs.
+  a_cfg_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      busy_o |-> {cfg_n_i, cfg_m_i, cfg_bits_i, cfg_tokens_i, cfg_tile_tokens_i, cfg_first_tile_tokens_i,
+                  cfg_channel_tiles_i, cfg_k_folds_i, cfg_chunk_folds_i} ==
+                 $past({cfg_n_i, cfg_m_i, cfg_bits_i, cfg_tokens_i, cfg_tile_tokens_i, cfg_first_tile_tokens_i,
+                        cfg_channel_tiles_i, cfg_k_folds_i, cfg_chunk_folds_i}))
+    else $error("nm_accel: a run-time register changed during a run");
+
+  // A row's shadow slot is written between its swaps, never in the cycle it becomes active.
+  a_shadow_apart_from_swap: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      load_row_valid_q |-> 32'(load_row_q) < Rows && (lane_swap & (Rows'(1) << load_row_q)) == '0)
+    else $error("nm_accel: row %0d's shadow written as it swaps in", load_row_q);
+
+  // Results name a token and a channel tile of the run.
+  a_output_in_run: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      out_valid_o |-> out_token_o < cfg_tokens_i && out_channel_tile_o < cfg_channel_tiles_i)
+    else $error("nm_accel: output for token %0d, channel tile %0d", out_token_o, out_channel_tile_o);
+`endif
+
 endmodule

@@ -93,4 +93,13 @@ module nm_column_accumulator #(
 
   assign drain_value_o = acc_q[{drain_bank_i, drain_token_i}];
 
+`ifndef SYNTHESIS
+  // The fold queue: a fold's first sum always finds its scale queued, and the loader never queues a third.
+  a_pop_queued: assert property (@(posedge clk_i) disable iff (!rst_ni) pop |-> queue_count_q != 2'd0)
+    else $error("nm_column_accumulator: a fold's sums arrived before its scale");
+  a_push_room: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      push_i && !pop |-> queue_count_q != 2'd2)
+    else $error("nm_column_accumulator: scale queue full");
+`endif
+
 endmodule

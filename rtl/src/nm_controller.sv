@@ -283,4 +283,48 @@ module nm_controller #(
   assign drain_token_base_o   = drain_fold.token_base;
   assign drain_channel_tile_o = drain_fold.channel_tile;
 
+`ifndef SYNTHESIS
+  // ---- invariants of the schedule (rtl/README.md, "Timeline" and "Assertions"). Simulation only: Verilated with
+  // --assert; Yosys defines SYNTHESIS.
+
+  // The run's state: priming is a run's first cycle; a window never outlasts its length, nor is it shorter than
+  // the loader and the weight fill need.
+  a_prime_in_run: assert property (@(posedge clk_i) disable iff (!rst_ni) prime_q |-> running_q)
+    else $error("nm_controller: priming outside a run");
+  a_window_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      running_q && !prime_q |-> window_cycle_q < window_length_q && window_length_q >= MinWindow)
+    else $error("nm_controller: window cycle %0d of %0d", window_cycle_q, window_length_q);
+
+  // The drain queue: a push always finds room (DrainQueueDepth covers the drains that can be pending), a pop
+  // always has an entry.
+  a_drain_queue_room: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      drain_push && !drain_pop |-> 32'(drain_count_q) < DrainQueueDepth)
+    else $error("nm_controller: drain queue full (%0d entries)", drain_count_q);
+  a_drain_pop_queued: assert property (@(posedge clk_i) disable iff (!rst_ni) drain_pop |-> drain_count_q != 0)
+    else $error("nm_controller: drain finished with an empty queue");
+
+  // The weight bank the DMA fills is the one the loader reads (the next fold's); the loader must trail the DMA,
+  // reading only words already written in this window.
+  a_load_word_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      load_active_q |-> 32'(load_word_q) <= Rows)
+    else $error("nm_controller: loader at word %0d", load_word_q);
+  a_loader_trails_fill: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      weight_fill_o && load_read_o && weight_fill_bank_o == load_read_bank_o |->
+      weight_fill_word_o > load_read_word_o)
+    else $error("nm_controller: loader reads weight word %0d before the DMA wrote it", load_read_word_o);
+
+  // Tokens stream from one activation bank while the DMA fills the other.
+  a_inject_apart_from_fill: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      inject_read_o && act_fill_o |-> inject_bank_o != act_fill_bank_o)
+    else $error("nm_controller: activation bank read and written at once");
+
+  // A drain reads its token tile's scales; the DMA may rewrite that bank only with the same tile's scales (the
+  // next channel tile's folds), never with another tile's (eight banks keep them apart).
+  a_scale_bank_kept: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      drain_o && act_fill_o && drain_scale_bank_o == act_fill_scale_bank_o |->
+      drain_fold.token_base == next_q.token_base)
+    else $error("nm_controller: token scales of bank %0d overwritten while draining", drain_scale_bank_o);
+`endif
+
+
 endmodule

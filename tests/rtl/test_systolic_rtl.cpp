@@ -1,9 +1,13 @@
 // The Verilated N:M systolic array (rtl/) against the C++ bit-exact reference and the analytic cycle model:
 // every output bit-identical, every cycle count equal. Skips when this build has no Verilator.
 #include <QtTest>
+#include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "nmscope/fpga/systolic_data.hpp"
 #include "nmscope/fpga/verify.hpp"
+#include "nmscope/rtl/accel_layout.hpp"
 
 using namespace nmscope;
 using namespace nmscope::fpga;
@@ -106,6 +110,39 @@ class TestSystolicRtl : public QObject {
     config.tokens = 3;
     config.activation_scale = 1e-37f;
     expect_pass(config);
+  }
+
+  // A failed RTL assertion (Verilated with --assert) ends the run with an error naming it, not with a crash or a
+  // silent pass: here nm_accel's check of the run-time registers, started with N > M.
+  void failed_assertion_is_an_error() {
+    struct Zeros final : rtl::FoldStreams {
+      explicit Zeros(rtl::ArrayShape shape) : shape(shape) {}
+      int tokens_of(int64_t) const override { return 1; }
+      void weight_word(int64_t, int, uint64_t* lanes) const override { std::fill_n(lanes, shape.cols, 0); }
+      void activation_word(int64_t, int, int8_t* vectors, float* scale) const override {
+        std::fill_n(vectors, shape.rows * rtl::accel_pkg::kMaxM, 0);
+        *scale = 1;
+      }
+      rtl::ArrayShape shape;
+    };
+    struct Discard final : rtl::OutputSink {
+      void output(int64_t, int64_t, const float*) override {}
+    };
+    const rtl::ArrayShape shape = rtl::simulated_shapes().front();
+    rtl::RunRegisters registers;
+    registers.n = 3;
+    registers.m = 2;
+    registers.tokens = registers.tile_tokens = registers.first_tile_tokens = 1;
+    registers.channel_tiles = registers.k_folds = registers.chunk_folds = 1;
+    Zeros streams(shape);
+    Discard sink;
+    std::string error;
+    try {
+      rtl::simulate(shape, registers, streams, sink);
+    } catch (const std::runtime_error& failure) {
+      error = failure.what();
+    }
+    QVERIFY2(error.find("assertion failed") != std::string::npos, ("got: '" + error + "'").c_str());
   }
 
   void random_configurations() {
