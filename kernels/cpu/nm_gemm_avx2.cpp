@@ -38,7 +38,6 @@ void gemm(const PackedWeightsView& w, const QuantizedActivations& x, int64_t row
   std::vector<float> scales(static_cast<size_t>(chunks));
   for (int64_t row = row_begin; row < row_end; ++row) {
     const uint8_t* values = w.values + row * w.value_row_bytes;
-    const uint8_t* metadata = w.metadata ? w.metadata + row * w.metadata_row_bytes : nullptr;
     std::fill(weights.begin(), weights.end(), 0);
     std::fill(columns.begin(), columns.end(), 0);
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
@@ -48,11 +47,9 @@ void gemm(const PackedWeightsView& w, const QuantizedActivations& x, int64_t row
       for (int64_t index = 0; index < chunk_slots; ++index) {
         const int64_t slot = chunk * chunk_slots + index;
         if (slot >= w.slots_per_row) break;
-        const int64_t group = slot / w.kept_per_group;
-        const int64_t position = w.metadata_bits > 0 ? read_bits(metadata, slot, w.metadata_bits) : slot % w.kept_per_group;
         const size_t out = size_t(chunk * padded_chunk_slots + index);
         weights[out] = int32_t(read_bits(values, slot, w.bits)) - zero;
-        columns[out] = int32_t(group * w.group_size + position);  // < padded_cols: padding columns hold q = 0
+        columns[out] = int32_t(w.column_of(row, slot));  // < padded_cols: padding columns hold q = 0
       }
     }
     for (int64_t token = 0; token < x.batch; ++token) {

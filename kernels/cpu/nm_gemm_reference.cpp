@@ -13,12 +13,9 @@ void nm_gemm_reference(const PackedWeightsView& w, const float* x, int64_t batch
   std::vector<double> sums(static_cast<size_t>(batch));
   for (int64_t row = row_begin; row < row_end; ++row) {
     const uint8_t* values = w.values + row * w.value_row_bytes;
-    const uint8_t* metadata = w.metadata ? w.metadata + row * w.metadata_row_bytes : nullptr;
     std::fill(sums.begin(), sums.end(), 0.0);
     for (int64_t slot = 0; slot < w.slots_per_row; ++slot) {
-      const int64_t group = slot / w.kept_per_group;
-      const int64_t position = w.metadata_bits > 0 ? read_bits(metadata, slot, w.metadata_bits) : slot % w.kept_per_group;
-      const int64_t column = group * w.group_size + position;
+      const int64_t column = w.column_of(row, slot);
       if (column >= w.cols) continue;  // tail padding holds no weight
       const int64_t scale_index = w.scale_index(row, column);
       const int code = int(read_bits(values, slot, w.bits));
@@ -35,13 +32,10 @@ void nm_gemm_reference_quantized(const PackedWeightsView& w, const QuantizedActi
   const int64_t chunks = x.padded_cols / chunk;
   for (int64_t row = row_begin; row < row_end; ++row) {
     const uint8_t* values = w.values + row * w.value_row_bytes;
-    const uint8_t* metadata = w.metadata ? w.metadata + row * w.metadata_row_bytes : nullptr;
     for (int64_t token = 0; token < x.batch; ++token) {
       double sum = 0;
       for (int64_t slot = 0; slot < w.slots_per_row; ++slot) {
-        const int64_t group = slot / w.kept_per_group;
-        const int64_t position = w.metadata_bits > 0 ? read_bits(metadata, slot, w.metadata_bits) : slot % w.kept_per_group;
-        const int64_t column = group * w.group_size + position;
+        const int64_t column = w.column_of(row, slot);
         if (column >= w.cols) continue;
         const int64_t scale_index = w.scale_index(row, column);
         const int weight = int(read_bits(values, slot, w.bits)) - w.zero_point(scale_index);

@@ -192,24 +192,10 @@ void CpuDecoder::fill_cache(int64_t context, uint64_t seed) {
 
 MatrixF CpuDecoder::multiply(const CpuLinear& linear, const MatrixF& x) const {
   if (linear.dense) return transformer::linear(x, *linear.dense, linear.bias.size() ? &linear.bias : nullptr);
-  const kernels::PackedWeightsView weights = kernel_view(*linear.packed);
-  const kernels::Isa isa =
-      kernels::simd_supports(kernels::best_isa(), weights) ? kernels::best_isa() : kernels::Isa::Reference;
-  const int64_t rows = linear.packed->rows;
-  MatrixF y(x.rows(), rows);
-  kernels::QuantizedActivations quantized;
-  if (isa != kernels::Isa::Reference) kernels::quantize_activations(x.data(), x.rows(), x.cols(), quantized);
-  const int threads = tbb::this_task_arena::max_concurrency();
-  const int64_t block = std::max<int64_t>(4, rows / (8 * threads));
-  tbb::parallel_for(
-      tbb::blocked_range<int64_t>(0, rows, block),
-      [&](const auto& range) {
-        if (isa == kernels::Isa::Reference)
-          kernels::nm_gemm_reference(weights, x.data(), x.rows(), range.begin(), range.end(), y.data());
-        else
-          kernels::nm_gemm_simd(isa, weights, quantized, range.begin(), range.end(), y.data());
-      },
-      tbb::simple_partitioner());
+  MatrixF y(x.rows(), linear.packed->rows);
+  kernels::NmGemmScratch scratch;
+  kernels::nm_gemm(kernel_view(*linear.packed), x.data(), x.rows(), y.data(), tbb::this_task_arena::max_concurrency(),
+                   scratch);
   if (linear.bias.size()) y.rowwise() += linear.bias.transpose();
   return y;
 }
@@ -347,9 +333,7 @@ int64_t CpuDecoder::other_bytes(int64_t context) const {
 
 std::string CpuDecoder::isa() const {
   if (!blocks_.front().q.packed) return "eigen";
-  const kernels::PackedWeightsView weights = kernel_view(*blocks_.front().q.packed);
-  return kernels::isa_name(kernels::simd_supports(kernels::best_isa(), weights) ? kernels::best_isa()
-                                                                                 : kernels::Isa::Reference);
+  return kernels::isa_name(kernels::isa_for(kernel_view(*blocks_.front().q.packed)));
 }
 
 namespace {

@@ -111,6 +111,64 @@ class TestNMGemm final : public QObject {
     }
   }
 
+  // The entry point climbs down the ladder per format: 3:4 (96 slots per 128-column chunk, more than AVX-512's 64)
+  // runs on AVX2 rather than falling to the scalar reference; 3:7 (7 does not divide 128) runs on the reference.
+  // Its output is the chosen kernel's, bit for bit, whatever the thread count.
+  void entry_point_takes_the_widest_kernel_that_runs_the_format() {
+    const MatrixF weights = random_matrix(37, 384, 5);
+    const MatrixF x = random_matrix(3, 384, 6);
+    for (const char* pattern : {"2:4", "3:4", "3:7", "dense"}) {
+      QuantConfig quant;
+      quant.bits = 4;
+      const PackedMatrix packed =
+          compress(weights, select_nm(weights, NMPattern::parse(pattern), PruningCriterion::Magnitude), quant);
+      const PackedWeightsView view = kernel_view(packed);
+      const Isa isa = isa_for(view);
+      const std::string name = std::string(pattern) + " -> " + isa_name(isa);
+      if (std::string(pattern) == "3:4" && isa_available(Isa::Avx2)) QVERIFY2(isa == Isa::Avx2, name.c_str());
+      if (std::string(pattern) == "3:7") QVERIFY2(isa == Isa::Reference, name.c_str());
+      if (std::string(pattern) == "2:4" && isa_available(Isa::Avx512Vnni))
+        QVERIFY2(isa == Isa::Avx512Vnni, name.c_str());
+      MatrixF expected(3, 37);
+      if (isa == Isa::Reference) {
+        nm_gemm_reference(view, x.data(), 3, 0, 37, expected.data());
+      } else {
+        QuantizedActivations quantized;
+        quantize_activations(x.data(), 3, 384, quantized);
+        nm_gemm_simd(isa, view, quantized, 0, 37, expected.data());
+      }
+      NmGemmScratch scratch;
+      for (int threads : {1, 2, 7}) {
+        MatrixF y = MatrixF::Constant(3, 37, NAN);
+        QCOMPARE(nm_gemm(view, x.data(), 3, y.data(), threads, scratch), isa);
+        QVERIFY2(y == expected, name.c_str());
+      }
+    }
+  }
+
+  // column_of is the one slot-to-column decode: the columns it names are exactly the nonzeros of the dequantized row.
+  void column_of_names_the_kept_columns() {
+    const MatrixF weights = random_matrix(5, 70, 8);  // 70: a tail group of 2 columns padded to 4
+    for (const char* pattern : {"2:4", "1:4", "2:8", "dense"}) {
+      QuantConfig quant;
+      quant.bits = 8;
+      const PackedMatrix packed =
+          compress(weights, select_nm(weights, NMPattern::parse(pattern), PruningCriterion::Magnitude), quant);
+      const PackedWeightsView view = kernel_view(packed);
+      const MatrixF dense = dequantize(packed);
+      for (int64_t row = 0; row < view.rows; ++row) {
+        std::vector<bool> named(size_t(view.cols), false);
+        for (int64_t slot = 0; slot < view.slots_per_row; ++slot) {
+          const int64_t column = view.column_of(row, slot);
+          QVERIFY(view.position_of(row, slot) < view.group_size);
+          if (column < view.cols) named[size_t(column)] = true;
+        }
+        for (int64_t column = 0; column < view.cols; ++column)
+          if (dense(row, column) != 0) QVERIFY2(named[size_t(column)], pattern);
+      }
+    }
+  }
+
   void fast_paths_cover_the_common_formats() {
     // What the engines promise: 2:4, 1:4, 4:8, 2:8 and dense at 2/3/4/8 bits with g128 run on the SIMD kernel.
     if (!isa_available(Isa::Avx512Vnni) && !isa_available(Isa::Avx2)) QSKIP("no SIMD kernel on this CPU");

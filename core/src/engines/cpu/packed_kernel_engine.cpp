@@ -1,11 +1,7 @@
 // cpu/int{b}-{pattern}: nmscope's own CPU kernels (kernels/cpu) run straight on the packed format, split over
 // output rows on the TBB pool. One variant per bit width and fast-path pattern (dense, 2:4, 1:4, 4:8, 2:8), and
-// cpu/int{b}-nm for every other N:M; each runs the widest SIMD kernel this CPU has for the format, else the
-// scalar reference, and says which in its details.
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
-#include <tbb/task_arena.h>
+// cpu/int{b}-nm for every other N:M; each runs kernels::nm_gemm (the widest SIMD kernel this CPU has for the
+// format, else the scalar reference) and says which in its details.
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -41,27 +37,13 @@ class PackedKernelJob final : public PreparedJob {
       rotated_.push_back(packed);
     }
     for (const auto& copy : rotated_) views_.push_back(kernel_view(copy));
-    isa_ = kernels::simd_supports(kernels::best_isa(), views_[0]) ? kernels::best_isa() : kernels::Isa::Reference;
+    isa_ = kernels::isa_for(views_[0]);
     output_.resize(input.activations.rows(), packed.rows);
-    // Enough row blocks to balance the threads, each long enough to amortize the per-row decode setup.
-    block_ = std::max<int64_t>(4, packed.rows / (8 * threads_));
   }
 
   void call(int repetition) override {
-    const kernels::PackedWeightsView& weights = views_[size_t(repetition % copies_)];
-    const int64_t batch = input_.activations.rows();
-    if (isa_ != kernels::Isa::Reference)
-      kernels::quantize_activations(input_.activations.data(), batch, input_.packed.cols, quantized_);
-    tbb::parallel_for(
-        tbb::blocked_range<int64_t>(0, input_.packed.rows, block_),
-        [&](const auto& range) {
-          if (isa_ == kernels::Isa::Reference)
-            kernels::nm_gemm_reference(weights, input_.activations.data(), batch, range.begin(), range.end(),
-                                       output_.data());
-          else
-            kernels::nm_gemm_simd(isa_, weights, quantized_, range.begin(), range.end(), output_.data());
-        },
-        tbb::simple_partitioner());
+    kernels::nm_gemm(views_[size_t(repetition % copies_)], input_.activations.data(), input_.activations.rows(),
+                     output_.data(), threads_, scratch_);
   }
 
   EngineOutput finish(const TimingStats& time) override {
@@ -85,9 +67,8 @@ class PackedKernelJob final : public PreparedJob {
   std::vector<PackedMatrix> rotated_;
   std::vector<kernels::PackedWeightsView> views_;
   kernels::Isa isa_ = kernels::Isa::Reference;
-  kernels::QuantizedActivations quantized_;
+  kernels::NmGemmScratch scratch_;
   MatrixF output_;
-  int64_t block_ = 4;
 };
 
 class PackedKernelEngine final : public Engine {

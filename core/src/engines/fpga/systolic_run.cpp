@@ -105,10 +105,7 @@ void SystolicRun::weight_word(int64_t fold, int word, uint64_t* lanes) const {
         if (slot < span.slot_end) {
           const uint8_t* values = weights_.values + channel * weights_.value_row_bytes;
           const uint64_t code = read_bits(values, slot, weights_.bits);
-          const uint64_t position =
-              weights_.metadata_bits > 0
-                  ? read_bits(weights_.metadata + channel * weights_.metadata_row_bytes, slot, weights_.metadata_bits)
-                  : uint64_t(slot % weights_.kept_per_group);
+          const uint64_t position = uint64_t(weights_.position_of(channel, slot));
           lane = code | position << rtl::accel_pkg::kCodeW;
         } else {
           lane = zero_point;  // an unused row multiplies by code - z = 0
@@ -152,12 +149,7 @@ std::vector<float> SystolicRun::reference_output() const {
   std::vector<int64_t> column(size_t(plan_.slots_per_row));
   for (int64_t n = 0; n < weights_.rows; ++n) {
     const uint8_t* values = weights_.values + n * weights_.value_row_bytes;
-    const uint8_t* metadata = weights_.metadata ? weights_.metadata + n * weights_.metadata_row_bytes : nullptr;
-    for (int64_t s = 0; s < plan_.slots_per_row; ++s) {
-      const int64_t position = weights_.metadata_bits > 0 ? read_bits(metadata, s, weights_.metadata_bits)
-                                                          : s % weights_.kept_per_group;
-      column[size_t(s)] = s / weights_.kept_per_group * weights_.group_size + position;
-    }
+    for (int64_t s = 0; s < plan_.slots_per_row; ++s) column[size_t(s)] = weights_.column_of(n, s);
     std::vector<float> scales(plan_.folds.size());
     for (size_t k = 0; k < plan_.folds.size(); ++k) {
       const int64_t index = scale_index(n, int64_t(k));

@@ -7,7 +7,9 @@
 //  - the SIMD kernels, which quantize each token's activations to int8 per block of 128 columns (a scale per block,
 //    as ggml's Q8 blocks do) and multiply with integer dot products; their error against the reference is what the
 //    engine reports as engine_rel_err.
-// Kernels are single-threaded over a range of output rows; the caller splits rows across threads.
+// nm_gemm() is the one entry point the engines and the decoder call: it picks the instruction set per format, quantizes
+// the activations once and splits the rows over threads. The per-ISA kernels below it are single-threaded over a
+// range of output rows.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +48,21 @@ void nm_gemm_reference(const PackedWeightsView& weights, const float* x, int64_t
 // s_w * s_x, in double. SIMD results must match it to float rounding (the tests pin this).
 void nm_gemm_reference_quantized(const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin,
                                  int64_t row_end, float* y);
+
+// The instruction set that runs `weights` on this CPU: the widest whose kernel takes the format, down the ladder
+// AVX-512 VNNI -> AVX2 -> reference (a format AVX-512 refuses, such as 3:4's 96 slots per chunk, runs on AVX2).
+Isa isa_for(const PackedWeightsView& weights);
+
+// What a caller of nm_gemm keeps across calls so that repeated products allocate nothing.
+struct NmGemmScratch {
+  QuantizedActivations activations;
+};
+
+// y [batch, rows] = x [batch, K] W^T over every row: isa_for's kernel, int8 activations quantized once per call for a
+// SIMD kernel, rows split into blocks over up to `threads` workers of the calling TBB arena (blocks long enough to
+// amortize each row's decode setup). Returns the instruction set that ran.
+Isa nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
+            NmGemmScratch& scratch);
 
 // Whether a SIMD kernel of `isa` has a path for this format (else the caller uses the reference).
 bool simd_supports(Isa isa, const PackedWeightsView& weights);

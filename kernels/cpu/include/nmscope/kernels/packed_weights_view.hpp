@@ -4,6 +4,8 @@
 // bit strings per row; scales are fp16 [scale_rows, scales_per_row]; zero points (asymmetric only) one byte each.
 #include <cstdint>
 
+#include "nmscope/kernels/bit_string.hpp"
+
 namespace nmscope::kernels {
 
 struct PackedWeightsView {
@@ -30,6 +32,16 @@ struct PackedWeightsView {
   }
   int zero_point(int64_t scale_index_value) const {
     return zero_points ? zero_points[scale_index_value] : 1 << (bits - 1);
+  }
+  // Where slot `slot` of `row` sits inside its group of M (packed-format.md, "Metadata"): the position the metadata
+  // stores, or the slot's index in the group when N == M (no metadata).
+  int64_t position_of(int64_t row, int64_t slot) const {
+    return metadata_bits > 0 ? int64_t(read_bits(metadata + row * metadata_row_bytes, slot, metadata_bits))
+                             : slot % kept_per_group;
+  }
+  // The column of W that slot `slot` of `row` holds; a column >= cols is tail padding and holds no weight.
+  int64_t column_of(int64_t row, int64_t slot) const {
+    return slot / kept_per_group * group_size + position_of(row, slot);
   }
 };
 
