@@ -23,6 +23,7 @@
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 #include "progress_line.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -56,7 +57,7 @@ std::vector<int> parse_ints(const std::string& list, const std::string& option) 
       values.push_back(std::stoi(item, &used));
       if (used != item.size()) throw std::invalid_argument(item);
     } catch (const std::exception&) {
-      throw Error(option, "'" + item + "' is not a whole number");
+      throw UsageError(option, "'" + item + "' is not a whole number");
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -89,12 +90,12 @@ int bench(const BenchOptions& options) {
     const size_t cross = shape.find('x');
     // One 'x' between two numbers: "64x64x64" is a shape of the wrong kind, not a number that failed to parse.
     if (cross == std::string::npos || shape.find('x', cross + 1) != std::string::npos)
-      throw Error("--shapes", "'" + shape + "' is not N_outxK (two numbers joined by one x, e.g. 4096x11008)");
+      throw UsageError("--shapes", "'" + shape + "' is not N_outxK (two numbers joined by one x, e.g. 4096x11008)");
     const std::vector<int> dims = cross == std::string::npos ? std::vector<int>{}
                                                              : std::vector<int>{parse_ints(shape.substr(0, cross), "--shapes")[0],
                                                                                 parse_ints(shape.substr(cross + 1), "--shapes")[0]};
     if (dims.size() != 2 || dims[0] <= 0 || dims[1] <= 0 || dims[0] > (1 << 20) || dims[1] > (1 << 20))
-      throw Error("--shapes", "'" + shape + "' is not N_outxK with both in 1..1048576");
+      throw UsageError("--shapes", "'" + shape + "' is not N_outxK with both in 1..1048576");
     synth += (synth.size() > 6 ? "+" : "") + shape;
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -106,7 +107,8 @@ int bench(const BenchOptions& options) {
   spec.group = options.group;
   spec.engines = options.engines;
   spec.batches = parse_ints(options.batches, "--batch");
-  if (!(options.timing_seconds > 0 && options.timing_seconds <= 60)) throw Error("--timing-seconds", "must be in (0, 60]");
+  if (!(options.timing_seconds > 0 && options.timing_seconds <= 60))
+    throw UsageError("--timing-seconds", "must be in (0, 60]");
   spec.timing.target_seconds = options.timing_seconds;
   if (!options.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(options.arrays);
   spec.engine_options.fpga_clock_mhz = options.fpga_clock_mhz;
@@ -129,7 +131,7 @@ int bench(const BenchOptions& options) {
     spec.patterns.insert(spec.patterns.begin(), NMPattern{});
   spec.engines.clear();
   for (const auto& name : names) spec.engines += (spec.engines.empty() ? "" : ",") + name;
-  if (spec.engines.empty()) throw Error("--engines", "bench needs at least one engine");
+  if (spec.engines.empty()) throw UsageError("--engines", "bench needs at least one engine");
   spec.validate();
 
   std::unique_ptr<tbb::global_control> thread_limit;

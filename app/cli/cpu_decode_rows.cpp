@@ -11,6 +11,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/host_info.hpp"
 #include "nmscope/units.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -87,12 +88,13 @@ void check_cpu_decode_memory(const CpuDecodeRequest& request, bool packed_varian
     if (fitting_context >= 1)
       advice += ", or --context " + std::to_string(fitting_context) + " at batch " + std::to_string(largest);
   }
-  throw Error("--batch", "the CPU decode step at batch " + std::to_string(largest) + ", context " +
-                             std::to_string(request.context) + " needs about " + format_bytes(uint64_t(peak.total())) +
-                             " (fp32 weights " + format_bytes(uint64_t(peak.fp32_weights)) + ", packed " +
-                             format_bytes(uint64_t(peak.packed_weights)) + ", KV caches " +
-                             format_bytes(uint64_t(peak.kv_caches)) + "), " + format_bytes(uint64_t(available)) +
-                             " available: " + advice);
+  throw UsageError("--batch", "the CPU decode step at batch " + std::to_string(largest) + ", context " +
+                                  std::to_string(request.context) + " needs about " +
+                                  format_bytes(uint64_t(peak.total())) + " (fp32 weights " +
+                                  format_bytes(uint64_t(peak.fp32_weights)) + ", packed " +
+                                  format_bytes(uint64_t(peak.packed_weights)) + ", KV caches " +
+                                  format_bytes(uint64_t(peak.kv_caches)) + "), " + format_bytes(uint64_t(available)) +
+                                  " available: " + advice);
 }
 
 int run_cpu_decode_rows(const CpuDecodeRequest& request) {

@@ -7,6 +7,7 @@
 
 #include "nmscope/model.hpp"
 #include "nmscope/results_store.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -25,11 +26,12 @@ struct CpuDecodeRequest {
   std::string model_name;  // the preset, or the model directory
 };
 
-// Throws Error("--batch", needed vs available and what would fit) when the step's peak memory (with a packed variant
-// and its reference when `packed_variant`) would not fit the memory available now. run_cpu_decode_rows checks it too.
+// Throws UsageError("--batch", needed vs available and what would fit) when the step's peak memory (with a packed
+// variant and its reference when `packed_variant`) would not fit the memory available now. run_cpu_decode_rows checks
+// it too.
 void check_cpu_decode_memory(const CpuDecodeRequest& request, bool packed_variant);
 
-// Returns the number of rows measured. Throws Error("--engines", ...) for a name that is not a CPU decode variant.
+// Returns the number of rows measured. Throws UsageError("--engines", ...) for a name that is not a CPU decode variant.
 int run_cpu_decode_rows(const CpuDecodeRequest& request);
 
 }  // namespace nmscope::cli

@@ -21,6 +21,7 @@
 #include "nmscope/study.hpp"
 #include "nmscope/units.hpp"
 #include "study_options.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -228,12 +229,12 @@ int decode(const DecodeOptions& options) {
     else if (is_engine_of(EngineFamily::Cpu, engine))
       cpu_engines.push_back(engine);
     else
-      throw Error("--engines", "'" + engine + "' is neither a gpu/ nor a cpu/ decode variant");
+      throw UsageError("--engines", "'" + engine + "' is neither a gpu/ nor a cpu/ decode variant");
   }
-  if (gpu_engines.empty() && cpu_engines.empty()) throw Error("--engines", "no engine given");
+  if (gpu_engines.empty() && cpu_engines.empty()) throw UsageError("--engines", "no engine given");
   // Usage before any work: a batch or context of 0 is refused here (exit 2), not after the header.
   if (options.context < 1)
-    throw Error("--context", std::to_string(options.context) + " is not a positive number of tokens");
+    throw UsageError("--context", std::to_string(options.context) + " is not a positive number of tokens");
   decode_batches(options.batches);
   // Validate every name before anything is measured.
   for (const std::string& engine : gpu_engines) DecodeVariant::parse(engine);

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/results_store.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -26,11 +27,11 @@ std::string path_for(const std::string& csv, const std::string& table) {
 int export_csv(const ExportOptions& options) {
   const auto& tables = ResultsStore::exportable_tables();
   if (options.table != "all" && std::find(tables.begin(), tables.end(), options.table) == tables.end())
-    throw Error("--table",
-                "'" + options.table +
-                    "' is not a table to export (measurements, model_evaluations, model_rollups, decode, all)");
+    throw UsageError("--table",
+                     "'" + options.table +
+                         "' is not a table to export (measurements, model_evaluations, model_rollups, decode, all)");
   if (options.table == "all" && options.csv == "-")
-    throw Error("--csv", "'-' (stdout) takes one table; --table all writes one file per table");
+    throw UsageError("--csv", "'-' (stdout) takes one table; --table all writes one file per table");
   // Exporting must not create an empty database where the user mistyped the path.
   if (!std::filesystem::exists(options.database)) throw Error(options.database, "no such results database");
   ResultsStore store(options.database);

@@ -12,6 +12,7 @@
 #include "nmscope/forward.hpp"
 #include "nmscope/tokenizer.hpp"
 #include "nmscope/writers.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 

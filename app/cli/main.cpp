@@ -9,6 +9,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/host_info.hpp"
 #include "nmscope/results_store.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -64,10 +65,16 @@ int main(int argc, char** argv) {
   try {
     for (const auto& command : commands)
       if (command.parser->parsed()) return command.action();
-  } catch (const nmscope::Error& error) {
+  } catch (const nmscope::SettingError& error) {
+    // A setting core cannot use is bad usage: said as the flag that set it.
+    print_error(std::string(nmscope::cli::flag_of(error.setting())) + ": " + error.reason());
+    return 2;
+  } catch (const nmscope::cli::UsageError& error) {
     print_error(error.what());
-    // An error about an option is bad usage; one about a file or tensor is a failed run.
-    return error.subject().rfind("--", 0) == 0 ? 2 : 1;
+    return 2;
+  } catch (const nmscope::Error& error) {
+    print_error(error.what());  // a file, a tensor, a model: a failed run
+    return 1;
   } catch (const std::exception& error) {
     print_error(error.what());
     return 1;

@@ -5,6 +5,7 @@
 
 #include "nmscope/error.hpp"
 #include "nmscope/model_study.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -31,16 +32,16 @@ void ModelCompressionOptions::check_usage() const {
   if (requested()) return;
   for (const CLI::Option* option : {criterion_option_, quantizer_option_, calibration_option_})
     if (option && option->count() > 0)
-      throw Error(option->get_name(),
-                  "shapes a compressed model: give --pattern or --bits too (without them the "
-                  "model runs as loaded)");
+      throw UsageError(option->get_name(),
+                       "shapes a compressed model: give --pattern or --bits too (without them the "
+                       "model runs as loaded)");
 }
 
 ModelCompressionSettings ModelCompressionOptions::settings() const {
   ModelCompressionSettings settings;
   settings.pattern = pattern.empty() ? NMPattern::dense() : NMPattern::parse(pattern);
   const std::vector<int> bit_list = QuantConfig::parse_bits_list(bits.empty() ? "16" : bits);
-  if (bit_list.size() != 1) throw Error("--bits", "one bit width per forward pass");
+  if (bit_list.size() != 1) throw UsageError("--bits", "one bit width per forward pass");
   settings.quant.bits = bit_list.front();
   settings.quant.group = group;
   settings.quant.granularity = per_tensor    ? Granularity::Tensor

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "nmscope/model_compression.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -24,7 +25,7 @@ struct ModelCompressionOptions {
   void add_to(CLI::App& command);
   bool requested() const { return !pattern.empty() || !bits.empty(); }
   // Usage the options cannot check one by one: --criterion, --quantizer and --calib shape a compression, so without
-  // --pattern or --bits they would be ignored; refused instead (Error("--criterion", ...), exit 2).
+  // --pattern or --bits they would be ignored; refused instead (UsageError("--criterion", ...), exit 2).
   void check_usage() const;
   // Throws Error("--pattern" / "--bits" / ...) on a bad value. Pattern defaults to dense, bits to 16.
   ModelCompressionSettings settings() const;

@@ -13,6 +13,7 @@
 #include "nmscope/model_study.hpp"
 #include "nmscope/results_store.hpp"
 #include "progress_line.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -48,7 +49,7 @@ std::vector<std::string> split(const std::string& text, const std::string& optio
     std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
-    if (item.empty()) throw Error(option, "empty item in '" + text + "'");
+    if (item.empty()) throw UsageError(option, "empty item in '" + text + "'");
     items.push_back(item);
     if (comma == std::string::npos) return items;
     start = comma + 1;

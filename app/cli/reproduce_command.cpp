@@ -9,6 +9,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/reproduction.hpp"
 #include "nmscope/results_store.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -52,15 +53,15 @@ int reproduce(const ReproduceOptions& options) {
   reproduction.timing_seconds = options.timing_seconds;
   // Usage, before any work (exit 2).
   if (options.context < 1)
-    throw Error("--context", std::to_string(options.context) + " is not a positive number of tokens");
+    throw UsageError("--context", std::to_string(options.context) + " is not a positive number of tokens");
   if (options.latency_batch < 1)
-    throw Error("--latency-batch", std::to_string(options.latency_batch) + " is not a positive batch");
+    throw UsageError("--latency-batch", std::to_string(options.latency_batch) + " is not a positive batch");
   if (options.throughput_batch < 1)
-    throw Error("--throughput-batch", std::to_string(options.throughput_batch) + " is not a positive batch");
-  if (reproduction.families.empty()) throw Error("--engines", "names no engine family (cpu, gpu, fpga)");
+    throw UsageError("--throughput-batch", std::to_string(options.throughput_batch) + " is not a positive batch");
+  if (reproduction.families.empty()) throw UsageError("--engines", "names no engine family (cpu, gpu, fpga)");
   for (const std::string& family : reproduction.families)
     if (family != "cpu" && family != "gpu" && family != "fpga")
-      throw Error("--engines", "'" + family + "' is not an engine family (cpu, gpu, fpga)");
+      throw UsageError("--engines", "'" + family + "' is not an engine family (cpu, gpu, fpga)");
   if (!options.json) reproduction.progress = [](const std::string& line) { std::cerr << "… " << line << std::endl; };
   ResultsStore store(options.database.empty() ? ResultsStore::default_path() : options.database);
   warn_if_damaged(store);

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "nmscope/error.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -16,8 +17,8 @@ std::vector<int> parse_batches(const std::string& list) {
     int value = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (ec != std::errc() || end != item.data() + item.size() || item.empty())
-      throw Error("--batch", "'" + item + "' is not a whole number");
-    if (value < 1) throw Error("--batch", "'" + item + "' is not a positive batch size");
+      throw UsageError("--batch", "'" + item + "' is not a whole number");
+    if (value < 1) throw UsageError("--batch", "'" + item + "' is not a positive batch size");
     if (std::find(batches.begin(), batches.end(), value) == batches.end()) batches.push_back(value);  // "1,1": once
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -58,7 +59,7 @@ StudySpec make_study_spec(const StudyOptions& options) {
   spec.engines = options.engines;
   spec.batches = parse_batches(options.batches);
   if (!(options.timing_seconds > 0 && options.timing_seconds <= 60))
-    throw Error("--timing-seconds", "must be in (0, 60]");
+    throw UsageError("--timing-seconds", "must be in (0, 60]");
   spec.timing.target_seconds = options.timing_seconds;
   if (!options.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(options.arrays);
   spec.engine_options.fpga_clock_mhz = options.fpga_clock_mhz;

@@ -15,6 +15,7 @@
 #include "nmscope/results_store.hpp"
 #include "nmscope/sweep.hpp"
 #include "progress_line.hpp"
+#include "usage_error.hpp"
 
 namespace nmscope::cli {
 
@@ -67,7 +68,7 @@ void print_plan_json(const SweepPlan& plan, const ShardAssignment& assignment, S
 int sweep(const SweepOptions& options) {
   const ShardSelection shard = parse_shard(options.shard);
   if (!options.plan_only && options.database.empty())
-    throw Error("--db", "a shard needs its own database (e.g. --db shard-" + std::to_string(shard.index) + ".db)");
+    throw UsageError("--db", "a shard needs its own database (e.g. --db shard-" + std::to_string(shard.index) + ".db)");
   SweepSpec spec;
   const SweepPlan plan = plan_sweep_file(options.spec_path, spec);
   const ShardAssignment assignment = assign_shards(plan.costs, shard.count);

@@ -10,6 +10,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/verify.hpp"
 #include "nmscope/rtl/systolic_rtl.hpp"
+#include "usage_error.hpp"
 #include "verify_gpu.hpp"
 
 namespace nmscope::cli {
@@ -57,10 +58,10 @@ int verify_fpga(const VerifyOptions& options) {
 }
 
 int verify(const VerifyOptions& options) {
-  if (options.configs < 1 || options.configs > 100000) throw Error("--configs", "must be in 1..100000");
+  if (options.configs < 1 || options.configs > 100000) throw UsageError("--configs", "must be in 1..100000");
   if (options.engine == "fpga") return verify_fpga(options);
   if (options.engine == "gpu") return verify_gpu(options.configs, options.seed, std::cout);
-  throw Error("--engine", "'" + options.engine + "' has no verify path (known: fpga, gpu)");
+  throw UsageError("--engine", "'" + options.engine + "' has no verify path (known: fpga, gpu)");
 }
 
 }  // namespace

@@ -352,8 +352,9 @@ bool MainWindow::start_model_evaluation(ModelStudySpec spec) {
   if (worker_->is_running()) return false;
   try {
     // Patterns and bits as the Study pane lists them; the spec is validated by core before anything is stored.
-    if (study_panel_->patterns_text().isEmpty()) throw Error("--pattern", "choose at least one N:M pattern");
-    if (study_panel_->bits_text().isEmpty()) throw Error("--bits", "choose at least one bit width");
+    if (study_panel_->patterns_text().isEmpty())
+      throw SettingError(Setting::Pattern, "choose at least one N:M pattern");
+    if (study_panel_->bits_text().isEmpty()) throw SettingError(Setting::Bits, "choose at least one bit width");
     spec.patterns = NMPattern::parse_list(study_panel_->patterns_text().toStdString());
     spec.bits = QuantConfig::parse_bits_list(study_panel_->bits_text().toStdString());
     spec.quant = study_panel_->quantization();

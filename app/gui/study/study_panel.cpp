@@ -156,8 +156,8 @@ StudySpec StudyPanel::spec(const std::vector<SelectedTensor>& tensors) const {
     spec.tensors.push_back(tensor.name);
   }
   if (tensors.empty()) throw Error("tensors", "select at least one tensor in the Sources pane");
-  if (patterns_text().isEmpty()) throw Error("--pattern", "choose at least one N:M pattern");
-  if (bits_text().isEmpty()) throw Error("--bits", "choose at least one bit width");
+  if (patterns_text().isEmpty()) throw SettingError(Setting::Pattern, "choose at least one N:M pattern");
+  if (bits_text().isEmpty()) throw SettingError(Setting::Bits, "choose at least one bit width");
   spec.patterns = NMPattern::parse_list(patterns_text().toStdString());
   spec.bits = QuantConfig::parse_bits_list(bits_text().toStdString());
   const QuantConfig quant = quantization();
@@ -182,7 +182,7 @@ StudySpec StudyPanel::spec(const std::vector<SelectedTensor>& tensors) const {
   for (const QString& item : split(batches_->text())) {
     bool ok = false;
     const int batch = item.toInt(&ok);
-    if (!ok) throw Error("--batch", "'" + item.toStdString() + "' is not a whole number");
+    if (!ok) throw SettingError(Setting::Batch, "'" + item.toStdString() + "' is not a whole number");
     spec.batches.push_back(batch);
   }
   spec.timing.target_seconds = timing_seconds_->value();
@@ -280,7 +280,8 @@ void StudyPanel::save(QSettings& settings) const {
 }
 
 void StudyPanel::set_fpga_arrays(const QString& comma_separated) {
-  fpga::parse_array_sizes(comma_separated.trimmed().toStdString());  // throws Error("--array", ...) when malformed
+  fpga::parse_array_sizes(
+      comma_separated.trimmed().toStdString());  // throws SettingError(ArraySize, ...) when malformed
   fpga_arrays_->setText(comma_separated.trimmed());
 }
 

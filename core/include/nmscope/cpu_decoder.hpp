@@ -27,7 +27,7 @@ struct CpuDecodeVariant {
   bool packed = false;
   NMPattern pattern = NMPattern::dense();
   int bits = 16;
-  // Throws Error("--engines", reason) on any other name.
+  // Throws SettingError(Setting::Engines, reason) on any other name.
   static CpuDecodeVariant parse(const std::string& engine);
 };
 

@@ -14,7 +14,7 @@ namespace nmscope {
 struct EngineOptions {
   std::vector<fpga::ArraySize> fpga_arrays{{16, 16}, {32, 32}};
   double fpga_clock_mhz = fpga::kDefaultClockMhz;
-  // Throws Error("--fpga-clock-mhz" / "--array", reason).
+  // Throws SettingError(FpgaClock / ArraySize, reason).
   void validate() const;
 };
 
@@ -30,7 +30,7 @@ class EngineRegistry {
   const std::vector<std::unique_ptr<Engine>>& engines() const { return engines_; }
   const Engine* find(const std::string& name) const;
   // A comma-separated list of variant names or family names ("cpu" = every cpu/ variant), "all", or "none" (empty).
-  // Throws Error("--engines", ...) naming an unknown entry and listing the known ones.
+  // Throws SettingError(Setting::Engines, ...) naming an unknown entry and listing the known ones.
   std::vector<const Engine*> select(const std::string& list) const;
 
  private:

@@ -23,11 +23,11 @@ struct DecodeVariant {
   kernels::cuda::LinearKind kind = kernels::cuda::LinearKind::CublasFp16;
   NMPattern pattern;
   int bits = 16;
-  // Throws Error("--engines", reason) on a name that is not one of the above.
+  // Throws SettingError(Setting::Engines, reason) on a name that is not one of the above.
   static DecodeVariant parse(const std::string& engine);
 };
 
-// "llama-7b" or "tiny"; throws Error("--preset", reason listing both) otherwise.
+// "llama-7b" or "tiny"; throws SettingError(Setting::Preset, reason listing both) otherwise.
 kernels::cuda::DecoderShape decoder_preset(const std::string& name);
 // The same shape as core's model configuration (the CPU decoder step takes that).
 ModelConfig decoder_model_config(const kernels::cuda::DecoderShape& shape);

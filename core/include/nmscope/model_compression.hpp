@@ -18,9 +18,9 @@ enum class ModelCriterion { Magnitude, Wanda, SparseGPT };
 // rtn: round to nearest after pruning (compress()); gptq: round column by column with second-order error feedback.
 enum class Quantizer { RoundToNearest, Gptq };
 
-ModelCriterion parse_model_criterion(const std::string& name);  // throws Error("--criterion", ...)
+ModelCriterion parse_model_criterion(const std::string& name);  // throws SettingError(Setting::Criterion, ...)
 std::string model_criterion_name(ModelCriterion criterion);
-Quantizer parse_quantizer(const std::string& name);  // throws Error("--quantizer", ...)
+Quantizer parse_quantizer(const std::string& name);  // throws SettingError(Setting::Quantizer, ...)
 std::string quantizer_name(Quantizer quantizer);
 
 struct ModelCompressionSettings {

@@ -45,8 +45,8 @@ struct ModelLayerStudyResult {
   std::vector<ModelRollupRow> rollup;
 };
 
-// The model's linear layers whose tensor name matches `pattern` (regex_search). Throws Error("--layers", reason)
-// when the expression is invalid or matches none of them.
+// The model's linear layers whose tensor name matches `pattern` (regex_search). Throws SettingError(Setting::Layers,
+// reason) when the expression is invalid or matches none of them.
 std::vector<ModelLayer> select_model_layers(const Model& model, const std::string& pattern);
 
 // Opens the model and selects its layers. Throws Error when the model, the preset, the layer filter or the options

@@ -13,7 +13,7 @@ struct NMPattern {
   int group_size = 1;      // M
 
   static NMPattern dense() { return {1, 1}; }
-  // Accepts "dense" or "N:M" with 1 <= N <= M <= 32; throws Error("--pattern", reason) otherwise.
+  // Accepts "dense" or "N:M" with 1 <= N <= M <= 32; throws SettingError(Setting::Pattern, reason) otherwise.
   static NMPattern parse(const std::string& text);
   static std::vector<NMPattern> parse_list(const std::string& comma_separated);
 

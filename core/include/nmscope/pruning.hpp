@@ -12,7 +12,7 @@ namespace nmscope {
 
 enum class PruningCriterion { Magnitude, Wanda };
 
-PruningCriterion parse_criterion(const std::string& name);  // throws Error("--criterion", ...)
+PruningCriterion parse_criterion(const std::string& name);  // throws SettingError(Setting::Criterion, ...)
 std::string criterion_name(PruningCriterion criterion);
 
 struct NMSelection {
@@ -37,7 +37,7 @@ struct NMSelection {
 };
 
 // Scores are |w| (magnitude) or |w| * ||X_j||_2 (wanda, `input_norms` of length K). Ties keep the lower index.
-// Throws Error("--criterion", ...) when wanda is asked for without input norms.
+// Throws SettingError(Setting::Criterion, ...) when wanda is asked for without input norms.
 NMSelection select_nm(const MatrixF& weights, const NMPattern& pattern, PruningCriterion criterion,
                       const VectorF* input_norms = nullptr);
 

@@ -18,7 +18,7 @@ struct QuantConfig {
   bool is_fp16() const { return bits == 16; }
   // "group:128", "channel", "tensor"; "none" for fp16.
   std::string granularity_name() const;
-  // Throws Error("--bits" / "--group", reason) when bits are outside 2..8 and not 16, or the group is not positive.
+  // Throws SettingError(Bits / Group, reason) when bits are outside 2..8 and not 16, or the group is not positive.
   void validate() const;
   static std::vector<int> parse_bits_list(const std::string& comma_separated);
 };

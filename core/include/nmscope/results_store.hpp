@@ -74,7 +74,7 @@ class ResultsStore {
   // decode-step rows of measurements: `nmscope-cli decode --db`, reproduce).
   static const std::vector<std::string>& exportable_tables();
   // Writes one of exportable_tables() as CSV, every column of the table in its order; "-" writes to stdout. Returns
-  // the rows written. Throws Error("--table", ...) for another name.
+  // the rows written. Throws SettingError(Setting::Table, ...) for another name.
   int64_t export_table_csv(const std::string& table, const std::string& csv_path) const;
 
   // SQLite's quick_check of the whole file: "" when it passes, else its first complaint. It reads every page (about

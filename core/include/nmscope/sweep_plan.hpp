@@ -54,7 +54,7 @@ struct ShardSelection {
   int index = 0;  // 0-based, as a Slurm array task id
   int count = 1;
 };
-// "I/N" with 0 <= I < N; throws Error("--shard", reason).
+// "I/N" with 0 <= I < N; throws SettingError(Setting::Shard, reason).
 ShardSelection parse_shard(const std::string& text);
 
 struct ShardAssignment {
@@ -66,7 +66,7 @@ struct ShardAssignment {
 };
 // Longest processing time first: points by decreasing cost (ties: lower index first), each onto the least-loaded shard
 // (ties: lower shard). Integer costs and fixed tie-breaks make it the same on every machine. Throws
-// Error("--shard", reason) when shard_count is below 1 or above the number of points.
+// SettingError(Setting::Shard, reason) when shard_count is below 1 or above the number of points.
 ShardAssignment assign_shards(std::span<const int64_t> costs, int shard_count);
 
 }  // namespace nmscope

@@ -61,8 +61,10 @@ CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {
   static const std::regex packed_name(R"(cpu/int([2348])-(dense|\d+:\d+))");
   std::smatch match;
   if (!std::regex_match(engine, match, packed_name))
-    throw Error("--engines", "'" + engine + "' is not a CPU decode variant (cpu/eigen-fp32-dense, cpu/int{2,3,4,8}-dense, "
-                             "cpu/int{2,3,4,8}-N:M)");
+    throw SettingError(Setting::Engines,
+                       "'" + engine +
+                           "' is not a CPU decode variant (cpu/eigen-fp32-dense, cpu/int{2,3,4,8}-dense, "
+                           "cpu/int{2,3,4,8}-N:M)");
   variant.packed = true;
   variant.bits = std::stoi(match[1].str());
   variant.pattern = match[2].str() == "dense" ? NMPattern::dense() : NMPattern::parse(match[2].str());
@@ -176,7 +178,8 @@ void CpuDecoder::reset(int64_t batch, int64_t capacity) {
 }
 
 void CpuDecoder::fill_cache(int64_t context, uint64_t seed) {
-  if (context >= capacity_) throw Error("--context", "the cache holds " + std::to_string(capacity_) + " positions");
+  if (context >= capacity_)
+    throw SettingError(Setting::Context, "the cache holds " + std::to_string(capacity_) + " positions");
   std::mt19937_64 engine(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t head_dim = shape_.head_dim;

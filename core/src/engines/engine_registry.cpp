@@ -4,14 +4,14 @@
 
 #include "engines/fpga/fpga_engines.hpp"
 #include "nmscope/error.hpp"
-#include "text_list.hpp"
+#include "util/text_list.hpp"
 
 namespace nmscope {
 
 void EngineOptions::validate() const {
   if (!(fpga_clock_mhz > 0 && fpga_clock_mhz <= 2000))
-    throw Error("--fpga-clock-mhz", "must be in (0, 2000] MHz");
-  if (fpga_arrays.empty()) throw Error("--array", "needs at least one array size");
+    throw SettingError(Setting::FpgaClock, "must be in (0, 2000] MHz");
+  if (fpga_arrays.empty()) throw SettingError(Setting::ArraySize, "needs at least one array size");
 }
 
 EngineRegistry EngineRegistry::with_options(const EngineOptions& options) {
@@ -42,7 +42,7 @@ std::vector<const Engine*> EngineRegistry::select(const std::string& list) const
     if (std::find(selected.begin(), selected.end(), engine) == selected.end()) selected.push_back(engine);
   };
   if (trim(list) == "none") return selected;
-  for (const auto& item : split_list(list, "--engines")) {
+  for (const auto& item : split_list(list, Setting::Engines)) {
     if (item == "all") {
       for (const auto& engine : engines_) add_once(engine.get());
       continue;
@@ -61,7 +61,7 @@ std::vector<const Engine*> EngineRegistry::select(const std::string& list) const
     if (!family_found) {
       std::string known = "none, all";
       for (const auto& engine : engines_) known += ", " + engine->name();
-      throw Error("--engines", "unknown engine '" + item + "' (known: " + known + ")");
+      throw SettingError(Setting::Engines, "unknown engine '" + item + "' (known: " + known + ")");
     }
   }
   return selected;

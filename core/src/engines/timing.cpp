@@ -55,18 +55,23 @@ InterleavedTiming time_interleaved(const std::vector<TimedBody>& bodies, const T
     bodies[index](next_repetition[index]++);
     return std::chrono::duration<double, std::micro>(Clock::now() - before).count();
   };
-  std::vector<double> last_warm_us(count, 0);
+  // The fastest warm-up call of each body sizes the rounds: a warm-up call that lost the core to a neighbour must
+  // not make a body look slower than it is.
+  std::vector<double> fastest_warm_us(count, 0);
   for (int warm = 0; warm < options.warmup; ++warm)
-    for (std::size_t index = 0; index < count; ++index) last_warm_us[index] = call(index);
+    for (std::size_t index = 0; index < count; ++index) {
+      const double spent = call(index);
+      fastest_warm_us[index] = warm == 0 ? spent : std::min(fastest_warm_us[index], spent);
+    }
   // Balanced rounds: a body much faster than the slowest is called several times in a row, so that within a round
   // every body spends about the same wall time and a burst of load (a scheduler time slice lost to a neighbour)
   // falls on each alike. Its sample is the mean of those calls.
   std::vector<int> calls_per_round(count, 1);
   if (count > 1) {
-    const double slowest = *std::max_element(last_warm_us.begin(), last_warm_us.end());
+    const double slowest = *std::max_element(fastest_warm_us.begin(), fastest_warm_us.end());
     for (std::size_t index = 0; index < count; ++index)
-      if (last_warm_us[index] > 0)
-        calls_per_round[index] = int(std::clamp(std::round(slowest / last_warm_us[index]), 1.0, 64.0));
+      if (fastest_warm_us[index] > 0)
+        calls_per_round[index] = int(std::clamp(std::round(slowest / fastest_warm_us[index]), 1.0, 64.0));
   }
   std::vector<std::vector<double>> samples_us(count);
   const double budget = options.target_seconds * double(count);

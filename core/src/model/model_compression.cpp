@@ -12,7 +12,7 @@ ModelCriterion parse_model_criterion(const std::string& name) {
   if (name == "magnitude") return ModelCriterion::Magnitude;
   if (name == "wanda") return ModelCriterion::Wanda;
   if (name == "sparsegpt") return ModelCriterion::SparseGPT;
-  throw Error("--criterion", "'" + name + "' is not a pruning criterion (magnitude, wanda, sparsegpt)");
+  throw SettingError(Setting::Criterion, "'" + name + "' is not a pruning criterion (magnitude, wanda, sparsegpt)");
 }
 
 std::string model_criterion_name(ModelCriterion criterion) {
@@ -30,7 +30,7 @@ std::string model_criterion_name(ModelCriterion criterion) {
 Quantizer parse_quantizer(const std::string& name) {
   if (name == "rtn") return Quantizer::RoundToNearest;
   if (name == "gptq") return Quantizer::Gptq;
-  throw Error("--quantizer", "'" + name + "' is not a quantizer (rtn, gptq)");
+  throw SettingError(Setting::Quantizer, "'" + name + "' is not a quantizer (rtn, gptq)");
 }
 
 std::string quantizer_name(Quantizer quantizer) { return quantizer == Quantizer::Gptq ? "gptq" : "rtn"; }
@@ -123,8 +123,8 @@ CompressedModel compress_model(const Model& model, const ModelCompressionSetting
     return result;
   }
   if (!calibration) {
-    throw Error("--calib", model_criterion_name(settings.criterion) + " + " + quantizer_name(settings.quantizer) +
-                               " needs calibration token ids");
+    throw SettingError(Setting::Calibration, model_criterion_name(settings.criterion) + " + " +
+                                                 quantizer_name(settings.quantizer) + " needs calibration token ids");
   }
   const bool second_order = settings.criterion == ModelCriterion::SparseGPT || settings.quantizer == Quantizer::Gptq;
   LayerInputs inputs;

@@ -20,10 +20,11 @@ namespace nmscope {
 namespace {
 
 std::unique_ptr<Model> open_model(const ModelLayerStudySpec& spec) {
-  if (spec.model.empty() == spec.preset.empty()) throw Error("--model", "give exactly one of --model DIR or --preset NAME");
+  if (spec.model.empty() == spec.preset.empty())
+    throw SettingError(Setting::Model, "give exactly one of --model DIR or --preset NAME");
   if (!spec.preset.empty()) {
     if (!find_model_preset(spec.preset))
-      throw Error("--preset", "no preset '" + spec.preset + "' (presets: " + model_preset_names() + ")");
+      throw SettingError(Setting::Preset, "no preset '" + spec.preset + "' (presets: " + model_preset_names() + ")");
     return Model::preset(spec.preset);
   }
   auto model = Model::open(spec.model);
@@ -55,7 +56,7 @@ std::vector<ModelLayer> select_model_layers(const Model& model, const std::strin
   try {
     expression = std::regex(pattern.empty() ? std::string(".") : pattern, std::regex::ECMAScript);
   } catch (const std::regex_error& failure) {
-    throw Error("--layers", "'" + pattern + "' is not a valid regular expression: " + failure.what());
+    throw SettingError(Setting::Layers, "'" + pattern + "' is not a valid regular expression: " + failure.what());
   }
   std::vector<ModelLayer> layers;
   const auto linear = model.linear_layers();
@@ -64,9 +65,9 @@ std::vector<ModelLayer> select_model_layers(const Model& model, const std::strin
     layers.push_back({tensor->info.name, role_name(tensor->role), tensor->block, tensor->info.rows(), tensor->info.cols()});
   }
   if (layers.empty()) {
-    throw Error("--layers", "'" + pattern + "' matches none of the " + std::to_string(linear.size()) +
-                                " linear layers (names like " +
-                                (linear.empty() ? std::string("?") : linear.front()->info.name) + ")");
+    throw SettingError(Setting::Layers, "'" + pattern + "' matches none of the " + std::to_string(linear.size()) +
+                                            " linear layers (names like " +
+                                            (linear.empty() ? std::string("?") : linear.front()->info.name) + ")");
   }
   return layers;
 }

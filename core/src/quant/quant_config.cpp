@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "nmscope/error.hpp"
-#include "text_list.hpp"
+#include "util/text_list.hpp"
 
 namespace nmscope {
 
@@ -20,18 +20,18 @@ std::string QuantConfig::granularity_name() const {
 
 void QuantConfig::validate() const {
   if (!(bits == 16 || (bits >= 2 && bits <= 8)))
-    throw Error("--bits", std::to_string(bits) + " is not supported (use 2..8, or 16 for fp16)");
+    throw SettingError(Setting::Bits, std::to_string(bits) + " is not supported (use 2..8, or 16 for fp16)");
   if (granularity == Granularity::Group && group <= 0)
-    throw Error("--group", "group size must be positive (got " + std::to_string(group) + ")");
+    throw SettingError(Setting::Group, "group size must be positive (got " + std::to_string(group) + ")");
 }
 
 std::vector<int> QuantConfig::parse_bits_list(const std::string& comma_separated) {
   std::vector<int> bits;
-  for (const auto& item : split_list(comma_separated, "--bits")) {
+  for (const auto& item : split_list(comma_separated, Setting::Bits)) {
     int value = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (ec != std::errc() || end != item.data() + item.size())
-      throw Error("--bits", "'" + item + "' is not a whole number");
+      throw SettingError(Setting::Bits, "'" + item + "' is not a whole number");
     QuantConfig probe;
     probe.bits = value;
     probe.validate();

@@ -99,13 +99,15 @@ void check_time_limit(const std::string& time_limit) {
   // sbatch's forms: minutes, minutes:seconds, hours:minutes:seconds, days-hours[:minutes[:seconds]].
   static const std::regex form(R"(^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+(:\d{1,2}(:\d{1,2})?)?)$)");
   if (!time_limit.empty() && !std::regex_match(time_limit, form))
-    throw Error("--time", "'" + time_limit + "' is not a Slurm time limit (MM, HH:MM:SS or D-HH:MM:SS)");
+    throw SettingError(Setting::TimeLimit,
+                       "'" + time_limit + "' is not a Slurm time limit (MM, HH:MM:SS or D-HH:MM:SS)");
 }
 
 void check_partition(const std::string& partition) {
   static const std::regex name(R"(^[A-Za-z0-9_.,-]+$)");
   if (!partition.empty() && !std::regex_match(partition, name))
-    throw Error("--partition", "'" + partition + "' is not a partition name (letters, digits, _ . - and commas)");
+    throw SettingError(Setting::Partition,
+                       "'" + partition + "' is not a partition name (letters, digits, _ . - and commas)");
 }
 
 std::string cli_of_this_process() {
@@ -222,17 +224,18 @@ const SlurmSubmission* SlurmSweep::submission_of(int shard) const {
 }
 
 SlurmSubmitted submit_slurm_sweep(const SlurmSubmitOptions& options) {
-  if (options.shards < 1) throw Error("--shards", "N must be at least 1");
-  if (options.directory.empty()) throw Error("--dir", "give a directory for the scripts and shard databases");
+  if (options.shards < 1) throw SettingError(Setting::Shards, "N must be at least 1");
+  if (options.directory.empty())
+    throw SettingError(Setting::Directory, "give a directory for the scripts and shard databases");
   check_time_limit(options.time_limit);
   check_partition(options.partition);
   if (options.gpus_per_shard < -1 || options.gpus_per_shard > 64)
-    throw Error("--gpus-per-shard", std::to_string(options.gpus_per_shard) + " is not in 0..64");
+    throw SettingError(Setting::GpusPerShard, std::to_string(options.gpus_per_shard) + " is not in 0..64");
   SweepSpec spec;
   const SweepPlan plan = plan_sweep_file(options.spec_path, spec);
   if (std::size_t(options.shards) > plan.points.size())
-    throw Error("--shards", std::to_string(options.shards) + " is more shards than the sweep has points (" +
-                                std::to_string(plan.points.size()) + ")");
+    throw SettingError(Setting::Shards, std::to_string(options.shards) + " is more shards than the sweep has points (" +
+                                            std::to_string(plan.points.size()) + ")");
 
   SlurmSweep sweep;
   std::error_code error;

@@ -14,7 +14,7 @@ namespace nmscope {
 PruningCriterion parse_criterion(const std::string& name) {
   if (name == "magnitude") return PruningCriterion::Magnitude;
   if (name == "wanda") return PruningCriterion::Wanda;
-  throw Error("--criterion", "'" + name + "' is not a pruning criterion (magnitude, wanda)");
+  throw SettingError(Setting::Criterion, "'" + name + "' is not a pruning criterion (magnitude, wanda)");
 }
 
 std::string criterion_name(PruningCriterion criterion) {
@@ -108,10 +108,11 @@ void row_scores(const float* weight_row, int64_t cols, int64_t padded_cols, Prun
 void check_wanda_norms(const MatrixF& weights, PruningCriterion criterion, const VectorF* input_norms) {
   if (criterion != PruningCriterion::Wanda) return;
   if (input_norms == nullptr)
-    throw Error("--criterion", "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
+    throw SettingError(Setting::Criterion,
+                       "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
   if (input_norms->size() != weights.cols())
-    throw Error("--activations", "activations have K = " + std::to_string(input_norms->size()) +
-                                     " but the weights have K = " + std::to_string(weights.cols()));
+    throw SettingError(Setting::Activations, "activations have K = " + std::to_string(input_norms->size()) +
+                                                 " but the weights have K = " + std::to_string(weights.cols()));
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ int64_t ResultsStore::export_table_csv(const std::string& table, const std::stri
   } else {
     std::string known;
     for (const std::string& name : exportable_tables()) known += (known.empty() ? "" : ", ") + name;
-    throw Error("--table", "'" + table + "' is not a table to export (" + known + ", all)");
+    throw SettingError(Setting::Table, "'" + table + "' is not a table to export (" + known + ", all)");
   }
   std::lock_guard lock(mutex_);
   store::CsvWriter csv(csv_path);

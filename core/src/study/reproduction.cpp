@@ -152,11 +152,11 @@ void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, c
   const CpuDecodeMemory one = estimate_cpu_decode_memory(shape, true, true, largest, options.context);
   const int64_t needed = one.total() + one.fp32_weights;
   if (const int64_t available = available_memory_bytes(); available > 0 && needed > available - (int64_t{512} << 20))
-    throw Error(largest == options.throughput_batch ? "--throughput-batch" : "--latency-batch",
-                "the CPU decode step of LLaMA-7B at batch " + std::to_string(largest) + ", context " +
-                    std::to_string(options.context) + " needs about " + format_bytes(uint64_t(needed)) + ", " +
-                    format_bytes(uint64_t(available)) +
-                    " are available: use a smaller batch or --context, or leave cpu out of --engines");
+    throw SettingError(largest == options.throughput_batch ? Setting::ThroughputBatch : Setting::LatencyBatch,
+                       "the CPU decode step of LLaMA-7B at batch " + std::to_string(largest) + ", context " +
+                           std::to_string(options.context) + " needs about " + format_bytes(uint64_t(needed)) + ", " +
+                           format_bytes(uint64_t(available)) +
+                           " are available: use a smaller batch or --context, or leave cpu out of --engines");
   report("cpu: LLaMA-7B decoder, synthetic weights, cpu/int4-2:4 and cpu/eigen-fp32-dense");
   CpuDecoder packed = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse("cpu/int4-2:4"), options.seed);
   CpuDecoder dense = CpuDecoder::synthetic(shape, CpuDecodeVariant::parse(kCpuDecodeBaseline), options.seed);
@@ -261,7 +261,7 @@ const std::vector<PaperFigure>& hsieh2025_figures() {
 Reproduction reproduce_hsieh2025(const ReproductionOptions& options, ResultsStore* store) {
   for (const std::string& family : options.families)
     if (family != "cpu" && family != "gpu" && family != "fpga")
-      throw Error("--engines", "'" + family + "' is not an engine family (cpu, gpu, fpga)");
+      throw SettingError(Setting::Engines, "'" + family + "' is not an engine family (cpu, gpu, fpga)");
   const auto report = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };

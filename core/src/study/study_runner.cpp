@@ -750,15 +750,17 @@ class StudyRun {
 }  // namespace
 
 void StudySpec::validate() const {
-  if (sources.empty()) throw Error("--weights", "no weight source given");
-  if (patterns.empty()) throw Error("--pattern", "no pattern given");
-  if (bits.empty()) throw Error("--bits", "no bit width given");
+  if (sources.empty()) throw SettingError(Setting::Weights, "no weight source given");
+  if (patterns.empty()) throw SettingError(Setting::Pattern, "no pattern given");
+  if (bits.empty()) throw SettingError(Setting::Bits, "no bit width given");
   for (int width : bits) quant_config(width).validate();
-  if (batches.empty()) throw Error("--batch", "no batch size given");
+  if (batches.empty()) throw SettingError(Setting::Batch, "no batch size given");
   for (int batch : batches)
-    if (batch <= 0 || batch > 65536) throw Error("--batch", "batch size " + std::to_string(batch) + " is not in 1..65536");
+    if (batch <= 0 || batch > 65536)
+      throw SettingError(Setting::Batch, "batch size " + std::to_string(batch) + " is not in 1..65536");
   if (criterion == PruningCriterion::Wanda && activations_path.empty())
-    throw Error("--criterion", "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
+    throw SettingError(Setting::Criterion,
+                       "wanda needs calibration activations: pass --activations FILE.npy ([tokens, K])");
   EngineRegistry::with_options(engine_options).select(engines);
 }
 

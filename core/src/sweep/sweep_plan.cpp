@@ -137,10 +137,10 @@ ShardSelection parse_shard(const std::string& text) {
   ShardSelection shard;
   if (slash == std::string::npos || !whole(std::string_view(text).substr(0, slash), shard.index) ||
       !whole(std::string_view(text).substr(slash + 1), shard.count))
-    throw Error("--shard", "'" + text + "' is not I/N (e.g. 0/4: the first of four shards)");
-  if (shard.count < 1) throw Error("--shard", "'" + text + "': N must be at least 1");
+    throw SettingError(Setting::Shard, "'" + text + "' is not I/N (e.g. 0/4: the first of four shards)");
+  if (shard.count < 1) throw SettingError(Setting::Shard, "'" + text + "': N must be at least 1");
   if (shard.index < 0 || shard.index >= shard.count)
-    throw Error("--shard", "'" + text + "': I must be in 0.." + std::to_string(shard.count - 1));
+    throw SettingError(Setting::Shard, "'" + text + "': I must be in 0.." + std::to_string(shard.count - 1));
   return shard;
 }
 
@@ -153,10 +153,11 @@ double ShardAssignment::imbalance() const {
 }
 
 ShardAssignment assign_shards(std::span<const int64_t> costs, int shard_count) {
-  if (shard_count < 1) throw Error("--shard", "N must be at least 1");
+  if (shard_count < 1) throw SettingError(Setting::Shard, "N must be at least 1");
   if (std::size_t(shard_count) > costs.size())
-    throw Error("--shard", "N = " + std::to_string(shard_count) + " is more shards than the sweep has points (" +
-                               std::to_string(costs.size()) + ")");
+    throw SettingError(Setting::Shard, "N = " + std::to_string(shard_count) +
+                                           " is more shards than the sweep has points (" +
+                                           std::to_string(costs.size()) + ")");
   std::vector<int32_t> order(costs.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(),

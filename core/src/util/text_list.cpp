@@ -1,6 +1,4 @@
-#include "text_list.hpp"
-
-#include "nmscope/error.hpp"
+#include "util/text_list.hpp"
 
 namespace nmscope {
 
@@ -11,13 +9,13 @@ std::string trim(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-std::vector<std::string> split_list(const std::string& text, const std::string& option) {
+std::vector<std::string> split_list(const std::string& text, Setting setting) {
   std::vector<std::string> items;
   std::string::size_type start = 0;
   while (true) {
     const auto comma = text.find(',', start);
     std::string item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (item.empty()) throw Error(option, "empty item in list '" + text + "'");
+    if (item.empty()) throw SettingError(setting, "empty item in list '" + text + "'");
     items.push_back(std::move(item));
     if (comma == std::string::npos) break;
     start = comma + 1;

@@ -26,7 +26,7 @@ class TestTiming final : public QObject {
  private slots:
   void ratios_are_per_round_and_survive_a_load_that_comes_and_goes() {
     TimingOptions options;
-    options.warmup = 1;
+    options.warmup = 3;
     options.min_repetitions = 40;
     options.target_seconds = 0.0;
     // Rounds 10-19, 30-39 run "under load": both bodies 3x slower in them, as a neighbour's build would make them.

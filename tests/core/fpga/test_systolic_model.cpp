@@ -35,7 +35,7 @@ class TestSystolicModel : public QObject {
         parse_array_size(bad);
         QFAIL(bad);
       } catch (const Error& error) {
-        QCOMPARE(error.subject(), std::string("--array"));
+        QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::ArraySize);
       }
     }
   }

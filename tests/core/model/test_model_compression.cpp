@@ -65,7 +65,8 @@ class TestModelCompression : public QObject {
 
   void wanda_needs_calibration() {
     const auto model = Model::open(fixture("tiny_llama"));
-    expect_error([&] { compress_model(*model, two_four_int4(ModelCriterion::Wanda), nullptr); }, "--calib");
+    expect_error([&] { compress_model(*model, two_four_int4(ModelCriterion::Wanda), nullptr); },
+                 "calibration tokens: wanda + rtn needs calibration token ids");
   }
 
   void wanda_calibrates_each_layer_on_compressed_predecessors() {

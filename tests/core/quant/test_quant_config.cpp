@@ -32,7 +32,7 @@ class TestQuantConfig final : public QObject {
         QuantConfig::parse_bits_list(list);
         QFAIL(list);
       } catch (const Error& error) {
-        QCOMPARE(error.subject(), std::string("--bits"));
+        QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::Bits);
       }
     }
     QuantConfig quant;
@@ -41,7 +41,7 @@ class TestQuantConfig final : public QObject {
       quant.validate();
       QFAIL("group 0 accepted");
     } catch (const Error& error) {
-      QCOMPARE(error.subject(), std::string("--group"));
+      QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::Group);
     }
     quant.group = -3;
     QVERIFY_THROWS_EXCEPTION(Error, quant.validate());

@@ -39,7 +39,7 @@ class TestNMPattern final : public QObject {
       NMPattern::parse(text.toStdString());
       QFAIL("accepted an invalid pattern");
     } catch (const Error& error) {
-      QCOMPARE(error.subject(), std::string("--pattern"));
+      QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::Pattern);
     }
   }
 

@@ -139,7 +139,7 @@ class TestPruning final : public QObject {
       select_nm(weights, NMPattern{2, 4}, PruningCriterion::Wanda);
       QFAIL("wanda ran without activations");
     } catch (const Error& error) {
-      QCOMPARE(error.subject(), std::string("--criterion"));
+      QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::Criterion);
     }
     VectorF wrong(7);
     wrong.setOnes();

@@ -202,7 +202,7 @@ class TestSweepPlan : public QObject {
         nmscope::parse_shard(bad);
         QFAIL(bad);
       } catch (const Error& error) {
-        QCOMPARE(error.subject(), std::string("--shard"));
+        QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::Shard);
       }
     }
   }
@@ -240,7 +240,7 @@ class TestSweepPlan : public QObject {
       nmscope::assign_shards(costs, 4);
       QFAIL("4 shards of 3 points");
     } catch (const Error& error) {
-      QCOMPARE(error.subject(), std::string("--shard"));
+      QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::Shard);
       QVERIFY2(error.reason().find("more shards than the sweep has points (3)") != std::string::npos, error.what());
     }
   }

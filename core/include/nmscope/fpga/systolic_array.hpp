@@ -22,7 +22,7 @@ struct ArraySize {
   bool operator==(const ArraySize&) const = default;
 };
 
-// "16x16", rows and cols in [4, 64]; throws Error("--array", reason).
+// "16x16", rows and cols in [4, 64]; throws SettingError(Setting::ArraySize, reason).
 ArraySize parse_array_size(const std::string& text);
 // "16x16,32x32"
 std::vector<ArraySize> parse_array_sizes(const std::string& list);

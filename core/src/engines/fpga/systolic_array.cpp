@@ -21,10 +21,11 @@ int parse_dimension(const std::string& text, const std::string& whole) {
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    throw Error("--array", "'" + whole + "' is not ROWSxCOLS (e.g. 16x16)");
+    throw SettingError(Setting::ArraySize, "'" + whole + "' is not ROWSxCOLS (e.g. 16x16)");
   if (value < kMinArrayDim || value > kMaxArrayDim)
-    throw Error("--array", "'" + whole + "': rows and columns must be in [" + std::to_string(kMinArrayDim) + ", " +
-                               std::to_string(kMaxArrayDim) + "]");
+    throw SettingError(Setting::ArraySize, "'" + whole + "': rows and columns must be in [" +
+                                               std::to_string(kMinArrayDim) + ", " + std::to_string(kMaxArrayDim) +
+                                               "]");
   return value;
 }
 }  // namespace
@@ -33,7 +34,7 @@ std::string ArraySize::to_string() const { return std::to_string(rows) + "x" + s
 
 ArraySize parse_array_size(const std::string& text) {
   const size_t x = text.find('x');
-  if (x == std::string::npos) throw Error("--array", "'" + text + "' is not ROWSxCOLS (e.g. 16x16)");
+  if (x == std::string::npos) throw SettingError(Setting::ArraySize, "'" + text + "' is not ROWSxCOLS (e.g. 16x16)");
   return {parse_dimension(text.substr(0, x), text), parse_dimension(text.substr(x + 1), text)};
 }
 

@@ -113,9 +113,9 @@ DecodeVariant DecodeVariant::parse(const std::string& engine) {
       return variant;
     }
   }
-  throw Error("--engines", "'" + engine +
-                               "' is not a decode engine (gpu/cublas-fp16-dense, gpu/cusparselt-fp16-2:4, "
-                               "gpu/int{2,3,4,8}-dense, gpu/int{2,3,4,8}-N:M)");
+  throw SettingError(Setting::Engines, "'" + engine +
+                                           "' is not a decode engine (gpu/cublas-fp16-dense, gpu/cusparselt-fp16-2:4, "
+                                           "gpu/int{2,3,4,8}-dense, gpu/int{2,3,4,8}-N:M)");
 }
 
 gpu::DecoderShape decoder_preset(const std::string& name) {
@@ -123,7 +123,8 @@ gpu::DecoderShape decoder_preset(const std::string& name) {
   // Every model preset (resources/models) is a decoder shape: LLaMA-2-13B, LLaMA-3-8B, Mistral-7B, Qwen2-7B too.
   const ModelPreset* preset = find_model_preset(name);
   if (!preset)
-    throw Error("--preset", "no decoder preset '" + name + "' (presets: tiny, " + model_preset_names() + ")");
+    throw SettingError(Setting::Preset,
+                       "no decoder preset '" + name + "' (presets: tiny, " + model_preset_names() + ")");
   return decoder_shape_of(preset->config, name);
 }
 
@@ -357,13 +358,15 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     if (std::find(engines.begin(), engines.end(), engine) == engines.end()) engines.push_back(engine);
   std::vector<DecodeVariant> variants;
   for (const std::string& engine : engines) variants.push_back(DecodeVariant::parse(engine));
-  if (options.batches.empty()) throw Error("--batch", "no batch size given");
+  if (options.batches.empty()) throw SettingError(Setting::Batch, "no batch size given");
   for (int64_t batch : options.batches)
-    if (batch < 1 || batch > 1024) throw Error("--batch", "batch sizes run from 1 to 1024");
-  if (options.context < 1 || options.context > 65536) throw Error("--context", "the context runs from 1 to 65536");
-  if (const std::string why = options.shape.unsupported_reason(); !why.empty())
-    throw Error(options.model ? options.model->directory() : "--preset",
-                "the GPU decode step cannot run this shape: " + why);
+    if (batch < 1 || batch > 1024) throw SettingError(Setting::Batch, "batch sizes run from 1 to 1024");
+  if (options.context < 1 || options.context > 65536)
+    throw SettingError(Setting::Context, "the context runs from 1 to 65536");
+  if (const std::string why = options.shape.unsupported_reason(); !why.empty()) {
+    if (options.model) throw Error(options.model->directory(), "the GPU decode step cannot run this shape: " + why);
+    throw SettingError(Setting::Preset, "the GPU decode step cannot run this shape: " + why);
+  }
 
   std::vector<gpu::DecodeCase> cases;
   for (int64_t batch : options.batches) cases.push_back({batch, options.context});

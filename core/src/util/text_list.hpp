@@ -3,10 +3,12 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/error.hpp"
+
 namespace nmscope {
 
 std::string trim(const std::string& text);
-// Splits on commas and trims; an empty list or an empty item is an Error naming `option`.
-std::vector<std::string> split_list(const std::string& text, const std::string& option);
+// Splits on commas and trims; an empty list or an empty item is a SettingError naming `setting`.
+std::vector<std::string> split_list(const std::string& text, Setting setting);
 
 }  // namespace nmscope
