@@ -3,21 +3,6 @@
 
 namespace nmscope::kernels::cuda {
 
-DecoderShape DecoderShape::llama_7b() {
-  DecoderShape shape;
-  shape.name = "llama-7b";
-  shape.hidden = 4096;
-  shape.intermediate = 11008;
-  shape.blocks = 32;
-  shape.heads = 32;
-  shape.kv_heads = 32;
-  shape.head_dim = 128;
-  shape.vocab = 32000;
-  shape.rope_theta = 10000.0;
-  shape.norm_epsilon = 1e-6;
-  return shape;
-}
-
 DecoderShape DecoderShape::tiny() {
   DecoderShape shape;
   shape.name = "tiny";

@@ -50,7 +50,7 @@ class TestDecoderPlan final : public QObject {
 
   // 64 sequences of 65536 tokens: 64 x 65537 x 32 blocks x 2 x 4096 x 2 bytes of cache, ~2.2 TB.
   void memory_bill() {
-    const gpu::DecoderShape shape = gpu::DecoderShape::llama_7b();
+    const gpu::DecoderShape shape = nmscope::decoder_preset("llama-7b");
     const std::vector<int64_t> fp16(gpu::kLinearRoles, 0);
     const int64_t small = gpu::decoder_required_bytes(shape, fp16, {1, 512});
     const int64_t huge = gpu::decoder_required_bytes(shape, fp16, {64, 65536});
@@ -100,7 +100,7 @@ class TestDecoderPlan final : public QObject {
   // per weight, exactly their GPU tiles' bytes; the head likewise; the 4-bit embedding table; fp16 norm gains),
   // at least 5x smaller than fp16.
   void llama_7b_whole_model_is_5x_smaller_than_fp16() {
-    const gpu::DecoderShape shape = gpu::DecoderShape::llama_7b();
+    const gpu::DecoderShape shape = nmscope::decoder_preset("llama-7b");
     const ModelConfig config = decoder_model_config(shape);
     QuantConfig quant;
     quant.bits = 4;

@@ -149,7 +149,7 @@ class TestGpuDecoder final : public QObject {
   void too_large_a_request_runs_nothing() {
     SKIP_WITHOUT_GPU();
     DecodeStudyOptions options;
-    options.shape = gpu::DecoderShape::llama_7b();
+    options.shape = nmscope::decoder_preset("llama-7b");
     options.engines = {"gpu/int4-2:4"};
     options.batches = {64};
     options.context = 65536;  // 64 x 65537 tokens x 512 KiB of KV cache: ~2.2 TB

@@ -28,7 +28,6 @@ struct DecoderShape {
   double norm_epsilon = 1e-5;
   int64_t sliding_window = 0;  // mistral: the new token attends over the last sliding_window positions; 0: all
 
-  static DecoderShape llama_7b();
   // hidden 256, 2 blocks, 4 heads over 2 key/value heads of 64, intermediate 512, vocab 1024: the tests' shape.
   static DecoderShape tiny();
   // "" when the step's kernels can run this shape, else why not.
