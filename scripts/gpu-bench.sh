@@ -10,6 +10,8 @@
 #   NMSCOPE_DEBS      folder of Debian .deb files to unpack when Qt6 Test / Eigen / TBB / ... are missing (the GPU
 #                     machine has CUDA, CMake and a compiler but no Qt): unpacked into $NMSCOPE_DEPS, never into /
 #   NMSCOPE_DEPS      where they are unpacked (default /tmp/nmscope-deps)
+#   NMSCOPE_WHEELS    folder of Python wheels the test fixtures need and the machine lacks (gguf: make_fixtures.py
+#                     writes GGUF files with it), installed with --no-deps under $NMSCOPE_DEPS/python, put on PYTHONPATH
 #   BUILD_DIR         default build-gpu; on the lent machine put it outside the carried checkout (e.g.
 #                     /tmp/nmscope-build): a carried folder is replaced on every call, /tmp stays while the machine is warm
 #                     NMSCOPE_JOBS default: all cores
@@ -36,7 +38,18 @@ log() { printf '[gpu-bench] %s\n' "$*" >&2; }
 
 # Unpacks the .deb files once; exposes to the loader only the libraries this machine lacks, so its own newer
 # zstd, glib, ... stay in use for cmake, nvcc and python.
+prepare_python_wheels() {
+  [ -n "${NMSCOPE_WHEELS:-}" ] || return 0
+  local target="$DEPS/python"
+  if [ ! -d "$target" ]; then
+    log "installing $(ls "$NMSCOPE_WHEELS"/*.whl | wc -l) wheels into $target"
+    python3 -m pip install --no-deps --quiet --target "$target" "$NMSCOPE_WHEELS"/*.whl
+  fi
+  export PYTHONPATH="$target${PYTHONPATH:+:$PYTHONPATH}"
+}
+
 prepare_dependencies() {
+  prepare_python_wheels
   [ -n "${NMSCOPE_DEBS:-}" ] || return 0
   if [ ! -d "$DEPS/usr" ]; then
     log "unpacking $(ls "$NMSCOPE_DEBS"/*.deb | wc -l) packages into $DEPS"
