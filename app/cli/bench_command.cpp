@@ -22,6 +22,7 @@
 #include "nmscope/memory_bandwidth.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/text_list.hpp"
 #include "progress_line.hpp"
 #include "usage_error.hpp"
 
@@ -48,10 +49,7 @@ struct BenchOptions {
 
 std::vector<int> parse_ints(const std::string& list, const std::string& option) {
   std::vector<int> values;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = list.find(',', start);
-    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& item : comma_items(list)) {
     try {
       size_t used = 0;
       values.push_back(std::stoi(item, &used));
@@ -59,8 +57,6 @@ std::vector<int> parse_ints(const std::string& list, const std::string& option) 
     } catch (const std::exception&) {
       throw UsageError(option, "'" + item + "' is not a whole number");
     }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return values;
 }
@@ -82,10 +78,7 @@ int bench(const BenchOptions& options) {
   const InterruptScope interrupt;
   StudySpec spec;
   std::string synth = "synth:";
-  size_t start = 0;
-  while (true) {
-    const size_t comma = options.shapes.find(',', start);
-    const std::string shape = options.shapes.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& shape : comma_items(options.shapes)) {
     // Checked here, as usage, before any database is opened or bandwidth measured.
     const size_t cross = shape.find('x');
     // One 'x' between two numbers: "64x64x64" is a shape of the wrong kind, not a number that failed to parse.
@@ -97,8 +90,6 @@ int bench(const BenchOptions& options) {
     if (dims.size() != 2 || dims[0] <= 0 || dims[1] <= 0 || dims[0] > (1 << 20) || dims[1] > (1 << 20))
       throw UsageError("--shapes", "'" + shape + "' is not N_outxK with both in 1..1048576");
     synth += (synth.size() > 6 ? "+" : "") + shape;
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   spec.sources = {synth + ":dist=llm:seed=1"};
   spec.patterns = NMPattern::parse_list(options.patterns);

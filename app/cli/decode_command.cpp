@@ -19,6 +19,7 @@
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/text_list.hpp"
 #include "nmscope/units.hpp"
 #include "study_options.hpp"
 #include "usage_error.hpp"
@@ -54,14 +55,8 @@ std::vector<int64_t> decode_batches(const std::string& list) {
 
 std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> items;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = list.find(',', start);
-    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& item : comma_items(list))
     if (!item.empty()) items.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
   return items;
 }
 

@@ -12,6 +12,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/model_study.hpp"
 #include "nmscope/results_store.hpp"
+#include "nmscope/text_list.hpp"
 #include "progress_line.hpp"
 #include "usage_error.hpp"
 
@@ -43,17 +44,12 @@ struct ModelEvalOptions {
 
 std::vector<std::string> split(const std::string& text, const std::string& option) {
   std::vector<std::string> items;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
+  for (const std::string& raw : comma_items(text)) {
+    std::string item = trim(raw);
     if (item.empty()) throw UsageError(option, "empty item in '" + text + "'");
     items.push_back(item);
-    if (comma == std::string::npos) return items;
-    start = comma + 1;
   }
+  return items;
 }
 
 nlohmann::json figure(double value) { return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value); }

@@ -4,24 +4,20 @@
 #include <charconv>
 
 #include "nmscope/error.hpp"
+#include "nmscope/text_list.hpp"
 #include "usage_error.hpp"
 
 namespace nmscope::cli {
 
 std::vector<int> parse_batches(const std::string& list) {
   std::vector<int> batches;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = list.find(',', start);
-    const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& item : comma_items(list)) {
     int value = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (ec != std::errc() || end != item.data() + item.size() || item.empty())
       throw UsageError("--batch", "'" + item + "' is not a whole number");
     if (value < 1) throw UsageError("--batch", "'" + item + "' is not a positive batch size");
     if (std::find(batches.begin(), batches.end(), value) == batches.end()) batches.push_back(value);  // "1,1": once
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return batches;
 }

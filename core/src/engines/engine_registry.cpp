@@ -4,7 +4,7 @@
 
 #include "engines/fpga/fpga_engines.hpp"
 #include "nmscope/error.hpp"
-#include "util/text_list.hpp"
+#include "nmscope/text_list.hpp"
 
 namespace nmscope {
 

@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "nmscope/error.hpp"
-#include "util/text_list.hpp"
+#include "nmscope/text_list.hpp"
 
 namespace nmscope {
 

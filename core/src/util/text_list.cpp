@@ -1,4 +1,4 @@
-#include "util/text_list.hpp"
+#include "nmscope/text_list.hpp"
 
 namespace nmscope {
 
@@ -9,16 +9,23 @@ std::string trim(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-std::vector<std::string> split_list(const std::string& text, Setting setting) {
+std::vector<std::string> comma_items(const std::string& text) {
   std::vector<std::string> items;
   std::string::size_type start = 0;
   while (true) {
     const auto comma = text.find(',', start);
-    std::string item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    items.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+std::vector<std::string> split_list(const std::string& text, Setting setting) {
+  std::vector<std::string> items;
+  for (const std::string& raw : comma_items(text)) {
+    std::string item = trim(raw);
     if (item.empty()) throw SettingError(setting, "empty item in list '" + text + "'");
     items.push_back(std::move(item));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return items;
 }

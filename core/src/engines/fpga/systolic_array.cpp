@@ -5,11 +5,13 @@
 //   last fold f = F-1 starts at W = P(-1) + P(0) + ... + P(F-2); its channel tile drains T tokens from
 //   W + T + rows + 1 on, and the run ends two cycles after the last token leaves (kRunOverhead), or one cycle after
 //   the last window (length max(T, X)) when that is later: only when cols > 2 T + rows + 1.
+#include "nmscope/fpga/systolic_array.hpp"
+
 #include <algorithm>
 #include <charconv>
 
 #include "nmscope/error.hpp"
-#include "nmscope/fpga/systolic_array.hpp"
+#include "nmscope/text_list.hpp"
 
 namespace nmscope::fpga {
 
@@ -40,14 +42,9 @@ ArraySize parse_array_size(const std::string& text) {
 
 std::vector<ArraySize> parse_array_sizes(const std::string& list) {
   std::vector<ArraySize> sizes;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = list.find(',', start);
-    const ArraySize size = parse_array_size(list.substr(start, comma == std::string::npos ? std::string::npos
-                                                                                           : comma - start));
+  for (const std::string& item : comma_items(list)) {
+    const ArraySize size = parse_array_size(item);
     if (std::find(sizes.begin(), sizes.end(), size) == sizes.end()) sizes.push_back(size);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return sizes;
 }

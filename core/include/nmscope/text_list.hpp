@@ -1,5 +1,6 @@
 #pragma once
-// Comma-separated option lists ("dense,2:4,1:4"), shared by every option parser in core.
+// Comma-separated lists ("dense,2:4,1:4"): the one place a list is cut at its commas, for core's parsers and the
+// front ends' alike.
 #include <string>
 #include <vector>
 
@@ -8,6 +9,8 @@
 namespace nmscope {
 
 std::string trim(const std::string& text);
+// The items between commas, as written (untrimmed, empty ones kept): "a,,b " -> {"a", "", "b "}; "" -> {""}.
+std::vector<std::string> comma_items(const std::string& text);
 // Splits on commas and trims; an empty list or an empty item is a SettingError naming `setting`.
 std::vector<std::string> split_list(const std::string& text, Setting setting);
 
