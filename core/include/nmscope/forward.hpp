@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 
+#include "nmscope/error.hpp"
 #include "nmscope/matrix.hpp"
 #include "nmscope/model.hpp"
 #include "nmscope/token_ids.hpp"
@@ -31,6 +32,7 @@ enum class ForwardOutput {
 // Throws Error when the model's architecture is not modelled, or the token ids do not fit the model
 // (check_token_ids), naming `tokens_subject`.
 MatrixF run_forward(const Model& model, const TokenIds& tokens, const ForwardHooks& hooks = {},
-                    ForwardOutput output = ForwardOutput::Final, const std::string& tokens_subject = "--tokens");
+                    ForwardOutput output = ForwardOutput::Final,
+                    const std::string& tokens_subject = setting_name(Setting::Tokens));
 
 }  // namespace nmscope

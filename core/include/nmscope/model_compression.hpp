@@ -53,7 +53,7 @@ class CompressedModel {
   std::map<std::string, CompressedLayer> layers_;
 };
 
-// `calibration` is required when settings.needs_calibration() (Error "--calib" otherwise), ignored otherwise.
+// `calibration` is required when settings.needs_calibration() (SettingError Calibration otherwise), ignored otherwise.
 CompressedModel compress_model(const Model& model, const ModelCompressionSettings& settings,
                                const TokenIds* calibration, const std::atomic<bool>* cancel = nullptr);
 

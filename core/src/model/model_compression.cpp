@@ -142,7 +142,7 @@ CompressedModel compress_model(const Model& model, const ModelCompressionSetting
     auto [entry, inserted] = result.layers_.emplace(layer.info.name, compress_layer(loaded, settings, &inputs));
     return dequantize(entry->second.packed);
   };
-  run_forward(model, *calibration, hooks, ForwardOutput::Final, "--calib");
+  run_forward(model, *calibration, hooks, ForwardOutput::Final, setting_name(Setting::Calibration));
   return result;
 }
 

@@ -125,7 +125,8 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
     calibration_name = spec.calibration.empty() ? "built-in " + std::to_string(calibration.sequences) + "x" +
                                                       std::to_string(calibration.tokens)
                                                 : source_name(spec.calibration, spec.calibration_is_text);
-    check_token_ids(calibration, *model, spec.calibration.empty() ? "--calib" : spec.calibration);
+    check_token_ids(calibration, *model,
+                    spec.calibration.empty() ? setting_name(Setting::Calibration) : spec.calibration);
   }
 
   // What identifies one configuration's record: the model, the configuration, its calibration and evaluation.
