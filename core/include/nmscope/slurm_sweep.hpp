@@ -63,7 +63,7 @@ struct SlurmSubmitted {
   SlurmSubmission submission;  // the scripts written; job ids empty in a dry run
 };
 
-// Checks the spec and the shard count (Error naming the spec, or "--shards" when N exceeds the sweep's points),
+// Checks the spec and the shard count (Error naming the spec, or SettingError Shards when N exceeds the sweep's points),
 // writes DIR/sweep.json, the scripts and the state file; then, unless dry_run, submits the array and the merge job
 // with `sbatch --parsable` and records their ids. Throws Error("sbatch", reason) when sbatch is missing or refuses
 // a script: the scripts are written by then.

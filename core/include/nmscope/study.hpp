@@ -51,7 +51,7 @@ struct StudySpec {
   // counted and stored: a sweep shard runs its own points of a tensor in one study (one load, one pruning per pattern).
   std::function<bool(const NMPattern& pattern, int bits, const std::string& engine, int batch)> include_job;
 
-  // Throws Error naming the option at fault (e.g. "--bits", "--engines") before anything is measured.
+  // Throws SettingError naming the setting at fault (Bits, Engines, ...) before anything is measured.
   void validate() const;
   QuantConfig quant_config(int bits) const;
 };

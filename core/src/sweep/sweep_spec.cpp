@@ -22,7 +22,7 @@ const std::set<std::string>& known_keys() {
   return keys;
 }
 
-// Errors from the shared parsers name a command-line option ("--pattern"); in a spec the key is what the user wrote.
+// Errors from the shared parsers name a setting ("N:M patterns"); in a spec the key is what the user wrote.
 class SpecReader {
  public:
   SpecReader(const json& document, const std::string& subject) : document_(document), subject_(subject) {}
