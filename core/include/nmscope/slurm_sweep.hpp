@@ -63,9 +63,9 @@ struct SlurmSubmitted {
   SlurmSubmission submission;  // the scripts written; job ids empty in a dry run
 };
 
-// Checks the spec and the shard count (Error naming the spec, or SettingError Shards when N exceeds the sweep's points),
-// writes DIR/sweep.json, the scripts and the state file; then, unless dry_run, submits the array and the merge job
-// with `sbatch --parsable` and records their ids. Throws Error("sbatch", reason) when sbatch is missing or refuses
+// Checks the spec and the shard count (Error naming the spec, or SettingError Shards when N exceeds the sweep's
+// points), writes DIR/sweep.json, the scripts and the state file; then, unless dry_run, submits the array and the merge
+// job with `sbatch --parsable` and records their ids. Throws Error("sbatch", reason) when sbatch is missing or refuses
 // a script: the scripts are written by then.
 SlurmSubmitted submit_slurm_sweep(const SlurmSubmitOptions& options);
 
