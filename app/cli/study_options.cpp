@@ -1,26 +1,10 @@
 #include "study_options.hpp"
 
-#include <algorithm>
-#include <charconv>
-
 #include "nmscope/error.hpp"
-#include "nmscope/text_list.hpp"
+#include "nmscope/study_settings.hpp"
 #include "usage_error.hpp"
 
 namespace nmscope::cli {
-
-std::vector<int> parse_batches(const std::string& list) {
-  std::vector<int> batches;
-  for (const std::string& item : comma_items(list)) {
-    int value = 0;
-    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc() || end != item.data() + item.size() || item.empty())
-      throw UsageError("--batch", "'" + item + "' is not a whole number");
-    if (value < 1) throw UsageError("--batch", "'" + item + "' is not a positive batch size");
-    if (std::find(batches.begin(), batches.end(), value) == batches.end()) batches.push_back(value);  // "1,1": once
-  }
-  return batches;
-}
 
 void add_study_options(CLI::App& command, StudyOptions& options) {
   command.add_option("--pattern", options.patterns, "N:M patterns, e.g. dense,2:4,1:4,4:8")->capture_default_str();
@@ -44,22 +28,22 @@ void add_study_options(CLI::App& command, StudyOptions& options) {
 }
 
 StudySpec make_study_spec(const StudyOptions& options) {
-  StudySpec spec;
-  spec.patterns = NMPattern::parse_list(options.patterns);
-  spec.bits = QuantConfig::parse_bits_list(options.bits);
-  spec.granularity = options.per_tensor ? Granularity::Tensor : options.per_channel ? Granularity::Channel : Granularity::Group;
-  spec.group = options.group;
-  spec.symmetric = !options.asymmetric;
-  spec.criterion = parse_criterion(options.criterion);
-  spec.activations_path = options.activations;
-  spec.engines = options.engines;
-  spec.batches = parse_batches(options.batches);
-  if (!(options.timing_seconds > 0 && options.timing_seconds <= 60))
-    throw UsageError("--timing-seconds", "must be in (0, 60]");
-  spec.timing.target_seconds = options.timing_seconds;
-  if (!options.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(options.arrays);
-  spec.engine_options.fpga_clock_mhz = options.fpga_clock_mhz;
-  return spec;
+  StudySettings settings;
+  settings.patterns = options.patterns;
+  settings.bits = options.bits;
+  settings.granularity = options.per_tensor    ? Granularity::Tensor
+                         : options.per_channel ? Granularity::Channel
+                                               : Granularity::Group;
+  settings.group = options.group;
+  settings.symmetric = !options.asymmetric;
+  settings.criterion = options.criterion;
+  settings.activations = options.activations;
+  settings.engines = options.engines;
+  settings.batches = options.batches;
+  settings.timing_seconds = options.timing_seconds;
+  settings.arrays = options.arrays;
+  settings.fpga_clock_mhz = options.fpga_clock_mhz;
+  return nmscope::make_study_spec(settings);
 }
 
 }  // namespace nmscope::cli

@@ -7,6 +7,7 @@
 
 #include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/study_settings.hpp"
 
 namespace nmscope::cli {
 
@@ -29,8 +30,7 @@ struct StudyOptions {
 // --pattern, --bits, --group/--per-channel/--per-tensor, --asym, --criterion, --activations, --engines, --batch,
 // --timing-seconds, --array, --fpga-clock-mhz.
 void add_study_options(CLI::App& command, StudyOptions& options);
-// Throws Error naming the option at fault.
+// Through core's make_study_spec(StudySettings): throws SettingError naming the setting at fault.
 StudySpec make_study_spec(const StudyOptions& options);
-std::vector<int> parse_batches(const std::string& list);
 
 }  // namespace nmscope::cli

@@ -58,6 +58,8 @@ const char* flag_of(Setting setting) {
       return "--dir";
     case Setting::Table:
       return "--table";
+    case Setting::TimingBudget:
+      return "--timing-seconds";
   }
   return "--?";
 }

@@ -17,6 +17,7 @@
 #include "nmscope/engine_family.hpp"
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
+#include "nmscope/study_settings.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace nmscope::gui {
@@ -149,23 +150,18 @@ StudyPanel::StudyPanel(QWidget* parent)
 }
 
 StudySpec StudyPanel::spec(const std::vector<SelectedTensor>& tensors) const {
-  StudySpec spec;
-  for (const auto& tensor : tensors) {
-    if (std::find(spec.sources.begin(), spec.sources.end(), tensor.source->location()) == spec.sources.end())
-      spec.sources.push_back(tensor.source->location());
-    spec.tensors.push_back(tensor.name);
-  }
   if (tensors.empty()) throw Error("tensors", "select at least one tensor in the Sources pane");
   if (patterns_text().isEmpty()) throw SettingError(Setting::Pattern, "choose at least one N:M pattern");
   if (bits_text().isEmpty()) throw SettingError(Setting::Bits, "choose at least one bit width");
-  spec.patterns = NMPattern::parse_list(patterns_text().toStdString());
-  spec.bits = QuantConfig::parse_bits_list(bits_text().toStdString());
+  StudySettings settings;
+  settings.patterns = patterns_text().toStdString();
+  settings.bits = bits_text().toStdString();
   const QuantConfig quant = quantization();
-  spec.granularity = quant.granularity;
-  spec.group = quant.group;
-  spec.symmetric = quant.symmetric;
-  spec.criterion = parse_criterion(criterion_->currentText().toStdString());
-  spec.activations_path = activations_->text().trimmed().toStdString();
+  settings.granularity = quant.granularity;
+  settings.group = quant.group;
+  settings.symmetric = quant.symmetric;
+  settings.criterion = criterion_->currentText().toStdString();
+  settings.activations = activations_->text().trimmed().toStdString();
   // Checked fpga/ variants stand for the family: the sizes that run are the ones under "FPGA arrays".
   QStringList engines;
   bool fpga_checked = false;
@@ -175,17 +171,18 @@ StudySpec StudyPanel::spec(const std::vector<SelectedTensor>& tensors) const {
     else engines << name;
   }
   if (fpga_checked) engines << "fpga";
-  spec.engines = engines.isEmpty() ? "none" : engines.join(',').toStdString();
-  spec.engine_options.fpga_arrays = fpga::parse_array_sizes(fpga_arrays_->text().trimmed().toStdString());
-  spec.engine_options.fpga_clock_mhz = fpga_clock_->value();
-  spec.batches.clear();
-  for (const QString& item : split(batches_->text())) {
-    bool ok = false;
-    const int batch = item.toInt(&ok);
-    if (!ok) throw SettingError(Setting::Batch, "'" + item.toStdString() + "' is not a whole number");
-    spec.batches.push_back(batch);
+  settings.engines = engines.isEmpty() ? "none" : engines.join(',').toStdString();
+  settings.arrays = fpga_arrays_->text().trimmed().toStdString();
+  settings.fpga_clock_mhz = fpga_clock_->value();
+  settings.batches = batches_->text().trimmed().toStdString();
+  settings.timing_seconds = timing_seconds_->value();
+  // The settings become a spec where the CLI's do (core's make_study_spec); the pane adds what it selected.
+  StudySpec spec = make_study_spec(settings);
+  for (const auto& tensor : tensors) {
+    if (std::find(spec.sources.begin(), spec.sources.end(), tensor.source->location()) == spec.sources.end())
+      spec.sources.push_back(tensor.source->location());
+    spec.tensors.push_back(tensor.name);
   }
-  spec.timing.target_seconds = timing_seconds_->value();
   spec.validate();
   return spec;
 }

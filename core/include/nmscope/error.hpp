@@ -50,6 +50,7 @@ enum class Setting {
   GpusPerShard,
   Directory,
   Table,
+  TimingBudget,
 };
 
 // The setting's name in the domain, as the app's fields say it ("N:M patterns", "batch sizes").

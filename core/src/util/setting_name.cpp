@@ -58,6 +58,8 @@ const char* setting_name(Setting setting) {
       return "directory";
     case Setting::Table:
       return "table";
+    case Setting::TimingBudget:
+      return "timing budget";
   }
   return "setting";
 }

@@ -14,6 +14,7 @@
 #include "nmscope/interleaved_speedup.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
+#include "nmscope/study_settings.hpp"
 
 using nmscope::Error;
 using nmscope::Measurement;
@@ -456,6 +457,37 @@ class TestStudyRunner final : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, nmscope::run_study(spec, &store, observed.observer()));
     QCOMPARE(store.count(), 0);
     QVERIFY(observed.measured.empty() && observed.progress.empty());
+  }
+
+  // The settings as the CLI and the app give them become a spec in one place (core's make_study_spec).
+  void settingsBecomeASpecInOnePlace() {
+    nmscope::StudySettings settings;
+    settings.patterns = "dense, 2:4";
+    settings.bits = "8,4";
+    settings.batches = "1, 16,1";
+    settings.engines = "none";
+    const StudySpec spec = nmscope::make_study_spec(settings);
+    QCOMPARE(int(spec.patterns.size()), 2);
+    QCOMPARE(spec.bits, (std::vector<int>{8, 4}));
+    QCOMPARE(spec.batches, (std::vector<int>{1, 16}));  // trimmed, each once
+    QCOMPARE(spec.engines, std::string("none"));
+    auto setting_of = [](const nmscope::StudySettings& bad) {
+      try {
+        nmscope::make_study_spec(bad);
+      } catch (const nmscope::SettingError& error) {
+        return int(error.setting());
+      }
+      return -1;
+    };
+    nmscope::StudySettings bad = settings;
+    bad.batches = "1,x";
+    QCOMPARE(setting_of(bad), int(nmscope::Setting::Batch));
+    bad = settings;
+    bad.timing_seconds = 0;
+    QCOMPARE(setting_of(bad), int(nmscope::Setting::TimingBudget));
+    bad = settings;
+    bad.criterion = "obs";
+    QCOMPARE(setting_of(bad), int(nmscope::Setting::Criterion));
   }
 
   void validateAcceptsAGoodSpec() {
