@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engines/cpu/cpu_engines.hpp"
+#include "engines/cpu/rotated_copies.hpp"
 #include "engines/cpu/worker_threads.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/metrics.hpp"
@@ -25,12 +26,7 @@ class EigenDenseJob final : public PreparedJob {
         copies_(rotation_copies(weight_bytes_)),
         threads_(engines::worker_threads()) {
     const MatrixF& weights = input.dequantized;
-    // Copies are made one by one with a cancellation check: together they can be hundreds of MB.
-    rotated_.reserve(size_t(copies_));
-    for (int copy = 0; copy < copies_; ++copy) {
-      if (input.cancel && input.cancel->load(std::memory_order_relaxed)) throw Cancelled();
-      rotated_.push_back(weights);
-    }
+    rotated_ = engines::rotated_copies(weights, copies_, input.cancel);
     output_.resize(input.activations.rows(), weights.rows());
     // Two chunks per thread balance the rows without making the per-chunk product too small for Eigen.
     chunk_ = std::max<int64_t>(1, (weights.rows() + 2 * threads_ - 1) / (2 * threads_));

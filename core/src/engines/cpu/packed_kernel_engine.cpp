@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engines/cpu/cpu_engines.hpp"
+#include "engines/cpu/rotated_copies.hpp"
 #include "engines/cpu/worker_threads.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
@@ -30,15 +31,10 @@ class PackedKernelJob final : public PreparedJob {
         weight_bytes_(size_t(input.packed.storage_bytes())),
         copies_(rotation_copies(weight_bytes_)),
         threads_(engines::worker_threads()) {
-    const PackedMatrix& packed = input.packed;
-    rotated_.reserve(size_t(copies_));
-    for (int copy = 0; copy < copies_; ++copy) {
-      if (input.cancel && input.cancel->load(std::memory_order_relaxed)) throw Cancelled();
-      rotated_.push_back(packed);
-    }
+    rotated_ = engines::rotated_copies(input.packed, copies_, input.cancel);
     for (const auto& copy : rotated_) views_.push_back(kernel_view(copy));
     isa_ = kernels::isa_for(views_[0]);
-    output_.resize(input.activations.rows(), packed.rows);
+    output_.resize(input.activations.rows(), input.packed.rows);
   }
 
   void call(int repetition) override {
