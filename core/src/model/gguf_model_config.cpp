@@ -29,6 +29,13 @@ class MetadataCopier {
   void required_integer(const std::string& key, const char* field) {
     config_[field] = metadata_.integer(prefix_ + key);
   }
+  // What every architecture's file has: width, feed-forward width, blocks, heads.
+  void dimensions() {
+    required_integer("embedding_length", "hidden_size");
+    required_integer("feed_forward_length", "intermediate_size");
+    required_integer("block_count", "num_hidden_layers");
+    required_integer("attention.head_count", "num_attention_heads");
+  }
 
  private:
   const io::GgufMetadata& metadata_;
@@ -53,10 +60,7 @@ ModelConfig decoder_config(const io::GgufMetadata& metadata, const std::string& 
   const std::string& path = metadata.path();
   const std::string prefix = architecture + ".";
   MetadataCopier copy(metadata, prefix, config);
-  copy.required_integer("embedding_length", "hidden_size");
-  copy.required_integer("feed_forward_length", "intermediate_size");
-  copy.required_integer("block_count", "num_hidden_layers");
-  copy.required_integer("attention.head_count", "num_attention_heads");
+  copy.dimensions();
   copy.integer("attention.head_count_kv", "num_key_value_heads");
   copy.integer("attention.key_length", "head_dim");
   copy.integer("context_length", "max_position_embeddings");
@@ -89,10 +93,7 @@ ModelConfig encoder_config(const io::GgufMetadata& metadata, const WeightSource&
   const std::string& path = metadata.path();
   const std::string prefix = "bert.";
   MetadataCopier copy(metadata, prefix, config);
-  copy.required_integer("embedding_length", "hidden_size");
-  copy.required_integer("feed_forward_length", "intermediate_size");
-  copy.required_integer("block_count", "num_hidden_layers");
-  copy.required_integer("attention.head_count", "num_attention_heads");
+  copy.dimensions();
   copy.number("attention.layer_norm_epsilon", "layer_norm_eps");
   // The position table's rows are the positions the model has (context_length is written from the same field).
   if (const TensorInfo* positions = source.find("embeddings.position_embeddings.weight"))
