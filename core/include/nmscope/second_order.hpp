@@ -33,6 +33,9 @@ struct SecondOrderResult {
 
 // H = X^T X of calibration inputs X [tokens, K], accumulated in fp32 GEMM and returned in double.
 MatrixD input_hessian(const MatrixF& inputs);
+// The upper Cholesky factor U of (H + lambda I)^-1 = U^T U that the column loop runs on, lambda = damping x mean(diag
+// H) raised tenfold up to four times until H factors; an empty matrix when it never does.
+MatrixD inverse_hessian_factor(const MatrixD& hessian, double damping);
 // `weights` [N_out, K] and `hessian` [K, K]. Never returns NaN weights: a failed factorization takes the fallback.
 SecondOrderResult second_order_compress(const MatrixF& weights, const MatrixD& hessian,
                                         const SecondOrderSettings& settings);

@@ -1,6 +1,8 @@
 // SparseGPT / GPTQ on one layer: with an identity Hessian they reduce exactly to magnitude masks and round-to-nearest
 // (no correlations to exploit); on correlated inputs they beat the first-order criteria on output error, which is
 // what they are for; a Hessian that cannot be factored falls back with a note and never yields NaN.
+#include <Eigen/Cholesky>
+#include <Eigen/LU>
 #include <QtTest/QtTest>
 #include <random>
 
@@ -59,6 +61,23 @@ class TestSecondOrder : public QObject {
     QVERIFY(result.packed.metadata == expected.metadata);
     QVERIFY(result.packed.values == expected.values);
     QVERIFY(result.packed.scales == expected.scales);
+  }
+
+  // The factor is computed without forming H^-1 (docs: second_order.cpp); it must be the reference's: the upper
+  // Cholesky factor of the explicit inverse of the damped Hessian.
+  void inverse_hessian_factor_is_the_cholesky_factor_of_the_inverse() {
+    const MatrixD hessian = input_hessian(correlated_inputs(256, 48, 5));
+    const double damping = 0.01;
+    MatrixD damped = hessian;
+    damped.diagonal().array() += damping * hessian.diagonal().mean();
+    const MatrixD inverse = damped.inverse();
+    const MatrixD expected = Eigen::LLT<MatrixD>(inverse).matrixU();
+    const MatrixD upper = inverse_hessian_factor(hessian, damping);
+    QCOMPARE(upper.rows(), hessian.rows());
+    QVERIFY(upper.isUpperTriangular());
+    const double error = (upper - expected).norm() / expected.norm();
+    QVERIFY2(error < 1e-9, qPrintable(QString("relative difference %1").arg(error)));
+    QVERIFY(((upper.transpose() * upper) - inverse).norm() / inverse.norm() < 1e-9);
   }
 
   void sparsegpt_beats_wanda_and_magnitude_on_output_error() {
