@@ -159,7 +159,8 @@ int bench(const BenchOptions& options) {
   // Baseline time per (tensor, config, batch), from this very run.
   std::map<std::string, double> baseline_us;
   auto key_of = [](const Measurement& row, const std::string& engine) {
-    return row.tensor + "|" + row.pattern + "|" + std::to_string(row.bits) + "|" + std::to_string(row.batch) + "|" + engine;
+    return row.tensor + "|" + row.pattern.to_string() + "|" + std::to_string(row.quant.bits) + "|" +
+           std::to_string(row.batch) + "|" + engine;
   };
   for (const auto& row : rows)
     if (row.time_us) baseline_us[key_of(row, row.engine)] = *row.time_us;
@@ -209,9 +210,8 @@ int bench(const BenchOptions& options) {
     } else if (row.status != "ok") {
       // An unavailable or failed variant says why instead of printing empty figures.
       std::printf("%-14s %-6s %-5s %-5d %-24s %s: %s\n",
-                  (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.c_str(),
-                  row.bits == 16 ? "fp16" : ("int" + std::to_string(row.bits)).c_str(), row.batch, row.engine.c_str(),
-                  row.status.c_str(), row.note.c_str());
+                  (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.to_string().c_str(),
+                  row.quant.bits_name().c_str(), row.batch, row.engine.c_str(), row.status.c_str(), row.note.c_str());
     } else {
       std::string extra_text;
       if (ratio) {
@@ -227,9 +227,9 @@ int bench(const BenchOptions& options) {
         extra_text += buffer;
       }
       std::printf("%-14s %-6s %-5s %-5d %-24s %11.1f %9.2f %10.1f %7.0f%% %9.2fx %s%s\n",
-                  (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.c_str(),
-                  row.bits == 16 ? "fp16" : ("int" + std::to_string(row.bits)).c_str(), row.batch, row.engine.c_str(),
-                  time, gbps, floor_us, 100.0 * floor_us / time, speedup, baseline.c_str(), extra_text.c_str());
+                  (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.to_string().c_str(),
+                  row.quant.bits_name().c_str(), row.batch, row.engine.c_str(), time, gbps, floor_us,
+                  100.0 * floor_us / time, speedup, baseline.c_str(), extra_text.c_str());
     }
   }
   if (!options.json) print_fpga_cycles_table(rows);

@@ -15,11 +15,11 @@ namespace nmscope::cli {
 
 void print_fpga_cycles_table(const std::vector<Measurement>& rows) {
   auto key_of = [](const Measurement& row) {
-    return row.tensor + "|" + std::to_string(row.bits) + "|" + std::to_string(row.batch) + "|" + row.engine;
+    return row.tensor + "|" + std::to_string(row.quant.bits) + "|" + std::to_string(row.batch) + "|" + row.engine;
   };
   std::map<std::string, int64_t> dense_cycles;
   for (const auto& row : rows)
-    if (family_counts_cycles(row.engine) && row.cycles && row.pattern == "dense")
+    if (family_counts_cycles(row.engine) && row.cycles && row.pattern.is_dense())
       dense_cycles[key_of(row)] = *row.cycles;
 
   bool header = false;
@@ -42,14 +42,13 @@ void print_fpga_cycles_table(const std::vector<Measurement>& rows) {
     const auto dense = dense_cycles.find(key_of(row));
     const double ratio = dense != dense_cycles.end() ? double(*row.cycles) / double(dense->second) : NAN;
     double target = NAN;
-    if (const size_t colon = row.pattern.find(':'); colon != std::string::npos)
-      target = 1.1 * std::stod(row.pattern.substr(0, colon)) / std::stod(row.pattern.substr(colon + 1));
+    if (!row.pattern.is_dense()) target = 1.1 * row.pattern.density();
     const char* met = std::isfinite(ratio) && std::isfinite(target) ? (ratio <= target ? "yes" : "no") : "-";
     std::printf("%-14s %-6s %-5s %-5d %-20s %12lld %-6s %8.3f %8.3f %-5s %6.1f %10.2f %s\n",
-                (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.c_str(),
-                ("int" + std::to_string(row.bits)).c_str(), row.batch, row.engine.c_str(),
-                static_cast<long long>(*row.cycles), source.c_str(), ratio, target, met,
-                100.0 * number("utilization"), number("simulated_cycles_per_second") / 1e6, exact.c_str());
+                (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.to_string().c_str(),
+                row.quant.bits_name().c_str(), row.batch, row.engine.c_str(), static_cast<long long>(*row.cycles),
+                source.c_str(), ratio, target, met, 100.0 * number("utilization"),
+                number("simulated_cycles_per_second") / 1e6, exact.c_str());
   }
 }
 

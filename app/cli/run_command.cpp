@@ -50,8 +50,9 @@ std::string format_row(const Measurement& m) {
   // A cycle-counted engine's time is cycles at its clock; an engine that could not run shows its status instead.
   const std::string time = m.time_us ? format_microseconds(*m.time_us) : (m.status == "ok" ? "-" : m.status);
   std::snprintf(line, sizeof line, "%-40.40s %-6s %4s %-11s %-22s %5s %11s %6.2fx %9.3e %9.3e %7.2f %12s",
-                m.tensor.c_str(), m.pattern.c_str(), m.bits == 16 ? "fp16" : ("int" + std::to_string(m.bits)).c_str(),
-                m.granularity.c_str(), m.engine.c_str(), m.batch > 0 ? std::to_string(m.batch).c_str() : "-",
+                m.tensor.c_str(), m.pattern.to_string().c_str(), m.quant.bits_name().c_str(),
+                m.quant.granularity_name().c_str(), m.engine.c_str(),
+                m.batch > 0 ? std::to_string(m.batch).c_str() : "-",
                 format_bytes(std::uint64_t(std::max<std::int64_t>(0, m.storage_bytes))).c_str(), m.compression_vs_fp16,
                 m.weight_rel_err, m.output_rel_err, m.sqnr_db, time.c_str());
   return line;

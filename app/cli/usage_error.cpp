@@ -10,6 +10,8 @@ const char* flag_of(Setting setting) {
       return "--bits";
     case Setting::Group:
       return "--group";
+    case Setting::Granularity:
+      return "--per-channel";
     case Setting::Batch:
       return "--batch";
     case Setting::Engines:

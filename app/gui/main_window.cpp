@@ -628,8 +628,8 @@ ReportContents MainWindow::report_contents() const {
       ++decode_rows;
     else
       tensors.insert(m.tensor + " (" + std::to_string(m.rows) + "x" + std::to_string(m.cols) + ")");
-    patterns.insert(m.pattern);
-    bits.insert(m.bits);
+    patterns.insert(m.pattern.to_string());
+    bits.insert(m.quant.bits);
     if (m.engine != "none") engines.insert(m.engine);
     if (m.batch > 0) batches.insert(m.batch);
   }

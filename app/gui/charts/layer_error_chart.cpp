@@ -70,8 +70,9 @@ LayerErrorChart::LayerErrorChart(ResultsModel* model, QWidget* parent)
     if (row < 0 || row >= this->model()->rowCount()) return {};
     const Measurement& m = this->model()->measurement(row);
     return QString("<b>%1</b><br>%2 %3 %4<br>%5 %6")
-        .arg(QString::fromStdString(m.tensor).toHtmlEscaped(), config_label(m), QString::fromStdString(m.granularity),
-             QString::fromStdString(m.criterion), error_metric_name(metric_))
+        .arg(QString::fromStdString(m.tensor).toHtmlEscaped(), config_label(m),
+             QString::fromStdString(m.quant.granularity_name()), QString::fromStdString(m.criterion),
+             error_metric_name(metric_))
         .arg(error_value(m, metric_), 0, 'g', 4);
   });
   rebuild();
@@ -114,15 +115,16 @@ void LayerErrorChart::rebuild() {
   };
   for (int row : rows) {
     const Measurement& m = all[size_t(row)];
-    if (m.bits != 16) note(granularities, QString::fromStdString(m.granularity));
-    if (m.bits != 16) note(symmetries, m.symmetric ? "sym" : "asym");
+    if (m.quant.bits != 16) note(granularities, QString::fromStdString(m.quant.granularity_name()));
+    if (m.quant.bits != 16) note(symmetries, m.quant.symmetric ? "sym" : "asym");
     note(criteria, QString::fromStdString(m.criterion));
     note(tensors_, QString::fromStdString(m.tensor));
   }
   auto line_of = [&](const Measurement& m) {
     QString name = config_label(m);
-    if (granularities.size() > 1 && m.bits != 16) name += ' ' + QString::fromStdString(m.granularity);
-    if (symmetries.size() > 1 && m.bits != 16) name += m.symmetric ? " sym" : " asym";
+    if (granularities.size() > 1 && m.quant.bits != 16)
+      name += ' ' + QString::fromStdString(m.quant.granularity_name());
+    if (symmetries.size() > 1 && m.quant.bits != 16) name += m.quant.symmetric ? " sym" : " asym";
     if (criteria.size() > 1) name += ' ' + QString::fromStdString(m.criterion);
     return name;
   };
@@ -137,8 +139,9 @@ void LayerErrorChart::rebuild() {
   QList<int> bit_widths;
   for (const QString& name : names) {
     const Measurement& m = all[size_t(rows_by_line[name].front())];
-    if (!patterns.contains(QString::fromStdString(m.pattern))) patterns.append(QString::fromStdString(m.pattern));
-    if (!bit_widths.contains(m.bits)) bit_widths.append(m.bits);
+    if (!patterns.contains(QString::fromStdString(m.pattern.to_string())))
+      patterns.append(QString::fromStdString(m.pattern.to_string()));
+    if (!bit_widths.contains(m.quant.bits)) bit_widths.append(m.quant.bits);
   }
   std::sort(bit_widths.begin(), bit_widths.end(), std::greater<>());
   const Qt::PenStyle dashes[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
@@ -160,8 +163,8 @@ void LayerErrorChart::rebuild() {
     chart_view->chart()->addSeries(line);
     const Measurement& first = all[size_t(line_rows.front())];
     QPen pen = line->pen();
-    pen.setColor(ChartView::palette_color(int(patterns.indexOf(QString::fromStdString(first.pattern)))));
-    pen.setStyle(dashes[std::min<qsizetype>(bit_widths.indexOf(first.bits), 4)]);
+    pen.setColor(ChartView::palette_color(int(patterns.indexOf(QString::fromStdString(first.pattern.to_string())))));
+    pen.setStyle(dashes[std::min<qsizetype>(bit_widths.indexOf(first.quant.bits), 4)]);
     pen.setWidthF(1.8);
     line->setPen(pen);
     lines_.append(line);

@@ -16,8 +16,8 @@ QString error_metric_name(ErrorMetric metric) {
 }
 
 QString config_label(const Measurement& measurement) {
-  const QString bits = measurement.bits == 16 ? QString("fp16") : QString("int%1").arg(measurement.bits);
-  return QString::fromStdString(measurement.pattern) + ' ' + bits;
+  const QString bits = measurement.quant.bits == 16 ? QString("fp16") : QString("int%1").arg(measurement.quant.bits);
+  return QString::fromStdString(measurement.pattern.to_string()) + ' ' + bits;
 }
 
 namespace {
@@ -90,14 +90,14 @@ std::vector<int> effective_rows(const std::vector<Measurement>& measurements, co
 }
 
 std::vector<int> distinct_accuracy_rows(const std::vector<Measurement>& measurements, const std::vector<int>& rows) {
-  using Key = std::tuple<std::string, std::string, std::string, int, std::string, bool, std::string>;
+  using Key = std::tuple<std::string, std::string, NMPattern, QuantConfig, std::string>;
   std::map<Key, size_t> slot_of;
   std::vector<int> result;
   for (int row : rows) {
     const Measurement& m = measurements[size_t(row)];
     // A decode-step row times a whole model step: it has no matrix, so no weight error (stored as 0) to plot.
     if (m.rows <= 0 || m.cols <= 0) continue;
-    const Key key{m.source_hash, m.tensor, m.pattern, m.bits, m.granularity, m.symmetric, m.criterion};
+    const Key key{m.source_hash, m.tensor, m.pattern, m.quant.canonical(), m.criterion};
     const auto [it, inserted] = slot_of.emplace(key, result.size());
     if (inserted) {
       result.push_back(row);

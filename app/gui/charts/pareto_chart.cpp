@@ -26,8 +26,8 @@ double bits_per_weight(const Measurement& m) {
 }
 
 QString group_of(const Measurement& m, ParetoChart::Grouping grouping) {
-  if (grouping == ParetoChart::Grouping::ByPattern) return QString::fromStdString(m.pattern);
-  return m.bits == 16 ? QString("fp16") : QString("int%1").arg(m.bits);
+  if (grouping == ParetoChart::Grouping::ByPattern) return QString::fromStdString(m.pattern.to_string());
+  return m.quant.bits == 16 ? QString("fp16") : QString("int%1").arg(m.quant.bits);
 }
 
 // Patterns densest first, bit widths widest first: the legend reads from "no compression" to "most".
@@ -80,8 +80,8 @@ ParetoChart::ParetoChart(ResultsModel* model, QWidget* parent)
     if (row < 0 || row >= this->model()->rowCount()) return {};
     const Measurement& m = this->model()->measurement(row);
     return QString("<b>%1</b><br>%2 %3 %4<br>%5 bits/weight, %6x vs fp16<br>weight_rel_err %7<br>output_rel_err %8")
-        .arg(QString::fromStdString(m.tensor).toHtmlEscaped(), config_label(m), QString::fromStdString(m.granularity),
-             QString::fromStdString(m.criterion))
+        .arg(QString::fromStdString(m.tensor).toHtmlEscaped(), config_label(m),
+             QString::fromStdString(m.quant.granularity_name()), QString::fromStdString(m.criterion))
         .arg(bits_per_weight(m), 0, 'g', 4)
         .arg(m.compression_vs_fp16, 0, 'g', 4)
         .arg(m.weight_rel_err, 0, 'g', 4)

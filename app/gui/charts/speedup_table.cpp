@@ -20,14 +20,16 @@ bool is_measured(const Measurement& m) {
 }
 
 bool same_config(const Measurement& a, const Measurement& b) {
-  return a.source_hash == b.source_hash && a.pattern == b.pattern && a.bits == b.bits &&
-         a.granularity == b.granularity && a.symmetric == b.symmetric && a.criterion == b.criterion;
+  return a.source_hash == b.source_hash && a.pattern == b.pattern && a.quant.bits == b.quant.bits &&
+         a.quant.granularity_name() == b.quant.granularity_name() && a.quant.symmetric == b.quant.symmetric &&
+         a.criterion == b.criterion;
 }
 
 // The array's dense run that an FPGA variant is compared with: pruned by nothing, so any criterion's will do.
 bool is_dense_counterpart(const Measurement& dense, const Measurement& variant) {
-  return dense.pattern == "dense" && dense.source_hash == variant.source_hash && dense.bits == variant.bits &&
-         dense.granularity == variant.granularity && dense.symmetric == variant.symmetric;
+  return dense.pattern.is_dense() && dense.source_hash == variant.source_hash &&
+         dense.quant.bits == variant.quant.bits && dense.quant.granularity_name() == variant.quant.granularity_name() &&
+         dense.quant.symmetric == variant.quant.symmetric;
 }
 
 std::string unavailable_reason(const Measurement& m) {
@@ -92,7 +94,7 @@ SpeedupTable speedup_table(const std::vector<Measurement>& measurements, const s
     }
     if (chosen == candidates.end()) {
       no_baseline.insert(m.engine);
-      left_out.insert({m.engine, by_cycles ? "no dense int" + std::to_string(m.bits) +
+      left_out.insert({m.engine, by_cycles ? "no dense int" + std::to_string(m.quant.bits) +
                                                  " run on the same array in the "
                                                  "study (add the dense pattern)"
                                            : "no " + baseline + " measured in the same study, tensor and batch"});

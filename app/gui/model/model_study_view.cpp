@@ -216,7 +216,7 @@ void ModelStudyView::fill_layer_table(const std::vector<const ModelRollupRow*>& 
   int64_t blocks = 0;
   for (const Measurement& row : model_->measurements()) {
     if (QString::fromStdString(row.study_id) != current_study()) continue;
-    if (config_of(row.pattern, row.bits, row.criterion) != config) continue;
+    if (config_of(row.pattern.to_string(), row.quant.bits, row.criterion) != config) continue;
     if (figure_ == LayerFigure::TimeUs && timing_of(row.engine, row.batch) != timing) continue;
     const auto details = nlohmann::json::parse(row.details_json, nullptr, false);
     if (!details.is_object() || !details.contains("role") || !details.contains("block")) continue;

@@ -167,9 +167,9 @@ std::vector<QStringList> budget_table_rows(const ReportSummary& summary) {
 QStringList report_table_row(const Measurement& m) {
   return {QString::fromStdString(m.tensor),
           QString("%1x%2").arg(m.rows).arg(m.cols),
-          QString::fromStdString(m.pattern),
-          m.bits == 16 ? "fp16" : QString::number(m.bits),
-          QString::fromStdString(m.granularity) + (m.symmetric ? "" : " asym"),
+          QString::fromStdString(m.pattern.to_string()),
+          m.quant.bits == 16 ? "fp16" : QString::number(m.quant.bits),
+          QString::fromStdString(m.quant.granularity_name()) + (m.quant.symmetric ? "" : " asym"),
           QString::fromStdString(m.criterion),
           QString::fromStdString(m.engine),
           m.batch > 0 ? QString::number(m.batch) : "-",

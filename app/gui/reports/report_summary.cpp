@@ -11,25 +11,25 @@ namespace nmscope::gui {
 
 namespace {
 
-using ConfigKey = std::tuple<std::string, int, std::string, bool, std::string>;
+using ConfigKey = std::tuple<NMPattern, QuantConfig, std::string>;
 
 ConfigKey key_of(const Measurement& m) {
   // The dense configuration is pruned by nothing: its criterion does not make another configuration.
-  return {m.pattern, m.bits, m.granularity, m.symmetric, m.pattern == "dense" ? std::string() : m.criterion};
+  return {m.pattern, m.quant.canonical(), m.pattern.is_dense() ? std::string() : m.criterion};
 }
 
 }  // namespace
 
 QString configuration_name(const Measurement& m) {
   QString name = config_label(m);
-  if (m.bits != 16) {
-    if (m.granularity.rfind("group:", 0) == 0)
-      name += " g" + QString::fromStdString(m.granularity.substr(6));
-    else if (m.granularity != "none")
-      name += " " + QString::fromStdString(m.granularity);
-    if (!m.symmetric) name += " asym";
+  if (!m.quant.is_fp16()) {
+    if (m.quant.granularity == Granularity::Group)
+      name += " g" + QString::number(m.quant.group);
+    else
+      name += " " + QString::fromStdString(m.quant.granularity_name());
+    if (!m.quant.symmetric) name += " asym";
   }
-  if (m.pattern != "dense" && !m.criterion.empty() && m.criterion != "magnitude")
+  if (!m.pattern.is_dense() && !m.criterion.empty() && m.criterion != "magnitude")
     name += " " + QString::fromStdString(m.criterion);
   return name;
 }

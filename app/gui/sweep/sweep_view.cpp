@@ -184,18 +184,13 @@ void SweepView::add_patterns(const std::vector<NMPattern>& patterns) {
 
 void SweepView::add_stored_patterns(int first, int last) {
   std::vector<NMPattern> stored;
-  std::set<std::string> seen;
-  for (const NMPattern& held : patterns_) seen.insert(held.to_string());
+  std::set<NMPattern> seen(patterns_.begin(), patterns_.end());
   const std::vector<Measurement>& rows = model_->measurements();
   if (last < 0) last = int(rows.size()) - 1;
   for (int index = std::max(0, first); index <= last && index < int(rows.size()); ++index) {
     const Measurement& row = rows[size_t(index)];
-    if (!seen.insert(row.pattern).second) continue;
-    try {
-      stored.push_back(NMPattern::parse(row.pattern));
-    } catch (const std::exception&) {
-      // A pattern this build cannot parse (a newer database) has no place on the slider.
-    }
+    // A pattern this build cannot run (a newer or damaged database) has no place on the slider.
+    if (row.pattern.is_valid() && seen.insert(row.pattern).second) stored.push_back(row.pattern);
   }
   add_patterns(stored);
 }
@@ -232,17 +227,16 @@ void SweepView::update_view() {
   array_label_->setText(QString::fromStdString(array.to_string()));
 
   // Stored weight errors per (pattern, bits, granularity) of the chosen layers (all layers when none are chosen).
-  std::map<std::string, std::pair<double, int>> stored;  // key -> (sum of errors, count), one per tensor+config
-  std::map<std::string, bool> seen;
+  std::map<NMPattern, std::pair<double, int>> stored;  // pattern -> (sum of errors, count), one per tensor+config
+  std::set<std::tuple<NMPattern, std::string, std::string>> seen;
   const std::string granularity = quant.granularity_name();
   for (const Measurement& row : model_->measurements()) {
-    if (row.bits != quant.bits || row.granularity != granularity || row.symmetric != quant.symmetric) continue;
+    if (row.quant.canonical() != quant.canonical()) continue;
     bool wanted = layers_.empty();
     for (const auto& layer : layers_) wanted |= layer.name == row.tensor;
     if (!wanted) continue;
-    const std::string key = row.pattern + "|" + row.tensor + "|" + row.source_hash;
-    if (seen[key]) continue;  // engine rows of one config repeat the same accuracy figures
-    seen[key] = true;
+    // engine rows of one config repeat the same accuracy figures
+    if (!seen.emplace(row.pattern, row.tensor, row.source_hash).second) continue;
     auto& [sum, count] = stored[row.pattern];
     sum += row.weight_rel_err;
     ++count;
@@ -262,7 +256,7 @@ void SweepView::update_view() {
     const double bits_per_weight = weights > 0 ? 8.0 * double(bytes) / double(weights) : 0.0;
     storage_series_->append(double(index), bits_per_weight);
     max_bits_per_weight = std::max(max_bits_per_weight, bits_per_weight);
-    if (auto found = stored.find(patterns_[index].to_string()); found != stored.end()) {
+    if (auto found = stored.find(patterns_[index]); found != stored.end()) {
       const double error = found->second.first / found->second.second;
       if (error > 0) {
         error_series_->append(double(index), error);
@@ -307,7 +301,7 @@ void SweepView::update_view() {
   storage_axis_->applyNiceNumbers();
   error_axis_->setRange(std::pow(10.0, std::floor(std::log10(min_error))), std::pow(10.0, std::ceil(std::log10(max_error))));
 
-  const auto found = stored.find(current.to_string());
+  const auto found = stored.find(current);
   current_stored_error_ = found != stored.end() ? found->second.first / found->second.second : -1.0;
   if (current_stored_error_ > 0) current_error_->append(double(sparsity_->value()), current_stored_error_);
 

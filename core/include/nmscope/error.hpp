@@ -26,6 +26,7 @@ enum class Setting {
   Pattern,
   Bits,
   Group,
+  Granularity,
   Batch,
   Engines,
   Criterion,

@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "nmscope/nm_pattern.hpp"
+#include "nmscope/quant_config.hpp"
+
 namespace nmscope {
 
 struct Measurement {
@@ -17,14 +20,10 @@ struct Measurement {
   std::string tensor;
   int64_t rows = 0;            // N_out
   int64_t cols = 0;            // K
-  // configuration
-  std::string pattern;         // "dense" or "N:M"
-  int kept_per_group = 1;      // N (1 for dense)
-  int group_size = 1;          // M (1 for dense)
-  int bits = 16;
-  std::string granularity;     // "group:128", "channel", "tensor", or "none" for fp16
-  int quant_group = 0;         // g for group granularity, else 0
-  bool symmetric = true;
+  // configuration, typed; the database and CSV spell it in the columns pattern, kept_per_group, group_size, bits,
+  // granularity ("group:128", "channel", "tensor", "none" for fp16), quant_group and symmetric (store/, csv)
+  NMPattern pattern = NMPattern::dense();
+  QuantConfig quant = QuantConfig::fp16();
   std::string criterion;       // "magnitude", "wanda", ...
   std::string engine;          // variant name, or "none"
   int batch = 0;               // 0 when no engine ran
@@ -60,10 +59,8 @@ struct MeasurementKey {
   std::string source;
   std::string source_hash;
   std::string tensor;
-  std::string pattern;
-  int bits = 0;
-  std::string granularity;
-  bool symmetric = true;
+  NMPattern pattern;
+  QuantConfig quant;  // canonical(): fields that do not apply are cleared
   std::string criterion;
   std::string engine;
   int batch = 0;
@@ -71,8 +68,7 @@ struct MeasurementKey {
   auto operator<=>(const MeasurementKey&) const = default;
 
   static MeasurementKey of(const Measurement& m) {
-    return {m.source, m.source_hash, m.tensor,    m.pattern, m.bits,
-            m.granularity, m.symmetric, m.criterion, m.engine, m.batch};
+    return {m.source, m.source_hash, m.tensor, m.pattern, m.quant.canonical(), m.criterion, m.engine, m.batch};
   }
 };
 

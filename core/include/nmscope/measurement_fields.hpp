@@ -2,13 +2,34 @@
 // The one list of Measurement's fields, in declaration order. The column list, the INSERT and SELECT statements and
 // the CSV export are all derived from it, so a field added to Measurement is added here once (and a migration adds
 // its column; tests/core/store checks that the table and this list agree).
+#include <string>
+#include <type_traits>
+
 #include "nmscope/measurement.hpp"
 
 namespace nmscope {
 
+// A row's pattern and quantization as its columns spell them (docs/conventions.md).
+struct ConfigurationColumns {
+  std::string pattern;     // "dense" or "N:M"
+  int kept_per_group = 1;  // N (1 for dense)
+  int group_size = 1;      // M (1 for dense)
+  int bits = 16;
+  std::string granularity = "none";  // "group:128", "channel", "tensor", or "none" for fp16
+  int quant_group = 0;               // g for group granularity, else 0
+  bool symmetric = true;
+
+  static ConfigurationColumns of(const Measurement& m);
+  // Back into the typed fields; a granularity this build cannot read leaves the row's fp16 default and its bits.
+  void apply_to(Measurement& m) const;
+};
+
 // Calls visit(name, field) for every field; works on const and mutable measurements alike.
 template <class MeasurementRef, class Visitor>
 void for_each_field(MeasurementRef& m, Visitor&& visit) {
+  // The typed configuration is spelled in seven columns: filled from the row when writing, read into the row after.
+  constexpr bool reading = !std::is_const_v<MeasurementRef>;
+  ConfigurationColumns columns = reading ? ConfigurationColumns{} : ConfigurationColumns::of(m);
   visit("study_id", m.study_id);
   visit("created_at", m.created_at);
   visit("source", m.source);
@@ -16,13 +37,13 @@ void for_each_field(MeasurementRef& m, Visitor&& visit) {
   visit("tensor", m.tensor);
   visit("rows", m.rows);
   visit("cols", m.cols);
-  visit("pattern", m.pattern);
-  visit("kept_per_group", m.kept_per_group);
-  visit("group_size", m.group_size);
-  visit("bits", m.bits);
-  visit("granularity", m.granularity);
-  visit("quant_group", m.quant_group);
-  visit("symmetric", m.symmetric);
+  visit("pattern", columns.pattern);
+  visit("kept_per_group", columns.kept_per_group);
+  visit("group_size", columns.group_size);
+  visit("bits", columns.bits);
+  visit("granularity", columns.granularity);
+  visit("quant_group", columns.quant_group);
+  visit("symmetric", columns.symmetric);
   visit("criterion", m.criterion);
   visit("engine", m.engine);
   visit("batch", m.batch);
@@ -41,6 +62,7 @@ void for_each_field(MeasurementRef& m, Visitor&& visit) {
   visit("details_json", m.details_json);
   visit("host", m.host);
   visit("build", m.build);
+  if constexpr (reading) columns.apply_to(m);
 }
 
 }  // namespace nmscope

@@ -106,9 +106,9 @@ namespace {
 std::vector<Measurement> stored_rows_of_plan(const ModelLayerPlan& plan, const ResultsStore& store,
                                              const std::vector<Measurement>& measured) {
   const StudySpec& spec = plan.study;
-  std::set<std::string> layers, patterns, engines;
+  std::set<std::string> layers, engines;
   for (const ModelLayer& layer : plan.layers) layers.insert(layer.tensor);
-  for (const NMPattern& pattern : spec.patterns) patterns.insert(pattern.to_string());
+  const std::set<NMPattern> patterns(spec.patterns.begin(), spec.patterns.end());
   const std::vector<const Engine*> selected = EngineRegistry::with_options(spec.engine_options).select(spec.engines);
   for (const Engine* engine : selected) engines.insert(engine->name());
   if (selected.empty()) engines.insert("none");
@@ -117,8 +117,8 @@ std::vector<Measurement> stored_rows_of_plan(const ModelLayerPlan& plan, const R
   std::map<MeasurementKey, Measurement> newest;
   auto take = [&](const Measurement& row) {
     if (row.source != plan.source || !layers.count(row.tensor) || !patterns.count(row.pattern) ||
-        !bits.count(row.bits) || !engines.count(row.engine) || row.symmetric != spec.symmetric ||
-        row.granularity != spec.quant_config(row.bits).granularity_name() ||
+        !bits.count(row.quant.bits) || !engines.count(row.engine) ||
+        row.quant.canonical() != spec.quant_config(row.quant.bits).canonical() ||
         row.criterion != criterion_name(spec.criterion) || (row.engine != "none" && !batches.count(row.batch)))
       return;
     if (row.status != "ok" && row.status != "unavailable" && row.status != "overflow") return;

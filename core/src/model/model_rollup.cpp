@@ -17,7 +17,7 @@ using ConfigKey = std::tuple<std::string, int, std::string, bool, std::string>; 
 using GroupKey = std::tuple<ConfigKey, std::string, int, std::string>;          // + engine, batch, role
 
 ConfigKey config_of(const Measurement& row) {
-  return {row.pattern, row.bits, row.granularity, row.symmetric, row.criterion};
+  return {row.pattern.to_string(), row.quant.bits, row.quant.granularity_name(), row.quant.symmetric, row.criterion};
 }
 
 ModelRollupRow sum_rows(const std::vector<const Measurement*>& rows) {
@@ -25,11 +25,11 @@ ModelRollupRow sum_rows(const std::vector<const Measurement*>& rows) {
   const Measurement& first = *rows.front();
   rollup.study_id = first.study_id;
   rollup.source = first.source;
-  rollup.pattern = first.pattern;
-  rollup.bits = first.bits;
-  rollup.granularity = first.granularity;
-  rollup.quant_group = first.quant_group;
-  rollup.symmetric = first.symmetric;
+  rollup.pattern = first.pattern.to_string();
+  rollup.bits = first.quant.bits;
+  rollup.granularity = first.quant.granularity_name();
+  rollup.quant_group = first.quant.granularity == Granularity::Group ? first.quant.group : 0;
+  rollup.symmetric = first.quant.symmetric;
   rollup.criterion = first.criterion;
   rollup.engine = first.engine;
   rollup.batch = first.batch;

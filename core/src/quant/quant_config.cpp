@@ -18,6 +18,30 @@ std::string QuantConfig::granularity_name() const {
   return "unknown";
 }
 
+QuantConfig QuantConfig::canonical() const {
+  if (is_fp16()) return {16, Granularity::Tensor, 0, symmetric};
+  QuantConfig result = *this;
+  if (granularity != Granularity::Group) result.group = 0;
+  return result;
+}
+
+QuantConfig QuantConfig::from_names(int bits, const std::string& granularity, bool symmetric) {
+  QuantConfig result{bits, Granularity::Tensor, 0, symmetric};
+  if (bits == 16 && (granularity == "none" || granularity.empty())) return result;
+  if (granularity == "channel") {
+    result.granularity = Granularity::Channel;
+  } else if (granularity.rfind("group:", 0) == 0) {
+    const std::string digits = granularity.substr(6);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), result.group);
+    if (ec != std::errc() || end != digits.data() + digits.size() || result.group <= 0)
+      throw SettingError(Setting::Granularity, "'" + granularity + "' does not name a positive group size");
+    result.granularity = Granularity::Group;
+  } else if (granularity != "tensor") {
+    throw SettingError(Setting::Granularity, "'" + granularity + "' is not group:G, channel, tensor or none");
+  }
+  return result;
+}
+
 void QuantConfig::validate() const {
   if (!(bits == 16 || (bits >= 2 && bits <= 8)))
     throw SettingError(Setting::Bits, std::to_string(bits) + " is not supported (use 2..8, or 16 for fp16)");

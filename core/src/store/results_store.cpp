@@ -253,7 +253,9 @@ std::set<MeasurementKey> ResultsStore::unavailable_keys(const std::string& tenso
 std::set<MeasurementKey> ResultsStore::keys_where(const std::string& condition, const std::string& tensor) const {
   std::lock_guard lock(mutex_);
   std::string sql =
-      "SELECT source, source_hash, tensor, pattern, bits, granularity, symmetric, criterion, engine, batch "
+      "SELECT source, source_hash, tensor, kept_per_group, group_size, bits, granularity, symmetric, criterion, "
+      "engine, "
+      "batch "
       "FROM measurements WHERE " +
       condition;
   if (!tensor.empty()) sql += " AND tensor = ?";
@@ -266,8 +268,16 @@ std::set<MeasurementKey> ResultsStore::keys_where(const std::string& condition, 
   std::set<MeasurementKey> keys;
   int result;
   while ((result = query.step()) == SQLITE_ROW) {
-    keys.insert({text(0), text(1), text(2), text(3), sqlite3_column_int(query.get(), 4), text(5),
-                 sqlite3_column_int(query.get(), 6) != 0, text(7), text(8), sqlite3_column_int(query.get(), 9)});
+    auto number = [&](int column) { return sqlite3_column_int(query.get(), column); };
+    Measurement row;  // the key's configuration, read as every row's is (ConfigurationColumns)
+    ConfigurationColumns columns;
+    columns.kept_per_group = number(3);
+    columns.group_size = number(4);
+    columns.bits = number(5);
+    columns.granularity = text(6);
+    columns.symmetric = number(7) != 0;
+    columns.apply_to(row);
+    keys.insert({text(0), text(1), text(2), row.pattern, row.quant.canonical(), text(8), text(9), number(10)});
   }
   if (result != SQLITE_DONE) store::throw_sqlite_error(db_, path_, "cannot read measurements");
   return keys;

@@ -18,13 +18,9 @@ Measurement step_row(const std::string& engine, const NMPattern& pattern, int bi
   row.source = (synthetic ? "synth:" + model : model) + " decode step";
   row.source_hash = "decode-" + model;
   row.tensor = "decode-step ctx" + std::to_string(context);
-  row.pattern = pattern.to_string();
-  row.kept_per_group = pattern.kept_per_group;
-  row.group_size = pattern.group_size;
-  row.bits = bits;
-  const bool fp16 = bits >= 16;
-  row.granularity = fp16 ? "none" : "group:128";  // the decoders quantize in groups of 128 (core/src/decode)
-  row.quant_group = fp16 ? 0 : 128;
+  row.pattern = pattern;
+  // the decoders quantize in groups of 128 (core/src/decode)
+  row.quant = bits >= 16 ? QuantConfig::fp16() : QuantConfig{bits, Granularity::Group, 128, true};
   row.criterion = "magnitude";
   row.engine = engine;
   row.batch = int(batch);

@@ -72,7 +72,7 @@ LayerRun run_layer(const std::vector<std::string>& engines, const std::vector<NM
   spec.engine_options.fpga_arrays = fpga::parse_array_sizes("32x32");
   LayerRun run;
   StudyObserver observer;
-  observer.measured = [&](const Measurement& row) { run.rows[row.engine + "|" + row.pattern] = row; };
+  observer.measured = [&](const Measurement& row) { run.rows[row.engine + "|" + row.pattern.to_string()] = row; };
   observer.skipped = [&](const Error& error) { run.skipped.push_back(error.what()); };
   const StudySummary summary = run_study(spec, store, observer, options.cancel);
   if (summary.cancelled) throw Cancelled();

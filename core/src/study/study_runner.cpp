@@ -159,16 +159,8 @@ class StudyRun {
   MeasurementKey key_of(const TensorContext& context, const NMPattern& pattern, const QuantConfig& quant,
                         const std::string& engine, int batch) const {
     // The same fields, from the same values, as base_row() and measure_config() write into the row.
-    return {context.source_identity,
-            context.hash,
-            context.name,
-            pattern.to_string(),
-            quant.bits,
-            quant.granularity_name(),
-            quant.symmetric,
-            criterion_name(spec_.criterion),
-            engine,
-            batch};
+    return {context.source_identity,         context.hash, context.name, pattern, quant.canonical(),
+            criterion_name(spec_.criterion), engine,       batch};
   }
 
   // "vec: vector (1-D): not pruned; bias: ...", the first few tensors of a source that holds no matrix.
@@ -290,9 +282,7 @@ class StudyRun {
       for (int bits : spec_.bits) {
         const QuantConfig quant = spec_.quant_config(bits);
         for (const auto& [engine, batch] : jobs_for(pattern, quant))
-          if (!timings_.count({info->rows(), info->cols(), pattern.to_string(), quant.bits, quant.granularity_name(),
-                               quant.symmetric, engine, batch}))
-            return false;
+          if (!timings_.count({info->rows(), info->cols(), pattern, quant.canonical(), engine, batch})) return false;
       }
     return true;
   }
@@ -646,9 +636,9 @@ class StudyRun {
   }
 
   // What makes two engine jobs the same timing: the shape, the configuration, the engine and the batch.
-  using TimingKey = std::tuple<int64_t, int64_t, std::string, int, std::string, bool, std::string, int>;
+  using TimingKey = std::tuple<int64_t, int64_t, NMPattern, QuantConfig, std::string, int>;
   static TimingKey timing_key(const Measurement& row) {
-    return {row.rows, row.cols, row.pattern, row.bits, row.granularity, row.symmetric, row.engine, row.batch};
+    return {row.rows, row.cols, row.pattern, row.quant.canonical(), row.engine, row.batch};
   }
 
   // Fills the row's engine figures from an earlier layer of the same shape; false when there is none.

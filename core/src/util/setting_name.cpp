@@ -10,6 +10,8 @@ const char* setting_name(Setting setting) {
       return "bits";
     case Setting::Group:
       return "quantization group";
+    case Setting::Granularity:
+      return "scale granularity";
     case Setting::Batch:
       return "batch sizes";
     case Setting::Engines:

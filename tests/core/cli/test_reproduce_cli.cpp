@@ -41,7 +41,7 @@ class TestReproduceCli final : public QObject {
     const auto rows = store.by_study(figures["matmul"]["study_id"].toString().toStdString());
     std::optional<int64_t> dense, sparse;
     for (const auto& row : rows)
-      if (row.engine == "fpga/systolic-32x32" && row.cycles) (row.pattern == "dense" ? dense : sparse) = row.cycles;
+      if (row.engine == "fpga/systolic-32x32" && row.cycles) (row.pattern.is_dense() ? dense : sparse) = row.cycles;
     QVERIFY(dense && sparse);
     QCOMPARE(figures["matmul"]["ours"].toDouble(), double(*dense) / double(*sparse));
 

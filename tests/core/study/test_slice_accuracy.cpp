@@ -151,7 +151,7 @@ class TestSliceAccuracy final : public QObject {
         const Measurement& b = other->rows[index];
         QCOMPARE(a.tensor, b.tensor);
         QCOMPARE(a.pattern, b.pattern);
-        QCOMPARE(a.bits, b.bits);
+        QCOMPARE(a.quant.bits, b.quant.bits);
         QVERIFY(same_bits(a.weight_rel_err, b.weight_rel_err));
         QVERIFY(same_bits(a.output_rel_err, b.output_rel_err));
         QVERIFY(same_bits(a.sqnr_db, b.sqnr_db));

@@ -64,7 +64,8 @@ StudySpec timed_spec(const std::string& source) {
 }
 
 std::string configuration_key(const Measurement& m) {
-  return m.tensor + "|" + m.pattern + "|" + std::to_string(m.bits) + "|" + m.engine + "|" + std::to_string(m.batch);
+  return m.tensor + "|" + m.pattern.to_string() + "|" + std::to_string(m.quant.bits) + "|" + m.engine + "|" +
+         std::to_string(m.batch);
 }
 
 // A stored row must be whole: every field a finished measurement sets is set.
@@ -308,7 +309,7 @@ class TestStudyRunner final : public QObject {
     const StudySummary summary = nmscope::run_study(full, &store, observed.observer());
     QCOMPARE(summary.already_stored, 6);
     QCOMPARE(summary.measurements, 6);
-    for (const auto& m : observed.measured) QCOMPARE(m.pattern, std::string("dense"));
+    for (const auto& m : observed.measured) QCOMPARE(m.pattern.to_string(), std::string("dense"));
     QCOMPARE(observed.progress.back().done, 12);
     QCOMPARE(observed.progress.back().total, 12);
 

@@ -33,10 +33,8 @@ int main(int argc, char** argv) {
       m.source_hash = "hash-" + m.source + "-" + m.tensor;
       m.rows = 11008;
       m.cols = 4096;
-      m.pattern = patterns[i / (4 * 4 * 8) % 8];
-      m.bits = 2 + int(i / (4 * 8) % 4);
-      m.granularity = "group:128";
-      m.quant_group = 128;
+      m.pattern = nmscope::NMPattern::parse(patterns[i / (4 * 4 * 8) % 8]);
+      m.quant = {2 + int(i / (4 * 8) % 4), nmscope::Granularity::Group, 128, true};
       m.criterion = "magnitude";
       m.engine = engines[i / 8 % 4];
       m.batch = 1 << (i % 8);

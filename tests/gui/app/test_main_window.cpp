@@ -141,7 +141,7 @@ class TestMainWindow final : public QObject {
     for (const Measurement& row : window.results_model()->measurements()) {
       QCOMPARE(row.engine, std::string("cpu/eigen-fp32-dense"));
       QVERIFY(row.time_us.has_value() && *row.time_us > 0);
-      configs.insert(row.tensor + row.pattern + std::to_string(row.bits));
+      configs.insert(row.tensor + row.pattern.to_string() + std::to_string(row.quant.bits));
     }
     QCOMPARE(configs.size(), size_t(12));
     // The charts plot exactly these measurements: one accuracy point per (tensor, config), both layers, and one

@@ -54,12 +54,9 @@ Measurement row_for(const std::string& tensor, int kept, int group, int bits, co
   m.tensor = tensor;
   m.rows = 256;
   m.cols = 512;
-  m.pattern = group == 1 ? "dense" : std::to_string(kept) + ":" + std::to_string(group);
-  m.kept_per_group = kept;
-  m.group_size = group;
-  m.bits = bits;
-  m.granularity = bits == 16 ? "none" : "group:128";
-  m.quant_group = bits == 16 ? 0 : 128;
+  m.pattern = {kept, group};
+  m.quant =
+      bits == 16 ? nmscope::QuantConfig::fp16() : nmscope::QuantConfig{bits, nmscope::Granularity::Group, 128, true};
   m.criterion = "magnitude";
   m.engine = engine;
   m.batch = batch;
@@ -362,7 +359,7 @@ class TestCharts final : public QObject {
   void fpgaSpeedupIsAgainstTheSameArraysDenseRun() {
     std::vector<Measurement> rows = {fpga_row("t", 16, 16, 10000, 0.5), fpga_row("t", 16, 16, 4000, 0.9),
                                      fpga_row("t", 32, 32, 3000, 0.4), fpga_row("t", 8, 8, 9000, 0.9, 8)};
-    rows[0].pattern = "dense";  // the 16x16 array's dense int4 run
+    rows[0].pattern = nmscope::NMPattern::dense();  // the 16x16 array's dense int4 run
     const SpeedupTable table = speedup_table(rows, effective_rows(rows, {}));
     QCOMPARE(int(table.speedups.size()), 2);
     QCOMPARE(table.speedups[0].speedup, 1.0);  // the dense run against itself
@@ -690,7 +687,7 @@ class TestCharts final : public QObject {
     QVERIFY(table->item(0, 0) && table->item(1, 1));
     QVERIFY(!table->item(0, 2));  // v was not in the study
     for (const auto& row : result.rows)
-      if (row.tensor == "model.layers.1.self_attn.k_proj.weight" && row.pattern == "dense")
+      if (row.tensor == "model.layers.1.self_attn.k_proj.weight" && row.pattern.is_dense())
         QCOMPARE(table->item(1, 1)->text(), QString::number(row.weight_rel_err, 'g', 4));
     // Storage bars: one set per role, one category per configuration, each value the role's rollup in the unit
     // the axis names (MiB for these megabytes).
