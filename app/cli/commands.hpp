@@ -29,6 +29,7 @@ Command add_decode_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
 Command add_slurm_command(CLI::App& app);
+Command add_engines_command(CLI::App& app);
 
 // Prints "nmscope-cli: <message>" on stderr: the one-line error every command uses.
 void print_error(const std::string& message);

@@ -34,11 +34,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", nmscope::build_description());
   app.require_subcommand(1);
   const std::vector<Command> commands = {
-      add_inspect_command(app), add_run_command(app),        add_export_command(app),
-      add_bench_command(app),   add_verify_command(app),     add_synth_command(app),
-      add_forward_command(app), add_model_eval_command(app), add_model_command(app),
-      add_decode_command(app),  add_reproduce_command(app), add_sweep_command(app),
-      add_merge_command(app),   add_slurm_command(app)};
+      add_inspect_command(app), add_run_command(app),    add_export_command(app),    add_bench_command(app),
+      add_verify_command(app),  add_synth_command(app),  add_forward_command(app),   add_model_eval_command(app),
+      add_model_command(app),   add_decode_command(app), add_reproduce_command(app), add_sweep_command(app),
+      add_merge_command(app),   add_slurm_command(app),  add_engines_command(app)};
 
   // A first word that is no command would get CLI11's "A subcommand is required": name it and the commands instead.
   if (argc > 1 && argv[1][0] != '-') {

@@ -119,11 +119,19 @@ StudyPanel::StudyPanel(QWidget* parent)
     auto* item = new QListWidgetItem(QString::fromStdString(engine->name()), engines_);
     const Availability availability = engine->availability();
     item->setFlags(Qt::ItemIsUserCheckable | (availability.available ? Qt::ItemIsEnabled : Qt::NoItemFlags));
-    item->setCheckState(availability.available && is_engine_of(EngineFamily::Cpu, engine->name()) ? Qt::Checked
-                                                                                                  : Qt::Unchecked);
-    item->setToolTip(availability.available ? QString::fromStdString(engine->name())
-                                            : "unavailable: " + QString::fromStdString(availability.reason));
-    has_fpga |= is_engine_of(EngineFamily::Fpga, engine->name());
+    const EngineDescriptor& described = engine->descriptor();
+    item->setCheckState(availability.available && described.family == EngineFamily::Cpu ? Qt::Checked : Qt::Unchecked);
+    // What the variant is, from its descriptor: kernel, device, what it takes, what it is quoted against.
+    QString tip =
+        QString("%1\n%2 on the %3\nruns %4")
+            .arg(QString::fromStdString(described.name), QString::fromStdString(described.kernel),
+                 QString::fromStdString(described.device), QString::fromStdString(described.describe_support()));
+    tip += described.is_baseline ? QString("\nbaseline: other variants are quoted against it")
+                                 : "\nspeedup against " + QString::fromStdString(described.baseline()) +
+                                       (baseline_is_dense_configuration(described.name) ? " dense" : "");
+    if (!availability.available) tip += "\nunavailable: " + QString::fromStdString(availability.reason);
+    item->setToolTip(tip);
+    has_fpga |= described.family == EngineFamily::Fpga;
   }
   engines_->setMaximumHeight(110);
   connect(engines_, &QListWidget::itemChanged, this, &StudyPanel::changed);

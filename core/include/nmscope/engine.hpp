@@ -1,13 +1,15 @@
 #pragma once
 // An engine computes y = x W_hat^T for one (layer, config, batch) job and reports time or cycles, its output error
-// against the double-precision reference, and anything engine-specific. Variants are named "family/design-point"
-// (e.g. "cpu/eigen-fp32-dense", "cpu/int4-2:4", "gpu/cublas-fp16-dense", "fpga/systolic-16x16").
+// against the double-precision reference, and anything engine-specific. Each variant is described once
+// (EngineDescriptor) and named "family/design-point" (e.g. "cpu/eigen-fp32-dense", "cpu/int4-2:4",
+// "gpu/cublas-fp16-dense", "fpga/systolic-16x16").
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "nmscope/engine_descriptor.hpp"
 #include "nmscope/matrix.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/timing.hpp"
@@ -53,18 +55,28 @@ class PreparedJob {
 class Engine {
  public:
   virtual ~Engine() = default;
-  virtual std::string name() const = 0;
+  // What this variant is and runs, written once beside its kernel (engine_descriptor.hpp).
+  virtual const EngineDescriptor& descriptor() const = 0;
+  std::string name() const { return descriptor().name; }
   virtual Availability availability() const = 0;
-  // False (with the reason) for configurations this variant cannot run, e.g. a 2:4 kernel given 1:4.
-  virtual bool supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const = 0;
+  // False (with the reason) for configurations this variant cannot run, e.g. a 2:4 kernel given 1:4: what the
+  // descriptor lists, then the kernel's own limits.
+  bool supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const {
+    return descriptor().supports(pattern, quant, reason) && kernel_supports(pattern, quant, reason);
+  }
   // Throws Cancelled when input.cancel is set; reports failures in the output, never by crashing.
   virtual EngineOutput run(const EngineInput& input) const = 0;
   // The job ready to time, for engines that time on the host; nullptr for those that time themselves (the GPU's
   // event timing) or count cycles. `input` must outlive the job.
   virtual std::unique_ptr<PreparedJob> prepare(const EngineInput&) const { return nullptr; }
 
-  // The family's name ("cpu"), as --engines takes it; its traits: family_traits(*engine_family(name())).
-  std::string family() const { return name().substr(0, name().find('/')); }
+  // The family's name ("cpu"), as --engines takes it.
+  const std::string& family() const { return family_traits(descriptor().family).name; }
+
+ protected:
+  // Limits that depend on the configuration's arithmetic rather than on a list (the GPU's K tile against the scale
+  // group, the array's folds); the reason names the variant.
+  virtual bool kernel_supports(const NMPattern&, const QuantConfig&, std::string*) const { return true; }
 };
 
 // run() for an engine that prepares its jobs: prepare, time alone, finish.

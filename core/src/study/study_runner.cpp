@@ -581,7 +581,7 @@ class StudyRun {
       // The family's baseline first: the ratios are against it. Worth it only for a variant with its baseline.
       std::vector<EngineJob*> group;
       for (EngineJob& job : jobs)
-        if (!job.done && is_engine_of(family.family, job.engine->name()) && job.engine->availability().available)
+        if (!job.done && job.engine->descriptor().family == family.family && job.engine->availability().available)
           group.insert(job.engine->name() == family.dense_baseline ? group.begin() : group.end(), &job);
       if (group.size() >= 2 && group.front()->engine->name() == family.dense_baseline)
         time_group(group, label, context, packed, dequantized, batch, activations, reference);

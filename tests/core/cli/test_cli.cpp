@@ -213,6 +213,28 @@ class TestCli final : public QObject {
     QVERIFY(row_count(path("nothing-fpga.db")) > 0);
   }
 
+  // `engines` lists every variant from its descriptor: device, the baseline its speedup is quoted against, what it
+  // runs.
+  void enginesListsEveryVariantWithWhatItRuns() {
+    const CliResult result = run_cli({"engines"});
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    const QStringList lines = result.out.split('\n', Qt::SkipEmptyParts);
+    QVERIFY(lines.value(0).startsWith("engine"));
+    auto line_of = [&](const QString& engine) {
+      for (const QString& line : lines)
+        if (line.startsWith(engine + ' ')) return line.simplified();
+      return QString();
+    };
+    QCOMPARE(line_of("cpu/int4-2:4"), QString("cpu/int4-2:4 host CPU cpu/eigen-fp32-dense int4; 2:4"));
+    QVERIFY(line_of("cpu/eigen-fp32-dense").contains("(baseline)"));
+    QVERIFY(line_of("fpga/systolic-16x16").contains("fpga/systolic-16x16 dense"));
+    QVERIFY(!line_of("gpu/int4-2:4").isEmpty());
+    const CliResult json = run_cli({"engines", "--json"});
+    QCOMPARE(json.exit_code, 0);
+    QVERIFY(json.out.contains("\"name\":\"cpu/int4-nm\""));
+    QVERIFY(json.out.contains("\"kernel\":\"kernels::nm_gemm"));
+  }
+
   void fp16OverflowIsFlaggedInTheRow() {
     // A weight of 1e5 is beyond fp16 (65504): stored as fp16 it becomes infinity, and at 4 bits its group's scale
     // (1e5 / 7) fits, but at 4 bits a weight of 1e6 needs a scale beyond fp16, which is clamped. Neither is "ok".

@@ -66,9 +66,15 @@ class EigenDenseJob final : public PreparedJob {
 
 class EigenDenseEngine final : public Engine {
  public:
-  std::string name() const override { return "cpu/eigen-fp32-dense"; }
+  const EngineDescriptor& descriptor() const override {
+    static const EngineDescriptor described{.name = "cpu/eigen-fp32-dense",
+                                            .family = EngineFamily::Cpu,
+                                            .kernel = "Eigen fp32 GEMM on the dequantized weights",
+                                            .device = "host CPU",
+                                            .is_baseline = true};
+    return described;
+  }
   Availability availability() const override { return {}; }
-  bool supports(const NMPattern&, const QuantConfig&, std::string*) const override { return true; }
   EngineOutput run(const EngineInput& input) const override { return run_prepared(*this, input); }
   std::unique_ptr<PreparedJob> prepare(const EngineInput& input) const override {
     return std::make_unique<EigenDenseJob>(input);

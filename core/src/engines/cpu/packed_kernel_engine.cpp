@@ -70,33 +70,21 @@ class PackedKernelJob final : public PreparedJob {
 class PackedKernelEngine final : public Engine {
  public:
   // `pattern` empty: the general N:M variant (every pattern without a fast path).
-  PackedKernelEngine(int bits, std::optional<NMPattern> pattern) : bits_(bits), pattern_(pattern) {}
+  PackedKernelEngine(int bits, std::optional<NMPattern> pattern)
+      : descriptor_{.name = "cpu/int" + std::to_string(bits) + "-" + (pattern ? pattern->to_string() : "nm"),
+                    .family = EngineFamily::Cpu,
+                    .kernel = "kernels::nm_gemm on the packed format (AVX-512, AVX2 or scalar, per format)",
+                    .device = "host CPU",
+                    .bits = {bits},
+                    .patterns = pattern ? PatternSet::only({*pattern}) : PatternSet::all_but(fast_path_patterns())} {}
 
-  std::string name() const override {
-    return "cpu/int" + std::to_string(bits_) + "-" + (pattern_ ? pattern_->to_string() : std::string("nm"));
-  }
+  const EngineDescriptor& descriptor() const override { return descriptor_; }
   Availability availability() const override { return {}; }
-
-  bool supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const override {
-    if (quant.bits != bits_) {
-      if (reason) *reason = name() + " runs " + std::to_string(bits_) + "-bit weights only";
-      return false;
-    }
-    const auto& fast = fast_path_patterns();
-    const bool has_fast_path = std::find(fast.begin(), fast.end(), pattern) != fast.end();
-    if (pattern_ ? !(pattern == *pattern_) : has_fast_path) {
-      if (reason) *reason = name() + " does not run " + pattern.to_string();
-      return false;
-    }
-    return true;
-  }
-
   EngineOutput run(const EngineInput& input) const override { return run_prepared(*this, input); }
   std::unique_ptr<PreparedJob> prepare(const EngineInput& input) const override;
 
  private:
-  int bits_;
-  std::optional<NMPattern> pattern_;
+  EngineDescriptor descriptor_;
 };
 
 std::unique_ptr<PreparedJob> PackedKernelEngine::prepare(const EngineInput& input) const {

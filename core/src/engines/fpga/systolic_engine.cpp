@@ -52,25 +52,18 @@ class CollectingSink final : public rtl::OutputSink {
 
 class SystolicEngine final : public Engine {
  public:
-  SystolicEngine(ArraySize array, double clock_mhz) : array_(array), clock_mhz_(clock_mhz) {}
+  SystolicEngine(ArraySize array, double clock_mhz)
+      : array_(array),
+        clock_mhz_(clock_mhz),
+        descriptor_{.name = "fpga/systolic-" + array.to_string(),
+                    .family = EngineFamily::Fpga,
+                    .kernel = "nmscope's N:M systolic array (rtl/), cycles from the Verilated RTL or its exact model",
+                    .device = "simulated systolic array",
+                    .bits = {2, 3, 4, 5, 6, 7, 8},
+                    .limits = "N:M groups that do not straddle a scale group; the array's fold limits"} {}
 
-  std::string name() const override { return "fpga/systolic-" + array_.to_string(); }
+  const EngineDescriptor& descriptor() const override { return descriptor_; }
   Availability availability() const override { return {}; }
-
-  bool supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const override {
-    auto refuse = [&](const std::string& why) {
-      if (reason) *reason = why;
-      return false;
-    };
-    if (quant.is_fp16()) return refuse("the array multiplies 2- to 8-bit integer weights, not fp16");
-    fpga::GemmShape shape;
-    shape.n = pattern.kept_per_group;
-    shape.m = pattern.group_size;
-    shape.quant_group = quant.granularity == Granularity::Group ? quant.group : 0;
-    shape.bits = quant.bits;
-    const std::string why = fpga::unsupported_reason(shape, array_);
-    return why.empty() ? true : refuse(why);
-  }
 
   EngineOutput run(const EngineInput& input) const override {
     const kernels::PackedWeightsView weights = kernel_view(input.packed);
@@ -151,9 +144,26 @@ class SystolicEngine final : public Engine {
     return result;
   }
 
+ protected:
+  // Whether the array's folds fit the configuration (fpga::unsupported_reason, which names the array itself).
+  bool kernel_supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const override {
+    auto refuse = [&](const std::string& why) {
+      if (reason) *reason = why;
+      return false;
+    };
+    fpga::GemmShape shape;
+    shape.n = pattern.kept_per_group;
+    shape.m = pattern.group_size;
+    shape.quant_group = quant.granularity == Granularity::Group ? quant.group : 0;
+    shape.bits = quant.bits;
+    const std::string why = fpga::unsupported_reason(shape, array_);
+    return why.empty() ? true : refuse(why);
+  }
+
  private:
   ArraySize array_;
   double clock_mhz_;
+  EngineDescriptor descriptor_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
@@ -61,9 +62,15 @@ EngineOutput to_output(const gpu::GpuRun& run, const EngineInput& input, nlohman
 
 class CublasDenseEngine final : public Engine {
  public:
-  std::string name() const override { return "gpu/cublas-fp16-dense"; }
+  const EngineDescriptor& descriptor() const override {
+    static const EngineDescriptor described{.name = "gpu/cublas-fp16-dense",
+                                            .family = EngineFamily::Gpu,
+                                            .kernel = "cuBLASLt fp16 GEMM on the dequantized weights",
+                                            .device = "NVIDIA GPU",
+                                            .is_baseline = true};
+    return described;
+  }
   Availability availability() const override { return availability_of(gpu::device_status()); }
-  bool supports(const NMPattern&, const QuantConfig&, std::string*) const override { return true; }
   EngineOutput run(const EngineInput& input) const override {
     if (input.cancel && input.cancel->load()) throw Cancelled();
     const auto run =
@@ -75,13 +82,16 @@ class CublasDenseEngine final : public Engine {
 
 class CusparseltEngine final : public Engine {
  public:
-  std::string name() const override { return "gpu/cusparselt-fp16-2:4"; }
-  Availability availability() const override { return availability_of(gpu::cusparselt_status()); }
-  bool supports(const NMPattern& pattern, const QuantConfig&, std::string* reason) const override {
-    if (gpu::embeds_in_2_4(pattern.kept_per_group, pattern.group_size)) return true;
-    if (reason) *reason = name() + " needs weights that are 2:4 sparse, not " + pattern.to_string();
-    return false;
+  const EngineDescriptor& descriptor() const override {
+    static const EngineDescriptor described{.name = "gpu/cusparselt-fp16-2:4",
+                                            .family = EngineFamily::Gpu,
+                                            .kernel = "cuSPARSELt fp16 2:4 GEMM on the dequantized weights",
+                                            .device = "NVIDIA GPU",
+                                            .is_baseline = true,
+                                            .limits = "patterns that fit 2:4 (at most 2 kept in every 4 columns)"};
+    return described;
   }
+  Availability availability() const override { return availability_of(gpu::cusparselt_status()); }
   EngineOutput run(const EngineInput& input) const override {
     if (input.cancel && input.cancel->load()) throw Cancelled();
     const auto run =
@@ -89,38 +99,37 @@ class CusparseltEngine final : public Engine {
                                     input.activations.data(), input.activations.rows(), timing_spec(input.timing));
     return to_output(run, input, {{"weights", "fp16 2:4 (W_hat rounded to fp16, compressed by cuSPARSELt)"}});
   }
+
+ protected:
+  bool kernel_supports(const NMPattern& pattern, const QuantConfig&, std::string* reason) const override {
+    if (gpu::embeds_in_2_4(pattern.kept_per_group, pattern.group_size)) return true;
+    if (reason) *reason = name() + ": needs weights that are 2:4 sparse, not " + pattern.to_string();
+    return false;
+  }
 };
 
-enum class Family { Dense, TwoFour, General };
+// The fast paths of the packed GPU kernels, each its own variant; every other N:M runs as gpu/int{b}-nm.
+const std::vector<NMPattern>& fast_path_patterns() {
+  static const std::vector<NMPattern> patterns = {NMPattern::dense(), {2, 4}};
+  return patterns;
+}
 
 class PackedGpuEngine final : public Engine {
  public:
-  PackedGpuEngine(int bits, Family family) : bits_(bits), family_(family) {}
+  // `pattern` empty: the general N:M variant (mma.sp where the pattern embeds in 2:4, else mma.sync).
+  PackedGpuEngine(int bits, std::optional<NMPattern> pattern)
+      : descriptor_{
+            .name = "gpu/int" + std::to_string(bits) + "-" + (pattern ? pattern->to_string() : "nm"),
+            .family = EngineFamily::Gpu,
+            .kernel = "nmscope's tensor-core kernels on the GPU re-layout (mma.sp for 2:4 embeddings, else mma.sync)",
+            .device = "NVIDIA GPU",
+            .bits = {bits},
+            .patterns = pattern ? PatternSet::only({*pattern}, true) : PatternSet::all_but(fast_path_patterns(), true),
+            .symmetric_only = true,
+            .limits = "scale groups of whole K tiles (16 columns; 32 on the 2:4 path)"} {}
 
-  std::string name() const override {
-    const char* suffix = family_ == Family::Dense ? "dense" : family_ == Family::TwoFour ? "2:4" : "nm";
-    return "gpu/int" + std::to_string(bits_) + "-" + suffix;
-  }
+  const EngineDescriptor& descriptor() const override { return descriptor_; }
   Availability availability() const override { return availability_of(gpu::device_status()); }
-
-  bool supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const override {
-    auto refuse = [&](const std::string& why) {
-      if (reason) *reason = name() + ": " + why;
-      return false;
-    };
-    if (quant.bits != bits_) return refuse("runs " + std::to_string(bits_) + "-bit weights only");
-    if (!quant.symmetric) return refuse("symmetric quantization only");
-    const bool dense = pattern.keeps_everything();
-    const bool two_four = pattern.kept_per_group == 2 && pattern.group_size == 4;
-    if (family_ == Family::Dense && !dense) return refuse("runs dense weights only, not " + pattern.to_string());
-    if (family_ == Family::TwoFour && !two_four) return refuse("runs 2:4 only, not " + pattern.to_string());
-    if (family_ == Family::General && (dense || two_four)) return refuse(pattern.to_string() + " has its own variant");
-    const int unit_k = path_for(pattern) == gpu::TensorCorePath::Sparse24 ? 32 : 16;
-    if (quant.granularity == Granularity::Group && quant.group % unit_k != 0)
-      return refuse("quantization group " + std::to_string(quant.group) + " is not a multiple of " +
-                    std::to_string(unit_k));
-    return true;
-  }
 
   EngineOutput run(const EngineInput& input) const override {
     if (input.cancel && input.cancel->load()) throw Cancelled();
@@ -152,6 +161,17 @@ class PackedGpuEngine final : public Engine {
          {"packed_bytes", input.packed.storage_bytes()},
          {"code_bits", layout.code_bits},
          {"metadata_order", int(order)}});
+  }
+
+ protected:
+  // A scale group must cover whole K tiles: 32 columns on the 2:4 path, 16 on the dense one.
+  bool kernel_supports(const NMPattern& pattern, const QuantConfig& quant, std::string* reason) const override {
+    const int unit_k = path_for(pattern) == gpu::TensorCorePath::Sparse24 ? 32 : 16;
+    if (quant.granularity != Granularity::Group || quant.group % unit_k == 0) return true;
+    if (reason)
+      *reason = name() + ": quantization group " + std::to_string(quant.group) + " is not a multiple of " +
+                std::to_string(unit_k);
+    return false;
   }
 
  private:
@@ -189,8 +209,7 @@ class PackedGpuEngine final : public Engine {
     return gpu::embeds_in_2_4(pattern.kept_per_group, pattern.group_size) ? gpu::TensorCorePath::Sparse24
                                                                           : gpu::TensorCorePath::Dense;
   }
-  int bits_;
-  Family family_;
+  EngineDescriptor descriptor_;
   mutable std::mutex cache_mutex_;
   mutable uint64_t cached_key_ = 0;
   mutable std::shared_ptr<const gpu::GpuWeightLayout> cached_layout_;
@@ -201,9 +220,11 @@ class PackedGpuEngine final : public Engine {
 void register_gpu_engines(EngineRegistry& registry) {
   registry.add(std::make_unique<CublasDenseEngine>());
   registry.add(std::make_unique<CusparseltEngine>());
-  for (int bits : {4, 8, 2, 3})
-    for (Family family : {Family::Dense, Family::TwoFour, Family::General})
-      registry.add(std::make_unique<PackedGpuEngine>(bits, family));
+  for (int bits : {4, 8, 2, 3}) {
+    for (const NMPattern& pattern : fast_path_patterns())
+      registry.add(std::make_unique<PackedGpuEngine>(bits, pattern));
+    registry.add(std::make_unique<PackedGpuEngine>(bits, std::nullopt));
+  }
 }
 
 }  // namespace nmscope
