@@ -48,7 +48,7 @@ int verify_gpu(int configs, uint64_t seed, std::ostream& out) {
                                                                              : engines.front()->availability().reason));
   const std::vector<NMPattern> patterns = {
       NMPattern::dense(), {2, 4}, {1, 4}, {4, 8}, {2, 8}, {1, 8}, {1, 2}, {3, 4}, {1, 3}, {2, 6}, {8, 16}};
-  const int bit_widths[] = {2, 3, 4, 8};
+  const std::vector<int>& bit_widths = packed_kernel_bits();
   const int groups[] = {64, 128, 256, 0, -1};  // 0: per channel, -1: per tensor
   // Shapes with tails past every tile (rows not a multiple of 16 or 128, K not of 64 or 256) and batches across
   // every kernel configuration (small-batch tiles, split-K, large tiles).

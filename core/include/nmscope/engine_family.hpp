@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/nm_pattern.hpp"
+
 namespace nmscope {
 
 enum class EngineFamily { Cpu, Gpu, Fpga };
@@ -41,5 +43,18 @@ bool baseline_is_dense_configuration(const std::string& engine);
 bool family_counts_cycles(const std::string& engine);
 // The further baselines of `engine`'s family (empty for most).
 const std::vector<std::string>& further_baselines_of(const std::string& engine);
+
+// The weight widths nmscope's packed kernels are built for, on every family that has them (cpu/, gpu/ int{b}-...),
+// in the order their variants are listed.
+const std::vector<int>& packed_kernel_bits();
+
+// What a packed variant's name spells: "gpu/int4-2:4" -> {Gpu, 4, 2:4}. The decoders take any N:M in the name
+// ("cpu/int4-3:4"), the registry's general variant is "-nm" (no pattern: nullopt here). nullopt for other names.
+struct PackedVariantName {
+  EngineFamily family;
+  int bits = 0;
+  NMPattern pattern;
+};
+std::optional<PackedVariantName> packed_variant_name(const std::string& engine);
 
 }  // namespace nmscope

@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <regex>
 
 #include "decode/decoder_tensors.hpp"
 #include "model/transformer_math.hpp"
+#include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
 #include "nmscope/pruning.hpp"
@@ -58,16 +58,15 @@ CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {
   CpuDecodeVariant variant;
   variant.engine = engine;
   if (engine == kCpuDecodeBaseline) return variant;
-  static const std::regex packed_name(R"(cpu/int([2348])-(dense|\d+:\d+))");
-  std::smatch match;
-  if (!std::regex_match(engine, match, packed_name))
+  const auto packed_name = packed_variant_name(engine);
+  if (!packed_name || packed_name->family != EngineFamily::Cpu)
     throw SettingError(Setting::Engines,
                        "'" + engine +
                            "' is not a CPU decode variant (cpu/eigen-fp32-dense, cpu/int{2,3,4,8}-dense, "
                            "cpu/int{2,3,4,8}-N:M)");
   variant.packed = true;
-  variant.bits = std::stoi(match[1].str());
-  variant.pattern = match[2].str() == "dense" ? NMPattern::dense() : NMPattern::parse(match[2].str());
+  variant.bits = packed_name->bits;
+  variant.pattern = packed_name->pattern;
   return variant;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "nmscope/error.hpp"
+
 namespace nmscope {
 
 const std::vector<EngineFamilyTraits>& all_family_traits() {
@@ -50,6 +52,29 @@ const std::vector<std::string>& further_baselines_of(const std::string& engine) 
   static const std::vector<std::string> none;
   const auto family = engine_family(engine);
   return family ? family_traits(*family).further_baselines : none;
+}
+
+const std::vector<int>& packed_kernel_bits() {
+  static const std::vector<int> bits = {4, 8, 2, 3};
+  return bits;
+}
+
+std::optional<PackedVariantName> packed_variant_name(const std::string& engine) {
+  const auto family = engine_family(engine);
+  if (!family) return std::nullopt;
+  const std::string prefix = family_traits(*family).name + "/int";
+  const size_t dash = engine.find('-', prefix.size());
+  if (engine.rfind(prefix, 0) != 0 || dash == std::string::npos) return std::nullopt;
+  const std::string width = engine.substr(prefix.size(), dash - prefix.size());
+  const auto& widths = packed_kernel_bits();
+  const auto known =
+      std::find_if(widths.begin(), widths.end(), [&](int bits) { return std::to_string(bits) == width; });
+  if (known == widths.end()) return std::nullopt;
+  try {
+    return PackedVariantName{*family, *known, NMPattern::parse(engine.substr(dash + 1))};
+  } catch (const SettingError&) {
+    return std::nullopt;  // "-nm" or a spelling that is no pattern
+  }
 }
 
 }  // namespace nmscope

@@ -40,6 +40,22 @@ class TestEngineFamily final : public QObject {
     QCOMPARE(family_traits(EngineFamily::Cpu).compute_bound_batch, 16);
   }
 
+  // The one reader of packed variant names (the CPU and GPU decoders used a regex and a substr of their own).
+  void packed_variant_names_spell_family_width_and_pattern() {
+    const auto two_four = packed_variant_name("gpu/int4-2:4");
+    QVERIFY(two_four.has_value());
+    QCOMPARE(int(two_four->family), int(EngineFamily::Gpu));
+    QCOMPARE(two_four->bits, 4);
+    QVERIFY(two_four->pattern == (NMPattern{2, 4}));
+    const auto dense = packed_variant_name("cpu/int8-dense");
+    QVERIFY(dense && dense->family == EngineFamily::Cpu && dense->bits == 8 && dense->pattern.is_dense());
+    QVERIFY(packed_variant_name("cpu/int3-3:4").has_value());   // the decoders take any N:M by name
+    QVERIFY(!packed_variant_name("cpu/int4-nm").has_value());   // the general variant names no pattern
+    QVERIFY(!packed_variant_name("cpu/int5-2:4").has_value());  // no packed kernel of that width
+    QVERIFY(!packed_variant_name("cpu/eigen-fp32-dense").has_value());
+    QVERIFY(!packed_variant_name("gpu/int4-2:x").has_value());
+  }
+
   void names_outside_the_families_have_none() {
     QVERIFY(!engine_family("none").has_value());
     QVERIFY(!engine_family("tpu/int4-2:4").has_value());

@@ -95,7 +95,7 @@ std::unique_ptr<PreparedJob> PackedKernelEngine::prepare(const EngineInput& inpu
 
 std::vector<std::unique_ptr<Engine>> make_packed_kernel_engines() {
   std::vector<std::unique_ptr<Engine>> engines;
-  for (int bits : {4, 8, 2, 3}) {
+  for (int bits : packed_kernel_bits()) {
     for (const NMPattern& pattern : fast_path_patterns()) engines.push_back(std::make_unique<PackedKernelEngine>(bits, pattern));
     engines.push_back(std::make_unique<PackedKernelEngine>(bits, std::nullopt));
   }

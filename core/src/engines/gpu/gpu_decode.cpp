@@ -13,6 +13,7 @@
 #include "decode/decoder_tensors.hpp"
 #include "model/transformer_math.hpp"
 #include "nmscope/embedding_table.hpp"
+#include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
 #include "nmscope/model_preset.hpp"
@@ -102,16 +103,11 @@ DecodeVariant DecodeVariant::parse(const std::string& engine) {
     variant.pattern = NMPattern{2, 4};
     return variant;
   }
-  const std::string prefix = "gpu/int";
-  const size_t dash = engine.find('-', prefix.size());
-  if (engine.rfind(prefix, 0) == 0 && dash != std::string::npos) {
-    const std::string bits = engine.substr(prefix.size(), dash - prefix.size());
-    if (bits == "2" || bits == "3" || bits == "4" || bits == "8") {
-      variant.kind = gpu::LinearKind::Packed;
-      variant.bits = std::stoi(bits);
-      variant.pattern = NMPattern::parse(engine.substr(dash + 1));
-      return variant;
-    }
+  if (const auto packed_name = packed_variant_name(engine); packed_name && packed_name->family == EngineFamily::Gpu) {
+    variant.kind = gpu::LinearKind::Packed;
+    variant.bits = packed_name->bits;
+    variant.pattern = packed_name->pattern;
+    return variant;
   }
   throw SettingError(Setting::Engines, "'" + engine +
                                            "' is not a decode engine (gpu/cublas-fp16-dense, gpu/cusparselt-fp16-2:4, "

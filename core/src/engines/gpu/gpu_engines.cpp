@@ -220,7 +220,7 @@ class PackedGpuEngine final : public Engine {
 void register_gpu_engines(EngineRegistry& registry) {
   registry.add(std::make_unique<CublasDenseEngine>());
   registry.add(std::make_unique<CusparseltEngine>());
-  for (int bits : {4, 8, 2, 3}) {
+  for (int bits : packed_kernel_bits()) {
     for (const NMPattern& pattern : fast_path_patterns())
       registry.add(std::make_unique<PackedGpuEngine>(bits, pattern));
     registry.add(std::make_unique<PackedGpuEngine>(bits, std::nullopt));
