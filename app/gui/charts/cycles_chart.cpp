@@ -132,13 +132,12 @@ void CyclesChart::rebuild() {
     if (batches.size() > 1) parts.append(QString("b%1").arg(m.batch));
     return parts.join(", ");
   };
-  std::map<std::pair<QString, QString>, std::vector<int>> rows_by_line;
-  for (int row : fpga_rows) rows_by_line[{config_label(all[size_t(row)]), style_of(all[size_t(row)])}].push_back(row);
-  std::vector<std::pair<QString, QString>> lines;
+  // Ordered by configuration (ConfigLabel), then style.
+  std::map<std::pair<ConfigLabel, QString>, std::vector<int>> rows_by_line;
+  for (int row : fpga_rows)
+    rows_by_line[{config_label_of(all[size_t(row)]), style_of(all[size_t(row)])}].push_back(row);
+  std::vector<std::pair<ConfigLabel, QString>> lines;
   for (const auto& [line, unused] : rows_by_line) lines.push_back(line);
-  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? config_label_before(a.first, b.first) : a.second < b.second;
-  });
 
   const bool plot_cycles = metric_ == Metric::Cycles;
   styles_.clear();
@@ -164,7 +163,7 @@ void CyclesChart::rebuild() {
       }
     }
     chart_view->chart()->addSeries(series);
-    styles_.apply(series, line.first, line.second);
+    styles_.apply(series, line.first.text, line.second);
     (plot_cycles ? cycles_ : utilization_).append(series);
     rows_of_.insert(series, series_rows);
     shown.append(series);

@@ -121,23 +121,22 @@ void LayerErrorChart::rebuild() {
     note(tensors_, QString::fromStdString(m.tensor));
   }
   auto line_of = [&](const Measurement& m) {
-    QString name = config_label(m);
+    ConfigLabel line = config_label_of(m);
     if (granularities.size() > 1 && m.quant.bits != 16)
-      name += ' ' + QString::fromStdString(m.quant.granularity_name());
-    if (symmetries.size() > 1 && m.quant.bits != 16) name += m.quant.symmetric ? " sym" : " asym";
-    if (criteria.size() > 1) name += ' ' + QString::fromStdString(m.criterion);
-    return name;
+      line.text += ' ' + QString::fromStdString(m.quant.granularity_name());
+    if (symmetries.size() > 1 && m.quant.bits != 16) line.text += m.quant.symmetric ? " sym" : " asym";
+    if (criteria.size() > 1) line.text += ' ' + QString::fromStdString(m.criterion);
+    return line;
   };
-  std::map<QString, QList<int>> rows_by_line;
+  std::map<ConfigLabel, QList<int>> rows_by_line;  // in legend order
   for (int row : rows) rows_by_line[line_of(all[size_t(row)])].append(row);
-  QStringList names;
-  for (const auto& [name, unused] : rows_by_line) names.append(name);
-  std::sort(names.begin(), names.end(), config_label_before);
+  std::vector<ConfigLabel> names;
+  for (const auto& [name, unused] : rows_by_line) names.push_back(name);
 
   // Colour tells the pattern and the dash the bit width, so twelve lines stay tellable apart.
   QStringList patterns;
   QList<int> bit_widths;
-  for (const QString& name : names) {
+  for (const ConfigLabel& name : names) {
     const Measurement& m = all[size_t(rows_by_line[name].front())];
     if (!patterns.contains(QString::fromStdString(m.pattern.to_string())))
       patterns.append(QString::fromStdString(m.pattern.to_string()));
@@ -147,7 +146,7 @@ void LayerErrorChart::rebuild() {
   const Qt::PenStyle dashes[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
 
   QList<QAbstractSeries*> every_line;
-  for (const QString& name : names) {
+  for (const ConfigLabel& name : names) {
     QList<int>& line_rows = rows_by_line[name];
     // Model order along X, whatever order the rows were stored in.
     std::stable_sort(line_rows.begin(), line_rows.end(), [&](int a, int b) {
@@ -155,7 +154,7 @@ void LayerErrorChart::rebuild() {
              tensors_.indexOf(QString::fromStdString(all[size_t(b)].tensor));
     });
     auto* line = new QLineSeries;
-    line->setName(name);
+    line->setName(name.text);
     line->setPointsVisible(true);
     for (int row : line_rows)
       line->append(tensors_.indexOf(QString::fromStdString(all[size_t(row)].tensor)),

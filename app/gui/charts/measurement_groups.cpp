@@ -16,33 +16,18 @@ QString error_metric_name(ErrorMetric metric) {
 }
 
 QString config_label(const Measurement& measurement) {
-  const QString bits = measurement.quant.bits == 16 ? QString("fp16") : QString("int%1").arg(measurement.quant.bits);
-  return QString::fromStdString(measurement.pattern.to_string()) + ' ' + bits;
+  return QString::fromStdString(measurement.pattern.to_string() + ' ' + measurement.quant.bits_name());
 }
 
-namespace {
-
-// (kept fraction, pattern, bits) of a label; dense keeps everything.
-std::tuple<double, QString, int> label_order_key(const QString& label) {
-  const QStringList parts = label.split(' ');
-  double kept = 1;
-  if (const QStringList nm = parts.value(0).split(':'); nm.size() == 2 && nm[1].toInt() > 0)
-    kept = nm[0].toDouble() / nm[1].toDouble();
-  QString bits = parts.value(1);
-  bits.remove(QChar(','));  // "int4," when more follows the label
-  const int bit_count = bits == "fp16" ? 16 : bits.mid(3).toInt();
-  return {kept, parts.value(0), bit_count};
+bool operator<(const ConfigLabel& a, const ConfigLabel& b) {
+  if (a.pattern.density() != b.pattern.density()) return a.pattern.density() > b.pattern.density();
+  if (a.pattern.group_size != b.pattern.group_size) return a.pattern.group_size < b.pattern.group_size;
+  if (a.bits != b.bits) return a.bits > b.bits;
+  return a.text < b.text;
 }
 
-}  // namespace
-
-bool config_label_before(const QString& a, const QString& b) {
-  const auto [kept_a, pattern_a, bits_a] = label_order_key(a);
-  const auto [kept_b, pattern_b, bits_b] = label_order_key(b);
-  if (kept_a != kept_b) return kept_a > kept_b;
-  if (pattern_a != pattern_b) return pattern_a < pattern_b;  // 2:4 and 4:8 keep as much, but are told apart
-  if (bits_a != bits_b) return bits_a > bits_b;
-  return a < b;
+ConfigLabel config_label_of(const Measurement& measurement) {
+  return {measurement.pattern, measurement.quant.bits, config_label(measurement)};
 }
 
 QHash<QString, QString> distinguishing_names(const QStringList& names) {

@@ -20,9 +20,22 @@ QString error_metric_name(ErrorMetric metric);
 
 // "2:4 int4", "dense fp16": pattern and bits, as the study's progress line writes them.
 QString config_label(const Measurement& measurement);
-// Sorts configuration labels densest pattern first (patterns keeping as much by name), then widest bits first
-// (dense fp16, dense int8, ..., 2:4 int4, 4:8 fp16, ..., 1:4 int4).
-bool config_label_before(const QString& a, const QString& b);
+
+// A configuration as a legend or a table names it, ordered by its values rather than by its text: densest pattern
+// first (patterns keeping as much by group size, 2:4 before 4:8), then widest bits first (dense fp16, dense int8,
+// ..., 2:4 int4, 4:8 fp16, ..., 1:4 int4), then the text (what else tells two lines apart).
+struct ConfigLabel {
+  NMPattern pattern;
+  int bits = 16;
+  QString text;
+
+  friend bool operator<(const ConfigLabel& a, const ConfigLabel& b);
+  friend bool operator==(const ConfigLabel& a, const ConfigLabel& b) {
+    return a.pattern == b.pattern && a.bits == b.bits && a.text == b.text;
+  }
+};
+// The row's configuration with config_label(row) as its text (more may be appended to the text).
+ConfigLabel config_label_of(const Measurement& measurement);
 
 // Each name shortened to what tells it apart from the others: the dot-separated parts every name shares at the
 // start and at the end are dropped ("model.layers.0.mlp.up_proj.weight" -> "mlp.up_proj" beside attention and

@@ -25,15 +25,12 @@ double bits_per_weight(const Measurement& m) {
   return weights > 0 ? double(m.storage_bytes) * 8.0 / weights : 0;
 }
 
-QString group_of(const Measurement& m, ParetoChart::Grouping grouping) {
-  if (grouping == ParetoChart::Grouping::ByPattern) return QString::fromStdString(m.pattern.to_string());
-  return m.quant.bits == 16 ? QString("fp16") : QString("int%1").arg(m.quant.bits);
-}
-
-// Patterns densest first, bit widths widest first: the legend reads from "no compression" to "most".
-bool group_before(const QString& a, const QString& b, ParetoChart::Grouping grouping) {
-  if (grouping == ParetoChart::Grouping::ByPattern) return config_label_before(a + " fp16", b + " fp16");
-  return config_label_before("dense " + a, "dense " + b);
+// The row's group, ordered as ConfigLabel orders: patterns densest first, bit widths widest first, so the legend
+// reads from "no compression" to "most".
+ConfigLabel group_of(const Measurement& m, ParetoChart::Grouping grouping) {
+  if (grouping == ParetoChart::Grouping::ByPattern)
+    return {m.pattern, 16, QString::fromStdString(m.pattern.to_string())};
+  return {NMPattern::dense(), m.quant.bits, QString::fromStdString(m.quant.bits_name())};
 }
 
 }  // namespace
@@ -142,25 +139,20 @@ void ParetoChart::rebuild() {
     return storage_axis_ == StorageAxis::BitsPerWeight ? bits_per_weight(m) : m.compression_vs_fp16;
   };
 
-  std::map<QString, QList<int>> rows_by_group;
+  std::map<ConfigLabel, QList<int>> rows_by_group;  // in legend order
   for (int row : rows) rows_by_group[group_of(all[size_t(row)], grouping_)].append(row);
-  QStringList names;
-  for (const auto& [name, unused] : rows_by_group) names.append(name);
-  std::sort(names.begin(), names.end(),
-            [this](const QString& a, const QString& b) { return group_before(a, b, grouping_); });
 
   QList<QAbstractSeries*> all_series;
-  for (const QString& name : names) {
+  for (const auto& [group, group_rows] : rows_by_group) {
     auto* series = new QScatterSeries;
-    series->setName(name);
+    series->setName(group.text);
     series->setMarkerSize(9);
     series->setColor(ChartView::palette_color(int(groups_.size())));
     series->setBorderColor(Qt::transparent);
-    for (int row : rows_by_group[name])
-      series->append(storage_of(all[size_t(row)]), error_value(all[size_t(row)], metric_));
+    for (int row : group_rows) series->append(storage_of(all[size_t(row)]), error_value(all[size_t(row)], metric_));
     chart_view->chart()->addSeries(series);
     groups_.append(series);
-    group_rows_.append(rows_by_group[name]);
+    group_rows_.append(group_rows);
     all_series.append(series);
   }
 

@@ -98,13 +98,13 @@ void SpeedupChart::rebuild() {
 
   // Categories: configurations densest first, then batch; bar sets: each baseline first, then the variants by name.
   std::set<std::string> baselines;
-  std::set<std::pair<QString, int>> configs;
+  std::set<std::pair<ConfigLabel, int>> configs;
   std::map<QString, std::vector<double>> log_speedups;  // by cell key
   std::map<QString, std::pair<double, double>> log_spreads;  // by cell key: sums of log p10, log p90
   for (const Speedup& entry : table.speedups) {
     const Measurement& m = all[size_t(entry.row)];
     baselines.insert(entry.baseline);
-    configs.insert({config_label(m), m.batch});
+    configs.insert({config_label_of(m), m.batch});
     const QString engine = QString::fromStdString(entry.engine);
     if (!engines_.contains(engine)) engines_.append(engine);
     const QString key = cell_key(engine, QString("%1, b%2").arg(config_label(m)).arg(m.batch));
@@ -137,11 +137,8 @@ void SpeedupChart::rebuild() {
     cells_[key].speedup = std::exp(sum / double(logs.size()));
   }
   for (const std::string& name : baselines) baselines_.append(QString::fromStdString(name));
-  std::vector<std::pair<QString, int>> ordered(configs.begin(), configs.end());
-  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? config_label_before(a.first, b.first) : a.second < b.second;
-  });
-  for (const auto& [label, batch] : ordered) categories_.append(QString("%1, b%2").arg(label).arg(batch));
+  // The set is ordered by configuration (ConfigLabel), then batch.
+  for (const auto& [label, batch] : configs) categories_.append(QString("%1, b%2").arg(label.text).arg(batch));
   std::sort(engines_.begin(), engines_.end(), [this](const QString& a, const QString& b) {
     const bool a_base = baselines_.contains(a);
     const bool b_base = baselines_.contains(b);

@@ -23,6 +23,7 @@
 #include "charts/chart_view.hpp"
 #include "charts/measurement_groups.hpp"
 #include "masks/mask_colors.hpp"
+#include "nmscope/error.hpp"
 #include "nmscope/synthetic.hpp"
 #include "results/results_model.hpp"
 
@@ -32,21 +33,30 @@ namespace {
 
 const QStringList kRoles = {"attn.q", "attn.k", "attn.v", "attn.o", "mlp.gate", "mlp.up", "mlp.down"};
 
-QString config_of(const std::string& pattern, int bits, const std::string& criterion) {
-  QString label = QString::fromStdString(pattern) + " " + (bits == 16 ? QString("fp16") : QString("int%1").arg(bits));
-  if (!criterion.empty() && criterion != "magnitude" && pattern != "dense") label += " " + QString::fromStdString(criterion);
+ConfigLabel config_of(const NMPattern& pattern, int bits, const std::string& criterion) {
+  const QuantConfig quant{bits, Granularity::Group, 0, true};
+  ConfigLabel label{pattern, bits, QString::fromStdString(pattern.to_string() + " " + quant.bits_name())};
+  if (!criterion.empty() && criterion != "magnitude" && !pattern.is_dense())
+    label.text += " " + QString::fromStdString(criterion);
   return label;
 }
 
-QString config_of(const ModelRollupRow& row) { return config_of(row.pattern, row.bits, row.criterion); }
+// A rollup row spells its pattern as the database does; one this build cannot read is shown as written, last.
+ConfigLabel config_of(const ModelRollupRow& row) {
+  try {
+    return config_of(NMPattern::parse(row.pattern), row.bits, row.criterion);
+  } catch (const Error&) {
+    return {NMPattern{1, NMPattern::kMaxGroupSize}, 0, QString::fromStdString(row.pattern)};
+  }
+}
 
 QString timing_of(const std::string& engine, int batch) {
   return QString::fromStdString(engine) + QString(" b%1").arg(batch);
 }
 
-QStringList sorted_configs(std::set<QString> configs) {
-  QStringList sorted(configs.begin(), configs.end());
-  std::sort(sorted.begin(), sorted.end(), config_label_before);
+QStringList sorted_configs(const std::set<ConfigLabel>& configs) {
+  QStringList sorted;
+  for (const ConfigLabel& config : configs) sorted.append(config.text);
   return sorted;
 }
 
@@ -165,7 +175,7 @@ void ModelStudyView::rebuild() {
   for (const ModelRollupRow& row : model_->model_rollups())
     if (QString::fromStdString(row.study_id) == current_study()) rows.push_back(&row);
   // The choosers follow the study; the user's choices are kept where they still exist.
-  std::set<QString> configs;
+  std::set<ConfigLabel> configs;
   std::set<std::pair<std::string, int>> timings;
   for (const ModelRollupRow* row : rows) {
     configs.insert(config_of(*row));
@@ -216,7 +226,7 @@ void ModelStudyView::fill_layer_table(const std::vector<const ModelRollupRow*>& 
   int64_t blocks = 0;
   for (const Measurement& row : model_->measurements()) {
     if (QString::fromStdString(row.study_id) != current_study()) continue;
-    if (config_of(row.pattern.to_string(), row.quant.bits, row.criterion) != config) continue;
+    if (config_of(row.pattern, row.quant.bits, row.criterion).text != config) continue;
     if (figure_ == LayerFigure::TimeUs && timing_of(row.engine, row.batch) != timing) continue;
     const auto details = nlohmann::json::parse(row.details_json, nullptr, false);
     if (!details.is_object() || !details.contains("role") || !details.contains("block")) continue;
@@ -249,7 +259,7 @@ void ModelStudyView::fill_bars(const std::vector<const ModelRollupRow*>& rows) {
   time_view_->clear();
   storage_bars_ = nullptr;
   time_bars_ = nullptr;
-  std::set<QString> config_set;
+  std::set<ConfigLabel> config_set;
   for (const ModelRollupRow* row : rows) config_set.insert(config_of(*row));
   const QStringList configs = sorted_configs(config_set);
   const QString timing = timing_choice_->currentText();
@@ -257,7 +267,7 @@ void ModelStudyView::fill_bars(const std::vector<const ModelRollupRow*>& rows) {
   std::map<std::pair<QString, QString>, double> storage_bytes, time_us;
   for (const ModelRollupRow* row : rows) {
     if (row->role == "all" || row->role == kWholeModelRole) continue;  // sums, not a role of their own
-    const QString role = QString::fromStdString(row->role), config = config_of(*row);
+    const QString role = QString::fromStdString(row->role), config = config_of(*row).text;
     storage_bytes[{role, config}] = double(row->storage_bytes);
     if (timing_of(row->engine, row->batch) == timing && !std::isnan(row->time_per_token_us))
       time_us[{role, config}] = row->time_per_token_us;
@@ -317,15 +327,12 @@ void ModelStudyView::fill_batch_lines(const std::vector<const ModelRollupRow*>& 
   per_token_lines_.clear();
   // One line per (configuration, engine): the colour is the configuration, the dash pattern the engine, so the
   // legend lists configurations once instead of repeating the engine's long name per line.
-  std::map<std::pair<QString, QString>, std::vector<std::pair<int, double>>> lines;
+  std::map<std::pair<ConfigLabel, QString>, std::vector<std::pair<int, double>>> lines;  // by configuration, engine
   for (const ModelRollupRow* row : rows)
     if (row->role == "all" && !std::isnan(row->time_per_token_us) && row->batch > 0)
       lines[{config_of(*row), QString::fromStdString(row->engine)}].push_back({row->batch, row->time_per_token_us});
-  std::vector<std::pair<QString, QString>> keys;
+  std::vector<std::pair<ConfigLabel, QString>> keys;
   for (const auto& [key, unused] : lines) keys.push_back(key);
-  std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? config_label_before(a.first, b.first) : a.second < b.second;
-  });
   std::set<QString> engines;
   for (const auto& key : keys) engines.insert(key.second);
   batch_styles_.clear();
@@ -344,7 +351,7 @@ void ModelStudyView::fill_batch_lines(const std::vector<const ModelRollupRow*>& 
     line->setPointsVisible(true);
     for (const auto& [batch, time] : points) line->append(batch, time / time_unit.size);
     batch_view_->chart()->addSeries(line);
-    batch_styles_.apply(line, key.first, engines.size() > 1 ? key.second : QString());
+    batch_styles_.apply(line, key.first.text, engines.size() > 1 ? key.second : QString());
     per_token_lines_.append(line);
     series.append(line);
   }
