@@ -1,6 +1,6 @@
 #pragma once
 // A LLaMA-style decoder model's tensors (llama, mistral, qwen2) as the decode steps load them: the one place their
-// names live, shared by the CPU decoder (cpu_decoder.cpp) and the GPU decoder's weights (engines/gpu/gpu_decode.cpp).
+// names live, shared by the CPU decoder (cpu_decoder.cpp) and the GPU decoder's weights (gpu_decode.cpp).
 #include <cstdint>
 
 #include "nmscope/matrix.hpp"
