@@ -10,42 +10,9 @@
 #include <vector>
 
 #include "nmscope/model_compression.hpp"
+#include "nmscope/model_records.hpp"
 
 namespace nmscope {
-
-struct ModelEvaluationRecord {
-  std::string study_id;
-  std::string created_at;  // ISO-8601 UTC, set by the store when empty
-  std::string model;       // the directory as the user named it
-  std::string model_type;  // config.json's model_type
-  std::string family;      // "decoder" / "encoder"
-  // configuration ("dense", 16, criterion "none" for the dense fp16 point)
-  std::string pattern;
-  int bits = 16;
-  std::string granularity;
-  int quant_group = 0;
-  bool symmetric = true;
-  std::string criterion;
-  std::string quantizer;
-  std::string calibration;  // token file, or "built-in SxT"; empty when the method needs none
-  std::string evaluation;   // token file
-  int64_t eval_sequences = 0;
-  int64_t eval_tokens = 0;  // per sequence
-  // storage of the compressed linear layers (embeddings and head excluded)
-  int64_t storage_bytes = 0;
-  int64_t weight_count = 0;
-  double bits_per_weight = 0;
-  // figures (NaN where the family has none; stored as NULL)
-  double dense_perplexity = std::numeric_limits<double>::quiet_NaN();
-  double perplexity = std::numeric_limits<double>::quiet_NaN();
-  double mean_kl = std::numeric_limits<double>::quiet_NaN();
-  double top1_agreement = std::numeric_limits<double>::quiet_NaN();
-  double mean_cosine = std::numeric_limits<double>::quiet_NaN();
-  double seconds = 0;  // compression + evaluation wall time
-  std::string note;    // fallbacks taken (singular Hessians), empty when none
-  std::string host;
-  std::string build;
-};
 
 class ResultsStore;
 

@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "nmscope/measurement.hpp"
-#include "nmscope/model_rollup.hpp"
-#include "nmscope/model_study.hpp"
+#include "nmscope/model_records.hpp"
 #include "nmscope/sweep_shard.hpp"
 
 struct sqlite3;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "nmscope/model_rollup.hpp"
+#include "nmscope/model_records.hpp"
 
 namespace nmscope::store {
 

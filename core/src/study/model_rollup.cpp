@@ -13,8 +13,9 @@ namespace nmscope {
 
 namespace {
 
-using ConfigKey = std::tuple<std::string, int, std::string, bool, std::string>;  // pattern, bits, granularity, sym, criterion
-using GroupKey = std::tuple<ConfigKey, std::string, int, std::string>;          // + engine, batch, role
+using ConfigKey =
+    std::tuple<std::string, int, std::string, bool, std::string>;       // pattern, bits, granularity, sym, criterion
+using GroupKey = std::tuple<ConfigKey, std::string, int, std::string>;  // + engine, batch, role
 
 ConfigKey config_of(const Measurement& row) {
   return {row.pattern.to_string(), row.quant.bits, row.quant.granularity_name(), row.quant.symmetric, row.criterion};
@@ -46,8 +47,10 @@ ModelRollupRow sum_rows(const std::vector<const Measurement*>& rows) {
     rollup.mean_output_rel_err += row->output_rel_err;
     rollup.max_output_rel_err = std::max(rollup.max_output_rel_err, row->output_rel_err);
     rollup.min_sqnr_db = std::min(rollup.min_sqnr_db, row->sqnr_db);
-    if (row->time_us && row->status == "ok") time += *row->time_us;
-    else ++untimed;
+    if (row->time_us && row->status == "ok")
+      time += *row->time_us;
+    else
+      ++untimed;
     if (row->engine != "none" && row->details_json.find("\"timed_on\"") == std::string::npos) {
       ++rollup.layers_timed;
       shapes.insert({row->rows, row->cols});

@@ -62,7 +62,8 @@ std::vector<ModelLayer> select_model_layers(const Model& model, const std::strin
   const auto linear = model.linear_layers();
   for (const ModelTensor* tensor : linear) {
     if (!pattern.empty() && !std::regex_search(tensor->info.name, expression)) continue;
-    layers.push_back({tensor->info.name, role_name(tensor->role), tensor->block, tensor->info.rows(), tensor->info.cols()});
+    layers.push_back(
+        {tensor->info.name, role_name(tensor->role), tensor->block, tensor->info.rows(), tensor->info.cols()});
   }
   if (layers.empty()) {
     throw SettingError(Setting::Layers, "'" + pattern + "' matches none of the " + std::to_string(linear.size()) +
@@ -89,9 +90,11 @@ ModelLayerPlan plan_model_layer_study(const ModelLayerStudySpec& spec) {
   plan.study.tensors.clear();
   for (const auto& layer : plan.layers) {
     plan.study.tensors.push_back(layer.tensor);
-    plan.study.tensor_details[layer.tensor] =
-        nlohmann::json{{"model_study", "layers"}, {"model", plan.model}, {"role", layer.role}, {"block", layer.block}}
-            .dump();
+    plan.study.tensor_details[layer.tensor] = nlohmann::json{
+        {"model_study", "layers"},
+        {"model", plan.model},
+        {"role", layer.role},
+        {"block", layer.block}}.dump();
   }
   plan.study.engines = engines_with_baselines(plan.study);
   plan.study.time_once_per_shape = true;
