@@ -6,6 +6,7 @@
 
 #include "fuzz_support.hpp"
 #include "nmscope/readers.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/writers.hpp"
 
 namespace {

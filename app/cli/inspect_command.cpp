@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "nmscope/model.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace nmscope::cli {

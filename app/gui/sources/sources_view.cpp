@@ -8,6 +8,7 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include "nmscope/synthetic.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace nmscope::gui {

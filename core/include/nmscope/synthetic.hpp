@@ -13,7 +13,9 @@
 
 namespace nmscope {
 
-bool is_synthetic_spec(const std::string& location);
+// Opens any source kind: a "synth:..." spec here, anything else with open_weight_file (weight_source.hpp). Throws
+// Error(location, reason) on anything it cannot use.
+std::unique_ptr<WeightSource> open_weight_source(const std::string& location);
 // What a synthetic source's figures stand for, for every place they are shown (CLI, app, PDF): "synthetic weights
 // (dist=llm: ...); a model file or directory gives real figures". Empty for anything that is not a synth: spec; a
 // malformed spec is described by its text alone.

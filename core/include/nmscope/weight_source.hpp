@@ -68,8 +68,12 @@ class WeightSource {
 // file named from another working directory are one source; a "synth:..." spec as written.
 std::string source_identity(const std::string& location);
 
-// Opens any source kind, choosing by what the path is: a directory (HF model), *.npy, *.safetensors, *.gguf,
-// or "synth:..." (see synthetic.hpp). Throws Error(path, reason) on anything it cannot use.
-std::unique_ptr<WeightSource> open_weight_source(const std::string& location);
+// True for a "synth:..." spec (synthetic.hpp), which names a generator, not a file.
+bool is_synthetic_spec(const std::string& location);
+
+// Opens a file or directory, choosing by what the path is: a directory (HF model), *.npy, *.safetensors, *.gguf.
+// Throws Error(path, reason) on anything it cannot use. Sources of every kind, synth: specs included, are opened by
+// open_weight_source (synthetic.hpp), which the model layer implements because the specs name its model presets.
+std::unique_ptr<WeightSource> open_weight_file(const std::string& location);
 
 }  // namespace nmscope

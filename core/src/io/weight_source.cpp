@@ -99,6 +99,8 @@ std::unique_ptr<WeightSource> open_model_directory(const std::string& location) 
 
 }  // namespace
 
+bool is_synthetic_spec(const std::string& location) { return location.rfind("synth:", 0) == 0; }
+
 std::string source_identity(const std::string& location) {
   if (is_synthetic_spec(location)) return location;
   std::error_code error;
@@ -106,9 +108,9 @@ std::string source_identity(const std::string& location) {
   return error ? location : canonical.string();
 }
 
-std::unique_ptr<WeightSource> open_weight_source(const std::string& location) {
-  if (is_synthetic_spec(location)) return open_synthetic_source(location);
-
+std::unique_ptr<WeightSource> open_weight_file(const std::string& location) {
+  if (is_synthetic_spec(location))
+    throw Error(location, "is a synthetic spec, not a file or directory (open_weight_source opens both)");
   std::error_code error;
   const auto status = fs::status(location, error);
   if (!fs::exists(status)) throw Error(location, "no such file or directory");

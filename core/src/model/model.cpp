@@ -12,6 +12,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/mapped_file.hpp"
 #include "nmscope/model_preset.hpp"
+#include "nmscope/synthetic.hpp"
 
 namespace nmscope {
 

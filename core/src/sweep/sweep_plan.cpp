@@ -12,6 +12,7 @@
 #include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/systolic_array.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace nmscope {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nmscope/error.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/weight_source.hpp"
 
 namespace io_test {

@@ -10,6 +10,7 @@
 #include "io_test_support.hpp"
 #include "nmscope/mapped_file.hpp"
 #include "nmscope/readers.hpp"
+#include "nmscope/synthetic.hpp"
 
 using namespace nmscope;
 using io_test::fixture;

@@ -9,6 +9,7 @@
 
 #include "io_test_support.hpp"
 #include "nmscope/readers.hpp"
+#include "nmscope/synthetic.hpp"
 #include "nmscope/writers.hpp"
 
 using namespace nmscope;

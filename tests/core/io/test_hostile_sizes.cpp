@@ -11,6 +11,7 @@
 #include "io_test_support.hpp"
 #include "nmscope/mapped_file.hpp"
 #include "nmscope/readers.hpp"
+#include "nmscope/synthetic.hpp"
 
 using namespace nmscope;
 

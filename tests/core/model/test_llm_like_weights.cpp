@@ -9,6 +9,7 @@
 #include "nmscope/model.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
+#include "nmscope/synthetic.hpp"
 
 using namespace nmscope;
 

@@ -3,7 +3,7 @@
 // same bits on every machine and for every vector width the compiler chooses, and independent of the C library,
 // whose logf/sincosf differ between versions. The loops are written branch-free so they vectorize: a LLaMA-7B
 // preset is 6.5 G values, and libm's sincos alone took ~15 ns a value.
-#include "io/synthetic_values.hpp"
+#include "model/synthetic_values.hpp"
 
 #include <bit>
 #include <cstdint>

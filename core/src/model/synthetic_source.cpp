@@ -12,10 +12,10 @@
 #include <cmath>
 #include <map>
 
+#include "model/synthetic_values.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/model_preset.hpp"
 #include "nmscope/synthetic.hpp"
-#include "io/synthetic_values.hpp"
 #include "util/portable_random.hpp"
 
 namespace nmscope {
@@ -98,8 +98,10 @@ class SyntheticSource final : public WeightSource {
       for (int64_t local = range.begin(); local != range.end(); ++local) {
         const uint64_t row_seed = stream_seed(tensor_seed, uint64_t(first + local));
         float* out = weights.data() + local * tensor.cols;
-        if (distribution_ == Distribution::Laplace) synthetic::fill_laplace(out, tensor.cols, row_seed);
-        else synthetic::fill_normal(out, tensor.cols, row_seed);
+        if (distribution_ == Distribution::Laplace)
+          synthetic::fill_laplace(out, tensor.cols, row_seed);
+        else
+          synthetic::fill_normal(out, tensor.cols, row_seed);
         float row_scale = float(kWeightStd);
         if (distribution_ == Distribution::LlmLike)
           row_scale = float(kWeightStd * std::exp(kRowScaleSigma * double(synthetic::normal_at(row_seed, 0))));
@@ -174,7 +176,8 @@ class SyntheticSource final : public WeightSource {
       } else if (field.rfind("seed=", 0) == 0) {
         const std::string text = field.substr(5);
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed_);
-        if (ec != std::errc() || end != text.data() + text.size()) throw Error(spec_, "seed '" + text + "' is not a number");
+        if (ec != std::errc() || end != text.data() + text.size())
+          throw Error(spec_, "seed '" + text + "' is not a number");
       } else {
         throw Error(spec_, "unknown field '" + field + "' (dist=..., seed=...)");
       }
@@ -215,9 +218,12 @@ class SyntheticSource final : public WeightSource {
 
   void set_distribution(const std::string& name) {
     distribution_name_ = name;
-    if (name == "normal") distribution_ = Distribution::Normal;
-    else if (name == "laplace") distribution_ = Distribution::Laplace;
-    else if (name == "llm") distribution_ = Distribution::LlmLike;
+    if (name == "normal")
+      distribution_ = Distribution::Normal;
+    else if (name == "laplace")
+      distribution_ = Distribution::Laplace;
+    else if (name == "llm")
+      distribution_ = Distribution::LlmLike;
     else if (name == "outlier-channels")
       distribution_ = Distribution::OutlierChannels;
     else
@@ -233,8 +239,6 @@ class SyntheticSource final : public WeightSource {
 };
 
 }  // namespace
-
-bool is_synthetic_spec(const std::string& location) { return location.rfind(kPrefix, 0) == 0; }
 
 std::string synthetic_weights_note(const std::string& location) {
   if (!is_synthetic_spec(location)) return {};
@@ -258,6 +262,10 @@ std::string synthetic_weights_note(const std::string& location) {
     follows = "Laplace, standard deviation 0.02";
   return location + ": synthetic weights (dist=" + distribution + ", " + follows +
          "); a model file or directory gives real figures";
+}
+
+std::unique_ptr<WeightSource> open_weight_source(const std::string& location) {
+  return is_synthetic_spec(location) ? open_synthetic_source(location) : open_weight_file(location);
 }
 
 std::unique_ptr<WeightSource> open_synthetic_source(const std::string& spec) {
