@@ -11,7 +11,6 @@
 #include "nmscope/error.hpp"
 #include "nmscope/mapped_file.hpp"
 #include "nmscope/readers.hpp"
-#include "nmscope/synthetic.hpp"
 
 namespace nmscope {
 
