@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "nmscope/kernels/bit_string.hpp"
 #include "nmscope/kernels/packed_weights_view.hpp"
 #include "nmscope/matrix.hpp"
 #include "nmscope/nm_pattern.hpp"

@@ -2,8 +2,8 @@
 #include "nmscope/packed_matrix.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 
 #include "nmscope/error.hpp"
 #include "nmscope/half.hpp"
+#include "nmscope/kernels/bit_string.hpp"
 #include "quant/quant_grid.hpp"
 
 namespace nmscope {

@@ -7,6 +7,7 @@
 
 #include "nmscope/error.hpp"
 #include "nmscope/half.hpp"
+#include "nmscope/kernels/bit_string.hpp"
 #include "nmscope/packed_matrix.hpp"
 
 using namespace nmscope;
