@@ -21,6 +21,25 @@ class TestQuantConfig final : public QObject {
     QCOMPARE(quant.granularity_name(), std::string("none"));
   }
 
+  // The database spells a configuration by name; reading it back gives the same typed value, and a name that is
+  // no granularity is refused by name.
+  void granularity_names_read_back() {
+    QuantConfig grouped{4, Granularity::Group, 64, false};
+    QVERIFY(QuantConfig::from_names(4, grouped.granularity_name(), false) == grouped);
+    QVERIFY(QuantConfig::from_names(8, "channel", true) ==
+            (QuantConfig{8, Granularity::Channel, 128, true}.canonical()));
+    QVERIFY(QuantConfig::from_names(16, "none", true) == QuantConfig::fp16());
+    QVERIFY(QuantConfig::fp16() == (QuantConfig{16, Granularity::Group, 128, true}.canonical()));
+    for (const char* bad : {"group:", "group:0", "group:-8", "group:12x", "blocks", ""}) {
+      try {
+        QuantConfig::from_names(4, bad, true);
+        QFAIL(qPrintable(QString("accepted '%1'").arg(bad)));
+      } catch (const SettingError& error) {
+        QVERIFY(error.setting() == Setting::Granularity);
+      }
+    }
+  }
+
   void accepts_2_to_8_and_16_bits() {
     const auto bits = QuantConfig::parse_bits_list("16,8,4,3,2");
     QCOMPARE(bits, (std::vector<int>{16, 8, 4, 3, 2}));
