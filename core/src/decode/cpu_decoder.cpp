@@ -24,15 +24,6 @@ namespace nmscope {
 
 namespace {
 
-QuantConfig variant_quant(const CpuDecodeVariant& variant) {
-  QuantConfig quant;
-  quant.bits = variant.bits;
-  quant.granularity = Granularity::Group;
-  quant.group = 128;
-  quant.symmetric = true;
-  return quant;
-}
-
 CpuLinear make_linear(MatrixF weights, const CpuDecodeVariant& variant, VectorF bias = {}) {
   CpuLinear linear;
   linear.bias = std::move(bias);
@@ -41,7 +32,8 @@ CpuLinear make_linear(MatrixF weights, const CpuDecodeVariant& variant, VectorF 
     return linear;
   }
   const NMSelection selection = select_nm(weights, variant.pattern, PruningCriterion::Magnitude);
-  linear.packed = std::make_shared<const PackedMatrix>(compress(weights, selection, variant_quant(variant)));
+  linear.packed =
+      std::make_shared<const PackedMatrix>(compress(weights, selection, decode::decoder_quant(variant.bits)));
   return linear;
 }
 

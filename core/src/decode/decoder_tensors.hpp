@@ -5,6 +5,7 @@
 
 #include "nmscope/matrix.hpp"
 #include "nmscope/model.hpp"
+#include "nmscope/quant_config.hpp"
 
 namespace nmscope::decode {
 
@@ -19,6 +20,9 @@ struct BlockTensors {
 };
 
 // Throws Error naming the model unless it is a decoder the steps run.
+// How both decoders quantize their packed linear layers: symmetric b-bit codes with fp16 scales per 128 columns.
+inline QuantConfig decoder_quant(int bits) { return {bits, Granularity::Group, 128, true}; }
+
 void require_decoder(const Model& model);
 BlockTensors load_block(const Model& model, int64_t block);
 MatrixF load_embedding_table(const Model& model);  // [vocab, hidden]

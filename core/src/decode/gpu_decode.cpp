@@ -51,15 +51,6 @@ int64_t role_copies(const gpu::DecoderShape& shape, gpu::LinearRole role) {
   return role == gpu::LinearRole::Head ? 1 : shape.blocks;
 }
 
-QuantConfig quant_of(const DecodeVariant& variant) {
-  QuantConfig quant;
-  quant.bits = variant.bits;
-  quant.granularity = Granularity::Group;
-  quant.group = 128;
-  quant.symmetric = true;
-  return quant;
-}
-
 // The fp16 model's bytes: every linear layer dense fp16, the embeddings and the norm gains.
 int64_t fp16_model_bytes(const gpu::DecoderShape& shape) {
   int64_t bytes = shape.vocab * shape.hidden * 2 + (2 * shape.blocks + 1) * shape.hidden * 2;
@@ -77,7 +68,8 @@ std::vector<int64_t> estimated_role_bytes(const gpu::DecoderShape& shape, const 
   for (int role = 0; role < gpu::kLinearRoles; ++role) {
     const RoleShape dims = role_shape(shape, gpu::LinearRole(role));
     if (variant.kind == gpu::LinearKind::Packed)
-      bytes.push_back(packed_storage_bytes(dims.rows, dims.cols, variant.pattern, quant_of(variant)) * 21 / 20);
+      bytes.push_back(packed_storage_bytes(dims.rows, dims.cols, variant.pattern, decode::decoder_quant(variant.bits)) *
+                      21 / 20);
     else
       bytes.push_back(dims.rows * dims.cols * 2);  // cuSPARSELt: its fp16 staging copy, compressed per case
   }
@@ -173,7 +165,7 @@ void compress_role(const MatrixF& original, const DecodeVariant& variant, const 
     return;
   }
   const NMSelection selection = select_nm(original, variant.pattern, PruningCriterion::Magnitude);
-  QuantConfig role_quant = quant_of(variant);
+  QuantConfig role_quant = decode::decoder_quant(variant.bits);
   if (variant.kind == gpu::LinearKind::CusparseltFp16) role_quant.bits = 16;
   const PackedMatrix packed = compress(original, selection, role_quant);
   if (variant.kind == gpu::LinearKind::CusparseltFp16) {
