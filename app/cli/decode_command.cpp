@@ -16,7 +16,8 @@
 #include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/gpu_decode.hpp"
-#include "nmscope/kernels/cuda/gpu_runtime.hpp"
+#include "nmscope/gpu_device.hpp"
+#include "nmscope/memory_bandwidth.hpp"
 #include "nmscope/results_store.hpp"
 #include "nmscope/study.hpp"
 #include "nmscope/text_list.hpp"
@@ -149,7 +150,7 @@ int decode_gpu(const DecodeOptions& options, const Model* model, const std::vect
   study.timing_seconds = options.timing_seconds;
   study.kernel_trace = !options.no_trace;
 
-  const auto& device = kernels::cuda::device_status();
+  const GpuDevice& device = gpu_device();
   if (!options.json) {
     std::printf(
         "decode %s (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, vocab %lld), "
@@ -158,7 +159,7 @@ int decode_gpu(const DecodeOptions& options, const Model* model, const std::vect
         (long long)study.shape.blocks, (long long)study.shape.heads, (long long)study.shape.kv_heads,
         (long long)study.shape.vocab, (long long)study.context, device.available ? device.name.c_str() : "no GPU");
     if (device.available) {
-      const double bandwidth = kernels::cuda::measure_device_bandwidth_gb_per_s();
+      const double bandwidth = measure_gpu_bandwidth_gb_per_s();
       std::printf("device-to-device copy: %.0f GB/s (read + write)\n", bandwidth);
     }
     print_header();

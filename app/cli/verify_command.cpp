@@ -9,7 +9,6 @@
 #include "commands.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/verify.hpp"
-#include "nmscope/rtl/systolic_rtl.hpp"
 #include "usage_error.hpp"
 #include "verify_gpu.hpp"
 
@@ -24,7 +23,7 @@ struct VerifyOptions {
 };
 
 int verify_fpga(const VerifyOptions& options) {
-  if (rtl::simulated_shapes().empty()) {
+  if (!fpga::rtl_model_available()) {
     print_error("fpga: this build has no RTL model (Verilator was not found at configure time)");
     return 1;
   }

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "nmscope/fpga/systolic_data.hpp"
+#include "engines/fpga/systolic_data.hpp"
 #include "nmscope/fpga/verify.hpp"
 #include "nmscope/rtl/accel_layout.hpp"
 

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "nmscope/kernels/packed_weights_view.hpp"
 #include "nmscope/matrix.hpp"
 #include "nmscope/nm_pattern.hpp"
 #include "nmscope/pruning.hpp"
@@ -50,8 +49,6 @@ PackedMatrix compress(const MatrixF& weights, const NMSelection& selection, cons
 // The bytes compress() would produce for this shape and configuration, without any weights: the analytic storage
 // model that sliders and sweeps use (equal to PackedMatrix::storage_bytes(), which a test pins).
 int64_t packed_storage_bytes(int64_t rows, int64_t cols, const NMPattern& pattern, const QuantConfig& quant);
-// The packed buffers as the kernels read them (no copy: the view points into `packed`).
-kernels::PackedWeightsView kernel_view(const PackedMatrix& packed);
 // Decodes back to dense fp32 [rows, cols]: exactly the pruned, quantized matrix every engine multiplies by.
 MatrixF dequantize(const PackedMatrix& packed);
 // The kept positions stored in the metadata (for dense / N == M, every position).

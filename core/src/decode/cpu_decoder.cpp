@@ -19,6 +19,7 @@
 #include "nmscope/pruning.hpp"
 #include "nmscope/synthetic.hpp"
 #include "nmscope/weight_source.hpp"
+#include "quant/kernel_view.hpp"
 
 namespace nmscope {
 

@@ -20,6 +20,7 @@
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
 #include "nmscope/synthetic.hpp"
+#include "quant/kernel_view.hpp"
 
 namespace nmscope {
 

@@ -337,27 +337,6 @@ int64_t packed_storage_bytes(int64_t rows, int64_t cols, const NMPattern& patter
          (quant.symmetric ? 0 : scales);
 }
 
-kernels::PackedWeightsView kernel_view(const PackedMatrix& packed) {
-  kernels::PackedWeightsView view;
-  view.rows = packed.rows;
-  view.cols = packed.cols;
-  view.kept_per_group = packed.pattern.kept_per_group;
-  view.group_size = packed.pattern.group_size;
-  view.bits = packed.quant.bits;
-  view.metadata_bits = packed.pattern.metadata_bits();
-  view.slots_per_row = packed.slots_per_row;
-  view.value_row_bytes = packed.value_row_bytes;
-  view.metadata_row_bytes = packed.metadata_row_bytes;
-  view.values = packed.values.data();
-  view.metadata = packed.metadata.empty() ? nullptr : packed.metadata.data();
-  view.scales = packed.scales.data();
-  view.scale_rows = packed.scale_rows;
-  view.scales_per_row = packed.scales_per_row;
-  view.quant_group = packed.quant.granularity == Granularity::Group ? packed.quant.group : 0;
-  view.zero_points = packed.quant.symmetric ? nullptr : packed.zero_points.data();
-  return view;
-}
-
 NMSelection unpack_selection(const PackedMatrix& packed) {
   NMSelection selection;
   selection.rows = packed.rows;

@@ -14,6 +14,7 @@
 #include "nmscope/kernels/nm_gemm.hpp"
 #include "nmscope/metrics.hpp"
 #include "nmscope/packed_matrix.hpp"
+#include "quant/kernel_view.hpp"
 
 using namespace nmscope;
 using namespace nmscope::kernels;

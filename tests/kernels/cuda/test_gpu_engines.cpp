@@ -10,6 +10,7 @@
 #include "nmscope/metrics.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
+#include "quant/kernel_view.hpp"
 
 using namespace nmscope;
 

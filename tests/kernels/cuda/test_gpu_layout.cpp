@@ -7,6 +7,7 @@
 #include "nmscope/kernels/cuda/gpu_layout.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
+#include "quant/kernel_view.hpp"
 
 using namespace nmscope;
 using namespace nmscope::kernels::cuda;

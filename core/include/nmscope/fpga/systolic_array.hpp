@@ -6,11 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "nmscope/rtl/accel_layout.hpp"
-
 namespace nmscope::fpga {
 
-constexpr int kMaxGroupSize = rtl::accel_pkg::kMaxM;  // MaxM of rtl/src/nm_accel_pkg.sv
 constexpr int kMinArrayDim = 4;
 constexpr int kMaxArrayDim = 64;
 constexpr double kDefaultClockMhz = 250.0;

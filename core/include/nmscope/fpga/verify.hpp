@@ -38,6 +38,8 @@ struct VerifyOutcome {
 // `count` configurations over the simulated shapes: shapes with tails, every supported N:M with M <= 8, 2-8 bits,
 // symmetric and asymmetric, group / channel / tensor scales, token depths below and above the batch.
 std::vector<VerifyCase> random_verify_cases(int count, uint64_t seed);
+// Whether this build has the Verilated RTL (Verilator found at configure time); without it there is nothing to verify.
+bool rtl_model_available();
 VerifyOutcome run_verify_case(const VerifyCase& config);
 
 }  // namespace nmscope::fpga

@@ -12,6 +12,7 @@
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
 #include "nmscope/metrics.hpp"
+#include "quant/kernel_view.hpp"
 
 namespace nmscope {
 

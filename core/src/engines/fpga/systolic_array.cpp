@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "engines/fpga/systolic_data.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/text_list.hpp"
 

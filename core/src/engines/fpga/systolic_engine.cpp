@@ -6,10 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "engines/fpga/fpga_engines.hpp"
+#include "engines/fpga/systolic_data.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/fpga/resource_estimate.hpp"
-#include "nmscope/fpga/systolic_data.hpp"
 #include "nmscope/metrics.hpp"
+#include "quant/kernel_view.hpp"
 
 namespace nmscope {
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "nmscope/fpga/systolic_data.hpp"
+#include "engines/fpga/systolic_data.hpp"
 #include "nmscope/kernels/bit_string.hpp"
 #include "nmscope/kernels/fp16.hpp"
 #include "nmscope/rtl/accel_layout.hpp"

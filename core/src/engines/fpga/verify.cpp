@@ -5,9 +5,10 @@
 #include <random>
 #include <sstream>
 
-#include "nmscope/fpga/systolic_data.hpp"
+#include "engines/fpga/systolic_data.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
+#include "quant/kernel_view.hpp"
 
 namespace nmscope::fpga {
 
@@ -55,6 +56,8 @@ std::string VerifyCase::describe() const {
        << in_features << "] batch " << tokens << " depth " << token_depth << " seed " << seed;
   return text.str();
 }
+
+bool rtl_model_available() { return !rtl::simulated_shapes().empty(); }
 
 std::vector<VerifyCase> random_verify_cases(int count, uint64_t seed) {
   const std::vector<rtl::ArrayShape> shapes = rtl::simulated_shapes();

@@ -13,6 +13,7 @@
 #include "nmscope/kernels/cuda/gpu_layout.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
 #include "nmscope/metrics.hpp"
+#include "quant/kernel_view.hpp"
 
 namespace nmscope {
 

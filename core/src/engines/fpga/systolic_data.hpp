@@ -1,14 +1,19 @@
 #pragma once
 // The data side of the FPGA engine: int8 activations per token, the fold streams the DMA feeds the array with
-// (layouts of rtl/README.md, "Memories"), and the bit-exact C++ reference of what the RTL computes.
+// (layouts of rtl/README.md, "Memories"), and the bit-exact C++ reference of what the RTL computes. Private to the
+// engine and the RTL tests: core's public headers carry no rtl or kernels types.
 #include <cstdint>
 #include <vector>
 
 #include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/kernels/packed_weights_view.hpp"
+#include "nmscope/rtl/accel_layout.hpp"
 #include "nmscope/rtl/systolic_rtl.hpp"
 
 namespace nmscope::fpga {
+
+// The widest N:M group the array takes: MaxM of rtl/src/nm_accel_pkg.sv, exported to C++ once (accel_layout.hpp).
+inline constexpr int kMaxGroupSize = rtl::accel_pkg::kMaxM;
 
 // x [tokens, cols] as int8 with one binary32 scale per token: s = absmax / 127, q = round-half-even(x / s).
 struct TokenActivations {
