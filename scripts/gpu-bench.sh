@@ -81,7 +81,7 @@ configure_flags() {
     local lib="$DEPS/usr/lib/x86_64-linux-gnu"
     flags+=("-DCMAKE_PREFIX_PATH=$DEPS/usr" "-DQt6_DIR=$lib/cmake/Qt6" "-DEigen3_DIR=$DEPS/usr/share/eigen3/cmake"
             "-Dnlohmann_json_DIR=$DEPS/usr/share/cmake/nlohmann_json" "-DCLI11_DIR=$DEPS/usr/share/cmake/CLI11"
-            "-DTBB_DIR=$lib/cmake/TBB" "-DSQLite3_INCLUDE_DIR=$DEPS/usr/include" "-DSQLite3_LIBRARY=$lib/libsqlite3.so")
+            "-DTBB_DIR=$lib/cmake/TBB" "-Ddnnl_DIR=$lib/cmake/dnnl" "-DSQLite3_INCLUDE_DIR=$DEPS/usr/include" "-DSQLite3_LIBRARY=$lib/libsqlite3.so")
   fi
   printf '%s\n' "${flags[@]}"
 }

@@ -12,6 +12,7 @@
 #include "command_line.hpp"
 #include "main_window.hpp"
 #include "nmscope/host_info.hpp"
+#include "nmscope/openmp_policy.hpp"
 
 namespace {
 
@@ -28,6 +29,8 @@ bool asks_only_for_information(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything else: the oneDNN baseline's OpenMP threads must not spin beside the engines it is timed with.
+  nmscope::restart_with_passive_openmp(argv);
   std::unique_ptr<QCoreApplication> app;
   if (asks_only_for_information(argc, argv))
     app = std::make_unique<QCoreApplication>(argc, argv);

@@ -20,8 +20,10 @@ struct CliResult {
 };
 
 // `working_directory` empty: the test's own; a user runs relative paths from wherever they are.
-inline CliResult run_cli(const QStringList& arguments, int timeout_ms = 600000, const QString& working_directory = {}) {
+inline CliResult run_cli(const QStringList& arguments, int timeout_ms = 600000, const QString& working_directory = {},
+                         const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment()) {
   QProcess process;
+  process.setProcessEnvironment(environment);
   process.setProgram(QStringLiteral(NMSCOPE_CLI_PATH));
   process.setArguments(arguments);
   if (!working_directory.isEmpty()) process.setWorkingDirectory(working_directory);

@@ -8,7 +8,7 @@ namespace nmscope {
 
 const std::vector<EngineFamilyTraits>& all_family_traits() {
   static const std::vector<EngineFamilyTraits> traits = {
-      {EngineFamily::Cpu, "cpu", "cpu/eigen-fp32-dense", {}, false, 16},
+      {EngineFamily::Cpu, "cpu", "cpu/eigen-fp32-dense", {"cpu/onednn-bf16-dense"}, false, 16},
       {EngineFamily::Gpu, "gpu", "gpu/cublas-fp16-dense", {"gpu/cusparselt-fp16-2:4"}, false, 64},
       {EngineFamily::Fpga, "fpga", "", {}, true, 16},
   };

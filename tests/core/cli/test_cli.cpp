@@ -631,9 +631,11 @@ class TestCli final : public QObject {
       engines.insert(row["pattern"].toString() + " " + row["engine"].toString());
       QVERIFY2(row["engine_rel_err"].toDouble(1) < 3e-2, qPrintable(QJsonDocument(row).toJson()));
     }
-    // Per pattern: the baseline and exactly one own kernel (the general N:M variant for 3:7).
-    QCOMPARE(engines, (QSet<QString>{"2:4 cpu/eigen-fp32-dense", "2:4 cpu/int4-2:4", "dense cpu/eigen-fp32-dense",
-                                     "dense cpu/int4-dense", "3:7 cpu/eigen-fp32-dense", "3:7 cpu/int4-nm"}));
+    // Per pattern: the two dense baselines and exactly one own kernel (the general N:M variant for 3:7).
+    QCOMPARE(engines,
+             (QSet<QString>{"2:4 cpu/eigen-fp32-dense", "2:4 cpu/onednn-bf16-dense", "2:4 cpu/int4-2:4",
+                            "dense cpu/eigen-fp32-dense", "dense cpu/onednn-bf16-dense", "dense cpu/int4-dense",
+                            "3:7 cpu/eigen-fp32-dense", "3:7 cpu/onednn-bf16-dense", "3:7 cpu/int4-nm"}));
   }
 
   void runTimedEngineRows() {
@@ -761,15 +763,39 @@ class TestCli final : public QObject {
                                       "--pattern", "2:4", "--timing-seconds", "0.01", "--db", db, "--json"});
     QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
     const QList<QJsonObject> rows = json_lines(result.out);
-    QCOMPARE(rows.size(), 4);  // the kernel and its baseline (added by bench), 2 batches each
+    QCOMPARE(rows.size(), 6);  // the kernel and its two baselines (added by bench), 2 batches each
     for (const auto& row : rows) {
       QVERIFY(row["gb_per_s"].toDouble() > 0);
       QVERIFY(row["memory_bandwidth_gb_per_s"].toDouble() > 0);
       QCOMPARE(row["baseline"].toString(), QString("cpu/eigen-fp32-dense"));
       if (row["engine"].toString() == "cpu/eigen-fp32-dense") QCOMPARE(row["speedup"].toDouble(), 1.0);
-      else QCOMPARE(row["engine"].toString(), QString("cpu/int4-2:4"));
+      else
+        QVERIFY2(row["engine"].toString() == "cpu/int4-2:4" || row["engine"].toString() == "cpu/onednn-bf16-dense",
+                 qPrintable(row["engine"].toString()));
     }
-    QCOMPARE(row_count(db), 4LL);
+    QCOMPARE(row_count(db), 6LL);
+  }
+
+  // The oneDNN baseline's OpenMP reads a passive wait policy although the user set none: the CLI loads OpenMP only
+  // with oneDNN's module, after asking for it (openmp_policy.hpp says why it matters).
+  void benchRunsTheOneDnnBaselineWithPassiveOpenMp() {
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove("OMP_WAIT_POLICY");
+    const CliResult result =
+        run_cli({"bench", "--engines", "cpu/onednn-bf16-dense", "--shapes", "16x256", "--batch", "1", "--pattern",
+                 "dense", "--timing-seconds", "0.01", "--db", path("onednn.db"), "--json"},
+                600000, {}, environment);
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    int onednn_rows = 0;
+    for (const auto& row : json_lines(result.out)) {
+      if (row["engine"].toString() != "cpu/onednn-bf16-dense") continue;
+      ++onednn_rows;
+      const QJsonObject details = row["details"].toObject();
+      QCOMPARE(details["omp_wait_policy"].toString(), QString("PASSIVE"));
+      QVERIFY2(!details["implementation"].toString().isEmpty(), qPrintable(QJsonDocument(row).toJson()));
+      QVERIFY2(row["engine_rel_err"].toDouble(1) < 1e-2, qPrintable(QJsonDocument(row).toJson()));
+    }
+    QCOMPARE(onednn_rows, 1);
   }
 
   void badUsageKeepsExistingDatabase() {

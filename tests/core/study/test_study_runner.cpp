@@ -154,9 +154,9 @@ class TestStudyRunner final : public QObject {
     Observed observed;
     const StudySpec spec = timed_spec("synth:16x32+8x24");
     const StudySummary summary = nmscope::run_study(spec, nullptr, observed.observer());
-    // tensors x patterns x bits x (2 engines: the Eigen baseline and the one cpu/int4-N:M variant for the pattern)
-    // x 2 batches; the other cpu/ variants are built for other configurations and add no rows.
-    const int64_t expected = 2 * 2 * 1 * 2 * 2;
+    // tensors x patterns x bits x (3 engines: the Eigen and oneDNN baselines and the one cpu/int4-N:M variant for the
+    // pattern) x 2 batches; the other cpu/ variants are built for other configurations and add no rows.
+    const int64_t expected = 2 * 2 * 1 * 3 * 2;
     QCOMPARE(summary.measurements, expected);
     QVERIFY(!observed.progress.empty());
     int64_t previous = 0;
@@ -341,18 +341,18 @@ class TestStudyRunner final : public QObject {
     ResultsStore store(dir.filePath("resume-timed.db").toStdString());
     StudySpec first = timed_spec("synth:16x32");
     first.batches = {1};
-    // 2 patterns x (the Eigen baseline + the one cpu/int4 variant for the pattern) x 1 batch
-    QCOMPARE(nmscope::run_study(first, &store, {}).measurements, 4);
+    // 2 patterns x (the Eigen and oneDNN baselines + the one cpu/int4 variant for the pattern) x 1 batch
+    QCOMPARE(nmscope::run_study(first, &store, {}).measurements, 6);
 
     StudySpec both = timed_spec("synth:16x32");
     both.skip_stored = true;
     Observed observed;
     const StudySummary summary = nmscope::run_study(both, &store, observed.observer());
-    QCOMPARE(summary.already_stored, 4);
-    QCOMPARE(summary.measurements, 4);
+    QCOMPARE(summary.already_stored, 6);
+    QCOMPARE(summary.measurements, 6);
     for (const auto& m : observed.measured) QCOMPARE(m.batch, 2);
-    QCOMPARE(store.count(), 8);
-    QCOMPARE(store.stored_keys().size(), size_t(8));
+    QCOMPARE(store.count(), 12);
+    QCOMPARE(store.stored_keys().size(), size_t(12));
   }
 
   void resumeRetriesFailedRowsButNotUnavailableOnes() {

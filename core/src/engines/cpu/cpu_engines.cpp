@@ -6,6 +6,7 @@ namespace nmscope {
 
 void register_cpu_engines(EngineRegistry& registry) {
   registry.add(make_eigen_dense_engine());
+  registry.add(make_onednn_dense_engine());
   for (auto& engine : make_packed_kernel_engines()) registry.add(std::move(engine));
 }
 

@@ -8,6 +8,7 @@
 namespace nmscope {
 
 std::unique_ptr<Engine> make_eigen_dense_engine();
+std::unique_ptr<Engine> make_onednn_dense_engine();
 std::vector<std::unique_ptr<Engine>> make_packed_kernel_engines();
 
 }  // namespace nmscope
