@@ -45,10 +45,10 @@ struct ModelOptions {
 nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr); }
 
 nlohmann::json rollup_to_json(const ModelRollupRow& r) {
-  return {{"pattern", r.pattern},
-          {"bits", r.bits},
-          {"granularity", r.granularity},
-          {"symmetric", r.symmetric},
+  return {{"pattern", r.pattern.to_string()},
+          {"bits", r.quant.bits},
+          {"granularity", r.quant.granularity_name()},
+          {"symmetric", r.quant.symmetric},
           {"criterion", r.criterion},
           {"engine", r.engine},
           {"batch", r.batch > 0 ? nlohmann::json(r.batch) : nlohmann::json(nullptr)},
@@ -74,9 +74,9 @@ nlohmann::json rollup_to_json(const ModelRollupRow& r) {
 }
 
 std::string config_label(const ModelRollupRow& r) {
-  std::string label = r.pattern + " " + (r.bits == 16 ? std::string("fp16") : "int" + std::to_string(r.bits));
-  if (r.bits != 16) label += " " + r.granularity + (r.symmetric ? "" : " asym");
-  if (r.pattern != "dense") label += " " + r.criterion;
+  std::string label = r.pattern.to_string() + " " + r.quant.bits_name();
+  if (!r.quant.is_fp16()) label += " " + r.quant.granularity_name() + (r.quant.symmetric ? "" : " asym");
+  if (!r.pattern.is_dense()) label += " " + r.criterion;
   return label;
 }
 

@@ -59,9 +59,9 @@ void print_row(const ModelEvaluationRecord& row, bool json) {
     nlohmann::json line = {{"study_id", row.study_id},
                            {"model", row.model},
                            {"family", row.family},
-                           {"pattern", row.pattern},
-                           {"bits", row.bits},
-                           {"granularity", row.granularity},
+                           {"pattern", row.pattern.to_string()},
+                           {"bits", row.quant.bits},
+                           {"granularity", row.quant.granularity_name()},
                            {"criterion", row.criterion},
                            {"quantizer", row.quantizer},
                            {"calibration", row.calibration},
@@ -77,8 +77,8 @@ void print_row(const ModelEvaluationRecord& row, bool json) {
     std::cout << line.dump() << std::endl;
     return;
   }
-  std::printf("%-6s %4d %-10s %-5s %8.3f bits/w ", row.pattern.c_str(), row.bits, row.criterion.c_str(),
-              row.quantizer.c_str(), row.bits_per_weight);
+  std::printf("%-6s %4d %-10s %-5s %8.3f bits/w ", row.pattern.to_string().c_str(), row.quant.bits,
+              row.criterion.c_str(), row.quantizer.c_str(), row.bits_per_weight);
   if (row.family == "decoder") {
     std::printf("ppl %10.4f (dense %10.4f)  KL %.5f  top-1 %.4f", row.perplexity, row.dense_perplexity, row.mean_kl,
                 row.top1_agreement);
@@ -125,9 +125,9 @@ int model_eval(const ModelEvalOptions& options) {
           ++stored;
           progress.clear();
           print_row(row, options.json);
-          progress.update(
-              stored, total,
-              "after " + row.pattern + " " + std::to_string(row.bits) + "-bit " + row.criterion + " " + row.quantizer);
+          progress.update(stored, total,
+                          "after " + row.pattern.to_string() + " " + std::to_string(row.quant.bits) + "-bit " +
+                              row.criterion + " " + row.quantizer);
         },
         interrupt.flag(), &already_stored);
     progress.clear();

@@ -156,8 +156,8 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
   connect(worker_, &StudyWorker::model_evaluated, this, [this](const ModelEvaluationRecord& record) {
     results_model_->append_model_evaluation(record);
     log(QString("model study: %1 %2 %3 + %4 stored")
-            .arg(QString::fromStdString(record.pattern))
-            .arg(record.bits == 16 ? QString("fp16") : QString("int%1").arg(record.bits))
+            .arg(QString::fromStdString(record.pattern.to_string()))
+            .arg(QString::fromStdString(record.quant.bits_name()))
             .arg(QString::fromStdString(record.criterion), QString::fromStdString(record.quantizer)));
   });
   connect(worker_, &StudyWorker::finished, this, &MainWindow::on_finished);

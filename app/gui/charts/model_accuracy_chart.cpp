@@ -57,10 +57,9 @@ std::vector<Metric> family_metrics(const std::string& family) {
 }
 
 QString configuration_label(const ModelEvaluationRecord& record) {
-  QString label = QString::fromStdString(record.pattern) + " " +
-                  (record.bits == 16 ? QString("fp16") : QString("int%1").arg(record.bits));
-  if (record.bits != 16 && !record.granularity.empty()) label += " " + QString::fromStdString(record.granularity);
-  if (record.bits != 16 && !record.symmetric) label += " asym";
+  QString label = QString::fromStdString(record.pattern.to_string() + " " + record.quant.bits_name());
+  if (!record.quant.is_fp16()) label += " " + QString::fromStdString(record.quant.granularity_name());
+  if (!record.quant.is_fp16() && !record.quant.symmetric) label += " asym";
   return label;
 }
 
@@ -70,9 +69,8 @@ QString method_label(const ModelEvaluationRecord& record) {
 
 // The configuration a point stands for: a later study of the same configuration replaces an earlier one.
 std::string configuration_key(const ModelEvaluationRecord& record) {
-  return record.pattern + "|" + std::to_string(record.bits) + "|" + record.granularity + "|" +
-         std::to_string(record.quant_group) + "|" + (record.symmetric ? "s" : "a") + "|" + record.criterion + "|" +
-         record.quantizer;
+  return record.pattern.to_string() + "|" + std::to_string(record.quant.bits) + "|" + record.quant.granularity_name() +
+         "|" + (record.quant.symmetric ? "s" : "a") + "|" + record.criterion + "|" + record.quantizer;
 }
 
 }  // namespace

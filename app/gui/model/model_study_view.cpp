@@ -41,14 +41,7 @@ ConfigLabel config_of(const NMPattern& pattern, int bits, const std::string& cri
   return label;
 }
 
-// A rollup row spells its pattern as the database does; one this build cannot read is shown as written, last.
-ConfigLabel config_of(const ModelRollupRow& row) {
-  try {
-    return config_of(NMPattern::parse(row.pattern), row.bits, row.criterion);
-  } catch (const Error&) {
-    return {NMPattern{1, NMPattern::kMaxGroupSize}, 0, QString::fromStdString(row.pattern)};
-  }
-}
+ConfigLabel config_of(const ModelRollupRow& row) { return config_of(row.pattern, row.quant.bits, row.criterion); }
 
 QString timing_of(const std::string& engine, int batch) {
   return QString::fromStdString(engine) + QString(" b%1").arg(batch);

@@ -100,8 +100,9 @@ bool StudyWorker::start_model_study(const ModelStudySpec& spec, std::shared_ptr<
           emit model_evaluated(record);
           const double elapsed = clock_.elapsed() / 1000.0;
           emit progress(done, total,
-                        QString("%1 %2 %3").arg(QString::fromStdString(record.pattern))
-                            .arg(record.bits == 16 ? QString("fp16") : QString("int%1").arg(record.bits))
+                        QString("%1 %2 %3")
+                            .arg(QString::fromStdString(record.pattern.to_string()))
+                            .arg(QString::fromStdString(record.quant.bits_name()))
                             .arg(QString::fromStdString(record.criterion)),
                         elapsed / double(done) * double(total - done));
         },

@@ -6,6 +6,9 @@
 #include <limits>
 #include <string>
 
+#include "nmscope/nm_pattern.hpp"
+#include "nmscope/quant_config.hpp"
+
 namespace nmscope {
 
 inline constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
@@ -15,12 +18,9 @@ struct ModelRollupRow {
   std::string created_at;  // set by the store when empty
   std::string model;       // the directory or preset as the user named it
   std::string source;      // the per-layer rows' source (directory or synth: spec)
-  // configuration, as the per-layer rows spell it
-  std::string pattern;
-  int bits = 16;
-  std::string granularity;
-  int quant_group = 0;
-  bool symmetric = true;
+  // configuration, as the per-layer rows carry it (canonical: quant.canonical())
+  NMPattern pattern = NMPattern::dense();
+  QuantConfig quant = QuantConfig::fp16();
   std::string criterion;
   std::string engine;  // "none" when no engine ran
   int batch = 0;
@@ -57,12 +57,9 @@ struct ModelEvaluationRecord {
   std::string model;       // the directory as the user named it
   std::string model_type;  // config.json's model_type
   std::string family;      // "decoder" / "encoder"
-  // configuration ("dense", 16, criterion "none" for the dense fp16 point)
-  std::string pattern;
-  int bits = 16;
-  std::string granularity;
-  int quant_group = 0;
-  bool symmetric = true;
+  // configuration (dense fp16, criterion "none" for the dense point; canonical: quant.canonical())
+  NMPattern pattern = NMPattern::dense();
+  QuantConfig quant = QuantConfig::fp16();
   std::string criterion;
   std::string quantizer;
   std::string calibration;  // token file, or "built-in SxT"; empty when the method needs none

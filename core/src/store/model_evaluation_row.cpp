@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "store/configuration_column.hpp"
 #include "store/record_columns.hpp"
 
 namespace nmscope::store {
@@ -25,11 +26,7 @@ const std::vector<Column>& columns() {
       text("model", &Record::model),
       text("model_type", &Record::model_type),
       text("family", &Record::family),
-      text("pattern", &Record::pattern),
-      integer("bits", &Record::bits),
-      text("granularity", &Record::granularity),
-      integer("quant_group", &Record::quant_group),
-      integer("symmetric", &Record::symmetric),
+      configuration_column(&Record::pattern, &Record::quant),
       text("criterion", &Record::criterion),
       text("quantizer", &Record::quantizer),
       text("calibration", &Record::calibration),

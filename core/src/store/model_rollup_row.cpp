@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "store/configuration_column.hpp"
 #include "store/record_columns.hpp"
 
 namespace nmscope::store {
@@ -24,11 +25,7 @@ const std::vector<Column>& columns() {
       text("created_at", &Record::created_at),
       text("model", &Record::model),
       text("source", &Record::source),
-      text("pattern", &Record::pattern),
-      integer("bits", &Record::bits),
-      text("granularity", &Record::granularity),
-      integer("quant_group", &Record::quant_group),
-      integer("symmetric", &Record::symmetric),
+      configuration_column(&Record::pattern, &Record::quant),
       text("criterion", &Record::criterion),
       text("engine", &Record::engine),
       integer("batch", &Record::batch),

@@ -11,16 +11,18 @@
 
 namespace nmscope::store {
 
+// One field of a record and the column(s) it is stored in: most fields take one column; a typed configuration
+// (store/configuration_column.hpp) spells itself in several. bind and read get the index of the first column.
 template <typename Record>
 struct RecordColumn {
-  const char* name;
+  std::vector<const char*> names;
   std::function<int(sqlite3_stmt*, int, const Record&)> bind;
   std::function<void(sqlite3_stmt*, int, Record&)> read;
 };
 
 template <typename Record>
 RecordColumn<Record> text_column(const char* name, std::string Record::*field) {
-  return {name,
+  return {{name},
           [field](sqlite3_stmt* s, int i, const Record& r) {
             const std::string& value = r.*field;
             return sqlite3_bind_text(s, i, value.data(), int(value.size()), SQLITE_TRANSIENT);
@@ -33,7 +35,7 @@ RecordColumn<Record> text_column(const char* name, std::string Record::*field) {
 
 template <typename Record, typename Int>
 RecordColumn<Record> integer_column(const char* name, Int Record::*field) {
-  return {name,
+  return {{name},
           [field](sqlite3_stmt* s, int i, const Record& r) { return sqlite3_bind_int64(s, i, int64_t(r.*field)); },
           [field](sqlite3_stmt* s, int i, Record& r) { r.*field = Int(sqlite3_column_int64(s, i)); }};
 }
@@ -41,7 +43,7 @@ RecordColumn<Record> integer_column(const char* name, Int Record::*field) {
 // NaN is stored as NULL (SQLite has no NaN) and read back as NaN.
 template <typename Record>
 RecordColumn<Record> real_column(const char* name, double Record::*field) {
-  return {name,
+  return {{name},
           [field](sqlite3_stmt* s, int i, const Record& r) {
             return std::isnan(r.*field) ? sqlite3_bind_null(s, i) : sqlite3_bind_double(s, i, r.*field);
           },
@@ -53,22 +55,26 @@ RecordColumn<Record> real_column(const char* name, double Record::*field) {
 template <typename Record>
 std::string column_list(const std::vector<RecordColumn<Record>>& columns) {
   std::string text;
-  for (const auto& column : columns) text += std::string(text.empty() ? "" : ", ") + column.name;
+  for (const auto& column : columns)
+    for (const char* name : column.names) text += std::string(text.empty() ? "" : ", ") + name;
   return text;
 }
 
 template <typename Record>
 std::string insert_sql(const char* table, const std::vector<RecordColumn<Record>>& columns) {
   std::string placeholders;
-  for (size_t index = 0; index < columns.size(); ++index) placeholders += index ? ", ?" : "?";
+  for (const auto& column : columns)
+    for (size_t name = 0; name < column.names.size(); ++name) placeholders += placeholders.empty() ? "?" : ", ?";
   return std::string("INSERT INTO ") + table + " (" + column_list(columns) + ") VALUES (" + placeholders + ")";
 }
 
 template <typename Record>
 int bind_record(sqlite3_stmt* statement, const std::vector<RecordColumn<Record>>& columns, const Record& record) {
-  for (size_t index = 0; index < columns.size(); ++index) {
-    const int result = columns[index].bind(statement, int(index) + 1, record);
+  int parameter = 1;  // SQLite numbers parameters from 1
+  for (const auto& column : columns) {
+    const int result = column.bind(statement, parameter, record);
     if (result != SQLITE_OK) return result;
+    parameter += int(column.names.size());
   }
   return SQLITE_OK;
 }
@@ -76,7 +82,11 @@ int bind_record(sqlite3_stmt* statement, const std::vector<RecordColumn<Record>>
 template <typename Record>
 Record read_record(sqlite3_stmt* statement, const std::vector<RecordColumn<Record>>& columns) {
   Record record;
-  for (size_t index = 0; index < columns.size(); ++index) columns[index].read(statement, int(index), record);
+  int index = 0;  // and result columns from 0
+  for (const auto& column : columns) {
+    column.read(statement, index, record);
+    index += int(column.names.size());
+  }
   return record;
 }
 

@@ -13,24 +13,18 @@ namespace nmscope {
 
 namespace {
 
-using ConfigKey =
-    std::tuple<std::string, int, std::string, bool, std::string>;       // pattern, bits, granularity, sym, criterion
+using ConfigKey = std::tuple<NMPattern, QuantConfig, std::string>;      // pattern, quantization, criterion
 using GroupKey = std::tuple<ConfigKey, std::string, int, std::string>;  // + engine, batch, role
 
-ConfigKey config_of(const Measurement& row) {
-  return {row.pattern.to_string(), row.quant.bits, row.quant.granularity_name(), row.quant.symmetric, row.criterion};
-}
+ConfigKey config_of(const Measurement& row) { return {row.pattern, row.quant.canonical(), row.criterion}; }
 
 ModelRollupRow sum_rows(const std::vector<const Measurement*>& rows) {
   ModelRollupRow rollup;
   const Measurement& first = *rows.front();
   rollup.study_id = first.study_id;
   rollup.source = first.source;
-  rollup.pattern = first.pattern.to_string();
-  rollup.bits = first.quant.bits;
-  rollup.granularity = first.quant.granularity_name();
-  rollup.quant_group = first.quant.granularity == Granularity::Group ? first.quant.group : 0;
-  rollup.symmetric = first.quant.symmetric;
+  rollup.pattern = first.pattern;
+  rollup.quant = first.quant.canonical();
   rollup.criterion = first.criterion;
   rollup.engine = first.engine;
   rollup.batch = first.batch;
@@ -106,20 +100,18 @@ std::vector<ModelRollupRow> rollup_model_study(const std::vector<ModelLayer>& la
   for (ModelRollupRow& row : rollup) {
     if (row.engine == "none") continue;
     const std::string baseline = dense_baseline_engine(row.engine);
-    ConfigKey config{row.pattern, row.bits, row.granularity, row.symmetric, row.criterion};
+    ConfigKey config{row.pattern, row.quant, row.criterion};
     if (baseline_is_dense_configuration(row.engine)) {
       row.baseline = baseline + " dense";
       // The dense configuration is pruned by nothing, so any criterion's dense rows will do.
-      std::get<0>(config) = "dense";
       const ModelRollupRow* found = nullptr;
       for (const ModelRollupRow& other : rollup)
-        if (other.engine == baseline && other.pattern == "dense" && other.bits == row.bits &&
-            other.granularity == row.granularity && other.symmetric == row.symmetric && other.batch == row.batch &&
-            other.role == row.role)
+        if (other.engine == baseline && other.pattern.is_dense() && other.quant == row.quant &&
+            other.batch == row.batch && other.role == row.role)
           found = &other;
       if (!found) {
         row.note += std::string(row.note.empty() ? "" : "; ") + "no speedup: the study has no dense " +
-                    std::to_string(row.bits) + "-bit configuration on " + baseline + " (add --pattern dense)";
+                    std::to_string(row.quant.bits) + "-bit configuration on " + baseline + " (add --pattern dense)";
         continue;
       }
       row.baseline_time_per_token_us = found->time_per_token_us;

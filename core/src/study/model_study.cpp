@@ -136,12 +136,8 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
     record.model = spec.model;
     record.model_type = model->config().model_type;
     record.family = family_name(model->config().family);
-    record.pattern = settings.pattern.to_string();
-    record.bits = settings.quant.bits;
-    record.granularity = settings.quant.granularity_name();
-    record.quant_group =
-        settings.quant.granularity == Granularity::Group && !settings.quant.is_fp16() ? settings.quant.group : 0;
-    record.symmetric = settings.quant.symmetric;
+    record.pattern = settings.pattern;
+    record.quant = settings.quant.canonical();
     record.criterion = configuration.dense_point ? "none" : model_criterion_name(settings.criterion);
     record.quantizer = configuration.dense_point ? "none" : quantizer_name(settings.quantizer);
     record.calibration = settings.needs_calibration() ? calibration_name : "";
@@ -156,9 +152,7 @@ std::string run_model_study(const ModelStudySpec& spec, ResultsStore* store,
   const auto stored = [&](const ModelEvaluationRecord& wanted) {
     return std::any_of(held.begin(), held.end(), [&](const ModelEvaluationRecord& row) {
       return source_identity(row.model) == source_identity(wanted.model) && row.pattern == wanted.pattern &&
-             row.bits == wanted.bits && row.granularity == wanted.granularity &&
-             row.quant_group == wanted.quant_group && row.symmetric == wanted.symmetric &&
-             row.criterion == wanted.criterion && row.quantizer == wanted.quantizer &&
+             row.quant == wanted.quant && row.criterion == wanted.criterion && row.quantizer == wanted.quantizer &&
              (row.calibration == wanted.calibration ||
               source_identity(row.calibration) == source_identity(wanted.calibration)) &&
              source_identity(row.evaluation) == source_identity(wanted.evaluation) &&

@@ -6,21 +6,6 @@
 
 namespace nmscope {
 
-namespace {
-
-QuantConfig quant_of(const ModelRollupRow& row) {
-  QuantConfig quant;
-  quant.bits = row.bits;
-  quant.symmetric = row.symmetric;
-  quant.group = row.quant_group > 0 ? row.quant_group : 128;
-  quant.granularity = row.granularity == "tensor"    ? Granularity::Tensor
-                      : row.granularity == "channel" ? Granularity::Channel
-                                                     : Granularity::Group;
-  return quant;
-}
-
-}  // namespace
-
 WholeModelStorage whole_model_storage(const ModelConfig& config, const NMPattern& pattern, const QuantConfig& quant) {
   WholeModelStorage storage;
   const bool quantized = !quant.is_fp16();
@@ -51,7 +36,7 @@ void append_whole_model_rows(std::vector<ModelRollupRow>& rollup, const ModelCon
   std::vector<ModelRollupRow> added;
   for (const ModelRollupRow& all : rollup) {
     if (all.role != "all") continue;
-    const WholeModelStorage beside = whole_model_storage(config, NMPattern::parse(all.pattern), quant_of(all));
+    const WholeModelStorage beside = whole_model_storage(config, all.pattern, all.quant);
     ModelRollupRow row = all;
     row.role = kWholeModelRole;
     row.layers = all.layers + 1;  // the head

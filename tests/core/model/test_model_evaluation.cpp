@@ -79,7 +79,7 @@ class TestModelEvaluation : public QObject {
     QCOMPARE(rows.size(), std::size_t{3});  // the dense fp16 point, magnitude, sparsegpt
     QCOMPARE(reported.size(), rows.size());
     QCOMPARE(rows[0].criterion, std::string("none"));
-    QCOMPARE(rows[0].bits, 16);
+    QCOMPARE(rows[0].quant.bits, 16);
     QVERIFY(rows[0].mean_kl < 1e-4);  // fp16 weights barely move the distributions
     QCOMPARE(rows[0].top1_agreement, 1.0);
     QCOMPARE(rows[2].criterion, std::string("sparsegpt"));

@@ -143,7 +143,7 @@ class TestModelLayerStudy final : public QObject {
         const ModelRollupRow* all = nullptr;
         for (const ModelRollupRow& other : result.rollup)
           if (other.role == "all" && other.engine == rollup.engine && other.batch == rollup.batch &&
-              other.pattern == rollup.pattern && other.bits == rollup.bits)
+              other.pattern == rollup.pattern && other.quant.bits == rollup.quant.bits)
             all = &other;
         QVERIFY(all != nullptr);
         QCOMPARE(rollup.storage_bytes, all->storage_bytes + 256 * 32 + 256 * 34 + 5 * 64 * 2);

@@ -217,10 +217,8 @@ class TestSweepMerge : public QObject {
       record.model = "models/tiny";
       record.model_type = "llama";
       record.family = "decoder";
-      record.pattern = pattern;
-      record.bits = 4;
-      record.granularity = "group:128";
-      record.quant_group = 128;
+      record.pattern = nmscope::NMPattern::parse(pattern);
+      record.quant = nmscope::QuantConfig{4, nmscope::Granularity::Group, 128, true};
       record.criterion = "magnitude";
       record.quantizer = "rtn";
       record.evaluation = "eval.npy";
@@ -240,10 +238,8 @@ class TestSweepMerge : public QObject {
       row.study_id = "rollup-study";
       row.model = "llama-7b";
       row.source = "synth:llama-7b";
-      row.pattern = "2:4";
-      row.bits = 4;
-      row.granularity = "group:128";
-      row.quant_group = 128;
+      row.pattern = nmscope::NMPattern{2, 4};
+      row.quant = nmscope::QuantConfig{4, nmscope::Granularity::Group, 128, true};
       row.criterion = "magnitude";
       row.engine = "cpu/int4-2:4";
       row.batch = 1;

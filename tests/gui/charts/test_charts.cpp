@@ -114,10 +114,9 @@ nmscope::ModelEvaluationRecord evaluation(const std::string& study, const std::s
   record.model = model;
   record.model_type = family == "encoder" ? "bert" : "llama";
   record.family = family;
-  record.pattern = pattern;
-  record.bits = bits;
-  record.granularity = bits == 16 ? "none" : "group:128";
-  record.quant_group = bits == 16 ? 0 : 128;
+  record.pattern = nmscope::NMPattern::parse(pattern);
+  record.quant =
+      bits == 16 ? nmscope::QuantConfig::fp16() : nmscope::QuantConfig{bits, nmscope::Granularity::Group, 128, true};
   record.criterion = criterion;
   record.quantizer = criterion == "none" ? "none" : "rtn";
   record.evaluation = "eval.npy";
@@ -598,7 +597,7 @@ class TestCharts final : public QObject {
     QTemporaryDir dir;
     auto store = std::make_shared<ResultsStore>(dir.filePath("results.db").toStdString());
     const auto insert = [&](const nmscope::ModelEvaluationRecord& record) {
-      Measurement layer = row_for("encoder.layer.0.q", 2, 4, record.bits);
+      Measurement layer = row_for("encoder.layer.0.q", 2, 4, record.quant.bits);
       layer.study_id = record.study_id;
       store->insert_model_evaluation(record, {layer});
     };
@@ -696,7 +695,7 @@ class TestCharts final : public QObject {
     QCOMPARE(storage->count(), 7);
     double q_bytes = 0;
     for (const auto& row : result.rollup)
-      if (row.role == "attn.q" && row.pattern == "2:4") q_bytes = double(row.storage_bytes);
+      if (row.role == "attn.q" && row.pattern == nmscope::NMPattern{2, 4}) q_bytes = double(row.storage_bytes);
     // Per-token time against batch: one line per (engine, configuration) with a time, two batches each.
     QVERIFY(view.per_token_lines().size() >= 2);
     for (QLineSeries* line : view.per_token_lines()) QCOMPARE(line->count(), 2);
