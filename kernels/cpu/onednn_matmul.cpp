@@ -88,16 +88,23 @@ bool nmscope_onednn_add_copy(nmscope_onednn_matmul* matmul) {
   }
 }
 
-void nmscope_onednn_run(nmscope_onednn_matmul* matmul, const float* x, float* y, int copy, int threads) {
-  omp_set_num_threads(threads);
-  matmul->source_fp32.set_data_handle(const_cast<float*>(x));
-  matmul->output.set_data_handle(y);
-  matmul->to_bf16.execute(matmul->stream, matmul->source_fp32, matmul->source);
-  matmul->primitive.execute(matmul->stream,
-                            {{DNNL_ARG_SRC, matmul->source},
-                             {DNNL_ARG_WEIGHTS, matmul->copies[std::size_t(copy) % matmul->copies.size()]},
-                             {DNNL_ARG_DST, matmul->output}});
-  matmul->stream.wait();
+bool nmscope_onednn_run(nmscope_onednn_matmul* matmul, const float* x, float* y, int copy, int threads, char* error,
+                        std::size_t error_size) {
+  try {
+    omp_set_num_threads(threads);
+    matmul->source_fp32.set_data_handle(const_cast<float*>(x));
+    matmul->output.set_data_handle(y);
+    matmul->to_bf16.execute(matmul->stream, matmul->source_fp32, matmul->source);
+    matmul->primitive.execute(matmul->stream,
+                              {{DNNL_ARG_SRC, matmul->source},
+                               {DNNL_ARG_WEIGHTS, matmul->copies[std::size_t(copy) % matmul->copies.size()]},
+                               {DNNL_ARG_DST, matmul->output}});
+    matmul->stream.wait();
+    return true;
+  } catch (const std::exception& failure) {
+    write_error(error, error_size, std::string("oneDNN failed: ") + failure.what());
+    return false;
+  }
 }
 
 int64_t nmscope_onednn_weight_bytes(const nmscope_onednn_matmul* matmul) {

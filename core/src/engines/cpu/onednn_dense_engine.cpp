@@ -57,11 +57,20 @@ class OneDnnDenseJob final : public PreparedJob {
 
   void call(int repetition) override {
     // oneDNN runs on OpenMP, not on our TBB pool: it gets the threads our kernels get (--threads).
-    module_.run(matmul_, input_.activations.data(), output_.data(), repetition, threads_);
+    // A failure is kept for finish() rather than thrown: the engines timed in the same rounds keep their figures.
+    if (!failure_.empty()) return;
+    char error[512] = "";
+    if (!module_.run(matmul_, input_.activations.data(), output_.data(), repetition, threads_, error, sizeof(error)))
+      failure_ = error;
   }
 
   EngineOutput finish(const TimingStats& time) override {
     EngineOutput result;
+    if (!failure_.empty()) {
+      result.status = "failed";
+      result.note = failure_;
+      return result;
+    }
     result.time = time;
     result.engine_rel_err = relative_error(input_.reference_output, output_);
     result.details_json = nlohmann::json{{"weight_bytes", module_.weight_bytes(matmul_)},
@@ -81,6 +90,7 @@ class OneDnnDenseJob final : public PreparedJob {
   nmscope_onednn_matmul* matmul_ = nullptr;
   int copies_ = 1;
   MatrixF output_;
+  std::string failure_;
 };
 
 class OneDnnDenseEngine final : public Engine {

@@ -13,7 +13,7 @@
 extern "C" {
 
 // Bump when a signature below changes: core refuses a module of another version.
-inline constexpr int kOneDnnModuleVersion = 1;
+inline constexpr int kOneDnnModuleVersion = 2;
 
 struct nmscope_onednn_matmul;
 
@@ -26,7 +26,9 @@ using nmscope_onednn_create_fn = nmscope_onednn_matmul* (*)(int64_t batch, int64
 // One more copy of the reordered weights (the timed calls rotate through them); false on failure (out of memory).
 using nmscope_onednn_add_copy_fn = bool (*)(nmscope_onednn_matmul* matmul);
 // x [batch, in] fp32 -> bf16, then the product with copy `copy` into y [batch, out] fp32, on `threads` threads.
-using nmscope_onednn_run_fn = void (*)(nmscope_onednn_matmul* matmul, const float* x, float* y, int copy, int threads);
+// false when oneDNN failed, with the reason in `error`.
+using nmscope_onednn_run_fn = bool (*)(nmscope_onednn_matmul* matmul, const float* x, float* y, int copy, int threads,
+                                       char* error, std::size_t error_size);
 using nmscope_onednn_weight_bytes_fn = int64_t (*)(const nmscope_onednn_matmul* matmul);
 // oneDNN's own name of the implementation it chose (e.g. "brg:avx512_core_bf16") and the ISA it runs.
 using nmscope_onednn_implementation_fn = const char* (*)(const nmscope_onednn_matmul* matmul);
