@@ -10,13 +10,13 @@
 #include <cstdint>
 
 #include "common/ptx.cuh"
+#include "decoder_launch.hpp"  // kMaxSplitTokens
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
 
 namespace nmscope::kernels::cuda::decoder {
 
 inline constexpr int kNormThreads = 512;
 inline constexpr int kAttentionThreads = 128;
-inline constexpr int kMaxSplitTokens = 1024;  // scores of one split held in shared memory
 
 __device__ __forceinline__ float as_float(float value) { return value; }
 __device__ __forceinline__ float as_float(__half value) { return __half2float(value); }

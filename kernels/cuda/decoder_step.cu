@@ -9,11 +9,12 @@
 #include <memory>
 #include <sstream>
 
-#include "decoder_kernels.cuh"
+#include "decoder_launch.hpp"
 #include "gpu_runtime_internal.hpp"
 #include "kernel_trace.hpp"
 #include "library_gemm.hpp"
 #include "nmscope/kernels/cuda/decoder.hpp"
+#include "nmscope/kernels/cuda/decoder_synthetic.hpp"
 #include "packed_gemm.hpp"
 
 namespace nmscope::kernels::cuda {
@@ -176,21 +177,6 @@ void compress_copies(PreparedLinear& linear, int copies) {
   linear.description = linear.cusparselt->describe();
 }
 
-template <typename... Expected, typename... Actual>
-void launch_kernel(bool overlap_launch, dim3 grid, dim3 block, cudaStream_t stream, void (*kernel)(Expected...),
-                   Actual&&... arguments) {
-  cudaLaunchConfig_t config{};
-  config.gridDim = grid;
-  config.blockDim = block;
-  config.stream = stream;
-  cudaLaunchAttribute attribute{};
-  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute.val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = &attribute;
-  config.numAttrs = overlap_launch ? 1 : 0;
-  check_cuda(cudaLaunchKernelEx(&config, kernel, std::forward<Actual>(arguments)...), "decoder kernel launch");
-}
-
 struct Activations {
   std::unique_ptr<DeviceBuffer> h, x, qkv, q, attention, output, gate_up, act, down, logits, partial_output,
       partial_stats, arrivals, keys, values, logits_float, tokens;
@@ -230,19 +216,34 @@ void plan_attention(StepPlan& plan) {
   plan.splits = int((attended + plan.split_tokens - 1) / plan.split_tokens);
 }
 
-template <int kHeadDim, typename In>
+template <typename In>
 void launch_attention(const StepPlan& plan, int block, cudaStream_t stream, bool pdl) {
   const DecoderShape& s = *plan.shape;
   Activations& a = *plan.buffers;
   const int64_t key_block = plan.batch * s.kv_heads * plan.capacity * s.head_dim;  // halves per block
-  const float* bias = plan.tensors->qkv_bias ? plan.tensors->qkv_bias->as<float>() + block * s.qkv_rows() : nullptr;
-  launch_kernel(pdl, dim3(unsigned(plan.splits), unsigned(s.heads), unsigned(plan.batch)),
-                dim3(decoder::kAttentionThreads), stream, decoder::attention_kernel<kHeadDim, In>,
-                static_cast<const In*>(a.qkv->get()), s.qkv_rows(), bias, a.keys->as<__half>() + block * key_block,
-                a.values->as<__half>() + block * key_block, a.partial_output->as<float>(),
-                a.partial_stats->as<float2>(), a.arrivals->as<unsigned>(), a.attention->as<__half>(), plan.x_ld,
-                s.heads, s.kv_heads, plan.capacity, plan.context, plan.first_position, plan.split_tokens,
-                1.0f / std::sqrt(float(s.head_dim)), plan.tensors->inverse_frequencies->as<float>());
+  decoder::AttentionArgs<In> args;
+  args.qkv = static_cast<const In*>(a.qkv->get());
+  args.qkv_ld = s.qkv_rows();
+  args.qkv_bias = plan.tensors->qkv_bias ? plan.tensors->qkv_bias->as<float>() + block * s.qkv_rows() : nullptr;
+  args.key_cache = a.keys->as<__half>() + block * key_block;
+  args.value_cache = a.values->as<__half>() + block * key_block;
+  args.partial_output = a.partial_output->as<float>();
+  args.partial_stats = a.partial_stats->as<float2>();
+  args.arrivals = a.arrivals->as<unsigned>();
+  args.out = a.attention->as<__half>();
+  args.out_ld = plan.x_ld;
+  args.heads = s.heads;
+  args.kv_heads = s.kv_heads;
+  args.head_dim = s.head_dim;
+  args.capacity = plan.capacity;
+  args.position = plan.context;
+  args.first_position = plan.first_position;
+  args.batch = plan.batch;
+  args.splits = plan.splits;
+  args.split_tokens = plan.split_tokens;
+  args.scale = 1.0f / std::sqrt(float(s.head_dim));
+  args.inverse_frequencies = plan.tensors->inverse_frequencies->as<float>();
+  decoder::launch_attention(stream, pdl, args);
 }
 
 // One decode step on `stream` (captured into the graph). In: the type the linear layers write.
@@ -254,41 +255,25 @@ void enqueue_step(const StepPlan& plan, cudaStream_t stream) {
   const bool pdl = plan.overlap_launch;
   const float epsilon = float(s.norm_epsilon);
   const __half* gains = m.gains->as<__half>();
-  launch_kernel(false, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream, decoder::embed_norm_kernel,
-                m.table ? m.table->as<__half>() : nullptr, m.codes ? m.codes->as<uint8_t>() : nullptr,
-                m.scales ? m.scales->as<__half>() : nullptr, a.tokens->as<int64_t>(), gains, a.h->as<float>(),
-                a.x->as<__half>(), plan.x_ld, s.hidden, epsilon);
+  decoder::launch_embed_norm(stream, m.table ? m.table->as<__half>() : nullptr,
+                             m.codes ? m.codes->as<uint8_t>() : nullptr, m.scales ? m.scales->as<__half>() : nullptr,
+                             a.tokens->as<int64_t>(), gains, a.h->as<float>(), a.x->as<__half>(), plan.x_ld, plan.batch,
+                             s.hidden, epsilon);
   for (int block = 0; block < int(s.blocks); ++block) {
     plan.linears[int(LinearRole::Qkv)].launch(block, stream, pdl);
-    switch (s.head_dim) {
-      case 16:
-        launch_attention<16, In>(plan, block, stream, pdl);
-        break;
-      case 32:
-        launch_attention<32, In>(plan, block, stream, pdl);
-        break;
-      case 64:
-        launch_attention<64, In>(plan, block, stream, pdl);
-        break;
-      default:
-        launch_attention<128, In>(plan, block, stream, pdl);
-        break;
-    }
+    launch_attention<In>(plan, block, stream, pdl);
     plan.linears[int(LinearRole::Output)].launch(block, stream, pdl);
-    launch_kernel(pdl, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream,
-                  decoder::residual_norm_kernel<In>, static_cast<const In*>(a.output->get()), s.hidden,
-                  a.h->as<float>(), gains + (2 * block + 1) * s.hidden, a.x->as<__half>(), plan.x_ld, s.hidden,
-                  epsilon);
+    decoder::launch_residual_norm(stream, pdl, static_cast<const In*>(a.output->get()), s.hidden, a.h->as<float>(),
+                                  gains + (2 * block + 1) * s.hidden, a.x->as<__half>(), plan.x_ld, plan.batch,
+                                  s.hidden, epsilon);
     plan.linears[int(LinearRole::GateUp)].launch(block, stream, pdl);
-    const int64_t elements = plan.batch * s.intermediate;
-    launch_kernel(pdl, dim3(unsigned(std::min<int64_t>((elements + 255) / 256, 1024))), dim3(256), stream,
-                  decoder::swiglu_kernel<In>, static_cast<const In*>(a.gate_up->get()), a.act->as<__half>(),
-                  plan.act_ld, plan.batch, s.intermediate);
+    decoder::launch_swiglu(stream, pdl, static_cast<const In*>(a.gate_up->get()), a.act->as<__half>(), plan.act_ld,
+                           plan.batch, s.intermediate);
     plan.linears[int(LinearRole::Down)].launch(block, stream, pdl);
     const int64_t next_norm = block + 1 < s.blocks ? 2 * (block + 1) : 2 * s.blocks;  // final norm after the last
-    launch_kernel(pdl, dim3(unsigned(plan.batch)), dim3(decoder::kNormThreads), stream,
-                  decoder::residual_norm_kernel<In>, static_cast<const In*>(a.down->get()), s.hidden, a.h->as<float>(),
-                  gains + next_norm * s.hidden, a.x->as<__half>(), plan.x_ld, s.hidden, epsilon);
+    decoder::launch_residual_norm(stream, pdl, static_cast<const In*>(a.down->get()), s.hidden, a.h->as<float>(),
+                                  gains + next_norm * s.hidden, a.x->as<__half>(), plan.x_ld, plan.batch, s.hidden,
+                                  epsilon);
   }
   plan.linears[int(LinearRole::Head)].launch(0, stream, pdl);
 }
@@ -412,7 +397,7 @@ void upload_model(const DecoderWeights& weights, DeviceModel& model) {
     m.table = upload_half(embedding.dense, "upload the embedding table");
   } else {
     m.table = std::make_unique<DeviceBuffer>(size_t(s.vocab * s.hidden) * 2);
-    decoder::fill_embedding_kernel<<<1024, 256>>>(m.table->as<__half>(), s.vocab * s.hidden, weights.seed);
+    decoder::fill_embedding(m.table->as<__half>(), s.vocab * s.hidden, weights.seed);
   }
   const int64_t norms = 2 * s.blocks + 1;
   if (!weights.norm_gains.empty()) {
@@ -420,7 +405,7 @@ void upload_model(const DecoderWeights& weights, DeviceModel& model) {
     m.gains = upload_half(weights.norm_gains, "upload the norm gains");
   } else {
     m.gains = std::make_unique<DeviceBuffer>(size_t(norms * s.hidden) * 2);
-    decoder::fill_gains_kernel<<<256, 256>>>(m.gains->as<__half>(), norms, s.hidden, weights.seed);
+    decoder::fill_gains(m.gains->as<__half>(), norms, s.hidden, weights.seed);
   }
   check_cuda(cudaGetLastError(), "fill embeddings and norm gains");
   if (!weights.qkv_bias.empty()) {
@@ -534,7 +519,7 @@ void run_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuf
   plan.context = run.context;
   plan_attention(plan);
   const int64_t cache_halves = s.blocks * batch * s.kv_heads * plan.capacity * s.head_dim;
-  decoder::fill_cache_kernel<<<1024, 256>>>(a.keys->as<__half>(), a.values->as<__half>(), cache_halves, weights.seed);
+  decoder::fill_cache(a.keys->as<__half>(), a.values->as<__half>(), cache_halves, weights.seed);
   check_cuda(cudaGetLastError(), "fill the KV cache");
   std::vector<int64_t> tokens;
   for (int64_t b = 0; b < batch; ++b) tokens.push_back(synthetic::token(weights.seed, b, s.vocab));
@@ -571,11 +556,9 @@ void run_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuf
   check_cuda(cudaMemsetAsync(a.logits->get(), 0xff, a.logits->bytes(), stream.get()), "poison logits");
   check_cuda(cudaGraphLaunch(graph.exec, stream.get()), "cudaGraphLaunch");
   if (half_outputs)
-    decoder::gather_logits_kernel<__half>
-        <<<256, 256, 0, stream.get()>>>(a.logits->as<__half>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
+    decoder::gather_logits(stream.get(), a.logits->as<__half>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
   else
-    decoder::gather_logits_kernel<float>
-        <<<256, 256, 0, stream.get()>>>(a.logits->as<float>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
+    decoder::gather_logits(stream.get(), a.logits->as<float>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
   check_cuda(cudaGetLastError(), "gather logits");
   check_cuda(cudaStreamSynchronize(stream.get()), "decode step");
   std::vector<float> logits(size_t(batch * s.vocab));
@@ -763,12 +746,12 @@ TokenDecodeRun decode_tokens(const DecoderWeights& weights, int64_t batch, const
       check_cuda(cudaMemsetAsync(a.logits->get(), 0xff, a.logits->bytes(), stream.get()), "poison logits");
       if (state.half_outputs) {
         enqueue_step<__half>(plan, stream.get());
-        decoder::gather_logits_kernel<__half><<<256, 256, 0, stream.get()>>>(
-            a.logits->as<__half>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
+        decoder::gather_logits(stream.get(), a.logits->as<__half>(), s.vocab, a.logits_float->as<float>(), batch,
+                               s.vocab);
       } else {
         enqueue_step<float>(plan, stream.get());
-        decoder::gather_logits_kernel<float><<<256, 256, 0, stream.get()>>>(
-            a.logits->as<float>(), s.vocab, a.logits_float->as<float>(), batch, s.vocab);
+        decoder::gather_logits(stream.get(), a.logits->as<float>(), s.vocab, a.logits_float->as<float>(), batch,
+                               s.vocab);
       }
       check_cuda(cudaGetLastError(), "decode step");
       float* out = logits.data() + position * batch * s.vocab;
