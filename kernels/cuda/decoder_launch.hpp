@@ -1,6 +1,6 @@
 #pragma once
 // The decoder step's kernels other than the linear layers (decoder_kernels.cuh), as host functions: grid, block and
-// launch attributes chosen here, so the step's orchestration (decoder_step.cu) launches no kernel itself and needs
+// launch attributes chosen here, so the step's orchestration (decoder_step.cpp) launches no kernel itself and needs
 // no device compiler for it. Launches with `overlap` use programmatic dependent launch (the kernel waits for the one
 // before it, docs/gpu-kernels.md "Decoder step") and throw GpuFailure when the launch is refused; the fills and the
 // gather are plain launches whose errors the caller checks with cudaGetLastError. `In`: float or __half, the type

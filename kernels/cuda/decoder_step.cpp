@@ -1,5 +1,7 @@
 // The decoder step (decoder.hpp): the model's weights uploaded once (each block its own device copy), then per case
-// a KV cache, the linear layers' plans, one CUDA graph of the whole step, its timing and a kernel trace.
+// a KV cache, the linear layers' plans, one CUDA graph of the whole step, its timing and a kernel trace. Host code on
+// the CUDA runtime only (the kernels are launched through decoder_launch.hpp, packed_gemm_launch.hpp and the
+// libraries' wrappers): compiled by the host compiler, the step towards moving it out of kernels/.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -15,7 +17,7 @@
 #include "library_gemm.hpp"
 #include "nmscope/kernels/cuda/decoder.hpp"
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
-#include "packed_gemm.hpp"
+#include "packed_gemm_launch.hpp"
 
 namespace nmscope::kernels::cuda {
 
@@ -95,7 +97,7 @@ struct PreparedLinear {
   const RoleOnDevice* role = nullptr;
   const __half* x = nullptr;
   void* y = nullptr;
-  PackedGemmPlan packed;
+  std::unique_ptr<PackedGemm> packed;
   std::unique_ptr<CublasLtGemm> cublas;
   std::unique_ptr<CusparseLtGemm> cusparselt;
   std::unique_ptr<DeviceBuffer> compressed;  // cuSPARSELt: one compressed copy per block
@@ -106,7 +108,7 @@ struct PreparedLinear {
   void launch(int block, cudaStream_t stream, bool overlap_launch) const {
     switch (role->kind) {
       case LinearKind::Packed:
-        launch_packed_gemm(packed, role->copy(block), stream, overlap_launch);
+        packed->launch(role->copy(block), stream, overlap_launch);
         break;
       case LinearKind::CublasFp16:
         cublas->launch(reinterpret_cast<const __half*>(role->copy(block)), x, static_cast<float*>(y), stream);
@@ -129,13 +131,12 @@ void prepare_linear(PreparedLinear& linear, const RoleOnDevice& role, int64_t ba
       if (role.geometry.padded_cols > role.ld)
         throw GpuFailure("a packed layer's chunks (" + std::to_string(role.geometry.padded_cols) +
                          " columns) are wider than its input rows (" + std::to_string(role.ld) + ")");
-      const std::vector<PackedGemmPlan> plans =
-          packed_gemm_plans(role.geometry, batch, x, role.ld, static_cast<float*>(y));
+      linear.packed = std::make_unique<PackedGemm>(role.geometry, batch, x, role.ld, static_cast<float*>(y));
       std::vector<const uint8_t*> copies;
       for (int index = 0; index < role.copies; ++index) copies.push_back(role.copy(index));
-      linear.packed = plans[fastest_packed_gemm_plan(plans, copies)];
+      linear.packed->choose_fastest(copies);
       linear.bytes_per_copy = role.bytes_per_copy;
-      linear.description = describe_packed_gemm(role.geometry, linear.packed);
+      linear.description = linear.packed->describe();
       break;
     }
     case LinearKind::CublasFp16: {
