@@ -1,6 +1,6 @@
 // The oneDNN baseline module (nmscope/kernels/onednn_module.hpp says why it is one): oneDNN's bf16 matmul on the
 // weights of a dense layer. Every entry point catches: no exception crosses the C interface.
-#include <omp.h>
+#include <dlfcn.h>
 
 #include <cstdio>
 #include <exception>
@@ -33,6 +33,17 @@ void write_error(char* error, std::size_t size, const std::string& text) {
   if (error && size) std::snprintf(error, size, "%s", text.c_str());
 }
 
+// OpenMP's omp_set_num_threads from the libgomp oneDNN brought in (a dependency of Debian's libdnnl): looked up at run
+// time, so the build needs no OpenMP of its own (clang, as the fuzz build uses, has none without libomp).
+using SetThreads = void (*)(int);
+SetThreads openmp_set_num_threads() {
+  static const SetThreads function = [] {
+    void* openmp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
+    return openmp ? reinterpret_cast<SetThreads>(dlsym(openmp, "omp_set_num_threads")) : nullptr;
+  }();
+  return function;
+}
+
 }  // namespace
 
 extern "C" {
@@ -44,6 +55,10 @@ int nmscope_onednn_version() { return kOneDnnModuleVersion; }
 nmscope_onednn_matmul* nmscope_onednn_create(int64_t batch, int64_t in, int64_t out, const float* weights, char* error,
                                              std::size_t error_size) {
   try {
+    if (!openmp_set_num_threads()) {
+      write_error(error, error_size, "oneDNN runs without libgomp here, so its thread count cannot follow --threads");
+      return nullptr;
+    }
     auto matmul = std::make_unique<nmscope_onednn_matmul>();
     matmul->batch = batch;
     matmul->in = in;
@@ -91,7 +106,7 @@ bool nmscope_onednn_add_copy(nmscope_onednn_matmul* matmul) {
 bool nmscope_onednn_run(nmscope_onednn_matmul* matmul, const float* x, float* y, int copy, int threads, char* error,
                         std::size_t error_size) {
   try {
-    omp_set_num_threads(threads);
+    openmp_set_num_threads()(threads);
     matmul->source_fp32.set_data_handle(const_cast<float*>(x));
     matmul->output.set_data_handle(y);
     matmul->to_bf16.execute(matmul->stream, matmul->source_fp32, matmul->source);
