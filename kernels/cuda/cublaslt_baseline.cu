@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "gpu_runtime_internal.hpp"
-#include "library_gemm.hpp"
+#include "nmscope/kernels/cuda/library_gemm.hpp"
 
 namespace nmscope::kernels::cuda {
 

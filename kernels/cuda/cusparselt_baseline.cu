@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "gpu_runtime_internal.hpp"
-#include "library_gemm.hpp"
+#include "nmscope/kernels/cuda/library_gemm.hpp"
 
 #if NMSCOPE_HAVE_CUSPARSELT
 #include <cusparseLt.h>

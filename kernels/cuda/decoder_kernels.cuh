@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "common/ptx.cuh"
-#include "decoder_launch.hpp"  // kMaxSplitTokens
+#include "nmscope/kernels/cuda/decoder_launch.hpp"  // kMaxSplitTokens
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
 
 namespace nmscope::kernels::cuda::decoder {

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "decoder_kernels.cuh"
-#include "decoder_launch.hpp"
 #include "gpu_runtime_internal.hpp"
+#include "nmscope/kernels/cuda/decoder_launch.hpp"
 
 namespace nmscope::kernels::cuda::decoder {
 

@@ -1,5 +1,4 @@
 // kernels/cuda built without a CUDA compiler (NMSCOPE_CUDA OFF): every GPU variant is unavailable with this reason.
-#include "nmscope/kernels/cuda/decoder.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
 
 namespace nmscope::kernels::cuda {
@@ -34,22 +33,6 @@ bool probe_metadata_order(MetadataOrder& order, std::string& reason) {
   order = MetadataOrder::RowPairsByHalf;
   reason = kReason;
   return false;
-}
-
-int64_t gpu_free_bytes() { return 0; }
-std::vector<DecodeRun> run_decoder(const DecoderWeights&, const std::vector<DecodeCase>& cases, const DecodeTiming&) {
-  std::vector<DecodeRun> runs(cases.size());
-  for (size_t index = 0; index < cases.size(); ++index) {
-    runs[index].batch = cases[index].batch;
-    runs[index].context = cases[index].context;
-    runs[index].error = kReason;
-  }
-  return runs;
-}
-TokenDecodeRun decode_tokens(const DecoderWeights&, int64_t, const std::vector<int64_t>&) {
-  TokenDecodeRun run;
-  run.error = kReason;
-  return run;
 }
 
 }  // namespace nmscope::kernels::cuda

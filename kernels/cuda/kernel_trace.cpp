@@ -1,6 +1,6 @@
 // CUPTI activity tracing through dlopen (kernel_trace.hpp). Activity buffers are handed to CUPTI and come back on
 // its own thread, hence the mutex around the records.
-#include "kernel_trace.hpp"
+#include "nmscope/kernels/cuda/kernel_trace.hpp"
 
 #include <cupti.h>
 #include <dlfcn.h>

@@ -1,6 +1,6 @@
 // PackedGemm (packed_gemm_launch.hpp) over the plans of packed_gemm.hpp.
+#include "nmscope/kernels/cuda/packed_gemm_launch.hpp"
 #include "packed_gemm.hpp"
-#include "packed_gemm_launch.hpp"
 
 namespace nmscope::kernels::cuda {
 

@@ -1,7 +1,8 @@
 // The decoder step (decoder.hpp): the model's weights uploaded once (each block its own device copy), then per case
 // a KV cache, the linear layers' plans, one CUDA graph of the whole step, its timing and a kernel trace. Host code on
 // the CUDA runtime only (the kernels are launched through decoder_launch.hpp, packed_gemm_launch.hpp and the
-// libraries' wrappers): compiled by the host compiler, the step towards moving it out of kernels/.
+// libraries' wrappers, nmscope::cuda_device): core's decode library, built when CUDA is
+// (decoder_step.nocuda.cpp otherwise). Its types still live in kernels/cuda's decoder.hpp for now.
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -11,13 +12,13 @@
 #include <memory>
 #include <sstream>
 
-#include "decoder_launch.hpp"
-#include "gpu_runtime_internal.hpp"
-#include "kernel_trace.hpp"
-#include "library_gemm.hpp"
 #include "nmscope/kernels/cuda/decoder.hpp"
+#include "nmscope/kernels/cuda/decoder_launch.hpp"
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
-#include "packed_gemm_launch.hpp"
+#include "nmscope/kernels/cuda/device_objects.hpp"
+#include "nmscope/kernels/cuda/kernel_trace.hpp"
+#include "nmscope/kernels/cuda/library_gemm.hpp"
+#include "nmscope/kernels/cuda/packed_gemm_launch.hpp"
 
 namespace nmscope::kernels::cuda {
 
