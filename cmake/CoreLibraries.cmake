@@ -114,7 +114,14 @@ function(nmscope_check_core_layers)
         string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" included "${line}")
         set(target_library "")
         if(included MATCHES "^nmscope/(kernels|rtl)/")
-          continue()  # kernels and rtl are linked targets of their own (checked by the compiler's include paths)
+          # Sources and private headers may use kernels and rtl (linked targets of their own); public headers may not:
+          # core's API carries no kernels or rtl types.
+          if(file IN_LIST headers)
+            file(RELATIVE_PATH shown ${PROJECT_SOURCE_DIR} ${file})
+            string(APPEND problems "\n  ${shown} (a public header of ${name}) includes ${included}: kernels and rtl stay "
+                                   "behind core's public API")
+          endif()
+          continue()
         elseif(included MATCHES "^nmscope/(.+)$")
           get_property(target_library GLOBAL PROPERTY NMSCOPE_CORE_HEADER_OWNER_${CMAKE_MATCH_1})
         elseif(included MATCHES "^([a-z_]+)/")

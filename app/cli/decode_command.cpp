@@ -62,7 +62,7 @@ std::vector<std::string> split_list(const std::string& list) {
 }
 
 nlohmann::json row_json(const DecodeRow& row) {
-  const kernels::cuda::DecodeRun& run = row.run;
+  const DecodeRun& run = row.run;
   nlohmann::json json = {
       {"engine", row.engine}, {"batch", row.batch}, {"context", row.context}, {"status", row.status}};
   if (row.status != "ok") {
@@ -103,7 +103,7 @@ nlohmann::json row_json(const DecodeRow& row) {
 }
 
 void print_row(const DecodeRow& row) {
-  const kernels::cuda::DecodeRun& run = row.run;
+  const DecodeRun& run = row.run;
   if (row.status != "ok") {
     std::printf("%-24s %5lld %7lld  %s: %s\n", row.engine.c_str(), (long long)row.batch, (long long)row.context,
                 row.status.c_str(), row.note.c_str());

@@ -3,7 +3,7 @@
 // (RMSNorm, q/k/v, RoPE at its position, grouped-query attention over a KV cache, o, SwiGLU MLP), the final norm and
 // the head, with every linear layer on one CPU engine variant: cpu/eigen-fp32-dense (the baseline, Eigen over fp32
 // weights) or cpu/int{b}-{pattern} (nmscope's packed kernels, kernels/cpu, straight from the packed format). The GPU
-// decoder (kernels/cuda/decoder.hpp) is its counterpart; this one runs any preset or model directory, slowly at 7B.
+// decoder (gpu_decoder.hpp) is its counterpart; this one runs any preset or model directory, slowly at 7B.
 #include <cstdint>
 #include <memory>
 #include <string>

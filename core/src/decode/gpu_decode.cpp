@@ -11,11 +11,13 @@
 #include <sstream>
 
 #include "decode/decoder_tensors.hpp"
+#include "decode/gpu/gpu_tiles.hpp"
 #include "model/transformer_math.hpp"
 #include "nmscope/embedding_table.hpp"
 #include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 #include "nmscope/model_preset.hpp"
 #include "nmscope/packed_matrix.hpp"
 #include "nmscope/pruning.hpp"
@@ -32,43 +34,41 @@ struct RoleShape {
   int64_t rows, cols;
 };
 
-RoleShape role_shape(const gpu::DecoderShape& shape, gpu::LinearRole role) {
+RoleShape role_shape(const DecoderShape& shape, LinearRole role) {
   switch (role) {
-    case gpu::LinearRole::Qkv:
+    case LinearRole::Qkv:
       return {shape.qkv_rows(), shape.hidden};
-    case gpu::LinearRole::Output:
+    case LinearRole::Output:
       return {shape.hidden, shape.hidden};
-    case gpu::LinearRole::GateUp:
+    case LinearRole::GateUp:
       return {2 * shape.intermediate, shape.hidden};
-    case gpu::LinearRole::Down:
+    case LinearRole::Down:
       return {shape.hidden, shape.intermediate};
-    case gpu::LinearRole::Head:
+    case LinearRole::Head:
       return {shape.vocab, shape.hidden};
   }
   return {0, 0};
 }
 
-int64_t role_copies(const gpu::DecoderShape& shape, gpu::LinearRole role) {
-  return role == gpu::LinearRole::Head ? 1 : shape.blocks;
-}
+int64_t role_copies(const DecoderShape& shape, LinearRole role) { return role == LinearRole::Head ? 1 : shape.blocks; }
 
 // The fp16 model's bytes: every linear layer dense fp16, the embeddings and the norm gains.
-int64_t fp16_model_bytes(const gpu::DecoderShape& shape) {
+int64_t fp16_model_bytes(const DecoderShape& shape) {
   int64_t bytes = shape.vocab * shape.hidden * 2 + (2 * shape.blocks + 1) * shape.hidden * 2;
-  for (int role = 0; role < gpu::kLinearRoles; ++role) {
-    const RoleShape dims = role_shape(shape, gpu::LinearRole(role));
-    bytes += dims.rows * dims.cols * 2 * role_copies(shape, gpu::LinearRole(role));
+  for (int role = 0; role < kLinearRoles; ++role) {
+    const RoleShape dims = role_shape(shape, LinearRole(role));
+    bytes += dims.rows * dims.cols * 2 * role_copies(shape, LinearRole(role));
   }
   return bytes;
 }
 
 // Per-block bytes of each role before anything is built (the memory check that runs nothing when too large):
 // the packed format's bytes, plus the GPU tiles' padding slack, or fp16.
-std::vector<int64_t> estimated_role_bytes(const gpu::DecoderShape& shape, const DecodeVariant& variant) {
+std::vector<int64_t> estimated_role_bytes(const DecoderShape& shape, const DecodeVariant& variant) {
   std::vector<int64_t> bytes;
-  for (int role = 0; role < gpu::kLinearRoles; ++role) {
-    const RoleShape dims = role_shape(shape, gpu::LinearRole(role));
-    if (variant.kind == gpu::LinearKind::Packed)
+  for (int role = 0; role < kLinearRoles; ++role) {
+    const RoleShape dims = role_shape(shape, LinearRole(role));
+    if (variant.kind == LinearKind::Packed)
       bytes.push_back(packed_storage_bytes(dims.rows, dims.cols, variant.pattern, decode::decoder_quant(variant.bits)) *
                       21 / 20);
     else
@@ -87,17 +87,17 @@ DecodeVariant DecodeVariant::parse(const std::string& engine) {
   DecodeVariant variant;
   variant.engine = engine;
   if (engine == "gpu/cublas-fp16-dense") {
-    variant.kind = gpu::LinearKind::CublasFp16;
+    variant.kind = LinearKind::CublasFp16;
     variant.pattern = NMPattern::dense();
     return variant;
   }
   if (engine == "gpu/cusparselt-fp16-2:4") {
-    variant.kind = gpu::LinearKind::CusparseltFp16;
+    variant.kind = LinearKind::CusparseltFp16;
     variant.pattern = NMPattern{2, 4};
     return variant;
   }
   if (const auto packed_name = packed_variant_name(engine); packed_name && packed_name->family == EngineFamily::Gpu) {
-    variant.kind = gpu::LinearKind::Packed;
+    variant.kind = LinearKind::Packed;
     variant.bits = packed_name->bits;
     variant.pattern = packed_name->pattern;
     return variant;
@@ -107,8 +107,8 @@ DecodeVariant DecodeVariant::parse(const std::string& engine) {
                                            "gpu/int{2,3,4,8}-dense, gpu/int{2,3,4,8}-N:M)");
 }
 
-gpu::DecoderShape decoder_preset(const std::string& name) {
-  if (name == "tiny") return gpu::DecoderShape::tiny();
+DecoderShape decoder_preset(const std::string& name) {
+  if (name == "tiny") return DecoderShape::tiny();
   // Every model preset (resources/models) is a decoder shape: LLaMA-2-13B, LLaMA-3-8B, Mistral-7B, Qwen2-7B too.
   const ModelPreset* preset = find_model_preset(name);
   if (!preset)
@@ -117,7 +117,7 @@ gpu::DecoderShape decoder_preset(const std::string& name) {
   return decoder_shape_of(preset->config, name);
 }
 
-ModelConfig decoder_model_config(const gpu::DecoderShape& shape) {
+ModelConfig decoder_model_config(const DecoderShape& shape) {
   ModelConfig config;
   config.model_type = "llama";
   config.family = ModelFamily::Decoder;
@@ -146,7 +146,7 @@ PackedTiles packed_tiles(const DecodeVariant& variant) {
   PackedTiles tiles;
   tiles.sparse =
       !variant.pattern.is_dense() && gpu::embeds_in_2_4(variant.pattern.kept_per_group, variant.pattern.group_size);
-  if (variant.kind == gpu::LinearKind::Packed && tiles.sparse) {
+  if (variant.kind == LinearKind::Packed && tiles.sparse) {
     std::string why;
     if (!gpu::probe_metadata_order(tiles.order, why)) throw Error(variant.engine, "mma.sp metadata probe: " + why);
   }
@@ -156,40 +156,40 @@ PackedTiles packed_tiles(const DecodeVariant& variant) {
 // One role's weights for the variant, compressed by nmscope (magnitude N:M, symmetric INT-b, group 128), and, when
 // `decoded` is given, the same compressed weights as W_hat for the baseline path.
 void compress_role(const MatrixF& original, const DecodeVariant& variant, const PackedTiles& tiles,
-                   gpu::LinearWeights& linear, gpu::LinearWeights* decoded) {
+                   LinearWeights& linear, LinearWeights* decoded) {
   linear.kind = variant.kind;
   linear.rows = original.rows();
   linear.cols = original.cols();
-  if (variant.kind == gpu::LinearKind::CublasFp16) {
+  if (variant.kind == LinearKind::CublasFp16) {
     linear.dense = to_vector(original);  // rounded to fp16 on upload: the fp16 model
     if (decoded) *decoded = linear;
     return;
   }
   const NMSelection selection = select_nm(original, variant.pattern, PruningCriterion::Magnitude);
   QuantConfig role_quant = decode::decoder_quant(variant.bits);
-  if (variant.kind == gpu::LinearKind::CusparseltFp16) role_quant.bits = 16;
+  if (variant.kind == LinearKind::CusparseltFp16) role_quant.bits = 16;
   const PackedMatrix packed = compress(original, selection, role_quant);
-  if (variant.kind == gpu::LinearKind::CusparseltFp16) {
+  if (variant.kind == LinearKind::CusparseltFp16) {
     linear.dense = to_vector(dequantize(packed));
   } else {
     const gpu::TensorCorePath path = tiles.sparse ? gpu::TensorCorePath::Sparse24 : gpu::TensorCorePath::Dense;
     const kernels::PackedWeightsView view = kernel_view(packed);
     if (const std::string why = gpu::gpu_layout_unsupported(view, path); !why.empty()) throw Error(variant.engine, why);
-    linear.layout = gpu::make_gpu_layout(view, path, tiles.order);
+    linear.tiles = std::make_shared<const GpuTiles>(GpuTiles{gpu::make_gpu_layout(view, path, tiles.order)});
   }
   if (decoded) {
-    decoded->kind = gpu::LinearKind::CublasFp16;
+    decoded->kind = LinearKind::CublasFp16;
     decoded->rows = linear.rows;
     decoded->cols = linear.cols;
-    decoded->dense = variant.kind == gpu::LinearKind::CusparseltFp16 ? linear.dense : to_vector(dequantize(packed));
+    decoded->dense = variant.kind == LinearKind::CusparseltFp16 ? linear.dense : to_vector(dequantize(packed));
   }
 }
 
 // The embedding table as the variant stores it (docs/packed-format.md, "Token-embedding tables"): 4-bit codes and
 // scales when its linear layers are quantized (own kernels), else fp16; `decoded` gets the values a lookup returns.
-void embedding_weights(MatrixF table, const DecodeVariant& variant, gpu::EmbeddingWeights& embedding,
-                       gpu::EmbeddingWeights* decoded) {
-  const EmbeddingTable stored = EmbeddingTable::make(std::move(table), variant.kind == gpu::LinearKind::Packed);
+void embedding_weights(MatrixF table, const DecodeVariant& variant, EmbeddingWeights& embedding,
+                       EmbeddingWeights* decoded) {
+  const EmbeddingTable stored = EmbeddingTable::make(std::move(table), variant.kind == LinearKind::Packed);
   if (stored.quantized()) {
     embedding.quantized = true;
     embedding.codes = stored.packed()->values;
@@ -217,22 +217,22 @@ MatrixF stack_rows(std::initializer_list<const MatrixF*> parts) {
 
 }  // namespace
 
-gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const DecodeVariant& variant, uint64_t seed,
-                                          gpu::DecoderWeights* reference) {
-  gpu::DecoderWeights weights;
+DecoderWeights build_decoder_weights(const DecoderShape& shape, const DecodeVariant& variant, uint64_t seed,
+                                     DecoderWeights* reference) {
+  DecoderWeights weights;
   weights.shape = shape;
   weights.seed = seed;
-  weights.linears.resize(gpu::kLinearRoles);
+  weights.linears.resize(kLinearRoles);
   if (reference) {
     reference->shape = shape;
     reference->seed = seed;
-    reference->linears.resize(gpu::kLinearRoles);
+    reference->linears.resize(kLinearRoles);
   }
   const PackedTiles tiles = packed_tiles(variant);
-  std::vector<std::string> failures(gpu::kLinearRoles);
-  tbb::parallel_for(0, gpu::kLinearRoles, [&](int role) {
+  std::vector<std::string> failures(kLinearRoles);
+  tbb::parallel_for(0, kLinearRoles, [&](int role) {
     try {
-      const RoleShape dims = role_shape(shape, gpu::LinearRole(role));
+      const RoleShape dims = role_shape(shape, LinearRole(role));
       std::ostringstream spec;
       spec << "synth:" << dims.rows << "x" << dims.cols << ":dist=llm:seed=" << seed * 16 + uint64_t(role);
       const auto source = open_synthetic_source(spec.str());
@@ -247,7 +247,7 @@ gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const 
     if (!failure.empty()) throw Error(variant.engine, failure);
   // A quantized variant stores the synthetic table (decoder_synthetic.hpp) quantized; the fp16 ones leave it to the
   // device to fill.
-  if (variant.kind == gpu::LinearKind::Packed) {
+  if (variant.kind == LinearKind::Packed) {
     const MatrixF table = MatrixF::NullaryExpr(shape.vocab, shape.hidden, [&](Eigen::Index row, Eigen::Index col) {
       return gpu::synthetic::embedding(seed, uint64_t(row * shape.hidden + col));
     });
@@ -256,8 +256,8 @@ gpu::DecoderWeights build_decoder_weights(const gpu::DecoderShape& shape, const 
   return weights;
 }
 
-gpu::DecoderShape decoder_shape_of(const ModelConfig& config, const std::string& name) {
-  gpu::DecoderShape shape;
+DecoderShape decoder_shape_of(const ModelConfig& config, const std::string& name) {
+  DecoderShape shape;
   shape.name = name;
   shape.hidden = config.hidden;
   shape.intermediate = config.intermediate;
@@ -272,19 +272,19 @@ gpu::DecoderShape decoder_shape_of(const ModelConfig& config, const std::string&
   return shape;
 }
 
-gpu::DecoderWeights build_model_decoder_weights(const Model& model, const DecodeVariant& variant,
-                                                gpu::DecoderWeights* reference) {
+DecoderWeights build_model_decoder_weights(const Model& model, const DecodeVariant& variant,
+                                           DecoderWeights* reference) {
   decode::require_decoder(model);
   const ModelConfig& config = model.config();
-  gpu::DecoderWeights weights;
+  DecoderWeights weights;
   weights.shape = decoder_shape_of(config, model.directory());
   if (const std::string why = weights.shape.unsupported_reason(); !why.empty())
     throw Error(model.directory(), "the GPU decode step cannot run this shape: " + why);
-  weights.linears.resize(gpu::kLinearRoles);
+  weights.linears.resize(kLinearRoles);
   weights.block_linears.resize(size_t(config.blocks * 4));
   if (reference) {
     reference->shape = weights.shape;
-    reference->linears.resize(gpu::kLinearRoles);
+    reference->linears.resize(kLinearRoles);
     reference->block_linears.resize(weights.block_linears.size());
   }
   const PackedTiles tiles = packed_tiles(variant);
@@ -310,10 +310,10 @@ gpu::DecoderWeights build_model_decoder_weights(const Model& model, const Decode
     }
     const MatrixF qkv = stack_rows({&t.q.weight, &t.k.weight, &t.v.weight});
     const MatrixF gate_up = stack_rows({&t.gate.weight, &t.up.weight});
-    const std::pair<gpu::LinearRole, const MatrixF*> roles[] = {{gpu::LinearRole::Qkv, &qkv},
-                                                                {gpu::LinearRole::Output, &t.o.weight},
-                                                                {gpu::LinearRole::GateUp, &gate_up},
-                                                                {gpu::LinearRole::Down, &t.down.weight}};
+    const std::pair<LinearRole, const MatrixF*> roles[] = {{LinearRole::Qkv, &qkv},
+                                                           {LinearRole::Output, &t.o.weight},
+                                                           {LinearRole::GateUp, &gate_up},
+                                                           {LinearRole::Down, &t.down.weight}};
     for (const auto& [role, matrix] : roles) {
       const size_t at = size_t(block * 4 + int(role));
       compress_role(*matrix, variant, tiles, weights.block_linears[at],
@@ -325,8 +325,8 @@ gpu::DecoderWeights build_model_decoder_weights(const Model& model, const Decode
   const VectorF final_norm = decode::load_final_norm(model);
   gains.insert(gains.end(), final_norm.data(), final_norm.data() + final_norm.size());
   MatrixF table = decode::load_embedding_table(model);
-  compress_role(decode::load_head(model, table), variant, tiles, weights.linears[size_t(gpu::LinearRole::Head)],
-                reference ? &reference->linears[size_t(gpu::LinearRole::Head)] : nullptr);
+  compress_role(decode::load_head(model, table), variant, tiles, weights.linears[size_t(LinearRole::Head)],
+                reference ? &reference->linears[size_t(LinearRole::Head)] : nullptr);
   embedding_weights(std::move(table), variant, weights.embedding, reference ? &reference->embedding : nullptr);
   weights.norm_gains = std::move(gains);
   if (any_bias) weights.qkv_bias = std::move(qkv_bias);
@@ -357,12 +357,12 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     throw SettingError(Setting::Preset, "the GPU decode step cannot run this shape: " + why);
   }
 
-  std::vector<gpu::DecodeCase> cases;
+  std::vector<DecodeCase> cases;
   for (int64_t batch : options.batches) cases.push_back({batch, options.context});
-  gpu::DecodeTiming timing;
+  DecodeTiming timing;
   timing.target_seconds = options.timing_seconds;
   timing.kernel_trace = options.kernel_trace;
-  gpu::DecodeTiming reference_timing = timing;
+  DecodeTiming reference_timing = timing;
   reference_timing.kernel_trace = false;
   reference_timing.min_repetitions = 1;
   reference_timing.max_repetitions = 1;
@@ -380,7 +380,7 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     rows.push_back(std::move(row));
   };
   auto unavailable_rows = [&](const DecodeVariant& variant, const std::string& status, const std::string& note,
-                              const std::vector<gpu::DecodeRun>* runs) {
+                              const std::vector<DecodeRun>* runs) {
     for (size_t index = 0; index < cases.size(); ++index) {
       DecodeRow row;
       row.engine = variant.engine;
@@ -400,17 +400,17 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
       unavailable_rows(variant, "unavailable", device.reason, nullptr);
       continue;
     }
-    if (variant.kind == gpu::LinearKind::CusparseltFp16 && !gpu::cusparselt_status().available) {
+    if (variant.kind == LinearKind::CusparseltFp16 && !gpu::cusparselt_status().available) {
       unavailable_rows(variant, "unavailable", gpu::cusparselt_status().reason, nullptr);
       continue;
     }
     // Too large for the GPU: say how much it needs and build nothing.
-    const int64_t free_bytes = gpu::gpu_free_bytes();
-    std::vector<gpu::DecodeCase> fitting;
+    const int64_t free_bytes = gpu_free_bytes();
+    std::vector<DecodeCase> fitting;
     std::vector<std::string> too_large(cases.size());
     for (size_t index = 0; index < cases.size(); ++index) {
       const int64_t needed =
-          gpu::decoder_required_bytes(options.shape, estimated_role_bytes(options.shape, variant), cases[index]);
+          decoder_required_bytes(options.shape, estimated_role_bytes(options.shape, variant), cases[index]);
       if (needed > free_bytes) {
         std::ostringstream text;
         text.precision(1);
@@ -419,12 +419,12 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
         too_large[index] = text.str();
       }
     }
-    gpu::DecoderWeights compressed, reference;
-    const bool is_reference_itself = variant.kind == gpu::LinearKind::CublasFp16;
+    DecoderWeights compressed, reference;
+    const bool is_reference_itself = variant.kind == LinearKind::CublasFp16;
     const bool any_fits = std::any_of(too_large.begin(), too_large.end(), [](const auto& why) { return why.empty(); });
     if (any_fits) {
       try {
-        gpu::DecoderWeights* decoded = is_reference_itself ? nullptr : &reference;
+        DecoderWeights* decoded = is_reference_itself ? nullptr : &reference;
         compressed = options.model ? build_model_decoder_weights(*options.model, variant, decoded)
                                    : build_decoder_weights(options.shape, variant, options.seed, decoded);
         compressed.seed = reference.seed = options.seed;  // the KV cache contents and the tokens
@@ -433,14 +433,14 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
         continue;
       }
     }
-    std::vector<gpu::DecodeCase> runnable;
+    std::vector<DecodeCase> runnable;
     for (size_t index = 0; index < cases.size(); ++index)
       if (too_large[index].empty()) runnable.push_back(cases[index]);
-    std::vector<gpu::DecodeRun> runs =
-        runnable.empty() ? std::vector<gpu::DecodeRun>{} : gpu::run_decoder(compressed, runnable, timing);
+    std::vector<DecodeRun> runs =
+        runnable.empty() ? std::vector<DecodeRun>{} : run_decoder(compressed, runnable, timing);
     compressed = {};
-    std::vector<gpu::DecodeRun> reference_runs;
-    if (!is_reference_itself && !runs.empty()) reference_runs = gpu::run_decoder(reference, runnable, reference_timing);
+    std::vector<DecodeRun> reference_runs;
+    if (!is_reference_itself && !runs.empty()) reference_runs = run_decoder(reference, runnable, reference_timing);
     reference = {};
 
     size_t next = 0;

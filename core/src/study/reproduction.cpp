@@ -197,7 +197,7 @@ void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, c
   cells.push_back(cell("per_token", options.throughput_batch, true));
 }
 
-// The same two figures on the GPU decoder step (kernels/cuda/decoder.hpp): gpu/int4-2:4 beside gpu/cublas-fp16-dense,
+// The same two figures on the GPU decoder step (gpu_decoder.hpp): gpu/int4-2:4 beside gpu/cublas-fp16-dense,
 // LLaMA-7B, synthetic weights, one CUDA graph per step.
 void gpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, const std::string& study_id,
                       std::vector<ReproductionCell>& cells) {

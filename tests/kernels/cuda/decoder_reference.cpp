@@ -10,12 +10,12 @@ namespace nmscope::test {
 namespace {
 
 namespace synthetic = kernels::cuda::synthetic;
-using kernels::cuda::LinearRole;
+using nmscope::LinearRole;
 
 double to_fp16(double value) { return double(static_cast<float>(static_cast<_Float16>(float(value)))); }
 
 // y = W x with W [rows, cols] row-major.
-std::vector<double> product(const kernels::cuda::LinearWeights& w, const std::vector<double>& x) {
+std::vector<double> product(const LinearWeights& w, const std::vector<double>& x) {
   std::vector<double> y(size_t(w.rows), 0.0);
   for (int64_t r = 0; r < w.rows; ++r) {
     double sum = 0;
@@ -26,7 +26,7 @@ std::vector<double> product(const kernels::cuda::LinearWeights& w, const std::ve
 }
 
 // The weights' gains when given, else the synthetic ones; fp16 as the GPU holds them.
-std::vector<double> rms_norm(const std::vector<double>& h, const kernels::cuda::DecoderWeights& weights, int64_t norm,
+std::vector<double> rms_norm(const std::vector<double>& h, const DecoderWeights& weights, int64_t norm,
                              double epsilon) {
   double squares = 0;
   for (double v : h) squares += v * v;
@@ -55,14 +55,11 @@ void rotate(double* v, int64_t head_dim, int64_t position, double theta, const s
 
 }  // namespace
 
-std::vector<double> decoder_step_reference(const kernels::cuda::DecoderWeights& weights, int64_t batch,
-                                           int64_t context) {
+std::vector<double> decoder_step_reference(const DecoderWeights& weights, int64_t batch, int64_t context) {
   const auto& s = weights.shape;
   const uint64_t seed = weights.seed;
   int64_t block = 0;
-  const auto& linear = [&](LinearRole role) -> const kernels::cuda::LinearWeights& {
-    return weights.linear(role, block);
-  };
+  const auto& linear = [&](LinearRole role) -> const LinearWeights& { return weights.linear(role, block); };
   const int64_t first = s.sliding_window > 0 ? std::max<int64_t>(0, context + 1 - s.sliding_window) : 0;
   const int64_t capacity = context + 1, d = s.head_dim, group = s.heads / s.kv_heads;
   std::vector<double> logits;

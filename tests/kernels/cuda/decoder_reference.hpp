@@ -6,12 +6,11 @@
 // stores them, and the same dequantized linear weights.
 #include <vector>
 
-#include "nmscope/kernels/cuda/decoder.hpp"
+#include "nmscope/gpu_decoder.hpp"
 
 namespace nmscope::test {
 
 // logits [batch][vocab] of one step at position `context`; `weights` must hold dense W_hat for every role.
-std::vector<double> decoder_step_reference(const kernels::cuda::DecoderWeights& weights, int64_t batch,
-                                           int64_t context);
+std::vector<double> decoder_step_reference(const DecoderWeights& weights, int64_t batch, int64_t context);
 
 }  // namespace nmscope::test

@@ -4,6 +4,7 @@
 #include <QtTest>
 #include <cmath>
 
+#include "decode/gpu/gpu_tiles.hpp"
 #include "decoder_reference.hpp"
 #include "nmscope/cpu_decoder.hpp"
 #include "nmscope/embedding_table.hpp"
@@ -22,7 +23,7 @@ class TestDecoderPlan final : public QObject {
 
  private slots:
   void llama_7b_shape() {
-    const gpu::DecoderShape shape = decoder_preset("llama-7b");
+    const DecoderShape shape = decoder_preset("llama-7b");
     QCOMPARE(shape.hidden, int64_t(4096));
     QCOMPARE(shape.intermediate, int64_t(11008));
     QCOMPARE(shape.blocks, int64_t(32));
@@ -30,18 +31,18 @@ class TestDecoderPlan final : public QObject {
     QCOMPARE(shape.vocab, int64_t(32000));
     QCOMPARE(shape.qkv_rows(), int64_t(3 * 4096));
     QVERIFY(shape.unsupported_reason().empty());
-    QVERIFY(gpu::DecoderShape::tiny().unsupported_reason().empty());
-    gpu::DecoderShape odd = shape;
+    QVERIFY(DecoderShape::tiny().unsupported_reason().empty());
+    DecoderShape odd = shape;
     odd.kv_heads = 5;
     QVERIFY(!odd.unsupported_reason().empty());
     QVERIFY_THROWS_EXCEPTION(Error, decoder_preset("gpt-9"));
   }
 
   void engine_names() {
-    QVERIFY(DecodeVariant::parse("gpu/cublas-fp16-dense").kind == gpu::LinearKind::CublasFp16);
-    QVERIFY(DecodeVariant::parse("gpu/cusparselt-fp16-2:4").kind == gpu::LinearKind::CusparseltFp16);
+    QVERIFY(DecodeVariant::parse("gpu/cublas-fp16-dense").kind == LinearKind::CublasFp16);
+    QVERIFY(DecodeVariant::parse("gpu/cusparselt-fp16-2:4").kind == LinearKind::CusparseltFp16);
     const DecodeVariant int4 = DecodeVariant::parse("gpu/int4-2:4");
-    QVERIFY(int4.kind == gpu::LinearKind::Packed && int4.bits == 4 && int4.pattern == (NMPattern{2, 4}));
+    QVERIFY(int4.kind == LinearKind::Packed && int4.bits == 4 && int4.pattern == (NMPattern{2, 4}));
     QVERIFY(DecodeVariant::parse("gpu/int8-dense").pattern.is_dense());
     QCOMPARE(DecodeVariant::parse("gpu/int2-1:8").pattern.group_size, 8);
     for (const char* bad : {"gpu/int5-2:4", "gpu/fp8-2:4", "cpu/int4-2:4", "gpu/int4-9:4", "gpu/int4"})
@@ -50,31 +51,30 @@ class TestDecoderPlan final : public QObject {
 
   // 64 sequences of 65536 tokens: 64 x 65537 x 32 blocks x 2 x 4096 x 2 bytes of cache, ~2.2 TB.
   void memory_bill() {
-    const gpu::DecoderShape shape = nmscope::decoder_preset("llama-7b");
-    const std::vector<int64_t> fp16(gpu::kLinearRoles, 0);
-    const int64_t small = gpu::decoder_required_bytes(shape, fp16, {1, 512});
-    const int64_t huge = gpu::decoder_required_bytes(shape, fp16, {64, 65536});
+    const DecoderShape shape = nmscope::decoder_preset("llama-7b");
+    const std::vector<int64_t> fp16(kLinearRoles, 0);
+    const int64_t small = decoder_required_bytes(shape, fp16, {1, 512});
+    const int64_t huge = decoder_required_bytes(shape, fp16, {64, 65536});
     QVERIFY(huge > int64_t(2) * 1000 * 1000 * 1000 * 1000);
     QVERIFY(small < int64_t(2) * 1000 * 1000 * 1000);  // embeddings, a 0.27 GB cache, activations, workspaces
   }
 
   void compressed_weights_decode_to_the_reference() {
-    const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
-    gpu::DecoderWeights reference;
-    const gpu::DecoderWeights weights =
-        build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-dense"), 7, &reference);
-    QCOMPARE(int(weights.linears.size()), gpu::kLinearRoles);
-    for (int role = 0; role < gpu::kLinearRoles; ++role) {
-      const gpu::LinearWeights& packed = weights.linears[size_t(role)];
-      const gpu::LinearWeights& dense = reference.linears[size_t(role)];
-      QVERIFY(packed.kind == gpu::LinearKind::Packed && dense.kind == gpu::LinearKind::CublasFp16);
-      QCOMPARE(packed.layout.padded_cols, packed.cols);  // the step's activations need whole chunks
-      const std::vector<float> decoded = gpu::gpu_layout_to_dense(packed.layout);
+    const DecoderShape shape = DecoderShape::tiny();
+    DecoderWeights reference;
+    const DecoderWeights weights = build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-dense"), 7, &reference);
+    QCOMPARE(int(weights.linears.size()), kLinearRoles);
+    for (int role = 0; role < kLinearRoles; ++role) {
+      const LinearWeights& packed = weights.linears[size_t(role)];
+      const LinearWeights& dense = reference.linears[size_t(role)];
+      QVERIFY(packed.kind == LinearKind::Packed && dense.kind == LinearKind::CublasFp16);
+      QCOMPARE(packed.tiles->layout.padded_cols, packed.cols);  // the step's activations need whole chunks
+      const std::vector<float> decoded = gpu::gpu_layout_to_dense(packed.tiles->layout);
       QVERIFY(decoded == dense.dense);
     }
     // The embedding table: 4-bit codes + group-128 fp16 scales (docs/packed-format.md, "Token-embedding tables"),
     // 1024 rows of 128 code bytes and 2 scales; the reference path reads exactly the values they decode to.
-    const gpu::EmbeddingWeights& table = weights.embedding;
+    const EmbeddingWeights& table = weights.embedding;
     QVERIFY(table.quantized && !reference.embedding.quantized);
     QCOMPARE(table.storage_bytes(shape), int64_t{1024 * (128 + 2 * 2)});
     QCOMPARE(table.storage_bytes(shape), embedding_storage_bytes(shape.vocab, shape.hidden, true));
@@ -88,7 +88,7 @@ class TestDecoderPlan final : public QObject {
           QFAIL(qPrintable(QString("embedding row %1 column %2 decodes differently").arg(row).arg(col)));
       }
     // The fp16 baselines keep the synthetic fp16 table (filled on the device).
-    const gpu::DecoderWeights fp16 = build_decoder_weights(shape, DecodeVariant::parse("gpu/cublas-fp16-dense"), 7);
+    const DecoderWeights fp16 = build_decoder_weights(shape, DecodeVariant::parse("gpu/cublas-fp16-dense"), 7);
     QVERIFY(!fp16.embedding.quantized && fp16.embedding.dense.empty());
     // The CPU double step on those weights: finite logits of the right count.
     const std::vector<double> logits = test::decoder_step_reference(reference, 2, 40);
@@ -100,7 +100,7 @@ class TestDecoderPlan final : public QObject {
   // per weight, exactly their GPU tiles' bytes; the head likewise; the 4-bit embedding table; fp16 norm gains),
   // at least 5x smaller than fp16.
   void llama_7b_whole_model_is_5x_smaller_than_fp16() {
-    const gpu::DecoderShape shape = nmscope::decoder_preset("llama-7b");
+    const DecoderShape shape = nmscope::decoder_preset("llama-7b");
     const ModelConfig config = decoder_model_config(shape);
     QuantConfig quant;
     quant.bits = 4;
@@ -137,8 +137,8 @@ class TestDecoderPlan final : public QObject {
     for (const std::string name : {"tiny_llama", "tiny_qwen2", "tiny_mistral", "tiny_llama3_rope"}) {
       const auto model = Model::open(std::string(NMSCOPE_MODEL_FIXTURES) + "/" + name);
       const ModelConfig& config = model->config();
-      gpu::DecoderWeights reference;
-      const gpu::DecoderWeights weights =
+      DecoderWeights reference;
+      const DecoderWeights weights =
           build_model_decoder_weights(*model, DecodeVariant::parse("gpu/int4-dense"), &reference);
       QVERIFY2(weights.shape.unsupported_reason().empty(), weights.shape.unsupported_reason().c_str());
       QCOMPARE(weights.shape.sliding_window, config.sliding_window);
@@ -148,10 +148,10 @@ class TestDecoderPlan final : public QObject {
       QCOMPARE(weights.qkv_bias.empty(), name != "tiny_qwen2");
       for (int64_t block = 0; block < config.blocks; ++block)
         for (int role = 0; role < 4; ++role) {
-          const gpu::LinearWeights& packed = weights.linear(gpu::LinearRole(role), block);
-          QVERIFY(gpu::gpu_layout_to_dense(packed.layout) == reference.linear(gpu::LinearRole(role), block).dense);
+          const LinearWeights& packed = weights.linear(LinearRole(role), block);
+          QVERIFY(gpu::gpu_layout_to_dense(packed.tiles->layout) == reference.linear(LinearRole(role), block).dense);
         }
-      QCOMPARE(weights.linear(gpu::LinearRole::Qkv, 0).rows, (config.heads + 2 * config.kv_heads) * config.head_dim);
+      QCOMPARE(weights.linear(LinearRole::Qkv, 0).rows, (config.heads + 2 * config.kv_heads) * config.head_dim);
       const CpuDecoder cpu = CpuDecoder::from_model(*model, CpuDecodeVariant::parse("cpu/int4-dense"));
       const MatrixF table = cpu.embeddings().decoded();
       QVERIFY(std::vector<float>(table.data(), table.data() + table.size()) == reference.embedding.dense);

@@ -1,10 +1,11 @@
-// The decoder step (kernels/cuda, decoder.hpp) on the tiny shape (hidden 256, 2 blocks, 4 query heads over 2
+// The decoder step (gpu_decoder.hpp) on the tiny shape (hidden 256, 2 blocks, 4 query heads over 2
 // key/value heads): every linear-layer variant's logits against the baseline path over the same compressed weights,
 // the baseline path against a CPU double-precision step written independently of the CUDA kernels (RoPE, GQA over
 // the KV cache, SwiGLU), and a request too large for the GPU. Skips where there is no GPU (CI).
 #include <QtTest>
 #include <cmath>
 
+#include "decode/gpu/gpu_tiles.hpp"
 #include "decoder_reference.hpp"
 #include "nmscope/gpu_decode.hpp"
 #include "nmscope/kernels/cuda/gpu_runtime.hpp"
@@ -29,8 +30,8 @@ double relative_error(const std::vector<float>& got, const std::vector<double>& 
 
 std::vector<double> widen(const std::vector<float>& values) { return {values.begin(), values.end()}; }
 
-gpu::DecodeTiming quick_timing() {
-  gpu::DecodeTiming timing;
+DecodeTiming quick_timing() {
+  DecodeTiming timing;
   timing.warmup = 1;
   timing.min_repetitions = 2;
   timing.max_repetitions = 3;
@@ -60,15 +61,15 @@ class TestGpuDecoder final : public QObject {
     SKIP_WITHOUT_GPU();
     QFETCH(QString, engine);
     const DecodeVariant variant = DecodeVariant::parse(engine.toStdString());
-    if (variant.kind == gpu::LinearKind::CusparseltFp16 && !gpu::cusparselt_status().available)
+    if (variant.kind == LinearKind::CusparseltFp16 && !gpu::cusparselt_status().available)
       QSKIP(qPrintable(QString::fromStdString(gpu::cusparselt_status().reason)));
-    const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
-    gpu::DecoderWeights reference;
-    const gpu::DecoderWeights weights = build_decoder_weights(shape, variant, 3, &reference);
+    const DecoderShape shape = DecoderShape::tiny();
+    DecoderWeights reference;
+    const DecoderWeights weights = build_decoder_weights(shape, variant, 3, &reference);
     // Batches through the direct (1, 5) and tiled (40) kernels; contexts of one and of several attention splits.
-    const std::vector<gpu::DecodeCase> cases = {{1, 100}, {5, 37}, {40, 300}};
-    const auto runs = gpu::run_decoder(weights, cases, quick_timing());
-    const auto expected = gpu::run_decoder(reference, cases, quick_timing());
+    const std::vector<DecodeCase> cases = {{1, 100}, {5, 37}, {40, 300}};
+    const auto runs = run_decoder(weights, cases, quick_timing());
+    const auto expected = run_decoder(reference, cases, quick_timing());
     for (size_t index = 0; index < cases.size(); ++index) {
       QVERIFY2(runs[index].ok, runs[index].error.c_str());
       QVERIFY2(expected[index].ok, expected[index].error.c_str());
@@ -82,14 +83,13 @@ class TestGpuDecoder final : public QObject {
 
   void baseline_path_matches_the_cpu_double_step() {
     SKIP_WITHOUT_GPU();
-    const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
-    gpu::DecoderWeights reference;
-    const gpu::DecoderWeights weights =
-        build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 5, &reference);
-    for (const gpu::DecodeCase one : {gpu::DecodeCase{1, 64}, gpu::DecodeCase{3, 129}}) {
+    const DecoderShape shape = DecoderShape::tiny();
+    DecoderWeights reference;
+    const DecoderWeights weights = build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 5, &reference);
+    for (const DecodeCase one : {DecodeCase{1, 64}, DecodeCase{3, 129}}) {
       const std::vector<double> cpu = test::decoder_step_reference(reference, one.batch, one.context);
-      const auto baseline = gpu::run_decoder(reference, {one}, quick_timing());
-      const auto packed = gpu::run_decoder(weights, {one}, quick_timing());
+      const auto baseline = run_decoder(reference, {one}, quick_timing());
+      const auto packed = run_decoder(weights, {one}, quick_timing());
       QVERIFY2(baseline[0].ok, baseline[0].error.c_str());
       QVERIFY2(packed[0].ok, packed[0].error.c_str());
       const double baseline_error = relative_error(baseline[0].logits, cpu);
@@ -106,22 +106,21 @@ class TestGpuDecoder final : public QObject {
   // byte they hold.
   void int4_path_reads_the_same_dequantized_embedding_and_counts_every_byte() {
     SKIP_WITHOUT_GPU();
-    const gpu::DecoderShape shape = gpu::DecoderShape::tiny();
-    gpu::DecoderWeights reference;
-    const gpu::DecoderWeights weights =
-        build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 11, &reference);
+    const DecoderShape shape = DecoderShape::tiny();
+    DecoderWeights reference;
+    const DecoderWeights weights = build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 11, &reference);
     QVERIFY(weights.embedding.quantized && !reference.embedding.quantized && !reference.embedding.dense.empty());
-    const std::vector<gpu::DecodeCase> cases = {{2, 50}};
-    const auto runs = gpu::run_decoder(weights, cases, quick_timing());
-    const auto expected = gpu::run_decoder(reference, cases, quick_timing());
+    const std::vector<DecodeCase> cases = {{2, 50}};
+    const auto runs = run_decoder(weights, cases, quick_timing());
+    const auto expected = run_decoder(reference, cases, quick_timing());
     QVERIFY2(runs[0].ok, runs[0].error.c_str());
     QVERIFY2(expected[0].ok, expected[0].error.c_str());
     const double error = relative_error(runs[0].logits, widen(expected[0].logits));
     QVERIFY2(error < kVariantLimit, qPrintable(QString("relative error %1").arg(error)));
     int64_t linear = 0;
-    for (int role = 0; role < gpu::kLinearRoles; ++role)
-      linear += weights.linears[size_t(role)].layout.storage_bytes() *
-                (role == int(gpu::LinearRole::Head) ? 1 : shape.blocks);
+    for (int role = 0; role < kLinearRoles; ++role)
+      linear += weights.linears[size_t(role)].tiles->layout.storage_bytes() *
+                (role == int(LinearRole::Head) ? 1 : shape.blocks);
     const int64_t gains = (2 * shape.blocks + 1) * shape.hidden * 2;
     QCOMPARE(runs[0].linear_bytes, linear);
     QCOMPARE(runs[0].weight_bytes, linear + shape.vocab * (shape.hidden / 2 + 2 * 2) + gains);
@@ -134,12 +133,12 @@ class TestGpuDecoder final : public QObject {
   // A sliding window (mistral) on the synthetic step: the new token attends over the last 50 positions only.
   void sliding_window_matches_the_cpu_double_step() {
     SKIP_WITHOUT_GPU();
-    gpu::DecoderWeights reference;
-    build_decoder_weights(gpu::DecoderShape::tiny(), DecodeVariant::parse("gpu/int4-dense"), 13, &reference);
+    DecoderWeights reference;
+    build_decoder_weights(DecoderShape::tiny(), DecodeVariant::parse("gpu/int4-dense"), 13, &reference);
     reference.shape.sliding_window = 50;
-    const gpu::DecodeCase one{3, 129};
+    const DecodeCase one{3, 129};
     const std::vector<double> cpu = test::decoder_step_reference(reference, one.batch, one.context);
-    const auto run = gpu::run_decoder(reference, {one}, quick_timing());
+    const auto run = run_decoder(reference, {one}, quick_timing());
     QVERIFY2(run[0].ok, run[0].error.c_str());
     const double error = relative_error(run[0].logits, cpu);
     qInfo("window 50 at context 129: %.2e against the CPU double step", error);

@@ -85,9 +85,8 @@ class TestGpuModelDecoder final : public QObject {
     const TokenIds tokens = read_token_ids(tokens_path(model.toStdString()));
     const int64_t vocab = opened->config().vocab;
 
-    const gpu::DecoderWeights weights =
-        build_model_decoder_weights(*opened, DecodeVariant::parse(gpu_engine.toStdString()));
-    const gpu::TokenDecodeRun run = gpu::decode_tokens(weights, tokens.sequences, by_position(tokens));
+    const DecoderWeights weights = build_model_decoder_weights(*opened, DecodeVariant::parse(gpu_engine.toStdString()));
+    const TokenDecodeRun run = decode_tokens(weights, tokens.sequences, by_position(tokens));
     QVERIFY2(run.ok, run.error.c_str());
     QCOMPARE(int64_t(run.logits.size()), tokens.tokens * tokens.sequences * vocab);
 
@@ -121,13 +120,12 @@ class TestGpuModelDecoder final : public QObject {
 
   void bad_tokens_are_refused() {
     const auto opened = Model::open(fixture("tiny_llama"));
-    const gpu::DecoderWeights weights =
-        build_model_decoder_weights(*opened, DecodeVariant::parse("gpu/cublas-fp16-dense"));
-    const gpu::TokenDecodeRun outside = gpu::decode_tokens(weights, 1, {3, 256});
+    const DecoderWeights weights = build_model_decoder_weights(*opened, DecodeVariant::parse("gpu/cublas-fp16-dense"));
+    const TokenDecodeRun outside = decode_tokens(weights, 1, {3, 256});
     QVERIFY(!outside.ok);
     if (gpu::device_status().available)
       QVERIFY2(outside.error.find("outside the vocabulary of 256") != std::string::npos, outside.error.c_str());
-    QVERIFY(!gpu::decode_tokens(weights, 2, {1, 2, 3}).ok);  // not [positions][batch]
+    QVERIFY(!decode_tokens(weights, 2, {1, 2, 3}).ok);  // not [positions][batch]
   }
 };
 

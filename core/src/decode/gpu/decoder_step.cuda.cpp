@@ -1,8 +1,8 @@
-// The decoder step (decoder.hpp): the model's weights uploaded once (each block its own device copy), then per case
+// The decoder step (gpu_decoder.hpp): the model's weights uploaded once (each block its own device copy), then per case
 // a KV cache, the linear layers' plans, one CUDA graph of the whole step, its timing and a kernel trace. Host code on
 // the CUDA runtime only (the kernels are launched through decoder_launch.hpp, packed_gemm_launch.hpp and the
 // libraries' wrappers, nmscope::cuda_device): core's decode library, built when CUDA is
-// (decoder_step.nocuda.cpp otherwise). Its types still live in kernels/cuda's decoder.hpp for now.
+// (decoder_step.nocuda.cpp otherwise).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -12,15 +12,20 @@
 #include <memory>
 #include <sstream>
 
-#include "nmscope/kernels/cuda/decoder.hpp"
+#include "decode/gpu/gpu_tiles.hpp"
+#include "nmscope/gpu_decoder.hpp"
 #include "nmscope/kernels/cuda/decoder_launch.hpp"
 #include "nmscope/kernels/cuda/decoder_synthetic.hpp"
 #include "nmscope/kernels/cuda/device_objects.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 #include "nmscope/kernels/cuda/kernel_trace.hpp"
 #include "nmscope/kernels/cuda/library_gemm.hpp"
 #include "nmscope/kernels/cuda/packed_gemm_launch.hpp"
 
-namespace nmscope::kernels::cuda {
+namespace nmscope {
+
+// The kernels, their launchers and the device objects this step is built on.
+using namespace kernels::cuda;
 
 namespace {
 
@@ -62,12 +67,12 @@ RoleOnDevice upload_role(const DecoderWeights& weights, LinearRole which, int co
       throw GpuFailure(std::string("the blocks' ") + linear_role_name(which) + " weights differ in kind or shape");
     if (role.kind == LinearKind::Packed) {
       if (index == 0) {
-        role.geometry = weights_of_copy.layout;
+        role.geometry = weights_of_copy.tiles->layout;
         role.geometry.tiles.clear();
         role.geometry.tiles.shrink_to_fit();
       }
-      host = weights_of_copy.layout.tiles.data();
-      host_bytes = weights_of_copy.layout.tiles.size();
+      host = weights_of_copy.tiles->layout.tiles.data();
+      host_bytes = weights_of_copy.tiles->layout.tiles.size();
     } else {
       if (int64_t(weights_of_copy.dense.size()) != role.rows * role.cols)
         throw GpuFailure("dense weights of the wrong size");
@@ -658,7 +663,7 @@ std::vector<DecodeRun> run_decoder(const DecoderWeights& weights, const std::vec
     std::vector<int64_t> bytes_per_block;
     for (int role = 0; role < kLinearRoles; ++role) {
       const LinearWeights& linear = weights.linear(LinearRole(role), 0);
-      bytes_per_block.push_back(linear.kind == LinearKind::Packed ? linear.layout.storage_bytes()
+      bytes_per_block.push_back(linear.kind == LinearKind::Packed ? linear.tiles->layout.storage_bytes()
                                                                   : linear.rows * linear.cols * 2);
     }
     size_t free_bytes = 0, total_bytes = 0;
@@ -777,4 +782,4 @@ TokenDecodeRun decode_tokens(const DecoderWeights& weights, int64_t batch, const
   return result;
 }
 
-}  // namespace nmscope::kernels::cuda
+}  // namespace nmscope

@@ -1,8 +1,12 @@
 // The decoder step in a build without CUDA (decoder_step.cuda.cpp otherwise): every run says why, in the words of the
 // kernels' stub (device_status().reason), and nothing is measured.
-#include "nmscope/kernels/cuda/decoder.hpp"
+#include "nmscope/gpu_decoder.hpp"
+#include "nmscope/kernels/cuda/gpu_runtime.hpp"
 
-namespace nmscope::kernels::cuda {
+namespace nmscope {
+
+// The kernels, their launchers and the device objects this step is built on.
+using namespace kernels::cuda;
 
 int64_t gpu_free_bytes() { return 0; }
 
@@ -22,4 +26,4 @@ TokenDecodeRun decode_tokens(const DecoderWeights&, int64_t, const std::vector<i
   return run;
 }
 
-}  // namespace nmscope::kernels::cuda
+}  // namespace nmscope

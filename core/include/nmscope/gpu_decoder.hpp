@@ -3,15 +3,17 @@
 // grouped-query attention of the new token over an fp16 KV cache (split over the context, flash-decoding style),
 // o projection, residual, RMSNorm, SwiGLU MLP (fused gate/up, down), final norm and head. Every linear layer runs on
 // one variant: cuBLASLt fp16, cuSPARSELt fp16 2:4, or nmscope's own packed tensor-core kernels. The whole step is
-// captured in one CUDA graph and replayed. Plain host types only (no CUDA headers): core and the CLI include it.
+// captured in one CUDA graph and replayed (core/src/decode/gpu). Plain host types only: the CLI includes it.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "nmscope/kernels/cuda/gpu_layout.hpp"
-#include "nmscope/kernels/cuda/gpu_runtime.hpp"
+namespace nmscope {
 
-namespace nmscope::kernels::cuda {
+// A packed layer's GPU re-layout (docs/gpu-kernels.md), built by the decode library and opaque outside it
+// (core/src/decode/gpu/gpu_tiles.hpp): core's public headers carry no kernels types.
+struct GpuTiles;
 
 // The decoder's shape. The one place the LLaMA-7B numbers live; a model preset (resources/models/*.json) can
 // fill the same struct later.
@@ -48,8 +50,8 @@ enum class LinearKind { CublasFp16, CusparseltFp16, Packed };
 struct LinearWeights {
   LinearKind kind = LinearKind::CublasFp16;
   int64_t rows = 0, cols = 0;
-  std::vector<float> dense;  // CublasFp16 / CusparseltFp16: W_hat [rows, cols], rounded to fp16 on upload
-  GpuWeightLayout layout;    // Packed
+  std::vector<float> dense;               // CublasFp16 / CusparseltFp16: W_hat [rows, cols], rounded to fp16 on upload
+  std::shared_ptr<const GpuTiles> tiles;  // Packed
 };
 
 // The token-embedding table [vocab, hidden] as the step reads it: fp16, or 4-bit codes with fp16 scales per 128
@@ -146,4 +148,4 @@ int64_t gpu_free_bytes();
 int64_t decoder_required_bytes(const DecoderShape& shape, const std::vector<int64_t>& linear_bytes_per_block,
                                const DecodeCase& decode_case);
 
-}  // namespace nmscope::kernels::cuda
+}  // namespace nmscope

@@ -1,7 +1,7 @@
-// The decoder's shapes and its memory bill (decoder.hpp): plain host code, built with or without CUDA.
-#include "nmscope/kernels/cuda/decoder.hpp"
+// The decoder's shapes and its memory bill (gpu_decoder.hpp): plain host code, built with or without CUDA.
+#include "nmscope/gpu_decoder.hpp"
 
-namespace nmscope::kernels::cuda {
+namespace nmscope {
 
 DecoderShape DecoderShape::tiny() {
   DecoderShape shape;
@@ -74,4 +74,4 @@ int64_t decoder_required_bytes(const DecoderShape& shape, const std::vector<int6
   return weights + kv + activations + workspaces;
 }
 
-}  // namespace nmscope::kernels::cuda
+}  // namespace nmscope
