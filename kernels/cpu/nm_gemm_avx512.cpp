@@ -8,8 +8,9 @@
 // bytes of each field's qword into place, vpmultishiftqb shifts each field to bit 0. Codes minus the zero point are
 // the signed weights; positions plus the group base ((slot / N) * M) index the chunk's 128 activation bytes.
 // Multiplying: vpermt2b selects each slot's activation, vpdpbusd sums u8 activation (q + 128) x s8 weight in 4-byte
-// lanes, and subtracting 128 * sum(w) (also one vpdpbusd, once per row) leaves sum(w * q); the lane sums are
-// scaled by s_w * s_x in fp32 and reduced once per row.
+// lanes. Its accumulator starts at -128 * sum(w) (one vpdpbusd per decoded chunk, shared by every token), so the
+// sum comes out as sum(w * q) with no subtraction per token; the lane sums are scaled by s_w * s_x in fp32 (one
+// broadcast from a per-row table of the products, filled before the chunk loop) and reduced once per row.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -95,15 +96,16 @@ struct CallConstants {
   __mmask64 full_low_values = codes.load_mask(std::min(geometry.slots, 64));
   __mmask64 full_metadata = positions.load_mask(std::min(geometry.slots, 64));
   __mmask64 full_low_slots = first_bytes(std::min(geometry.slots, 64));
+  // The 32-bit lanes those slots fill (4 slots each; slots per chunk are a multiple of 8).
+  __mmask16 full_low_lanes = __mmask16((1u << (std::min(geometry.slots, 64) / 4)) - 1);
 };
 
 // One chunk of one row, decoded: signed weights, the activation index of each slot (sparse) or the second half's
-// weights (dense), 128 * sum(w) per 4-byte lane (both halves for dense), and the weight scale.
+// weights (dense), and -128 * sum(w) per 4-byte lane (both halves for dense): the dot product's starting value.
 struct DecodedChunk {
   __m512i weights;
   __m512i indices_or_high;
-  __m512i offset;
-  float scale;
+  __m512i start;
 };
 
 // Decodes a row's chunks: full chunks with loop-invariant masks and strides, the tail chunk (K not a multiple of
@@ -116,44 +118,85 @@ class RowDecoder {
         constants_(constants),
         values_(w.values + row * w.value_row_bytes),
         metadata_(Dense ? nullptr : w.metadata + row * w.metadata_row_bytes),
-        scales_(w.scales + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row),
         zero_points_(w.zero_points ? w.zero_points + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row : nullptr),
         symmetric_zero_(_mm512_set1_epi8(char(1 << (w.bits - 1)))),
         full_chunks_(w.slots_per_row / constants.geometry.slots) {}
 
-  DecodedChunk decode(int64_t chunk) const {
+  int64_t full_chunks() const { return full_chunks_; }
+
+  // Asks for the bytes `distance` bytes of codes ahead of chunk `chunk` (and the matching metadata), past the row's
+  // end into the next row's: at small batches the kernel streams the weights and the hardware prefetcher alone
+  // leaves DRAM bandwidth unused.
+  void prefetch(int64_t chunk, int64_t distance) const {
+    _mm_prefetch(reinterpret_cast<const char*>(values_ + chunk * constants_.geometry.value_bytes + distance),
+                 _MM_HINT_T0);
+    if constexpr (!Dense)
+      _mm_prefetch(reinterpret_cast<const char*>(metadata_ + chunk * constants_.geometry.metadata_bytes +
+                                                 distance * w_.metadata_bits / w_.bits),
+                   _MM_HINT_T0);
+  }
+
+  // A chunk whose every slot holds a weight. With codes c and w = c - z, -128 * sum(w) = 128 * z * slots - 128 *
+  // sum(c): one vpdpbusd of the unsigned codes against -128, started from the constant, per 64 slots.
+  DecodedChunk decode_full(int64_t chunk) const {
     const ChunkGeometry& geometry = constants_.geometry;
-    const bool full = chunk < full_chunks_;
-    const int slots = full ? geometry.slots : int(w_.slots_per_row - chunk * geometry.slots);
     const uint8_t* chunk_values = values_ + chunk * geometry.value_bytes;
-    const int64_t scale_column = constants_.scale_column[size_t(chunk)];
-    const __m512i zero_point = zero_points_ ? _mm512_set1_epi8(char(zero_points_[scale_column])) : symmetric_zero_;
-    const __m512i ones = _mm512_set1_epi8(1);
+    const int zero = zero_of(chunk);
+    const __m512i zero_point = zero_points_ ? _mm512_set1_epi8(char(zero)) : symmetric_zero_;
+    const __m512i minus_128 = _mm512_set1_epi8(char(-128));
+    // 4 slots per 32-bit lane; a chunk of fewer than 64 slots (1:4, 2:8) leaves its upper lanes and bytes empty.
+    const __m512i lane_start = _mm512_maskz_set1_epi32(constants_.full_low_lanes, 4 * 128 * zero);
+    const __m512i low_codes = full_chunk_codes(chunk_values);
     DecodedChunk decoded;
-    decoded.scale = _cvtsh_ss(scales_[scale_column]);
-    // Slots past the end of the row get weight 0, so they add nothing whatever they index.
-    const int low_slots = std::min(slots, 64);
-    const __m512i low_codes = full ? full_chunk_codes(chunk_values) : constants_.codes(chunk_values, low_slots);
-    decoded.weights =
-        _mm512_maskz_sub_epi8(full ? constants_.full_low_slots : first_bytes(low_slots), low_codes, zero_point);
-    decoded.offset = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, decoded.weights);
+    decoded.weights = _mm512_maskz_sub_epi8(constants_.full_low_slots, low_codes, zero_point);
+    decoded.start = _mm512_dpbusd_epi32(lane_start, low_codes, minus_128);
     if constexpr (Dense) {
-      const int high_slots = std::max(0, slots - 64);
-      const __m512i high_codes = full ? full_chunk_codes(chunk_values + 8 * w_.bits)
-                                      : constants_.codes(chunk_values + 8 * w_.bits, high_slots);
-      decoded.indices_or_high = _mm512_maskz_sub_epi8(first_bytes(high_slots), high_codes, zero_point);
-      decoded.offset = _mm512_dpbusd_epi32(decoded.offset, ones, decoded.indices_or_high);
+      const __m512i high_codes = full_chunk_codes(chunk_values + 8 * w_.bits);
+      decoded.indices_or_high = _mm512_sub_epi8(high_codes, zero_point);
+      decoded.start = _mm512_dpbusd_epi32(_mm512_add_epi32(decoded.start, lane_start), high_codes, minus_128);
     } else {
-      const uint8_t* chunk_metadata = metadata_ + chunk * geometry.metadata_bytes;
-      const __m512i positions = full ? constants_.positions.extract(chunk_metadata, constants_.full_metadata)
-                                     : constants_.positions(chunk_metadata, slots);
+      const __m512i positions =
+          constants_.positions.extract(metadata_ + chunk * geometry.metadata_bytes, constants_.full_metadata);
       decoded.indices_or_high = _mm512_add_epi8(positions, geometry.group_base);
     }
-    decoded.offset = _mm512_slli_epi32(decoded.offset, 7);
     return decoded;
   }
 
+  // The last chunk of a row whose K is not a multiple of 128: slots past the end of the row get weight 0, so they
+  // add nothing whatever they index, and the starting value comes from the masked weights themselves.
+  DecodedChunk decode_tail(int64_t chunk) const {
+    const ChunkGeometry& geometry = constants_.geometry;
+    const int slots = int(w_.slots_per_row - chunk * geometry.slots);
+    const uint8_t* chunk_values = values_ + chunk * geometry.value_bytes;
+    const __m512i zero_point = zero_points_ ? _mm512_set1_epi8(char(zero_of(chunk))) : symmetric_zero_;
+    const __m512i plus_128 = _mm512_set1_epi8(char(128));
+    const int low_slots = std::min(slots, 64);
+    const __mmask64 low = first_bytes(low_slots);
+    const __m512i low_codes = constants_.codes(chunk_values, low_slots);
+    DecodedChunk decoded;
+    decoded.weights = _mm512_maskz_sub_epi8(low, low_codes, zero_point);
+    // 128 * sum(w), negated after: z - c would not fit a signed byte for 8-bit codes (z = 128, c = 0).
+    __m512i sum_128w = _mm512_dpbusd_epi32(_mm512_setzero_si512(), plus_128, decoded.weights);
+    if constexpr (Dense) {
+      const int high_slots = std::max(0, slots - 64);
+      const __m512i high_codes = constants_.codes(chunk_values + 8 * w_.bits, high_slots);
+      decoded.indices_or_high = _mm512_maskz_sub_epi8(first_bytes(high_slots), high_codes, zero_point);
+      sum_128w = _mm512_dpbusd_epi32(sum_128w, plus_128, decoded.indices_or_high);
+    } else {
+      const __m512i positions = constants_.positions(metadata_ + chunk * geometry.metadata_bytes, slots);
+      decoded.indices_or_high = _mm512_add_epi8(positions, geometry.group_base);
+    }
+    decoded.start = _mm512_sub_epi32(_mm512_setzero_si512(), sum_128w);
+    return decoded;
+  }
+
+  DecodedChunk decode(int64_t chunk) const { return chunk < full_chunks_ ? decode_full(chunk) : decode_tail(chunk); }
+
  private:
+  int zero_of(int64_t chunk) const {
+    return zero_points_ ? zero_points_[constants_.scale_column[size_t(chunk)]] : 1 << (w_.bits - 1);
+  }
+
   // The 64 codes of a full chunk. 4-bit codes (the common case) are two per byte in slot order, so widening each
   // byte to 16 bits and moving its high nibble up a byte puts every code in its own byte with one port-5
   // instruction instead of the general two-permutation extraction.
@@ -169,44 +212,94 @@ class RowDecoder {
   const CallConstants& constants_;
   const uint8_t* values_;
   const uint8_t* metadata_;
-  const uint16_t* scales_;
   const uint8_t* zero_points_;
   __m512i symmetric_zero_;
   int64_t full_chunks_;
 };
 
-// sum(w * q) of one chunk for one token, from the chunk's 128 activation bytes.
+// s_w * s_x of every chunk of one row for `tokens` tokens from `first_token`, token-major: the factor each chunk's
+// integer sum is scaled by, computed 16 chunks at a time before the chunk loop so the loop only broadcasts it.
+class ChunkScales {
+ public:
+  ChunkScales(const PackedWeightsView& w, const CallConstants& constants, int64_t tokens)
+      : w_(w),
+        constants_(constants),
+        weight_(size_t(constants.chunks + 16)),
+        product_(size_t(tokens * constants.chunks)) {}
+
+  void fill(int64_t row, const QuantizedActivations& x, int64_t first_token, int64_t tokens) {
+    const uint16_t* scales = w_.scales + (w_.scale_rows == 1 ? 0 : row) * w_.scales_per_row;
+    const int64_t chunks = constants_.chunks;
+    if (w_.quant_group == kChunk) {
+      for (int64_t chunk = 0; chunk < chunks; chunk += 16) {
+        const __mmask16 live = __mmask16(chunks - chunk >= 16 ? 0xFFFF : (1u << (chunks - chunk)) - 1);
+        _mm512_storeu_ps(&weight_[size_t(chunk)], _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, scales + chunk)));
+      }
+    } else {
+      for (int64_t chunk = 0; chunk < chunks; ++chunk)
+        weight_[size_t(chunk)] = _cvtsh_ss(scales[constants_.scale_column[size_t(chunk)]]);
+    }
+    for (int64_t t = 0; t < tokens; ++t) {
+      const float* token_scales = x.scales.data() + (first_token + t) * chunks;
+      float* out = product_.data() + t * chunks;
+      for (int64_t chunk = 0; chunk < chunks; chunk += 16) {
+        const __mmask16 live = __mmask16(chunks - chunk >= 16 ? 0xFFFF : (1u << (chunks - chunk)) - 1);
+        _mm512_mask_storeu_ps(
+            out + chunk, live,
+            _mm512_mul_ps(_mm512_loadu_ps(&weight_[size_t(chunk)]), _mm512_maskz_loadu_ps(live, token_scales + chunk)));
+      }
+    }
+  }
+  // The factor of chunk `chunk` for the t-th token of the last fill.
+  const float* of_token(int64_t t) const { return product_.data() + t * constants_.chunks; }
+
+ private:
+  const PackedWeightsView& w_;
+  const CallConstants& constants_;
+  std::vector<float> weight_;
+  std::vector<float> product_;
+};
+
+// sum(w * q) of one chunk for one token, from the chunk's 128 activation bytes (q + 128).
 template <bool Dense>
 inline __m512i chunk_dot(const DecodedChunk& decoded, const uint8_t* activations) {
   const __m512i low = _mm512_loadu_si512(activations);
   const __m512i high = _mm512_loadu_si512(activations + 64);
-  __m512i dot;
-  if constexpr (Dense) {
-    dot = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), low, decoded.weights), high,
-                              decoded.indices_or_high);
-  } else {
-    dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                              _mm512_permutex2var_epi8(low, decoded.indices_or_high, high), decoded.weights);
-  }
-  return _mm512_sub_epi32(dot, decoded.offset);
+  if constexpr (Dense)
+    return _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(decoded.start, low, decoded.weights), high, decoded.indices_or_high);
+  else
+    return _mm512_dpbusd_epi32(decoded.start, _mm512_permutex2var_epi8(low, decoded.indices_or_high, high),
+                               decoded.weights);
 }
+
+constexpr int64_t kPrefetchDistance = 3072;  // bytes of codes ahead (2-4 KiB measured best at batch 1)
 
 // Small batches: each chunk is decoded into registers and used at once by every token of the tile.
 template <int Tokens, bool Dense>
 void multiply_row(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
-                  int64_t row, int64_t first_token, float* y) {
+                  int64_t row, int64_t first_token, ChunkScales& scales, float* y) {
   const RowDecoder<Dense> decoder(w, constants, row);
+  scales.fill(row, x, first_token, Tokens);
+  const uint8_t* activations[Tokens];
+  const float* factors[Tokens];
   __m512 sums[Tokens];
-  for (int t = 0; t < Tokens; ++t) sums[t] = _mm512_setzero_ps();
-  for (int64_t chunk = 0; chunk < constants.chunks; ++chunk) {
-    const DecodedChunk decoded = decoder.decode(chunk);
-    for (int t = 0; t < Tokens; ++t) {
-      const int64_t token = first_token + t;
-      const __m512i dot = chunk_dot<Dense>(decoded, x.values.data() + token * x.row_stride + chunk * kChunk);
-      const float scale = decoded.scale * x.scales[size_t(token * constants.chunks + chunk)];
-      sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(scale), sums[t]);
-    }
+  for (int t = 0; t < Tokens; ++t) {
+    activations[t] = x.values.data() + (first_token + t) * x.row_stride;
+    factors[t] = scales.of_token(t);
+    sums[t] = _mm512_setzero_ps();
   }
+  const auto accumulate = [&](const DecodedChunk& decoded, int64_t chunk) {
+    for (int t = 0; t < Tokens; ++t) {
+      const __m512i dot = chunk_dot<Dense>(decoded, activations[t] + chunk * kChunk);
+      sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(factors[t][chunk]), sums[t]);
+    }
+  };
+  int64_t chunk = 0;
+  for (; chunk < decoder.full_chunks(); ++chunk) {
+    if (Tokens <= 2) decoder.prefetch(chunk, kPrefetchDistance);
+    accumulate(decoder.decode_full(chunk), chunk);
+  }
+  for (; chunk < constants.chunks; ++chunk) accumulate(decoder.decode_tail(chunk), chunk);
   for (int t = 0; t < Tokens; ++t) y[(first_token + t) * w.rows + row] = _mm512_reduce_add_ps(sums[t]);
 }
 
@@ -218,25 +311,30 @@ constexpr int kBlockTokens = 4;
 
 template <bool Dense>
 void multiply_row_block(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
-                        int64_t first_row, std::vector<DecodedChunk>& decoded, float* y) {
+                        int64_t first_row, std::vector<DecodedChunk>& decoded, std::vector<ChunkScales>& scales,
+                        float* y) {
   const int64_t chunks = constants.chunks;
   for (int r = 0; r < kBlockRows; ++r) {
     const RowDecoder<Dense> decoder(w, constants, first_row + r);
     for (int64_t chunk = 0; chunk < chunks; ++chunk) decoded[size_t(r * chunks + chunk)] = decoder.decode(chunk);
+    scales[size_t(r)].fill(first_row + r, x, 0, x.batch);
   }
   int64_t token = 0;
   for (; token + kBlockTokens <= x.batch; token += kBlockTokens) {
     __m512 sums[kBlockRows][kBlockTokens];
     for (auto& row_sums : sums)
       for (auto& sum : row_sums) sum = _mm512_setzero_ps();
+    const uint8_t* activations[kBlockTokens];
+    const float* factors[kBlockRows][kBlockTokens];
+    for (int t = 0; t < kBlockTokens; ++t) {
+      activations[t] = x.values.data() + (token + t) * x.row_stride;
+      for (int r = 0; r < kBlockRows; ++r) factors[r][t] = scales[size_t(r)].of_token(token + t);
+    }
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       for (int t = 0; t < kBlockTokens; ++t) {
-        const uint8_t* activations = x.values.data() + (token + t) * x.row_stride + chunk * kChunk;
-        const float token_scale = x.scales[size_t((token + t) * chunks + chunk)];
         for (int r = 0; r < kBlockRows; ++r) {
-          const DecodedChunk& weights = decoded[size_t(r * chunks + chunk)];
-          const __m512i dot = chunk_dot<Dense>(weights, activations);
-          sums[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(weights.scale * token_scale), sums[r][t]);
+          const __m512i dot = chunk_dot<Dense>(decoded[size_t(r * chunks + chunk)], activations[t] + chunk * kChunk);
+          sums[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(factors[r][t][chunk]), sums[r][t]);
         }
       }
     }
@@ -246,11 +344,11 @@ void multiply_row_block(const PackedWeightsView& w, const CallConstants& constan
   for (; token < x.batch; ++token) {
     for (int r = 0; r < kBlockRows; ++r) {
       __m512 sum = _mm512_setzero_ps();
+      const float* factors = scales[size_t(r)].of_token(token);
       for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-        const DecodedChunk& weights = decoded[size_t(r * chunks + chunk)];
-        const __m512i dot = chunk_dot<Dense>(weights, x.values.data() + token * x.row_stride + chunk * kChunk);
-        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot),
-                              _mm512_set1_ps(weights.scale * x.scales[size_t(token * chunks + chunk)]), sum);
+        const __m512i dot = chunk_dot<Dense>(decoded[size_t(r * chunks + chunk)],
+                                             x.values.data() + token * x.row_stride + chunk * kChunk);
+        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(factors[chunk]), sum);
       }
       y[token * w.rows + first_row + r] = _mm512_reduce_add_ps(sum);
     }
@@ -263,21 +361,24 @@ void multiply_rows(const PackedWeightsView& w, const CallConstants& constants, c
   int64_t row = row_begin;
   if (x.batch >= 8) {
     std::vector<DecodedChunk> decoded(static_cast<size_t>(kBlockRows * constants.chunks));
-    for (; row + kBlockRows <= row_end; row += kBlockRows) multiply_row_block<Dense>(w, constants, x, row, decoded, y);
+    std::vector<ChunkScales> scales(kBlockRows, ChunkScales(w, constants, x.batch));
+    for (; row + kBlockRows <= row_end; row += kBlockRows)
+      multiply_row_block<Dense>(w, constants, x, row, decoded, scales, y);
   }
+  ChunkScales scales(w, constants, 8);
   for (; row < row_end; ++row) {
     int64_t token = 0;
     // Wide tiles first: a chunk's decode is shared by every token of a tile.
-    for (; token + 8 <= x.batch; token += 8) multiply_row<8, Dense>(w, constants, x, row, token, y);
+    for (; token + 8 <= x.batch; token += 8) multiply_row<8, Dense>(w, constants, x, row, token, scales, y);
     if (token + 4 <= x.batch) {
-      multiply_row<4, Dense>(w, constants, x, row, token, y);
+      multiply_row<4, Dense>(w, constants, x, row, token, scales, y);
       token += 4;
     }
     if (token + 2 <= x.batch) {
-      multiply_row<2, Dense>(w, constants, x, row, token, y);
+      multiply_row<2, Dense>(w, constants, x, row, token, scales, y);
       token += 2;
     }
-    if (token < x.batch) multiply_row<1, Dense>(w, constants, x, row, token, y);
+    if (token < x.batch) multiply_row<1, Dense>(w, constants, x, row, token, scales, y);
   }
 }
 

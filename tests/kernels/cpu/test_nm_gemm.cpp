@@ -59,7 +59,8 @@ class TestNMGemm final : public QObject {
         for (int group : {128, 256, 0, -1, 64})
           for (bool symmetric : {true, false}) {
             const int cols = (index % 3 == 0) ? 256 : (index % 3 == 1 ? 300 : 1000);  // tails past 128 and M
-            const int batch = 1 + (index % 4) * 2;                                      // 1, 3, 5, 7
+            const int batches[] = {1, 3, 5, 7, 8, 17};                                // 8 and up: the row-block path
+            const int batch = batches[index % 6];
             ++index;
             QTest::newRow(qPrintable(QString("%1 b%2 g%3 %4 K%5 B%6").arg(pattern).arg(bits).arg(group)
                                          .arg(symmetric ? "sym" : "asym").arg(cols).arg(batch)))
