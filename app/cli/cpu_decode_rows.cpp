@@ -43,6 +43,7 @@ void print(const CpuDecodeRun& run, double speedup, bool json) {
                                 {"relative_error", run.relative_error},
                                 {"top1_agreement", run.top1_agreement},
                                 {"reference", run.reference},
+                                {"cache", run.cache},
                                 {"step_bytes", run.bytes_read},
                                 {"achieved_gb_per_s", run.bandwidth_gbs},
                                 {"isa", run.isa}}
@@ -56,8 +57,8 @@ void print(const CpuDecodeRun& run, double speedup, bool json) {
               (long long)run.batch, (long long)run.context, run.step.median_us / 1000, run.tokens_per_second,
               speedup_text, format_bytes(std::uint64_t(run.model_bytes)).c_str(), ratio, "-", run.relative_error,
               100.0 * run.top1_agreement, "-", run.bandwidth_gbs);
-  std::printf("  %s kernels; reads %s per step; checked against %s\n", run.isa.c_str(),
-              format_bytes(std::uint64_t(run.bytes_read)).c_str(), run.reference.c_str());
+  std::printf("  %s kernels; reads %s per step; checked against %s; cache: %s\n", run.isa.c_str(),
+              format_bytes(std::uint64_t(run.bytes_read)).c_str(), run.reference.c_str(), run.cache.c_str());
   std::fflush(stdout);
 }
 

@@ -61,6 +61,15 @@ class CpuDecoder {
   // Fills the first `context` positions of every sequence's cache with synthetic keys and values (fixed seed), as
   // if a prompt had been read; the next step attends over context + 1 positions.
   void fill_cache(int64_t context, uint64_t seed);
+  // Fills the first `context` positions by running the model itself over `context` token ids drawn from `seed` (one
+  // step per position): the keys and values a real prompt leaves. A real model's attention over N(0,1) keys is in no
+  // regime it was trained for, and there a step's logits turn on rounding (SmolLM2: bf16 activations alone moved
+  // them by 6 %), so a real model's error is measured from a cache like this one.
+  void prefill(int64_t context, uint64_t seed);
+  // Takes `source`'s cache (same shape, batch and capacity): two decoders then step from the same state.
+  void copy_cache_from(const CpuDecoder& source);
+  // Synthetic weights (one block serving every block), as opposed to a model's.
+  bool synthetic() const { return share_blocks_; }
   // One decode step: token ids [batch] at position length(), appended to the cache; returns logits [batch, vocab].
   MatrixF step(const std::vector<int64_t>& tokens);
   // Forgets the positions from `length` on (<= length()): timing repeats one step at a fixed context this way.
@@ -123,6 +132,7 @@ struct CpuDecodeRun {
   double relative_error = 0;        // ||logits - reference||_F / ||reference||_F
   double top1_agreement = 1;        // share of sequences whose argmax matches the reference's
   std::string reference;            // what the logits were checked against
+  std::string cache;                // what the cache the step attends over holds
 };
 
 CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t batch, int64_t context,

@@ -185,6 +185,27 @@ void CpuDecoder::fill_cache(int64_t context, uint64_t seed) {
   length_ = context;
 }
 
+void CpuDecoder::prefill(int64_t context, uint64_t seed) {
+  if (context >= capacity_)
+    throw SettingError(Setting::Context, "the cache holds " + std::to_string(capacity_) + " positions");
+  std::mt19937_64 engine(seed);
+  std::uniform_int_distribution<int64_t> id(0, shape_.vocab - 1);
+  length_ = 0;
+  std::vector<int64_t> tokens(static_cast<size_t>(batch_));
+  for (int64_t position = 0; position < context; ++position) {
+    for (auto& token : tokens) token = id(engine);
+    step(tokens);
+  }
+}
+
+void CpuDecoder::copy_cache_from(const CpuDecoder& source) {
+  if (source.batch_ != batch_ || source.capacity_ != capacity_ || source.keys_.size() != keys_.size())
+    throw Error("decode", "the caches differ in shape");
+  keys_ = source.keys_;
+  values_ = source.values_;
+  length_ = source.length_;
+}
+
 MatrixF CpuDecoder::multiply(const CpuLinear& linear, const MatrixF& x) const {
   if (linear.dense) return transformer::linear(x, *linear.dense, linear.bias.size() ? &linear.bias : nullptr);
   MatrixF y(x.rows(), linear.packed->rows);
@@ -353,10 +374,22 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
   const std::vector<int64_t> tokens = step_tokens(batch, decoder.shape().vocab, seed);
   decoder.reset(batch, context + 1);
   decoder.fill_cache(context, seed);
+  run.cache = "synthetic keys and values, N(0,1)";
+  if (reference && !decoder.synthetic()) {
+    // A model's weights: both step from the cache the reference leaves after reading `context` tokens.
+    reference->reset(batch, context + 1);
+    reference->prefill(context, seed);
+    decoder.copy_cache_from(*reference);
+    run.cache = "prefilled by the reference over " + std::to_string(context) + " random tokens";
+  }
   const MatrixF logits = decoder.step(tokens);
   if (reference) {
-    reference->reset(batch, context + 1);
-    reference->fill_cache(context, seed);
+    if (decoder.synthetic()) {
+      reference->reset(batch, context + 1);
+      reference->fill_cache(context, seed);
+    } else {
+      reference->rewind(context);
+    }
     const MatrixF expected = reference->step(tokens);
     run.relative_error = double((logits - expected).norm() / expected.norm());
     int64_t same = 0;

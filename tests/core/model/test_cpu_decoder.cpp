@@ -167,6 +167,32 @@ class TestCpuDecoder final : public QObject {
     QVERIFY(run.bytes_read > run.linear_bytes);
   }
 
+  // A model's step is checked from the cache its reference leaves after reading `context` tokens, not from N(0,1)
+  // keys (where a real model's attention turns on rounding); a decoder given that cache steps exactly as the one
+  // that filled it.
+  void a_model_step_is_checked_from_a_cache_the_reference_prefilled() {
+    const auto model = Model::open(fixture("tiny_llama"));
+    CpuDecoder packed = CpuDecoder::from_model(*model, CpuDecodeVariant::parse("cpu/int4-2:4"));
+    CpuDecoder reference = packed.dequantized();
+    TimingOptions timing;
+    timing.min_repetitions = 3;
+    timing.target_seconds = 0.01;
+    const CpuDecodeRun run = time_cpu_decode(packed, &reference, 2, 6, timing, 7);
+    QVERIFY2(run.cache.find("prefilled by the reference over 6") != std::string::npos, run.cache.c_str());
+    QVERIFY(run.relative_error > 0 && run.relative_error < 5e-2);
+
+    CpuDecoder filled = packed.dequantized(), copy = packed.dequantized();
+    filled.reset(1, 8);
+    filled.prefill(5, 3);
+    QCOMPARE(filled.length(), int64_t{5});
+    copy.reset(1, 8);
+    copy.copy_cache_from(filled);
+    QVERIFY(copy.step({42}) == filled.step({42}));
+    CpuDecoder other_batch = packed.dequantized();
+    other_batch.reset(2, 8);
+    QVERIFY_THROWS_EXCEPTION(Error, other_batch.copy_cache_from(filled));
+  }
+
   void bad_input_is_refused_with_a_reason() {
     QVERIFY_THROWS_EXCEPTION(Error, CpuDecodeVariant::parse("gpu/int4-2:4"));
     QVERIFY_THROWS_EXCEPTION(Error, CpuDecodeVariant::parse("cpu/int5-2:4"));
