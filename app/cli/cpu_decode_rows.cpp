@@ -46,7 +46,8 @@ void print(const CpuDecodeRun& run, double speedup, bool json) {
                                 {"cache", run.cache},
                                 {"step_bytes", run.bytes_read},
                                 {"achieved_gb_per_s", run.bandwidth_gbs},
-                                {"isa", run.isa}}
+                                {"isa", run.isa},
+                                {"activations", run.activations}}
                      .dump()
               << std::endl;
     return;
@@ -57,8 +58,9 @@ void print(const CpuDecodeRun& run, double speedup, bool json) {
               (long long)run.batch, (long long)run.context, run.step.median_us / 1000, run.tokens_per_second,
               speedup_text, format_bytes(std::uint64_t(run.model_bytes)).c_str(), ratio, "-", run.relative_error,
               100.0 * run.top1_agreement, "-", run.bandwidth_gbs);
-  std::printf("  %s kernels; reads %s per step; checked against %s; cache: %s\n", run.isa.c_str(),
-              format_bytes(std::uint64_t(run.bytes_read)).c_str(), run.reference.c_str(), run.cache.c_str());
+  std::printf("  %s kernels, %s activations; reads %s per step; checked against %s; cache: %s\n", run.isa.c_str(),
+              run.activations.c_str(), format_bytes(std::uint64_t(run.bytes_read)).c_str(), run.reference.c_str(),
+              run.cache.c_str());
   std::fflush(stdout);
 }
 
@@ -101,7 +103,10 @@ void check_cpu_decode_memory(const CpuDecodeRequest& request, bool packed_varian
 int run_cpu_decode_rows(const CpuDecodeRequest& request) {
   std::vector<CpuDecodeVariant> variants = {CpuDecodeVariant::parse(kCpuDecodeBaseline)};
   for (const std::string& engine : request.engines)
-    if (engine != kCpuDecodeBaseline) variants.push_back(CpuDecodeVariant::parse(engine));
+    if (engine != kCpuDecodeBaseline) {
+      variants.push_back(CpuDecodeVariant::parse(engine));
+      variants.back().activations = request.activations;
+    }
   check_cpu_decode_memory(request, variants.size() > 1);
   TimingOptions timing;
   timing.warmup = 1;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "nmscope/cpu_decoder.hpp"
 #include "nmscope/model.hpp"
 #include "nmscope/results_store.hpp"
 #include "usage_error.hpp"
@@ -24,6 +25,7 @@ struct CpuDecodeRequest {
   ResultsStore* store = nullptr;
   std::string study_id;
   std::string model_name;  // the preset, or the model directory
+  DecodeActivations activations = DecodeActivations::Bf16;  // of the packed variants
 };
 
 // Throws UsageError("--batch", needed vs available and what would fit) when the step's peak memory (with a packed

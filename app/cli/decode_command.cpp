@@ -40,6 +40,7 @@ struct DecodeOptions {
   bool no_trace = false;
   bool json = false;
   std::string database;  // the rows also go here when set
+  std::string cpu_activations = "bf16";
 };
 
 // Where the rows are stored (--db), with the study id they share.
@@ -202,6 +203,7 @@ int decode_cpu(const DecodeOptions& options, const Model* model, const std::vect
   request.store = stored.store;
   request.study_id = stored.study_id;
   request.model_name = model ? options.model : options.preset;
+  request.activations = parse_decode_activations(options.cpu_activations);
   // Before the header: a step that cannot fit is a usage line, not a table that stops.
   check_cpu_decode_memory(request, std::any_of(request.engines.begin(), request.engines.end(),
                                                [](const std::string& engine) { return engine != kCpuDecodeBaseline; }));
@@ -276,6 +278,12 @@ Command add_decode_command(CLI::App& app) {
   command->add_option("--timing-seconds", options->timing_seconds, "time spent replaying each step")
       ->capture_default_str();
   command->add_flag("--no-trace", options->no_trace, "skip the per-kernel trace (CUPTI)");
+  command
+      ->add_option("--cpu-activations", options->cpu_activations,
+                   "what cpu/ packed variants multiply with: bf16 (AVX-512 BF16; logits within 1 % on real models) or "
+                   "int8 (per 128 columns, the VNNI kernels: faster, moves real models' logits by percents)")
+      ->check(CLI::IsMember({"bf16", "int8"}))
+      ->capture_default_str();
   command->add_flag("--json", options->json, "one JSON object per line");
   command->add_option("--db", options->database,
                       "also store the rows in this results database (the app's Decode view: --view decode)");

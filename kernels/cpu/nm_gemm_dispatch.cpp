@@ -43,6 +43,17 @@ bool simd_supports(Isa isa, const PackedWeightsView& weights) {
   return false;
 }
 
+bool bf16_kernel_supports(const PackedWeightsView& weights) {
+  static const bool available = isa_available(Isa::Avx512Vnni) && __builtin_cpu_supports("avx512bf16");
+  return available && avx512_bf16::supports(weights);
+}
+
+void nm_gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& x, int64_t row_begin, int64_t row_end,
+                  float* y) {
+  if (!bf16_kernel_supports(weights)) throw std::invalid_argument("nm_gemm_bf16: no bf16 kernel for this format here");
+  avx512_bf16::gemm(weights, x, row_begin, row_end, y);
+}
+
 void nm_gemm_simd(Isa isa, const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin,
                   int64_t row_end, float* y) {
   if (!simd_supports(isa, weights)) throw std::invalid_argument("nm_gemm_simd: " + isa_name(isa) + " has no path for this format");

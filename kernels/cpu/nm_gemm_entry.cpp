@@ -16,22 +16,43 @@ Isa isa_for(const PackedWeightsView& weights) {
   return Isa::Reference;
 }
 
-Isa nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
-            NmGemmScratch& scratch) {
-  const Isa isa = isa_for(weights);
-  if (isa != Isa::Reference) quantize_activations(x, batch, weights.cols, scratch.activations);
+NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision) {
+  NmGemmPath path;
+  path.isa = isa_for(weights);
+  if (precision == ActivationPrecision::Bf16 && bf16_kernel_supports(weights)) {
+    path.isa = Isa::Avx512Vnni;  // the bf16 kernel decodes with the int8 kernel's VNNI + VBMI code
+    path.activations = ActivationPrecision::Bf16;
+  }
+  return path;
+}
+
+NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
+                   NmGemmScratch& scratch, ActivationPrecision precision) {
+  const NmGemmPath path = nm_gemm_path(weights, precision);
+  const bool bf16 = path.activations == ActivationPrecision::Bf16;
+  if (bf16)
+    round_activations_to_bf16(x, batch, weights.cols, scratch.bf16_activations);
+  else if (path.isa != Isa::Reference)
+    quantize_activations(x, batch, weights.cols, scratch.activations);
   // Enough row blocks to balance the threads (8 per thread), each of at least 4 rows.
   const int64_t block = std::max<int64_t>(4, weights.rows / (8 * std::max(threads, 1)));
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, weights.rows, block),
       [&](const tbb::blocked_range<int64_t>& range) {
-        if (isa == Isa::Reference)
+        if (bf16)
+          nm_gemm_bf16(weights, scratch.bf16_activations, range.begin(), range.end(), y);
+        else if (path.isa == Isa::Reference)
           nm_gemm_reference(weights, x, batch, range.begin(), range.end(), y);
         else
-          nm_gemm_simd(isa, weights, scratch.activations, range.begin(), range.end(), y);
+          nm_gemm_simd(path.isa, weights, scratch.activations, range.begin(), range.end(), y);
       },
       tbb::simple_partitioner());
-  return isa;
+  return path;
+}
+
+Isa nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
+            NmGemmScratch& scratch) {
+  return nm_gemm(weights, x, batch, y, threads, scratch, ActivationPrecision::Int8).isa;
 }
 
 }  // namespace nmscope::kernels

@@ -11,3 +11,8 @@ namespace nmscope::kernels::avx2 {
 bool supports(const PackedWeightsView& weights);
 void gemm(const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin, int64_t row_end, float* y);
 }  // namespace nmscope::kernels::avx2
+
+namespace nmscope::kernels::avx512_bf16 {
+bool supports(const PackedWeightsView& weights);
+void gemm(const PackedWeightsView& weights, const Bf16Activations& x, int64_t row_begin, int64_t row_end, float* y);
+}  // namespace nmscope::kernels::avx512_bf16

@@ -20,6 +20,14 @@ namespace nmscope {
 
 inline constexpr const char* kCpuDecodeBaseline = "cpu/eigen-fp32-dense";
 
+// What a packed variant's kernels multiply its weights with. Bf16 (the AVX-512 BF16 kernel, where the CPU has it)
+// keeps a real model's logits within 1 % of the reference; Int8 per 128 columns (the VNNI kernels) is faster and
+// moves them by 1.5-6 % (docs/ACCURACY.md, "CPU decode: activation precision").
+enum class DecodeActivations { Bf16, Int8 };
+std::string decode_activations_name(DecodeActivations activations);  // "bf16", "int8"
+// "bf16" or "int8"; throws SettingError(Setting::Engines, reason) otherwise.
+DecodeActivations parse_decode_activations(const std::string& text);
+
 // An engine name of the CPU decode step: cpu/eigen-fp32-dense, or cpu/int{b}-dense / cpu/int{b}-N:M (b = 2, 3, 4,
 // 8; group-128 symmetric scales; magnitude N:M).
 struct CpuDecodeVariant {
@@ -27,6 +35,7 @@ struct CpuDecodeVariant {
   bool packed = false;
   NMPattern pattern = NMPattern::dense();
   int bits = 16;
+  DecodeActivations activations = DecodeActivations::Bf16;  // packed variants only
   // Throws SettingError(Setting::Engines, reason) on any other name.
   static CpuDecodeVariant parse(const std::string& engine);
 };
@@ -91,7 +100,9 @@ class CpuDecoder {
   // at `context` and the batch's embedding rows (fp32, as this step holds them).
   int64_t linear_read_bytes() const;
   int64_t other_bytes(int64_t context) const;
-  std::string isa() const;  // the kernels' instruction set ("avx512-vnni", "reference", "eigen")
+  std::string isa() const;  // the kernels that run ("avx512-bf16", "avx512-vnni-vbmi", "reference", "eigen")
+  // What the linear layers multiply with: "bf16", "int8 per 128 columns", "fp32".
+  std::string activation_text() const;
 
  private:
   struct Block {
@@ -104,6 +115,7 @@ class CpuDecoder {
 
   ModelConfig shape_;
   std::string engine_;
+  DecodeActivations activations_ = DecodeActivations::Bf16;
   bool share_blocks_ = false;  // synthetic: blocks_[0] serves every block
   std::vector<Block> blocks_;
   CpuLinear head_;
@@ -120,6 +132,7 @@ class CpuDecoder {
 struct CpuDecodeRun {
   std::string engine;
   std::string isa;
+  std::string activations;  // what the linear layers multiplied with (activation_text)
   int64_t batch = 0, context = 0;
   TimingStats step;                 // one step: one token per sequence
   double tokens_per_second = 0;     // batch / median step time

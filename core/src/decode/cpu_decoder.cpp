@@ -47,6 +47,25 @@ CpuLinear dequantized_linear(const CpuLinear& linear) {
 
 }  // namespace
 
+namespace {
+
+kernels::ActivationPrecision kernel_precision(DecodeActivations activations) {
+  return activations == DecodeActivations::Bf16 ? kernels::ActivationPrecision::Bf16
+                                                : kernels::ActivationPrecision::Int8;
+}
+
+}  // namespace
+
+std::string decode_activations_name(DecodeActivations activations) {
+  return activations == DecodeActivations::Bf16 ? "bf16" : "int8";
+}
+
+DecodeActivations parse_decode_activations(const std::string& text) {
+  if (text == "bf16") return DecodeActivations::Bf16;
+  if (text == "int8") return DecodeActivations::Int8;
+  throw SettingError(Setting::Engines, "'" + text + "' is not an activation precision (bf16, int8)");
+}
+
 CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {
   CpuDecodeVariant variant;
   variant.engine = engine;
@@ -78,6 +97,7 @@ CpuDecoder CpuDecoder::from_model(const Model& model, const CpuDecodeVariant& va
   CpuDecoder decoder;
   decoder.shape_ = config;
   decoder.engine_ = variant.engine;
+  decoder.activations_ = variant.activations;
   const auto linear = [&](decode::LinearTensor& tensor) {
     return make_linear(std::move(tensor.weight), variant, std::move(tensor.bias));
   };
@@ -111,6 +131,7 @@ CpuDecoder CpuDecoder::synthetic(const ModelConfig& shape, const CpuDecodeVarian
   CpuDecoder decoder;
   decoder.shape_ = shape;
   decoder.engine_ = variant.engine;
+  decoder.activations_ = variant.activations;
   decoder.share_blocks_ = true;
   uint64_t next_seed = seed;
   const auto matrix = [&](int64_t rows, int64_t cols) {
@@ -211,7 +232,7 @@ MatrixF CpuDecoder::multiply(const CpuLinear& linear, const MatrixF& x) const {
   MatrixF y(x.rows(), linear.packed->rows);
   kernels::NmGemmScratch scratch;
   kernels::nm_gemm(kernel_view(*linear.packed), x.data(), x.rows(), y.data(), tbb::this_task_arena::max_concurrency(),
-                   scratch);
+                   scratch, kernel_precision(activations_));
   if (linear.bias.size()) y.rowwise() += linear.bias.transpose();
   return y;
 }
@@ -349,7 +370,13 @@ int64_t CpuDecoder::other_bytes(int64_t context) const {
 
 std::string CpuDecoder::isa() const {
   if (!blocks_.front().q.packed) return "eigen";
-  return kernels::isa_name(kernels::isa_for(kernel_view(*blocks_.front().q.packed)));
+  return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_)).kernel();
+}
+
+std::string CpuDecoder::activation_text() const {
+  if (!blocks_.front().q.packed) return "fp32";
+  return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_))
+      .activation_text();
 }
 
 namespace {
@@ -369,6 +396,7 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
   CpuDecodeRun run;
   run.engine = decoder.engine();
   run.isa = decoder.isa();
+  run.activations = decoder.activation_text();
   run.batch = batch;
   run.context = context;
   const std::vector<int64_t> tokens = step_tokens(batch, decoder.shape().vocab, seed);

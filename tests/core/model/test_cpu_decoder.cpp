@@ -93,7 +93,7 @@ class TestCpuDecoder final : public QObject {
       const double agreement = top1_agreement(logits, expected);
       qInfo("%s (%s): relative error %.3g, top-1 agreement %.3f against the same weights dequantized", engine.c_str(),
             packed.isa().c_str(), error, agreement);
-      // The SIMD kernels quantize activations to int8 per 128 columns; the reference path keeps them fp32.
+      // The kernels round activations (bf16, or int8 per 128 columns); the reference path keeps them fp32.
       QVERIFY2(error < 5e-2, QByteArray::number(error));
       QVERIFY(agreement >= 0.9);
     }
@@ -165,6 +165,29 @@ class TestCpuDecoder final : public QObject {
     QVERIFY(run.reference.find("cpu/int4-2:4") != std::string::npos);
     QCOMPARE(packed.length(), int64_t{101});  // each repetition rewinds to the context, then appends one token
     QVERIFY(run.bytes_read > run.linear_bytes);
+  }
+
+  // bf16 activations (the default where the CPU has AVX-512 BF16) keep the logits closer to the reference than int8
+  // per 128 columns, within 1 %; the decoder says which ran.
+  void bf16_activations_keep_the_logits_within_one_percent() {
+    const auto model = Model::open(fixture("tiny_llama"));
+    const TokenIds tokens = read_token_ids(fixture("tiny_llama_tokens.npy"));
+    CpuDecodeVariant variant = CpuDecodeVariant::parse("cpu/int4-2:4");
+    CpuDecoder bf16 = CpuDecoder::from_model(*model, variant);
+    variant.activations = DecodeActivations::Int8;
+    CpuDecoder int8 = CpuDecoder::from_model(*model, variant);
+    QCOMPARE(int8.activation_text(), std::string(int8.isa() == "reference" ? "fp32" : "int8 per 128 columns"));
+    if (bf16.activation_text() != "bf16") QSKIP("no AVX-512 BF16 on this CPU: the decoder runs int8 activations");
+    QCOMPARE(bf16.isa(), std::string("avx512-bf16"));
+    CpuDecoder reference = bf16.dequantized();
+    const MatrixF expected = decode_all(reference, tokens);
+    const double bf16_error = model_test::relative_error(decode_all(bf16, tokens), expected);
+    const double int8_error = model_test::relative_error(decode_all(int8, tokens), expected);
+    qInfo("tiny_llama cpu/int4-2:4: logits relative error %.3g with bf16 activations, %.3g with int8", bf16_error,
+          int8_error);
+    QVERIFY2(bf16_error < 1e-2, QByteArray::number(bf16_error));
+    QVERIFY(bf16_error < int8_error);
+    QVERIFY_THROWS_EXCEPTION(SettingError, parse_decode_activations("fp8"));
   }
 
   // A model's step is checked from the cache its reference leaves after reading `context` tokens, not from N(0,1)

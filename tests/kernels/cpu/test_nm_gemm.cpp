@@ -8,6 +8,8 @@
 //    exact in int32): only the fp32 scaling and summation order differ.
 //  - kInt8Activations: a SIMD kernel against the fp32-activation reference: int8 activations per 128 columns cost
 //    about 0.5 % on N(0,1) inputs; 3 % bounds it for every family here.
+//  - kBf16Activations: the bf16 kernel against the fp32-activation reference: bf16 rounds each activation by at most
+//    2^-9 of itself, about 0.2 % of y on N(0,1) inputs; 1 % bounds it.
 #include <QtTest>
 #include <random>
 
@@ -24,7 +26,7 @@ namespace {
 constexpr double kExactDecode = 1e-6;
 constexpr double kSameActivations = 2e-6;
 constexpr double kInt8Activations = 3e-2;
-
+constexpr double kBf16Activations = 1e-2;
 
 MatrixF random_matrix(int64_t rows, int64_t cols, unsigned seed) {
   std::mt19937 engine(seed);
@@ -110,6 +112,51 @@ class TestNMGemm final : public QObject {
       QVERIFY2(against_same < kSameActivations,
                qPrintable(QString("%1: %2 against the same-activation reference").arg(QString::fromStdString(isa_name(isa))).arg(against_same)));
       QVERIFY(relative(simd, reference) < kInt8Activations);
+    }
+
+    if (bf16_kernel_supports(view)) {
+      Bf16Activations rounded;
+      round_activations_to_bf16(x.data(), batch, cols, rounded);
+      MatrixF same_rounding(batch, rows);
+      nm_gemm_reference_bf16(view, rounded, 0, rows, same_rounding.data());
+      MatrixF bf16 = MatrixF::Constant(batch, rows, NAN);
+      nm_gemm_bf16(view, rounded, 0, 6, bf16.data());
+      nm_gemm_bf16(view, rounded, 6, rows, bf16.data());
+      QVERIFY2(bf16.allFinite(), "the bf16 kernel left rows unwritten");
+      const double against_same = relative(bf16, same_rounding);
+      QVERIFY2(against_same < kSameActivations,
+               qPrintable(QString("bf16: %1 against the same-activation reference").arg(against_same)));
+      QVERIFY(relative(bf16, reference) < kBf16Activations);
+    }
+  }
+
+  // bf16 activations are rounded to nearest, ties to even, as the hardware rounds; the path names what ran.
+  void bf16_activations_round_to_nearest_even() {
+    const float values[] = {
+        1.0f, 1.00390625f /* tie: 1 + 2^-8 -> 1 */, 1.01171875f /* tie: 1 + 3 * 2^-8 -> up */, -2.5f, 0.0f, 3.14159f};
+    Bf16Activations rounded;
+    round_activations_to_bf16(values, 1, 6, rounded);
+    QCOMPARE(rounded.padded_cols, int64_t(128));
+    QCOMPARE(bf16_bits_to_float(rounded.values[0]), 1.0f);
+    QCOMPARE(bf16_bits_to_float(rounded.values[1]), 1.0f);
+    QCOMPARE(bf16_bits_to_float(rounded.values[2]), 1.015625f);
+    QCOMPARE(bf16_bits_to_float(rounded.values[3]), -2.5f);
+    QCOMPARE(bf16_bits_to_float(rounded.values[5]), 3.140625f);
+    QCOMPARE(int(rounded.values[100]), 0);  // padding
+
+    const MatrixF weights = random_matrix(8, 256, 3);
+    QuantConfig quant;
+    quant.bits = 4;
+    const PackedMatrix packed =
+        compress(weights, select_nm(weights, NMPattern{2, 4}, PruningCriterion::Magnitude), quant);
+    const NmGemmPath int8 = nm_gemm_path(kernel_view(packed), ActivationPrecision::Int8);
+    QVERIFY(int8.activations == ActivationPrecision::Int8);
+    const NmGemmPath bf16 = nm_gemm_path(kernel_view(packed), ActivationPrecision::Bf16);
+    if (bf16_kernel_supports(kernel_view(packed))) {
+      QCOMPARE(bf16.kernel(), std::string("avx512-bf16"));
+      QCOMPARE(bf16.activation_text(), std::string("bf16"));
+    } else {
+      QVERIFY(bf16.activations == ActivationPrecision::Int8);  // falls back, and says so
     }
   }
 

@@ -40,6 +40,24 @@ struct QuantizedActivations {
 };
 void quantize_activations(const float* x, int64_t batch, int64_t cols, QuantizedActivations& out);
 
+// Activations x [batch, K] rounded to bf16 (to nearest, ties to even) for the bf16 kernel: no block scale, so an
+// outlier costs its neighbours nothing. K is padded with zeros to a multiple of 128; rows are row_stride elements
+// apart (padded_cols + 32, for the same reason as QuantizedActivations).
+struct Bf16Activations {
+  int64_t batch = 0;
+  int64_t cols = 0;
+  int64_t padded_cols = 0;
+  int64_t row_stride = 0;
+  std::vector<uint16_t> values;  // [batch, row_stride] (+ 32 elements of slack), bf16 bits
+};
+void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16Activations& out);
+float bf16_bits_to_float(uint16_t bits);
+
+// What the SIMD kernels multiply the weights with: int8 per 128 columns (the VNNI kernels, fastest) or bf16 (the
+// AVX-512 BF16 kernel: the CPU decoder's choice, whose logits int8 activations move by percents on real models).
+enum class ActivationPrecision { Int8, Bf16 };
+std::string activation_precision_name(ActivationPrecision precision);  // "int8 per 128 columns", "bf16"
+
 // The scalar reference: rows [row_begin, row_end) of y [batch, rows] (row-major, stride rows).
 void nm_gemm_reference(const PackedWeightsView& weights, const float* x, int64_t batch, int64_t row_begin,
                        int64_t row_end, float* y);
@@ -49,6 +67,10 @@ void nm_gemm_reference(const PackedWeightsView& weights, const float* x, int64_t
 void nm_gemm_reference_quantized(const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin,
                                  int64_t row_end, float* y);
 
+// The reference of the bf16 kernel: the same bf16 activations, exact weights, in double.
+void nm_gemm_reference_bf16(const PackedWeightsView& weights, const Bf16Activations& x, int64_t row_begin,
+                            int64_t row_end, float* y);
+
 // The instruction set that runs `weights` on this CPU: the widest whose kernel takes the format, down the ladder
 // AVX-512 VNNI -> AVX2 -> reference (a format AVX-512 refuses, such as 3:4's 96 slots per chunk, runs on AVX2).
 Isa isa_for(const PackedWeightsView& weights);
@@ -56,6 +78,7 @@ Isa isa_for(const PackedWeightsView& weights);
 // What a caller of nm_gemm keeps across calls so that repeated products allocate nothing.
 struct NmGemmScratch {
   QuantizedActivations activations;
+  Bf16Activations bf16_activations;
 };
 
 // y [batch, rows] = x [batch, K] W^T over every row: isa_for's kernel, int8 activations quantized once per call for a
@@ -63,6 +86,28 @@ struct NmGemmScratch {
 // amortize each row's decode setup). Returns the instruction set that ran.
 Isa nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
             NmGemmScratch& scratch);
+
+// Whether this CPU runs the bf16 kernel (AVX-512 BF16 beside the int8 kernel's VNNI + VBMI) on this format.
+bool bf16_kernel_supports(const PackedWeightsView& weights);
+// Rows [row_begin, row_end) of y from bf16 activations; bf16_kernel_supports must hold.
+void nm_gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& x, int64_t row_begin, int64_t row_end,
+                  float* y);
+
+// What one nm_gemm call ran: the instruction set, and the activations' precision (Bf16 only where asked for and
+// the bf16 kernel runs the format; otherwise the int8 kernels or the fp32 reference).
+struct NmGemmPath {
+  Isa isa = Isa::Reference;
+  ActivationPrecision activations = ActivationPrecision::Int8;
+  // "avx512-bf16", else isa_name(isa).
+  std::string kernel() const;
+  // "bf16", "int8 per 128 columns" or "fp32" (the reference).
+  std::string activation_text() const;
+};
+// The path nm_gemm takes for `weights` when asked for `precision`.
+NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision);
+// nm_gemm with a choice of activation precision: bf16 where the bf16 kernel runs the format, else as nm_gemm.
+NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
+                   NmGemmScratch& scratch, ActivationPrecision precision);
 
 // Whether a SIMD kernel of `isa` has a path for this format (else the caller uses the reference).
 bool simd_supports(Isa isa, const PackedWeightsView& weights);

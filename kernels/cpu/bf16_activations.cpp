@@ -1,0 +1,72 @@
+// bf16 activations for the bf16 kernel (nm_gemm.hpp), its reference, and what a path reports about itself.
+#include <cstring>
+
+#include "nmscope/kernels/bit_string.hpp"
+#include "nmscope/kernels/fp16.hpp"
+#include "nmscope/kernels/nm_gemm.hpp"
+
+namespace nmscope::kernels {
+
+namespace {
+
+// Round to nearest, ties to even, as vcvtneps2bf16 does; a NaN stays a (quiet) NaN.
+uint16_t float_to_bf16_bits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((bits >> 16) | 0x40);
+  return uint16_t((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+}  // namespace
+
+float bf16_bits_to_float(uint16_t bits) {
+  const uint32_t widened = uint32_t(bits) << 16;
+  float value;
+  std::memcpy(&value, &widened, 4);
+  return value;
+}
+
+void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16Activations& out) {
+  constexpr int64_t block = QuantizedActivations::kBlock;
+  out.batch = batch;
+  out.cols = cols;
+  out.padded_cols = (cols + block - 1) / block * block;
+  out.row_stride = out.padded_cols + 32;
+  out.values.assign(size_t(batch * out.row_stride + 32), 0);
+  for (int64_t token = 0; token < batch; ++token)
+    for (int64_t col = 0; col < cols; ++col)
+      out.values[size_t(token * out.row_stride + col)] = float_to_bf16_bits(x[token * cols + col]);
+}
+
+std::string activation_precision_name(ActivationPrecision precision) {
+  return precision == ActivationPrecision::Bf16 ? "bf16" : "int8 per 128 columns";
+}
+
+void nm_gemm_reference_bf16(const PackedWeightsView& w, const Bf16Activations& x, int64_t row_begin, int64_t row_end,
+                            float* y) {
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const uint8_t* values = w.values + row * w.value_row_bytes;
+    for (int64_t token = 0; token < x.batch; ++token) {
+      double sum = 0;
+      for (int64_t slot = 0; slot < w.slots_per_row; ++slot) {
+        const int64_t column = w.column_of(row, slot);
+        if (column >= w.cols) continue;
+        const int64_t scale_index = w.scale_index(row, column);
+        const int weight = int(read_bits(values, slot, w.bits)) - w.zero_point(scale_index);
+        sum += double(weight) * fp16_bits_to_float_exact(w.scales[scale_index]) *
+               bf16_bits_to_float(x.values[size_t(token * x.row_stride + column)]);
+      }
+      y[token * w.rows + row] = float(sum);
+    }
+  }
+}
+
+std::string NmGemmPath::kernel() const {
+  return activations == ActivationPrecision::Bf16 ? std::string("avx512-bf16") : isa_name(isa);
+}
+
+std::string NmGemmPath::activation_text() const {
+  return isa == Isa::Reference ? std::string("fp32") : activation_precision_name(activations);
+}
+
+}  // namespace nmscope::kernels
