@@ -188,6 +188,12 @@ int bench(const BenchOptions& options) {
     // Timed round by round with its baseline: that ratio and its spread; else the ratio of the two medians.
     const std::optional<RatioStats> ratio = interleaved_speedup(row, baseline);
     const double speedup = ratio ? ratio->median : found != baseline_us.end() ? found->second / time : NAN;
+    // The fastest dense library timed for the same layer, configuration and batch: what a user would run instead.
+    const auto strongest =
+        strongest_dense_baseline(row.engine, [&](const std::string& engine) -> std::optional<double> {
+          const auto timed = baseline_us.find(key_of(row, engine));
+          return timed == baseline_us.end() ? std::nullopt : std::optional<double>(timed->second);
+        });
     if (options.json) {
       auto object = measurement_to_json(row);
       object["gb_per_s"] = std::isfinite(gbps) ? nlohmann::json(gbps) : nlohmann::json(nullptr);
@@ -205,6 +211,10 @@ int bench(const BenchOptions& options) {
       for (const auto& extra : further_baselines_of(row.engine)) {
         const auto other = baseline_us.find(key_of(row, extra));
         if (other != baseline_us.end() && std::isfinite(time)) object["speedups"][extra] = other->second / time;
+      }
+      if (strongest && std::isfinite(time)) {
+        object["strongest_dense_baseline"] = strongest->engine;
+        object["speedup_vs_strongest_dense"] = strongest->time_us / time;
       }
       std::cout << object.dump() << "\n";
     } else if (row.status != "ok") {
@@ -224,6 +234,12 @@ int bench(const BenchOptions& options) {
         if (other == baseline_us.end() || extra == row.engine) continue;
         char buffer[96];
         std::snprintf(buffer, sizeof(buffer), "  %.2fx %s", other->second / time, extra.c_str());
+        extra_text += buffer;
+      }
+      if (strongest && dense_baselines_of(row.engine).size() > 1) {
+        char buffer[128];
+        std::snprintf(buffer, sizeof(buffer), "  | strongest dense: %.2fx %s", strongest->time_us / time,
+                      strongest->engine.c_str());
         extra_text += buffer;
       }
       std::printf("%-14s %-6s %-5s %-5d %-24s %11.1f %9.2f %10.1f %7.0f%% %9.2fx %s%s\n",

@@ -184,7 +184,10 @@ void SpeedupChart::rebuild() {
       named.append(baseline);
   }
   if (arrays) named.append(tr("each FPGA array's dense run"));
-  const QString against = named.isEmpty() ? tr("the family baseline") : named.join(tr(" / "));
+  // Each bar is against the strongest dense baseline measured beside it (Eigen or oneDNN, whichever was faster there).
+  const QString against = named.isEmpty()     ? tr("the family baseline")
+                          : named.size() == 1 ? named.front()
+                                              : tr("the strongest dense baseline (%1)").arg(named.join(tr(" / ")));
   const QList<QAbstractSeries*> whiskers = add_whiskers(bottom_up, int(series->count()));
   chart_view->add_value_axis(Qt::AlignBottom, tr("speedup vs %1 (x)").arg(against),
                              QList<QAbstractSeries*>{series} + whiskers);

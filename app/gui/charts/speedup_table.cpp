@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
+#include "nmscope/engine_family.hpp"
 #include "nmscope/interleaved_speedup.hpp"
 #include "nmscope/model_rollup.hpp"
 
@@ -79,20 +81,39 @@ SpeedupTable speedup_table(const std::vector<Measurement>& measurements, const s
       continue;
     }
     const bool by_cycles = is_cycle_counted(m);
-    const std::string baseline = baseline_engine_for(m.engine);
-    const auto found = measured.find({m.study_id, m.tensor, m.batch, baseline});
+    std::string baseline = baseline_engine_for(m.engine);
     const std::vector<int> none;
-    const std::vector<int>& candidates = found == measured.end() ? none : found->second;
-    std::vector<int>::const_iterator chosen;
-    if (by_cycles) {
-      chosen = std::find_if(candidates.begin(), candidates.end(),
-                            [&](int candidate) { return is_dense_counterpart(measurements[size_t(candidate)], m); });
-    } else {
-      chosen = std::find_if(candidates.begin(), candidates.end(),
-                            [&](int candidate) { return same_config(measurements[size_t(candidate)], m); });
-      if (chosen == candidates.end() && !candidates.empty()) chosen = candidates.begin();
+    // The measured row of `engine` this row is compared with: the dense run on the same array (cycles), else the
+    // same configuration's row, else any row of the same study, tensor and batch.
+    const auto counterpart = [&](const std::string& engine) -> std::optional<int> {
+      const auto found = measured.find({m.study_id, m.tensor, m.batch, engine});
+      const std::vector<int>& candidates = found == measured.end() ? none : found->second;
+      std::vector<int>::const_iterator chosen;
+      if (by_cycles) {
+        chosen = std::find_if(candidates.begin(), candidates.end(),
+                              [&](int candidate) { return is_dense_counterpart(measurements[size_t(candidate)], m); });
+      } else {
+        chosen = std::find_if(candidates.begin(), candidates.end(),
+                              [&](int candidate) { return same_config(measurements[size_t(candidate)], m); });
+        if (chosen == candidates.end() && !candidates.empty()) chosen = candidates.begin();
+      }
+      return chosen == candidates.end() ? std::nullopt : std::optional<int>(*chosen);
+    };
+    std::optional<int> chosen = counterpart(baseline);
+    // Timed rows are quoted against the strongest dense baseline measured beside them (the faster of Eigen and
+    // oneDNN on the CPU), named in the bar's label.
+    if (!by_cycles) {
+      const auto strongest =
+          strongest_dense_baseline(m.engine, [&](const std::string& engine) -> std::optional<double> {
+            const std::optional<int> row = counterpart(engine);
+            return row ? measurements[size_t(*row)].time_us : std::nullopt;
+          });
+      if (strongest) {
+        baseline = strongest->engine;
+        chosen = counterpart(baseline);
+      }
     }
-    if (chosen == candidates.end()) {
+    if (!chosen) {
       no_baseline.insert(m.engine);
       left_out.insert({m.engine, by_cycles ? "no dense int" + std::to_string(m.quant.bits) +
                                                  " run on the same array in the "

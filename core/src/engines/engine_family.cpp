@@ -8,9 +8,15 @@ namespace nmscope {
 
 const std::vector<EngineFamilyTraits>& all_family_traits() {
   static const std::vector<EngineFamilyTraits> traits = {
-      {EngineFamily::Cpu, "cpu", "cpu/eigen-fp32-dense", {"cpu/onednn-bf16-dense"}, false, 16},
-      {EngineFamily::Gpu, "gpu", "gpu/cublas-fp16-dense", {"gpu/cusparselt-fp16-2:4"}, false, 64},
-      {EngineFamily::Fpga, "fpga", "", {}, true, 16},
+      {EngineFamily::Cpu,
+       "cpu",
+       "cpu/eigen-fp32-dense",
+       {"cpu/onednn-bf16-dense"},
+       {"cpu/onednn-bf16-dense"},
+       false,
+       16},
+      {EngineFamily::Gpu, "gpu", "gpu/cublas-fp16-dense", {"gpu/cusparselt-fp16-2:4"}, {}, false, 64},
+      {EngineFamily::Fpga, "fpga", "", {}, {}, true, 16},
   };
   return traits;
 }
@@ -52,6 +58,26 @@ const std::vector<std::string>& further_baselines_of(const std::string& engine) 
   static const std::vector<std::string> none;
   const auto family = engine_family(engine);
   return family ? family_traits(*family).further_baselines : none;
+}
+
+std::vector<std::string> dense_baselines_of(const std::string& engine) {
+  const auto family = engine_family(engine);
+  if (!family || family_traits(*family).dense_baseline.empty()) return {};
+  const EngineFamilyTraits& traits = family_traits(*family);
+  std::vector<std::string> baselines = {traits.dense_baseline};
+  baselines.insert(baselines.end(), traits.dense_alternatives.begin(), traits.dense_alternatives.end());
+  return baselines;
+}
+
+std::optional<StrongestBaseline> strongest_dense_baseline(
+    const std::string& engine, const std::function<std::optional<double>(const std::string&)>& time_of) {
+  std::optional<StrongestBaseline> strongest;
+  for (const std::string& baseline : dense_baselines_of(engine)) {
+    const std::optional<double> time = time_of(baseline);
+    if (!time || !(*time > 0)) continue;
+    if (!strongest || *time < strongest->time_us) strongest = StrongestBaseline{baseline, *time};
+  }
+  return strongest;
 }
 
 const std::vector<int>& packed_kernel_bits() {

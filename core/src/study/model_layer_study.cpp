@@ -32,17 +32,17 @@ std::unique_ptr<Model> open_model(const ModelLayerStudySpec& spec) {
   return model;
 }
 
-// The selected engines plus the dense baseline of each selected family that has one as another engine.
+// The selected engines plus every dense baseline of each selected family that has them as other engines (the
+// rollup quotes the strongest of them).
 std::string engines_with_baselines(const StudySpec& study) {
   const EngineRegistry registry = EngineRegistry::with_options(study.engine_options);
   const std::vector<const Engine*> selected = registry.select(study.engines);
   std::vector<std::string> names;
   for (const Engine* engine : selected) names.push_back(engine->name());
-  for (const Engine* engine : selected) {
-    const std::string baseline = dense_baseline_engine(engine->name());
-    if (registry.find(baseline) && std::find(names.begin(), names.end(), baseline) == names.end())
-      names.push_back(baseline);
-  }
+  for (const Engine* engine : selected)
+    for (const std::string& baseline : dense_baselines_of(engine->name()))
+      if (registry.find(baseline) && std::find(names.begin(), names.end(), baseline) == names.end())
+        names.push_back(baseline);
   if (names.empty()) return "none";
   std::string list;
   for (const auto& name : names) list += (list.empty() ? "" : ",") + name;

@@ -95,8 +95,9 @@ std::vector<ModelRollupRow> rollup_model_study(const std::vector<ModelLayer>& la
     index_of[key] = rollup.size();
     rollup.push_back(std::move(summed));
   }
-  // Speedups: against the baseline engine's rollup of the same configuration, batch and role (cpu, gpu), or against
-  // the same engine's rollup of the dense configuration with the same bits (fpga).
+  // Speedups: against the strongest dense baseline's rollup of the same configuration, batch and role (cpu, gpu: the
+  // fastest of the family's dense libraries measured), or against the same engine's rollup of the dense
+  // configuration with the same bits (fpga).
   for (ModelRollupRow& row : rollup) {
     if (row.engine == "none") continue;
     const std::string baseline = dense_baseline_engine(row.engine);
@@ -116,13 +117,21 @@ std::vector<ModelRollupRow> rollup_model_study(const std::vector<ModelLayer>& la
       }
       row.baseline_time_per_token_us = found->time_per_token_us;
     } else {
-      row.baseline = baseline;
-      const auto found = index_of.find(GroupKey{config, baseline, row.batch, row.role});
-      if (found == index_of.end()) {
+      // The strongest dense baseline measured for the same configuration, batch and role: the faster of the family's
+      // dense libraries (Eigen and oneDNN on the CPU), named in the row.
+      const auto strongest =
+          strongest_dense_baseline(row.engine, [&](const std::string& engine) -> std::optional<double> {
+            const auto found = index_of.find(GroupKey{config, engine, row.batch, row.role});
+            if (found == index_of.end() || !std::isfinite(rollup[found->second].time_per_token_us)) return std::nullopt;
+            return rollup[found->second].time_per_token_us;
+          });
+      if (!strongest) {
+        row.baseline = baseline;
         row.note += std::string(row.note.empty() ? "" : "; ") + "no speedup: " + baseline + " was not measured";
         continue;
       }
-      row.baseline_time_per_token_us = rollup[found->second].time_per_token_us;
+      row.baseline = strongest->engine;
+      row.baseline_time_per_token_us = strongest->time_us;
     }
     if (std::isfinite(row.baseline_time_per_token_us) && std::isfinite(row.time_per_token_us) &&
         row.time_per_token_us > 0)

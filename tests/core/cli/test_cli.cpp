@@ -798,6 +798,29 @@ class TestCli final : public QObject {
     QCOMPARE(onednn_rows, 1);
   }
 
+  // Every CPU row names the strongest dense baseline timed beside it (the faster of Eigen and oneDNN for that layer
+  // and batch) and its speedup over it.
+  void benchNamesTheStrongestDenseBaseline() {
+    const CliResult result =
+        run_cli({"bench", "--engines", "cpu/int4-2:4", "--shapes", "64x256", "--batch", "1", "--pattern", "2:4",
+                 "--timing-seconds", "0.01", "--db", path("strongest.db"), "--json"},
+                600000);
+    QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
+    std::map<QString, double> time_of;
+    QJsonObject variant;
+    for (const auto& row : json_lines(result.out)) {
+      time_of[row["engine"].toString()] = row["time_us"].toDouble();
+      if (row["engine"].toString() == "cpu/int4-2:4") variant = row;
+    }
+    QVERIFY(time_of.count("cpu/eigen-fp32-dense") && time_of.count("cpu/onednn-bf16-dense"));
+    const QString strongest = time_of["cpu/eigen-fp32-dense"] <= time_of["cpu/onednn-bf16-dense"]
+                                  ? "cpu/eigen-fp32-dense"
+                                  : "cpu/onednn-bf16-dense";
+    QCOMPARE(variant["strongest_dense_baseline"].toString(), strongest);
+    QVERIFY(std::abs(variant["speedup_vs_strongest_dense"].toDouble() -
+                     time_of[strongest] / variant["time_us"].toDouble()) < 1e-9);
+  }
+
   void badUsageKeepsExistingDatabase() {
     const QString db = database_with_rows("bad-usage-existing.db", 2);
     check_database_untouched(db, {"run", "--weights", "synth:8x16", "--pattern", "5:4"}, 2);

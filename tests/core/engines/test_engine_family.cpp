@@ -1,6 +1,7 @@
 // The family traits every front end asks instead of matching name prefixes: each registered engine belongs to a
 // family whose baseline is registered too, and rows of engines this build lacks are still placed in their family.
 #include <QtTest/QtTest>
+#include <map>
 
 #include "nmscope/engine_family.hpp"
 #include "nmscope/engine_registry.hpp"
@@ -36,6 +37,35 @@ class TestEngineFamily final : public QObject {
     QVERIFY(!family_counts_cycles("gpu/int4-2:4"));
     QCOMPARE(further_baselines_of("gpu/int4-2:4"), std::vector<std::string>{"gpu/cusparselt-fp16-2:4"});
     QCOMPARE(further_baselines_of("cpu/int4-2:4"), std::vector<std::string>{"cpu/onednn-bf16-dense"});
+    // The dense candidates for the strongest baseline: cuSPARSELt (2:4) is not one; the FPGA has its own dense runs.
+    QCOMPARE(dense_baselines_of("cpu/int4-2:4"),
+             (std::vector<std::string>{"cpu/eigen-fp32-dense", "cpu/onednn-bf16-dense"}));
+    QCOMPARE(dense_baselines_of("gpu/int4-2:4"), std::vector<std::string>{"gpu/cublas-fp16-dense"});
+    QVERIFY(dense_baselines_of("fpga/systolic-16x16").empty());
+    for (const auto& traits : all_family_traits())
+      for (const std::string& alternative : traits.dense_alternatives)
+        QVERIFY2(std::find(traits.further_baselines.begin(), traits.further_baselines.end(), alternative) !=
+                     traits.further_baselines.end(),
+                 "a dense alternative is timed beside the baseline");
+  }
+
+  void the_strongest_dense_baseline_is_the_fastest_measured() {
+    const std::map<std::string, double> times = {{"cpu/eigen-fp32-dense", 2500}, {"cpu/onednn-bf16-dense", 2000}};
+    const auto time_of = [&](const std::string& engine) -> std::optional<double> {
+      const auto found = times.find(engine);
+      return found == times.end() ? std::nullopt : std::optional<double>(found->second);
+    };
+    const auto strongest = strongest_dense_baseline("cpu/int4-2:4", time_of);
+    QVERIFY(strongest);
+    QCOMPARE(strongest->engine, std::string("cpu/onednn-bf16-dense"));
+    QCOMPARE(strongest->time_us, 2000.0);
+    // Only Eigen measured: Eigen, named; nothing measured: none.
+    const auto only_eigen = strongest_dense_baseline("cpu/int4-2:4", [](const std::string& engine) {
+      return engine == "cpu/eigen-fp32-dense" ? std::optional<double>(2500) : std::nullopt;
+    });
+    QCOMPARE(only_eigen->engine, std::string("cpu/eigen-fp32-dense"));
+    QVERIFY(!strongest_dense_baseline("cpu/int4-2:4", [](const std::string&) { return std::optional<double>(); }));
+    QVERIFY(!strongest_dense_baseline("fpga/systolic-16x16", time_of));
     QCOMPARE(family_traits(EngineFamily::Gpu).compute_bound_batch, 64);
     QCOMPARE(family_traits(EngineFamily::Cpu).compute_bound_batch, 16);
   }

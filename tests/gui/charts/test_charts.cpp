@@ -300,6 +300,27 @@ class TestCharts final : public QObject {
     QCOMPARE(whiskers, 1);
   }
 
+  // A CPU variant is quoted against the strongest dense baseline measured beside it, named: oneDNN where it was
+  // faster than Eigen for that layer and batch, Eigen where it was not (or where oneDNN was not run).
+  void speedupIsAgainstTheStrongestDenseBaseline() {
+    std::vector<Measurement> rows = {
+        timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100),
+        timed(row_for("t", 2, 4, 4, "cpu/onednn-bf16-dense", 1), 80),
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 1), 20),
+        timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 16), 300),
+        timed(row_for("t", 2, 4, 4, "cpu/onednn-bf16-dense", 16), 450),
+        timed(row_for("t", 2, 4, 4, "cpu/int4-2:4", 16), 100),
+    };
+    const SpeedupTable table = speedup_table(rows, effective_rows(rows, {}));
+    std::map<std::pair<std::string, int>, const Speedup*> bar;
+    for (const Speedup& speedup : table.speedups) bar[{speedup.engine, rows[size_t(speedup.row)].batch}] = &speedup;
+    QCOMPARE(bar.at({"cpu/int4-2:4", 1})->baseline, std::string("cpu/onednn-bf16-dense"));
+    QCOMPARE(bar.at({"cpu/int4-2:4", 1})->speedup, 4.0);
+    QCOMPARE(bar.at({"cpu/int4-2:4", 16})->baseline, std::string("cpu/eigen-fp32-dense"));
+    QCOMPARE(bar.at({"cpu/int4-2:4", 16})->speedup, 3.0);
+    QCOMPARE(bar.at({"cpu/eigen-fp32-dense", 1})->speedup, 0.8);  // the weaker baseline shows what it loses
+  }
+
   void speedupIsAgainstTheSameStudysBaseline() {
     std::vector<Measurement> rows = {
         timed(row_for("t", 2, 4, 4, "cpu/eigen-fp32-dense", 1), 100),
