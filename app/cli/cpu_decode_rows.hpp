@@ -25,7 +25,7 @@ struct CpuDecodeRequest {
   ResultsStore* store = nullptr;
   std::string study_id;
   std::string model_name;  // the preset, or the model directory
-  DecodeActivations activations = DecodeActivations::Bf16;  // of the packed variants
+  DecodeActivations activations = DecodeActivations::Bf16Pair;  // of the packed variants
 };
 
 // Throws UsageError("--batch", needed vs available and what would fit) when the step's peak memory (with a packed

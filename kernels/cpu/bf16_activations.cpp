@@ -26,20 +26,36 @@ float bf16_bits_to_float(uint16_t bits) {
   return value;
 }
 
-void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16Activations& out) {
+void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16Activations& out, bool pair) {
   constexpr int64_t block = QuantizedActivations::kBlock;
   out.batch = batch;
   out.cols = cols;
   out.padded_cols = (cols + block - 1) / block * block;
   out.row_stride = out.padded_cols + 32;
   out.values.assign(size_t(batch * out.row_stride + 32), 0);
+  if (pair)
+    out.low.assign(out.values.size(), 0);
+  else
+    out.low.clear();
   for (int64_t token = 0; token < batch; ++token)
-    for (int64_t col = 0; col < cols; ++col)
-      out.values[size_t(token * out.row_stride + col)] = float_to_bf16_bits(x[token * cols + col]);
+    for (int64_t col = 0; col < cols; ++col) {
+      const float value = x[token * cols + col];
+      const size_t at = size_t(token * out.row_stride + col);
+      out.values[at] = float_to_bf16_bits(value);
+      if (pair) out.low[at] = float_to_bf16_bits(value - bf16_bits_to_float(out.values[at]));
+    }
 }
 
 std::string activation_precision_name(ActivationPrecision precision) {
-  return precision == ActivationPrecision::Bf16 ? "bf16" : "int8 per 128 columns";
+  switch (precision) {
+    case ActivationPrecision::Bf16:
+      return "bf16";
+    case ActivationPrecision::Bf16Pair:
+      return "bf16 pair (high + low)";
+    case ActivationPrecision::Int8:
+      break;
+  }
+  return "int8 per 128 columns";
 }
 
 void nm_gemm_reference_bf16(const PackedWeightsView& w, const Bf16Activations& x, int64_t row_begin, int64_t row_end,
@@ -53,8 +69,10 @@ void nm_gemm_reference_bf16(const PackedWeightsView& w, const Bf16Activations& x
         if (column >= w.cols) continue;
         const int64_t scale_index = w.scale_index(row, column);
         const int weight = int(read_bits(values, slot, w.bits)) - w.zero_point(scale_index);
-        sum += double(weight) * fp16_bits_to_float_exact(w.scales[scale_index]) *
-               bf16_bits_to_float(x.values[size_t(token * x.row_stride + column)]);
+        const size_t at = size_t(token * x.row_stride + column);
+        const double activation =
+            double(bf16_bits_to_float(x.values[at])) + (x.pair() ? double(bf16_bits_to_float(x.low[at])) : 0.0);
+        sum += double(weight) * fp16_bits_to_float_exact(w.scales[scale_index]) * activation;
       }
       y[token * w.rows + row] = float(sum);
     }
@@ -62,7 +80,7 @@ void nm_gemm_reference_bf16(const PackedWeightsView& w, const Bf16Activations& x
 }
 
 std::string NmGemmPath::kernel() const {
-  return activations == ActivationPrecision::Bf16 ? std::string("avx512-bf16") : isa_name(isa);
+  return activations == ActivationPrecision::Int8 ? isa_name(isa) : std::string("avx512-bf16");
 }
 
 std::string NmGemmPath::activation_text() const {

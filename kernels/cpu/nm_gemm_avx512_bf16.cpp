@@ -1,7 +1,7 @@
-// AVX-512 BF16 kernel for y = x W^T on the packed format (docs/packed-format.md) with bf16 activations: the CPU
-// decoder's path. Int8 activations per 128 columns move a real model's logits by 1.5-6 % (SmolLM2-135M,
-// docs/ACCURACY.md, "CPU decode: activation precision"); bf16 keeps 8 significant bits of every activation whatever
-// its neighbours hold.
+// AVX-512 BF16 kernel for y = x W^T on the packed format (docs/packed-format.md) with bf16 activations, one or a
+// pair: the CPU decoder's path. Int8 activations per 128 columns move a model's logits by 1.5-9 % (SmolLM2-135M,
+// LLaMA-7B: docs/ACCURACY.md, "CPU decode: activation precision"); bf16 keeps 8 significant bits of every activation
+// whatever its neighbours hold (about 1 %), a pair 16 (1e-5).
 //
 // A chunk of 128 columns is decoded as for the int8 kernel (nm_gemm_avx512_decode.hpp): signed weights w = c - z
 // and each slot's column. The weights become bf16 exactly (|w| <= 128 fits bf16's 8-bit significand): through a
@@ -9,7 +9,8 @@
 // from the chunk's 128 bf16 activations (4 registers) with vpermt2w, 32 slots at a time (a 64-slot chunk's first 32
 // slots always lie in its first 64 columns; fewer slots may straddle the middle, and take the upper gather under a
 // mask). vdpbf16ps sums pairs of products in fp32, and the chunk's sum is scaled by s_w in fp32: the weights stay
-// exact integers, so the activations' rounding is the only one.
+// exact integers, so the activations' rounding is the only one. A bf16 pair (x = high + low) gathers and multiplies
+// the low halves too, into the same lanes.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -96,35 +97,43 @@ class Bf16Converter {
   __m512i high_table_;
 };
 
-// The chunk's sum for one token (fp32 lanes, unscaled), from its 128 bf16 activations.
+// The chunk's sum for one token (fp32 lanes, unscaled) added to `sum`, from its 128 bf16 activations.
 template <bool Dense>
-inline __m512 chunk_dot(const Bf16Chunk& chunk, int slots, const uint16_t* activations) {
+inline __m512 chunk_dot(__m512 sum, const Bf16Chunk& chunk, int slots, const uint16_t* activations) {
   const __m512i a0 = _mm512_loadu_si512(activations), a1 = _mm512_loadu_si512(activations + 32);
   const __m512i a2 = _mm512_loadu_si512(activations + 64), a3 = _mm512_loadu_si512(activations + 96);
   const auto dot = [](__m512 sum, __m512i x, __m512i w) {
     return _mm512_dpbf16_ps(sum, reinterpret_cast<__m512bh>(x), reinterpret_cast<__m512bh>(w));
   };
   if constexpr (Dense) {
-    return dot(dot(dot(dot(_mm512_setzero_ps(), a0, chunk.weights[0]), a1, chunk.weights[1]), a2, chunk.weights[2]), a3,
+    return dot(dot(dot(dot(sum, a0, chunk.weights[0]), a1, chunk.weights[1]), a2, chunk.weights[2]), a3,
                chunk.weights[3]);
   } else {
     if (slots == 64) {
       const __m512i low = _mm512_permutex2var_epi16(a0, chunk.columns[0], a1);
       const __m512i high = _mm512_permutex2var_epi16(a2, chunk.columns[1], a3);
-      return dot(dot(_mm512_setzero_ps(), low, chunk.weights[0]), high, chunk.weights[1]);
+      return dot(dot(sum, low, chunk.weights[0]), high, chunk.weights[1]);
     }
     // 32 slots or fewer, straddling the chunk's middle.
     const __m512i gathered =
         _mm512_mask_blend_epi16(chunk.upper[0], _mm512_permutex2var_epi16(a0, chunk.columns[0], a1),
                                 _mm512_permutex2var_epi16(a2, chunk.columns[0], a3));
-    return dot(_mm512_setzero_ps(), gathered, chunk.weights[0]);
+    return dot(sum, gathered, chunk.weights[0]);
   }
+}
+
+// The chunk's sum for the token at `offset`: high activations, then (a pair) the low ones into the same lanes.
+template <bool Dense, bool Pair>
+inline __m512 token_dot(const Bf16Chunk& chunk, int slots, const Bf16Activations& x, int64_t offset) {
+  const __m512 high = chunk_dot<Dense>(_mm512_setzero_ps(), chunk, slots, x.values.data() + offset);
+  if constexpr (Pair) return chunk_dot<Dense>(high, chunk, slots, x.low.data() + offset);
+  return high;
 }
 
 constexpr int64_t kPrefetchDistance = 3072;  // bytes of codes ahead, as the int8 kernel
 
 // Small batches: each chunk is decoded into registers and used at once by every token of the tile.
-template <int Tokens, bool Dense>
+template <int Tokens, bool Dense, bool Pair>
 void multiply_row(const PackedWeightsView& w, const CallConstants& constants, const Bf16Converter& converter,
                   const Bf16Activations& x, int64_t row, int64_t first_token, float* weight_scales, float* y) {
   const RowDecoder<Dense> decoder(w, constants, row);
@@ -136,8 +145,8 @@ void multiply_row(const PackedWeightsView& w, const CallConstants& constants, co
     const Bf16Chunk decoded = converter.convert(decoder.decode(chunk), Dense);
     const __m512 scale = _mm512_set1_ps(weight_scales[chunk]);
     for (int t = 0; t < Tokens; ++t) {
-      const uint16_t* activations = x.values.data() + (first_token + t) * x.row_stride + chunk * kChunk;
-      sums[t] = _mm512_fmadd_ps(chunk_dot<Dense>(decoded, converter.slots(), activations), scale, sums[t]);
+      const int64_t offset = (first_token + t) * x.row_stride + chunk * kChunk;
+      sums[t] = _mm512_fmadd_ps(token_dot<Dense, Pair>(decoded, converter.slots(), x, offset), scale, sums[t]);
     }
   }
   for (int t = 0; t < Tokens; ++t) y[(first_token + t) * w.rows + row] = _mm512_reduce_add_ps(sums[t]);
@@ -148,7 +157,7 @@ void multiply_row(const PackedWeightsView& w, const CallConstants& constants, co
 constexpr int kBlockRows = 4;
 constexpr int kBlockTokens = 4;
 
-template <bool Dense>
+template <bool Dense, bool Pair>
 void multiply_row_block(const PackedWeightsView& w, const CallConstants& constants, const Bf16Converter& converter,
                         const Bf16Activations& x, int64_t first_row, std::vector<Bf16Chunk>& decoded,
                         std::vector<float>& scales, float* y) {
@@ -160,8 +169,8 @@ void multiply_row_block(const PackedWeightsView& w, const CallConstants& constan
       decoded[size_t(r * chunks + chunk)] = converter.convert(decoder.decode(chunk), Dense);
     avx512::weight_scales_of_row(w, constants, first_row + r, scales.data() + r * scale_stride);
   }
-  const auto row_sum = [&](int r, int64_t chunk, const uint16_t* activations, __m512 sum) {
-    const __m512 dot = chunk_dot<Dense>(decoded[size_t(r * chunks + chunk)], converter.slots(), activations);
+  const auto row_sum = [&](int r, int64_t chunk, int64_t offset, __m512 sum) {
+    const __m512 dot = token_dot<Dense, Pair>(decoded[size_t(r * chunks + chunk)], converter.slots(), x, offset);
     return _mm512_fmadd_ps(dot, _mm512_set1_ps(scales[size_t(r * scale_stride + chunk)]), sum);
   };
   int64_t token = 0;
@@ -171,8 +180,8 @@ void multiply_row_block(const PackedWeightsView& w, const CallConstants& constan
       for (auto& sum : row_sums) sum = _mm512_setzero_ps();
     for (int64_t chunk = 0; chunk < chunks; ++chunk)
       for (int t = 0; t < kBlockTokens; ++t) {
-        const uint16_t* activations = x.values.data() + (token + t) * x.row_stride + chunk * kChunk;
-        for (int r = 0; r < kBlockRows; ++r) sums[r][t] = row_sum(r, chunk, activations, sums[r][t]);
+        const int64_t offset = (token + t) * x.row_stride + chunk * kChunk;
+        for (int r = 0; r < kBlockRows; ++r) sums[r][t] = row_sum(r, chunk, offset, sums[r][t]);
       }
     for (int r = 0; r < kBlockRows; ++r)
       for (int t = 0; t < kBlockTokens; ++t) y[(token + t) * w.rows + first_row + r] = _mm512_reduce_add_ps(sums[r][t]);
@@ -181,12 +190,12 @@ void multiply_row_block(const PackedWeightsView& w, const CallConstants& constan
     for (int r = 0; r < kBlockRows; ++r) {
       __m512 sum = _mm512_setzero_ps();
       for (int64_t chunk = 0; chunk < chunks; ++chunk)
-        sum = row_sum(r, chunk, x.values.data() + token * x.row_stride + chunk * kChunk, sum);
+        sum = row_sum(r, chunk, token * x.row_stride + chunk * kChunk, sum);
       y[token * w.rows + first_row + r] = _mm512_reduce_add_ps(sum);
     }
 }
 
-template <bool Dense>
+template <bool Dense, bool Pair>
 void multiply_rows(const PackedWeightsView& w, const Bf16Activations& x, int64_t row_begin, int64_t row_end, float* y) {
   const CallConstants constants(w, x.padded_cols / kChunk);
   const Bf16Converter converter(w, constants);
@@ -195,21 +204,21 @@ void multiply_rows(const PackedWeightsView& w, const Bf16Activations& x, int64_t
   if (x.batch >= 8) {
     std::vector<Bf16Chunk> decoded(static_cast<size_t>(kBlockRows * constants.chunks));
     for (; row + kBlockRows <= row_end; row += kBlockRows)
-      multiply_row_block<Dense>(w, constants, converter, x, row, decoded, scales, y);
+      multiply_row_block<Dense, Pair>(w, constants, converter, x, row, decoded, scales, y);
   }
   for (; row < row_end; ++row) {
     int64_t token = 0;
     for (; token + 8 <= x.batch; token += 8)
-      multiply_row<8, Dense>(w, constants, converter, x, row, token, scales.data(), y);
+      multiply_row<8, Dense, Pair>(w, constants, converter, x, row, token, scales.data(), y);
     if (token + 4 <= x.batch) {
-      multiply_row<4, Dense>(w, constants, converter, x, row, token, scales.data(), y);
+      multiply_row<4, Dense, Pair>(w, constants, converter, x, row, token, scales.data(), y);
       token += 4;
     }
     if (token + 2 <= x.batch) {
-      multiply_row<2, Dense>(w, constants, converter, x, row, token, scales.data(), y);
+      multiply_row<2, Dense, Pair>(w, constants, converter, x, row, token, scales.data(), y);
       token += 2;
     }
-    if (token < x.batch) multiply_row<1, Dense>(w, constants, converter, x, row, token, scales.data(), y);
+    if (token < x.batch) multiply_row<1, Dense, Pair>(w, constants, converter, x, row, token, scales.data(), y);
   }
 }
 
@@ -219,10 +228,18 @@ void multiply_rows(const PackedWeightsView& w, const Bf16Activations& x, int64_t
 bool supports(const PackedWeightsView& w) { return avx512::supports(w); }
 
 void gemm(const PackedWeightsView& w, const Bf16Activations& x, int64_t row_begin, int64_t row_end, float* y) {
-  if (w.group_size == 1)
-    multiply_rows<true>(w, x, row_begin, row_end, y);
-  else
-    multiply_rows<false>(w, x, row_begin, row_end, y);
+  const bool dense = w.group_size == 1;
+  if (x.pair()) {
+    if (dense)
+      multiply_rows<true, true>(w, x, row_begin, row_end, y);
+    else
+      multiply_rows<false, true>(w, x, row_begin, row_end, y);
+  } else {
+    if (dense)
+      multiply_rows<true, false>(w, x, row_begin, row_end, y);
+    else
+      multiply_rows<false, false>(w, x, row_begin, row_end, y);
+  }
 }
 
 }  // namespace nmscope::kernels::avx512_bf16

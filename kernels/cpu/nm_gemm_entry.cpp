@@ -19,9 +19,9 @@ Isa isa_for(const PackedWeightsView& weights) {
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision) {
   NmGemmPath path;
   path.isa = isa_for(weights);
-  if (precision == ActivationPrecision::Bf16 && bf16_kernel_supports(weights)) {
+  if (precision != ActivationPrecision::Int8 && bf16_kernel_supports(weights)) {
     path.isa = Isa::Avx512Vnni;  // the bf16 kernel decodes with the int8 kernel's VNNI + VBMI code
-    path.activations = ActivationPrecision::Bf16;
+    path.activations = precision;
   }
   return path;
 }
@@ -29,9 +29,10 @@ NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision pr
 NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
                    NmGemmScratch& scratch, ActivationPrecision precision) {
   const NmGemmPath path = nm_gemm_path(weights, precision);
-  const bool bf16 = path.activations == ActivationPrecision::Bf16;
+  const bool bf16 = path.activations != ActivationPrecision::Int8;
   if (bf16)
-    round_activations_to_bf16(x, batch, weights.cols, scratch.bf16_activations);
+    round_activations_to_bf16(x, batch, weights.cols, scratch.bf16_activations,
+                              path.activations == ActivationPrecision::Bf16Pair);
   else if (path.isa != Isa::Reference)
     quantize_activations(x, batch, weights.cols, scratch.activations);
   // Enough row blocks to balance the threads (8 per thread), each of at least 4 rows.

@@ -20,12 +20,12 @@ namespace nmscope {
 
 inline constexpr const char* kCpuDecodeBaseline = "cpu/eigen-fp32-dense";
 
-// What a packed variant's kernels multiply its weights with. Bf16 (the AVX-512 BF16 kernel, where the CPU has it)
-// keeps a real model's logits within 1 % of the reference; Int8 per 128 columns (the VNNI kernels) is faster and
-// moves them by 1.5-6 % (docs/ACCURACY.md, "CPU decode: activation precision").
-enum class DecodeActivations { Bf16, Int8 };
-std::string decode_activations_name(DecodeActivations activations);  // "bf16", "int8"
-// "bf16" or "int8"; throws SettingError(Setting::Engines, reason) otherwise.
+// What a packed variant's kernels multiply its weights with (docs/ACCURACY.md, "CPU decode: activation precision"),
+// where the CPU has AVX-512 BF16: a bf16 pair (x = high + low, 16 significant bits: the reference's logits to 1e-4),
+// bf16 (about 1 % on real and synthetic models), or int8 per 128 columns (the VNNI kernels, fastest: 1.5-25 %).
+enum class DecodeActivations { Bf16Pair, Bf16, Int8 };
+std::string decode_activations_name(DecodeActivations activations);  // "bf16x2", "bf16", "int8"
+// "bf16x2", "bf16" or "int8"; throws SettingError(Setting::Engines, reason) otherwise.
 DecodeActivations parse_decode_activations(const std::string& text);
 
 // An engine name of the CPU decode step: cpu/eigen-fp32-dense, or cpu/int{b}-dense / cpu/int{b}-N:M (b = 2, 3, 4,
@@ -35,7 +35,7 @@ struct CpuDecodeVariant {
   bool packed = false;
   NMPattern pattern = NMPattern::dense();
   int bits = 16;
-  DecodeActivations activations = DecodeActivations::Bf16;  // packed variants only
+  DecodeActivations activations = DecodeActivations::Bf16Pair;  // packed variants only
   // Throws SettingError(Setting::Engines, reason) on any other name.
   static CpuDecodeVariant parse(const std::string& engine);
 };
@@ -115,7 +115,7 @@ class CpuDecoder {
 
   ModelConfig shape_;
   std::string engine_;
-  DecodeActivations activations_ = DecodeActivations::Bf16;
+  DecodeActivations activations_ = DecodeActivations::Bf16Pair;
   bool share_blocks_ = false;  // synthetic: blocks_[0] serves every block
   std::vector<Block> blocks_;
   CpuLinear head_;

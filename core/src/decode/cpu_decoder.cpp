@@ -50,20 +50,35 @@ CpuLinear dequantized_linear(const CpuLinear& linear) {
 namespace {
 
 kernels::ActivationPrecision kernel_precision(DecodeActivations activations) {
-  return activations == DecodeActivations::Bf16 ? kernels::ActivationPrecision::Bf16
-                                                : kernels::ActivationPrecision::Int8;
+  switch (activations) {
+    case DecodeActivations::Bf16Pair:
+      return kernels::ActivationPrecision::Bf16Pair;
+    case DecodeActivations::Bf16:
+      return kernels::ActivationPrecision::Bf16;
+    case DecodeActivations::Int8:
+      break;
+  }
+  return kernels::ActivationPrecision::Int8;
 }
 
 }  // namespace
 
 std::string decode_activations_name(DecodeActivations activations) {
-  return activations == DecodeActivations::Bf16 ? "bf16" : "int8";
+  switch (activations) {
+    case DecodeActivations::Bf16Pair:
+      return "bf16x2";
+    case DecodeActivations::Bf16:
+      return "bf16";
+    case DecodeActivations::Int8:
+      break;
+  }
+  return "int8";
 }
 
 DecodeActivations parse_decode_activations(const std::string& text) {
-  if (text == "bf16") return DecodeActivations::Bf16;
-  if (text == "int8") return DecodeActivations::Int8;
-  throw SettingError(Setting::Engines, "'" + text + "' is not an activation precision (bf16, int8)");
+  for (DecodeActivations activations : {DecodeActivations::Bf16Pair, DecodeActivations::Bf16, DecodeActivations::Int8})
+    if (text == decode_activations_name(activations)) return activations;
+  throw SettingError(Setting::Engines, "'" + text + "' is not an activation precision (bf16x2, bf16, int8)");
 }
 
 CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {

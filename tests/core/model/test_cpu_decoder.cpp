@@ -4,6 +4,7 @@
 // The packed variants against the same weights dequantized; storage; bad input.
 #include <QtTest/QtTest>
 #include <cmath>
+#include <map>
 
 #include "model_test_support.hpp"
 #include "nmscope/cpu_decoder.hpp"
@@ -167,26 +168,34 @@ class TestCpuDecoder final : public QObject {
     QVERIFY(run.bytes_read > run.linear_bytes);
   }
 
-  // bf16 activations (the default where the CPU has AVX-512 BF16) keep the logits closer to the reference than int8
-  // per 128 columns, within 1 %; the decoder says which ran.
-  void bf16_activations_keep_the_logits_within_one_percent() {
+  // The activation precisions in order: a bf16 pair (the default where the CPU has AVX-512 BF16) keeps the logits at
+  // the reference's, bf16 within 1 %, int8 per 128 columns further off; the decoder says which ran.
+  void activation_precisions_order_the_logits_error() {
     const auto model = Model::open(fixture("tiny_llama"));
     const TokenIds tokens = read_token_ids(fixture("tiny_llama_tokens.npy"));
     CpuDecodeVariant variant = CpuDecodeVariant::parse("cpu/int4-2:4");
-    CpuDecoder bf16 = CpuDecoder::from_model(*model, variant);
-    variant.activations = DecodeActivations::Int8;
-    CpuDecoder int8 = CpuDecoder::from_model(*model, variant);
-    QCOMPARE(int8.activation_text(), std::string(int8.isa() == "reference" ? "fp32" : "int8 per 128 columns"));
-    if (bf16.activation_text() != "bf16") QSKIP("no AVX-512 BF16 on this CPU: the decoder runs int8 activations");
-    QCOMPARE(bf16.isa(), std::string("avx512-bf16"));
-    CpuDecoder reference = bf16.dequantized();
+    QVERIFY(variant.activations == DecodeActivations::Bf16Pair);
+    std::map<DecodeActivations, double> error;
+    CpuDecoder first = CpuDecoder::from_model(*model, variant);
+    if (first.activation_text() == "int8 per 128 columns" || first.activation_text() == "fp32")
+      QSKIP("no AVX-512 BF16 on this CPU: the decoder runs int8 activations");
+    QCOMPARE(first.activation_text(), std::string("bf16 pair (high + low)"));
+    QCOMPARE(first.isa(), std::string("avx512-bf16"));
+    CpuDecoder reference = first.dequantized();
     const MatrixF expected = decode_all(reference, tokens);
-    const double bf16_error = model_test::relative_error(decode_all(bf16, tokens), expected);
-    const double int8_error = model_test::relative_error(decode_all(int8, tokens), expected);
-    qInfo("tiny_llama cpu/int4-2:4: logits relative error %.3g with bf16 activations, %.3g with int8", bf16_error,
-          int8_error);
-    QVERIFY2(bf16_error < 1e-2, QByteArray::number(bf16_error));
-    QVERIFY(bf16_error < int8_error);
+    for (DecodeActivations activations :
+         {DecodeActivations::Bf16Pair, DecodeActivations::Bf16, DecodeActivations::Int8}) {
+      variant.activations = activations;
+      CpuDecoder decoder = CpuDecoder::from_model(*model, variant);
+      error[activations] = model_test::relative_error(decode_all(decoder, tokens), expected);
+      qInfo("tiny_llama cpu/int4-2:4, %s activations (%s): logits relative error %.3g",
+            decode_activations_name(activations).c_str(), decoder.activation_text().c_str(), error[activations]);
+      QCOMPARE(parse_decode_activations(decode_activations_name(activations)), activations);
+    }
+    QVERIFY2(error[DecodeActivations::Bf16Pair] < 1e-4, QByteArray::number(error[DecodeActivations::Bf16Pair]));
+    QVERIFY2(error[DecodeActivations::Bf16] < 1e-2, QByteArray::number(error[DecodeActivations::Bf16]));
+    QVERIFY(error[DecodeActivations::Bf16Pair] < error[DecodeActivations::Bf16]);
+    QVERIFY(error[DecodeActivations::Bf16] < error[DecodeActivations::Int8]);
     QVERIFY_THROWS_EXCEPTION(SettingError, parse_decode_activations("fp8"));
   }
 

@@ -10,6 +10,8 @@
 //    about 0.5 % on N(0,1) inputs; 3 % bounds it for every family here.
 //  - kBf16Activations: the bf16 kernel against the fp32-activation reference: bf16 rounds each activation by at most
 //    2^-9 of itself, about 0.2 % of y on N(0,1) inputs; 1 % bounds it.
+//  - kBf16PairActivations: the same with a bf16 pair (high + low, 2^-17 of each activation): fp32 summation is
+//    what is left; 1e-4 bounds it.
 #include <QtTest>
 #include <random>
 
@@ -27,6 +29,7 @@ constexpr double kExactDecode = 1e-6;
 constexpr double kSameActivations = 2e-6;
 constexpr double kInt8Activations = 3e-2;
 constexpr double kBf16Activations = 1e-2;
+constexpr double kBf16PairActivations = 1e-4;
 
 MatrixF random_matrix(int64_t rows, int64_t cols, unsigned seed) {
   std::mt19937 engine(seed);
@@ -127,6 +130,17 @@ class TestNMGemm final : public QObject {
       QVERIFY2(against_same < kSameActivations,
                qPrintable(QString("bf16: %1 against the same-activation reference").arg(against_same)));
       QVERIFY(relative(bf16, reference) < kBf16Activations);
+
+      // A bf16 pair (high + low): 16 significant bits of every activation.
+      Bf16Activations pair;
+      round_activations_to_bf16(x.data(), batch, cols, pair, true);
+      MatrixF same_pair(batch, rows);
+      nm_gemm_reference_bf16(view, pair, 0, rows, same_pair.data());
+      MatrixF paired = MatrixF::Constant(batch, rows, NAN);
+      nm_gemm_bf16(view, pair, 0, 6, paired.data());
+      nm_gemm_bf16(view, pair, 6, rows, paired.data());
+      QVERIFY(relative(paired, same_pair) < kSameActivations);
+      QVERIFY2(relative(paired, reference) < kBf16PairActivations, QByteArray::number(relative(paired, reference)));
     }
   }
 

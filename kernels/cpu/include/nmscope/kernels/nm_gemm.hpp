@@ -42,21 +42,26 @@ void quantize_activations(const float* x, int64_t batch, int64_t cols, Quantized
 
 // Activations x [batch, K] rounded to bf16 (to nearest, ties to even) for the bf16 kernel: no block scale, so an
 // outlier costs its neighbours nothing. K is padded with zeros to a multiple of 128; rows are row_stride elements
-// apart (padded_cols + 32, for the same reason as QuantizedActivations).
+// apart (padded_cols + 32, for the same reason as QuantizedActivations). As a pair, x = high + low with low = bf16(x -
+// high): 16 significant bits, 2^-17 of each activation, for twice the products.
 struct Bf16Activations {
   int64_t batch = 0;
   int64_t cols = 0;
   int64_t padded_cols = 0;
   int64_t row_stride = 0;
-  std::vector<uint16_t> values;  // [batch, row_stride] (+ 32 elements of slack), bf16 bits
+  std::vector<uint16_t> values;  // [batch, row_stride] (+ 32 elements of slack), bf16 bits: high
+  std::vector<uint16_t> low;     // the same shape for a pair, else empty
+  bool pair() const { return !low.empty(); }
 };
-void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16Activations& out);
+void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16Activations& out, bool pair = false);
 float bf16_bits_to_float(uint16_t bits);
 
-// What the SIMD kernels multiply the weights with: int8 per 128 columns (the VNNI kernels, fastest) or bf16 (the
-// AVX-512 BF16 kernel: the CPU decoder's choice, whose logits int8 activations move by percents on real models).
-enum class ActivationPrecision { Int8, Bf16 };
-std::string activation_precision_name(ActivationPrecision precision);  // "int8 per 128 columns", "bf16"
+// What the SIMD kernels multiply the weights with: int8 per 128 columns (the VNNI kernels, fastest), bf16, or a
+// bf16 pair (the AVX-512 BF16 kernel; int8 activations move a real model's logits by percents, bf16 by about 1 %,
+// the pair by none that matters).
+enum class ActivationPrecision { Int8, Bf16, Bf16Pair };
+// "int8 per 128 columns", "bf16", "bf16 pair (high + low)"
+std::string activation_precision_name(ActivationPrecision precision);
 
 // The scalar reference: rows [row_begin, row_end) of y [batch, rows] (row-major, stride rows).
 void nm_gemm_reference(const PackedWeightsView& weights, const float* x, int64_t batch, int64_t row_begin,
@@ -98,7 +103,7 @@ void nm_gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& x, in
 struct NmGemmPath {
   Isa isa = Isa::Reference;
   ActivationPrecision activations = ActivationPrecision::Int8;
-  // "avx512-bf16", else isa_name(isa).
+  // "avx512-bf16" (either bf16 precision), else isa_name(isa).
   std::string kernel() const;
   // "bf16", "int8 per 128 columns" or "fp32" (the reference).
   std::string activation_text() const;
