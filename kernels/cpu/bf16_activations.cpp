@@ -83,6 +83,13 @@ std::string NmGemmPath::kernel() const {
   return activations == ActivationPrecision::Int8 ? isa_name(isa) : std::string("avx512-bf16");
 }
 
+std::string NmGemmPath::tiling(int64_t batch) const {
+  if (isa == Isa::Reference) return "scalar, one slot at a time";
+  if (isa == Isa::Avx2) return "each row decoded once, every token gathered from it";
+  return batch >= kRowBlockBatch ? "blocks of 4 rows decoded into L1, tiles of 4 tokens"
+                                 : "each row's chunks decoded into registers, tiles of up to 8 tokens";
+}
+
 std::string NmGemmPath::activation_text() const {
   return isa == Isa::Reference ? std::string("fp32") : activation_precision_name(activations);
 }

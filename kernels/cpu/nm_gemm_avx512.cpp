@@ -155,7 +155,7 @@ template <bool Dense>
 void multiply_rows(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
                    int64_t row_begin, int64_t row_end, float* y) {
   int64_t row = row_begin;
-  if (x.batch >= 8) {
+  if (x.batch >= kRowBlockBatch) {
     std::vector<DecodedChunk> decoded(static_cast<size_t>(kBlockRows * constants.chunks));
     std::vector<ChunkScales> scales(kBlockRows, ChunkScales(w, constants, x.batch));
     for (; row + kBlockRows <= row_end; row += kBlockRows)

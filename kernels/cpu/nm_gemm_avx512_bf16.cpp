@@ -201,7 +201,7 @@ void multiply_rows(const PackedWeightsView& w, const Bf16Activations& x, int64_t
   const Bf16Converter converter(w, constants);
   std::vector<float> scales(size_t(kBlockRows * (constants.chunks + 16)));
   int64_t row = row_begin;
-  if (x.batch >= 8) {
+  if (x.batch >= kRowBlockBatch) {
     std::vector<Bf16Chunk> decoded(static_cast<size_t>(kBlockRows * constants.chunks));
     for (; row + kBlockRows <= row_end; row += kBlockRows)
       multiply_row_block<Dense, Pair>(w, constants, converter, x, row, decoded, scales, y);

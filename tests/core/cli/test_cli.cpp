@@ -817,6 +817,9 @@ class TestCli final : public QObject {
                                   ? "cpu/eigen-fp32-dense"
                                   : "cpu/onednn-bf16-dense";
     QCOMPARE(variant["strongest_dense_baseline"].toString(), strongest);
+    // The details name the kernel that ran and how it walked the batch.
+    QVERIFY2(!variant["details"].toObject()["kernel"].toString().isEmpty(),
+             qPrintable(QJsonDocument(variant).toJson()));
     QVERIFY(std::abs(variant["speedup_vs_strongest_dense"].toDouble() -
                      time_of[strongest] / variant["time_us"].toDouble()) < 1e-9);
   }

@@ -165,6 +165,10 @@ class TestNMGemm final : public QObject {
         compress(weights, select_nm(weights, NMPattern{2, 4}, PruningCriterion::Magnitude), quant);
     const NmGemmPath int8 = nm_gemm_path(kernel_view(packed), ActivationPrecision::Int8);
     QVERIFY(int8.activations == ActivationPrecision::Int8);
+    if (int8.isa == Isa::Avx512Vnni) {  // the batch picks the tiling, and the path says which
+      QVERIFY(int8.tiling(kRowBlockBatch - 1).find("tiles of up to 8 tokens") != std::string::npos);
+      QVERIFY(int8.tiling(kRowBlockBatch).find("blocks of 4 rows") != std::string::npos);
+    }
     const NmGemmPath bf16 = nm_gemm_path(kernel_view(packed), ActivationPrecision::Bf16);
     if (bf16_kernel_supports(kernel_view(packed))) {
       QCOMPARE(bf16.kernel(), std::string("avx512-bf16"));

@@ -34,7 +34,7 @@ class PackedKernelJob final : public PreparedJob {
         threads_(engines::worker_threads()) {
     rotated_ = engines::rotated_copies(input.packed, copies_, input.cancel);
     for (const auto& copy : rotated_) views_.push_back(kernel_view(copy));
-    isa_ = kernels::isa_for(views_[0]);
+    path_ = kernels::nm_gemm_path(views_[0], kernels::ActivationPrecision::Int8);
     output_.resize(input.activations.rows(), input.packed.rows);
   }
 
@@ -48,8 +48,9 @@ class PackedKernelJob final : public PreparedJob {
     result.time = time;
     result.engine_rel_err = relative_error(input_.reference_output, output_);
     result.details_json = nlohmann::json{
-        {"isa", kernels::isa_name(isa_)},
-        {"activations", isa_ == kernels::Isa::Reference ? "fp32" : "int8 per 128 columns"},
+        {"isa", kernels::isa_name(path_.isa)},
+        {"kernel", path_.kernel() + ": " + path_.tiling(input_.activations.rows())},
+        {"activations", path_.activation_text()},
         {"weight_bytes", weight_bytes_},
         {"copies", copies_},
         {"threads", threads_}}.dump();
@@ -63,7 +64,7 @@ class PackedKernelJob final : public PreparedJob {
   int threads_;
   std::vector<PackedMatrix> rotated_;
   std::vector<kernels::PackedWeightsView> views_;
-  kernels::Isa isa_ = kernels::Isa::Reference;
+  kernels::NmGemmPath path_;
   kernels::NmGemmScratch scratch_;
   MatrixF output_;
 };

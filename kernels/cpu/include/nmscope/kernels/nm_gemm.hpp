@@ -107,7 +107,13 @@ struct NmGemmPath {
   std::string kernel() const;
   // "bf16", "int8 per 128 columns" or "fp32" (the reference).
   std::string activation_text() const;
+  // How the kernel walks a batch of `batch` tokens (the AVX-512 kernels switch at kRowBlockBatch).
+  std::string tiling(int64_t batch) const;
 };
+
+// From this batch on the AVX-512 kernels decode blocks of 4 rows once into L1 and reuse each token's activation
+// chunk for the 4 rows (below it, a row's chunk is decoded into registers and used by a tile of up to 8 tokens).
+inline constexpr int64_t kRowBlockBatch = 8;
 // The path nm_gemm takes for `weights` when asked for `precision`.
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision);
 // nm_gemm with a choice of activation precision: bf16 where the bf16 kernel runs the format, else as nm_gemm.
