@@ -25,6 +25,8 @@ std::string isa_name(Isa isa);
 Isa best_isa();
 bool isa_available(Isa isa);
 
+// (Both activation layouts below are written down in docs/packed-format.md, "Activations as the CPU kernels take
+// them".)
 // Activations x [batch, K] quantized for the SIMD kernels: per token and block of 128 columns, s = absmax / 127,
 // q = round(x / s) stored offset by +128 as unsigned bytes; K is padded with zeros to a multiple of 128.
 struct QuantizedActivations {
