@@ -1,8 +1,6 @@
-// bf16 activations for the bf16 kernel (nm_gemm.hpp), its reference, and what a path reports about itself.
+// bf16 activations for the bf16 kernel (nm_gemm.hpp), and what a path reports about itself.
 #include <cstring>
 
-#include "nmscope/kernels/bit_string.hpp"
-#include "nmscope/kernels/fp16.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
 
 namespace nmscope::kernels {
@@ -56,27 +54,6 @@ std::string activation_precision_name(ActivationPrecision precision) {
       break;
   }
   return "int8 per 128 columns";
-}
-
-void nm_gemm_reference_bf16(const PackedWeightsView& w, const Bf16Activations& x, int64_t row_begin, int64_t row_end,
-                            float* y) {
-  for (int64_t row = row_begin; row < row_end; ++row) {
-    const uint8_t* values = w.values + row * w.value_row_bytes;
-    for (int64_t token = 0; token < x.batch; ++token) {
-      double sum = 0;
-      for (int64_t slot = 0; slot < w.slots_per_row; ++slot) {
-        const int64_t column = w.column_of(row, slot);
-        if (column >= w.cols) continue;
-        const int64_t scale_index = w.scale_index(row, column);
-        const int weight = int(read_bits(values, slot, w.bits)) - w.zero_point(scale_index);
-        const size_t at = size_t(token * x.row_stride + column);
-        const double activation =
-            double(bf16_bits_to_float(x.values[at])) + (x.pair() ? double(bf16_bits_to_float(x.low[at])) : 0.0);
-        sum += double(weight) * fp16_bits_to_float_exact(w.scales[scale_index]) * activation;
-      }
-      y[token * w.rows + row] = float(sum);
-    }
-  }
 }
 
 std::string NmGemmPath::kernel() const {
