@@ -45,6 +45,7 @@ struct BenchOptions {
   bool per_channel = false;
   std::string arrays;          // empty: the registry's default FPGA arrays
   double fpga_clock_mhz = fpga::kDefaultClockMhz;
+  std::string fpga_memory = fpga::default_memory_system().name;
 };
 
 std::vector<int> parse_ints(const std::string& list, const std::string& option) {
@@ -103,6 +104,7 @@ int bench(const BenchOptions& options) {
   spec.timing.target_seconds = options.timing_seconds;
   if (!options.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(options.arrays);
   spec.engine_options.fpga_clock_mhz = options.fpga_clock_mhz;
+  spec.engine_options.fpga_memory = fpga::parse_memory_system(options.fpga_memory);
   const EngineRegistry registry = EngineRegistry::with_options(spec.engine_options);
   // The baselines are part of every bench: a narrowed list ("cpu/int4-2:4") gets its baseline added.
   std::vector<std::string> names;
@@ -272,6 +274,11 @@ Command add_bench_command(CLI::App& app) {
   group->excludes(command->add_flag("--per-channel", options->per_channel, "One scale per output channel"));
   command->add_option("--array", options->arrays, "FPGA systolic array sizes ROWSxCOLS (default 16x16,32x32)");
   command->add_option("--fpga-clock-mhz", options->fpga_clock_mhz, "FPGA clock for time = cycles / clock")
+      ->capture_default_str();
+  command
+      ->add_option("--fpga-memory", options->fpga_memory,
+                   "Memory behind the FPGA array's port: ddr4-2400, ddr4-3200, lpddr4, hbm2, unlimited, or GB/s "
+                   "(docs/fpga-memory.md)")
       ->capture_default_str();
   return {command, [options] { return bench(*options); }};
 }

@@ -25,6 +25,11 @@ void add_study_options(CLI::App& command, StudyOptions& options) {
   command.add_option("--array", options.arrays, "FPGA systolic array sizes ROWSxCOLS, e.g. 16x16,32x32 (default both)");
   command.add_option("--fpga-clock-mhz", options.fpga_clock_mhz, "FPGA clock for time = cycles / clock")
       ->capture_default_str();
+  command
+      .add_option("--fpga-memory", options.fpga_memory,
+                  "Memory behind the FPGA array's port: ddr4-2400, ddr4-3200, lpddr4, hbm2, unlimited, or GB/s "
+                  "(docs/fpga-memory.md)")
+      ->capture_default_str();
 }
 
 StudySpec make_study_spec(const StudyOptions& options) {
@@ -43,6 +48,7 @@ StudySpec make_study_spec(const StudyOptions& options) {
   settings.timing_seconds = options.timing_seconds;
   settings.arrays = options.arrays;
   settings.fpga_clock_mhz = options.fpga_clock_mhz;
+  settings.fpga_memory = options.fpga_memory;
   return nmscope::make_study_spec(settings);
 }
 

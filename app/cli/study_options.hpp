@@ -25,6 +25,7 @@ struct StudyOptions {
   double timing_seconds = 0.3;
   std::string arrays;  // empty: the registry's default FPGA arrays
   double fpga_clock_mhz = fpga::kDefaultClockMhz;
+  std::string fpga_memory = fpga::default_memory_system().name;
 };
 
 // --pattern, --bits, --group/--per-channel/--per-tensor, --asym, --criterion, --activations, --engines, --batch,

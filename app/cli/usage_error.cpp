@@ -40,6 +40,8 @@ const char* flag_of(Setting setting) {
       return "--array";
     case Setting::FpgaClock:
       return "--fpga-clock-mhz";
+    case Setting::FpgaMemory:
+      return "--fpga-memory";
     case Setting::Context:
       return "--context";
     case Setting::LatencyBatch:

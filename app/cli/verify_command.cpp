@@ -41,6 +41,8 @@ int verify_fpga(const VerifyOptions& options) {
     if (!outcome.error.empty()) result = "ERROR: " + outcome.error;
     else if (outcome.mismatches) result = "MISMATCH: " + std::to_string(outcome.mismatches) + " outputs differ";
     else if (outcome.rtl_cycles != outcome.model_cycles) result = "CYCLES DIFFER";
+    else if (outcome.rtl_weight_bytes != outcome.model_weight_bytes)
+      result = "PORT BYTES DIFFER";
     if (!outcome.passed()) ++failures;
     std::printf("%-5zu %-78.78s %12lld %12lld %9lld %s\n", i + 1, cases[i].describe().c_str(),
                 static_cast<long long>(outcome.rtl_cycles), static_cast<long long>(outcome.model_cycles),
@@ -51,8 +53,10 @@ int verify_fpga(const VerifyOptions& options) {
   std::printf("\n%zu configurations, %d failed; %lld RTL cycles simulated in %.1f s (%.2f M cycles/s), %.1f s in all\n",
               cases.size(), failures, static_cast<long long>(cycles), simulation_seconds,
               cycles / std::max(simulation_seconds, 1e-9) / 1e6, seconds);
-  if (failures) print_error("fpga: " + std::to_string(failures) + " of " + std::to_string(cases.size()) +
-                            " configurations failed (bit-exact output and equal cycle counts are required)");
+  if (failures)
+    print_error("fpga: " + std::to_string(failures) + " of " + std::to_string(cases.size()) +
+                " configurations failed (bit-exact output, equal cycle counts and equal bytes through the memory "
+                "port are required)");
   return failures ? 1 : 0;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The cycle loop shared by every Verilated array shape (one instantiation per shape, model_shape.cpp.in).
-// Timing contract (rtl/README.md, "Timeline"): inputs change while the clock is low; the DMA answers a ready
-// in the same cycle; outputs are read after the rising edge.
+// Timing contract (rtl/README.md, "Timeline" and "Memory port"): inputs change while the clock is low; the
+// activation store answers act_ready_o in the same cycle; the memory port delivers a beat in a cycle mem_ready_o is
+// high when MemoryPort's credit allows; outputs are read after the rising edge.
 #include <verilated.h>
 
 #include <chrono>
@@ -15,28 +16,17 @@
 
 namespace nmscope::rtl {
 
-// Writes `width` bits of `value` at bit `offset` of a Verilator wide port (32-bit words, LSB first).
-inline void put_bits(uint32_t* words, int64_t offset, int width, uint64_t value) {
-  for (int done = 0; done < width;) {
-    const int64_t bit = offset + done;
-    const int shift = int(bit % 32);
-    const int take = std::min(width - done, 32 - shift);
-    const uint32_t mask = take == 32 ? 0xffffffffu : ((1u << take) - 1) << shift;
-    words[bit / 32] = (words[bit / 32] & ~mask) | (uint32_t(value >> done) << shift & mask);
-    done += take;
-  }
-}
-
 // The ports' layouts, in the widths of nm_accel_pkg (accel_layout.hpp): what the harness copies as bytes must be
 // bytes on both sides.
 static_assert(accel_pkg::kActW == 8, "activations cross FoldStreams as int8_t");
 static_assert(accel_pkg::kVecW % 32 == 0, "group vectors fill whole 32-bit words of act_data_i");
 static_assert(accel_pkg::kScaleW == 32, "scales and outputs cross as float");
-static_assert(accel_pkg::kLaneW <= 64, "a weight lane crosses FoldStreams as one uint64_t");
+static_assert(accel_pkg::kBeatW == 8 * accel_pkg::kPortBytes && accel_pkg::kBeatW % 32 == 0,
+              "a beat fills whole 32-bit words of mem_data_i");
 
 template <class Model>
 SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers, const FoldStreams& streams,
-                                OutputSink& sink, const std::atomic<bool>* cancel) {
+                                OutputSink& sink, PortTiming memory, const std::atomic<bool>* cancel) {
   const auto started = std::chrono::steady_clock::now();
   auto context = std::make_unique<VerilatedContext>();
   context->fatalOnError(false);
@@ -67,6 +57,10 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   top.cfg_n_i = uint8_t(registers.n);
   top.cfg_m_i = uint8_t(registers.m);
   top.cfg_bits_i = uint8_t(registers.bits);
+  top.cfg_asym_i = registers.asymmetric ? 1 : 0;
+  top.cfg_fold_rows_i = uint32_t(registers.fold_rows);
+  top.cfg_chunk_slots_i = uint32_t(registers.chunk_slots);
+  top.cfg_row_slots_i = uint32_t(registers.row_slots);
   top.cfg_tokens_i = uint32_t(registers.tokens);
   top.cfg_tile_tokens_i = uint16_t(registers.tile_tokens);
   top.cfg_first_tile_tokens_i = uint16_t(registers.first_tile_tokens);
@@ -79,38 +73,50 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   top.start_i = 0;
   top.eval();
 
-  std::vector<uint64_t> lanes(size_t(shape.cols));
   constexpr int kVectorBytes = accel_pkg::kVecW / 8;
   std::vector<int8_t> vectors(size_t(shape.rows) * kVectorBytes);
   std::vector<float> values(size_t(shape.cols));
-  const int weight_words = shape.rows + 1;
   const int64_t total_folds = registers.channel_tiles * registers.k_folds *
                               (registers.tokens == 0 ? 0
                                : 1 + (registers.tokens - registers.first_tile_tokens + registers.tile_tokens - 1) /
                                          std::max(1, registers.tile_tokens));
-  int64_t weight_words_taken = 0;
+  MemoryPort port(memory, accel_pkg::kPortBytes);
+  std::vector<uint8_t> stream;  // the weight stream of fold `stream_fold`, delivered up to `stream_beat`
+  int64_t stream_fold = -1;
+  size_t stream_beat = 0;
   int64_t act_fold = 0;
   int act_token = 0;
 
   // A watchdog well above any schedule the controller may follow (rtl/README.md, "Timeline"): a broken controller
-  // is reported, not waited for.
-  const int64_t longest_window = std::max<int64_t>(registers.tile_tokens, std::max(shape.rows, shape.cols) + 1);
+  // is reported, not waited for. A fold's window is its static length, or the time its stream takes to arrive.
+  const int64_t rate = memory.bytes_per_cycle_q16 > 0 ? memory.bytes_per_cycle_q16 : kBandwidthOne;
+  const int64_t beat_cycles = accel_pkg::kPortBytes * kBandwidthOne / rate + 2;
+  const int64_t stream_beats =
+      (shape.cols * accel_pkg::kHeaderLaneW + shape.rows * shape.cols * accel_pkg::kFieldW) / accel_pkg::kBeatW + 1;
+  const int64_t longest_window = std::max<int64_t>(registers.tile_tokens, std::max(shape.rows, shape.cols) + 1) +
+                                 stream_beats * beat_cycles + shape.rows + 4;
   const int64_t cycle_limit = (total_folds + 2) * (longest_window + 1) + 4 * int64_t(registers.tile_tokens) +
-                              shape.rows + shape.cols + 1000;
+                              shape.rows + shape.cols + memory.latency_cycles + 1000;
 
   SimulationResult result;
+  top.mem_valid_i = 0;
   while (top.busy_o) {
     if (cycles > cycle_limit)
       throw std::runtime_error("RTL still busy after " + std::to_string(cycles) + " cycles (limit " +
                                std::to_string(cycle_limit) + ")");
-    if (top.weight_ready_o) {
-      const int64_t fold = weight_words_taken / weight_words;
-      if (fold >= total_folds) throw std::runtime_error("RTL asked for weights beyond the last fold");
-      streams.weight_word(fold, int(weight_words_taken % weight_words), lanes.data());
-      uint32_t* port = top.weight_data_i;
-      for (int c = 0; c < shape.cols; ++c)
-        put_bits(port, int64_t(c) * accel_pkg::kLaneW, accel_pkg::kLaneW, lanes[size_t(c)]);
-      ++weight_words_taken;
+    top.mem_valid_i = 0;
+    if (port.begin_cycle(cycles) && top.mem_ready_o) {
+      if (stream_beat * accel_pkg::kPortBytes >= stream.size()) {
+        if (++stream_fold >= total_folds) throw std::runtime_error("RTL asked for weights beyond the last fold");
+        stream = streams.weight_stream(stream_fold);
+        stream_beat = 0;
+      }
+      uint32_t* beat = top.mem_data_i;
+      std::memcpy(beat, stream.data() + stream_beat * accel_pkg::kPortBytes, accel_pkg::kPortBytes);
+      top.mem_valid_i = 1;
+      port.deliver();
+      ++stream_beat;
+      ++result.weight_beats;
     }
     if (top.act_ready_o) {
       if (act_fold >= total_folds) throw std::runtime_error("RTL asked for activations beyond the last fold");

@@ -7,7 +7,7 @@
 namespace nmscope::rtl {
 
 namespace {
-using Simulate = SimulationResult (*)(ArrayShape, const RunRegisters&, const FoldStreams&, OutputSink&,
+using Simulate = SimulationResult (*)(ArrayShape, const RunRegisters&, const FoldStreams&, OutputSink&, PortTiming,
                                       const std::atomic<bool>*);
 struct SimulatedShape {
   ArrayShape shape;
@@ -32,8 +32,8 @@ bool is_simulated(ArrayShape shape) {
 
 int simulated_token_depth() { return kTokenDepth; }
 
-SimulationResult simulate(ArrayShape shape, const RunRegisters& registers, const FoldStreams& streams,
-                          OutputSink& sink, const std::atomic<bool>* cancel) {
+SimulationResult simulate(ArrayShape shape, const RunRegisters& registers, const FoldStreams& streams, OutputSink& sink,
+                          PortTiming memory, const std::atomic<bool>* cancel) {
   for (const SimulatedShape& entry : kSimulatedShapes)
     if (entry.simulate && entry.shape == shape) {
       if (registers.tokens < 1 || registers.channel_tiles < 1 || registers.k_folds < 1 || registers.chunk_folds < 1)
@@ -41,7 +41,7 @@ SimulationResult simulate(ArrayShape shape, const RunRegisters& registers, const
       if (registers.tile_tokens < 1 || registers.tile_tokens > kTokenDepth || registers.first_tile_tokens < 1 ||
           registers.first_tile_tokens > registers.tile_tokens)
         throw std::runtime_error("token tile outside the simulated memory depth");
-      return entry.simulate(shape, registers, streams, sink, cancel);
+      return entry.simulate(shape, registers, streams, sink, memory, cancel);
     }
   throw std::runtime_error("array " + std::to_string(shape.rows) + "x" + std::to_string(shape.cols) +
                            " is not simulated in this build");

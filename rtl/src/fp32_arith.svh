@@ -112,3 +112,20 @@ function automatic logic [31:0] fp32_add(input logic [31:0] a, input logic [31:0
   else if (exponent >= 10'sd255)                               fp32_add = {greater[31], 8'hff, 23'd0};
   else fp32_add = {greater[31], exponent[7:0], rounded[24] ? rounded[23:1] : rounded[22:0]};
 endfunction
+
+// An fp16 scale of the fold stream, widened to binary32 exactly (normal and subnormal fp16 values are all normal in
+// binary32; infinities and NaN keep their class), as the C++ side's fp16_bits_to_float_exact.
+function automatic logic [31:0] fp32_from_fp16(input logic [15:0] half);
+  logic [10:0] m;
+  logic [7:0]  exponent;
+  m = {1'b0, half[9:0]};
+  exponent = 8'd113;  // a subnormal's value is m * 2^-24: exponent 1 - 15 before normalizing
+  if (m[10:3] == 8'd0) begin m = m << 8; exponent = exponent - 8'd8; end
+  if (m[10:7] == 4'd0) begin m = m << 4; exponent = exponent - 8'd4; end
+  if (m[10:9] == 2'd0) begin m = m << 2; exponent = exponent - 8'd2; end
+  if (!m[10])          begin m = m << 1; exponent = exponent - 8'd1; end
+  if (half[14:10] == 5'd31)      fp32_from_fp16 = {half[15], 8'hff, half[9:0], 13'd0};
+  else if (half[14:10] != 5'd0)  fp32_from_fp16 = {half[15], 8'(half[14:10]) + 8'd112, half[9:0], 13'd0};
+  else if (half[9:0] == 10'd0)   fp32_from_fp16 = {half[15], 31'd0};
+  else                           fp32_from_fp16 = {half[15], exponent, m[9:0], 13'd0};
+endfunction

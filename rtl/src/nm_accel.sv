@@ -2,10 +2,12 @@
 // in nmscope's packed N:M format (docs/packed-format.md), with binary32 outputs.
 //
 // One elaborated array runs any N:M with M <= MaxM (8) and weights of 2 to 8 bits, chosen by cfg_n, cfg_m and
-// cfg_bits at run time. The host side (a DMA engine; in simulation the harness, rtl/sim/systolic_harness.hpp)
-// streams each fold's weights and activations in the layouts of nm_weight_buffer and nm_activation_buffer whenever
-// weight_ready_o / act_ready_o are high, and must deliver in that cycle; results leave through out_*, one token
-// of a channel tile per cycle.
+// cfg_bits at run time. Weights arrive bit-packed through a memory port (mem_*: one beat of PortBytes bytes per
+// cycle at most, taken when mem_ready_o and mem_valid_i are both high; in simulation the harness plays the memory,
+// rtl/sim/systolic_harness.hpp), fold after fold in the fold stream layout of docs/packed-format.md, and stay
+// packed on chip until the loader unpacks a row into the array. Activations come from the on-chip activation store
+// (act_ready_o: delivered in that cycle, layout of nm_activation_buffer). Results leave through out_*, one token of
+// a channel tile per cycle.
 module nm_accel #(
   parameter int Rows  = 16,
   parameter int Cols  = 16,
@@ -17,15 +19,20 @@ module nm_accel #(
   input  logic [3:0]                cfg_n_i,
   input  logic [3:0]                cfg_m_i,
   input  logic [3:0]                cfg_bits_i,
+  input  logic                      cfg_asym_i,       // zero points travel in the headers (else z = 2^(bits-1))
   input  logic [31:0]               cfg_tokens_i,
   input  logic [15:0]               cfg_tile_tokens_i,
   input  logic [15:0]               cfg_first_tile_tokens_i,
   input  logic [31:0]               cfg_channel_tiles_i,
   input  logic [31:0]               cfg_k_folds_i,
   input  logic [31:0]               cfg_chunk_folds_i,
+  input  logic [31:0]               cfg_fold_rows_i,   // slots of a full fold, floor(Rows / N) * N
+  input  logic [31:0]               cfg_chunk_slots_i, // slots under one scale
+  input  logic [31:0]               cfg_row_slots_i,   // slots of a weight row
   output logic                      busy_o,
-  output logic                      weight_ready_o,
-  input  logic [Cols*nm_accel_pkg::LaneW-1:0] weight_data_i,
+  output logic                      mem_ready_o,
+  input  logic                      mem_valid_i,
+  input  logic [nm_accel_pkg::BeatW-1:0] mem_data_i,
   output logic                      act_ready_o,
   input  logic [Rows*nm_accel_pkg::VecW+nm_accel_pkg::ScaleW-1:0] act_data_i,  // {scale, vector[Rows-1] .. [0]}
   output logic                      out_valid_o,
@@ -38,7 +45,9 @@ module nm_accel #(
   localparam int MaxM   = nm_accel_pkg::MaxM;
   localparam int IdxW   = nm_accel_pkg::IdxW;
   localparam int VecW   = nm_accel_pkg::VecW;
-  localparam int LaneW  = nm_accel_pkg::LaneW;
+  localparam int BeatW  = nm_accel_pkg::BeatW;
+  localparam int FieldW = nm_accel_pkg::FieldW;
+  localparam int HeaderLaneW = nm_accel_pkg::HeaderLaneW;
   localparam int CodeW  = nm_accel_pkg::CodeW;
   localparam int ScaleW = nm_accel_pkg::ScaleW;
   localparam int TokenW = $clog2(TokenDepth);
@@ -60,15 +69,18 @@ module nm_accel #(
   if (nm_accel_pkg::ActW != 8 || CodeW != 8 || ScaleW != 32) begin : g_check_datapath
     $error("nm_accel_pkg: the datapath is built for ActW = CodeW = 8 and ScaleW = 32");
   end
-  if (LaneW < CodeW + ScaleW || LaneW < CodeW + IdxW) begin : g_check_lane
-    $error("nm_accel_pkg: a weight lane must hold the header's {zero point, scale} and a row's {idx, code}");
-  end
+  // The loader unpacks a header (at bit 0 of a fold stream) or a row (at any bit offset) from ReadBeats
+  // consecutive beats read in one cycle.
+  localparam int RowReadBeats = (BeatW - 1 + Cols * FieldW + BeatW - 1) / BeatW;
+  localparam int HeaderReadBeats = (Cols * HeaderLaneW + BeatW - 1) / BeatW;
+  localparam int ReadBeats = RowReadBeats > HeaderReadBeats ? RowReadBeats : HeaderReadBeats;
 
   // ---- controller
   logic          inject_read, inject_bank, inject_valid_q, inject_first_q, inject_swap;
   logic [TokenW-1:0] inject_token;
-  logic          weight_fill, weight_fill_bank;
-  logic [RowIdxW-1:0] weight_fill_word;
+  logic          weight_fill, weight_fill_bank, load_header;
+  logic [7:0]    weight_fill_beat;
+  logic [RowIdxW-1:0] load_rows;
   logic          act_fill, act_fill_bank;
   logic [2:0]    act_fill_scale_bank, drain_scale_bank;
   logic [TokenW-1:0] act_fill_token;
@@ -83,7 +95,11 @@ module nm_accel #(
   nm_controller #(.Rows(Rows), .Cols(Cols), .TokenDepth(TokenDepth)) u_controller (
     .clk_i, .rst_ni, .start_i,
     .cfg_tokens_i, .cfg_tile_tokens_i, .cfg_first_tile_tokens_i, .cfg_channel_tiles_i, .cfg_k_folds_i,
-    .cfg_chunk_folds_i,
+    .cfg_chunk_folds_i, .cfg_fold_rows_i, .cfg_chunk_slots_i, .cfg_row_slots_i,
+    .header_bits_i         (header_bits),
+    .row_bits_i            (row_bits),
+    .mem_ready_o,
+    .mem_valid_i,
     .busy_o                (controller_busy),
     .inject_read_o         (inject_read),
     .inject_bank_o         (inject_bank),
@@ -93,7 +109,7 @@ module nm_accel #(
     .inject_swap_o         (inject_swap),
     .weight_fill_o         (weight_fill),
     .weight_fill_bank_o    (weight_fill_bank),
-    .weight_fill_word_o    (weight_fill_word),
+    .weight_fill_beat_o    (weight_fill_beat),
     .act_fill_o            (act_fill),
     .act_fill_bank_o       (act_fill_bank),
     .act_fill_scale_bank_o (act_fill_scale_bank),
@@ -101,6 +117,8 @@ module nm_accel #(
     .load_read_o           (load_read),
     .load_read_bank_o      (load_read_bank),
     .load_read_word_o      (load_read_word),
+    .load_header_o         (load_header),
+    .load_rows_o           (load_rows),
     .load_header_q_o       (load_header_q),
     .load_fold_flags_q_o   (load_fold_flags_q),
     .load_acc_bank_q_o     (load_acc_bank_q),
@@ -114,21 +132,31 @@ module nm_accel #(
     .drain_channel_tile_o  (drain_channel_tile)
   );
 
-  assign weight_ready_o = weight_fill;
-  assign act_ready_o    = act_fill;
+  assign act_ready_o = act_fill;
+
+  // ---- the fold stream's field widths (docs/packed-format.md, "The FPGA array's fold stream")
+  logic [3:0]  meta_bits, field_bits;
+  logic [15:0] header_bits, row_bits;
+  // A position takes ceil(log2 M) bits, none when N = M (every position kept).
+  assign meta_bits   = cfg_n_i == cfg_m_i ? 4'd0 : cfg_m_i > 4'd4 ? 4'd3 : cfg_m_i > 4'd2 ? 4'd2 : 4'd1;
+  assign field_bits  = cfg_bits_i + meta_bits;
+  assign header_bits = 16'(Cols) * (cfg_asym_i ? 16'd24 : 16'd16);
+  assign row_bits    = 16'(Cols) * {12'd0, field_bits};
 
   // ---- memories
-  logic [Cols*LaneW-1:0] weight_word;
-  nm_weight_buffer #(.Rows(Rows), .Cols(Cols), .LaneW(LaneW)) u_weights (
+  logic [ReadBeats*BeatW-1:0] weight_beats;
+  logic [15:0]        load_offset_q, load_offset;
+  logic [8:0]         load_shift_q;
+  nm_weight_buffer #(.Rows(Rows), .Cols(Cols), .BeatW(BeatW), .ReadBeats(ReadBeats)) u_weights (
     .clk_i,
     .write_i      (weight_fill),
     .write_bank_i (weight_fill_bank),
-    .write_word_i (weight_fill_word),
-    .write_data_i (weight_data_i),
+    .write_beat_i (weight_fill_beat),
+    .write_data_i (mem_data_i),
     .read_i       (load_read),
     .read_bank_i  (load_read_bank),
-    .read_word_i  (load_read_word),
-    .read_data_o  (weight_word)
+    .read_beat_i  (8'(load_offset / 16'(BeatW))),
+    .read_data_o  (weight_beats)
   );
 
   logic [Rows*VecW-1:0] group_vectors;
@@ -186,23 +214,96 @@ module nm_accel #(
     assign lane_swap[r] = lane_flags[(r-1)*LaneFlags];
   end
 
-  // ---- loader: the header's zero points are kept for the rows that follow; codes are masked to cfg_bits.
-  logic [7:0]         zero_point_q [Cols];
-  logic [Cols*SlotW-1:0] load_slots;
-  logic [8:0]         code_mask;
-  assign code_mask = (9'd1 << cfg_bits_i) - 9'd1;
+  // ---- loader: unpacks the fold stream. Word 0 is the header (at bit 0 of the stream, when the fold opens a scale
+  // group), word 1 + r is row r (after the header, row_bits each). The read takes the two beats holding the word's
+  // first bit; the next cycle shifts them by the word's offset inside the first beat and cuts the fields.
+  assign load_offset = load_read_word == '0 ? 16'd0 : load_offset_q;
+  logic               load_live_q, load_has_header_q;
+  logic [IdxW-1:0]    load_position_q, load_position_data_q;  // N = M: a row's position is its index mod M
   always_ff @(posedge clk_i) begin
-    if (load_header_q) begin
-      for (int c = 0; c < Cols; c++) zero_point_q[c] <= weight_word[c*LaneW + ScaleW +: CodeW];
+    if (load_read) begin
+      load_shift_q <= 9'(load_offset % 16'(BeatW));
+      load_live_q <= load_read_word == '0 || load_read_word - 1'b1 < load_rows;
+      if (load_read_word == '0) begin
+        load_offset_q <= load_header ? header_bits : 16'd0;
+        load_has_header_q <= load_header;
+        load_position_q <= '0;
+      end else begin
+        load_offset_q <= load_offset_q + row_bits;
+        load_position_data_q <= load_position_q;
+        load_position_q <= {1'b0, load_position_q} + 4'd1 == cfg_m_i ? '0 : load_position_q + 1'b1;
+      end
     end
   end
+
+  // Shifted and cut only in the cycles a word arrives (the simulation skips the rest).
+  logic [ReadBeats*BeatW-1:0] load_window;
+  always_comb begin
+    if (load_header_q || load_row_valid_q) load_window = weight_beats >> load_shift_q;
+    else                                   load_window = '0;
+  end
+
+  // Fields of one row: field_bits (2..11) each, lane c at bit c * field_bits; cut with constant widths so a lane
+  // is plain wiring once the width is known.
+  logic [Cols*FieldW-1:0] fields;  // packed, not an array: Yosys 0.23 cannot re-derive an always_comb memory
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      fields[c*FieldW +: FieldW] = '0;
+      if (load_row_valid_q) unique case (field_bits)
+        4'd2:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*2 +: 2]);
+        4'd3:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*3 +: 3]);
+        4'd4:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*4 +: 4]);
+        4'd5:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*5 +: 5]);
+        4'd6:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*6 +: 6]);
+        4'd7:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*7 +: 7]);
+        4'd8:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*8 +: 8]);
+        4'd9:    fields[c*FieldW +: FieldW] = FieldW'(load_window[c*9 +: 9]);
+        4'd10:   fields[c*FieldW +: FieldW] = FieldW'(load_window[c*10 +: 10]);
+        default: fields[c*FieldW +: FieldW] = FieldW'(load_window[c*11 +: 11]);
+      endcase
+    end
+  end
+
+  // Header lanes: {zero point (asymmetric only), fp16 scale}. The scale and zero point are kept for the folds of
+  // the scale group that follow without a header; symmetric codes have z = 2^(bits-1).
+  logic [Cols*HeaderLaneW-1:0] header_lanes;
+  logic [31:0]            scale_q [Cols];
+  logic [Cols*32-1:0]     fold_scales;
+  logic [7:0]             zero_point_q [Cols];
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      header_lanes[c*HeaderLaneW +: HeaderLaneW] = cfg_asym_i ? load_window[c*24 +: 24]
+                                                              : HeaderLaneW'(load_window[c*16 +: 16]);
+      fold_scales[c*32 +: 32] = scale_q[c];
+      if (load_header_q && load_has_header_q)
+        fold_scales[c*32 +: 32] = fp32_from_fp16(header_lanes[c*HeaderLaneW +: 16]);
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (load_header_q) begin
+      for (int c = 0; c < Cols; c++) begin
+        scale_q[c] <= fold_scales[c*32 +: 32];
+        if (!cfg_asym_i)            zero_point_q[c] <= 8'(9'd1 << (cfg_bits_i - 4'd1));
+        else if (load_has_header_q) zero_point_q[c] <= header_lanes[c*HeaderLaneW + 16 +: 8];
+      end
+    end
+  end
+
+  logic [Cols*SlotW-1:0] load_slots;
+  logic [8:0]         code_mask;
+  logic [3:0]         meta_mask;
+  assign code_mask = (9'd1 << cfg_bits_i) - 9'd1;
+  assign meta_mask = (4'd1 << meta_bits) - 4'd1;
   for (genvar c = 0; c < Cols; c++) begin : g_slot
-    logic [8:0] code;
-    assign code = {1'b0, weight_word[c*LaneW +: CodeW]} & code_mask;
-    // A position outside the group (>= M) selects nothing: its weight loads as zero.
-    assign load_slots[c*SlotW +: 9]         = {1'b0, weight_word[c*LaneW + CodeW +: IdxW]} < cfg_m_i
-                                           ? code - {1'b0, zero_point_q[c]} : 9'd0;
-    assign load_slots[c*SlotW + 9 +: IdxW] = weight_word[c*LaneW + CodeW +: IdxW];
+    logic [8:0]      code;
+    logic [IdxW-1:0] position;
+    assign code = 9'(fields[c*FieldW +: FieldW]) & code_mask;
+    assign position = meta_bits == 4'd0 ? load_position_data_q
+                                        : IdxW'(4'(fields[c*FieldW +: FieldW] >> cfg_bits_i) & meta_mask);
+    // Rows past the fold's last slot, and a position outside the group (>= M), load as zero.
+    assign load_slots[c*SlotW +: 9]        = load_live_q && {1'b0, position} < cfg_m_i
+                                             ? code - {1'b0, zero_point_q[c]} : 9'd0;
+    assign load_slots[c*SlotW + 9 +: IdxW] = position;
   end
 
   // ---- array
@@ -231,7 +332,7 @@ module nm_accel #(
       .sum_first_i       (sum_first),
       .sum_i             (sums[c*32 +: 32]),
       .push_i            (load_header_q),
-      .push_scale_i      (weight_word[c*LaneW +: ScaleW]),
+      .push_scale_i      (fold_scales[c*32 +: 32]),
       .push_flags_i      (load_fold_flags_q),
       .push_bank_i       (load_acc_bank_q),
       .drain_bank_i      (drain_bank),
@@ -264,14 +365,17 @@ module nm_accel #(
                   32'(cfg_n_i) <= Rows && cfg_bits_i >= 4'd2 && cfg_bits_i <= 4'd8 &&
                   cfg_first_tile_tokens_i >= 16'd1 && cfg_first_tile_tokens_i <= cfg_tile_tokens_i &&
                   32'(cfg_tile_tokens_i) <= TokenDepth && cfg_tokens_i != 0 && cfg_channel_tiles_i != 0 &&
-                  cfg_k_folds_i != 0 && cfg_chunk_folds_i != 0)
+                  cfg_k_folds_i != 0 && cfg_chunk_folds_i != 0 && cfg_fold_rows_i >= 32'(cfg_n_i) &&
+                  cfg_fold_rows_i <= Rows && cfg_chunk_slots_i != 0 && cfg_row_slots_i != 0)
     else $error("nm_accel: run started with illegal registers (%0d:%0d, %0d bits)", cfg_n_i, cfg_m_i, cfg_bits_i);
   // ... that hold still while it runs.
   a_cfg_held: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      busy_o |-> {cfg_n_i, cfg_m_i, cfg_bits_i, cfg_tokens_i, cfg_tile_tokens_i, cfg_first_tile_tokens_i,
-                  cfg_channel_tiles_i, cfg_k_folds_i, cfg_chunk_folds_i} ==
-                 $past({cfg_n_i, cfg_m_i, cfg_bits_i, cfg_tokens_i, cfg_tile_tokens_i, cfg_first_tile_tokens_i,
-                        cfg_channel_tiles_i, cfg_k_folds_i, cfg_chunk_folds_i}))
+      busy_o |-> {cfg_n_i, cfg_m_i, cfg_bits_i, cfg_asym_i, cfg_tokens_i, cfg_tile_tokens_i, cfg_first_tile_tokens_i,
+                  cfg_channel_tiles_i, cfg_k_folds_i, cfg_chunk_folds_i, cfg_fold_rows_i, cfg_chunk_slots_i,
+                  cfg_row_slots_i} ==
+                 $past({cfg_n_i, cfg_m_i, cfg_bits_i, cfg_asym_i, cfg_tokens_i, cfg_tile_tokens_i,
+                        cfg_first_tile_tokens_i, cfg_channel_tiles_i, cfg_k_folds_i, cfg_chunk_folds_i,
+                        cfg_fold_rows_i, cfg_chunk_slots_i, cfg_row_slots_i}))
     else $error("nm_accel: a run-time register changed during a run");
 
   // A row's shadow slot is written between its swaps, never in the cycle it becomes active.

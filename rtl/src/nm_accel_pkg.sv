@@ -11,7 +11,7 @@ package nm_accel_pkg;
   localparam int unsigned MaxM /*verilator public*/ = 8;
   // Activations are int8.
   localparam int unsigned ActW /*verilator public*/ = 8;
-  // A weight code is stored in one byte whatever the bit width (2..8), so is its zero point.
+  // A weight code has at most 8 bits (2..8 at run time), so has its zero point.
   localparam int unsigned CodeW /*verilator public*/ = 8;
   // Scales and outputs are IEEE binary32.
   localparam int unsigned ScaleW /*verilator public*/ = 32;
@@ -20,8 +20,13 @@ package nm_accel_pkg;
   localparam int unsigned IdxW /*verilator public*/ = $clog2(MaxM);
   // A group vector: the MaxM activations a PE selects from.
   localparam int unsigned VecW /*verilator public*/ = MaxM * ActW;
-  // A weight lane, one per column of a weight word. Its widest use is the header's {zero point, scale}; a row's
-  // {idx, code} fills its low CodeW + IdxW bits.
-  localparam int unsigned LaneW /*verilator public*/ = CodeW + ScaleW;
+  // The memory port (rtl/README.md, "Memory port"): at most one beat of PortBytes bytes per cycle; 512 bits, the
+  // width of an FPGA DDR4 / HBM controller's AXI data bus.
+  localparam int unsigned PortBytes /*verilator public*/ = 64;
+  localparam int unsigned BeatW /*verilator public*/ = PortBytes * 8;
+  // A weight field of the fold stream: a code (2..8 bits) and its position (0..IdxW bits), packed.
+  localparam int unsigned FieldW /*verilator public*/ = CodeW + IdxW;
+  // A header lane of the fold stream: the channel's fp16 scale and, asymmetric only, its zero point.
+  localparam int unsigned HeaderLaneW /*verilator public*/ = 16 + CodeW;
 
 endpackage

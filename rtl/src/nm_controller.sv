@@ -4,14 +4,17 @@
 // each channel tile of Cols output channels, for each of cfg_k_folds folds along K. A fold puts up to Rows slots
 // of every channel of the tile into the array and streams the tile's tokens through it.
 //
-// Time is cut into windows, one per fold, plus one before the first. In the window of fold f, of length
-//     P = max(T(f), T(f+1), Rows + 1, Cols + 1)
-// the controller, counting the window's cycles w = 0 .. P-1:
+// Time is cut into windows, one per fold, plus one before the first. In the window of fold f, counting its cycles
+// w = 0, 1, ..., the controller
 //   - streams fold f's tokens, token w read from the activation bank of f at cycle w (w < T(f));
-//   - accepts fold f+1's weights (words 0..Rows, at w) and activations (tokens 0..T(f+1)-1, at w) into the other
-//     banks;
-//   - starts the loader at w = Cols-3: it reads fold f+1's header (w = Cols-2) and rows (row r at w = Cols-1+r),
-//     and writes row r into the array's shadow slots at w = Cols+r, after row r swapped in fold f's slots (w = r);
+//   - accepts fold f+1's weight stream from the memory port (beats 0..B-1, whenever the port delivers one:
+//     mem_ready_o is high from w = 0 until the last beat is in) and its activations (tokens 0..T(f+1)-1, at w)
+//     into the other banks;
+//   - starts the loader at Ls = max(Cols - 3, the cycle of the last beat): it reads fold f+1's header (Ls + 1) and
+//     rows (row r at Ls + 2 + r), and writes row r into the array's shadow slots at Ls + 3 + r, after row r swapped
+//     in fold f's slots (w = r) and before it swaps in fold f+1's (w = P + r);
+//   - ends the window after cycle P - 1, P = max(T(f), T(f+1), Rows + 1, Cols + 1, Ls + 1 + LoadTail): a port
+//     that keeps up leaves P as it was without a memory system, a slow one stretches the window (a stall);
 //   - if fold f ends its channel tile, schedules the tile's drain at cycle T(f) + Rows + 1 of the window, the
 //     first cycle after fold f's last sum has been accumulated.
 // core/src/engines/fpga/systolic_array.cpp (model_cycles) counts the same windows; the two must agree cycle for cycle.
@@ -29,6 +32,14 @@ module nm_controller #(
   input  logic [31:0]                   cfg_channel_tiles_i,
   input  logic [31:0]                   cfg_k_folds_i,
   input  logic [31:0]                   cfg_chunk_folds_i,  // folds per scale group (the last group may have fewer)
+  input  logic [31:0]                   cfg_fold_rows_i,    // slots of a full fold: floor(Rows / N) * N
+  input  logic [31:0]                   cfg_chunk_slots_i,  // slots under one scale
+  input  logic [31:0]                   cfg_row_slots_i,    // slots of a weight row
+  input  logic [15:0]                   header_bits_i,      // a fold stream's header (first fold of a scale group)
+  input  logic [15:0]                   row_bits_i,         // one row of a fold stream: Cols fields
+  // memory port: a beat is taken when both are high
+  output logic                          mem_ready_o,
+  input  logic                          mem_valid_i,
   output logic                          busy_o,
   // token injection (activation buffer read; the data arrives one cycle later with inject_*_q_o)
   output logic                          inject_read_o,
@@ -40,7 +51,7 @@ module nm_controller #(
   // fills of the next fold
   output logic                          weight_fill_o,
   output logic                          weight_fill_bank_o,
-  output logic [$clog2(Rows+1)-1:0]     weight_fill_word_o,
+  output logic [7:0]                    weight_fill_beat_o,
   output logic                          act_fill_o,
   output logic                          act_fill_bank_o,
   output logic [2:0]                    act_fill_scale_bank_o,
@@ -49,6 +60,8 @@ module nm_controller #(
   output logic                          load_read_o,
   output logic                          load_read_bank_o,
   output logic [$clog2(Rows+1)-1:0]     load_read_word_o,
+  output logic                          load_header_o,        // the fold being loaded opens with a header
+  output logic [$clog2(Rows+1)-1:0]     load_rows_o,          // rows of the fold being loaded (the rest load zero)
   output logic                          load_header_q_o,
   output logic [2:0]                    load_fold_flags_q_o,  // {first chunk of the tile, chunk starts, chunk ends}
   output logic                          load_acc_bank_q_o,
@@ -64,7 +77,12 @@ module nm_controller #(
 );
   localparam int TokenW = $clog2(TokenDepth);
   localparam int RowIdxW = $clog2(Rows + 1);
-  localparam logic [15:0] MinWindow = 16'((Rows > Cols ? Rows : Cols) + 1);
+  localparam logic [31:0] MinWindow = 32'((Rows > Cols ? Rows : Cols) + 1);
+  // Cycles from the loader's start to the window's last: its row r reaches the shadows (Ls + 3 + r) before the
+  // swap of the next window (P + r), and its last read (Ls + 1 + Rows) comes before the next loader starts
+  // (P + Cols - 3 at the earliest).
+  localparam logic [31:0] LoadTail = 32'(Rows - Cols + 3 > 3 ? Rows - Cols + 3 : 3);
+  localparam int BeatW = nm_accel_pkg::BeatW;
 
   // The loader starts at window cycle Cols - 3; windows and tokens are counted in 16 bits; the token index is the
   // low address bits of a bank.
@@ -78,6 +96,8 @@ module nm_controller #(
   // A fold, as the iterator hands it out.
   typedef struct packed {
     logic [15:0] tokens;
+    logic [RowIdxW-1:0] rows;  // slots of this fold (the last of a scale group may hold fewer)
+    logic [7:0]  beats;        // its stream's beats: the header (if chunk_first) and `rows` rows, padded
     logic        first_chunk;  // in the tile's first scale group: the fp32 accumulators start from zero
     logic        chunk_first;  // first fold of its scale group: the integer accumulators start from zero
     logic        chunk_last;   // last fold of its scale group: the integer sum is dequantized
@@ -92,33 +112,54 @@ module nm_controller #(
   logic        it_valid_q;
   logic [15:0] it_tokens_q;
   logic [31:0] it_token_base_q, it_channel_tile_q, it_fold_q, it_chunk_fold_q;
+  logic [31:0] it_slot_q, it_chunk_end_q;  // the fold's first slot, the end of its scale group's slots
   logic        it_acc_bank_q;
   logic [2:0]  it_scale_bank_q;
   fold_t       it_fold;
+  logic [31:0] it_rows, it_stream_bits, first_chunk_end;
+
+  assign first_chunk_end = cfg_chunk_slots_i < cfg_row_slots_i ? cfg_chunk_slots_i : cfg_row_slots_i;
+  assign it_rows = it_chunk_end_q - it_slot_q < cfg_fold_rows_i ? it_chunk_end_q - it_slot_q : cfg_fold_rows_i;
+  assign it_stream_bits = (it_chunk_fold_q == 0 ? {16'd0, header_bits_i} : 32'd0) + it_rows * {16'd0, row_bits_i};
 
   // Field order of fold_t.
-  assign it_fold = {it_tokens_q, it_fold_q < cfg_chunk_folds_i, it_chunk_fold_q == 0,
+  assign it_fold = {it_tokens_q, RowIdxW'(it_rows), 8'((it_stream_bits + 32'(BeatW - 1)) >> $clog2(BeatW)),
+                    it_fold_q < cfg_chunk_folds_i, it_chunk_fold_q == 0,
                     it_chunk_fold_q == cfg_chunk_folds_i - 1 || it_fold_q == cfg_k_folds_i - 1,
                     it_fold_q == cfg_k_folds_i - 1, it_acc_bank_q, it_scale_bank_q, it_token_base_q, it_channel_tile_q};
 
   // Windows.
   logic        running_q, prime_q;
-  logic [15:0] window_cycle_q, window_length_q;
+  logic [31:0] window_cycle_q, window_length_q;
   logic        current_valid_q, next_valid_q;
   fold_t       current_q, next_q;
   logic        parity_q;  // bank of the current fold; the next fold uses the other
-  logic        advance;
-  logic [15:0] length_a, length_b, new_length;
+  logic        advance, loaded;
+  logic [31:0] length_a, length_b, new_length;
 
-  assign advance   = prime_q || (running_q && window_cycle_q == window_length_q - 1);
-  assign length_a  = next_valid_q && next_q.tokens > MinWindow ? next_q.tokens : MinWindow;
-  assign length_b  = it_valid_q && it_tokens_q > length_a ? it_tokens_q : length_a;
-  assign new_length = length_b;
+  // Memory port: beats of the next fold's stream taken so far; the stream is complete when all are in.
+  logic [7:0]  fill_beats_q;
+  logic        beat_taken, fill_complete;
 
   // Loader.
-  logic          load_active_q, load_bank_q, load_acc_bank_q;
+  logic          load_active_q, load_bank_q, load_acc_bank_q, load_started_q, load_header_q;
   logic [2:0]    load_fold_flags_q;
-  logic [RowIdxW-1:0] load_word_q;
+  logic [RowIdxW-1:0] load_word_q, load_rows_q;
+  logic [31:0]   load_start_q;  // the window cycle the loader started in (Ls)
+  logic          load_start;
+
+  // A window ends once its static length is reached and, if a fold follows, the loader has run far enough.
+  assign loaded    = !next_valid_q || (load_started_q && window_cycle_q >= load_start_q + LoadTail);
+  assign advance   = prime_q || (running_q && window_cycle_q >= window_length_q - 1 && loaded);
+  assign length_a  = next_valid_q && 32'(next_q.tokens) > MinWindow ? 32'(next_q.tokens) : MinWindow;
+  assign length_b  = it_valid_q && 32'(it_tokens_q) > length_a ? 32'(it_tokens_q) : length_a;
+  assign new_length = length_b;
+
+  assign mem_ready_o   = running_q && !prime_q && next_valid_q && fill_beats_q < next_q.beats;
+  assign beat_taken    = mem_ready_o && mem_valid_i;
+  assign fill_complete = fill_beats_q + 8'(beat_taken) == next_q.beats;
+  assign load_start    = running_q && !advance && next_valid_q && !load_started_q &&
+                         window_cycle_q >= 32'(Cols - 3) && fill_complete;
 
   // Drain queue (start cycle + fold) and the drain in progress.
   localparam int DrainQueueDepth = 6;  // at most four drains are pending or running at once (rtl/README.md, "Timeline")
@@ -163,6 +204,8 @@ module nm_controller #(
       it_channel_tile_q <= '0;
       it_fold_q <= '0;
       it_chunk_fold_q <= '0;
+      it_slot_q <= '0;
+      it_chunk_end_q <= first_chunk_end;
       it_acc_bank_q <= 1'b0;
       it_scale_bank_q <= '0;
       current_valid_q <= 1'b0;
@@ -171,6 +214,8 @@ module nm_controller #(
       window_cycle_q <= '0;
       window_length_q <= MinWindow;
       load_active_q <= 1'b0;
+      load_started_q <= 1'b0;
+      fill_beats_q <= '0;
       drain_count_q <= '0;
       drain_active_q <= 1'b0;
       now_q <= '0;
@@ -190,14 +235,26 @@ module nm_controller #(
         parity_q <= ~parity_q;
         window_cycle_q <= '0;
         window_length_q <= new_length;
+        fill_beats_q <= '0;
+        load_started_q <= 1'b0;
         if (!next_valid_q && !it_valid_q) running_q <= 1'b0;
         if (it_valid_q) begin
           if (it_fold_q + 1 < cfg_k_folds_i) begin
             it_fold_q <= it_fold_q + 1;
-            it_chunk_fold_q <= it_chunk_fold_q + 1 == cfg_chunk_folds_i ? '0 : it_chunk_fold_q + 1;
+            if (it_chunk_fold_q + 1 == cfg_chunk_folds_i) begin
+              it_chunk_fold_q <= '0;
+              it_slot_q <= it_chunk_end_q;
+              it_chunk_end_q <= cfg_row_slots_i - it_chunk_end_q < cfg_chunk_slots_i
+                                ? cfg_row_slots_i : it_chunk_end_q + cfg_chunk_slots_i;
+            end else begin
+              it_chunk_fold_q <= it_chunk_fold_q + 1;
+              it_slot_q <= it_slot_q + cfg_fold_rows_i;
+            end
           end else begin
             it_fold_q <= '0;
             it_chunk_fold_q <= '0;
+            it_slot_q <= '0;
+            it_chunk_end_q <= first_chunk_end;
             it_acc_bank_q <= ~it_acc_bank_q;
             if (it_channel_tile_q + 1 < cfg_channel_tiles_i) begin
               it_channel_tile_q <= it_channel_tile_q + 1;
@@ -210,18 +267,23 @@ module nm_controller #(
             end
           end
         end
-      end else if (running_q) begin
-        window_cycle_q <= window_cycle_q + 1;
+      end else begin
+        if (running_q) window_cycle_q <= window_cycle_q + 1;
+        if (beat_taken) fill_beats_q <= fill_beats_q + 8'd1;
       end
 
       inject_valid_q_o <= inject_read_o;
       inject_first_q_o <= window_cycle_q == 0;
 
-      // Loader: started two cycles before the header read.
-      if (running_q && !advance && next_valid_q && window_cycle_q == 16'(Cols - 3)) begin
+      // Loader: started two cycles before the header read, once the fold's whole stream is in.
+      if (load_start) begin
         load_active_q <= 1'b1;
+        load_started_q <= 1'b1;
+        load_start_q <= window_cycle_q;
         load_word_q <= '0;
         load_bank_q <= ~parity_q;
+        load_header_q <= next_q.chunk_first;
+        load_rows_q <= next_q.rows;
         load_fold_flags_q <= {next_q.first_chunk, next_q.chunk_first, next_q.chunk_last};
         load_acc_bank_q <= next_q.acc_bank;
       end else if (load_active_q) begin
@@ -259,15 +321,15 @@ module nm_controller #(
 
   assign busy_o = running_q || load_active_q || drain_count_q != 0 || drain_active_q;
 
-  assign inject_read_o  = running_q && !prime_q && current_valid_q && window_cycle_q < current_q.tokens;
+  assign inject_read_o  = running_q && !prime_q && current_valid_q && window_cycle_q < 32'(current_q.tokens);
   assign inject_swap_o  = inject_read_o && window_cycle_q == 0;
   assign inject_bank_o  = parity_q;
   assign inject_token_o = TokenW'(window_cycle_q);
 
-  assign weight_fill_o      = running_q && !prime_q && next_valid_q && window_cycle_q <= 16'(Rows);
+  assign weight_fill_o      = beat_taken;
   assign weight_fill_bank_o = ~parity_q;
-  assign weight_fill_word_o = RowIdxW'(window_cycle_q);
-  assign act_fill_o            = running_q && !prime_q && next_valid_q && window_cycle_q < next_q.tokens;
+  assign weight_fill_beat_o = fill_beats_q;
+  assign act_fill_o            = running_q && !prime_q && next_valid_q && window_cycle_q < 32'(next_q.tokens);
   assign act_fill_bank_o       = ~parity_q;
   assign act_fill_scale_bank_o = next_q.scale_bank;
   assign act_fill_token_o      = TokenW'(window_cycle_q);
@@ -275,6 +337,8 @@ module nm_controller #(
   assign load_read_o      = load_active_q;
   assign load_read_bank_o = load_bank_q;
   assign load_read_word_o = load_word_q;
+  assign load_header_o    = load_header_q;
+  assign load_rows_o      = load_rows_q;
 
   assign drain_o              = drain_begin || drain_active_q;
   assign drain_bank_o         = drain_fold.acc_bank;
@@ -287,13 +351,16 @@ module nm_controller #(
   // ---- invariants of the schedule (rtl/README.md, "Timeline" and "Assertions"). Simulation only: Verilated with
   // --assert; Yosys defines SYNTHESIS.
 
-  // The run's state: priming is a run's first cycle; a window never outlasts its length, nor is it shorter than
-  // the loader and the weight fill need.
+  // The run's state: priming is a run's first cycle; a window outlasts its static length only while the memory
+  // port or the loader holds it, and is never shorter than the loader and the activation fill need.
   a_prime_in_run: assert property (@(posedge clk_i) disable iff (!rst_ni) prime_q |-> running_q)
     else $error("nm_controller: priming outside a run");
   a_window_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      running_q && !prime_q |-> window_cycle_q < window_length_q && window_length_q >= MinWindow)
+      running_q && !prime_q |-> window_length_q >= MinWindow && (window_cycle_q < window_length_q || next_valid_q))
     else $error("nm_controller: window cycle %0d of %0d", window_cycle_q, window_length_q);
+  // The port delivers only when asked, and a fold's stream never exceeds what the bank holds.
+  a_beat_asked: assert property (@(posedge clk_i) disable iff (!rst_ni) mem_valid_i |-> mem_ready_o)
+    else $error("nm_controller: a beat arrived while the port was not ready");
 
   // The drain queue: a push always finds room (DrainQueueDepth covers the drains that can be pending), a pop
   // always has an entry.
@@ -303,15 +370,14 @@ module nm_controller #(
   a_drain_pop_queued: assert property (@(posedge clk_i) disable iff (!rst_ni) drain_pop |-> drain_count_q != 0)
     else $error("nm_controller: drain finished with an empty queue");
 
-  // The weight bank the DMA fills is the one the loader reads (the next fold's); the loader must trail the DMA,
-  // reading only words already written in this window.
+  // The weight bank the port fills is the one the loader reads (the next fold's); the loader starts only once the
+  // fold's whole stream is in, so the two never meet.
   a_load_word_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
       load_active_q |-> 32'(load_word_q) <= Rows)
     else $error("nm_controller: loader at word %0d", load_word_q);
-  a_loader_trails_fill: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      weight_fill_o && load_read_o && weight_fill_bank_o == load_read_bank_o |->
-      weight_fill_word_o > load_read_word_o)
-    else $error("nm_controller: loader reads weight word %0d before the DMA wrote it", load_read_word_o);
+  a_loader_after_fill: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      weight_fill_o && load_read_o |-> weight_fill_bank_o != load_read_bank_o)
+    else $error("nm_controller: loader reads the weight bank the port is filling");
 
   // Tokens stream from one activation bank while the DMA fills the other.
   a_inject_apart_from_fill: assert property (@(posedge clk_i) disable iff (!rst_ni)

@@ -27,6 +27,10 @@ class TestSystolicRtl : public QObject {
              (what + ": RTL " + QByteArray::number(qlonglong(outcome.rtl_cycles)) + " cycles, model " +
               QByteArray::number(qlonglong(outcome.model_cycles)))
                  .constData());
+    QVERIFY2(outcome.rtl_weight_bytes == outcome.model_weight_bytes && outcome.rtl_weight_bytes > 0,
+             (what + ": " + QByteArray::number(qlonglong(outcome.rtl_weight_bytes)) +
+              " bytes through the port, model " + QByteArray::number(qlonglong(outcome.model_weight_bytes)))
+                 .constData());
   }
 
  private slots:
@@ -58,6 +62,34 @@ class TestSystolicRtl : public QObject {
       config.tokens = 5;
       config.seed = uint64_t(shape.rows * 100 + n * 10 + m);
       expect_pass(config);
+    }
+  }
+
+  // A memory slower than the array needs stretches the windows: the RTL waits for each fold's stream, and the
+  // model counts the same stalls, latency included; a fast one leaves the array's own schedule.
+  void slow_memory_stalls_the_array() {
+    const rtl::ArrayShape shape = rtl::simulated_shapes().back();
+    for (const double bytes_per_cycle : {1.5, 6.0, 64.0}) {
+      VerifyCase config;
+      config.array = {shape.rows, shape.cols};
+      config.pattern = {2, 4};
+      config.quant.bits = 4;
+      config.quant.group = 32;
+      config.out_channels = 2 * shape.cols;
+      config.in_features = 96;
+      config.tokens = 2;
+      config.memory.latency_cycles = 40;
+      config.memory.bytes_per_cycle_q16 = int64_t(bytes_per_cycle * double(rtl::kBandwidthOne));
+      config.seed = 11;
+      expect_pass(config);
+      GemmShape gemm{config.out_channels, config.in_features, 2, 4, 32, 4, false, config.tokens};
+      const CycleEstimate estimate = model_cycles(gemm, config.array, 256, config.memory);
+      // The latency overlaps the first window's own length, at most max(rows, cols) + 1 cycles.
+      QVERIFY(estimate.stall_cycles >= config.memory.latency_cycles - std::max(shape.rows, shape.cols) - 1);
+      if (bytes_per_cycle < 2) {
+        QVERIFY2(estimate.memory_bound && estimate.stall_cycles > estimate.compute_cycles / 2,
+                 QByteArray::number(qlonglong(estimate.stall_cycles)).constData());
+      }
     }
   }
 
@@ -118,7 +150,9 @@ class TestSystolicRtl : public QObject {
     struct Zeros final : rtl::FoldStreams {
       explicit Zeros(rtl::ArrayShape shape) : shape(shape) {}
       int tokens_of(int64_t) const override { return 1; }
-      void weight_word(int64_t, int, uint64_t* lanes) const override { std::fill_n(lanes, shape.cols, 0); }
+      std::vector<uint8_t> weight_stream(int64_t) const override {
+        return std::vector<uint8_t>(size_t(rtl::accel_pkg::kPortBytes), 0);
+      }
       void activation_word(int64_t, int, int8_t* vectors, float* scale) const override {
         std::fill_n(vectors, shape.rows * rtl::accel_pkg::kMaxM, 0);
         *scale = 1;

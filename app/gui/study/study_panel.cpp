@@ -47,7 +47,8 @@ StudyPanel::StudyPanel(QWidget* parent)
       batches_(new QLineEdit("1")),
       timing_seconds_(new QDoubleSpinBox),
       fpga_arrays_(new QLineEdit("16x16,32x32")),
-      fpga_clock_(new QDoubleSpinBox) {
+      fpga_clock_(new QDoubleSpinBox),
+      fpga_memory_(new QComboBox) {
   auto* layout = new QVBoxLayout(this);
 
   auto* patterns = new QGroupBox("N:M patterns");
@@ -146,13 +147,22 @@ StudyPanel::StudyPanel(QWidget* parent)
   fpga_clock_->setRange(1, 2000);
   fpga_clock_->setValue(250);
   fpga_clock_->setSuffix(" MHz");
-  for (QWidget* fpga_field : {static_cast<QWidget*>(fpga_arrays_), static_cast<QWidget*>(fpga_clock_)}) {
+  for (const fpga::MemorySystem& memory : fpga::memory_presets())
+    fpga_memory_->addItem(QString::fromStdString(memory.name));
+  fpga_memory_->setEditable(true);
+  fpga_memory_->setCurrentText(QString::fromStdString(fpga::default_memory_system().name));
+  fpga_memory_->setToolTip(
+      "Memory behind the array's port: a preset, or a sustained bandwidth in GB/s "
+      "(docs/fpga-memory.md); its stalls are part of the cycle count");
+  for (QWidget* fpga_field :
+       {static_cast<QWidget*>(fpga_arrays_), static_cast<QWidget*>(fpga_clock_), static_cast<QWidget*>(fpga_memory_)}) {
     fpga_field->setEnabled(has_fpga);
     if (!has_fpga) fpga_field->setToolTip("no fpga/ engine in this build");
   }
   fpga_arrays_->setToolTip("Systolic array sizes ROWSxCOLS the checked fpga/ engines run on, e.g. 16x16,32x32");
   engine_form->addRow("FPGA arrays", fpga_arrays_);
   engine_form->addRow("FPGA clock", fpga_clock_);
+  engine_form->addRow("FPGA memory", fpga_memory_);
   layout->addWidget(engines);
   layout->addStretch();
 }
@@ -182,6 +192,7 @@ StudySpec StudyPanel::spec(const std::vector<SelectedTensor>& tensors) const {
   settings.engines = engines.isEmpty() ? "none" : engines.join(',').toStdString();
   settings.arrays = fpga_arrays_->text().trimmed().toStdString();
   settings.fpga_clock_mhz = fpga_clock_->value();
+  settings.fpga_memory = fpga_memory_->currentText().trimmed().toStdString();
   settings.batches = batches_->text().trimmed().toStdString();
   settings.timing_seconds = timing_seconds_->value();
   // The settings become a spec where the CLI's do (core's make_study_spec); the pane adds what it selected.
@@ -282,6 +293,7 @@ void StudyPanel::save(QSettings& settings) const {
   settings.setValue("study/timing_seconds", timing_seconds_->value());
   settings.setValue("study/fpga_arrays", fpga_arrays_->text());
   settings.setValue("study/fpga_clock_mhz", fpga_clock_->value());
+  settings.setValue("study/fpga_memory", fpga_memory_->currentText());
 }
 
 void StudyPanel::set_fpga_arrays(const QString& comma_separated) {
@@ -315,6 +327,12 @@ void StudyPanel::restore(const QSettings& settings) {
   if (settings.contains("study/fpga_arrays"))
     attempt([&] { set_fpga_arrays(settings.value("study/fpga_arrays").toString()); });
   fpga_clock_->setValue(settings.value("study/fpga_clock_mhz", fpga::kDefaultClockMhz).toDouble());
+  if (settings.contains("study/fpga_memory"))
+    attempt([&] {
+      const QString memory = settings.value("study/fpga_memory").toString();
+      fpga::parse_memory_system(memory.trimmed().toStdString());
+      fpga_memory_->setCurrentText(memory);
+    });
 }
 
 }  // namespace nmscope::gui

@@ -67,6 +67,7 @@ class StudyPanel final : public QWidget {
   QDoubleSpinBox* timing_seconds_;
   QLineEdit* fpga_arrays_;
   QDoubleSpinBox* fpga_clock_;
+  QComboBox* fpga_memory_;  // editable: a preset or a bandwidth in GB/s
 };
 
 }  // namespace nmscope::gui

@@ -10,10 +10,12 @@
 
 namespace nmscope {
 
-// Design points of the parameterized engines: which fpga/systolic-RxC variants exist, and their clock.
+// Design points of the parameterized engines: which fpga/systolic-RxC variants exist, their clock and the memory
+// behind their port.
 struct EngineOptions {
   std::vector<fpga::ArraySize> fpga_arrays{{16, 16}, {32, 32}};
   double fpga_clock_mhz = fpga::kDefaultClockMhz;
+  fpga::MemorySystem fpga_memory = fpga::default_memory_system();
   // Throws SettingError(FpgaClock / ArraySize, reason).
   void validate() const;
 };

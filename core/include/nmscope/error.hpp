@@ -41,6 +41,7 @@ enum class Setting {
   Layers,
   ArraySize,
   FpgaClock,
+  FpgaMemory,
   Context,
   LatencyBatch,
   ThroughputBatch,

@@ -23,6 +23,7 @@ struct StudySettings {
   double timing_seconds = 0.3;
   std::string arrays;  // FPGA array sizes "16x16,32x32"; empty: the registry's default
   double fpga_clock_mhz = fpga::kDefaultClockMhz;
+  std::string fpga_memory = fpga::default_memory_system().name;  // a preset or a bandwidth in GB/s
 };
 
 // The spec the settings describe (sources and tensors left to the caller). Throws SettingError naming the setting.

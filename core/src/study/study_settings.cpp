@@ -39,6 +39,7 @@ StudySpec make_study_spec(const StudySettings& settings) {
   spec.timing.target_seconds = settings.timing_seconds;
   if (!settings.arrays.empty()) spec.engine_options.fpga_arrays = fpga::parse_array_sizes(settings.arrays);
   spec.engine_options.fpga_clock_mhz = settings.fpga_clock_mhz;
+  spec.engine_options.fpga_memory = fpga::parse_memory_system(settings.fpga_memory);
   return spec;
 }
 

@@ -17,8 +17,8 @@ using nlohmann::json;
 
 const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
-      "sources",  "presets", "tensors", "patterns", "bits",           "granularity",    "group",      "symmetric",
-      "criteria", "engines", "batches", "arrays",   "fpga_clock_mhz", "timing_seconds", "activations"};
+      "sources",  "presets", "tensors", "patterns", "bits",           "granularity", "group",          "symmetric",
+      "criteria", "engines", "batches", "arrays",   "fpga_clock_mhz", "fpga_memory", "timing_seconds", "activations"};
   return keys;
 }
 
@@ -194,6 +194,9 @@ SweepSpec parse_sweep_spec(const std::string& json_text, const std::string& subj
     refuse_repeats(reader, "arrays", spec.engine_options.fpga_arrays);
   }
   if (reader.has("fpga_clock_mhz")) spec.engine_options.fpga_clock_mhz = reader.number("fpga_clock_mhz");
+  if (reader.has("fpga_memory"))
+    spec.engine_options.fpga_memory =
+        reader.rethrow_as("fpga_memory", [&] { return fpga::parse_memory_system(reader.text("fpga_memory")); });
   reader.rethrow_as("fpga_clock_mhz", [&] {
     spec.engine_options.validate();
     return 0;
@@ -258,6 +261,7 @@ std::string sweep_spec_json(const StudySpec& study) {
   for (const auto& array : study.engine_options.fpga_arrays) arrays.push_back(array.to_string());
   if (!arrays.empty()) spec["arrays"] = arrays;
   spec["fpga_clock_mhz"] = study.engine_options.fpga_clock_mhz;
+  spec["fpga_memory"] = study.engine_options.fpga_memory.name;
   spec["timing_seconds"] = study.timing.target_seconds;
   if (!study.activations_path.empty()) spec["activations"] = study.activations_path;
   return spec.dump(2) + "\n";

@@ -40,6 +40,8 @@ const char* setting_name(Setting setting) {
       return "FPGA arrays";
     case Setting::FpgaClock:
       return "FPGA clock";
+    case Setting::FpgaMemory:
+      return "FPGA memory";
     case Setting::Context:
       return "context";
     case Setting::LatencyBatch:

@@ -274,6 +274,10 @@ class TestCli final : public QObject {
         {{"reproduce", "hsieh2025", "--engines", "tpu", "--db", path("never.db")}, "'tpu' is not an engine family"},
         {{"run", "--weights", "synth:16x32", "--batch", "0", "--db", path("never.db")},
          "--batch: '0' is not a positive"},
+        {{"run", "--weights", "synth:16x32", "--engines", "fpga", "--fpga-memory", "ddr5", "--db", path("never.db")},
+         "--fpga-memory: 'ddr5' is neither"},
+        {{"bench", "--engines", "fpga", "--fpga-memory", "0", "--db", path("never.db")},
+         "--fpga-memory: '0': a bandwidth must be in"},
     };
     for (const auto& [arguments, needle] : refused) {
       const CliResult result = run_cli(arguments);

@@ -1,6 +1,7 @@
 // The FPGA engine's software side without the RTL: array sizes, fold plans, token tiles, the analytic cycle
 // model's properties (the RTL equality itself is tests/rtl), the engine's refusals, and Yosys report parsing.
 #include <QtTest>
+#include <cmath>
 
 #include "nmscope/engine_registry.hpp"
 #include "nmscope/error.hpp"
@@ -85,6 +86,59 @@ class TestSystolicModel : public QObject {
   void more_tokens_per_bank_means_fewer_cycles_per_token() {
     const GemmShape shape = gemm(128, 512, 2, 4, 128, 512);
     QVERIFY(model_cycles(shape, {16, 16}, 256).cycles < model_cycles(shape, {16, 16}, 16).cycles);
+  }
+
+  // Presets and typed bandwidths; anything else names the setting and why.
+  void memory_systems_parse_and_refuse_bad_ones() {
+    QCOMPARE(parse_memory_system("ddr4-2400").gigabytes_per_second, 19.2);
+    QCOMPARE(parse_memory_system("12.5").gigabytes_per_second, 12.5);
+    QCOMPARE(default_memory_system().name, std::string("ddr4-2400"));
+    for (const char* bad : {"ddr5", "", "0", "-3", "12GB", "nan", "1e9"}) {
+      try {
+        parse_memory_system(bad);
+        QFAIL(bad);
+      } catch (const Error& error) {
+        QCOMPARE(dynamic_cast<const nmscope::SettingError&>(error).setting(), nmscope::Setting::FpgaMemory);
+      }
+    }
+    // 19.2 GB/s at 250 MHz: 76.8 bytes per cycle; 73 ns: 19 cycles (rounded up).
+    const MemoryTiming timing = memory_timing(parse_memory_system("ddr4-2400"), 250);
+    QCOMPARE(timing.latency_cycles, int64_t(19));
+    QCOMPARE(timing.bytes_per_cycle_q16, int64_t(std::llround(76.8 * 65536)));
+    QCOMPARE(memory_timing(parse_memory_system("unlimited"), 250).bytes_per_cycle_q16, int64_t(0));
+  }
+
+  // What travels through the port is the packed fold stream: INT4 half of INT8, 2:4 + INT4 about a fifth of fp16
+  // (16 bits per weight), and a slow memory makes a batch-1 layer memory-bound, its stalls counted.
+  void the_port_moves_packed_bytes_and_can_bind() {
+    const ArraySize array{32, 32};
+    GemmShape dense8 = gemm(4096, 4096, 1, 1, 128, 1);
+    dense8.bits = 8;
+    GemmShape dense4 = dense8;
+    dense4.bits = 4;
+    GemmShape sparse4 = gemm(4096, 4096, 2, 4, 128, 1);
+    sparse4.bits = 4;
+    const MemoryTiming unlimited;
+    const CycleEstimate e8 = model_cycles(dense8, array, 256, unlimited);
+    const CycleEstimate e4 = model_cycles(dense4, array, 256, unlimited);
+    const CycleEstimate s4 = model_cycles(sparse4, array, 256, unlimited);
+    QVERIFY(std::abs(double(e4.weight_bytes) / double(e8.weight_bytes) - 0.5) < 0.02);
+    const double fp16_bytes = 4096.0 * 4096.0 * 2;
+    QVERIFY2(double(s4.weight_bytes) / fp16_bytes < 0.21, QByteArray::number(double(s4.weight_bytes) / fp16_bytes));
+    QCOMPARE(e8.cycles, e8.compute_cycles);
+    QVERIFY(!e8.memory_bound);
+
+    MemoryTiming slow;
+    slow.bytes_per_cycle_q16 = 8 * 65536;  // 2 GB/s at 250 MHz
+    slow.latency_cycles = 25;
+    const CycleEstimate slow8 = model_cycles(dense8, array, 256, slow);
+    const CycleEstimate slow4 = model_cycles(sparse4, array, 256, slow);
+    QVERIFY(slow8.memory_bound && slow4.memory_bound);
+    QCOMPARE(slow8.stall_cycles, slow8.cycles - slow8.compute_cycles);
+    // Memory-bound, the cycle ratio follows the byte ratio.
+    const double cycle_ratio = double(slow8.cycles) / double(slow4.cycles);
+    const double byte_ratio = double(slow8.weight_bytes) / double(slow4.weight_bytes);
+    QVERIFY2(cycle_ratio > 0.9 * byte_ratio, QByteArray::number(cycle_ratio) + " vs " + QByteArray::number(byte_ratio));
   }
 
   void unsupported_configurations_say_why() {

@@ -32,8 +32,33 @@ struct GemmShape {
   int m = 1;               // group size
   int quant_group = 0;     // columns per weight scale; 0 = one scale per channel (or per tensor)
   int bits = 8;            // weight bits: bound the integer sum of a scale group
+  bool asymmetric = false;  // zero points travel with the scales
   int64_t tokens = 1;      // batch
 };
+
+// The memory behind the array's port (rtl/README.md, "Memory port"): sustained bandwidth and latency. Presets and
+// where their numbers come from: docs/fpga-memory.md.
+struct MemorySystem {
+  std::string name;                 // "ddr4-2400", or the bandwidth as typed ("12.5")
+  double gigabytes_per_second = 0;  // sustained; 0: unlimited (a beat of the port every cycle)
+  double latency_ns = 0;
+  std::string to_string() const;  // "ddr4-2400 (19.2 GB/s, 73 ns)"
+  bool operator==(const MemorySystem&) const = default;
+};
+// ddr4-2400, ddr4-3200, hbm2, lpddr4, unlimited.
+const std::vector<MemorySystem>& memory_presets();
+MemorySystem default_memory_system();  // ddr4-2400
+// A preset's name or a sustained bandwidth in GB/s (latency then 100 ns); throws SettingError(Setting::FpgaMemory).
+MemorySystem parse_memory_system(const std::string& text);
+
+// The memory in the array's cycles at its clock (rtl::PortTiming's numbers: bandwidth in bytes per cycle times 2^16).
+struct MemoryTiming {
+  int64_t latency_cycles = 0;
+  int64_t bytes_per_cycle_q16 = 0;  // 0: unlimited
+};
+MemoryTiming memory_timing(const MemorySystem& memory, double clock_mhz);
+// Bytes the port moves per cycle at most (nm_accel_pkg's PortBytes).
+int port_bytes();
 
 // Empty when the array can run this GEMM, else why not (one line). With in_features = 0 only the pattern and the
 // quantization are checked (what an engine's supports() knows before it sees a matrix).
@@ -66,11 +91,22 @@ TokenTiling token_tiling(int64_t tokens, int token_depth);
 
 struct CycleEstimate {
   int64_t cycles = 0;
+  int64_t compute_cycles = 0;    // the same run with a port that never waits (the array's own schedule)
+  int64_t stall_cycles = 0;      // cycles - compute_cycles: windows the memory stretched, and its latency
+  int64_t fetch_cycles = 0;      // the port alone: latency + weight bytes / bandwidth
+  int64_t weight_bytes = 0;      // through the port: every fold stream, padded to whole beats, per token tile
+  int64_t activation_bytes = 0;  // int8 activations and fp32 token scales, read once from the on-chip store
+  bool memory_bound = false;     // fetch_cycles > compute_cycles: the memory roof is the lower one
   int64_t useful_macs = 0;       // tokens x out_channels x weights kept in real columns
   double utilization = 0;        // useful_macs / (rows x cols x cycles)
   int64_t folds = 0;             // over the whole run
 };
-// Cycles of the RTL for this GEMM with activation/accumulator banks of `token_depth` tokens.
-CycleEstimate model_cycles(const GemmShape& shape, ArraySize array, int token_depth);
+// Cycles of the RTL for this GEMM with activation/accumulator banks of `token_depth` tokens, its weights streamed
+// through the memory port from `memory`.
+CycleEstimate model_cycles(const GemmShape& shape, ArraySize array, int token_depth, MemoryTiming memory = {});
+
+// Bits of fold k's stream (docs/packed-format.md, "The FPGA array's fold stream") and its whole beats.
+int64_t fold_stream_bits(const GemmShape& shape, ArraySize array, const FoldPlan& plan, int64_t k);
+int64_t fold_stream_beats(const GemmShape& shape, ArraySize array, const FoldPlan& plan, int64_t k);
 
 }  // namespace nmscope::fpga

@@ -26,7 +26,7 @@ TokenActivations quantize_per_token(const float* x, int64_t tokens, int64_t cols
 
 GemmShape gemm_shape(const kernels::PackedWeightsView& weights, int64_t tokens);
 
-// Everything one run of the array needs: registers, and the DMA's view of the operands.
+// Everything one run of the array needs: registers, and the memory's and the activation store's view of the operands.
 class SystolicRun final : public rtl::FoldStreams {
  public:
   SystolicRun(const kernels::PackedWeightsView& weights, const TokenActivations& activations, ArraySize array,
@@ -37,7 +37,7 @@ class SystolicRun final : public rtl::FoldStreams {
   int64_t folds() const;
 
   int tokens_of(int64_t fold) const override;
-  void weight_word(int64_t fold, int word, uint64_t* lanes) const override;
+  std::vector<uint8_t> weight_stream(int64_t fold) const override;
   void activation_word(int64_t fold, int token, int8_t* vectors, float* scale) const override;
 
   // What the RTL must output, bit for bit: y [tokens, out_channels] (rtl/README.md, "Dequantization").

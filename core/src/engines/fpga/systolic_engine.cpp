@@ -2,7 +2,8 @@
 // when this build simulates the shape and the run fits the simulation budget; it is checked bit for bit against
 // the C++ reference and its cycle count against the analytic model. Larger runs take the model's cycles and the
 // reference's output (the same bits the RTL would give) and say so in details_json ("cycles_source": "model").
-// Time is cycles at the user's clock (EngineOptions::fpga_clock_mhz), not a wall-clock measurement.
+// Time is cycles at the user's clock (EngineOptions::fpga_clock_mhz), not a wall-clock measurement; the weights
+// stream through the array's memory port from the user's memory (EngineOptions::fpga_memory), whose stalls count.
 #include <nlohmann/json.hpp>
 
 #include "engines/fpga/fpga_engines.hpp"
@@ -53,9 +54,11 @@ class CollectingSink final : public rtl::OutputSink {
 
 class SystolicEngine final : public Engine {
  public:
-  SystolicEngine(ArraySize array, double clock_mhz)
+  SystolicEngine(ArraySize array, double clock_mhz, fpga::MemorySystem memory)
       : array_(array),
         clock_mhz_(clock_mhz),
+        memory_(std::move(memory)),
+        timing_(fpga::memory_timing(memory_, clock_mhz)),
         descriptor_{.name = "fpga/systolic-" + array.to_string(),
                     .family = EngineFamily::Fpga,
                     .kernel = "nmscope's N:M systolic array (rtl/), cycles from the Verilated RTL or its exact model",
@@ -79,13 +82,23 @@ class SystolicEngine final : public Engine {
       refused.note = why;
       return refused;
     }
-    const fpga::CycleEstimate model = fpga::model_cycles(shape, array_, depth);
+    const fpga::CycleEstimate model = fpga::model_cycles(shape, array_, depth, timing_);
     const fpga::SystolicRun run(weights, activations, array_, depth);
 
     EngineOutput result;
     nlohmann::json details{{"array", array_.to_string()},
                            {"clock_mhz", clock_mhz_},
                            {"model_cycles", model.cycles},
+                           {"memory", memory_.name},
+                           {"memory_gbps", memory_.gigabytes_per_second},
+                           {"memory_latency_ns", memory_.latency_ns},
+                           {"port_bytes", fpga::port_bytes()},
+                           {"compute_cycles", model.compute_cycles},
+                           {"stall_cycles", model.stall_cycles},
+                           {"fetch_cycles", model.fetch_cycles},
+                           {"weight_bytes_moved", model.weight_bytes},
+                           {"activation_bytes", model.activation_bytes},
+                           {"bound", model.memory_bound ? "memory" : "compute"},
                            {"utilization", model.utilization},
                            {"useful_macs", model.useful_macs},
                            {"folds", model.folds},
@@ -102,7 +115,8 @@ class SystolicEngine final : public Engine {
     if (simulate) {
       CollectingSink sink(tokens, weights.rows, array_.cols);
       const rtl::SimulationResult simulated =
-          rtl::simulate({array_.rows, array_.cols}, run.registers(), run, sink, input.cancel);
+          rtl::simulate({array_.rows, array_.cols}, run.registers(), run, sink,
+                        {timing_.latency_cycles, timing_.bytes_per_cycle_q16}, input.cancel);
       if (simulated.cancelled) throw Cancelled();
       cycles = simulated.cycles;
       produced = sink.output();
@@ -111,6 +125,7 @@ class SystolicEngine final : public Engine {
         if (std::memcmp(&expected[i], &produced[i], sizeof(float)) != 0) ++mismatches;
       details["cycles_source"] = "rtl";
       details["rtl_cycles"] = simulated.cycles;
+      details["rtl_weight_bytes_moved"] = simulated.weight_beats * fpga::port_bytes();
       details["simulation_seconds"] = simulated.wall_seconds;
       details["simulated_cycles_per_second"] = double(simulated.cycles) / std::max(simulated.wall_seconds, 1e-9);
       details["bit_exact"] = mismatches == 0 && sink.complete();
@@ -164,6 +179,8 @@ class SystolicEngine final : public Engine {
  private:
   ArraySize array_;
   double clock_mhz_;
+  fpga::MemorySystem memory_;
+  fpga::MemoryTiming timing_;
   EngineDescriptor descriptor_;
 };
 
@@ -171,7 +188,7 @@ class SystolicEngine final : public Engine {
 
 void register_fpga_engines(EngineRegistry& registry, const EngineOptions& options) {
   for (const ArraySize& array : options.fpga_arrays)
-    registry.add(std::make_unique<SystolicEngine>(array, options.fpga_clock_mhz));
+    registry.add(std::make_unique<SystolicEngine>(array, options.fpga_clock_mhz, options.fpga_memory));
 }
 
 }  // namespace nmscope

@@ -43,6 +43,7 @@ GemmShape gemm_shape(const kernels::PackedWeightsView& weights, int64_t tokens) 
   shape.m = weights.group_size;
   shape.quant_group = weights.quant_group;
   shape.bits = weights.bits;
+  shape.asymmetric = weights.zero_points != nullptr;
   shape.tokens = tokens;
   return shape;
 }
@@ -62,6 +63,10 @@ SystolicRun::SystolicRun(const kernels::PackedWeightsView& weights, const TokenA
   registers_.channel_tiles = plan_.channel_tiles;
   registers_.k_folds = plan_.k_folds();
   registers_.chunk_folds = plan_.chunk_folds;
+  registers_.asymmetric = shape.asymmetric;
+  registers_.fold_rows = plan_.rows_per_fold;
+  registers_.chunk_slots = plan_.chunk_slots;
+  registers_.row_slots = plan_.slots_per_row;
 }
 
 int64_t SystolicRun::folds() const { return tiling_.tiles * plan_.channel_tiles * plan_.k_folds(); }
@@ -86,34 +91,69 @@ int64_t SystolicRun::scale_index(int64_t channel, int64_t k) const {
   return weights_.scale_index(channel, first_column);
 }
 
-void SystolicRun::weight_word(int64_t fold, int word, uint64_t* lanes) const {
+namespace {
+// Appends LSB-first fields to a byte string (the fold stream's bit order, docs/packed-format.md).
+class BitAppender {
+ public:
+  explicit BitAppender(std::vector<uint8_t>& bytes) : bytes_(bytes) {}
+  void append(uint32_t value, int bits) {
+    pending_ |= uint64_t(value & ((1u << bits) - 1)) << pending_bits_;
+    pending_bits_ += bits;
+    while (pending_bits_ >= 8) {
+      bytes_.push_back(uint8_t(pending_));
+      pending_ >>= 8;
+      pending_bits_ -= 8;
+    }
+  }
+  // Pads with zero bits to whole beats of the port.
+  void finish(int beat_bytes) {
+    if (pending_bits_ > 0) append(0, 8 - pending_bits_);
+    bytes_.resize((bytes_.size() + size_t(beat_bytes) - 1) / size_t(beat_bytes) * size_t(beat_bytes), 0);
+  }
+
+ private:
+  std::vector<uint8_t>& bytes_;
+  uint64_t pending_ = 0;
+  int pending_bits_ = 0;
+};
+}  // namespace
+
+std::vector<uint8_t> SystolicRun::weight_stream(int64_t fold) const {
   const FoldIndex index = locate(fold);
   const FoldPlan::Fold& span = plan_.folds[size_t(index.k)];
-  for (int c = 0; c < array_.cols; ++c) {
-    const int64_t channel = index.channel_tile * array_.cols + c;
-    uint64_t lane = 0;
-    if (channel < weights_.rows) {
-      const int64_t scale = scale_index(channel, index.k);
-      const uint64_t zero_point = uint64_t(weights_.zero_point(scale));
-      if (word == 0) {
-        const float value = fp16_bits_to_float_exact(weights_.scales[scale]);
-        uint32_t bits = 0;
-        std::memcpy(&bits, &value, 4);
-        lane = uint64_t(bits) | zero_point << rtl::accel_pkg::kScaleW;
+  const GemmShape shape = gemm_shape(weights_, activations_.tokens);
+  const bool asymmetric = weights_.zero_points != nullptr;
+  const int meta_bits = shape.n == shape.m ? 0 : shape.m > 4 ? 3 : shape.m > 2 ? 2 : 1;
+  std::vector<uint8_t> bytes;
+  bytes.reserve(size_t((fold_stream_bits(shape, array_, plan_, index.k) + 7) / 8 + rtl::accel_pkg::kPortBytes));
+  BitAppender stream(bytes);
+  // Header (first fold of a scale group): per column, the fp16 scale, then the zero point (asymmetric only).
+  if (index.k % plan_.chunk_folds == 0) {
+    for (int c = 0; c < array_.cols; ++c) {
+      const int64_t channel = index.channel_tile * array_.cols + c;
+      const bool real = channel < weights_.rows;
+      const int64_t scale = real ? scale_index(channel, index.k) : 0;
+      stream.append(real ? weights_.scales[scale] : 0, 16);
+      if (asymmetric) stream.append(real ? uint32_t(weights_.zero_point(scale)) : 0, 8);
+    }
+  }
+  // Rows: slot r of the fold for every column, the code then its position (none when N = M).
+  for (int64_t slot = span.slot_begin; slot < span.slot_end; ++slot) {
+    for (int c = 0; c < array_.cols; ++c) {
+      const int64_t channel = index.channel_tile * array_.cols + c;
+      if (channel < weights_.rows) {
+        const uint8_t* values = weights_.values + channel * weights_.value_row_bytes;
+        stream.append(read_bits(values, slot, weights_.bits), weights_.bits);
+        if (meta_bits > 0) stream.append(uint32_t(weights_.position_of(channel, slot)), meta_bits);
       } else {
-        const int64_t slot = span.slot_begin + word - 1;
-        if (slot < span.slot_end) {
-          const uint8_t* values = weights_.values + channel * weights_.value_row_bytes;
-          const uint64_t code = read_bits(values, slot, weights_.bits);
-          const uint64_t position = uint64_t(weights_.position_of(channel, slot));
-          lane = code | position << rtl::accel_pkg::kCodeW;
-        } else {
-          lane = zero_point;  // an unused row multiplies by code - z = 0
-        }
+        // A column past the last channel: code = z, so its weight is zero.
+        stream.append(asymmetric ? 0 : 1u << (weights_.bits - 1), weights_.bits);
+        if (meta_bits > 0) stream.append(0, meta_bits);
       }
     }
-    lanes[c] = lane;
   }
+  stream.finish(rtl::accel_pkg::kPortBytes);
+  return bytes;
 }
 
 void SystolicRun::activation_word(int64_t fold, int token, int8_t* vectors, float* scale) const {

@@ -1,6 +1,7 @@
 // Random RTL-versus-reference-versus-model checks (verify.hpp).
 #include "nmscope/fpga/verify.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -51,9 +52,14 @@ class CheckingSink final : public rtl::OutputSink {
 
 std::string VerifyCase::describe() const {
   std::ostringstream text;
-  text << array.to_string() << " " << pattern.to_string() << " int" << quant.bits << " "
-       << quant.granularity_name() << (quant.symmetric ? "" : " asym") << " W[" << out_channels << "x"
-       << in_features << "] batch " << tokens << " depth " << token_depth << " seed " << seed;
+  text << array.to_string() << " " << pattern.to_string() << " int" << quant.bits << " " << quant.granularity_name()
+       << (quant.symmetric ? "" : " asym") << " W[" << out_channels << "x" << in_features << "] batch " << tokens
+       << " depth " << token_depth << " mem ";
+  if (memory.bytes_per_cycle_q16 > 0)
+    text << double(memory.bytes_per_cycle_q16) / double(rtl::kBandwidthOne) << "B/c";
+  else
+    text << "port";
+  text << "+" << memory.latency_cycles << " seed " << seed;
   return text.str();
 }
 
@@ -91,6 +97,12 @@ std::vector<VerifyCase> random_verify_cases(int count, uint64_t seed) {
     config.in_features = pick(1, 320);
     config.tokens = pick(0, 9) == 0 ? pick(200, 600) : pick(1, 48);
     config.token_depth = int(pick(0, 1) == 0 ? rtl::simulated_token_depth() : pick(1, rtl::simulated_token_depth()));
+    // The memory: mostly a bandwidth between 0.5 and 96 bytes per cycle (log-uniform), sometimes the port's width.
+    if (pick(0, 4) > 0) {
+      const double bytes_per_cycle = 0.5 * std::pow(192.0, std::uniform_real_distribution<double>(0, 1)(random));
+      config.memory.bytes_per_cycle_q16 = int64_t(bytes_per_cycle * double(rtl::kBandwidthOne));
+    }
+    config.memory.latency_cycles = pick(0, 2) == 0 ? 0 : pick(1, 300);
     config.seed = random();
     cases.push_back(config);
   }
@@ -114,12 +126,17 @@ VerifyOutcome run_verify_case(const VerifyCase& config) {
   const SystolicRun run(view, activations, config.array, config.token_depth);
   const std::vector<float> expected = run.reference_output();
   outcome.outputs = int64_t(expected.size());
-  outcome.model_cycles = model_cycles(gemm_shape(view, config.tokens), config.array, config.token_depth).cycles;
+  const CycleEstimate model =
+      model_cycles(gemm_shape(view, config.tokens), config.array, config.token_depth, config.memory);
+  outcome.model_cycles = model.cycles;
+  outcome.model_weight_bytes = model.weight_bytes;
   CheckingSink sink(expected, config.out_channels, config.array.cols);
   try {
     const rtl::SimulationResult result =
-        rtl::simulate({config.array.rows, config.array.cols}, run.registers(), run, sink);
+        rtl::simulate({config.array.rows, config.array.cols}, run.registers(), run, sink,
+                      {config.memory.latency_cycles, config.memory.bytes_per_cycle_q16});
     outcome.rtl_cycles = result.cycles;
+    outcome.rtl_weight_bytes = result.weight_beats * port_bytes();
     outcome.simulation_seconds = result.wall_seconds;
     outcome.mismatches = sink.mismatches();
   } catch (const std::exception& failure) {
