@@ -33,8 +33,15 @@ class TestReproduceCli final : public QObject {
     QCOMPARE(figures["storage"]["paper"].toDouble(), 4.0);
     // 2:4 + INT4, group-128 fp16 scales: 3.125 bits per weight against 16.
     QCOMPARE(figures["storage"]["ours"].toDouble(), 16.0 / 3.125);
-    QVERIFY(figures["end_to_end"]["ours"].isNull());
-    QVERIFY(figures["end_to_end"]["note"].toString().contains("no decoder"));
+    // The decode step on the modelled array (LLaMA-7B, DDR4-2400, 250 MHz): 2:4 + INT4 against a dense fp16 design on
+    // the same schedule; it halves the folds and moves 1/5 of the bytes, so its linear layers gain 2x to 5.1x; the
+    // host's attention (the same for both) dilutes that at batch 16.
+    for (const char* figure : {"end_to_end", "per_token"}) {
+      const double ours = figures[figure]["ours"].toDouble();
+      QVERIFY2(ours > 1.2 && ours < 5.2, qPrintable(QString(figure) + ": " + QString::number(ours)));
+      QVERIFY2(figures[figure]["how"].toString().contains("cycle model"),
+               qPrintable(QJsonDocument(figures[figure]).toJson()));
+    }
 
     // The matmul figure is the dense row's cycles over the 2:4 row's, both in the database under the study id.
     nmscope::ResultsStore store(database.toStdString());
