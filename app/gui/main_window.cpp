@@ -32,6 +32,7 @@
 #include "charts/layer_error_chart.hpp"
 #include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
+#include "charts/roofline_chart.hpp"
 #include "charts/speedup_chart.hpp"
 #include "cluster/cluster_run_dialog.hpp"
 #include "decode/decode_view.hpp"
@@ -108,6 +109,7 @@ MainWindow::MainWindow(const QString& database, QWidget* parent)
       {new ParetoChart(results_model_, nullptr), "Error vs storage"},
       {new SpeedupChart(results_model_, nullptr), "Speedup"},
       {new CyclesChart(results_model_, nullptr), "FPGA cycles"},
+      {new RooflineChart(results_model_, nullptr), "FPGA roofline"},
       {new LayerErrorChart(results_model_, nullptr), "Error per layer"},
       {new ModelAccuracyChart(results_model_, nullptr), "Model accuracy"}};
   for (const auto& [chart, title] : charts) {
@@ -465,12 +467,12 @@ void MainWindow::update_sweep_layers() {
 }
 
 QStringList MainWindow::view_names() {
-  return {"results", "charts",      "pareto", "speedup", "cycles", "layers",
-          "model",   "model-study", "decode", "sweep",   "masks"};
+  return {"results", "charts", "pareto",      "speedup", "cycles", "roofline",
+          "layers",  "model",  "model-study", "decode",  "sweep",  "masks"};
 }
 
 bool MainWindow::show_view(const QString& name) {
-  const QStringList chart_names = {"pareto", "speedup", "cycles", "layers", "model"};
+  const QStringList chart_names = {"pareto", "speedup", "cycles", "roofline", "layers", "model"};
   if (name == "results") {
     tabs_->setCurrentWidget(results_view_);
   } else if (name == "charts") {
@@ -601,8 +603,12 @@ ReportContents MainWindow::report_contents() const {
   const QList<int> rows = selected.isEmpty() ? results_view_->visible_rows() : selected;
   for (int row : rows) contents.measurements.push_back(results_model_->measurement(row));
   contents.summary = summarize_for_report(contents.measurements);
-  const QStringList titles = {"Error vs storage (Pareto front)", "Speedup against the named baseline",
-                              "FPGA figures vs array size", "Error per layer", "Whole-model accuracy vs storage"};
+  const QStringList titles = {"Error vs storage (Pareto front)",
+                              "Speedup against the named baseline",
+                              "FPGA figures vs array size",
+                              "FPGA roofline (compute and memory roofs)",
+                              "Error per layer",
+                              "Whole-model accuracy vs storage"};
   Q_ASSERT(size_t(titles.size()) == charts_.size());
   for (size_t index = 0; index < charts_.size(); ++index) {
     ModelChart* chart = charts_[index];

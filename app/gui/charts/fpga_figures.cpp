@@ -1,5 +1,6 @@
 #include "charts/fpga_figures.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -19,6 +20,32 @@ std::optional<double> utilization_percent(const std::string& details_json) {
   if (found == details.end() || !found->is_number()) return std::nullopt;
   const double value = found->get<double>();
   return value <= 1 ? value * 100 : value;
+}
+
+std::optional<RooflinePoint> roofline_point(const std::string& engine, const std::string& details_json,
+                                            long long cycles) {
+  const auto array = systolic_array_of(engine);
+  if (!array || cycles <= 0) return std::nullopt;
+  const nlohmann::json details = nlohmann::json::parse(details_json, nullptr, false);
+  if (details.is_discarded() || !details.is_object()) return std::nullopt;
+  for (const char* key : {"useful_macs", "weight_bytes_moved", "port_bytes", "clock_mhz", "memory_gbps"})
+    if (!details.contains(key) || !details[key].is_number()) return std::nullopt;
+  const double macs = details["useful_macs"].get<double>();
+  const double bytes = details["weight_bytes_moved"].get<double>();
+  const double port = details["port_bytes"].get<double>();
+  const double clock = details["clock_mhz"].get<double>();
+  const double gbps = details["memory_gbps"].get<double>();
+  if (macs <= 0 || bytes <= 0 || port <= 0 || clock <= 0) return std::nullopt;
+  RooflinePoint point;
+  point.macs_per_byte = macs / bytes;
+  point.macs_per_cycle = macs / double(cycles);
+  point.compute_roof = double(array->processing_elements());
+  // GB/s over MHz: thousands of bytes per microsecond over millions of cycles per second.
+  point.bytes_per_cycle = gbps > 0 ? std::min(port, gbps * 1000.0 / clock) : port;
+  point.memory = QString::fromStdString(details.value("memory", std::string()));
+  point.bound = QString::fromStdString(details.value("bound", std::string()));
+  point.stall_cycles = details.value("stall_cycles", 0LL);
+  return point;
 }
 
 }  // namespace nmscope::gui

@@ -3,6 +3,7 @@
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QGridLayout>
 #include <QLabel>
@@ -49,6 +50,7 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
       sparsity_(make_slider(5)),
       bits_(make_slider(4)),
       array_size_(make_slider(4)),
+      memory_(new QComboBox),
       sparsity_label_(new QLabel),
       bits_label_(new QLabel),
       array_label_(new QLabel),
@@ -69,6 +71,10 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
   bits_->setValue(2);        // int4
   array_size_->setValue(2);  // 16x16
   array_size_->setToolTip("Systolic array size (rows x cols) of the FPGA cycle model");
+  for (const fpga::MemorySystem& memory : fpga::memory_presets())
+    memory_->addItem(QString::fromStdString(memory.to_string()), QString::fromStdString(memory.name));
+  memory_->setCurrentIndex(0);
+  memory_->setToolTip("Memory the array's weights stream from (docs/fpga-memory.md): its stalls count in the cycles");
   // Short legend names, so the six entries fit one row beside each other: the axes say the units, the chart's
   // title says where each figure comes from.
   cycles_series_->setName("FPGA cycles");
@@ -129,15 +135,18 @@ SweepView::SweepView(ResultsModel* model, QWidget* parent)
   layout->addWidget(new QLabel("Array size"), 2, 0);
   layout->addWidget(array_size_, 2, 1);
   layout->addWidget(array_label_, 2, 2);
-  layout->addWidget(figures_, 3, 0, 1, 2);
-  layout->addWidget(measure_, 3, 2);
-  layout->addWidget(chart_view_, 4, 0, 1, 3);
+  layout->addWidget(new QLabel("Memory"), 3, 0);
+  layout->addWidget(memory_, 3, 1);
+  layout->addWidget(figures_, 4, 0, 1, 2);
+  layout->addWidget(measure_, 4, 2);
+  layout->addWidget(chart_view_, 5, 0, 1, 3);
   layout->setColumnStretch(1, 1);
-  layout->setRowStretch(4, 1);
+  layout->setRowStretch(5, 1);
 
   connect(sparsity_, &QSlider::valueChanged, this, &SweepView::update_view);
   connect(bits_, &QSlider::valueChanged, this, &SweepView::update_view);
   connect(array_size_, &QSlider::valueChanged, this, &SweepView::update_view);
+  connect(memory_, &QComboBox::currentIndexChanged, this, &SweepView::update_view);
   connect(measure_, &QPushButton::clicked, this, [this] {
     emit measure_requested(QString::fromStdString(current_pattern().to_string()), current_bits());
   });
@@ -209,6 +218,20 @@ void SweepView::set_pattern_index(int index) { sparsity_->setValue(index); }
 void SweepView::set_bits_index(int index) { bits_->setValue(index); }
 void SweepView::set_array_index(int index) { array_size_->setValue(index); }
 int SweepView::current_array_dim() const { return 4 << array_size_->value(); }
+
+void SweepView::set_memory(const QString& memory) {
+  const fpga::MemorySystem parsed = fpga::parse_memory_system(memory.trimmed().toStdString());
+  int index = memory_->findData(QString::fromStdString(parsed.name));
+  if (index < 0) {
+    memory_->addItem(QString::fromStdString(parsed.to_string()), QString::fromStdString(parsed.name));
+    index = memory_->count() - 1;
+  }
+  memory_->setCurrentIndex(index);
+}
+
+fpga::MemorySystem SweepView::current_memory() const {
+  return fpga::parse_memory_system(memory_->currentData().toString().toStdString());
+}
 NMPattern SweepView::current_pattern() const { return patterns_[size_t(sparsity_->value())]; }
 QString SweepView::pattern_text() const { return sparsity_label_->text(); }
 int SweepView::current_bits() const { return bit_widths_[size_t(bits_->value())]; }
@@ -275,6 +298,9 @@ void SweepView::update_view() {
   current_cycles_->clear();
   current_fpga_cycles_ = 0;
   std::vector<int64_t> cycles_by_pattern(patterns_.size(), 0);
+  std::vector<int64_t> stalls_by_pattern(patterns_.size(), 0);
+  const fpga::MemorySystem memory = current_memory();
+  const fpga::MemoryTiming timing = fpga::memory_timing(memory, fpga::kDefaultClockMhz);
   for (size_t index = 0; index < patterns_.size() && !quant.is_fp16(); ++index) {
     for (const auto& layer : layers_) {
       fpga::GemmShape shape;
@@ -283,9 +309,13 @@ void SweepView::update_view() {
       shape.n = patterns_[index].kept_per_group;
       shape.m = patterns_[index].group_size;
       shape.quant_group = quant.granularity == Granularity::Group ? quant.group : 0;
+      shape.bits = quant.bits;
+      shape.asymmetric = !quant.symmetric;
       shape.tokens = kFpgaBatch;
       if (!fpga::unsupported_reason(shape, array).empty()) continue;
-      cycles_by_pattern[index] += fpga::model_cycles(shape, array, 256).cycles;
+      const fpga::CycleEstimate estimate = fpga::model_cycles(shape, array, 256, timing);
+      cycles_by_pattern[index] += estimate.cycles;
+      stalls_by_pattern[index] += estimate.stall_cycles;
     }
   }
   const int64_t dense_cycles = cycles_by_pattern.empty() ? 0 : cycles_by_pattern[0];
@@ -295,6 +325,7 @@ void SweepView::update_view() {
     if (patterns_[index] == current) current_cycles_->append(double(index), percent);
   }
   current_fpga_cycles_ = cycles_by_pattern[size_t(sparsity_->value())];
+  current_fpga_stall_cycles_ = stalls_by_pattern[size_t(sparsity_->value())];
   cycles_axis_->setRange(0, 110);
 
   storage_axis_->setRange(0, std::ceil(max_bits_per_weight * 1.1));
@@ -326,13 +357,17 @@ void SweepView::update_view() {
       text += QString(" FPGA: the array multiplies integer weights; choose 2-8 bits.");
     } else if (current_fpga_cycles_ > 0) {
       const double clock_mhz = fpga::kDefaultClockMhz;
-      text += QString(" FPGA %1 (model, batch %2): %3 cycles, %4 µs at %5 MHz, %6% of the dense cycles.")
+      text += QString(
+                  " FPGA %1 (model, batch %2, %7): %3 cycles (%8 waiting for the memory), %4 µs at %5 MHz, %6% "
+                  "of the dense cycles.")
                   .arg(QString::fromStdString(array.to_string()))
                   .arg(kFpgaBatch)
                   .arg(QLocale().toString(qlonglong(current_fpga_cycles_)))
                   .arg(double(current_fpga_cycles_) / clock_mhz, 0, 'f', 1)
                   .arg(clock_mhz, 0, 'f', 0)
-                  .arg(dense_cycles > 0 ? 100.0 * double(current_fpga_cycles_) / double(dense_cycles) : 0, 0, 'f', 1);
+                  .arg(dense_cycles > 0 ? 100.0 * double(current_fpga_cycles_) / double(dense_cycles) : 0, 0, 'f', 1)
+                  .arg(QString::fromStdString(memory.name))
+                  .arg(QLocale().toString(qlonglong(current_fpga_stall_cycles_)));
     }
   }
   figures_->setText(text);

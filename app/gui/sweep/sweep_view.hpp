@@ -6,10 +6,12 @@
 #include <QWidget>
 #include <vector>
 
+#include "nmscope/fpga/systolic_array.hpp"
 #include "nmscope/nm_pattern.hpp"
 #include "nmscope/quant_config.hpp"
 
 class QLabel;
+class QComboBox;
 class QSlider;
 class QPushButton;
 
@@ -50,6 +52,10 @@ class SweepView final : public QWidget {
   void set_pattern_index(int index);
   void set_bits_index(int index);
   void set_array_index(int index);  // 0..4: 4x4 .. 64x64
+  // The memory the FPGA model streams the weights from: a preset of fpga::memory_presets() or GB/s; throws
+  // SettingError(FpgaMemory) when it is neither.
+  void set_memory(const QString& memory);
+  fpga::MemorySystem current_memory() const;
   NMPattern current_pattern() const;
   int current_bits() const;
   const std::vector<NMPattern>& patterns() const { return patterns_; }
@@ -59,6 +65,7 @@ class SweepView final : public QWidget {
   double current_stored_error() const { return current_stored_error_; }
   // The FPGA model at the current point, summed over the layers (0 when no layer is chosen or none fits the array).
   int64_t current_fpga_cycles() const { return current_fpga_cycles_; }
+  int64_t current_fpga_stall_cycles() const { return current_fpga_stall_cycles_; }
   int current_array_dim() const;
   // Batch the FPGA model is evaluated at.
   static constexpr int kFpgaBatch = 16;
@@ -82,6 +89,7 @@ class SweepView final : public QWidget {
   QSlider* sparsity_;
   QSlider* bits_;
   QSlider* array_size_;
+  QComboBox* memory_;
   QLabel* sparsity_label_;
   QLabel* bits_label_;
   QLabel* array_label_;
@@ -100,6 +108,7 @@ class SweepView final : public QWidget {
   QScatterSeries* current_cycles_;
   QValueAxis* cycles_axis_;
   int64_t current_fpga_cycles_ = 0;
+  int64_t current_fpga_stall_cycles_ = 0;
   int64_t current_storage_bytes_ = 0;
   double current_stored_error_ = -1;
   double last_update_ms_ = 0;

@@ -30,6 +30,7 @@
 #include "charts/layer_error_chart.hpp"
 #include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
+#include "charts/roofline_chart.hpp"
 #include "charts/speedup_chart.hpp"
 #include "command_line.hpp"
 #include "decode/decode_view.hpp"
@@ -150,7 +151,7 @@ class TestMainWindow final : public QObject {
     auto* pareto = dynamic_cast<ParetoChart*>(window.charts()[0]);
     QVERIFY(pareto);
     QCOMPARE(pareto->point_count(), 12);
-    auto* layers = dynamic_cast<LayerErrorChart*>(window.charts()[3]);
+    auto* layers = dynamic_cast<LayerErrorChart*>(window.charts()[4]);
     QVERIFY(layers);
     QCOMPARE(layers->point_count(), 12);
     // Selecting rows in the table restricts the charts to them.
@@ -198,6 +199,14 @@ class TestMainWindow final : public QObject {
     auto* cycles = dynamic_cast<CyclesChart*>(window.charts()[2]);
     QVERIFY(cycles);
     QCOMPARE(cycles->point_count(), 4);
+    // The same rows on the roofline, under the roofs of both arrays on the Study pane's memory (DDR4-2400 default).
+    auto* roofline = dynamic_cast<RooflineChart*>(window.charts()[3]);
+    QVERIFY(roofline);
+    int points = 0;
+    for (const auto* series : roofline->point_series()) points += int(series->count());
+    QCOMPARE(points, 4);
+    QCOMPARE(roofline->roof_series().size(), 2);
+    QVERIFY(roofline->roof_series()[0]->name().endsWith("ddr4-2400"));
   }
 
   void cancel_stops_within_200_ms_and_keeps_what_finished() {
@@ -354,6 +363,8 @@ class TestMainWindow final : public QObject {
     QCOMPARE(table_rows, 6);
     // The masks of the selection are in the report although the Masks tab was never opened.
     QVERIFY(content.contains("Pruning masks"));
+    // Every chart has its page, the FPGA roofline among them (issue 22).
+    QVERIFY2(content.contains("FPGA roofline (compute and memory roofs)"), qPrintable(content.left(2000)));
     // A path that cannot be written: a dialog, no crash.
     QVERIFY(!window.export_pdf(home_.filePath("missing-dir/report.pdf")));
     QVERIFY(window.error_dialog() != nullptr);
@@ -422,6 +433,26 @@ class TestMainWindow final : public QObject {
     }
     qInfo("slowest sweep step: %.2f ms", worst);
     QVERIFY(worst < 50);
+    // The memory control (issue 22): on DDR4-2400 the 16x16 array at batch 16 keeps up; on 2 GB/s it waits, and
+    // the figures line says so.
+    sweep->set_array_index(2);
+    sweep->set_pattern_index(2);
+    QCOMPARE(QString::fromStdString(sweep->current_memory().name), QString("ddr4-2400"));
+    const int64_t ddr4_cycles = sweep->current_fpga_cycles();
+    sweep->set_memory("2");
+    QCOMPARE(sweep->current_memory().gigabytes_per_second, 2.0);
+    QVERIFY2(sweep->current_fpga_cycles() > ddr4_cycles && sweep->current_fpga_stall_cycles() > 0,
+             qPrintable(QString::number(sweep->current_fpga_cycles()) + " vs " + QString::number(ddr4_cycles)));
+    qInfo("sweep step with a 2 GB/s memory: %.2f ms", sweep->last_update_ms());
+    const QList<QLabel*> labels = sweep->findChildren<QLabel*>();
+    QVERIFY(std::any_of(labels.begin(), labels.end(),
+                        [](QLabel* label) { return label->text().contains("waiting for the memory"); }));
+    try {
+      sweep->set_memory("ddr9");
+      QFAIL("ddr9 accepted");
+    } catch (const SettingError& error) {
+      QCOMPARE(error.setting(), Setting::FpgaMemory);
+    }
   }
 
   void sweep_slider_names_patterns_and_reaches_every_one_of_the_study() {

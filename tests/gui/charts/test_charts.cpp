@@ -31,6 +31,7 @@
 #include "charts/model_accuracy_chart.hpp"
 #include "charts/pareto_chart.hpp"
 #include "charts/pareto_front.hpp"
+#include "charts/roofline_chart.hpp"
 #include "charts/speedup_chart.hpp"
 #include "charts/speedup_table.hpp"
 #include "model/model_study_view.hpp"
@@ -481,6 +482,39 @@ class TestCharts final : public QObject {
     QVERIFY(!utilization_percent("{}"));
     QVERIFY(!utilization_percent(R"({"utilization": "high"})"));
     QVERIFY(!utilization_percent("not json"));
+  }
+
+  // The roofline (issue 22): each FPGA row at MACs per port byte and per cycle, under its design point's roofs.
+  void rooflinePlacesFpgaRowsUnderTheirRoofs() {
+    ResultsModel model;
+    RooflineChart chart(&model);
+    QVERIFY(chart.point_series().isEmpty());
+    QCOMPARE(chart.view()->message(), QString("no FPGA measurements in the selection"));
+    model.append(fpga_row("t", 32, 32, 4000, 0.55));  // from before the memory port: no roofline details
+    QTRY_COMPARE(chart.view()->message(), QString("the FPGA rows predate the memory port: rerun them for a roofline"));
+    Measurement slow = fpga_row("t", 32, 32, 80000, 0.1);
+    slow.details_json = R"({"useful_macs": 800000, "weight_bytes_moved": 400000, "port_bytes": 64, "clock_mhz": 250,
+                            "memory_gbps": 2, "memory": "2", "bound": "memory", "stall_cycles": 60000})";
+    Measurement fast = fpga_row("t", 32, 32, 2000, 0.9);
+    fast.details_json = R"({"useful_macs": 1600000, "weight_bytes_moved": 4000, "port_bytes": 64, "clock_mhz": 250,
+                            "memory_gbps": 19.2, "memory": "ddr4-2400", "bound": "compute", "stall_cycles": 0})";
+    model.append(slow);
+    model.append(fast);
+    QTRY_COMPARE(chart.point_series().size(), 1);
+    QVERIFY(chart.view()->message().isEmpty());
+    // x = MACs per byte, y = MACs per cycle.
+    QCOMPARE(chart.point_series()[0]->points(), (QList<QPointF>{{2, 10}, {400, 800}}));
+    // Two design points, two roofs: 2 GB/s at 250 MHz is 8 bytes per cycle; DDR4-2400 is capped by the 64-byte port.
+    QCOMPARE(chart.roof_series().size(), 2);
+    QStringList names;
+    for (const QLineSeries* roof : chart.roof_series()) names << roof->name();
+    QVERIFY2(names.contains("roof: 32x32, 2") && names.contains("roof: 32x32, ddr4-2400"), qPrintable(names.join("|")));
+    for (const QLineSeries* roof : chart.roof_series()) {
+      const double slope = roof->name().endsWith("ddr4-2400") ? 64 : 8;
+      QCOMPARE(roof->at(0).y(), std::min(1024.0, slope * roof->at(0).x()));  // sloped below the ridge
+      QCOMPARE(roof->points().last().y(), 1024.0);                           // flat at rows x cols above it
+    }
+    QCOMPARE(axis_at(chart.view(), Qt::AlignLeft)->titleText(), QString("achieved MACs per cycle"));
   }
 
   void cyclesChartPlotsFpgaRowsOnly() {
