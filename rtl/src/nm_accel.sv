@@ -134,13 +134,26 @@ module nm_accel #(
 
   assign act_ready_o = act_fill;
 
-  // ---- the fold stream's field widths (docs/packed-format.md, "The FPGA array's fold stream")
-  logic [3:0]  meta_bits, field_bits;
+  // ---- the run's registers as the loader uses them, and the fold stream's field widths (docs/packed-format.md,
+  // "The FPGA array's fold stream"). Registered at start (they hold still during a run): the unpacker then depends on
+  // no top-level input, so the simulation does not re-evaluate it whenever the memory port's inputs change.
+  logic [3:0]  bits_q, m_q, meta_bits_q, field_bits_q;
+  logic        asym_q;
   logic [15:0] header_bits, row_bits;
-  // A position takes ceil(log2 M) bits, none when N = M (every position kept).
-  assign meta_bits   = cfg_n_i == cfg_m_i ? 4'd0 : cfg_m_i > 4'd4 ? 4'd3 : cfg_m_i > 4'd2 ? 4'd2 : 4'd1;
-  assign field_bits  = cfg_bits_i + meta_bits;
-  assign header_bits = 16'(Cols) * (cfg_asym_i ? 16'd24 : 16'd16);
+  logic [3:0]  meta_bits, field_bits;
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
+      bits_q <= cfg_bits_i;
+      m_q <= cfg_m_i;
+      asym_q <= cfg_asym_i;
+      // A position takes ceil(log2 M) bits, none when N = M (every position kept).
+      meta_bits_q <= cfg_n_i == cfg_m_i ? 4'd0 : cfg_m_i > 4'd4 ? 4'd3 : cfg_m_i > 4'd2 ? 4'd2 : 4'd1;
+      field_bits_q <= cfg_bits_i + (cfg_n_i == cfg_m_i ? 4'd0 : cfg_m_i > 4'd4 ? 4'd3 : cfg_m_i > 4'd2 ? 4'd2 : 4'd1);
+    end
+  end
+  assign meta_bits   = meta_bits_q;
+  assign field_bits  = field_bits_q;
+  assign header_bits = 16'(Cols) * (asym_q ? 16'd24 : 16'd16);
   assign row_bits    = 16'(Cols) * {12'd0, field_bits};
 
   // ---- memories
@@ -231,7 +244,7 @@ module nm_accel #(
       end else begin
         load_offset_q <= load_offset_q + row_bits;
         load_position_data_q <= load_position_q;
-        load_position_q <= {1'b0, load_position_q} + 4'd1 == cfg_m_i ? '0 : load_position_q + 1'b1;
+        load_position_q <= {1'b0, load_position_q} + 4'd1 == m_q ? '0 : load_position_q + 1'b1;
       end
     end
   end
@@ -272,7 +285,7 @@ module nm_accel #(
   logic [7:0]             zero_point_q [Cols];
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
-      header_lanes[c*HeaderLaneW +: HeaderLaneW] = cfg_asym_i ? load_window[c*24 +: 24]
+      header_lanes[c*HeaderLaneW +: HeaderLaneW] = asym_q ? load_window[c*24 +: 24]
                                                               : HeaderLaneW'(load_window[c*16 +: 16]);
       fold_scales[c*32 +: 32] = scale_q[c];
       if (load_header_q && load_has_header_q)
@@ -283,7 +296,7 @@ module nm_accel #(
     if (load_header_q) begin
       for (int c = 0; c < Cols; c++) begin
         scale_q[c] <= fold_scales[c*32 +: 32];
-        if (!cfg_asym_i)            zero_point_q[c] <= 8'(9'd1 << (cfg_bits_i - 4'd1));
+        if (!asym_q)                zero_point_q[c] <= 8'(9'd1 << (bits_q - 4'd1));
         else if (load_has_header_q) zero_point_q[c] <= header_lanes[c*HeaderLaneW + 16 +: 8];
       end
     end
@@ -292,16 +305,16 @@ module nm_accel #(
   logic [Cols*SlotW-1:0] load_slots;
   logic [8:0]         code_mask;
   logic [3:0]         meta_mask;
-  assign code_mask = (9'd1 << cfg_bits_i) - 9'd1;
+  assign code_mask = (9'd1 << bits_q) - 9'd1;
   assign meta_mask = (4'd1 << meta_bits) - 4'd1;
   for (genvar c = 0; c < Cols; c++) begin : g_slot
     logic [8:0]      code;
     logic [IdxW-1:0] position;
     assign code = 9'(fields[c*FieldW +: FieldW]) & code_mask;
     assign position = meta_bits == 4'd0 ? load_position_data_q
-                                        : IdxW'(4'(fields[c*FieldW +: FieldW] >> cfg_bits_i) & meta_mask);
+                                        : IdxW'(4'(fields[c*FieldW +: FieldW] >> bits_q) & meta_mask);
     // Rows past the fold's last slot, and a position outside the group (>= M), load as zero.
-    assign load_slots[c*SlotW +: 9]        = load_live_q && {1'b0, position} < cfg_m_i
+    assign load_slots[c*SlotW +: 9]        = load_live_q && {1'b0, position} < m_q
                                              ? code - {1'b0, zero_point_q[c]} : 9'd0;
     assign load_slots[c*SlotW + 9 +: IdxW] = position;
   end
