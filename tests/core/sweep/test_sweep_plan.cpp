@@ -28,6 +28,7 @@ constexpr const char* kFullSpec = R"({
   "batches": [1, 8],
   "arrays": ["16x16", "8x8"],
   "fpga_clock_mhz": 300,
+  "fpga_memory": "lpddr4",
   "timing_seconds": 0.01
 })";
 
@@ -86,6 +87,7 @@ class TestSweepPlan : public QObject {
     QCOMPARE(spec.group, 64);
     QCOMPARE(spec.engine_options.fpga_arrays.size(), std::size_t{2});
     QCOMPARE(spec.engine_options.fpga_clock_mhz, 300.0);
+    QCOMPARE(spec.engine_options.fpga_memory.name, std::string("lpddr4"));
     QCOMPARE(spec.batches, (std::vector<int>{1, 8}));
     QVERIFY(!spec.hash.empty());
   }
@@ -139,6 +141,8 @@ class TestSweepPlan : public QObject {
                                << "\"arrays\": '16by16'";
     QTest::newRow("bad clock") << R"({"sources": ["synth:8x16"], "fpga_clock_mhz": -1})"
                                << "\"fpga_clock_mhz\"";
+    QTest::newRow("bad memory") << R"({"sources": ["synth:8x16"], "fpga_memory": "ddr9"})"
+                                << "\"fpga_memory\": 'ddr9' is neither";
     QTest::newRow("bad timing") << R"({"sources": ["synth:8x16"], "timing_seconds": 0})"
                                 << "\"timing_seconds\": must be in";
     QTest::newRow("bad regex") << "{\"sources\": [\"synth:8x16\"], \"tensors\": \"([\"}"
