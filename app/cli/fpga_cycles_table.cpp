@@ -1,7 +1,8 @@
 // The FPGA part of `nmscope-cli bench`: for every fpga/systolic-RxC row, cycles beside the dense configuration of
 // the same array, shape, bits and batch measured in the same run, the issue's sparse target (1.1 x N/M of dense),
-// utilization, where the cycles came from (the RTL, or the analytic model past the simulation budget) and the
-// simulation speed.
+// utilization, where the cycles came from (the RTL, or the analytic model past the simulation budget), the
+// simulation speed, and the memory system's part (issue 22): stall cycles, weight bytes through the port and
+// whether the point is memory- or compute-bound.
 #include "fpga_cycles_table.hpp"
 
 #include <cmath>
@@ -26,9 +27,15 @@ void print_fpga_cycles_table(const std::vector<Measurement>& rows) {
   for (const auto& row : rows) {
     if (!family_counts_cycles(row.engine) || !row.cycles) continue;
     if (!header) {
-      std::printf("\nFPGA systolic array (cycles; ratio = cycles / dense cycles of the same array, shape, bits, batch)\n");
-      std::printf("%-14s %-6s %-5s %-5s %-20s %12s %-6s %8s %8s %-5s %6s %10s %s\n", "shape", "N:M", "bits", "batch",
-                  "engine", "cycles", "from", "ratio", "target", "met", "util%", "sim_Mc/s", "bit_exact");
+      const auto first = nlohmann::json::parse(row.details_json, nullptr, false);
+      const std::string memory = first.is_object() ? first.value("memory", "?") : "?";
+      std::printf(
+          "\nFPGA systolic array (cycles; ratio = cycles / dense cycles of the same array, shape, bits, batch; "
+          "weights streamed from %s)\n",
+          memory.c_str());
+      std::printf("%-14s %-6s %-5s %-5s %-20s %12s %-6s %8s %8s %-5s %6s %10s %-9s %10s %9s %s\n", "shape", "N:M",
+                  "bits", "batch", "engine", "cycles", "from", "ratio", "target", "met", "util%", "sim_Mc/s",
+                  "bit_exact", "stalls", "MB_moved", "bound");
       header = true;
     }
     const auto details = nlohmann::json::parse(row.details_json, nullptr, false);
@@ -44,11 +51,13 @@ void print_fpga_cycles_table(const std::vector<Measurement>& rows) {
     double target = NAN;
     if (!row.pattern.is_dense()) target = 1.1 * row.pattern.density();
     const char* met = std::isfinite(ratio) && std::isfinite(target) ? (ratio <= target ? "yes" : "no") : "-";
-    std::printf("%-14s %-6s %-5s %-5d %-20s %12lld %-6s %8.3f %8.3f %-5s %6.1f %10.2f %s\n",
+    const std::string bound = details.is_object() ? details.value("bound", "-") : "-";
+    std::printf("%-14s %-6s %-5s %-5d %-20s %12lld %-6s %8.3f %8.3f %-5s %6.1f %10.2f %-9s %10.0f %9.2f %s\n",
                 (std::to_string(row.rows) + "x" + std::to_string(row.cols)).c_str(), row.pattern.to_string().c_str(),
                 row.quant.bits_name().c_str(), row.batch, row.engine.c_str(), static_cast<long long>(*row.cycles),
                 source.c_str(), ratio, target, met, 100.0 * number("utilization"),
-                number("simulated_cycles_per_second") / 1e6, exact.c_str());
+                number("simulated_cycles_per_second") / 1e6, exact.c_str(), number("stall_cycles"),
+                number("weight_bytes_moved") / 1e6, bound.c_str());
   }
 }
 
