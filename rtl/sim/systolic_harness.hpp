@@ -61,6 +61,7 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   top.cfg_fold_rows_i = uint32_t(registers.fold_rows);
   top.cfg_chunk_slots_i = uint32_t(registers.chunk_slots);
   top.cfg_row_slots_i = uint32_t(registers.row_slots);
+  top.cfg_lane_slots_i = uint32_t(registers.lane_slots);
   top.cfg_tokens_i = uint32_t(registers.tokens);
   top.cfg_tile_tokens_i = uint16_t(registers.tile_tokens);
   top.cfg_first_tile_tokens_i = uint16_t(registers.first_tile_tokens);
@@ -92,7 +93,7 @@ SimulationResult simulate_model(ArrayShape shape, const RunRegisters& registers,
   const int64_t rate = memory.bytes_per_cycle_q16 > 0 ? memory.bytes_per_cycle_q16 : kBandwidthOne;
   const int64_t beat_cycles = accel_pkg::kPortBytes * kBandwidthOne / rate + 2;
   const int64_t stream_beats =
-      (shape.cols * accel_pkg::kHeaderLaneW + shape.rows * shape.cols * accel_pkg::kFieldW) / accel_pkg::kBeatW + 1;
+      (2 * shape.cols * accel_pkg::kHeaderLaneW + shape.rows * shape.cols * accel_pkg::kFieldW) / accel_pkg::kBeatW + 1;
   const int64_t longest_window = std::max<int64_t>(registers.tile_tokens, std::max(shape.rows, shape.cols) + 1) +
                                  stream_beats * beat_cycles + shape.rows + 4;
   const int64_t cycle_limit = (total_folds + 2) * (longest_window + 1) + 4 * int64_t(registers.tile_tokens) +

@@ -29,6 +29,7 @@ module nm_accel #(
   input  logic [31:0]               cfg_fold_rows_i,   // slots of a full fold, floor(Rows / N) * N
   input  logic [31:0]               cfg_chunk_slots_i, // slots under one scale
   input  logic [31:0]               cfg_row_slots_i,   // slots of a weight row
+  input  logic [31:0]               cfg_lane_slots_i,  // two scale groups per fold: slots of the first; else 0
   output logic                      busy_o,
   output logic                      mem_ready_o,
   input  logic                      mem_valid_i,
@@ -73,7 +74,10 @@ module nm_accel #(
   // consecutive beats read in one cycle.
   localparam int RowReadBeats = (BeatW - 1 + Cols * FieldW + BeatW - 1) / BeatW;
   localparam int HeaderReadBeats = (Cols * HeaderLaneW + BeatW - 1) / BeatW;
-  localparam int ReadBeats = RowReadBeats > HeaderReadBeats ? RowReadBeats : HeaderReadBeats;
+  // The second group's header starts right after the first's (16 or 24 bits per column).
+  localparam int SecondHeaderReadBeats = ((Cols * HeaderLaneW) % BeatW + Cols * HeaderLaneW + BeatW - 1) / BeatW;
+  localparam int HeaderBeats = HeaderReadBeats > SecondHeaderReadBeats ? HeaderReadBeats : SecondHeaderReadBeats;
+  localparam int ReadBeats = RowReadBeats > HeaderBeats ? RowReadBeats : HeaderBeats;
 
   // ---- controller
   logic          inject_read, inject_bank, inject_valid_q, inject_first_q, inject_swap;
@@ -81,12 +85,15 @@ module nm_accel #(
   logic          weight_fill, weight_fill_bank, load_header;
   logic [7:0]    weight_fill_beat;
   logic [RowIdxW-1:0] load_rows;
+  logic          load_second_header_q, load_second;
+  localparam int WordW = $clog2(Rows + 2);
   logic          act_fill, act_fill_bank;
   logic [2:0]    act_fill_scale_bank, drain_scale_bank;
   logic [TokenW-1:0] act_fill_token;
   logic          load_read, load_read_bank, load_header_q, load_acc_bank_q, load_row_valid_q;
   logic [2:0]    load_fold_flags_q;
-  logic [RowIdxW-1:0] load_read_word, load_row_q;
+  logic [WordW-1:0]   load_read_word;
+  logic [RowIdxW-1:0] load_row_q;
   logic          drain, drain_bank;
   logic [TokenW-1:0] drain_token;
   logic [31:0]   drain_token_base, drain_channel_tile;
@@ -95,7 +102,7 @@ module nm_accel #(
   nm_controller #(.Rows(Rows), .Cols(Cols), .TokenDepth(TokenDepth)) u_controller (
     .clk_i, .rst_ni, .start_i,
     .cfg_tokens_i, .cfg_tile_tokens_i, .cfg_first_tile_tokens_i, .cfg_channel_tiles_i, .cfg_k_folds_i,
-    .cfg_chunk_folds_i, .cfg_fold_rows_i, .cfg_chunk_slots_i, .cfg_row_slots_i,
+    .cfg_chunk_folds_i, .cfg_fold_rows_i, .cfg_chunk_slots_i, .cfg_row_slots_i, .cfg_lane_slots_i,
     .header_bits_i         (header_bits),
     .row_bits_i            (row_bits),
     .mem_ready_o,
@@ -120,6 +127,8 @@ module nm_accel #(
     .load_header_o         (load_header),
     .load_rows_o           (load_rows),
     .load_header_q_o       (load_header_q),
+    .load_second_header_q_o(load_second_header_q),
+    .load_second_o         (load_second),
     .load_fold_flags_q_o   (load_fold_flags_q),
     .load_acc_bank_q_o     (load_acc_bank_q),
     .load_row_valid_q_o    (load_row_valid_q),
@@ -138,12 +147,17 @@ module nm_accel #(
   // "The FPGA array's fold stream"). Registered at start (they hold still during a run): the unpacker then depends on
   // no top-level input, so the simulation does not re-evaluate it whenever the memory port's inputs change.
   logic [3:0]  bits_q, m_q, meta_bits_q, field_bits_q;
-  logic        asym_q;
+  logic        asym_q, lane_mode_q;
+  logic [Rows-1:0] lane_b_q;  // rows of a fold's second scale group
+  logic [31:0]     lane_slots_q;
   logic [15:0] header_bits, row_bits;
   logic [3:0]  meta_bits, field_bits;
   always_ff @(posedge clk_i) begin
     if (start_i) begin
       bits_q <= cfg_bits_i;
+      lane_mode_q <= cfg_lane_slots_i != 0;
+      lane_slots_q <= cfg_lane_slots_i;
+      for (int r = 0; r < Rows; r++) lane_b_q[r] <= cfg_lane_slots_i != 0 && 32'(r) >= cfg_lane_slots_i;
       m_q <= cfg_m_i;
       asym_q <= cfg_asym_i;
       // A position takes ceil(log2 M) bits, none when N = M (every position kept).
@@ -231,16 +245,21 @@ module nm_accel #(
   // group), word 1 + r is row r (after the header, row_bits each). The read takes the two beats holding the word's
   // first bit; the next cycle shifts them by the word's offset inside the first beat and cuts the fields.
   assign load_offset = load_read_word == '0 ? 16'd0 : load_offset_q;
-  logic               load_live_q, load_has_header_q;
+  logic               load_live_q, load_has_header_q, load_has_second_q;
   logic [IdxW-1:0]    load_position_q, load_position_data_q;  // N = M: a row's position is its index mod M
   always_ff @(posedge clk_i) begin
     if (load_read) begin
       load_shift_q <= 9'(load_offset % 16'(BeatW));
-      load_live_q <= load_read_word == '0 || load_read_word - 1'b1 < load_rows;
+      load_live_q <= load_read_word <= WordW'(lane_mode_q) ||
+                     load_read_word - 1'b1 - WordW'(lane_mode_q) < WordW'(load_rows);
       if (load_read_word == '0) begin
         load_offset_q <= load_header ? header_bits : 16'd0;
         load_has_header_q <= load_header;
         load_position_q <= '0;
+      end else if (lane_mode_q && load_read_word == WordW'(1)) begin
+        // The second group's header follows the first's; the rows follow it.
+        load_offset_q <= load_offset_q + (load_second ? header_bits : 16'd0);
+        load_has_second_q <= load_second;
       end else begin
         load_offset_q <= load_offset_q + row_bits;
         load_position_data_q <= load_position_q;
@@ -252,7 +271,7 @@ module nm_accel #(
   // Shifted and cut only in the cycles a word arrives (the simulation skips the rest).
   logic [ReadBeats*BeatW-1:0] load_window;
   always_comb begin
-    if (load_header_q || load_row_valid_q) load_window = weight_beats >> load_shift_q;
+    if (load_header_q || load_second_header_q || load_row_valid_q) load_window = weight_beats >> load_shift_q;
     else                                   load_window = '0;
   end
 
@@ -283,6 +302,8 @@ module nm_accel #(
   logic [31:0]            scale_q [Cols];
   logic [Cols*32-1:0]     fold_scales;
   logic [7:0]             zero_point_q [Cols];
+  logic [7:0]             second_zero_point_q [Cols];
+  logic [Cols*32-1:0]     second_scales;
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
       header_lanes[c*HeaderLaneW +: HeaderLaneW] = asym_q ? load_window[c*24 +: 24]
@@ -290,6 +311,9 @@ module nm_accel #(
       fold_scales[c*32 +: 32] = scale_q[c];
       if (load_header_q && load_has_header_q)
         fold_scales[c*32 +: 32] = fp32_from_fp16(header_lanes[c*HeaderLaneW +: 16]);
+      second_scales[c*32 +: 32] = 32'd0;
+      if (load_second_header_q && load_has_second_q)
+        second_scales[c*32 +: 32] = fp32_from_fp16(header_lanes[c*HeaderLaneW +: 16]);
     end
   end
   always_ff @(posedge clk_i) begin
@@ -298,6 +322,12 @@ module nm_accel #(
         scale_q[c] <= fold_scales[c*32 +: 32];
         if (!asym_q)                zero_point_q[c] <= 8'(9'd1 << (bits_q - 4'd1));
         else if (load_has_header_q) zero_point_q[c] <= header_lanes[c*HeaderLaneW + 16 +: 8];
+      end
+    end
+    if (load_second_header_q) begin
+      for (int c = 0; c < Cols; c++) begin
+        if (!asym_q)                second_zero_point_q[c] <= 8'(9'd1 << (bits_q - 4'd1));
+        else if (load_has_second_q) second_zero_point_q[c] <= header_lanes[c*HeaderLaneW + 16 +: 8];
       end
     end
   end
@@ -314,14 +344,16 @@ module nm_accel #(
     assign position = meta_bits == 4'd0 ? load_position_data_q
                                         : IdxW'(4'(fields[c*FieldW +: FieldW] >> bits_q) & meta_mask);
     // Rows past the fold's last slot, and a position outside the group (>= M), load as zero.
+    logic [7:0] zero_point;
+    assign zero_point = lane_mode_q && 32'(load_row_q) >= lane_slots_q ? second_zero_point_q[c] : zero_point_q[c];
     assign load_slots[c*SlotW +: 9]        = load_live_q && {1'b0, position} < m_q
-                                             ? code - {1'b0, zero_point_q[c]} : 9'd0;
+                                             ? code - {1'b0, zero_point} : 9'd0;
     assign load_slots[c*SlotW + 9 +: IdxW] = position;
   end
 
   // ---- array
   logic               sum_valid, sum_first;
-  logic [Cols*32-1:0] sums;
+  logic [Cols*32-1:0] sums, taps;
   nm_array #(.Rows(Rows), .Cols(Cols), .MaxM(MaxM), .IdxW(IdxW)) u_array (
     .clk_i, .rst_ni,
     .load_i       (load_row_valid_q),
@@ -333,7 +365,9 @@ module nm_accel #(
     .last_first_i (lane_flags[(Rows-1)*LaneFlags + 2]),
     .sum_valid_o  (sum_valid),
     .sum_first_o  (sum_first),
-    .sum_o        (sums)
+    .sum_o        (sums),
+    .lane_b_i     (lane_b_q),
+    .tap_o        (taps)
   );
 
   // ---- dequantization, accumulation and drain, per output channel
@@ -344,8 +378,12 @@ module nm_accel #(
       .sum_valid_i       (sum_valid),
       .sum_first_i       (sum_first),
       .sum_i             (sums[c*32 +: 32]),
-      .push_i            (load_header_q),
-      .push_scale_i      (fold_scales[c*32 +: 32]),
+      .tap_i             (taps[c*32 +: 32]),
+      // With two groups per fold the fold's scales are queued once the second header is in.
+      .push_i            (lane_mode_q ? load_second_header_q : load_header_q),
+      .push_scale_i      (lane_mode_q ? scale_q[c] : fold_scales[c*32 +: 32]),
+      .push_second_i     (lane_mode_q && load_has_second_q),
+      .push_second_scale_i (second_scales[c*32 +: 32]),
       .push_flags_i      (load_fold_flags_q),
       .push_bank_i       (load_acc_bank_q),
       .drain_bank_i      (drain_bank),

@@ -20,9 +20,13 @@ module nm_column_accumulator #(
   input  logic                      sum_valid_i,
   input  logic                      sum_first_i,
   input  logic signed [31:0]        sum_i,
-  // from the loader, once per fold: {first chunk of the tile, chunk starts, chunk ends}
+  input  logic signed [31:0]        tap_i,          // the first scale group's part of sum_i
+  // from the loader, once per fold: {first chunk of the tile, chunk starts, chunk ends}, and when the fold holds a
+  // second scale group (which then starts and ends in it) that group's scale
   input  logic                      push_i,
   input  logic [31:0]               push_scale_i,
+  input  logic                      push_second_i,
+  input  logic [31:0]               push_second_scale_i,
   input  logic [2:0]                push_flags_i,
   input  logic                      push_bank_i,
   // drain read port
@@ -33,7 +37,7 @@ module nm_column_accumulator #(
   `include "fp32_arith.svh"
 
   localparam int TokenW = $clog2(TokenDepth);
-  localparam int EntryW = 32 + 4;  // {bank, first chunk, chunk starts, chunk ends, scale}
+  localparam int EntryW = 32 + 1 + 32 + 4;  // {bank, first chunk, chunk starts, chunk ends, scale, second, scale 2}
 
   // An accumulator address is {bank, token}: the token index must cover exactly TokenDepth words.
   if (TokenDepth < 2 || (TokenDepth & (TokenDepth - 1)) != 0) begin : g_check_depth
@@ -58,15 +62,24 @@ module nm_column_accumulator #(
   assign fold      = pop ? queue_head_q : current_q;
   assign token     = sum_first_i ? '0 : next_token_q;
   assign address   = {fold[EntryW-1], token};
-  assign chunk_sum = (fold[33] ? 32'sd0 : chunk_sum_q[token]) + sum_i;
-  assign pushed    = {push_bank_i, push_flags_i, push_scale_i};
+  // Field positions: second scale [31:0], second [32], scale [64:33], chunk ends [65], chunk starts [66], first
+  // chunk [67], bank [68].
+  assign chunk_sum = (fold[66] ? 32'sd0 : chunk_sum_q[token]) + (fold[32] ? tap_i : sum_i);
+  assign pushed    = {push_bank_i, push_flags_i, push_scale_i, push_second_i, push_second_scale_i};
 
   always_ff @(posedge clk_i) begin
     if (sum_valid_i) begin
       next_token_q <= token + 1'b1;
-      if (fold[32]) acc_q[address] <= fp32_add(fold[34] ? 32'd0 : acc_q[address],
-                                               fp32_mul(fp32_from_int(chunk_sum), fold[31:0]));
-      else          chunk_sum_q[token] <= chunk_sum;
+      // The second group's sum is the rest of the column's: added after the first, as the reference does.
+      // The binary32 units are evaluated only when a scale group ends (the simulation skips them otherwise).
+      if (fold[65] && fold[32])
+        acc_q[address] <= fp32_add(fp32_add(fold[67] ? 32'd0 : acc_q[address],
+                                            fp32_mul(fp32_from_int(chunk_sum), fold[64:33])),
+                                   fp32_mul(fp32_from_int(sum_i - tap_i), fold[31:0]));
+      else if (fold[65])
+        acc_q[address] <= fp32_add(fold[67] ? 32'd0 : acc_q[address], fp32_mul(fp32_from_int(chunk_sum), fold[64:33]));
+      else
+        chunk_sum_q[token] <= chunk_sum;
     end
     if (pop) current_q <= queue_head_q;
     // Two-entry queue; a push and a pop may fall on the same cycle.

@@ -35,6 +35,7 @@ module nm_controller #(
   input  logic [31:0]                   cfg_fold_rows_i,    // slots of a full fold: floor(Rows / N) * N
   input  logic [31:0]                   cfg_chunk_slots_i,  // slots under one scale
   input  logic [31:0]                   cfg_row_slots_i,    // slots of a weight row
+  input  logic [31:0]                   cfg_lane_slots_i,   // two scale groups per fold: slots of the first; else 0
   input  logic [15:0]                   header_bits_i,      // a fold stream's header (first fold of a scale group)
   input  logic [15:0]                   row_bits_i,         // one row of a fold stream: Cols fields
   // memory port: a beat is taken when both are high
@@ -59,10 +60,12 @@ module nm_controller #(
   // loader: weight buffer reads, and what the word read in the previous cycle is
   output logic                          load_read_o,
   output logic                          load_read_bank_o,
-  output logic [$clog2(Rows+1)-1:0]     load_read_word_o,
+  output logic [$clog2(Rows+2)-1:0]     load_read_word_o,  // 0: header, (1: second header,) then rows
   output logic                          load_header_o,        // the fold being loaded opens with a header
   output logic [$clog2(Rows+1)-1:0]     load_rows_o,          // rows of the fold being loaded (the rest load zero)
   output logic                          load_header_q_o,
+  output logic                          load_second_header_q_o,  // the second scale group's header arrived
+  output logic                          load_second_o,           // the fold being loaded holds a second group
   output logic [2:0]                    load_fold_flags_q_o,  // {first chunk of the tile, chunk starts, chunk ends}
   output logic                          load_acc_bank_q_o,
   output logic                          load_row_valid_q_o,
@@ -77,6 +80,7 @@ module nm_controller #(
 );
   localparam int TokenW = $clog2(TokenDepth);
   localparam int RowIdxW = $clog2(Rows + 1);
+  localparam int WordW = $clog2(Rows + 2);
   localparam logic [31:0] MinWindow = 32'((Rows > Cols ? Rows : Cols) + 1);
   // Cycles from the loader's start to the window's last: its row r reaches the shadows (Ls + 3 + r) before the
   // swap of the next window (P + r), and its last read (Ls + 1 + Rows) comes before the next loader starts
@@ -97,6 +101,7 @@ module nm_controller #(
   typedef struct packed {
     logic [15:0] tokens;
     logic [RowIdxW-1:0] rows;  // slots of this fold (the last of a scale group may hold fewer)
+    logic        second;       // two scale groups per fold, and this one reaches into the second
     logic [7:0]  beats;        // its stream's beats: the header (if chunk_first) and `rows` rows, padded
     logic        first_chunk;  // in the tile's first scale group: the fp32 accumulators start from zero
     logic        chunk_first;  // first fold of its scale group: the integer accumulators start from zero
@@ -120,10 +125,17 @@ module nm_controller #(
 
   assign first_chunk_end = cfg_chunk_slots_i < cfg_row_slots_i ? cfg_chunk_slots_i : cfg_row_slots_i;
   assign it_rows = it_chunk_end_q - it_slot_q < cfg_fold_rows_i ? it_chunk_end_q - it_slot_q : cfg_fold_rows_i;
-  assign it_stream_bits = (it_chunk_fold_q == 0 ? {16'd0, header_bits_i} : 32'd0) + it_rows * {16'd0, row_bits_i};
+  logic        lane_mode, it_second;
+  logic [31:0] load_tail;
+  assign lane_mode = cfg_lane_slots_i != 0;
+  // A second header word for the loader: one cycle more from its start to the window's end.
+  assign load_tail = LoadTail + 32'(lane_mode);
+  assign it_second = lane_mode && it_rows > cfg_lane_slots_i;
+  assign it_stream_bits = (it_chunk_fold_q == 0 ? {16'd0, header_bits_i} : 32'd0) +
+                          (it_second ? {16'd0, header_bits_i} : 32'd0) + it_rows * {16'd0, row_bits_i};
 
   // Field order of fold_t.
-  assign it_fold = {it_tokens_q, RowIdxW'(it_rows), 8'((it_stream_bits + 32'(BeatW - 1)) >> $clog2(BeatW)),
+  assign it_fold = {it_tokens_q, RowIdxW'(it_rows), it_second, 8'((it_stream_bits + 32'(BeatW - 1)) >> $clog2(BeatW)),
                     it_fold_q < cfg_chunk_folds_i, it_chunk_fold_q == 0,
                     it_chunk_fold_q == cfg_chunk_folds_i - 1 || it_fold_q == cfg_k_folds_i - 1,
                     it_fold_q == cfg_k_folds_i - 1, it_acc_bank_q, it_scale_bank_q, it_token_base_q, it_channel_tile_q};
@@ -144,12 +156,14 @@ module nm_controller #(
   // Loader.
   logic          load_active_q, load_bank_q, load_acc_bank_q, load_started_q, load_header_q;
   logic [2:0]    load_fold_flags_q;
-  logic [RowIdxW-1:0] load_word_q, load_rows_q;
+  logic [WordW-1:0]   load_word_q;
+  logic [RowIdxW-1:0] load_rows_q;
+  logic               load_second_q;
   logic [31:0]   load_start_q;  // the window cycle the loader started in (Ls)
   logic          load_start;
 
   // A window ends once its static length is reached and, if a fold follows, the loader has run far enough.
-  assign loaded    = !next_valid_q || (load_started_q && window_cycle_q >= load_start_q + LoadTail);
+  assign loaded    = !next_valid_q || (load_started_q && window_cycle_q >= load_start_q + load_tail);
   assign advance   = prime_q || (running_q && window_cycle_q >= window_length_q - 1 && loaded);
   assign length_a  = next_valid_q && 32'(next_q.tokens) > MinWindow ? 32'(next_q.tokens) : MinWindow;
   assign length_b  = it_valid_q && 32'(it_tokens_q) > length_a ? 32'(it_tokens_q) : length_a;
@@ -194,6 +208,7 @@ module nm_controller #(
       drain_active_q <= 1'b0;
       inject_valid_q_o <= 1'b0;
       load_header_q_o <= 1'b0;
+      load_second_header_q_o <= 1'b0;
       load_row_valid_q_o <= 1'b0;
     end else if (start_i) begin
       running_q <= 1'b1;
@@ -221,6 +236,7 @@ module nm_controller #(
       now_q <= '0;
       inject_valid_q_o <= 1'b0;
       load_header_q_o <= 1'b0;
+      load_second_header_q_o <= 1'b0;
       load_row_valid_q_o <= 1'b0;
     end else begin
       now_q <= now_q + 1;
@@ -284,15 +300,17 @@ module nm_controller #(
         load_bank_q <= ~parity_q;
         load_header_q <= next_q.chunk_first;
         load_rows_q <= next_q.rows;
+        load_second_q <= next_q.second;
         load_fold_flags_q <= {next_q.first_chunk, next_q.chunk_first, next_q.chunk_last};
         load_acc_bank_q <= next_q.acc_bank;
       end else if (load_active_q) begin
         load_word_q <= load_word_q + 1'b1;
-        if (load_word_q == RowIdxW'(Rows)) load_active_q <= 1'b0;
+        if (load_word_q == WordW'(Rows) + WordW'(lane_mode)) load_active_q <= 1'b0;
       end
       load_header_q_o <= load_active_q && load_word_q == '0;
-      load_row_valid_q_o <= load_active_q && load_word_q != '0;
-      load_row_q_o <= load_word_q - 1'b1;
+      load_second_header_q_o <= load_active_q && lane_mode && load_word_q == WordW'(1);
+      load_row_valid_q_o <= load_active_q && load_word_q > WordW'(lane_mode);
+      load_row_q_o <= RowIdxW'(load_word_q - 1'b1 - WordW'(lane_mode));
       load_fold_flags_q_o <= load_fold_flags_q;
       load_acc_bank_q_o <= load_acc_bank_q;
 
@@ -337,6 +355,7 @@ module nm_controller #(
   assign load_read_o      = load_active_q;
   assign load_read_bank_o = load_bank_q;
   assign load_read_word_o = load_word_q;
+  assign load_second_o    = load_second_q;
   assign load_header_o    = load_header_q;
   assign load_rows_o      = load_rows_q;
 
@@ -373,7 +392,7 @@ module nm_controller #(
   // The weight bank the port fills is the one the loader reads (the next fold's); the loader starts only once the
   // fold's whole stream is in, so the two never meet.
   a_load_word_in_range: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      load_active_q |-> 32'(load_word_q) <= Rows)
+      load_active_q |-> 32'(load_word_q) <= Rows + 32'(lane_mode))
     else $error("nm_controller: loader at word %0d", load_word_q);
   a_loader_after_fill: assert property (@(posedge clk_i) disable iff (!rst_ni)
       weight_fill_o && load_read_o |-> weight_fill_bank_o != load_read_bank_o)

@@ -20,9 +20,9 @@ module nm_weight_buffer #(
   input  logic [7:0]                   read_beat_i,
   output logic [ReadBeats*BeatW-1:0]   read_data_o   // beats read_beat_i + ReadBeats - 1 .. read_beat_i
 );
-  // The longest fold stream: a header and Rows full rows at the widest fields; ReadBeats - 1 beats more, so a read
-  // never leaves the bank.
-  localparam int StreamBits = Cols * nm_accel_pkg::HeaderLaneW + Rows * Cols * nm_accel_pkg::FieldW;
+  // The longest fold stream: two headers (two scale groups per fold) and Rows full rows at the widest fields;
+  // ReadBeats - 1 beats more, so a read never leaves the bank.
+  localparam int StreamBits = 2 * Cols * nm_accel_pkg::HeaderLaneW + Rows * Cols * nm_accel_pkg::FieldW;
   localparam int Beats = (StreamBits + BeatW - 1) / BeatW + ReadBeats - 1;
   localparam int Depth = (Beats + ReadBeats - 1) / ReadBeats;  // beats per memory and bank
   localparam int AddrW = $clog2(2 * Depth);

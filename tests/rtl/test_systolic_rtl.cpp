@@ -12,6 +12,21 @@
 using namespace nmscope;
 using namespace nmscope::fpga;
 
+namespace {
+GemmShape gemm_shape_of(const VerifyCase& config) {
+  GemmShape shape;
+  shape.out_channels = config.out_channels;
+  shape.in_features = config.in_features;
+  shape.n = config.pattern.kept_per_group;
+  shape.m = config.pattern.group_size;
+  shape.quant_group = config.quant.group;
+  shape.bits = config.quant.bits;
+  shape.asymmetric = !config.quant.symmetric;
+  shape.tokens = config.tokens;
+  return shape;
+}
+}  // namespace
+
 class TestSystolicRtl : public QObject {
   Q_OBJECT
 
@@ -89,6 +104,29 @@ class TestSystolicRtl : public QObject {
       if (bytes_per_cycle < 2) {
         QVERIFY2(estimate.memory_bound && estimate.stall_cycles > estimate.compute_cycles / 2,
                  QByteArray::number(qlonglong(estimate.stall_cycles)).constData());
+      }
+    }
+  }
+
+  // Two scale groups per fold (1:8 at g128 fills 16 of 32 rows per group): each column keeps the two sums apart and
+  // dequantizes both, bit-exact, with asymmetric zero points per group and a row whose last fold holds one group.
+  void two_scale_groups_per_fold() {
+    for (const rtl::ArrayShape shape : rtl::simulated_shapes()) {
+      if (shape.rows < 16) continue;
+      for (const bool symmetric : {true, false}) {
+        VerifyCase config;
+        config.array = {shape.rows, shape.cols};
+        config.pattern = {1, 8};
+        config.quant.bits = 4;
+        config.quant.symmetric = symmetric;
+        config.quant.group = shape.rows == 32 ? 128 : 64;  // shape.rows / 2 slots per group
+        config.out_channels = shape.cols + 3;
+        config.in_features = 3 * config.quant.group + 40;  // three full groups and a partial one: 2 + 2 per row
+        config.tokens = 9;
+        config.seed = symmetric ? 21 : 22;
+        const FoldPlan plan = plan_folds(gemm_shape_of(config), config.array);
+        QCOMPARE(plan.lane_slots, int64_t(shape.rows / 2));
+        expect_pass(config);
       }
     }
   }

@@ -141,6 +141,25 @@ class TestSystolicModel : public QObject {
     QVERIFY2(cycle_ratio > 0.9 * byte_ratio, QByteArray::number(cycle_ratio) + " vs " + QByteArray::number(byte_ratio));
   }
 
+  // 1:8 at g128 on 32 rows: 16 slots per scale group, two groups per fold, so the array runs full (issue 22's
+  // target: <= 0.1375 of dense cycles at batch >= 64).
+  void two_scale_groups_fill_the_rows() {
+    const ArraySize array{32, 32};
+    GemmShape sparse = gemm(4096, 4096, 1, 8, 128, 64);
+    sparse.bits = 4;
+    GemmShape dense = gemm(4096, 4096, 1, 1, 128, 64);
+    dense.bits = 4;
+    const FoldPlan plan = plan_folds(sparse, array);
+    QCOMPARE(plan.group_slots, int64_t(16));
+    QCOMPARE(plan.lane_slots, int64_t(16));
+    QCOMPARE(plan.rows_per_fold, int64_t(32));
+    QCOMPARE(plan_folds(dense, array).lane_slots, int64_t(0));  // 128 slots per group: one group spans folds
+    const double ratio =
+        double(model_cycles(sparse, array, 256).cycles) / double(model_cycles(dense, array, 256).cycles);
+    QVERIFY2(ratio <= 0.1375, QByteArray::number(ratio));
+    QVERIFY(model_cycles(sparse, array, 256).utilization > 0.95);
+  }
+
   void unsupported_configurations_say_why() {
     QVERIFY(unsupported_reason(gemm(8, 64, 2, 4, 128, 1), {16, 16}).empty());
     QVERIFY(!unsupported_reason(gemm(8, 64, 1, 16, 0, 1), {16, 16}).empty());   // M > 8

@@ -65,10 +65,14 @@ int port_bytes();
 std::string unsupported_reason(const GemmShape& shape, ArraySize array);
 
 // Folds along K: each holds up to rows_per_fold consecutive slots of every channel, all under one weight scale
-// (a fold never crosses a quantization group, so its integer sum takes one scale; rtl/README.md, "Folds").
+// (a fold never crosses a quantization group, so its integer sum takes one scale; rtl/README.md, "Folds") -- or,
+// when two scale groups fit the array's rows (1:8 at g128 on 32 rows), exactly two of them, whose sums the columns
+// keep apart (rtl/README.md, "Two scale groups per fold"): then chunk_slots spans both and lane_slots is one.
 struct FoldPlan {
   int64_t slots_per_row = 0;     // ceil(K / M) * N
-  int64_t chunk_slots = 0;       // slots under one scale
+  int64_t chunk_slots = 0;       // slots the folds are cut by: one scale group, or two (lane_slots > 0)
+  int64_t group_slots = 0;       // slots under one scale
+  int64_t lane_slots = 0;        // two groups per fold: the first group's slots (= group_slots); else 0
   int64_t rows_per_fold = 0;     // floor(rows / N) * N
   int64_t channel_tiles = 0;     // ceil(out_channels / cols)
   struct Fold {

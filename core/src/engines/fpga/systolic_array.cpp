@@ -75,8 +75,16 @@ FoldPlan plan_folds(const GemmShape& shape, ArraySize array) {
   FoldPlan plan;
   const int64_t groups = (shape.in_features + shape.m - 1) / shape.m;
   plan.slots_per_row = groups * shape.n;
-  plan.chunk_slots = shape.quant_group > 0 ? int64_t(shape.quant_group / shape.m) * shape.n : plan.slots_per_row;
+  plan.group_slots = shape.quant_group > 0 ? int64_t(shape.quant_group / shape.m) * shape.n : plan.slots_per_row;
+  plan.chunk_slots = plan.group_slots;
   plan.rows_per_fold = int64_t(array.rows / shape.n) * shape.n;
+  // Two scale groups fit the rows and the row has more than one: a fold takes two, each column keeping their sums
+  // apart, instead of leaving half the rows idle.
+  if (2 * plan.group_slots <= plan.rows_per_fold && plan.group_slots < plan.slots_per_row) {
+    plan.lane_slots = plan.group_slots;
+    plan.chunk_slots = 2 * plan.group_slots;
+    plan.rows_per_fold = plan.chunk_slots;
+  }
   plan.channel_tiles = (shape.out_channels + array.cols - 1) / array.cols;
   plan.chunk_folds = (plan.chunk_slots + plan.rows_per_fold - 1) / plan.rows_per_fold;
   for (int64_t chunk = 0; chunk < plan.slots_per_row; chunk += plan.chunk_slots) {
@@ -103,7 +111,9 @@ int64_t fold_stream_bits(const GemmShape& shape, ArraySize array, const FoldPlan
   const FoldPlan::Fold& fold = plan.folds[size_t(k)];
   const int meta_bits = shape.n == shape.m ? 0 : shape.m > 4 ? 3 : shape.m > 2 ? 2 : 1;
   const bool header = k % plan.chunk_folds == 0;
-  return (header ? int64_t(array.cols) * (shape.asymmetric ? 24 : 16) : 0) +
+  const bool second = plan.lane_slots > 0 && fold.slot_end - fold.slot_begin > plan.lane_slots;
+  const int64_t header_bits = int64_t(array.cols) * (shape.asymmetric ? 24 : 16);
+  return (header ? header_bits : 0) + (second ? header_bits : 0) +
          (fold.slot_end - fold.slot_begin) * array.cols * (shape.bits + meta_bits);
 }
 
@@ -160,7 +170,8 @@ CycleEstimate model_cycles(const GemmShape& shape, ArraySize array, int token_de
   const TokenTiling tiling = token_tiling(shape.tokens, token_depth);
   const int64_t per_tile = plan.channel_tiles * plan.k_folds();
   const int64_t x = std::max(array.rows, array.cols) + 1;
-  const int64_t load_tail = std::max(3, array.rows - array.cols + 3);
+  // A fold of two scale groups has two headers: the loader takes one cycle more.
+  const int64_t load_tail = std::max(3, array.rows - array.cols + 3) + (plan.lane_slots > 0 ? 1 : 0);
   const int64_t loader_earliest = array.cols - 3;
   auto tokens_of = [&](int64_t tile) -> int64_t { return tile == 0 ? tiling.first_tile_tokens : tiling.tile_tokens; };
   std::vector<int64_t> beats(size_t(plan.k_folds()));
@@ -175,12 +186,14 @@ CycleEstimate model_cycles(const GemmShape& shape, ArraySize array, int token_de
     return last_start + std::max(2 * last_tokens + array.rows + 1 + kRunOverhead, std::max(last_tokens, x) + 1);
   };
 
-  // The array's own schedule: every window at its static length (a port that never makes the loader wait).
-  int64_t compute_start = std::max(tokens_of(0), x);
+  // The array's own schedule: every window at its static length (a port that never makes the loader wait). A
+  // window that loads a fold lasts at least until its loader's tail: X, or one cycle more with two headers.
+  const int64_t x_load = std::max(x, loader_earliest + 1 + load_tail);
+  int64_t compute_start = std::max(tokens_of(0), x_load);
   for (int64_t tile = 0; tile < tiling.tiles; ++tile) {
     const int64_t t = tokens_of(tile);
-    compute_start += (per_tile - 1) * std::max(t, x);
-    if (tile + 1 < tiling.tiles) compute_start += std::max({t, tokens_of(tile + 1), x});
+    compute_start += (per_tile - 1) * std::max(t, x_load);
+    if (tile + 1 < tiling.tiles) compute_start += std::max({t, tokens_of(tile + 1), x_load});
   }
   estimate.compute_cycles = run_end(compute_start);
 
@@ -200,7 +213,7 @@ CycleEstimate model_cycles(const GemmShape& shape, ArraySize array, int token_de
       const Arrival arrival = fold_stream_arrival(start, beats[0], credit, memory);
       const int64_t loader_start = std::max(loader_earliest, arrival.last_beat_cycle - start);
       const int64_t first_window = std::max({tokens_of(0), x, loader_start + 1 + load_tail});
-      start = 1 + compute_start + (first_window - std::max(tokens_of(0), x));
+      start = 1 + compute_start + (first_window - std::max(tokens_of(0), x_load));
       break;
     }
     for (int64_t index = 0; index < per_tile; ++index) {

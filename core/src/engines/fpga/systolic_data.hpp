@@ -51,7 +51,7 @@ class SystolicRun final : public rtl::FoldStreams {
     int64_t k;
   };
   FoldIndex locate(int64_t fold) const;
-  int64_t scale_index(int64_t channel, int64_t k) const;
+  int64_t scale_of_slot(int64_t channel, int64_t slot) const;
 
   const kernels::PackedWeightsView& weights_;
   const TokenActivations& activations_;

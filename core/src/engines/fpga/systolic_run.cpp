@@ -67,6 +67,7 @@ SystolicRun::SystolicRun(const kernels::PackedWeightsView& weights, const TokenA
   registers_.fold_rows = plan_.rows_per_fold;
   registers_.chunk_slots = plan_.chunk_slots;
   registers_.row_slots = plan_.slots_per_row;
+  registers_.lane_slots = plan_.lane_slots;
 }
 
 int64_t SystolicRun::folds() const { return tiling_.tiles * plan_.channel_tiles * plan_.k_folds(); }
@@ -85,10 +86,9 @@ SystolicRun::FoldIndex SystolicRun::locate(int64_t fold) const {
 
 int SystolicRun::tokens_of(int64_t fold) const { return locate(fold).tokens; }
 
-// All slots of a fold lie under one scale: the one of the fold's first column.
-int64_t SystolicRun::scale_index(int64_t channel, int64_t k) const {
-  const int64_t first_column = plan_.folds[size_t(k)].slot_begin / weights_.kept_per_group * weights_.group_size;
-  return weights_.scale_index(channel, first_column);
+// The scale of the group holding `slot`: the one of the slot's group's first column.
+int64_t SystolicRun::scale_of_slot(int64_t channel, int64_t slot) const {
+  return weights_.scale_index(channel, slot / weights_.kept_per_group * weights_.group_size);
 }
 
 namespace {
@@ -127,16 +127,20 @@ std::vector<uint8_t> SystolicRun::weight_stream(int64_t fold) const {
   std::vector<uint8_t> bytes;
   bytes.reserve(size_t((fold_stream_bits(shape, array_, plan_, index.k) + 7) / 8 + rtl::accel_pkg::kPortBytes));
   BitAppender stream(bytes);
-  // Header (first fold of a scale group): per column, the fp16 scale, then the zero point (asymmetric only).
-  if (index.k % plan_.chunk_folds == 0) {
+  // Header (first fold of a scale group): per column, the fp16 scale, then the zero point (asymmetric only); a fold
+  // of two scale groups carries the second group's header right after the first's.
+  auto header = [&](int64_t first_slot) {
     for (int c = 0; c < array_.cols; ++c) {
       const int64_t channel = index.channel_tile * array_.cols + c;
       const bool real = channel < weights_.rows;
-      const int64_t scale = real ? scale_index(channel, index.k) : 0;
+      const int64_t scale = real ? scale_of_slot(channel, first_slot) : 0;
       stream.append(real ? weights_.scales[scale] : 0, 16);
       if (asymmetric) stream.append(real ? uint32_t(weights_.zero_point(scale)) : 0, 8);
     }
-  }
+  };
+  if (index.k % plan_.chunk_folds == 0) header(span.slot_begin);
+  if (plan_.lane_slots > 0 && span.slot_end - span.slot_begin > plan_.lane_slots)
+    header(span.slot_begin + plan_.lane_slots);
   // Rows: slot r of the fold for every column, the code then its position (none when N = M).
   for (int64_t slot = span.slot_begin; slot < span.slot_end; ++slot) {
     for (int c = 0; c < array_.cols; ++c) {
@@ -190,25 +194,25 @@ std::vector<float> SystolicRun::reference_output() const {
   for (int64_t n = 0; n < weights_.rows; ++n) {
     const uint8_t* values = weights_.values + n * weights_.value_row_bytes;
     for (int64_t s = 0; s < plan_.slots_per_row; ++s) column[size_t(s)] = weights_.column_of(n, s);
-    std::vector<float> scales(plan_.folds.size());
-    for (size_t k = 0; k < plan_.folds.size(); ++k) {
-      const int64_t index = scale_index(n, int64_t(k));
-      scales[k] = fp16_bits_to_float_exact(weights_.scales[index]);
-      for (int64_t s = plan_.folds[k].slot_begin; s < plan_.folds[k].slot_end; ++s)
+    // Scale group by scale group in K order (however the folds cut them: one group over several folds, or two
+    // groups in one fold, the integer sums are the same).
+    const int64_t groups = (plan_.slots_per_row + plan_.group_slots - 1) / plan_.group_slots;
+    std::vector<float> scales(static_cast<size_t>(groups));
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t index = scale_of_slot(n, g * plan_.group_slots);
+      scales[size_t(g)] = fp16_bits_to_float_exact(weights_.scales[index]);
+      for (int64_t s = g * plan_.group_slots; s < std::min((g + 1) * plan_.group_slots, plan_.slots_per_row); ++s)
         weight[size_t(s)] = int32_t(read_bits(values, s, weights_.bits)) - weights_.zero_point(index);
     }
     for (int64_t t = 0; t < tokens; ++t) {
       const int8_t* row = activations_.values.data() + t * activations_.cols;
       float acc = 0;
-      int32_t sum = 0;
-      for (size_t k = 0; k < plan_.folds.size(); ++k) {
-        if (int64_t(k) % plan_.chunk_folds == 0) sum = 0;
-        for (int64_t s = plan_.folds[k].slot_begin; s < plan_.folds[k].slot_end; ++s)
+      for (int64_t g = 0; g < groups; ++g) {
+        int32_t sum = 0;
+        for (int64_t s = g * plan_.group_slots; s < std::min((g + 1) * plan_.group_slots, plan_.slots_per_row); ++s)
           if (column[size_t(s)] < activations_.cols) sum += weight[size_t(s)] * int32_t(row[column[size_t(s)]]);
-        if ((int64_t(k) + 1) % plan_.chunk_folds == 0 || k + 1 == plan_.folds.size()) {
-          const float scaled = flush_subnormal(float(sum) * scales[k]);
-          acc = flush_subnormal((int64_t(k) < plan_.chunk_folds ? 0.0f : acc) + scaled);
-        }
+        const float scaled = flush_subnormal(float(sum) * scales[size_t(g)]);
+        acc = flush_subnormal((g == 0 ? 0.0f : acc) + scaled);
       }
       y[size_t(t * weights_.rows + n)] = flush_subnormal(acc * activations_.scales[size_t(t)]);
     }

@@ -37,6 +37,7 @@ struct RunRegisters {
   int64_t fold_rows = 0;      // slots of a full fold, floor(rows / N) * N
   int64_t chunk_slots = 0;    // slots under one scale
   int64_t row_slots = 0;      // slots of a weight row
+  int64_t lane_slots = 0;     // two scale groups per fold: the first group's slots; else 0
 };
 
 // Fold f of the run (tiles in the controller's order: token tile, channel tile, fold along K).
