@@ -148,8 +148,7 @@ module nm_accel #(
   // no top-level input, so the simulation does not re-evaluate it whenever the memory port's inputs change.
   logic [3:0]  bits_q, m_q, meta_bits_q, field_bits_q;
   logic        asym_q, lane_mode_q;
-  logic [Rows-1:0] lane_b_q;  // rows of a fold's second scale group
-  logic [31:0]     lane_slots_q;
+  logic [31:0]     lane_slots_q;  // rows of the first scale group (Rows / 2) when a fold holds two
   logic [15:0] header_bits, row_bits;
   logic [3:0]  meta_bits, field_bits;
   always_ff @(posedge clk_i) begin
@@ -157,7 +156,6 @@ module nm_accel #(
       bits_q <= cfg_bits_i;
       lane_mode_q <= cfg_lane_slots_i != 0;
       lane_slots_q <= cfg_lane_slots_i;
-      for (int r = 0; r < Rows; r++) lane_b_q[r] <= cfg_lane_slots_i != 0 && 32'(r) >= cfg_lane_slots_i;
       m_q <= cfg_m_i;
       asym_q <= cfg_asym_i;
       // A position takes ceil(log2 M) bits, none when N = M (every position kept).
@@ -366,7 +364,7 @@ module nm_accel #(
     .sum_valid_o  (sum_valid),
     .sum_first_o  (sum_first),
     .sum_o        (sums),
-    .lane_b_i     (lane_b_q),
+    .lane_mode_i  (lane_mode_q),
     .tap_o        (taps)
   );
 
@@ -417,7 +415,8 @@ module nm_accel #(
                   cfg_first_tile_tokens_i >= 16'd1 && cfg_first_tile_tokens_i <= cfg_tile_tokens_i &&
                   32'(cfg_tile_tokens_i) <= TokenDepth && cfg_tokens_i != 0 && cfg_channel_tiles_i != 0 &&
                   cfg_k_folds_i != 0 && cfg_chunk_folds_i != 0 && cfg_fold_rows_i >= 32'(cfg_n_i) &&
-                  cfg_fold_rows_i <= Rows && cfg_chunk_slots_i != 0 && cfg_row_slots_i != 0)
+                  cfg_fold_rows_i <= Rows && cfg_chunk_slots_i != 0 && cfg_row_slots_i != 0 &&
+                  (cfg_lane_slots_i == 0 || (cfg_lane_slots_i == 32'(Rows / 2) && cfg_fold_rows_i == 32'(Rows))))
     else $error("nm_accel: run started with illegal registers (%0d:%0d, %0d bits)", cfg_n_i, cfg_m_i, cfg_bits_i);
   // ... that hold still while it runs.
   a_cfg_held: assert property (@(posedge clk_i) disable iff (!rst_ni)

@@ -21,8 +21,8 @@ module nm_array #(
   // left edge, one lane per row: swap (a cycle ahead of a fold's first token) and the token's group vector
   input  logic [Rows-1:0]               a_swap_i,
   input  logic [Rows*MaxM*nm_accel_pkg::ActW-1:0] a_vec_i,
-  // rows of a fold's second scale group (fixed for a run; none when a fold holds one group)
-  input  logic [Rows-1:0]               lane_b_i,
+  // a fold holds two scale groups, in the top and the bottom half of the rows (fixed for a run)
+  input  logic                          lane_mode_i,
   // the token flags of the last row, which its sums carry out of the array
   input  logic                          last_valid_i,
   input  logic                          last_first_i,
@@ -30,7 +30,7 @@ module nm_array #(
   output logic                          sum_valid_o,
   output logic                          sum_first_o,
   output logic [Cols*32-1:0]            sum_o,
-  output logic [Cols*32-1:0]            tap_o    // the first scale group's part of sum_o
+  output logic [Cols*32-1:0]            tap_o    // the top half's part of sum_o, when lane_mode_i
 );
 
   localparam int VecW = MaxM * nm_accel_pkg::ActW;
@@ -40,7 +40,7 @@ module nm_array #(
     $error("nm_array: needs at least one row and one column");
   end
 
-  logic [(Rows+1)*Cols*32-1:0] psum_w, tap_w;
+  logic [(Rows+1)*Cols*32-1:0] psum_w;
 
   for (genvar r = 0; r < Rows; r++) begin : g_row
     logic load_row;
@@ -54,18 +54,30 @@ module nm_array #(
         .swap_i     (a_swap_i[r]),
         .a_vec_i    (a_vec_i[r*VecW +: VecW]),
         .psum_i     (psum_w[(r*Cols+c)*32 +: 32]),
-        .psum_o     (psum_w[((r+1)*Cols+c)*32 +: 32]),
-        .lane_b_i   (lane_b_i[r]),
-        .tap_i      (tap_w[(r*Cols+c)*32 +: 32]),
-        .tap_o      (tap_w[((r+1)*Cols+c)*32 +: 32])
+        .psum_o     (psum_w[((r+1)*Cols+c)*32 +: 32])
       );
     end
   end
 
   assign psum_w[Cols*32-1:0] = '0;
-  assign tap_w[Cols*32-1:0] = '0;
   assign sum_o = psum_w[Rows*Cols*32 +: Cols*32];
-  assign tap_o = tap_w[Rows*Cols*32 +: Cols*32];
+
+  // Two scale groups per fold (rtl/README.md): the partial sums leaving the top half are the first group's. A shift
+  // register beside the bottom half carries them down in step with the sums, one row per cycle, so they reach the
+  // bottom with their token. Clocked only in that mode (no cost otherwise, in hardware or simulation).
+  // One register per bottom row, each its own signal: an unpacked array shifted in a loop made the simulation
+  // rebuild the whole array every cycle (and a 32-bit register per column simulated slower than a row's).
+  localparam int Half = Rows / 2;
+  logic [(Rows-Half+1)*Cols*32-1:0] tap_w;
+  assign tap_w[Cols*32-1:0] = psum_w[Half*Cols*32 +: Cols*32];
+  for (genvar i = 0; i < Rows - Half; i++) begin : g_tap
+    logic [Cols*32-1:0] tap_q;
+    always_ff @(posedge clk_i) begin
+      if (lane_mode_i) tap_q <= tap_w[i*Cols*32 +: Cols*32];
+    end
+    assign tap_w[(i+1)*Cols*32 +: Cols*32] = tap_q;
+  end
+  assign tap_o = tap_w[(Rows-Half)*Cols*32 +: Cols*32];
 
   // The bottom row's sums are registered in the cycle token t passes row Rows-1; its flags follow them.
   always_ff @(posedge clk_i or negedge rst_ni) begin

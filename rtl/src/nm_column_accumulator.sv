@@ -37,7 +37,9 @@ module nm_column_accumulator #(
   `include "fp32_arith.svh"
 
   localparam int TokenW = $clog2(TokenDepth);
-  localparam int EntryW = 32 + 1 + 32 + 4;  // {bank, first chunk, chunk starts, chunk ends, scale, second, scale 2}
+  // {bank, first chunk, chunk starts, chunk ends, second group, scale}; the second group's scale travels in a queue
+  // of its own beside it (two narrow entries simulate faster than one wider than 64 bits).
+  localparam int EntryW = 32 + 5;
 
   // An accumulator address is {bank, token}: the token index must cover exactly TokenDepth words.
   if (TokenDepth < 2 || (TokenDepth & (TokenDepth - 1)) != 0) begin : g_check_depth
@@ -49,6 +51,7 @@ module nm_column_accumulator #(
   logic [EntryW-1:0]      queue_head_q, queue_tail_q;
   logic [1:0]         queue_count_q;
   logic [EntryW-1:0]      current_q;
+  logic [31:0]            second_head_q, second_tail_q, second_current_q, second_scale;
   logic [TokenW-1:0]      next_token_q;
 
   logic [EntryW-1:0]      fold;
@@ -60,41 +63,53 @@ module nm_column_accumulator #(
 
   assign pop       = sum_valid_i & sum_first_i;
   assign fold      = pop ? queue_head_q : current_q;
+  assign second_scale = pop ? second_head_q : second_current_q;
   assign token     = sum_first_i ? '0 : next_token_q;
   assign address   = {fold[EntryW-1], token};
-  // Field positions: second scale [31:0], second [32], scale [64:33], chunk ends [65], chunk starts [66], first
-  // chunk [67], bank [68].
-  assign chunk_sum = (fold[66] ? 32'sd0 : chunk_sum_q[token]) + (fold[32] ? tap_i : sum_i);
-  assign pushed    = {push_bank_i, push_flags_i, push_scale_i, push_second_i, push_second_scale_i};
+  // Field positions: scale [31:0], second group [32], chunk ends [33], chunk starts [34], first chunk [35], bank [36].
+  assign chunk_sum = (fold[34] ? 32'sd0 : chunk_sum_q[token]) + (fold[32] ? tap_i : sum_i);
+  assign pushed    = {push_bank_i, push_flags_i, push_second_i, push_scale_i};
 
   always_ff @(posedge clk_i) begin
     if (sum_valid_i) begin
       next_token_q <= token + 1'b1;
       // The second group's sum is the rest of the column's: added after the first, as the reference does.
       // The binary32 units are evaluated only when a scale group ends (the simulation skips them otherwise).
-      if (fold[65] && fold[32])
-        acc_q[address] <= fp32_add(fp32_add(fold[67] ? 32'd0 : acc_q[address],
-                                            fp32_mul(fp32_from_int(chunk_sum), fold[64:33])),
-                                   fp32_mul(fp32_from_int(sum_i - tap_i), fold[31:0]));
-      else if (fold[65])
-        acc_q[address] <= fp32_add(fold[67] ? 32'd0 : acc_q[address], fp32_mul(fp32_from_int(chunk_sum), fold[64:33]));
+      if (fold[33] && fold[32])
+        acc_q[address] <= fp32_add(fp32_add(fold[35] ? 32'd0 : acc_q[address],
+                                            fp32_mul(fp32_from_int(chunk_sum), fold[31:0])),
+                                   fp32_mul(fp32_from_int(sum_i - tap_i), second_scale));
+      else if (fold[33])
+        acc_q[address] <= fp32_add(fold[35] ? 32'd0 : acc_q[address], fp32_mul(fp32_from_int(chunk_sum), fold[31:0]));
       else
         chunk_sum_q[token] <= chunk_sum;
     end
-    if (pop) current_q <= queue_head_q;
+    if (pop) begin
+      current_q <= queue_head_q;
+      second_current_q <= second_head_q;
+    end
     // Two-entry queue; a push and a pop may fall on the same cycle.
     if (pop && push_i) begin
       if (queue_count_q == 2'd2) begin
         queue_head_q <= queue_tail_q;
         queue_tail_q <= pushed;
+        second_head_q <= second_tail_q;
+        second_tail_q <= push_second_scale_i;
       end else begin
         queue_head_q <= pushed;
+        second_head_q <= push_second_scale_i;
       end
     end else if (pop) begin
       queue_head_q <= queue_tail_q;
+      second_head_q <= second_tail_q;
     end else if (push_i) begin
-      if (queue_count_q == 2'd0) queue_head_q <= pushed;
-      else                       queue_tail_q <= pushed;
+      if (queue_count_q == 2'd0) begin
+        queue_head_q <= pushed;
+        second_head_q <= push_second_scale_i;
+      end else begin
+        queue_tail_q <= pushed;
+        second_tail_q <= push_second_scale_i;
+      end
     end
   end
 

@@ -22,12 +22,7 @@ module nm_pe #(
   input  logic [MaxM*nm_accel_pkg::ActW-1:0] a_vec_i,
   // partial sum from the PE above
   input  logic signed [31:0]      psum_i,
-  output logic signed [31:0]      psum_o,
-  // the first scale group's sum when a fold holds two (rtl/README.md, "Two scale groups per fold"): rows of the
-  // first group copy their partial sum into it, rows of the second (lane_b_i, fixed for a run) pass it down
-  input  logic                    lane_b_i,
-  input  logic signed [31:0]      tap_i,
-  output logic signed [31:0]      tap_o
+  output logic signed [31:0]      psum_o
 );
 
   localparam int ActW = nm_accel_pkg::ActW;
@@ -55,7 +50,6 @@ module nm_pe #(
     end
     // Sums of cycles without a token are never accumulated (their flags say so at the bottom): no gating needed.
     psum_o <= psum_i + 32'(product);
-    tap_o  <= lane_b_i ? tap_i : psum_i + 32'(product);
   end
 
 endmodule

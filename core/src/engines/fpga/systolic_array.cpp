@@ -78,9 +78,9 @@ FoldPlan plan_folds(const GemmShape& shape, ArraySize array) {
   plan.group_slots = shape.quant_group > 0 ? int64_t(shape.quant_group / shape.m) * shape.n : plan.slots_per_row;
   plan.chunk_slots = plan.group_slots;
   plan.rows_per_fold = int64_t(array.rows / shape.n) * shape.n;
-  // Two scale groups fit the rows and the row has more than one: a fold takes two, each column keeping their sums
-  // apart, instead of leaving half the rows idle.
-  if (2 * plan.group_slots <= plan.rows_per_fold && plan.group_slots < plan.slots_per_row) {
+  // Two scale groups fill the rows exactly (each half of them) and the row has more than one: a fold takes two, each
+  // column keeping their sums apart, instead of leaving half the rows idle.
+  if (2 * plan.group_slots == array.rows && plan.rows_per_fold == array.rows && plan.group_slots < plan.slots_per_row) {
     plan.lane_slots = plan.group_slots;
     plan.chunk_slots = 2 * plan.group_slots;
     plan.rows_per_fold = plan.chunk_slots;
