@@ -304,6 +304,8 @@ void StudyPanel::set_fpga_arrays(const QString& comma_separated) {
 
 QString StudyPanel::fpga_arrays_text() const { return fpga_arrays_->text().trimmed(); }
 
+void StudyPanel::set_fpga_memory_text(const QString& text) { fpga_memory_->setCurrentText(text); }
+
 void StudyPanel::restore(const QSettings& settings) {
   // A setting written by another version may no longer parse: keep the defaults for that field.
   auto attempt = [](auto&& apply) {

@@ -39,6 +39,8 @@ class StudyPanel final : public QWidget {
   void set_activations(const QString& path);
   void set_fpga_arrays(const QString& comma_separated);  // "16x16,32x32"
   QString fpga_arrays_text() const;
+  // The FPGA memory field as the user types it (checked when a study starts: a preset or GB/s).
+  void set_fpga_memory_text(const QString& text);
   QString patterns_text() const;
   QString bits_text() const;
   QString engines_text() const;

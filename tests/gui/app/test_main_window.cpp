@@ -281,6 +281,13 @@ class TestMainWindow final : public QObject {
     // Named as the panel's field, not as a command-line flag the user never typed.
     QVERIFY(window.error_dialog()->text().startsWith("batch sizes: "));
     QCOMPARE(rows_in(database()), before);
+    // A memory the FPGA model does not know (issue 22): the same, named as the panel's field.
+    window.study_panel()->set_batches("1");
+    window.study_panel()->set_fpga_memory_text("ddr9");
+    QVERIFY(!window.start_study());
+    QVERIFY2(window.error_dialog()->text().startsWith("FPGA memory: 'ddr9' is neither"),
+             qPrintable(window.error_dialog()->text()));
+    QCOMPARE(rows_in(database()), before);
   }
 
   void exports_csv_and_pdf_with_one_row_per_measurement() {
