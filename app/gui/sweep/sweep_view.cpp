@@ -301,6 +301,11 @@ void SweepView::update_view() {
   std::vector<int64_t> stalls_by_pattern(patterns_.size(), 0);
   const fpga::MemorySystem memory = current_memory();
   const fpga::MemoryTiming timing = fpga::memory_timing(memory, fpga::kDefaultClockMhz);
+  // The title names the memory the cycles were modelled with, so an exported image says it too.
+  chart_->setTitle(QString("Storage (analytic), weight error (stored measurements) and FPGA cycles (analytic model, "
+                           "batch %1, %2) per N:M pattern")
+                       .arg(kFpgaBatch)
+                       .arg(QString::fromStdString(memory.name)));
   for (size_t index = 0; index < patterns_.size() && !quant.is_fp16(); ++index) {
     for (const auto& layer : layers_) {
       fpga::GemmShape shape;
