@@ -109,6 +109,8 @@ struct CycleEstimate {
 // through the memory port from `memory`.
 CycleEstimate model_cycles(const GemmShape& shape, ArraySize array, int token_depth, MemoryTiming memory = {});
 
+// Bits a slot's position takes in the fold stream: ceil(log2 M), none when N = M (docs/packed-format.md's mb).
+int fold_stream_position_bits(const GemmShape& shape);
 // Bits of fold k's stream (docs/packed-format.md, "The FPGA array's fold stream") and its whole beats.
 int64_t fold_stream_bits(const GemmShape& shape, ArraySize array, const FoldPlan& plan, int64_t k);
 int64_t fold_stream_beats(const GemmShape& shape, ArraySize array, const FoldPlan& plan, int64_t k);

@@ -107,9 +107,13 @@ TokenTiling token_tiling(int64_t tokens, int token_depth) {
 
 int port_bytes() { return rtl::accel_pkg::kPortBytes; }
 
+int fold_stream_position_bits(const GemmShape& shape) {
+  return shape.n == shape.m ? 0 : shape.m > 4 ? 3 : shape.m > 2 ? 2 : 1;
+}
+
 int64_t fold_stream_bits(const GemmShape& shape, ArraySize array, const FoldPlan& plan, int64_t k) {
   const FoldPlan::Fold& fold = plan.folds[size_t(k)];
-  const int meta_bits = shape.n == shape.m ? 0 : shape.m > 4 ? 3 : shape.m > 2 ? 2 : 1;
+  const int meta_bits = fold_stream_position_bits(shape);
   const bool header = k % plan.chunk_folds == 0;
   const bool second = plan.lane_slots > 0 && fold.slot_end - fold.slot_begin > plan.lane_slots;
   const int64_t header_bits = int64_t(array.cols) * (shape.asymmetric ? 24 : 16);

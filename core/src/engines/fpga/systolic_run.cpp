@@ -123,7 +123,7 @@ std::vector<uint8_t> SystolicRun::weight_stream(int64_t fold) const {
   const FoldPlan::Fold& span = plan_.folds[size_t(index.k)];
   const GemmShape shape = gemm_shape(weights_, activations_.tokens);
   const bool asymmetric = weights_.zero_points != nullptr;
-  const int meta_bits = shape.n == shape.m ? 0 : shape.m > 4 ? 3 : shape.m > 2 ? 2 : 1;
+  const int meta_bits = fold_stream_position_bits(shape);
   std::vector<uint8_t> bytes;
   bytes.reserve(size_t((fold_stream_bits(shape, array_, plan_, index.k) + 7) / 8 + rtl::accel_pkg::kPortBytes));
   BitAppender stream(bytes);
