@@ -1,6 +1,7 @@
 #pragma once
 // The CPU half of `nmscope-cli decode`: the decoder step (core's CpuDecoder) on each cpu/ variant beside
-// cpu/eigen-fp32-dense, printed with the same columns as the GPU rows.
+// cpu/eigen-fp32-dense (and cpu/onednn-bf16-dense when asked for), printed with the same columns as the GPU rows. A
+// packed variant's speedup is against the strongest dense baseline timed at its batch, named.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,13 +26,13 @@ struct CpuDecodeRequest {
   ResultsStore* store = nullptr;
   std::string study_id;
   std::string model_name;  // the preset, or the model directory
-  DecodeActivations activations = DecodeActivations::Bf16Pair;  // of the packed variants
+  DecodeActivations activations = DecodeActivations::Fp32;  // of the packed variants
 };
 
-// Throws UsageError("--batch", needed vs available and what would fit) when the step's peak memory (with a packed
-// variant and its reference when `packed_variant`) would not fit the memory available now. run_cpu_decode_rows checks
-// it too.
-void check_cpu_decode_memory(const CpuDecodeRequest& request, bool packed_variant);
+// Throws UsageError("--batch", needed vs available and what would fit) when the step's peak memory (with the largest
+// checked variant's copy of the weights and its reference) would not fit the memory available now.
+// run_cpu_decode_rows checks it too.
+void check_cpu_decode_memory(const CpuDecodeRequest& request);
 
 // Returns the number of rows measured. Throws UsageError("--engines", ...) for a name that is not a CPU decode variant.
 int run_cpu_decode_rows(const CpuDecodeRequest& request);

@@ -40,7 +40,7 @@ struct DecodeOptions {
   bool no_trace = false;
   bool json = false;
   std::string database;  // the rows also go here when set
-  std::string cpu_activations = "bf16x2";
+  std::string cpu_activations = "fp32";
 };
 
 // Where the rows are stored (--db), with the study id they share.
@@ -205,8 +205,7 @@ int decode_cpu(const DecodeOptions& options, const Model* model, const std::vect
   request.model_name = model ? options.model : options.preset;
   request.activations = parse_decode_activations(options.cpu_activations);
   // Before the header: a step that cannot fit is a usage line, not a table that stops.
-  check_cpu_decode_memory(request, std::any_of(request.engines.begin(), request.engines.end(),
-                                               [](const std::string& engine) { return engine != kCpuDecodeBaseline; }));
+  check_cpu_decode_memory(request);
   if (!options.json) {
     std::printf("decode %s on the CPU (hidden %lld, intermediate %lld, %lld blocks, %lld heads / %lld kv heads, "
                 "vocab %lld), context %lld\n",
@@ -280,10 +279,11 @@ Command add_decode_command(CLI::App& app) {
   command->add_flag("--no-trace", options->no_trace, "skip the per-kernel trace (CUPTI)");
   command
       ->add_option("--cpu-activations", options->cpu_activations,
-                   "what cpu/ packed variants multiply with (AVX-512 BF16 where the CPU has it): bf16x2 (a high + low "
-                   "bf16 pair: the reference's logits), bf16 (about 1 % off), or int8 per 128 columns (the VNNI "
-                   "kernels: fastest, percents off on real models)")
-      ->check(CLI::IsMember({"bf16x2", "bf16", "int8"}))
+                   "what cpu/ packed variants multiply with: fp32 (dense and 2:4 / 4:8 formats: the reference's "
+                   "logits; other formats fall back to bf16x2), bf16x2 (a high + low bf16 pair, AVX-512 BF16: the "
+                   "reference's logits), bf16 (about 1 % off), or int8 per 128 columns (the VNNI kernels: percents "
+                   "off on real models)")
+      ->check(CLI::IsMember({"fp32", "bf16x2", "bf16", "int8"}))
       ->capture_default_str();
   command->add_flag("--json", options->json, "one JSON object per line");
   command->add_option("--db", options->database,

@@ -1,4 +1,5 @@
-// bf16 activations for the bf16 kernel (nm_gemm.hpp), and what a path reports about itself.
+// bf16 activations for the bf16 kernel and padded fp32 ones for the fp32 kernel (nm_gemm.hpp), and what a path
+// reports about itself.
 #include <cstring>
 
 #include "nmscope/kernels/nm_gemm.hpp"
@@ -44,8 +45,21 @@ void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16
     }
 }
 
+void pad_activations(const float* x, int64_t batch, int64_t cols, Fp32Activations& out) {
+  constexpr int64_t block = QuantizedActivations::kBlock;
+  out.batch = batch;
+  out.cols = cols;
+  out.padded_cols = (cols + block - 1) / block * block;
+  out.row_stride = out.padded_cols + 16;
+  out.values.assign(size_t(batch * out.row_stride), 0.0f);
+  for (int64_t token = 0; token < batch; ++token)
+    std::memcpy(out.values.data() + token * out.row_stride, x + token * cols, size_t(cols) * sizeof(float));
+}
+
 std::string activation_precision_name(ActivationPrecision precision) {
   switch (precision) {
+    case ActivationPrecision::Fp32:
+      return "fp32";
     case ActivationPrecision::Bf16:
       return "bf16";
     case ActivationPrecision::Bf16Pair:
@@ -57,12 +71,15 @@ std::string activation_precision_name(ActivationPrecision precision) {
 }
 
 std::string NmGemmPath::kernel() const {
+  if (activations == ActivationPrecision::Fp32) return "avx512-fp32";
   return activations == ActivationPrecision::Int8 ? isa_name(isa) : std::string("avx512-bf16");
 }
 
 std::string NmGemmPath::tiling(int64_t batch) const {
   if (isa == Isa::Reference) return "scalar, one slot at a time";
   if (isa == Isa::Avx2) return "each row decoded once, every token gathered from it";
+  if (activations == ActivationPrecision::Fp32 && batch >= kRowBlockBatch)
+    return "blocks of 8 rows walked chunk by chunk, every token through each decoded chunk";
   return batch >= kRowBlockBatch ? "blocks of 4 rows decoded into L1, tiles of 4 tokens"
                                  : "each row's chunks decoded into registers, tiles of up to 8 tokens";
 }

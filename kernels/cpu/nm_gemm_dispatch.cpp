@@ -54,6 +54,16 @@ void nm_gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& x, in
   avx512_bf16::gemm(weights, x, row_begin, row_end, y);
 }
 
+bool fp32_kernel_supports(const PackedWeightsView& weights) {
+  return isa_available(Isa::Avx512Vnni) && avx512_fp32::supports(weights);
+}
+
+void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, int64_t row_begin, int64_t row_end,
+                  float* y) {
+  if (!fp32_kernel_supports(weights)) throw std::invalid_argument("nm_gemm_fp32: no fp32 kernel for this format here");
+  avx512_fp32::gemm(weights, x, row_begin, row_end, y);
+}
+
 void nm_gemm_simd(Isa isa, const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin,
                   int64_t row_end, float* y) {
   if (!simd_supports(isa, weights)) throw std::invalid_argument("nm_gemm_simd: " + isa_name(isa) + " has no path for this format");

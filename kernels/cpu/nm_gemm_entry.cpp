@@ -19,6 +19,13 @@ Isa isa_for(const PackedWeightsView& weights) {
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision) {
   NmGemmPath path;
   path.isa = isa_for(weights);
+  if (precision == ActivationPrecision::Fp32 && fp32_kernel_supports(weights)) {
+    path.isa = Isa::Avx512Vnni;  // the fp32 kernel decodes with the int8 kernel's VNNI + VBMI code
+    path.activations = precision;
+    return path;
+  }
+  // fp32 where the fp32 kernel does not take the format: the bf16 pair, the closest.
+  if (precision == ActivationPrecision::Fp32) precision = ActivationPrecision::Bf16Pair;
   if (precision != ActivationPrecision::Int8 && bf16_kernel_supports(weights)) {
     path.isa = Isa::Avx512Vnni;  // the bf16 kernel decodes with the int8 kernel's VNNI + VBMI code
     path.activations = precision;
@@ -29,8 +36,11 @@ NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision pr
 NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
                    NmGemmScratch& scratch, ActivationPrecision precision) {
   const NmGemmPath path = nm_gemm_path(weights, precision);
-  const bool bf16 = path.activations != ActivationPrecision::Int8;
-  if (bf16)
+  const bool fp32 = path.activations == ActivationPrecision::Fp32;
+  const bool bf16 = path.activations != ActivationPrecision::Int8 && !fp32;
+  if (fp32)
+    pad_activations(x, batch, weights.cols, scratch.fp32_activations);
+  else if (bf16)
     round_activations_to_bf16(x, batch, weights.cols, scratch.bf16_activations,
                               path.activations == ActivationPrecision::Bf16Pair);
   else if (path.isa != Isa::Reference)
@@ -40,7 +50,9 @@ NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t bat
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, weights.rows, block),
       [&](const tbb::blocked_range<int64_t>& range) {
-        if (bf16)
+        if (fp32)
+          nm_gemm_fp32(weights, scratch.fp32_activations, range.begin(), range.end(), y);
+        else if (bf16)
           nm_gemm_bf16(weights, scratch.bf16_activations, range.begin(), range.end(), y);
         else if (path.isa == Isa::Reference)
           nm_gemm_reference(weights, x, batch, range.begin(), range.end(), y);

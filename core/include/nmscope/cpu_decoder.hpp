@@ -2,7 +2,8 @@
 // A LLaMA-architecture decoder step on the CPU (issue 9): the new token of each sequence through every block
 // (RMSNorm, q/k/v, RoPE at its position, grouped-query attention over a KV cache, o, SwiGLU MLP), the final norm and
 // the head, with every linear layer on one CPU engine variant: cpu/eigen-fp32-dense (the baseline, Eigen over fp32
-// weights) or cpu/int{b}-{pattern} (nmscope's packed kernels, kernels/cpu, straight from the packed format). The GPU
+// weights), cpu/onednn-bf16-dense (oneDNN's bf16 matmul, AMX / AVX-512 BF16 where present: the stronger dense
+// baseline) or cpu/int{b}-{pattern} (nmscope's packed kernels, kernels/cpu, straight from the packed format). The GPU
 // decoder (gpu_decoder.hpp) is its counterpart; this one runs any preset or model directory, slowly at 7B.
 #include <cstdint>
 #include <memory>
@@ -19,36 +20,44 @@
 namespace nmscope {
 
 inline constexpr const char* kCpuDecodeBaseline = "cpu/eigen-fp32-dense";
+inline constexpr const char* kCpuDecodeOneDnn = "cpu/onednn-bf16-dense";
 
-// What a packed variant's kernels multiply its weights with (docs/ACCURACY.md, "CPU decode: activation precision"),
-// where the CPU has AVX-512 BF16: a bf16 pair (x = high + low, 16 significant bits: the reference's logits to 1e-4),
-// bf16 (about 1 % on real and synthetic models), or int8 per 128 columns (the VNNI kernels, fastest: 1.5-25 %).
-enum class DecodeActivations { Bf16Pair, Bf16, Int8 };
-std::string decode_activations_name(DecodeActivations activations);  // "bf16x2", "bf16", "int8"
-// "bf16x2", "bf16" or "int8"; throws SettingError(Setting::Engines, reason) otherwise.
+// What a packed variant's kernels multiply its weights with (docs/ACCURACY.md, "CPU decode: activation precision"):
+// fp32 as they are (the fp32 kernel: dense and 2:4 / 4:8 formats, the reference's logits; other formats fall back to
+// the bf16 pair), where the CPU has AVX-512 BF16 a bf16 pair (x = high + low, 16 significant bits: the reference's
+// logits to 1e-4) or bf16 (about 1 % on real and synthetic models), or int8 per 128 columns (the VNNI kernels:
+// 1.5-25 %).
+enum class DecodeActivations { Fp32, Bf16Pair, Bf16, Int8 };
+std::string decode_activations_name(DecodeActivations activations);  // "fp32", "bf16x2", "bf16", "int8"
+// "fp32", "bf16x2", "bf16" or "int8"; throws SettingError(Setting::Engines, reason) otherwise.
 DecodeActivations parse_decode_activations(const std::string& text);
 
-// An engine name of the CPU decode step: cpu/eigen-fp32-dense, or cpu/int{b}-dense / cpu/int{b}-N:M (b = 2, 3, 4,
-// 8; group-128 symmetric scales; magnitude N:M).
+// An engine name of the CPU decode step: cpu/eigen-fp32-dense, cpu/onednn-bf16-dense, or cpu/int{b}-dense /
+// cpu/int{b}-N:M (b = 2, 3, 4, 8; group-128 symmetric scales; magnitude N:M).
 struct CpuDecodeVariant {
   std::string engine;
   bool packed = false;
+  bool onednn = false;  // the fp32 weights rounded to bf16 for oneDNN's matmul
   NMPattern pattern = NMPattern::dense();
   int bits = 16;
-  DecodeActivations activations = DecodeActivations::Bf16Pair;  // packed variants only
+  DecodeActivations activations = DecodeActivations::Fp32;  // packed variants only
   // Throws SettingError(Setting::Engines, reason) on any other name.
   static CpuDecodeVariant parse(const std::string& engine);
 };
 
-// One linear layer as the step multiplies by it: packed (the kernels) or fp32 dense (Eigen), optional bias.
+class OneDnnLinear;  // core/src/decode/onednn_linear.hpp
+
+// One linear layer as the step multiplies by it: packed (the kernels), bf16 on oneDNN, or fp32 dense (Eigen), optional
+// bias.
 struct CpuLinear {
   std::shared_ptr<const PackedMatrix> packed;  // set for packed variants
-  std::shared_ptr<const MatrixF> dense;        // set for the dense path
+  std::shared_ptr<const MatrixF> dense;        // set for the dense paths (oneDNN's fp32 source and reference)
+  std::shared_ptr<const OneDnnLinear> onednn;  // set for cpu/onednn-bf16-dense
   VectorF bias;                                // empty when none (qwen2 has q/k/v biases)
   int64_t rows() const;
   int64_t cols() const;
-  int64_t storage_bytes() const;  // packed bytes, or 2 bytes per weight for the fp16 baseline
-  int64_t read_bytes() const;     // what a step reads: packed bytes, or 4 per weight on the fp32 dense path
+  int64_t storage_bytes() const;  // packed bytes, or 2 bytes per weight for the fp16 / bf16 baselines
+  int64_t read_bytes() const;     // what a step reads: packed bytes, 2 per weight on oneDNN, 4 on the fp32 path
 };
 
 class CpuDecoder {
@@ -100,7 +109,8 @@ class CpuDecoder {
   // at `context` and the batch's embedding rows (fp32, as this step holds them).
   int64_t linear_read_bytes() const;
   int64_t other_bytes(int64_t context) const;
-  std::string isa() const;  // the kernels that run ("avx512-bf16", "avx512-vnni-vbmi", "reference", "eigen")
+  // The kernels that run ("avx512-bf16", "avx512-vnni-vbmi", "reference", "eigen", "onednn <implementation>").
+  std::string isa() const;
   // What the linear layers multiply with: "bf16", "int8 per 128 columns", "fp32".
   std::string activation_text() const;
 
@@ -115,7 +125,7 @@ class CpuDecoder {
 
   ModelConfig shape_;
   std::string engine_;
-  DecodeActivations activations_ = DecodeActivations::Bf16Pair;
+  DecodeActivations activations_ = DecodeActivations::Fp32;
   bool share_blocks_ = false;  // synthetic: blocks_[0] serves every block
   std::vector<Block> blocks_;
   CpuLinear head_;
@@ -152,16 +162,20 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
                              const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel = nullptr);
 
 // What timing a decode step on the CPU holds at its peak, from the shape alone (checked before any work): the fp32
-// weights resident (one block for synthetic weights, whose blocks share it; every block for a model's), a packed
-// variant's own weights beside the fp32 reference it is checked against, and an fp32 KV cache of `context` + 1
-// positions for the decoder and for the reference.
+// weights resident (one block for synthetic weights, whose blocks share it; every block for a model's), a checked
+// variant's own copy of the weights (packed, or bf16 for oneDNN) beside the fp32 reference it is checked against, and
+// an fp32 KV cache of `context` + 1 positions for the decoder and for the reference.
 struct CpuDecodeMemory {
   int64_t fp32_weights = 0;
-  int64_t packed_weights = 0;  // 0 without a packed variant
+  int64_t packed_weights = 0;  // the checked variant's own copy; 0 for the Eigen baseline alone
   int64_t kv_caches = 0;
   int64_t total() const { return fp32_weights + packed_weights + kv_caches; }
 };
-CpuDecodeMemory estimate_cpu_decode_memory(const ModelConfig& config, bool shared_blocks, bool packed_variant,
-                                           int64_t batch, int64_t context);
+// `copy_bits`: bits per weight of the largest checked variant's own copy (16 for oneDNN bf16, 8 for any packed
+// variant: its codes, metadata and scales stay within a quarter of fp32), 0 when only the Eigen baseline runs.
+CpuDecodeMemory estimate_cpu_decode_memory(const ModelConfig& config, bool shared_blocks, int copy_bits, int64_t batch,
+                                           int64_t context);
+// The copy_bits of a list of CPU decode engines (the largest).
+int cpu_decode_copy_bits(const std::vector<std::string>& engines);
 
 }  // namespace nmscope

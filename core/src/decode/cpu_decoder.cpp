@@ -12,6 +12,8 @@
 #include <random>
 
 #include "decode/decoder_tensors.hpp"
+#include "decode/onednn_linear.hpp"
+#include "engines/cpu/worker_threads.hpp"
 #include "model/transformer_math.hpp"
 #include "nmscope/engine_family.hpp"
 #include "nmscope/error.hpp"
@@ -30,6 +32,7 @@ CpuLinear make_linear(MatrixF weights, const CpuDecodeVariant& variant, VectorF 
   linear.bias = std::move(bias);
   if (!variant.packed) {
     linear.dense = std::make_shared<const MatrixF>(std::move(weights));
+    if (variant.onednn) linear.onednn = std::make_shared<const OneDnnLinear>(linear.dense);
     return linear;
   }
   const NMSelection selection = select_nm(weights, variant.pattern, PruningCriterion::Magnitude);
@@ -51,6 +54,8 @@ namespace {
 
 kernels::ActivationPrecision kernel_precision(DecodeActivations activations) {
   switch (activations) {
+    case DecodeActivations::Fp32:
+      return kernels::ActivationPrecision::Fp32;
     case DecodeActivations::Bf16Pair:
       return kernels::ActivationPrecision::Bf16Pair;
     case DecodeActivations::Bf16:
@@ -65,6 +70,8 @@ kernels::ActivationPrecision kernel_precision(DecodeActivations activations) {
 
 std::string decode_activations_name(DecodeActivations activations) {
   switch (activations) {
+    case DecodeActivations::Fp32:
+      return "fp32";
     case DecodeActivations::Bf16Pair:
       return "bf16x2";
     case DecodeActivations::Bf16:
@@ -76,21 +83,27 @@ std::string decode_activations_name(DecodeActivations activations) {
 }
 
 DecodeActivations parse_decode_activations(const std::string& text) {
-  for (DecodeActivations activations : {DecodeActivations::Bf16Pair, DecodeActivations::Bf16, DecodeActivations::Int8})
+  for (DecodeActivations activations :
+       {DecodeActivations::Fp32, DecodeActivations::Bf16Pair, DecodeActivations::Bf16, DecodeActivations::Int8})
     if (text == decode_activations_name(activations)) return activations;
-  throw SettingError(Setting::Engines, "'" + text + "' is not an activation precision (bf16x2, bf16, int8)");
+  throw SettingError(Setting::Engines, "'" + text + "' is not an activation precision (fp32, bf16x2, bf16, int8)");
 }
 
 CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {
   CpuDecodeVariant variant;
   variant.engine = engine;
   if (engine == kCpuDecodeBaseline) return variant;
+  if (engine == kCpuDecodeOneDnn) {
+    variant.onednn = true;
+    return variant;
+  }
   const auto packed_name = packed_variant_name(engine);
   if (!packed_name || packed_name->family != EngineFamily::Cpu)
-    throw SettingError(Setting::Engines,
-                       "'" + engine +
-                           "' is not a CPU decode variant (cpu/eigen-fp32-dense, cpu/int{2,3,4,8}-dense, "
-                           "cpu/int{2,3,4,8}-N:M)");
+    throw SettingError(
+        Setting::Engines,
+        "'" + engine +
+            "' is not a CPU decode variant (cpu/eigen-fp32-dense, cpu/onednn-bf16-dense, cpu/int{2,3,4,8}-dense, "
+            "cpu/int{2,3,4,8}-N:M)");
   variant.packed = true;
   variant.bits = packed_name->bits;
   variant.pattern = packed_name->pattern;
@@ -100,7 +113,8 @@ CpuDecodeVariant CpuDecodeVariant::parse(const std::string& engine) {
 int64_t CpuLinear::rows() const { return packed ? packed->rows : dense->rows(); }
 int64_t CpuLinear::cols() const { return packed ? packed->cols : dense->cols(); }
 int64_t CpuLinear::read_bytes() const {
-  return (packed ? packed->storage_bytes() : 4 * rows() * cols()) + 4 * int64_t(bias.size());
+  const int64_t weights = packed ? packed->storage_bytes() : (onednn ? 2 : 4) * rows() * cols();
+  return weights + 4 * int64_t(bias.size());
 }
 int64_t CpuLinear::storage_bytes() const {
   return (packed ? packed->storage_bytes() : 2 * rows() * cols()) + 2 * int64_t(bias.size());
@@ -243,6 +257,12 @@ void CpuDecoder::copy_cache_from(const CpuDecoder& source) {
 }
 
 MatrixF CpuDecoder::multiply(const CpuLinear& linear, const MatrixF& x) const {
+  if (linear.onednn) {
+    MatrixF y;
+    linear.onednn->multiply(x, y, engines::worker_threads());
+    if (linear.bias.size()) y.rowwise() += linear.bias.transpose();
+    return y;
+  }
   if (linear.dense) return transformer::linear(x, *linear.dense, linear.bias.size() ? &linear.bias : nullptr);
   MatrixF y(x.rows(), linear.packed->rows);
   kernels::NmGemmScratch scratch;
@@ -384,11 +404,13 @@ int64_t CpuDecoder::other_bytes(int64_t context) const {
 }
 
 std::string CpuDecoder::isa() const {
+  if (blocks_.front().q.onednn) return "onednn " + blocks_.front().q.onednn->implementation();
   if (!blocks_.front().q.packed) return "eigen";
   return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_)).kernel();
 }
 
 std::string CpuDecoder::activation_text() const {
+  if (blocks_.front().q.onednn) return "bf16";
   if (!blocks_.front().q.packed) return "fp32";
   return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_))
       .activation_text();
@@ -410,7 +432,6 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
                              const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel) {
   CpuDecodeRun run;
   run.engine = decoder.engine();
-  run.isa = decoder.isa();
   run.activations = decoder.activation_text();
   run.batch = batch;
   run.context = context;
@@ -426,6 +447,7 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
     run.cache = "prefilled by the reference over " + std::to_string(context) + " random tokens";
   }
   const MatrixF logits = decoder.step(tokens);
+  run.isa = decoder.isa();  // after a step: oneDNN names its implementation once it has made one
   if (reference) {
     if (decoder.synthetic()) {
       reference->reset(batch, context + 1);
@@ -463,8 +485,8 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
   return run;
 }
 
-CpuDecodeMemory estimate_cpu_decode_memory(const ModelConfig& config, bool shared_blocks, bool packed_variant,
-                                           int64_t batch, int64_t context) {
+CpuDecodeMemory estimate_cpu_decode_memory(const ModelConfig& config, bool shared_blocks, int copy_bits, int64_t batch,
+                                           int64_t context) {
   const int64_t kv_width = config.kv_heads * config.head_dim;
   const int64_t block = config.hidden * (2 * config.hidden + 2 * kv_width) + 3 * config.hidden * config.intermediate;
   const int64_t blocks_held = shared_blocks ? 1 : config.blocks;
@@ -472,11 +494,20 @@ CpuDecodeMemory estimate_cpu_decode_memory(const ModelConfig& config, bool share
   const int64_t parameters = blocks_held * block + 2 * config.vocab * config.hidden;
   CpuDecodeMemory memory;
   memory.fp32_weights = 4 * parameters;
-  // A packed variant (2..8 bits plus metadata and scales) holds at most a quarter of fp32's bytes.
-  memory.packed_weights = packed_variant ? memory.fp32_weights / 4 : 0;
+  memory.packed_weights = memory.fp32_weights * copy_bits / 32;
   const int64_t cache = 2 * 4 * config.blocks * batch * kv_width * (context + 1);
-  memory.kv_caches = (packed_variant ? 2 : 1) * cache;
+  memory.kv_caches = (copy_bits > 0 ? 2 : 1) * cache;  // a checked variant steps beside its reference
   return memory;
+}
+
+int cpu_decode_copy_bits(const std::vector<std::string>& engines) {
+  int bits = 0;
+  for (const std::string& engine : engines) {
+    if (engine == kCpuDecodeBaseline) continue;
+    // A packed variant (2..8 bits plus metadata and scales) holds at most a quarter of fp32's bytes.
+    bits = std::max(bits, CpuDecodeVariant::parse(engine).onednn ? 16 : 8);
+  }
+  return bits;
 }
 
 }  // namespace nmscope

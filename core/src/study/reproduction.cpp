@@ -150,7 +150,7 @@ void cpu_decode_cells(const ReproductionOptions& options, ResultsStore* store, c
   // The peak: the packed decoder, its fp32 reference and the fp32 baseline, with two KV caches alive at a time
   // (21.4 GB at batch 16, context 512). Refused before any weight is made when it would not fit.
   const int64_t largest = std::max(options.latency_batch, options.throughput_batch);
-  const CpuDecodeMemory one = estimate_cpu_decode_memory(shape, true, true, largest, options.context);
+  const CpuDecodeMemory one = estimate_cpu_decode_memory(shape, true, 8, largest, options.context);
   const int64_t needed = one.total() + one.fp32_weights;
   if (const int64_t available = available_memory_bytes(); available > 0 && needed > available - (int64_t{512} << 20))
     throw SettingError(largest == options.throughput_batch ? Setting::ThroughputBatch : Setting::LatencyBatch,

@@ -168,34 +168,44 @@ class TestCpuDecoder final : public QObject {
     QVERIFY(run.bytes_read > run.linear_bytes);
   }
 
-  // The activation precisions in order: a bf16 pair (the default where the CPU has AVX-512 BF16) keeps the logits at
-  // the reference's, bf16 within 1 %, int8 per 128 columns further off; the decoder says which ran.
+  // The activation precisions in order: fp32 (the default: the fp32 kernel on 2:4) and a bf16 pair keep the logits
+  // at the reference's, bf16 within 1 %, int8 per 128 columns further off; the decoder says which ran. A format the
+  // fp32 kernel does not take (1:4) falls back to the pair.
   void activation_precisions_order_the_logits_error() {
     const auto model = Model::open(fixture("tiny_llama"));
     const TokenIds tokens = read_token_ids(fixture("tiny_llama_tokens.npy"));
     CpuDecodeVariant variant = CpuDecodeVariant::parse("cpu/int4-2:4");
-    QVERIFY(variant.activations == DecodeActivations::Bf16Pair);
+    QVERIFY(variant.activations == DecodeActivations::Fp32);
     std::map<DecodeActivations, double> error;
     CpuDecoder first = CpuDecoder::from_model(*model, variant);
-    if (first.activation_text() == "int8 per 128 columns" || first.activation_text() == "fp32")
-      QSKIP("no AVX-512 BF16 on this CPU: the decoder runs int8 activations");
-    QCOMPARE(first.activation_text(), std::string("bf16 pair (high + low)"));
-    QCOMPARE(first.isa(), std::string("avx512-bf16"));
+    if (first.isa() != "avx512-fp32") QSKIP("no AVX-512 VNNI + VBMI on this CPU: the decoder runs another kernel");
+    QCOMPARE(first.activation_text(), std::string("fp32"));
     CpuDecoder reference = first.dequantized();
     const MatrixF expected = decode_all(reference, tokens);
-    for (DecodeActivations activations :
-         {DecodeActivations::Bf16Pair, DecodeActivations::Bf16, DecodeActivations::Int8}) {
+    CpuDecodeVariant one_of_four = CpuDecodeVariant::parse("cpu/int4-1:4");
+    const bool bf16 = CpuDecoder::from_model(*model, one_of_four).activation_text() != "int8 per 128 columns";
+    if (bf16)
+      QCOMPARE(CpuDecoder::from_model(*model, one_of_four).activation_text(), std::string("bf16 pair (high + low)"));
+    std::vector<DecodeActivations> precisions = {DecodeActivations::Fp32};
+    if (bf16) precisions.insert(precisions.end(), {DecodeActivations::Bf16Pair, DecodeActivations::Bf16});
+    precisions.push_back(DecodeActivations::Int8);
+    for (DecodeActivations activations : precisions) {
       variant.activations = activations;
       CpuDecoder decoder = CpuDecoder::from_model(*model, variant);
       error[activations] = model_test::relative_error(decode_all(decoder, tokens), expected);
-      qInfo("tiny_llama cpu/int4-2:4, %s activations (%s): logits relative error %.3g",
-            decode_activations_name(activations).c_str(), decoder.activation_text().c_str(), error[activations]);
+      qInfo("tiny_llama cpu/int4-2:4, %s activations (%s, %s): logits relative error %.3g",
+            decode_activations_name(activations).c_str(), decoder.activation_text().c_str(), decoder.isa().c_str(),
+            error[activations]);
       QCOMPARE(parse_decode_activations(decode_activations_name(activations)), activations);
     }
-    QVERIFY2(error[DecodeActivations::Bf16Pair] < 1e-4, QByteArray::number(error[DecodeActivations::Bf16Pair]));
-    QVERIFY2(error[DecodeActivations::Bf16] < 1e-2, QByteArray::number(error[DecodeActivations::Bf16]));
-    QVERIFY(error[DecodeActivations::Bf16Pair] < error[DecodeActivations::Bf16]);
-    QVERIFY(error[DecodeActivations::Bf16] < error[DecodeActivations::Int8]);
+    QVERIFY2(error[DecodeActivations::Fp32] < 1e-5, QByteArray::number(error[DecodeActivations::Fp32]));
+    if (bf16) {
+      QVERIFY2(error[DecodeActivations::Bf16Pair] < 1e-4, QByteArray::number(error[DecodeActivations::Bf16Pair]));
+      QVERIFY2(error[DecodeActivations::Bf16] < 1e-2, QByteArray::number(error[DecodeActivations::Bf16]));
+      QVERIFY(error[DecodeActivations::Bf16Pair] < error[DecodeActivations::Bf16]);
+      QVERIFY(error[DecodeActivations::Bf16] < error[DecodeActivations::Int8]);
+    }
+    QVERIFY(error[DecodeActivations::Fp32] < error[DecodeActivations::Int8]);
     QVERIFY_THROWS_EXCEPTION(SettingError, parse_decode_activations("fp8"));
   }
 
@@ -223,6 +233,39 @@ class TestCpuDecoder final : public QObject {
     CpuDecoder other_batch = packed.dequantized();
     other_batch.reset(2, 8);
     QVERIFY_THROWS_EXCEPTION(Error, other_batch.copy_cache_from(filled));
+  }
+
+  // cpu/onednn-bf16-dense, the stronger dense baseline: the model's fp32 weights rounded to bf16 for oneDNN's matmul
+  // (one product per batch), checked against the same weights in fp32 on Eigen: bf16's rounding, not more; it reads
+  // two bytes per weight, and says what ran.
+  void the_onednn_baseline_steps_in_bf16_beside_fp32() {
+    const auto model = Model::open(fixture("tiny_llama"));
+    const TokenIds tokens = read_token_ids(fixture("tiny_llama_tokens.npy"));
+    const CpuDecodeVariant variant = CpuDecodeVariant::parse(kCpuDecodeOneDnn);
+    QVERIFY(variant.onednn && !variant.packed);
+    CpuDecoder onednn = CpuDecoder::from_model(*model, variant);
+    CpuDecoder fp32 = onednn.dequantized();
+    QCOMPARE(fp32.isa(), std::string("eigen"));
+    const MatrixF expected = decode_all(fp32, tokens);
+    MatrixF logits;
+    try {
+      logits = decode_all(onednn, tokens);
+    } catch (const Error& error) {
+      // Only a CPU without oneDNN's bf16 kernels may refuse it; a module that does not load is a broken build.
+      if (std::string(error.what()).find("no bf16 matmul") != std::string::npos) QSKIP(error.what());
+      throw;
+    }
+    const double error = model_test::relative_error(logits, expected);
+    qInfo("tiny_llama on %s (%s): logits relative error %.3g, top-1 %.2f", kCpuDecodeOneDnn, onednn.isa().c_str(),
+          error, top1_agreement(logits, expected));
+    QVERIFY2(error > 0 && error < 2e-2, QByteArray::number(error));
+    QVERIFY(top1_agreement(logits, expected) >= 0.9);
+    QVERIFY2(onednn.isa().rfind("onednn ", 0) == 0, onednn.isa().c_str());
+    QCOMPARE(onednn.activation_text(), std::string("bf16"));
+    QCOMPARE(onednn.linear_read_bytes() * 2, fp32.linear_read_bytes());  // llama: no biases
+    QCOMPARE(cpu_decode_copy_bits({kCpuDecodeBaseline}), 0);
+    QCOMPARE(cpu_decode_copy_bits({kCpuDecodeBaseline, "cpu/int4-2:4"}), 8);
+    QCOMPARE(cpu_decode_copy_bits({"cpu/int4-2:4", kCpuDecodeOneDnn}), 16);
   }
 
   void bad_input_is_refused_with_a_reason() {

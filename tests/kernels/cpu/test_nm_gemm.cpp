@@ -12,6 +12,8 @@
 //    2^-9 of itself, about 0.2 % of y on N(0,1) inputs; 1 % bounds it.
 //  - kBf16PairActivations: the same with a bf16 pair (high + low, 2^-17 of each activation): fp32 summation is
 //    what is left; 1e-4 bounds it.
+//  - kFp32Activations: the fp32 kernel against the dequantized product in double: each product s_w * w * x rounded
+//    once and fp32 sums over up to 1000 columns (about 1e-6); 1e-5 bounds it.
 #include <QtTest>
 #include <random>
 
@@ -30,6 +32,7 @@ constexpr double kSameActivations = 2e-6;
 constexpr double kInt8Activations = 3e-2;
 constexpr double kBf16Activations = 1e-2;
 constexpr double kBf16PairActivations = 1e-4;
+constexpr double kFp32Activations = 1e-5;
 
 MatrixF random_matrix(int64_t rows, int64_t cols, unsigned seed) {
   std::mt19937 engine(seed);
@@ -141,6 +144,28 @@ class TestNMGemm final : public QObject {
       nm_gemm_bf16(view, pair, 6, rows, paired.data());
       QVERIFY(relative(paired, same_pair) < kSameActivations);
       QVERIFY2(relative(paired, reference) < kBf16PairActivations, QByteArray::number(relative(paired, reference)));
+    }
+
+    if (fp32_kernel_supports(view)) {
+      Fp32Activations padded;
+      pad_activations(x.data(), batch, cols, padded);
+      MatrixF fp32 = MatrixF::Constant(batch, rows, NAN);
+      // 0-9: a block of 8 rows (from kRowBlockBatch tokens on) and one row; 9-13: single rows.
+      nm_gemm_fp32(view, padded, 0, 9, fp32.data());
+      nm_gemm_fp32(view, padded, 9, rows, fp32.data());
+      QVERIFY2(fp32.allFinite(), "the fp32 kernel left rows unwritten");
+      const double error = relative_error(exact, fp32);
+      QVERIFY2(error < kFp32Activations, QByteArray::number(error));
+      // The entry point takes it when asked for fp32, and says so.
+      NmGemmScratch scratch;
+      MatrixF entry = MatrixF::Constant(batch, rows, NAN);
+      const NmGemmPath path = nm_gemm(view, x.data(), batch, entry.data(), 2, scratch, ActivationPrecision::Fp32);
+      QCOMPARE(path.kernel(), std::string("avx512-fp32"));
+      QCOMPARE(path.activation_text(), std::string("fp32"));
+      QVERIFY(relative_error(exact, entry) < kFp32Activations);
+    } else if (bf16_kernel_supports(view)) {
+      // fp32 asked for where the fp32 kernel does not take the format: the bf16 pair runs, and the path says so.
+      QVERIFY(nm_gemm_path(view, ActivationPrecision::Fp32).activations == ActivationPrecision::Bf16Pair);
     }
   }
 

@@ -58,11 +58,23 @@ struct Bf16Activations {
 void round_activations_to_bf16(const float* x, int64_t batch, int64_t cols, Bf16Activations& out, bool pair = false);
 float bf16_bits_to_float(uint16_t bits);
 
+// Activations x [batch, K] as they are, fp32, for the fp32 kernel: K padded with zeros to a multiple of 128, rows
+// row_stride elements apart (padded_cols + 16, for the same reason as QuantizedActivations).
+struct Fp32Activations {
+  int64_t batch = 0;
+  int64_t cols = 0;
+  int64_t padded_cols = 0;
+  int64_t row_stride = 0;
+  std::vector<float> values;  // [batch, row_stride]
+};
+void pad_activations(const float* x, int64_t batch, int64_t cols, Fp32Activations& out);
+
 // What the SIMD kernels multiply the weights with: int8 per 128 columns (the VNNI kernels, fastest), bf16, or a
 // bf16 pair (the AVX-512 BF16 kernel; int8 activations move a real model's logits by percents, bf16 by about 1 %,
-// the pair by none that matters).
-enum class ActivationPrecision { Int8, Bf16, Bf16Pair };
-// "int8 per 128 columns", "bf16", "bf16 pair (high + low)"
+// the pair by none that matters), or fp32 as given (the fp32 kernel: dense and M/N = 2 formats; elsewhere it falls
+// back to the bf16 pair, and the path says so).
+enum class ActivationPrecision { Int8, Bf16, Bf16Pair, Fp32 };
+// "int8 per 128 columns", "bf16", "bf16 pair (high + low)", "fp32"
 std::string activation_precision_name(ActivationPrecision precision);
 
 // The scalar reference: rows [row_begin, row_end) of y [batch, rows] (row-major, stride rows).
@@ -86,6 +98,7 @@ Isa isa_for(const PackedWeightsView& weights);
 struct NmGemmScratch {
   QuantizedActivations activations;
   Bf16Activations bf16_activations;
+  Fp32Activations fp32_activations;
 };
 
 // y [batch, rows] = x [batch, K] W^T over every row: isa_for's kernel, int8 activations quantized once per call for a
@@ -99,15 +112,21 @@ bool bf16_kernel_supports(const PackedWeightsView& weights);
 // Rows [row_begin, row_end) of y from bf16 activations; bf16_kernel_supports must hold.
 void nm_gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& x, int64_t row_begin, int64_t row_end,
                   float* y);
+// Whether this CPU runs the fp32 kernel (AVX-512 with the int8 kernel's VNNI + VBMI decode) on this format: dense,
+// or 64 slots per 128 columns (2:4, 4:8).
+bool fp32_kernel_supports(const PackedWeightsView& weights);
+// Rows [row_begin, row_end) of y from fp32 activations; fp32_kernel_supports must hold.
+void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, int64_t row_begin, int64_t row_end,
+                  float* y);
 
 // What one nm_gemm call ran: the instruction set, and the activations' precision (Bf16 only where asked for and
 // the bf16 kernel runs the format; otherwise the int8 kernels or the fp32 reference).
 struct NmGemmPath {
   Isa isa = Isa::Reference;
   ActivationPrecision activations = ActivationPrecision::Int8;
-  // "avx512-bf16" (either bf16 precision), else isa_name(isa).
+  // "avx512-bf16" (either bf16 precision), "avx512-fp32", else isa_name(isa).
   std::string kernel() const;
-  // "bf16", "int8 per 128 columns" or "fp32" (the reference).
+  // "bf16", "bf16 pair (high + low)", "int8 per 128 columns" or "fp32" (the fp32 kernel or the reference).
   std::string activation_text() const;
   // How the kernel walks a batch of `batch` tokens (the AVX-512 kernels switch at kRowBlockBatch).
   std::string tiling(int64_t batch) const;
@@ -118,7 +137,8 @@ struct NmGemmPath {
 inline constexpr int64_t kRowBlockBatch = 8;
 // The path nm_gemm takes for `weights` when asked for `precision`.
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision);
-// nm_gemm with a choice of activation precision: bf16 where the bf16 kernel runs the format, else as nm_gemm.
+// nm_gemm with a choice of activation precision: bf16 where the bf16 kernel runs the format, fp32 where the fp32
+// kernel does (else the bf16 pair), otherwise as nm_gemm.
 NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
                    NmGemmScratch& scratch, ActivationPrecision precision);
 
