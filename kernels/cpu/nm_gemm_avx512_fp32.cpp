@@ -105,13 +105,14 @@ void multiply_row(const PackedWeightsView& w, const CallConstants& constants, co
 }
 
 // Large batches: kBlockRows rows walked chunk by chunk; each row's chunk, decoded into registers, meets every token
-// of the batch, whose running sums live in `sums` ([row][token], L1-resident).
+// of the batch, whose running sums live in `sums` ([row][token][16 lanes], L1-resident; plain floats, since a
+// std::vector of __m512 drops the type's alignment attribute).
 constexpr int kBlockRows = 8;
 constexpr int64_t kBlockPrefetchDistance = 256;  // bytes of codes ahead in each row of the block
 
 template <bool Dense>
 void multiply_row_block(const PackedWeightsView& w, const CallConstants& constants, const Fp32Activations& x,
-                        int64_t first_row, std::vector<float>& scales, std::vector<__m512>& sums, float* y) {
+                        int64_t first_row, std::vector<float>& scales, std::vector<float>& sums, float* y) {
   const int64_t chunks = constants.chunks, scale_stride = chunks + 16, batch = x.batch;
   std::vector<RowDecoder<Dense>> decoders;
   decoders.reserve(kBlockRows);
@@ -119,7 +120,7 @@ void multiply_row_block(const PackedWeightsView& w, const CallConstants& constan
     decoders.emplace_back(w, constants, first_row + r);
     avx512::weight_scales_of_row(w, constants, first_row + r, scales.data() + r * scale_stride);
   }
-  std::fill(sums.begin(), sums.end(), _mm512_setzero_ps());
+  std::fill(sums.begin(), sums.end(), 0.0f);
   for (int64_t chunk = 0; chunk < chunks; ++chunk)
     for (int r = 0; r < kBlockRows; ++r) {
       // Eight interleaved streams, each advancing one chunk per batch of tokens: the hardware prefetcher alone
@@ -127,17 +128,17 @@ void multiply_row_block(const PackedWeightsView& w, const CallConstants& constan
       if (chunk < decoders[size_t(r)].full_chunks()) decoders[size_t(r)].prefetch(chunk, kBlockPrefetchDistance);
       const Fp32Chunk decoded =
           convert<Dense>(decoders[size_t(r)].decode(chunk), scales[size_t(r * scale_stride + chunk)]);
-      __m512* row_sums = sums.data() + r * batch;
+      float* row_sums = sums.data() + r * batch * 16;
       const float* a = x.values.data() + chunk * kChunk;
       for (int64_t token = 0; token < batch; ++token, a += x.row_stride) {
-        __m512 even = row_sums[token], odd = _mm512_setzero_ps();
+        __m512 even = _mm512_loadu_ps(row_sums + 16 * token), odd = _mm512_setzero_ps();
         chunk_dot<Dense>(decoded, a, even, odd);
-        row_sums[token] = _mm512_add_ps(even, odd);
+        _mm512_storeu_ps(row_sums + 16 * token, _mm512_add_ps(even, odd));
       }
     }
   for (int r = 0; r < kBlockRows; ++r)
     for (int64_t token = 0; token < batch; ++token)
-      y[token * w.rows + first_row + r] = _mm512_reduce_add_ps(sums[size_t(r * batch + token)]);
+      y[token * w.rows + first_row + r] = _mm512_reduce_add_ps(_mm512_loadu_ps(sums.data() + (r * batch + token) * 16));
 }
 
 template <bool Dense>
@@ -146,7 +147,7 @@ void multiply_rows(const PackedWeightsView& w, const Fp32Activations& x, int64_t
   std::vector<float> scales(size_t(kBlockRows * (constants.chunks + 16)));
   int64_t row = row_begin;
   if (x.batch >= kRowBlockBatch) {
-    std::vector<__m512> sums(size_t(kBlockRows * x.batch));
+    std::vector<float> sums(size_t(kBlockRows * x.batch * 16));
     for (; row + kBlockRows <= row_end; row += kBlockRows)
       multiply_row_block<Dense>(w, constants, x, row, scales, sums, y);
   }
