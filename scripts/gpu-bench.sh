@@ -3,8 +3,8 @@
 # gpu/ variant against the double reference, and time them beside cuBLAS and cuSPARSELt. Logs and tables go to $OUT
 # (default ./gpu-out).
 #
-#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode|reproduce]...
-#                                                          (default: all = build test verify bench decode)
+#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode|reproduce|peers]...
+#                                                          (default: all = build test verify bench peers decode)
 #
 # Environment:
 #   NMSCOPE_DEBS      folder of Debian .deb files to unpack when Qt6 Test / Eigen / TBB / ... are missing (the GPU
@@ -23,6 +23,12 @@
 #   DECODE_PRESET, DECODE_ENGINES, DECODE_BATCHES, DECODE_CONTEXT  the decoder step (defaults: llama-7b, int4 2:4 and
 #                     dense and cuSPARSELt beside cuBLAS fp16, batch 1, 4, 16 and 64, context 512); then gpu/int4-2:4
 #                     at batch 1 again with plain launches (DECODE_SKIP_PLAIN=1 skips it)
+#   NMSCOPE_PEERS     a folder holding Sparse-Marlin's sources (sparse-marlin/) and the PyTorch harness that times it
+#                     beside cuBLAS (gpu_marlin.py): ../shared/peers in the development checkout, carried to the GPU
+#                     machine. The peers step builds Sparse-Marlin for sm_90a under NMSCOPE_PEERS_BUILD (default
+#                     /tmp/nmscope-peers), times it, and joins it with the bench's rows into the GPU issue's peer table
+#                     (peers-table.md). Without it the step is skipped with a note; nothing of the peers enters the
+#                     project.
 #   DECODE_MODEL      a model directory whose real weights the decode step then runs on gpu/int4-2:4 beside cuBLAS
 #                     and the CPU (default: the tiny qwen2 fixture; DECODE_MODEL= skips it)
 set -euo pipefail
@@ -178,6 +184,41 @@ decode() {
   return $status
 }
 
+# Sparse-Marlin beside our kernels (issue 21): an optional peer, built from NMSCOPE_PEERS and timed by its harness,
+# then one table of speedups over cuBLAS with the bench's rows (run bench first, in the same call or lease).
+peers() {
+  local source=${NMSCOPE_PEERS:-}
+  if [ -z "$source" ] || [ ! -d "$source/sparse-marlin" ] || [ ! -f "$source/gpu_marlin.py" ]; then
+    log "peers: skipped (NMSCOPE_PEERS is not a folder holding sparse-marlin/ and gpu_marlin.py)"
+    echo "peers: skipped: NMSCOPE_PEERS not given" > "$OUT/peers.txt"
+    return 0
+  fi
+  local work=${NMSCOPE_PEERS_BUILD:-/tmp/nmscope-peers}
+  if [ ! -e "$work/sparse-marlin/.built" ]; then
+    log "peers: building Sparse-Marlin for sm_90a in $work"
+    rm -rf "$work" && mkdir -p "$work/dense-stub/marlin_dense"
+    # Dense Marlin does not run on Hopper: the harness skips it (SKIP_DENSE_MARLIN) but imports its package.
+    touch "$work/dense-stub/marlin_dense/__init__.py"
+    cp -r "$source/sparse-marlin" "$work/" && chmod -R u+w "$work"
+    sed -i 's/-arch=sm_86/-gencode=arch=compute_90a,code=sm_90a/' "$work/sparse-marlin/setup.py"
+    (cd "$work/sparse-marlin" && python3 setup.py build_ext --inplace) > "$OUT/peers-build.log" 2>&1 ||
+      { log "peers: Sparse-Marlin did not build (peers-build.log)"; tail -20 "$OUT/peers-build.log" >&2; return 1; }
+    touch "$work/sparse-marlin/.built"
+  fi
+  log "peers: Sparse-Marlin check and bench (gpu_marlin.py)"
+  (cd "$work/sparse-marlin" &&
+    SKIP_DENSE_MARLIN=1 python3 "$source/gpu_marlin.py" "$work/sparse-marlin" "$work/dense-stub" check-sparse &&
+    SKIP_DENSE_MARLIN=1 python3 "$source/gpu_marlin.py" "$work/sparse-marlin" "$work/dense-stub" bench) \
+    > "$OUT/peers.txt" 2>&1 || { log "peers: the harness failed (peers.txt)"; tail -20 "$OUT/peers.txt" >&2; return 1; }
+  if [ -s "$OUT/bench.csv" ]; then
+    python3 scripts/peers/peer_table.py "$OUT/bench.csv" "$OUT/peers.txt" > "$OUT/peers-table.md" || return 1
+    cat "$OUT/peers-table.md"
+  else
+    log "peers: no bench.csv in $OUT: run the bench step first for the joined table"
+    cat "$OUT/peers.txt"
+  fi
+}
+
 # The lines that matter, last, so they end the output the device call returns.
 summarize() {
   local file
@@ -204,7 +245,7 @@ reproduce() {
 
 for step in "${steps[@]}"; do
   case "$step" in
-    all) build && { run_tests || failed=1; verify || failed=1; bench; decode || failed=1; } ;;
+    all) build && { run_tests || failed=1; verify || failed=1; bench; peers || failed=1; decode || failed=1; } ;;
     build) build ;;
     test) run_tests || failed=1 ;;
     verify) verify || failed=1 ;;
@@ -212,7 +253,8 @@ for step in "${steps[@]}"; do
     bench-quick) bench_quick ;;
     decode) decode || failed=1 ;;
     reproduce) reproduce || failed=1 ;;
-    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode|reproduce]..." >&2; exit 2 ;;
+    peers) peers || failed=1 ;;
+    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode|reproduce|peers]..." >&2; exit 2 ;;
   esac
 done
 exit $failed
