@@ -439,6 +439,36 @@ class TestCli final : public QObject {
              qPrintable(third.err));
   }
 
+  // The CPU decode step beside both dense baselines: oneDNN's row is checked against the same weights in fp32, and a
+  // packed variant's speedup names the faster baseline of its batch; the packed rows say what their kernels ran.
+  void decodeOnTheCpuNamesTheStrongestDenseBaseline() {
+    const CliResult decode =
+        run_cli({"decode", "--preset", "tiny", "--engines", "cpu/int4-2:4,cpu/onednn-bf16-dense,cpu/eigen-fp32-dense",
+                 "--batch", "1,9", "--context", "8", "--timing-seconds", "0.01", "--json"});
+    // Only a CPU without oneDNN's bf16 kernels may refuse it (test_onednn_engine says the same).
+    if (decode.exit_code != 0 && decode.err.contains("no bf16 matmul")) QSKIP(qPrintable(decode.err));
+    QVERIFY2(decode.exit_code == 0, qPrintable(decode.describe()));
+    QStringList engines;
+    for (const QString& line : decode.out.split('\n', Qt::SkipEmptyParts)) {
+      const QJsonObject row = QJsonDocument::fromJson(line.toUtf8()).object();
+      const QString engine = row["engine"].toString();
+      engines << engine;
+      if (engine == "cpu/onednn-bf16-dense") {
+        QVERIFY(row["relative_error"].toDouble() > 0 && row["relative_error"].toDouble() < 5e-2);
+        QCOMPARE(row["speedup_baseline"].toString(), QString("cpu/eigen-fp32-dense"));
+        QVERIFY2(row["isa"].toString().startsWith("onednn "), qPrintable(row["isa"].toString()));
+      } else if (engine == "cpu/int4-2:4") {
+        const QString baseline = row["speedup_baseline"].toString();
+        QVERIFY2(baseline == "cpu/eigen-fp32-dense" || baseline == "cpu/onednn-bf16-dense", qPrintable(baseline));
+        QVERIFY(row["speedup"].toDouble() > 0);
+        QVERIFY(row["relative_error"].toDouble() < 1e-4);  // fp32 activations (or the bf16 pair)
+      }
+    }
+    // Baselines first (Eigen, then oneDNN), each at both batches.
+    QCOMPARE(engines, (QStringList{"cpu/eigen-fp32-dense", "cpu/eigen-fp32-dense", "cpu/onednn-bf16-dense",
+                                   "cpu/onednn-bf16-dense", "cpu/int4-2:4", "cpu/int4-2:4"}));
+  }
+
   void decodeThatCannotFitIsRefusedBeforeAnyWork() {
     // LLaMA-7B at batch 1024 and context 4096 would need terabytes of KV cache: one line with what it needs, what
     // is available and what would fit, exit 2, no table (it ran into swap or the OOM killer before).
