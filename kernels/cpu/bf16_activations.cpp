@@ -71,13 +71,16 @@ std::string activation_precision_name(ActivationPrecision precision) {
 }
 
 std::string NmGemmPath::kernel() const {
-  if (activations == ActivationPrecision::Fp32) return "avx512-fp32";
+  if (isa == Isa::Reference) return isa_name(isa);
+  if (activations == ActivationPrecision::Fp32) return isa == Isa::Avx2 ? "avx2-fp32" : "avx512-fp32";
   return activations == ActivationPrecision::Int8 ? isa_name(isa) : std::string("avx512-bf16");
 }
 
 std::string NmGemmPath::tiling(int64_t batch) const {
   if (isa == Isa::Reference) return "scalar, one slot at a time";
   if (isa == Isa::Avx2) return "each row decoded once, every token gathered from it";
+  if (activations == ActivationPrecision::Fp32 && isa == Isa::Avx2)
+    return "each row decoded once, every token gathered from it";
   if (activations == ActivationPrecision::Fp32 && batch >= kRowBlockBatch)
     return "blocks of 8 rows walked chunk by chunk, every token through each decoded chunk";
   return batch >= kRowBlockBatch ? "blocks of 4 rows decoded into L1, tiles of 4 tokens"

@@ -54,14 +54,21 @@ void nm_gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& x, in
   avx512_bf16::gemm(weights, x, row_begin, row_end, y);
 }
 
-bool fp32_kernel_supports(const PackedWeightsView& weights) {
-  return isa_available(Isa::Avx512Vnni) && avx512_fp32::supports(weights);
+Isa fp32_kernel_isa(const PackedWeightsView& weights) {
+  if (isa_available(Isa::Avx512Vnni) && avx512_fp32::supports(weights)) return Isa::Avx512Vnni;
+  if (isa_available(Isa::Avx2) && avx2_fp32::supports(weights)) return Isa::Avx2;
+  return Isa::Reference;
 }
 
 void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, int64_t row_begin, int64_t row_end,
-                  float* y) {
-  if (!fp32_kernel_supports(weights)) throw std::invalid_argument("nm_gemm_fp32: no fp32 kernel for this format here");
-  avx512_fp32::gemm(weights, x, row_begin, row_end, y);
+                  float* y, Isa isa) {
+  if (isa == Isa::Reference) isa = fp32_kernel_isa(weights);
+  if (isa == Isa::Avx512Vnni && isa_available(isa) && avx512_fp32::supports(weights))
+    avx512_fp32::gemm(weights, x, row_begin, row_end, y);
+  else if (isa == Isa::Avx2 && isa_available(isa) && avx2_fp32::supports(weights))
+    avx2_fp32::gemm(weights, x, row_begin, row_end, y);
+  else
+    throw std::invalid_argument("nm_gemm_fp32: no fp32 kernel on " + isa_name(isa) + " for this format here");
 }
 
 void nm_gemm_simd(Isa isa, const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin,

@@ -19,13 +19,18 @@ Isa isa_for(const PackedWeightsView& weights) {
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision) {
   NmGemmPath path;
   path.isa = isa_for(weights);
-  if (precision == ActivationPrecision::Fp32 && fp32_kernel_supports(weights)) {
-    path.isa = Isa::Avx512Vnni;  // the fp32 kernel decodes with the int8 kernel's VNNI + VBMI code
-    path.activations = precision;
+  if (precision == ActivationPrecision::Fp32) {
+    // The AVX-512 fp32 kernel, else the bf16 pair (as exact, faster than gathers), else the AVX2 fp32 kernel, else
+    // the reference: fp32 activations are never answered with int8 ones.
+    path.activations = ActivationPrecision::Fp32;
+    path.isa = fp32_kernel_isa(weights);
+    if (path.isa == Isa::Avx512Vnni) return path;
+    if (bf16_kernel_supports(weights)) {
+      path.isa = Isa::Avx512Vnni;
+      path.activations = ActivationPrecision::Bf16Pair;
+    }
     return path;
   }
-  // fp32 where the fp32 kernel does not take the format: the bf16 pair, the closest.
-  if (precision == ActivationPrecision::Fp32) precision = ActivationPrecision::Bf16Pair;
   if (precision != ActivationPrecision::Int8 && bf16_kernel_supports(weights)) {
     path.isa = Isa::Avx512Vnni;  // the bf16 kernel decodes with the int8 kernel's VNNI + VBMI code
     path.activations = precision;
@@ -38,7 +43,7 @@ NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t bat
   const NmGemmPath path = nm_gemm_path(weights, precision);
   const bool fp32 = path.activations == ActivationPrecision::Fp32;
   const bool bf16 = path.activations != ActivationPrecision::Int8 && !fp32;
-  if (fp32)
+  if (fp32 && path.isa != Isa::Reference)
     pad_activations(x, batch, weights.cols, scratch.fp32_activations);
   else if (bf16)
     round_activations_to_bf16(x, batch, weights.cols, scratch.bf16_activations,
@@ -50,8 +55,10 @@ NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t bat
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, weights.rows, block),
       [&](const tbb::blocked_range<int64_t>& range) {
-        if (fp32)
-          nm_gemm_fp32(weights, scratch.fp32_activations, range.begin(), range.end(), y);
+        if (fp32 && path.isa != Isa::Reference)
+          nm_gemm_fp32(weights, scratch.fp32_activations, range.begin(), range.end(), y, path.isa);
+        else if (fp32)
+          nm_gemm_reference(weights, x, batch, range.begin(), range.end(), y);
         else if (bf16)
           nm_gemm_bf16(weights, scratch.bf16_activations, range.begin(), range.end(), y);
         else if (path.isa == Isa::Reference)

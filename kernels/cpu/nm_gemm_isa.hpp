@@ -21,3 +21,8 @@ namespace nmscope::kernels::avx512_fp32 {
 bool supports(const PackedWeightsView& weights);
 void gemm(const PackedWeightsView& weights, const Fp32Activations& x, int64_t row_begin, int64_t row_end, float* y);
 }  // namespace nmscope::kernels::avx512_fp32
+
+namespace nmscope::kernels::avx2_fp32 {
+bool supports(const PackedWeightsView& weights);
+void gemm(const PackedWeightsView& weights, const Fp32Activations& x, int64_t row_begin, int64_t row_end, float* y);
+}  // namespace nmscope::kernels::avx2_fp32

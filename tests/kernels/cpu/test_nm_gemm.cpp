@@ -146,27 +146,36 @@ class TestNMGemm final : public QObject {
       QVERIFY2(relative(paired, reference) < kBf16PairActivations, QByteArray::number(relative(paired, reference)));
     }
 
-    if (fp32_kernel_supports(view)) {
+    // The fp32 kernels: AVX-512 (dense, 2:4, 4:8) and AVX2 (gathers, every format the AVX2 int8 kernel takes).
+    for (Isa isa : {Isa::Avx512Vnni, Isa::Avx2}) {
+      const bool runs =
+          isa == Isa::Avx512Vnni ? fp32_kernel_isa(view) == Isa::Avx512Vnni : simd_supports(Isa::Avx2, view);
+      if (!runs) continue;
       Fp32Activations padded;
       pad_activations(x.data(), batch, cols, padded);
       MatrixF fp32 = MatrixF::Constant(batch, rows, NAN);
       // 0-9: a block of 8 rows (from kRowBlockBatch tokens on) and one row; 9-13: single rows.
-      nm_gemm_fp32(view, padded, 0, 9, fp32.data());
-      nm_gemm_fp32(view, padded, 9, rows, fp32.data());
+      nm_gemm_fp32(view, padded, 0, 9, fp32.data(), isa);
+      nm_gemm_fp32(view, padded, 9, rows, fp32.data(), isa);
       QVERIFY2(fp32.allFinite(), "the fp32 kernel left rows unwritten");
       const double error = relative_error(exact, fp32);
-      QVERIFY2(error < kFp32Activations, QByteArray::number(error));
-      // The entry point takes it when asked for fp32, and says so.
-      NmGemmScratch scratch;
-      MatrixF entry = MatrixF::Constant(batch, rows, NAN);
-      const NmGemmPath path = nm_gemm(view, x.data(), batch, entry.data(), 2, scratch, ActivationPrecision::Fp32);
-      QCOMPARE(path.kernel(), std::string("avx512-fp32"));
-      QCOMPARE(path.activation_text(), std::string("fp32"));
-      QVERIFY(relative_error(exact, entry) < kFp32Activations);
-    } else if (bf16_kernel_supports(view)) {
-      // fp32 asked for where the fp32 kernel does not take the format: the bf16 pair runs, and the path says so.
-      QVERIFY(nm_gemm_path(view, ActivationPrecision::Fp32).activations == ActivationPrecision::Bf16Pair);
+      QVERIFY2(error < kFp32Activations, qPrintable(QString("%1-fp32: %2").arg(isa_name(isa).c_str()).arg(error)));
     }
+    // The entry point asked for fp32: the AVX-512 fp32 kernel, else the bf16 pair, else the AVX2 fp32 kernel, else the
+    // reference; never int8. It says which ran.
+    NmGemmScratch scratch;
+    MatrixF entry = MatrixF::Constant(batch, rows, NAN);
+    const NmGemmPath path = nm_gemm(view, x.data(), batch, entry.data(), 2, scratch, ActivationPrecision::Fp32);
+    const Isa fp32_isa = fp32_kernel_isa(view);
+    if (fp32_isa == Isa::Avx512Vnni) {
+      QCOMPARE(path.kernel(), std::string("avx512-fp32"));
+    } else if (bf16_kernel_supports(view)) {
+      QCOMPARE(path.activations, ActivationPrecision::Bf16Pair);
+    } else {
+      QCOMPARE(path.activation_text(), std::string("fp32"));
+      QCOMPARE(path.kernel(), fp32_isa == Isa::Avx2 ? std::string("avx2-fp32") : std::string("reference"));
+    }
+    QVERIFY2(relative_error(exact, entry) < kBf16PairActivations, QByteArray::number(relative_error(exact, entry)));
   }
 
   // bf16 activations are rounded to nearest, ties to even, as the hardware rounds; the path names what ran.

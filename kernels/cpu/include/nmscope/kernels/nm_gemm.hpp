@@ -112,19 +112,21 @@ bool bf16_kernel_supports(const PackedWeightsView& weights);
 // Rows [row_begin, row_end) of y from bf16 activations; bf16_kernel_supports must hold.
 void nm_gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& x, int64_t row_begin, int64_t row_end,
                   float* y);
-// Whether this CPU runs the fp32 kernel (AVX-512 with the int8 kernel's VNNI + VBMI decode) on this format: dense,
-// or 64 slots per 128 columns (2:4, 4:8).
-bool fp32_kernel_supports(const PackedWeightsView& weights);
-// Rows [row_begin, row_end) of y from fp32 activations; fp32_kernel_supports must hold.
+// The fp32 kernel this CPU runs on this format: Avx512Vnni (the AVX-512 fp32 kernel, with the int8 kernel's VNNI +
+// VBMI decode: dense, or 64 slots per 128 columns: 2:4, 4:8), Avx2 (gathers: every format the AVX2 int8 kernel
+// takes), or Reference when neither runs here.
+Isa fp32_kernel_isa(const PackedWeightsView& weights);
+// Rows [row_begin, row_end) of y from fp32 activations on `isa`'s fp32 kernel (Avx512Vnni or Avx2, available here and
+// taking the format), or on fp32_kernel_isa's when `isa` is Reference.
 void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, int64_t row_begin, int64_t row_end,
-                  float* y);
+                  float* y, Isa isa = Isa::Reference);
 
 // What one nm_gemm call ran: the instruction set, and the activations' precision (Bf16 only where asked for and
 // the bf16 kernel runs the format; otherwise the int8 kernels or the fp32 reference).
 struct NmGemmPath {
   Isa isa = Isa::Reference;
   ActivationPrecision activations = ActivationPrecision::Int8;
-  // "avx512-bf16" (either bf16 precision), "avx512-fp32", else isa_name(isa).
+  // "avx512-bf16" (either bf16 precision), "avx512-fp32" / "avx2-fp32", else isa_name(isa).
   std::string kernel() const;
   // "bf16", "bf16 pair (high + low)", "int8 per 128 columns" or "fp32" (the fp32 kernel or the reference).
   std::string activation_text() const;
@@ -138,7 +140,8 @@ inline constexpr int64_t kRowBlockBatch = 8;
 // The path nm_gemm takes for `weights` when asked for `precision`.
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision);
 // nm_gemm with a choice of activation precision: bf16 where the bf16 kernel runs the format, fp32 where the fp32
-// kernel does (else the bf16 pair), otherwise as nm_gemm.
+// kernel does (else the bf16 pair where the bf16 kernel runs the format, else the AVX2 fp32 kernel, else the
+// reference: fp32 is never answered with int8), otherwise as nm_gemm.
 NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
                    NmGemmScratch& scratch, ActivationPrecision precision);
 
