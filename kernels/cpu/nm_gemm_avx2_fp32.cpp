@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "nm_gemm_avx2_sum.hpp"
 #include "nm_gemm_isa.hpp"
 #include "nmscope/kernels/bit_string.hpp"
 
@@ -15,12 +16,7 @@ namespace nmscope::kernels::avx2_fp32 {
 namespace {
 
 constexpr int kChunk = QuantizedActivations::kBlock;
-
-float horizontal_sum(__m256 value) {
-  const __m128 folded = _mm_add_ps(_mm256_castps256_ps128(value), _mm256_extractf128_ps(value, 1));
-  const __m128 pairs = _mm_add_ps(folded, _mm_movehl_ps(folded, folded));
-  return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
-}
+using avx2::horizontal_sum;
 
 }  // namespace
 
