@@ -3,7 +3,7 @@
 # gpu/ variant against the double reference, and time them beside cuBLAS and cuSPARSELt. Logs and tables go to $OUT
 # (default ./gpu-out).
 #
-#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode|reproduce|peers]...
+#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode|reproduce|peers|cpu]...
 #                                                          (default: all = build test verify bench peers decode)
 #
 # Environment:
@@ -29,6 +29,8 @@
 #                     /tmp/nmscope-peers), times it, and joins it with the bench's rows into the GPU issue's peer table
 #                     (peers-table.md). Without it the step is skipped with a note; nothing of the peers enters the
 #                     project.
+#   CPU_THREADS       the cpu step (the lent machine's host CPU, often one with AMX): its threads (default 2, as the
+#                     CPU issue's tables); cpu is not part of all
 #   DECODE_MODEL      a model directory whose real weights the decode step then runs on gpu/int4-2:4 beside cuBLAS
 #                     and the CPU (default: the tiny qwen2 fixture; DECODE_MODEL= skips it)
 set -euo pipefail
@@ -243,6 +245,24 @@ reproduce() {
   return $status
 }
 
+# The CPU engine on the lent machine's host (issue 23): the packed kernels on AMX tiles where the CPU has them, and
+# again on the VNNI kernel (NMSCOPE_CPU_NO_AMX=1), beside Eigen fp32 and oneDNN bf16, at batch 1, 16 and 128.
+cpu() {
+  prepare_dependencies
+  local threads=${CPU_THREADS:-2}
+  { grep -m1 "model name" /proc/cpuinfo; grep -o -w -E "amx_[a-z0-9]+|avx512_bf16|avx512_vnni|avx512vbmi" /proc/cpuinfo |
+      sort -u | tr '\n' ' '; echo; } > "$OUT/cpu-host.txt"
+  cat "$OUT/cpu-host.txt"
+  local args=(bench --engines cpu --shapes "${CPU_SHAPES:-4096x4096,4096x11008}" --batch "${CPU_BATCHES:-1,16,128}"
+              --pattern dense,2:4 --bits 4 --threads "$threads" --timing-seconds "${CPU_SECONDS:-0.5}")
+  log "cpu: bench on the host's CPU, $threads threads (AMX where present)"
+  "$CLI" "${args[@]}" > "$OUT/cpu-bench.txt" 2>&1 && status=0 || status=$?
+  log "cpu: again on the VNNI kernel (NMSCOPE_CPU_NO_AMX=1)"
+  NMSCOPE_CPU_NO_AMX=1 "$CLI" "${args[@]}" > "$OUT/cpu-bench-vnni.txt" 2>&1 || status=1
+  grep -E "^[0-9]+x[0-9]+ " "$OUT/cpu-bench.txt" "$OUT/cpu-bench-vnni.txt"
+  return $status
+}
+
 for step in "${steps[@]}"; do
   case "$step" in
     all) build && { run_tests || failed=1; verify || failed=1; bench; peers || failed=1; decode || failed=1; } ;;
@@ -254,7 +274,8 @@ for step in "${steps[@]}"; do
     decode) decode || failed=1 ;;
     reproduce) reproduce || failed=1 ;;
     peers) peers || failed=1 ;;
-    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode|reproduce|peers]..." >&2; exit 2 ;;
+    cpu) cpu || failed=1 ;;
+    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode|reproduce|peers|cpu]..." >&2; exit 2 ;;
   esac
 done
 exit $failed

@@ -72,12 +72,14 @@ std::string activation_precision_name(ActivationPrecision precision) {
 
 std::string NmGemmPath::kernel() const {
   if (isa == Isa::Reference) return isa_name(isa);
+  if (amx) return "amx-int8";
   if (activations == ActivationPrecision::Fp32) return isa == Isa::Avx2 ? "avx2-fp32" : "avx512-fp32";
   return activations == ActivationPrecision::Int8 ? isa_name(isa) : std::string("avx512-bf16");
 }
 
 std::string NmGemmPath::tiling(int64_t batch) const {
   if (isa == Isa::Reference) return "scalar, one slot at a time";
+  if (amx && batch >= kAmxBatch) return "blocks of 16 rows decoded to int8 tiles, 16 tokens per tile product (TDPBSSD)";
   if (isa == Isa::Avx2) return "each row decoded once, every token gathered from it";
   if (activations == ActivationPrecision::Fp32 && isa == Isa::Avx2)
     return "each row decoded once, every token gathered from it";

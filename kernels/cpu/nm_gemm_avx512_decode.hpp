@@ -1,7 +1,7 @@
 #pragma once
 // How the AVX-512 kernels decode a chunk of the packed format (docs/packed-format.md): the field extraction, the
-// chunk geometry and the row decoder the int8 kernel (nm_gemm_avx512.cpp) and the bf16 kernel
-// (nm_gemm_avx512_bf16.cpp) share. Only those two files include it, both compiled with the AVX-512 flags; its
+// chunk geometry and the row decoder the AVX-512 kernels share (int8, bf16, fp32 and AMX: nm_gemm_avx512*.cpp,
+// nm_gemm_amx.cpp). Only those files include it, each compiled with its own AVX-512 flags; its
 // definitions sit in an anonymous namespace so that each file keeps its own copy, compiled with its own flags (the
 // bf16 file's wider ones must not leak into the int8 kernel through a shared inline function).
 #include <immintrin.h>
@@ -215,7 +215,7 @@ inline __mmask16 first_lanes(int64_t count) { return __mmask16(count >= 16 ? 0xF
 
 // s_w of every chunk of `row` as fp32 into out[0, chunks) (out holds chunks rounded up to 16): 16 at a time for the
 // common one scale per chunk, else through each chunk's scale column.
-void weight_scales_of_row(const PackedWeightsView& w, const CallConstants& constants, int64_t row, float* out) {
+inline void weight_scales_of_row(const PackedWeightsView& w, const CallConstants& constants, int64_t row, float* out) {
   const uint16_t* scales = w.scales + (w.scale_rows == 1 ? 0 : row) * w.scales_per_row;
   if (w.quant_group == kChunk) {
     for (int64_t chunk = 0; chunk < constants.chunks; chunk += 16)

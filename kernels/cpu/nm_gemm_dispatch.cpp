@@ -71,6 +71,23 @@ void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, in
     throw std::invalid_argument("nm_gemm_fp32: no fp32 kernel on " + isa_name(isa) + " for this format here");
 }
 
+bool amx_kernel_supports(const PackedWeightsView& weights) {
+  return isa_available(Isa::Avx512Vnni) && amx::available() && amx::supports(weights);
+}
+
+void arrange_token_tiles(const QuantizedActivations& x, TokenTiles& out) {
+  if (!isa_available(Isa::Avx512Vnni))
+    throw std::invalid_argument("arrange_token_tiles: needs AVX-512 (the AMX kernel)");
+  amx::arrange(x, out);
+}
+
+void nm_gemm_amx(const PackedWeightsView& weights, const QuantizedActivations& x, const TokenTiles& tiles,
+                 int64_t row_begin, int64_t row_end, float* y, bool emulated) {
+  if (!isa_available(Isa::Avx512Vnni) || !amx::supports(weights) || (!emulated && !amx::available()))
+    throw std::invalid_argument("nm_gemm_amx: no AMX kernel for this format here");
+  amx::gemm(weights, x, tiles, row_begin, row_end, y, emulated);
+}
+
 void nm_gemm_simd(Isa isa, const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin,
                   int64_t row_end, float* y) {
   if (!simd_supports(isa, weights)) throw std::invalid_argument("nm_gemm_simd: " + isa_name(isa) + " has no path for this format");

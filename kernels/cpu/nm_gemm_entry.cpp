@@ -38,9 +38,16 @@ NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision pr
   return path;
 }
 
+NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision, int64_t batch) {
+  NmGemmPath path = nm_gemm_path(weights, precision);
+  path.amx = path.activations == ActivationPrecision::Int8 && path.isa == Isa::Avx512Vnni && batch >= kAmxBatch &&
+             amx_kernel_supports(weights);
+  return path;
+}
+
 NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t batch, float* y, int threads,
                    NmGemmScratch& scratch, ActivationPrecision precision) {
-  const NmGemmPath path = nm_gemm_path(weights, precision);
+  const NmGemmPath path = nm_gemm_path(weights, precision, batch);
   const bool fp32 = path.activations == ActivationPrecision::Fp32;
   const bool bf16 = path.activations != ActivationPrecision::Int8 && !fp32;
   if (fp32 && path.isa != Isa::Reference)
@@ -50,8 +57,10 @@ NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t bat
                               path.activations == ActivationPrecision::Bf16Pair);
   else if (path.isa != Isa::Reference)
     quantize_activations(x, batch, weights.cols, scratch.activations);
-  // Enough row blocks to balance the threads (8 per thread), each of at least 4 rows.
-  const int64_t block = std::max<int64_t>(4, weights.rows / (8 * std::max(threads, 1)));
+  if (path.amx) arrange_token_tiles(scratch.activations, scratch.token_tiles);
+  // Enough row blocks to balance the threads (8 per thread), each of at least 4 rows (AMX: whole tiles of 16).
+  int64_t block = std::max<int64_t>(4, weights.rows / (8 * std::max(threads, 1)));
+  if (path.amx) block = (block + 15) / 16 * 16;
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, weights.rows, block),
       [&](const tbb::blocked_range<int64_t>& range) {
@@ -61,6 +70,8 @@ NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t bat
           nm_gemm_reference(weights, x, batch, range.begin(), range.end(), y);
         else if (bf16)
           nm_gemm_bf16(weights, scratch.bf16_activations, range.begin(), range.end(), y);
+        else if (path.amx)
+          nm_gemm_amx(weights, scratch.activations, scratch.token_tiles, range.begin(), range.end(), y);
         else if (path.isa == Isa::Reference)
           nm_gemm_reference(weights, x, batch, range.begin(), range.end(), y);
         else

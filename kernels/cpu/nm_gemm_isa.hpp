@@ -26,3 +26,12 @@ namespace nmscope::kernels::avx2_fp32 {
 bool supports(const PackedWeightsView& weights);
 void gemm(const PackedWeightsView& weights, const Fp32Activations& x, int64_t row_begin, int64_t row_end, float* y);
 }  // namespace nmscope::kernels::avx2_fp32
+
+namespace nmscope::kernels::amx {
+// Whether the CPU has AMX-INT8 and the OS granted this process the tile state (and NMSCOPE_CPU_NO_AMX is unset).
+bool available();
+bool supports(const PackedWeightsView& weights);
+void arrange(const QuantizedActivations& x, TokenTiles& out);
+void gemm(const PackedWeightsView& weights, const QuantizedActivations& quantized, const TokenTiles& x,
+          int64_t row_begin, int64_t row_end, float* y, bool emulated);
+}  // namespace nmscope::kernels::amx

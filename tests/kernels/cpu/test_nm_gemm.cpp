@@ -301,6 +301,76 @@ class TestNMGemm final : public QObject {
     QCOMPARE(quantized.row_stride, int64_t(256 + 64));
     QCOMPARE(int(quantized.values[size_t(quantized.row_stride + 3)]), 128);  // token 1 is all zeros
   }
+
+  // The AMX kernel against the same-activation reference, on every format the VNNI decoder takes: 37 rows (two blocks
+  // of 16, five rows left to the VNNI kernel), tails past 128 columns, 16 / 17 / 40 tokens (one tile, a padded
+  // second, three). Its tile products run emulated on every AVX-512 VNNI + VBMI CPU, and on the tiles where the CPU
+  // has AMX-INT8 (the emulation is TDPBSSD's definition, so both must agree with the reference).
+  void amx_kernel_matches_the_same_activation_reference_data() {
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<int>("group");
+    QTest::addColumn<bool>("symmetric");
+    int index = 0;
+    for (const char* pattern : {"dense", "2:4", "1:4", "4:8", "2:8", "1:8", "8:32"})
+      for (int bits : {2, 4, 8})
+        for (int group : {128, 256, 0}) {
+          const bool symmetric = bits == 8 || index % 2 == 0;  // 8-bit codes with a zero point leave int8
+          ++index;
+          QTest::newRow(
+              qPrintable(QString("%1 b%2 g%3 %4").arg(pattern).arg(bits).arg(group).arg(symmetric ? "sym" : "asym")))
+              << pattern << bits << group << symmetric;
+        }
+  }
+
+  void amx_kernel_matches_the_same_activation_reference() {
+    QFETCH(QString, pattern);
+    QFETCH(int, bits);
+    QFETCH(int, group);
+    QFETCH(bool, symmetric);
+    if (!isa_available(Isa::Avx512Vnni)) QSKIP("the AMX kernel decodes with AVX-512 VNNI + VBMI, which this CPU lacks");
+    const int rows = 37;
+    const int cols = 1000;
+    const MatrixF weights = random_matrix(rows, cols, unsigned(bits * 11 + group));
+    QuantConfig quant;
+    quant.bits = bits;
+    quant.symmetric = symmetric;
+    quant.granularity = group > 0 ? Granularity::Group : Granularity::Channel;
+    quant.group = group > 0 ? group : 128;
+    const PackedMatrix packed = compress(
+        weights, select_nm(weights, NMPattern::parse(pattern.toStdString()), PruningCriterion::Magnitude), quant);
+    const PackedWeightsView view = kernel_view(packed);
+    QVERIFY(simd_supports(Isa::Avx512Vnni, view));
+    for (int batch : {16, 17, 40}) {
+      const MatrixF x = random_matrix(batch, cols, unsigned(batch));
+      QuantizedActivations quantized;
+      quantize_activations(x.data(), batch, cols, quantized);
+      TokenTiles tiles;
+      arrange_token_tiles(quantized, tiles);
+      QCOMPARE(tiles.token_tiles, int64_t((batch + 15) / 16));
+      MatrixF expected(batch, rows);
+      nm_gemm_reference_quantized(view, quantized, 0, rows, expected.data());
+      for (bool emulated : {true, false}) {
+        if (!emulated && !amx_kernel_supports(view)) continue;
+        MatrixF y = MatrixF::Constant(batch, rows, NAN);
+        nm_gemm_amx(view, quantized, tiles, 0, 21, y.data(), emulated);  // a block of 16, then 5 rows on VNNI
+        nm_gemm_amx(view, quantized, tiles, 21, rows, y.data(), emulated);
+        QVERIFY2(y.allFinite(), "rows left unwritten");
+        const double error = relative(y, expected);
+        QVERIFY2(
+            error < kSameActivations,
+            qPrintable(QString("%1 tiles, batch %2: %3").arg(emulated ? "emulated" : "AMX").arg(batch).arg(error)));
+      }
+      // The entry point takes the tiles from kAmxBatch on where the CPU has them, and says so.
+      const NmGemmPath path = nm_gemm_path(view, ActivationPrecision::Int8, batch);
+      QCOMPARE(path.kernel(), std::string(amx_kernel_supports(view) ? "amx-int8" : "avx512-vnni-vbmi"));
+      NmGemmScratch scratch;
+      MatrixF y = MatrixF::Constant(batch, rows, NAN);
+      nm_gemm(view, x.data(), batch, y.data(), 2, scratch);
+      QVERIFY(relative(y, expected) < kSameActivations);
+    }
+    QVERIFY(!nm_gemm_path(view, ActivationPrecision::Int8, kAmxBatch - 1).amx);
+  }
 };
 
 QTEST_APPLESS_MAIN(TestNMGemm)

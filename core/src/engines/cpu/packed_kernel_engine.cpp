@@ -34,7 +34,7 @@ class PackedKernelJob final : public PreparedJob {
         threads_(engines::worker_threads()) {
     rotated_ = engines::rotated_copies(input.packed, copies_, input.cancel);
     for (const auto& copy : rotated_) views_.push_back(kernel_view(copy));
-    path_ = kernels::nm_gemm_path(views_[0], kernels::ActivationPrecision::Int8);
+    path_ = kernels::nm_gemm_path(views_[0], kernels::ActivationPrecision::Int8, input.activations.rows());
     output_.resize(input.activations.rows(), input.packed.rows);
   }
 

@@ -94,9 +94,43 @@ void nm_gemm_reference_bf16(const PackedWeightsView& weights, const Bf16Activati
 // AVX-512 VNNI -> AVX2 -> reference (a format AVX-512 refuses, such as 3:4's 96 slots per chunk, runs on AVX2).
 Isa isa_for(const PackedWeightsView& weights);
 
+// The int8 activations in tiles of 16 tokens, four columns per 4-byte lane, signed: the AMX kernel's B operand
+// (docs/packed-format.md, "AMX tiles"). Tokens in tiles of 16 (the last padded with zero tokens), per tile and chunk
+// two blocks (columns 0-63, 64-127) of 16 rows x 64 bytes, row k4 holding columns 4 k4 .. 4 k4 + 3 of each token in
+// turn (byte 4 t + j: token t, column 4 k4 + j); and each tile's 16 token scales per chunk (0 for padding).
+struct TokenTiles {
+  int64_t batch = 0;
+  int64_t chunks = 0;
+  int64_t token_tiles = 0;
+  std::vector<int8_t> values;  // [token tile][chunk][half][16][64], 64-byte aligned from values_offset
+  std::vector<float> scales;   // [token tile][chunk][16]
+  int64_t values_offset = 0;
+  const int8_t* tile(int64_t token_tile, int64_t chunk) const {
+    return values.data() + values_offset + (token_tile * chunks + chunk) * 2048;
+  }
+  const float* tile_scales(int64_t token_tile, int64_t chunk) const {
+    return scales.data() + (token_tile * chunks + chunk) * 16;
+  }
+};
+// Needs AVX-512 (every CPU with AMX has it).
+void arrange_token_tiles(const QuantizedActivations& x, TokenTiles& out);
+
+// From this batch on nm_gemm runs int8 activations on AMX tiles where the CPU has AMX-INT8 (and the environment does
+// not set NMSCOPE_CPU_NO_AMX): a tile product serves 16 tokens, so a smaller batch pays for padding.
+inline constexpr int64_t kAmxBatch = 16;
+// Whether this CPU runs the AMX int8 kernel on this format (AMX-INT8 present, tile state granted by the OS, the format
+// one the VNNI kernel decodes).
+bool amx_kernel_supports(const PackedWeightsView& weights);
+// Rows [row_begin, row_end) of y on the AMX kernel; rows past the range's last whole block of 16 run on the VNNI
+// kernel from `x`. `emulated` computes the tile products with scalar code instead (a CPU without AMX but with
+// AVX-512 VNNI + VBMI: the tests check the kernel's layout and scaling with it).
+void nm_gemm_amx(const PackedWeightsView& weights, const QuantizedActivations& x, const TokenTiles& tiles,
+                 int64_t row_begin, int64_t row_end, float* y, bool emulated = false);
+
 // What a caller of nm_gemm keeps across calls so that repeated products allocate nothing.
 struct NmGemmScratch {
   QuantizedActivations activations;
+  TokenTiles token_tiles;
   Bf16Activations bf16_activations;
   Fp32Activations fp32_activations;
 };
@@ -126,7 +160,8 @@ void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, in
 struct NmGemmPath {
   Isa isa = Isa::Reference;
   ActivationPrecision activations = ActivationPrecision::Int8;
-  // "avx512-bf16" (either bf16 precision), "avx512-fp32" / "avx2-fp32", else isa_name(isa).
+  bool amx = false;  // int8 activations on AMX tiles (the batch reached kAmxBatch on a CPU with AMX-INT8)
+  // "amx-int8", "avx512-bf16" (either bf16 precision), "avx512-fp32" / "avx2-fp32", else isa_name(isa).
   std::string kernel() const;
   // "bf16", "bf16 pair (high + low)", "int8 per 128 columns" or "fp32" (the fp32 kernel or the reference).
   std::string activation_text() const;
@@ -137,8 +172,10 @@ struct NmGemmPath {
 // From this batch on the AVX-512 kernels decode blocks of 4 rows once into L1 and reuse each token's activation
 // chunk for the 4 rows (below it, a row's chunk is decoded into registers and used by a tile of up to 8 tokens).
 inline constexpr int64_t kRowBlockBatch = 8;
-// The path nm_gemm takes for `weights` when asked for `precision`.
+// The path nm_gemm takes for `weights` when asked for `precision` at `batch` tokens (amx only from kAmxBatch; the
+// batch-less form leaves it off).
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision);
+NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision, int64_t batch);
 // nm_gemm with a choice of activation precision: bf16 where the bf16 kernel runs the format, fp32 where the fp32
 // kernel does (else the bf16 pair where the bf16 kernel runs the format, else the AVX2 fp32 kernel, else the
 // reference: fp32 is never answered with int8), otherwise as nm_gemm.
