@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nm_gemm_isa.hpp"
 #include "nmscope/kernels/nm_gemm.hpp"
 
 namespace nmscope::kernels {
@@ -17,6 +18,10 @@ void quantize_activations(const float* x, int64_t batch, int64_t cols, Quantized
   out.row_stride = out.padded_cols + 64;
   out.values.assign(size_t(batch * out.row_stride + 64), 128);
   out.scales.assign(size_t(batch * blocks), 0.0f);
+  if (isa_available(Isa::Avx512Vnni)) {
+    avx512::quantize_blocks(x, batch, cols, out);
+    return;
+  }
   for (int64_t token = 0; token < batch; ++token) {
     const float* row = x + token * cols;
     for (int64_t b = 0; b < blocks; ++b) {

@@ -4,6 +4,8 @@
 
 namespace nmscope::kernels::avx512 {
 bool supports(const PackedWeightsView& weights);
+// quantize_activations' per-block work on `out` already sized and filled with 128 / scale 0.
+void quantize_blocks(const float* x, int64_t batch, int64_t cols, QuantizedActivations& out);
 void gemm(const PackedWeightsView& weights, const QuantizedActivations& x, int64_t row_begin, int64_t row_end, float* y);
 }  // namespace nmscope::kernels::avx512
 

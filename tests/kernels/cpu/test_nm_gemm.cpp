@@ -300,6 +300,27 @@ class TestNMGemm final : public QObject {
     QCOMPARE(int(quantized.values[210]), 128);  // padding encodes 0
     QCOMPARE(quantized.row_stride, int64_t(256 + 64));
     QCOMPARE(int(quantized.values[size_t(quantized.row_stride + 3)]), 128);  // token 1 is all zeros
+
+    // Whichever implementation runs (AVX-512 where present), every byte and scale is the formula's: s = absmax / 127,
+    // q = nearbyint(x * (1 / s)) clamped to +-127, on random rows with a tail block and an exact tie.
+    MatrixF random = random_matrix(5, 300, 21);
+    random(2, 8) = 127.0f;  // block 0 of token 2: scale 1, so
+    random(2, 7) = 2.5f;    // an exact tie (to even: 2)
+    QuantizedActivations fast;
+    quantize_activations(random.data(), 5, 300, fast);
+    for (int64_t token = 0; token < 5; ++token)
+      for (int64_t block = 0; block < 3; ++block) {
+        const int64_t last = std::min<int64_t>(300, (block + 1) * 128);
+        float absmax = 0;
+        for (int64_t col = block * 128; col < last; ++col) absmax = std::max(absmax, std::fabs(random(token, col)));
+        const float scale = absmax / 127.0f;
+        QCOMPARE(fast.scales[size_t(token * 3 + block)], scale);
+        for (int64_t col = block * 128; col < last; ++col) {
+          const int expected =
+              int(std::clamp(std::nearbyint(random(token, col) * (1.0f / scale)), -127.0f, 127.0f)) + 128;
+          QCOMPARE(int(fast.values[size_t(token * fast.row_stride + col)]), expected);
+        }
+      }
   }
 
   // The AMX kernel against the same-activation reference, on every format the VNNI decoder takes: 37 rows (two blocks
