@@ -1,6 +1,7 @@
 // The Decode view (app/gui/decode) over a database that the real CLI filled: `nmscope-cli decode --preset tiny` on the
-// CPU decoder with two packed variants beside the dense baseline, three batch sizes. The view must show exactly the
-// stored figures: one table row per stored row, its time, tokens/s, speedup against the baseline at the same batch,
+// CPU decoder with two packed variants beside both dense baselines (Eigen fp32, oneDNN bf16), three batch sizes. The
+// view must show exactly the stored figures: one table row per stored row, its time, tokens/s, speedup against the
+// stronger baseline at the same batch (named),
 // weight bytes, ratio to fp16 and logits error; one line per engine in each chart with a point per batch; the preset
 // and the context in its heading. Also the window's --view decode through the real executable, and an empty database.
 #include <QAbstractAxis>
@@ -10,6 +11,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -41,17 +43,17 @@ class TestDecodeView final : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     database_ = dir_.filePath("decode.db");
-    const auto result = nmscope::test::run_cli({"decode", "--preset", "tiny", "--engines", "cpu/int4-2:4,cpu/int8-dense",
-                                                "--batch", "1,4,16", "--context", "24", "--timing-seconds", "0.02",
-                                                "--db", database_});
+    const auto result = nmscope::test::run_cli(
+        {"decode", "--preset", "tiny", "--engines", "cpu/int4-2:4,cpu/int8-dense,cpu/onednn-bf16-dense", "--batch",
+         "1,4,16", "--context", "24", "--timing-seconds", "0.02", "--db", database_});
     QVERIFY2(result.exit_code == 0, qPrintable(result.describe()));
-    QVERIFY2(result.out.contains("9 decode rows stored in"), qPrintable(result.describe()));
+    QVERIFY2(result.out.contains("12 decode rows stored in"), qPrintable(result.describe()));
   }
 
   void shows_exactly_the_stored_figures() {
     ResultsModel model;
     model.set_store(std::make_shared<nmscope::ResultsStore>(database_.toStdString()));
-    QCOMPARE(model.measurements().size(), std::size_t{9});
+    QCOMPARE(model.measurements().size(), std::size_t{12});
     DecodeView view(&model);
     view.resize(1400, 900);
     QCOMPARE(view.current_study(), QString::fromStdString(model.measurements().front().study_id));
@@ -63,12 +65,13 @@ class TestDecodeView final : public QObject {
     for (const auto& row : model.measurements()) tokens[{row.engine, row.batch}] = nmscope::decode_figures(row)->tokens_per_s;
 
     QTableWidget* table = view.table();
-    QCOMPARE(table->rowCount(), 9);
+    QCOMPARE(table->rowCount(), 12);
     // A step gives each sequence one token: the time column is the step's, and says so.
     QCOMPARE(table->horizontalHeaderItem(DecodeView::MsPerStep)->text(), QString("ms per step"));
     QVERIFY(table->horizontalHeaderItem(DecodeView::MsPerStep)->toolTip().contains("per-token latency"));
     QCOMPARE(table->horizontalHeaderItem(DecodeView::Weights)->text(), QString("weights"));
-    QCOMPARE(cell(table, 0, DecodeView::Engine), QString("cpu/eigen-fp32-dense"));  // the baseline first
+    QCOMPARE(cell(table, 0, DecodeView::Engine), QString("cpu/eigen-fp32-dense"));  // the baselines first
+    QCOMPARE(cell(table, 3, DecodeView::Engine), QString("cpu/onednn-bf16-dense"));
     int matched = 0;
     for (int line = 0; line < table->rowCount(); ++line) {
       const std::string engine = cell(table, line, DecodeView::Engine).toStdString();
@@ -88,21 +91,27 @@ class TestDecodeView final : public QObject {
       if (engine == "cpu/eigen-fp32-dense") {
         QCOMPARE(cell(table, line, DecodeView::Speedup), QString("baseline"));
         QCOMPARE(cell(table, line, DecodeView::LogitsError), QString("—"));
+      } else if (engine == "cpu/onednn-bf16-dense") {  // a baseline too, whose bf16 logits are checked
+        QCOMPARE(cell(table, line, DecodeView::Speedup), QString("baseline"));
+        QCOMPARE(cell(table, line, DecodeView::LogitsError), QString::number(*stored->engine_rel_err, 'e', 2));
       } else {
-        const double speedup = figures.tokens_per_s / tokens.at({"cpu/eigen-fp32-dense", batch});
-        QCOMPARE(cell(table, line, DecodeView::Speedup), QString("%1x").arg(speedup, 0, 'f', 2));
+        const double eigen = tokens.at({"cpu/eigen-fp32-dense", batch});
+        const double onednn = tokens.at({"cpu/onednn-bf16-dense", batch});
+        const QString stronger = onednn > eigen ? "onednn-bf16-dense" : "eigen-fp32-dense";
+        const double speedup = figures.tokens_per_s / std::max(eigen, onednn);
+        QCOMPARE(cell(table, line, DecodeView::Speedup), QString("%1x vs %2").arg(speedup, 0, 'f', 2).arg(stronger));
         QCOMPARE(cell(table, line, DecodeView::LogitsError), QString::number(*stored->engine_rel_err, 'e', 2));
         QVERIFY(*stored->engine_rel_err > 0 && *stored->engine_rel_err < 0.1);  // a compressed model, checked
         QCOMPARE(cell(table, line, DecodeView::Top1), QString("%1%").arg(100.0 * figures.top1_agreement, 0, 'f', 1));
       }
       ++matched;
     }
-    QCOMPARE(matched, 9);
+    QCOMPARE(matched, 12);
 
     // One line per engine in each chart, a point per batch at the stored value.
-    QCOMPARE(view.ms_lines().size(), 3);
-    QCOMPARE(view.tokens_lines().size(), 3);
-    for (int index = 0; index < 3; ++index) {
+    QCOMPARE(view.ms_lines().size(), 4);
+    QCOMPARE(view.tokens_lines().size(), 4);
+    for (int index = 0; index < 4; ++index) {
       QLineSeries* ms = view.ms_lines()[index];
       QLineSeries* per_second = view.tokens_lines()[index];
       QCOMPARE(ms->count(), 3);
@@ -174,7 +183,7 @@ class TestDecodeView final : public QObject {
     QCOMPARE(table->rowCount(), 3);
     QCOMPARE(cell(table, 0, DecodeView::Engine), QString("gpu/cublas-fp16-dense"));
     QCOMPARE(cell(table, 0, DecodeView::Speedup), QString("baseline"));
-    QCOMPARE(cell(table, 1, DecodeView::Speedup), QString("2.50x"));  // 250 against 100 tokens/s at batch 1
+    QCOMPARE(cell(table, 1, DecodeView::Speedup), QString("2.50x vs cublas-fp16-dense"));  // 250 / 100 tokens/s
     QCOMPARE(cell(table, 1, DecodeView::LogitsError), QString("2.50e-03"));
     QCOMPARE(cell(table, 1, DecodeView::Kernels), QString("linear 1.250 · attention 0.125 · other 0.070 ms · gaps 2.0%"));
     QCOMPARE(cell(table, 2, DecodeView::Context), QString("512"));
