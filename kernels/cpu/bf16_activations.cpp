@@ -72,7 +72,7 @@ std::string activation_precision_name(ActivationPrecision precision) {
 
 std::string NmGemmPath::kernel() const {
   if (isa == Isa::Reference) return isa_name(isa);
-  if (amx) return "amx-int8";
+  if (amx) return activations == ActivationPrecision::Int8 ? "amx-int8" : "amx-bf16";
   if (activations == ActivationPrecision::Fp32) return isa == Isa::Avx2 ? "avx2-fp32" : "avx512-fp32";
   return activations == ActivationPrecision::Int8 ? isa_name(isa) : std::string("avx512-bf16");
 }

@@ -1,16 +1,13 @@
-// AMX int8 kernel (Sapphire Rapids and later) for y = x W^T on the packed format, int8 activations, from
-// kAmxBatch tokens on (docs/packed-format.md, "AMX tiles").
+// AMX kernels (Sapphire Rapids and later) for y = x W^T on the packed format, from kAmxBatch tokens on
+// (docs/packed-format.md, "AMX tiles"): int8 activations on TDPBSSD, bf16 (or a bf16 pair) on TDPBF16PS.
 //
-// The VNNI kernel pays, per row, chunk and token, a byte permutation and a dot product; at batch 16 that work, not the
-// decode, is most of its time. Here the decode is shared by 16 tokens of a tile product instead: a block of 16 rows
-// is decoded chunk by chunk (with the VNNI kernel's decoder) into dense signed int8 rows, zeros where N:M pruned,
-// and each chunk is one 16 x 16 x 128 product, two TDPBSSD of the weight tiles (A: 16 rows x 64 columns) with the
-// activation tiles (B: the same 64 columns of 16 tokens, four columns per token in each 4-byte lane, laid out once per
-// call). The int32 result of a chunk is scaled by s_w (per row) times s_x (per token) into fp32 sums, 16 rows x 16
-// tokens in 16 registers. Rows of a range past its last whole block of 16 go to the VNNI kernel.
-//
-// The tile instructions sit behind a policy (HardwareTiles, EmulatedTiles): the emulated one computes the same
-// products with scalar code, so the layout, the decode into tiles and the scaling are tested on every AVX-512 CPU.
+// The VNNI and AVX-512 kernels pay, per row, chunk and token, the products and for N:M a permutation; at batch 16
+// that work, not the decode, is most of their time. Here the decode is shared by 16 tokens of a tile product: a
+// block of 16 rows is decoded chunk by chunk (with the VNNI kernel's decoder) into dense signed rows, zeros where
+// N:M pruned, as int8 or as bf16 (exact: |w| <= 255), and each chunk of 128 columns is one 16 x 16 x 128 product
+// against 16 tokens' activations, laid out once per call. A chunk's result is scaled by s_w (per row; int8: times
+// s_x per token) into fp32 sums, 16 rows x 16 tokens in 16 registers, while the next chunk's product runs. Rows of a
+// range past its last whole block of 16 go to the VNNI (int8) or AVX-512 BF16 kernel.
 #include <cpuid.h>
 #include <immintrin.h>
 #include <sys/syscall.h>
@@ -19,8 +16,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "nm_gemm_amx_tiles.hpp"
 #include "nm_gemm_avx512_decode.hpp"
 
 namespace nmscope::kernels::amx {
@@ -31,72 +30,6 @@ using avx512::CallConstants;
 using avx512::DecodedChunk;
 using avx512::kChunk;
 using avx512::RowDecoder;
-
-constexpr int kTileRows = 16;         // rows of W (and tokens) per tile
-constexpr int kTileBytes = 1024;      // 16 x 64 bytes
-constexpr int64_t kWindowChunks = 8;  // chunks decoded ahead per block: 16 KiB of tiles, inside L1
-
-// The tiles a chunk product uses: tmm0 or tmm5 the int32 result (alternating between chunks, so that a product need
-// not wait for the previous one to be stored), tmm1/tmm2 the weights' two halves, tmm3/tmm4 the activations' two
-// halves, all 16 rows of 64 bytes.
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {};
-  uint8_t rows[16] = {};
-};
-
-struct HardwareTiles {
-  static void configure() {
-    TileConfig config;
-    for (int tile = 0; tile < 6; ++tile) {
-      config.bytes_per_row[tile] = 64;
-      config.rows[tile] = kTileRows;
-    }
-    _tile_loadconfig(&config);
-  }
-  static void release() { _tile_release(); }
-  // c [16 rows][16 tokens] = sum over the chunk's 128 columns of weights [2][16][64] x activations [2][16][64], in
-  // result tile 0 (kOdd false) or 5. (Tile numbers are immediates: two spelled-out bodies.)
-  template <bool kOdd>
-  static void chunk_product(const int8_t* weights, const int8_t* activations, int32_t* c) {
-    _tile_loadd(1, weights, 64);
-    _tile_loadd(2, weights + kTileBytes, 64);
-    _tile_loadd(3, activations, 64);
-    _tile_loadd(4, activations + kTileBytes, 64);
-    if constexpr (kOdd) {
-      _tile_zero(5);
-      _tile_dpbssd(5, 1, 3);
-      _tile_dpbssd(5, 2, 4);
-      _tile_stored(5, c, 64);
-    } else {
-      _tile_zero(0);
-      _tile_dpbssd(0, 1, 3);
-      _tile_dpbssd(0, 2, 4);
-      _tile_stored(0, c, 64);
-    }
-  }
-};
-
-// TDPBSSD's definition in scalar code: c[m][n] += sum_k4 sum_j a[m][4 k4 + j] * b[k4][4 n + j].
-struct EmulatedTiles {
-  static void configure() {}
-  static void release() {}
-  template <bool kOdd>
-  static void chunk_product(const int8_t* weights, const int8_t* activations, int32_t* c) {
-    for (int m = 0; m < kTileRows; ++m)
-      for (int n = 0; n < kTileRows; ++n) {
-        int32_t sum = 0;
-        for (int half = 0; half < 2; ++half)
-          for (int k4 = 0; k4 < 16; ++k4)
-            for (int j = 0; j < 4; ++j)
-              sum += int32_t(weights[half * kTileBytes + m * 64 + 4 * k4 + j]) *
-                     int32_t(activations[half * kTileBytes + k4 * 64 + 4 * n + j]);
-        c[m * kTileRows + n] = sum;
-      }
-  }
-};
 
 // Turns a decoded sparse chunk (N:M slots with their columns) into its 128 dense columns: column c of group c / M
 // holds the weight of whichever of the group's N slots sits at c, else 0. Per half of 64 columns and per k < N, one
@@ -115,18 +48,16 @@ class ChunkScatter {
     }
   }
 
-  void store(const DecodedChunk& decoded, int8_t* low, int8_t* high) const {
-    int8_t* out[2] = {low, high};
-    for (int half = 0; half < 2; ++half) {
-      __m512i dense = _mm512_setzero_si512();
-      for (int k = 0; k < kept_; ++k) {
-        const __m512i slot = _mm512_loadu_si512(slot_[half].data() + 64 * k);
-        const __m512i column = _mm512_permutexvar_epi8(slot, decoded.indices_or_high);
-        const __mmask64 here = _mm512_cmpeq_epi8_mask(column, column_[half]);
-        dense = _mm512_mask_permutexvar_epi8(dense, here, slot, decoded.weights);
-      }
-      _mm512_store_si512(out[half], dense);
+  // Columns 64 half .. 64 half + 63 of the chunk, signed int8.
+  __m512i dense_half(const DecodedChunk& decoded, int half) const {
+    __m512i dense = _mm512_setzero_si512();
+    for (int k = 0; k < kept_; ++k) {
+      const __m512i slot = _mm512_loadu_si512(slot_[half].data() + 64 * k);
+      const __m512i column = _mm512_permutexvar_epi8(slot, decoded.indices_or_high);
+      const __mmask64 here = _mm512_cmpeq_epi8_mask(column, column_[half]);
+      dense = _mm512_mask_permutexvar_epi8(dense, here, slot, decoded.weights);
     }
+    return dense;
   }
 
  private:
@@ -135,31 +66,106 @@ class ChunkScatter {
   std::vector<uint8_t> slot_[2];  // per half and k, the slot each of the 64 columns takes its weight from
 };
 
-// What one thread keeps for a range of rows: the decoded window, the block's weight scales, its fp32 sums.
+// The chunk's two halves of 64 dense columns, signed int8.
+template <bool Dense>
+inline void dense_halves(const DecodedChunk& decoded, const ChunkScatter& scatter, __m512i* halves) {
+  if constexpr (Dense) {
+    halves[0] = decoded.weights;
+    halves[1] = decoded.indices_or_high;
+  } else {
+    halves[0] = scatter.dense_half(decoded, 0);
+    halves[1] = scatter.dense_half(decoded, 1);
+  }
+}
+
+// int8 activations: the weights' tiles are two halves of 16 rows x 64 int8, the activations' TokenTiles, the result
+// int32, scaled by s_w x s_x.
+struct Int8Format {
+  using Activations = TokenTiles;
+  using Source = QuantizedActivations;
+  using Product = int32_t;
+  static constexpr int64_t kChunkBytes = 2 * kTileBytes;
+  static constexpr int64_t kWindowChunks = 8;  // 16 KiB of weight tiles, inside L1
+
+  static void store_row(const __m512i* halves, int8_t* chunk_tiles, int row) {
+    _mm512_store_si512(chunk_tiles + row * 64, halves[0]);
+    _mm512_store_si512(chunk_tiles + kTileBytes + row * 64, halves[1]);
+  }
+  template <class Tiles, bool kOdd>
+  static void product(const int8_t* weights, const Activations& x, int64_t tile, int64_t chunk, Product* c) {
+    Tiles::template product<kOdd>(weights, x.tile(tile, chunk), c);
+  }
+  static void accumulate(const Product* c, const float* weight_scale, int64_t scale_stride, const Activations& x,
+                         int64_t tile, int64_t chunk, __m512* sums) {
+    const __m512 token_scales = _mm512_loadu_ps(x.tile_scales(tile, chunk));
+    for (int r = 0; r < kTileRows; ++r) {
+      const __m512 factor = _mm512_mul_ps(_mm512_set1_ps(weight_scale[r * scale_stride]), token_scales);
+      sums[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c + r * kTileRows)), factor, sums[r]);
+    }
+  }
+  static void rest(const PackedWeightsView& w, const Source& source, int64_t row_begin, int64_t row_end, float* y) {
+    avx512::gemm(w, source, row_begin, row_end, y);
+  }
+};
+
+// bf16 (pair) activations: the weights' tiles are four quarters of 16 rows x 32 bf16 (integers, exact), the
+// activations' Bf16TokenTiles (high, and low for a pair), the result fp32, scaled by s_w.
+struct Bf16Format {
+  using Activations = Bf16TokenTiles;
+  using Source = Bf16Activations;
+  using Product = float;
+  static constexpr int64_t kChunkBytes = 4 * kTileBytes;
+  static constexpr int64_t kWindowChunks = 4;  // 16 KiB of weight tiles
+
+  // Quarter q of a row is columns 32 q .. 32 q + 31: its two 16-byte pieces widened to fp32 and rounded to bf16
+  // (exact for these integers). (Piece indices are immediates: spelled out per piece.)
+  static void store_row(const __m512i* halves, int8_t* chunk_tiles, int row) {
+    const auto widen = [](__m128i piece) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(piece)); };
+    for (int half = 0; half < 2; ++half) {
+      const __m512i v = halves[half];
+      const __m512bh first =
+          _mm512_cvtne2ps_pbh(widen(_mm512_extracti32x4_epi32(v, 1)), widen(_mm512_extracti32x4_epi32(v, 0)));
+      const __m512bh second =
+          _mm512_cvtne2ps_pbh(widen(_mm512_extracti32x4_epi32(v, 3)), widen(_mm512_extracti32x4_epi32(v, 2)));
+      _mm512_store_si512(chunk_tiles + (2 * half) * kTileBytes + row * 64, reinterpret_cast<const __m512i&>(first));
+      _mm512_store_si512(chunk_tiles + (2 * half + 1) * kTileBytes + row * 64,
+                         reinterpret_cast<const __m512i&>(second));
+    }
+  }
+  template <class Tiles, bool kOdd>
+  static void product(const int8_t* weights, const Activations& x, int64_t tile, int64_t chunk, Product* c) {
+    Tiles::template product<kOdd>(reinterpret_cast<const uint16_t*>(weights), x.tile_high(tile, chunk),
+                                  x.tile_low(tile, chunk), c);
+  }
+  static void accumulate(const Product* c, const float* weight_scale, int64_t scale_stride, const Activations&, int64_t,
+                         int64_t, __m512* sums) {
+    for (int r = 0; r < kTileRows; ++r)
+      sums[r] =
+          _mm512_fmadd_ps(_mm512_load_ps(c + r * kTileRows), _mm512_set1_ps(weight_scale[r * scale_stride]), sums[r]);
+  }
+  static void rest(const PackedWeightsView& w, const Source& source, int64_t row_begin, int64_t row_end, float* y) {
+    avx512_bf16::gemm(w, source, row_begin, row_end, y);
+  }
+};
+
+// What one thread keeps for a range of rows: the decoded window, the block's weight scales, its fp32 sums, the last
+// two chunks' results.
+template <class Format>
 struct BlockScratch {
   BlockScratch(int64_t chunks, int64_t token_tiles)
       : scale_stride((chunks + 15) / 16 * 16 + 16),
-        decoded(size_t(kWindowChunks) * 2 * kTileBytes + 64),
+        decoded(size_t(Format::kWindowChunks * Format::kChunkBytes + 64)),
         weight_scales(size_t(kTileRows * scale_stride)),
         sums(size_t(token_tiles * kTileRows * kTileRows)) {}
   int8_t* tiles() {
     return reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(decoded.data()) + 63) & ~uintptr_t(63));
   }
   int64_t scale_stride;
-  std::vector<int8_t> decoded;       // [chunk of the window][half][16 rows][64 bytes], 64-byte aligned
+  std::vector<int8_t> decoded;       // [chunk of the window][Format's tiles], 64-byte aligned
   std::vector<float> weight_scales;  // [16 rows][scale_stride]
   std::vector<float> sums;           // [token tile][16 rows][16 tokens]
-  alignas(64) int32_t product[2][kTileRows * kTileRows];  // the last two chunks' results
+  alignas(64) typename Format::Product product[2][kTileRows * kTileRows];
 };
-
-// The chunk's int32 result scaled by s_w (row) x s_x (token) into the fp32 sums.
-inline void accumulate(const int32_t* product, const float* weight_scales, int64_t scale_stride, int64_t chunk,
-                       __m512 token_scales, __m512* sums) {
-  for (int r = 0; r < kTileRows; ++r) {
-    const __m512 factor = _mm512_mul_ps(_mm512_set1_ps(weight_scales[r * scale_stride + chunk]), token_scales);
-    sums[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(product + r * kTileRows)), factor, sums[r]);
-  }
-}
 
 // Asks for the codes (and positions) of `chunks` chunks of `row` from `first_chunk`: the block decodes a window of 16
 // rows 2 KiB (a row at K = 4096) apart, a stride the hardware prefetcher does not follow across pages, so each row's
@@ -177,32 +183,28 @@ void prefetch_window(const PackedWeightsView& w, const CallConstants& constants,
     _mm_prefetch(reinterpret_cast<const char*>(metadata + byte), _MM_HINT_T0);
 }
 
-template <class Tiles, bool Dense>
+template <class Format, class Tiles, bool Dense>
 void multiply_block(const PackedWeightsView& w, const CallConstants& constants, const ChunkScatter& scatter,
-                    const TokenTiles& x, int64_t first_row, BlockScratch& scratch, float* y) {
+                    const typename Format::Activations& x, int64_t first_row, BlockScratch<Format>& scratch, float* y) {
+  constexpr int64_t kWindow = Format::kWindowChunks;
   const int64_t chunks = constants.chunks;
   for (int r = 0; r < kTileRows; ++r)
     avx512::weight_scales_of_row(w, constants, first_row + r, &scratch.weight_scales[size_t(r * scratch.scale_stride)]);
   std::fill(scratch.sums.begin(), scratch.sums.end(), 0.0f);
   int8_t* tiles = scratch.tiles();
-  for (int64_t window = 0; window < chunks; window += kWindowChunks) {
-    const int64_t window_end = std::min(chunks, window + kWindowChunks);
+  for (int64_t window = 0; window < chunks; window += kWindow) {
+    const int64_t window_end = std::min(chunks, window + kWindow);
     for (int r = 0; r < kTileRows; ++r) {
       // The next window of this row, or after the last the first window of the next block's row.
       if (window_end < chunks)
-        prefetch_window(w, constants, first_row + r, window_end, std::min(kWindowChunks, chunks - window_end));
+        prefetch_window(w, constants, first_row + r, window_end, std::min(kWindow, chunks - window_end));
       else
-        prefetch_window(w, constants, first_row + kTileRows + r, 0, std::min(kWindowChunks, chunks));
+        prefetch_window(w, constants, first_row + kTileRows + r, 0, std::min(kWindow, chunks));
       const RowDecoder<Dense> decoder(w, constants, first_row + r);
       for (int64_t chunk = window; chunk < window_end; ++chunk) {
-        const DecodedChunk decoded = decoder.decode(chunk);
-        int8_t* low = tiles + (chunk - window) * 2 * kTileBytes + r * 64;
-        if constexpr (Dense) {
-          _mm512_store_si512(low, decoded.weights);
-          _mm512_store_si512(low + kTileBytes, decoded.indices_or_high);
-        } else {
-          scatter.store(decoded, low, low + kTileBytes);
-        }
+        __m512i halves[2];
+        dense_halves<Dense>(decoder.decode(chunk), scatter, halves);
+        Format::store_row(halves, tiles + (chunk - window) * Format::kChunkBytes, r);
       }
     }
     for (int64_t tile = 0; tile < x.token_tiles; ++tile) {
@@ -213,17 +215,17 @@ void multiply_block(const PackedWeightsView& w, const CallConstants& constants, 
       // work overlaps the tile unit's.
       for (int64_t chunk = window; chunk < window_end; ++chunk) {
         const bool odd = (chunk - window) % 2;
-        const int8_t* weights = tiles + (chunk - window) * 2 * kTileBytes;
+        const int8_t* weights = tiles + (chunk - window) * Format::kChunkBytes;
         if (odd)
-          Tiles::template chunk_product<true>(weights, x.tile(tile, chunk), scratch.product[1]);
+          Format::template product<Tiles, true>(weights, x, tile, chunk, scratch.product[1]);
         else
-          Tiles::template chunk_product<false>(weights, x.tile(tile, chunk), scratch.product[0]);
+          Format::template product<Tiles, false>(weights, x, tile, chunk, scratch.product[0]);
         if (chunk > window)
-          accumulate(scratch.product[!odd], scratch.weight_scales.data(), scratch.scale_stride, chunk - 1,
-                     _mm512_loadu_ps(x.tile_scales(tile, chunk - 1)), sums);
+          Format::accumulate(scratch.product[!odd], scratch.weight_scales.data() + chunk - 1, scratch.scale_stride, x,
+                             tile, chunk - 1, sums);
       }
-      accumulate(scratch.product[(window_end - 1 - window) % 2], scratch.weight_scales.data(), scratch.scale_stride,
-                 window_end - 1, _mm512_loadu_ps(x.tile_scales(tile, window_end - 1)), sums);
+      Format::accumulate(scratch.product[(window_end - 1 - window) % 2], scratch.weight_scales.data() + window_end - 1,
+                         scratch.scale_stride, x, tile, window_end - 1, sums);
       for (int r = 0; r < kTileRows; ++r) _mm512_storeu_ps(tile_sums + r * kTileRows, sums[r]);
     }
   }
@@ -239,22 +241,22 @@ void multiply_block(const PackedWeightsView& w, const CallConstants& constants, 
   }
 }
 
-template <class Tiles>
-void multiply_rows(const PackedWeightsView& w, const QuantizedActivations& quantized, const TokenTiles& x,
-                   int64_t row_begin, int64_t row_end, float* y) {
+template <class Format, class Tiles>
+void multiply_rows(const PackedWeightsView& w, const typename Format::Source& source,
+                   const typename Format::Activations& x, int64_t row_begin, int64_t row_end, float* y) {
   const CallConstants constants(w, x.chunks);
   const ChunkScatter scatter(w);
-  BlockScratch scratch(x.chunks, x.token_tiles);
+  BlockScratch<Format> scratch(x.chunks, x.token_tiles);
   int64_t row = row_begin;
   Tiles::configure();
   for (; row + kTileRows <= row_end; row += kTileRows) {
     if (w.group_size == 1)
-      multiply_block<Tiles, true>(w, constants, scatter, x, row, scratch, y);
+      multiply_block<Format, Tiles, true>(w, constants, scatter, x, row, scratch, y);
     else
-      multiply_block<Tiles, false>(w, constants, scatter, x, row, scratch, y);
+      multiply_block<Format, Tiles, false>(w, constants, scatter, x, row, scratch, y);
   }
   Tiles::release();
-  if (row < row_end) avx512::gemm(w, quantized, row, row_end, y);
+  if (row < row_end) Format::rest(w, source, row, row_end, y);
 }
 
 // Linux hands out the tile registers' 8 KiB of state only to processes that ask (arch_prctl, once per process).
@@ -270,6 +272,12 @@ bool cpu_has_amx_int8() {
   return (edx >> 24 & 1) && (edx >> 25 & 1);  // AMX-TILE, AMX-INT8
 }
 
+bool cpu_has_amx_bf16() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || !(edx >> 22 & 1)) return false;  // AMX-BF16
+  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax >> 5 & 1);                // AVX512-BF16
+}
+
 }  // namespace
 
 bool available() {
@@ -279,6 +287,11 @@ bool available() {
     return cpu_has_amx_int8() && tile_state_granted();
   }();
   return granted;
+}
+
+bool bf16_available() {
+  static const bool present = available() && cpu_has_amx_bf16();
+  return present;
 }
 
 bool supports(const PackedWeightsView& w) { return avx512::supports(w); }
@@ -314,12 +327,54 @@ void arrange(const QuantizedActivations& x, TokenTiles& out) {
   }
 }
 
+// Row k2 of a quarter tile is columns 2 k2, 2 k2 + 1 of the quarter for each of the 16 tokens: one dword (two bf16)
+// gather down the tokens' rows; tokens past the batch stay 0.
+void arrange_bf16(const Bf16Activations& x, Bf16TokenTiles& out) {
+  out.batch = x.batch;
+  out.chunks = x.padded_cols / kChunk;
+  out.token_tiles = (x.batch + kTileRows - 1) / kTileRows;
+  out.pair = x.pair();
+  const size_t elements = size_t(out.token_tiles * out.chunks * 4 * kTileBytes / 2 + 32);
+  const auto lay_out = [&](const std::vector<uint16_t>& from, std::vector<uint16_t>& to, int64_t& offset) {
+    to.resize(elements);
+    offset = int64_t((64 - reinterpret_cast<uintptr_t>(to.data()) % 64) % 64 / 2);
+    const __m512i token_rows =
+        _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                           _mm512_set1_epi32(int32_t(2 * x.row_stride)));
+    uint16_t* values = to.data() + offset;
+    for (int64_t tile = 0; tile < out.token_tiles; ++tile) {
+      const int64_t tokens = std::min<int64_t>(kTileRows, x.batch - tile * kTileRows);
+      const __mmask16 live = __mmask16(tokens >= 16 ? 0xFFFF : (1u << tokens) - 1);
+      const uint16_t* first = from.data() + tile * kTileRows * x.row_stride;
+      for (int64_t chunk = 0; chunk < out.chunks; ++chunk) {
+        uint16_t* block = values + (tile * out.chunks + chunk) * 2 * kTileBytes;
+        for (int k2 = 0; k2 < 64; ++k2)  // 4 quarters x 16 rows, 2 columns per row
+          _mm512_store_si512(block + k2 * 32, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, token_rows,
+                                                                          first + chunk * kChunk + 2 * k2, 1));
+      }
+    }
+  };
+  lay_out(x.values, out.high, out.high_offset);
+  if (out.pair)
+    lay_out(x.low, out.low, out.low_offset);
+  else
+    out.low.clear();
+}
+
 void gemm(const PackedWeightsView& w, const QuantizedActivations& quantized, const TokenTiles& x, int64_t row_begin,
           int64_t row_end, float* y, bool emulated) {
   if (emulated)
-    multiply_rows<EmulatedTiles>(w, quantized, x, row_begin, row_end, y);
+    multiply_rows<Int8Format, EmulatedTiles>(w, quantized, x, row_begin, row_end, y);
   else
-    multiply_rows<HardwareTiles>(w, quantized, x, row_begin, row_end, y);
+    multiply_rows<Int8Format, HardwareTiles>(w, quantized, x, row_begin, row_end, y);
+}
+
+void gemm_bf16(const PackedWeightsView& w, const Bf16Activations& source, const Bf16TokenTiles& x, int64_t row_begin,
+               int64_t row_end, float* y, bool emulated) {
+  if (emulated)
+    multiply_rows<Bf16Format, EmulatedTiles>(w, source, x, row_begin, row_end, y);
+  else
+    multiply_rows<Bf16Format, HardwareTiles>(w, source, x, row_begin, row_end, y);
 }
 
 }  // namespace nmscope::kernels::amx

@@ -81,6 +81,22 @@ void arrange_token_tiles(const QuantizedActivations& x, TokenTiles& out) {
   amx::arrange(x, out);
 }
 
+void arrange_bf16_token_tiles(const Bf16Activations& x, Bf16TokenTiles& out) {
+  if (!isa_available(Isa::Avx512Vnni)) throw std::invalid_argument("arrange_bf16_token_tiles: needs AVX-512");
+  amx::arrange_bf16(x, out);
+}
+
+bool amx_bf16_kernel_supports(const PackedWeightsView& weights) {
+  return bf16_kernel_supports(weights) && amx::bf16_available();
+}
+
+void nm_gemm_amx_bf16(const PackedWeightsView& weights, const Bf16Activations& x, const Bf16TokenTiles& tiles,
+                      int64_t row_begin, int64_t row_end, float* y, bool emulated) {
+  if (!bf16_kernel_supports(weights) || (!emulated && !amx::bf16_available()))
+    throw std::invalid_argument("nm_gemm_amx_bf16: no AMX bf16 kernel for this format here");
+  amx::gemm_bf16(weights, x, tiles, row_begin, row_end, y, emulated);
+}
+
 void nm_gemm_amx(const PackedWeightsView& weights, const QuantizedActivations& x, const TokenTiles& tiles,
                  int64_t row_begin, int64_t row_end, float* y, bool emulated) {
   if (!isa_available(Isa::Avx512Vnni) || !amx::supports(weights) || (!emulated && !amx::available()))

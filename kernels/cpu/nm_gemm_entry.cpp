@@ -40,8 +40,16 @@ NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision pr
 
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision, int64_t batch) {
   NmGemmPath path = nm_gemm_path(weights, precision);
-  path.amx = path.activations == ActivationPrecision::Int8 && path.isa == Isa::Avx512Vnni && batch >= kAmxBatch &&
-             amx_kernel_supports(weights);
+  if (batch < kAmxBatch) return path;
+  if (path.activations == ActivationPrecision::Int8) {
+    path.amx = path.isa == Isa::Avx512Vnni && amx_kernel_supports(weights);
+  } else if (amx_bf16_kernel_supports(weights)) {
+    // bf16 asked for stays bf16; the pair and fp32 take the pair (fp32's exact kernels are no faster than its error).
+    path.amx = true;
+    path.isa = Isa::Avx512Vnni;
+    path.activations =
+        precision == ActivationPrecision::Bf16 ? ActivationPrecision::Bf16 : ActivationPrecision::Bf16Pair;
+  }
   return path;
 }
 
@@ -57,7 +65,8 @@ NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t bat
                               path.activations == ActivationPrecision::Bf16Pair);
   else if (path.isa != Isa::Reference)
     quantize_activations(x, batch, weights.cols, scratch.activations);
-  if (path.amx) arrange_token_tiles(scratch.activations, scratch.token_tiles);
+  if (path.amx && !bf16) arrange_token_tiles(scratch.activations, scratch.token_tiles);
+  if (path.amx && bf16) arrange_bf16_token_tiles(scratch.bf16_activations, scratch.bf16_token_tiles);
   // Enough row blocks to balance the threads (8 per thread), each of at least 4 rows (AMX: whole tiles of 16).
   int64_t block = std::max<int64_t>(4, weights.rows / (8 * std::max(threads, 1)));
   if (path.amx) block = (block + 15) / 16 * 16;
@@ -68,6 +77,8 @@ NmGemmPath nm_gemm(const PackedWeightsView& weights, const float* x, int64_t bat
           nm_gemm_fp32(weights, scratch.fp32_activations, range.begin(), range.end(), y, path.isa);
         else if (fp32)
           nm_gemm_reference(weights, x, batch, range.begin(), range.end(), y);
+        else if (bf16 && path.amx)
+          nm_gemm_amx_bf16(weights, scratch.bf16_activations, scratch.bf16_token_tiles, range.begin(), range.end(), y);
         else if (bf16)
           nm_gemm_bf16(weights, scratch.bf16_activations, range.begin(), range.end(), y);
         else if (path.amx)

@@ -32,8 +32,13 @@ void gemm(const PackedWeightsView& weights, const Fp32Activations& x, int64_t ro
 namespace nmscope::kernels::amx {
 // Whether the CPU has AMX-INT8 and the OS granted this process the tile state (and NMSCOPE_CPU_NO_AMX is unset).
 bool available();
+// And AMX-BF16 with AVX512-BF16 (the bf16 tiles).
+bool bf16_available();
 bool supports(const PackedWeightsView& weights);
 void arrange(const QuantizedActivations& x, TokenTiles& out);
+void arrange_bf16(const Bf16Activations& x, Bf16TokenTiles& out);
+void gemm_bf16(const PackedWeightsView& weights, const Bf16Activations& source, const Bf16TokenTiles& x,
+               int64_t row_begin, int64_t row_end, float* y, bool emulated);
 void gemm(const PackedWeightsView& weights, const QuantizedActivations& quantized, const TokenTiles& x,
           int64_t row_begin, int64_t row_end, float* y, bool emulated);
 }  // namespace nmscope::kernels::amx

@@ -406,13 +406,14 @@ int64_t CpuDecoder::other_bytes(int64_t context) const {
 std::string CpuDecoder::isa() const {
   if (blocks_.front().q.onednn) return "onednn " + blocks_.front().q.onednn->implementation();
   if (!blocks_.front().q.packed) return "eigen";
-  return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_)).kernel();
+  // At the decoder's batch: from kAmxBatch tokens the AMX kernels take over where the CPU has them.
+  return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_), batch_).kernel();
 }
 
 std::string CpuDecoder::activation_text() const {
   if (blocks_.front().q.onednn) return "bf16";
   if (!blocks_.front().q.packed) return "fp32";
-  return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_))
+  return kernels::nm_gemm_path(kernel_view(*blocks_.front().q.packed), kernel_precision(activations_), batch_)
       .activation_text();
 }
 

@@ -14,6 +14,9 @@
 //    what is left; 1e-4 bounds it.
 //  - kFp32Activations: the fp32 kernel against the dequantized product in double: each product s_w * w * x rounded
 //    once and fp32 sums over up to 1000 columns (about 1e-6); 1e-5 bounds it.
+//  - kSameBf16Activations: the AMX bf16 kernel against nm_gemm_reference_bf16 (same bf16 activations, exact weights,
+//    double): the tile unit's products are exact, its fp32 sums over 128 columns and the fp32 scaling are what
+//    differ (about 1e-6); 1e-5 bounds it.
 #include <QtTest>
 #include <random>
 
@@ -33,6 +36,7 @@ constexpr double kInt8Activations = 3e-2;
 constexpr double kBf16Activations = 1e-2;
 constexpr double kBf16PairActivations = 1e-4;
 constexpr double kFp32Activations = 1e-5;
+constexpr double kSameBf16Activations = 1e-5;
 
 MatrixF random_matrix(int64_t rows, int64_t cols, unsigned seed) {
   std::mt19937 engine(seed);
@@ -161,13 +165,17 @@ class TestNMGemm final : public QObject {
       const double error = relative_error(exact, fp32);
       QVERIFY2(error < kFp32Activations, qPrintable(QString("%1-fp32: %2").arg(isa_name(isa).c_str()).arg(error)));
     }
-    // The entry point asked for fp32: the AVX-512 fp32 kernel, else the bf16 pair, else the AVX2 fp32 kernel, else the
-    // reference; never int8. It says which ran.
+    // The entry point asked for fp32: from kAmxBatch tokens the bf16 pair on AMX tiles where the CPU has them, else the
+    // AVX-512 fp32 kernel, else the bf16 pair, else the AVX2 fp32 kernel, else the reference; never int8. It says which
+    // ran.
     NmGemmScratch scratch;
     MatrixF entry = MatrixF::Constant(batch, rows, NAN);
     const NmGemmPath path = nm_gemm(view, x.data(), batch, entry.data(), 2, scratch, ActivationPrecision::Fp32);
     const Isa fp32_isa = fp32_kernel_isa(view);
-    if (fp32_isa == Isa::Avx512Vnni) {
+    if (batch >= kAmxBatch && amx_bf16_kernel_supports(view)) {
+      QCOMPARE(path.kernel(), std::string("amx-bf16"));
+      QCOMPARE(path.activations, ActivationPrecision::Bf16Pair);
+    } else if (fp32_isa == Isa::Avx512Vnni) {
       QCOMPARE(path.kernel(), std::string("avx512-fp32"));
     } else if (bf16_kernel_supports(view)) {
       QCOMPARE(path.activations, ActivationPrecision::Bf16Pair);
@@ -385,6 +393,44 @@ class TestNMGemm final : public QObject {
       // The entry point takes the tiles from kAmxBatch on where the CPU has them, and says so.
       const NmGemmPath path = nm_gemm_path(view, ActivationPrecision::Int8, batch);
       QCOMPARE(path.kernel(), std::string(amx_kernel_supports(view) ? "amx-int8" : "avx512-vnni-vbmi"));
+
+      // bf16 tiles, with bf16 activations and with a pair, against the bf16 reference over the same activations.
+      if (bf16_kernel_supports(view)) {
+        for (bool pair : {false, true}) {
+          Bf16Activations rounded;
+          round_activations_to_bf16(x.data(), batch, cols, rounded, pair);
+          Bf16TokenTiles bf16_tiles;
+          arrange_bf16_token_tiles(rounded, bf16_tiles);
+          MatrixF bf16_expected(batch, rows);
+          nm_gemm_reference_bf16(view, rounded, 0, rows, bf16_expected.data());
+          for (bool emulated : {true, false}) {
+            if (!emulated && !amx_bf16_kernel_supports(view)) continue;
+            MatrixF y = MatrixF::Constant(batch, rows, NAN);
+            nm_gemm_amx_bf16(view, rounded, bf16_tiles, 0, 21, y.data(), emulated);  // 16 rows on tiles, 5 on AVX-512
+            nm_gemm_amx_bf16(view, rounded, bf16_tiles, 21, rows, y.data(), emulated);
+            QVERIFY2(y.allFinite(), "rows left unwritten");
+            const double error = relative(y, bf16_expected);
+            QVERIFY2(error < kSameBf16Activations, qPrintable(QString("%1 bf16 tiles%2, batch %3: %4")
+                                                                  .arg(emulated ? "emulated" : "AMX")
+                                                                  .arg(pair ? " (pair)" : "")
+                                                                  .arg(batch)
+                                                                  .arg(error)));
+          }
+        }
+        // fp32 asked for takes the bf16 pair on the tiles where the CPU has them; the entry point's product is the
+        // reference's to the pair's precision.
+        const NmGemmPath fp32 = nm_gemm_path(view, ActivationPrecision::Fp32, batch);
+        if (amx_bf16_kernel_supports(view)) {
+          QCOMPARE(fp32.kernel(), std::string("amx-bf16"));
+          QVERIFY(fp32.activations == ActivationPrecision::Bf16Pair);
+          MatrixF exact(batch, rows);
+          nm_gemm_reference(view, x.data(), batch, 0, rows, exact.data());
+          NmGemmScratch fp32_scratch;
+          MatrixF y = MatrixF::Constant(batch, rows, NAN);
+          QVERIFY(nm_gemm(view, x.data(), batch, y.data(), 2, fp32_scratch, ActivationPrecision::Fp32).amx);
+          QVERIFY(relative(y, exact) < kBf16PairActivations);
+        }
+      }
       NmGemmScratch scratch;
       MatrixF y = MatrixF::Constant(batch, rows, NAN);
       nm_gemm(view, x.data(), batch, y.data(), 2, scratch);

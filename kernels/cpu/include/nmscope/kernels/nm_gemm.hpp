@@ -115,8 +115,29 @@ struct TokenTiles {
 // Needs AVX-512 (every CPU with AMX has it).
 void arrange_token_tiles(const QuantizedActivations& x, TokenTiles& out);
 
-// From this batch on nm_gemm runs int8 activations on AMX tiles where the CPU has AMX-INT8 (and the environment does
-// not set NMSCOPE_CPU_NO_AMX): a tile product serves 16 tokens, so a smaller batch pays for padding.
+// bf16 activations (a pair: high and low) as the AMX bf16 kernel's B tiles (docs/packed-format.md, "AMX tiles"): tokens
+// in tiles of 16 (the last padded with zero tokens), per tile and chunk four quarters (32 columns each) of 16 rows x
+// 32 bf16, row k2 holding columns 2 k2, 2 k2 + 1 of each token in turn.
+struct Bf16TokenTiles {
+  int64_t batch = 0;
+  int64_t chunks = 0;
+  int64_t token_tiles = 0;
+  bool pair = false;
+  std::vector<uint16_t> high, low;  // [token tile][chunk][quarter][16][32], 64-byte aligned from the offsets
+  int64_t high_offset = 0, low_offset = 0;
+  const uint16_t* tile_high(int64_t token_tile, int64_t chunk) const {
+    return high.data() + high_offset + (token_tile * chunks + chunk) * 2048;
+  }
+  const uint16_t* tile_low(int64_t token_tile, int64_t chunk) const {
+    return pair ? low.data() + low_offset + (token_tile * chunks + chunk) * 2048 : nullptr;
+  }
+};
+// Needs AVX-512 (every CPU with AMX has it).
+void arrange_bf16_token_tiles(const Bf16Activations& x, Bf16TokenTiles& out);
+
+// From this batch on nm_gemm runs int8 activations on AMX int8 tiles where the CPU has AMX-INT8, and bf16, bf16-pair
+// and fp32 requests on AMX bf16 tiles with a bf16 pair (fp32: as exact as the pair) where it has AMX-BF16 (unless the
+// environment sets NMSCOPE_CPU_NO_AMX): a tile product serves 16 tokens, so a smaller batch pays for padding.
 inline constexpr int64_t kAmxBatch = 16;
 // Whether this CPU runs the AMX int8 kernel on this format (AMX-INT8 present, tile state granted by the OS, the format
 // one the VNNI kernel decodes).
@@ -126,11 +147,17 @@ bool amx_kernel_supports(const PackedWeightsView& weights);
 // AVX-512 VNNI + VBMI: the tests check the kernel's layout and scaling with it).
 void nm_gemm_amx(const PackedWeightsView& weights, const QuantizedActivations& x, const TokenTiles& tiles,
                  int64_t row_begin, int64_t row_end, float* y, bool emulated = false);
+// The same with bf16 activations on bf16 tiles (rows past the last block of 16 on the AVX-512 BF16 kernel); `emulated`
+// as above, on CPUs with AVX-512 BF16.
+bool amx_bf16_kernel_supports(const PackedWeightsView& weights);
+void nm_gemm_amx_bf16(const PackedWeightsView& weights, const Bf16Activations& x, const Bf16TokenTiles& tiles,
+                      int64_t row_begin, int64_t row_end, float* y, bool emulated = false);
 
 // What a caller of nm_gemm keeps across calls so that repeated products allocate nothing.
 struct NmGemmScratch {
   QuantizedActivations activations;
   TokenTiles token_tiles;
+  Bf16TokenTiles bf16_token_tiles;
   Bf16Activations bf16_activations;
   Fp32Activations fp32_activations;
 };
@@ -160,8 +187,8 @@ void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, in
 struct NmGemmPath {
   Isa isa = Isa::Reference;
   ActivationPrecision activations = ActivationPrecision::Int8;
-  bool amx = false;  // int8 activations on AMX tiles (the batch reached kAmxBatch on a CPU with AMX-INT8)
-  // "amx-int8", "avx512-bf16" (either bf16 precision), "avx512-fp32" / "avx2-fp32", else isa_name(isa).
+  bool amx = false;  // on AMX tiles (the batch reached kAmxBatch): int8 with int8 activations, else bf16
+  // "amx-int8", "amx-bf16", "avx512-bf16" (either bf16 precision), "avx512-fp32" / "avx2-fp32", else isa_name(isa).
   std::string kernel() const;
   // "bf16", "bf16 pair (high + low)", "int8 per 128 columns" or "fp32" (the fp32 kernel or the reference).
   std::string activation_text() const;
