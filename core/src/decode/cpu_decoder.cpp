@@ -433,7 +433,6 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
                              const TimingOptions& timing, uint64_t seed, const std::atomic<bool>* cancel) {
   CpuDecodeRun run;
   run.engine = decoder.engine();
-  run.activations = decoder.activation_text();
   run.batch = batch;
   run.context = context;
   const std::vector<int64_t> tokens = step_tokens(batch, decoder.shape().vocab, seed);
@@ -449,6 +448,7 @@ CpuDecodeRun time_cpu_decode(CpuDecoder& decoder, CpuDecoder* reference, int64_t
   }
   const MatrixF logits = decoder.step(tokens);
   run.isa = decoder.isa();  // after a step: oneDNN names its implementation once it has made one
+  run.activations = decoder.activation_text();  // at this batch, as the kernel path
   if (reference) {
     if (decoder.synthetic()) {
       reference->reset(batch, context + 1);
