@@ -22,7 +22,8 @@
 #   BENCH_PARTS       which sweeps: any of int4 (2:4 and dense), int8 (2:4), nm (4:8, 1:4, 2:8); default all
 #   DECODE_PRESET, DECODE_ENGINES, DECODE_BATCHES, DECODE_CONTEXT  the decoder step (defaults: llama-7b, int4 2:4 and
 #                     dense and cuSPARSELt beside cuBLAS fp16, batch 1, 4, 16 and 64, context 512); then gpu/int4-2:4
-#                     at batch 1 again with plain launches (DECODE_SKIP_PLAIN=1 skips it)
+#                     at batch 1 again with plain launches (DECODE_SKIP_PLAIN=1 skips it), and the whole step again
+#                     with an int8 KV cache (DECODE_SKIP_INT8_KV=1 skips it)
 #   NMSCOPE_PEERS     a folder holding Sparse-Marlin's sources (sparse-marlin/) and the PyTorch harness that times it
 #                     beside cuBLAS (gpu_marlin.py): ../shared/peers in the development checkout, carried to the GPU
 #                     machine. The peers step builds Sparse-Marlin for sm_90a under NMSCOPE_PEERS_BUILD (default
@@ -169,6 +170,12 @@ decode() {
   log "decode $preset: $engines at batch $batches, context $context"
   "$CLI" decode --preset "$preset" --engines "$engines" --batch "$batches" --context "$context" \
     > "$OUT/decode.txt" 2>> "$OUT/decode.err" && status=0 || status=$?
+  # The same step with an int8 KV cache (the compressed variants; the baseline keeps fp16): issue 21's batch 16-64.
+  if [ -z "${DECODE_SKIP_INT8_KV:-}" ]; then
+    log "decode, int8 KV cache: $engines at batch $batches"
+    "$CLI" decode --preset "$preset" --engines "$engines" --batch "$batches" --context "$context" --kv-cache int8 \
+      > "$OUT/decode-int8kv.txt" 2>> "$OUT/decode.err" || status=1
+  fi
   # The same step with plain launches (no programmatic dependent launch), batch 1: what the overlap is worth.
   if [ -z "${DECODE_SKIP_PLAIN:-}" ]; then
     log "decode, plain launches: gpu/int4-2:4 at batch 1"
@@ -182,7 +189,7 @@ decode() {
     "$CLI" decode --model "$model" --engines gpu/int4-2:4,gpu/cublas-fp16-dense,cpu/int4-2:4 --batch 1,4 \
       --context 16 --timing-seconds 0.05 > "$OUT/decode-model.txt" 2>> "$OUT/decode.err" || status=1
   fi
-  cat "$OUT/decode.txt" "$OUT/decode-plain.txt" "$OUT/decode-model.txt" 2> /dev/null
+  cat "$OUT/decode.txt" "$OUT/decode-int8kv.txt" "$OUT/decode-plain.txt" "$OUT/decode-model.txt" 2> /dev/null
   return $status
 }
 

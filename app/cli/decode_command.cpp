@@ -41,6 +41,7 @@ struct DecodeOptions {
   bool json = false;
   std::string database;  // the rows also go here when set
   std::string cpu_activations = "fp32";
+  std::string kv_cache = "fp16";  // gpu/ variants other than the baseline
 };
 
 // Where the rows are stored (--db), with the study id they share.
@@ -84,6 +85,7 @@ nlohmann::json row_json(const DecodeRow& row) {
   json["relative_error"] = row.relative_error;
   json["top1_agreement"] = row.top1_agreement;
   json["reference"] = row.reference;
+  json["kv_cache"] = kv_cache_name(run.kv_cache);
   json["kv_bytes_read"] = run.kv_bytes_read;
   json["step_bytes"] = run.step_bytes;
   json["achieved_gb_per_s"] = run.achieved_gb_per_s;
@@ -150,6 +152,7 @@ int decode_gpu(const DecodeOptions& options, const Model* model, const std::vect
   study.seed = options.seed;
   study.timing_seconds = options.timing_seconds;
   study.kernel_trace = !options.no_trace;
+  study.kv_cache = parse_kv_cache(options.kv_cache);
 
   const GpuDevice& device = gpu_device();
   if (!options.json) {
@@ -284,6 +287,12 @@ Command add_decode_command(CLI::App& app) {
                    "reference's logits), bf16 (about 1 % off), or int8 per 128 columns (the VNNI kernels: percents "
                    "off on real models)")
       ->check(CLI::IsMember({"fp32", "bf16x2", "bf16", "int8"}))
+      ->capture_default_str();
+  command
+      ->add_option("--kv-cache", options->kv_cache,
+                   "the KV cache of gpu/ variants other than the baseline: fp16, or int8 (one scale per cached row: "
+                   "half the bytes the attention reads; the logits error includes it)")
+      ->check(CLI::IsMember({"fp16", "int8"}))
       ->capture_default_str();
   command->add_flag("--json", options->json, "one JSON object per line");
   command->add_option("--db", options->database,

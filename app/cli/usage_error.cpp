@@ -42,6 +42,8 @@ const char* flag_of(Setting setting) {
       return "--fpga-clock-mhz";
     case Setting::FpgaMemory:
       return "--fpga-memory";
+    case Setting::KvCache:
+      return "--kv-cache";
     case Setting::Context:
       return "--context";
     case Setting::LatencyBatch:

@@ -165,9 +165,43 @@ __global__ void __launch_bounds__(kNormThreads)
 //   p_t = exp(s_t - m) and the split's unnormalized sum_t p_t v_t.
 // - Combine: the last split to arrive for (b, head) (a counter per pair, reset after use) joins the splits,
 //   out = sum_s e^(m_s - M) o_s / sum_s e^(m_s - M) l_s, fp16 into attention_out [B][out_ld] (head-major columns).
-template <int kHeadDim, typename In>
+// Eight consecutive cache elements of one row: fp16 (16 bytes), or int8 codes (8 bytes, docs/gpu-kernels.md "int8 KV
+// cache") whose row scale the caller applies.
+template <bool kInt8>
+__device__ __forceinline__ uint4 load_eight(const void* cache, int64_t element) {
+  if constexpr (kInt8) {
+    const uint2 codes = __ldg(reinterpret_cast<const uint2*>(static_cast<const int8_t*>(cache) + element));
+    return make_uint4(codes.x, codes.y, 0, 0);
+  } else {
+    return __ldg(reinterpret_cast<const uint4*>(static_cast<const __half*>(cache) + element));
+  }
+}
+template <bool kInt8>
+__device__ __forceinline__ void unpack_eight(const uint4& packed, float* out) {
+  if constexpr (kInt8) {
+    const char4 low = *reinterpret_cast<const char4*>(&packed.x), high = *reinterpret_cast<const char4*>(&packed.y);
+    out[0] = low.x, out[1] = low.y, out[2] = low.z, out[3] = low.w;
+    out[4] = high.x, out[5] = high.y, out[6] = high.z, out[7] = high.w;
+  } else {
+    const __half2* pairs = reinterpret_cast<const __half2*>(&packed);
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const float2 v = __half22float2(pairs[e]);
+      out[2 * e] = v.x, out[2 * e + 1] = v.y;
+    }
+  }
+}
+
+// One cache row of head_dim values as int8: scale = absmax / 127 (0 for a zero row), code = round(v / scale).
+__device__ __forceinline__ float int8_row_scale(float absmax) { return absmax / 127.0f; }
+__device__ __forceinline__ int8_t int8_code(float value, float scale) {
+  return scale > 0 ? int8_t(max(-127, min(127, __float2int_rn(value / scale)))) : int8_t(0);
+}
+
+template <int kHeadDim, typename In, bool kInt8>
 __global__ void __launch_bounds__(kAttentionThreads)
     attention_kernel(const In* qkv, int64_t qkv_ld, const float* qkv_bias, __half* key_cache, __half* value_cache,
+                     int8_t* key_codes, int8_t* value_codes, float* key_scales, float* value_scales,
                      float* partial_output, float2* partial_stats, unsigned* arrivals, __half* attention_out,
                      int64_t out_ld, int64_t heads, int64_t kv_heads, int64_t capacity, int64_t position,
                      int64_t first_position, int split_tokens, float scale, const float* inverse_frequencies) {
@@ -194,9 +228,14 @@ __global__ void __launch_bounds__(kAttentionThreads)
   const int count = int(end - begin);
   const bool holds_new_token = end == tokens;
   const int thread = threadIdx.x, lane = thread & 31, warp = thread >> 5;
-  const size_t cache_offset = size_t((b * kv_heads + kv_head) * capacity) * kHeadDim;
-  const __half* keys = key_cache + cache_offset;
-  const __half* values = value_cache + cache_offset;
+  const size_t row_offset = size_t((b * kv_heads + kv_head) * capacity);  // this head's first cache row
+  const size_t cache_offset = row_offset * kHeadDim;
+  const void* keys =
+      kInt8 ? static_cast<const void*>(key_codes + cache_offset) : static_cast<const void*>(key_cache + cache_offset);
+  const void* values = kInt8 ? static_cast<const void*>(value_codes + cache_offset)
+                             : static_cast<const void*>(value_cache + cache_offset);
+  const float* row_key_scales = kInt8 ? key_scales + row_offset : nullptr;
+  const float* row_value_scales = kInt8 ? value_scales + row_offset : nullptr;
 
   // RoPE of q (and of the new key in the split that holds it).
   const In* row = qkv + b * qkv_ld;
@@ -218,7 +257,7 @@ __global__ void __launch_bounds__(kAttentionThreads)
       key_new[i + kHalf] = __half2float(k_second);
       value_new[i] = __half2float(v_first);
       value_new[i + kHalf] = __half2float(v_second);
-      if (head % group == 0) {
+      if (!kInt8 && head % group == 0) {
         const size_t slot = cache_offset + size_t(position) * kHeadDim;
         key_cache[slot + i] = k_first;
         key_cache[slot + i + kHalf] = k_second;
@@ -228,6 +267,37 @@ __global__ void __launch_bounds__(kAttentionThreads)
     }
   }
   __syncthreads();
+  // An int8 cache holds the new key and value as codes and a row scale: the split that holds the new token quantizes
+  // them (warp 0), uses the dequantized values itself, as later steps will read them, and appends them.
+  if constexpr (kInt8) {
+    if (holds_new_token && warp == 0) {
+      float key_max = 0, value_max = 0;
+      for (int d = lane; d < kHeadDim; d += 32) {
+        key_max = fmaxf(key_max, fabsf(key_new[d]));
+        value_max = fmaxf(value_max, fabsf(value_new[d]));
+      }
+      for (int offset = 16; offset > 0; offset >>= 1) {
+        key_max = fmaxf(key_max, __shfl_xor_sync(0xffffffffu, key_max, offset));
+        value_max = fmaxf(value_max, __shfl_xor_sync(0xffffffffu, value_max, offset));
+      }
+      const float key_scale = int8_row_scale(key_max), value_scale = int8_row_scale(value_max);
+      const size_t slot = cache_offset + size_t(position) * kHeadDim;
+      for (int d = lane; d < kHeadDim; d += 32) {
+        const int8_t key_code = int8_code(key_new[d], key_scale), value_code = int8_code(value_new[d], value_scale);
+        key_new[d] = float(key_code) * key_scale;
+        value_new[d] = float(value_code) * value_scale;
+        if (head % group == 0) {
+          key_codes[slot + d] = key_code;
+          value_codes[slot + d] = value_code;
+        }
+      }
+      if (lane == 0 && head % group == 0) {
+        key_scales[row_offset + position] = key_scale;
+        value_scales[row_offset + position] = value_scale;
+      }
+    }
+    __syncthreads();
+  }
 
   // Scores of the cached tokens (the new one, if here, comes from shared memory).
   const int cached = holds_new_token ? count - 1 : count;
@@ -242,22 +312,19 @@ __global__ void __launch_bounds__(kAttentionThreads)
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       const int t = first + u * kPass + row_in_warp;
-      packed[u] = t < cached ? __ldg(reinterpret_cast<const uint4*>(keys + (begin + t) * kHeadDim + part * 8))
-                             : make_uint4(0, 0, 0, 0);
+      packed[u] = t < cached ? load_eight<kInt8>(keys, (begin + t) * kHeadDim + part * 8) : make_uint4(0, 0, 0, 0);
     }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       const int t = first + u * kPass + row_in_warp;
-      const __half2* pairs = reinterpret_cast<const __half2*>(&packed[u]);
+      float k[8];
+      unpack_eight<kInt8>(packed[u], k);
       float dot = 0;
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const float2 k = __half22float2(pairs[e]);
-        dot += q_part[2 * e] * k.x + q_part[2 * e + 1] * k.y;
-      }
+      for (int e = 0; e < 8; ++e) dot += q_part[e] * k[e];
 #pragma unroll
       for (int offset = kLanes / 2; offset > 0; offset >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-      if (t < cached && part == 0) scores[t] = dot;
+      if (t < cached && part == 0) scores[t] = kInt8 ? dot * __ldg(row_key_scales + begin + t) : dot;
     }
   }
   if (holds_new_token && warp == kWarps - 1) {
@@ -296,19 +363,16 @@ __global__ void __launch_bounds__(kAttentionThreads)
     for (int u = 0; u < kUnroll; ++u) {
       const int t = first + u * kRowsAtOnce;
       const bool inside = t < cached;
-      packed[u] = inside ? __ldg(reinterpret_cast<const uint4*>(values + (begin + t) * kHeadDim + part * 8))
-                         : make_uint4(0, 0, 0, 0);
-      p[u] = inside ? scores[t] : 0.0f;
+      packed[u] = inside ? load_eight<kInt8>(values, (begin + t) * kHeadDim + part * 8) : make_uint4(0, 0, 0, 0);
+      // An int8 row's scale joins its weight p (one multiply per row, not per value).
+      p[u] = inside ? (kInt8 ? scores[t] * __ldg(row_value_scales + begin + t) : scores[t]) : 0.0f;
     }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
-      const __half2* pairs = reinterpret_cast<const __half2*>(&packed[u]);
+      float v[8];
+      unpack_eight<kInt8>(packed[u], v);
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const float2 v = __half22float2(pairs[e]);
-        accumulator[2 * e] += p[u] * v.x;
-        accumulator[2 * e + 1] += p[u] * v.y;
-      }
+      for (int e = 0; e < 8; ++e) accumulator[e] += p[u] * v[e];
     }
   }
   if (holds_new_token && value_row == (count - 1) % kRowsAtOnce) {
@@ -391,6 +455,35 @@ __global__ void fill_cache_kernel(__half* keys, __half* values, int64_t count, u
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
     keys[i] = __float2half(synthetic::cached_key(seed, uint64_t(i)));
     values[i] = __float2half(synthetic::cached_value(seed, uint64_t(i)));
+  }
+}
+// The same contents as fill_cache_kernel (each value rounded to fp16 first), quantized row by row to int8 as the step
+// appends them: one warp per row of head_dim values.
+__global__ void fill_int8_cache_kernel(int8_t* key_codes, int8_t* value_codes, float* key_scales, float* value_scales,
+                                       int64_t rows, int head_dim, uint64_t seed) {
+  const int lane = threadIdx.x & 31;
+  const int64_t warps = int64_t(gridDim.x) * (blockDim.x / 32);
+  for (int64_t row = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32; row < rows; row += warps) {
+    float key_max = 0, value_max = 0;
+    for (int d = lane; d < head_dim; d += 32) {
+      const uint64_t i = uint64_t(row * head_dim + d);
+      key_max = fmaxf(key_max, fabsf(__half2float(__float2half(synthetic::cached_key(seed, i)))));
+      value_max = fmaxf(value_max, fabsf(__half2float(__float2half(synthetic::cached_value(seed, i)))));
+    }
+    for (int offset = 16; offset > 0; offset >>= 1) {
+      key_max = fmaxf(key_max, __shfl_xor_sync(0xffffffffu, key_max, offset));
+      value_max = fmaxf(value_max, __shfl_xor_sync(0xffffffffu, value_max, offset));
+    }
+    const float key_scale = int8_row_scale(key_max), value_scale = int8_row_scale(value_max);
+    for (int d = lane; d < head_dim; d += 32) {
+      const uint64_t i = uint64_t(row * head_dim + d);
+      key_codes[i] = int8_code(__half2float(__float2half(synthetic::cached_key(seed, i))), key_scale);
+      value_codes[i] = int8_code(__half2float(__float2half(synthetic::cached_value(seed, i))), value_scale);
+    }
+    if (lane == 0) {
+      key_scales[row] = key_scale;
+      value_scales[row] = value_scale;
+    }
   }
 }
 // fp32 or fp16 logits [batch][ld] -> fp32 [batch][vocab] (for the checked step's download).

@@ -26,12 +26,21 @@ void launch_kernel(bool overlap_launch, dim3 grid, dim3 block, cudaStream_t stre
   check_cuda(cudaLaunchKernelEx(&config, kernel, std::forward<Actual>(arguments)...), "decoder kernel launch");
 }
 
+template <int kHeadDim, typename In, bool kInt8>
+void launch_attention_with(cudaStream_t stream, bool overlap, const AttentionArgs<In>& a) {
+  launch_kernel(overlap, dim3(unsigned(a.splits), unsigned(a.heads), unsigned(a.batch)), dim3(kAttentionThreads),
+                stream, attention_kernel<kHeadDim, In, kInt8>, a.qkv, a.qkv_ld, a.qkv_bias, a.key_cache, a.value_cache,
+                a.key_codes, a.value_codes, a.key_scales, a.value_scales, a.partial_output, a.partial_stats, a.arrivals,
+                a.out, a.out_ld, a.heads, a.kv_heads, a.capacity, a.position, a.first_position, a.split_tokens, a.scale,
+                a.inverse_frequencies);
+}
+
 template <int kHeadDim, typename In>
 void launch_attention_of(cudaStream_t stream, bool overlap, const AttentionArgs<In>& a) {
-  launch_kernel(overlap, dim3(unsigned(a.splits), unsigned(a.heads), unsigned(a.batch)), dim3(kAttentionThreads),
-                stream, attention_kernel<kHeadDim, In>, a.qkv, a.qkv_ld, a.qkv_bias, a.key_cache, a.value_cache,
-                a.partial_output, a.partial_stats, a.arrivals, a.out, a.out_ld, a.heads, a.kv_heads, a.capacity,
-                a.position, a.first_position, a.split_tokens, a.scale, a.inverse_frequencies);
+  if (a.key_codes)
+    launch_attention_with<kHeadDim, In, true>(stream, overlap, a);
+  else
+    launch_attention_with<kHeadDim, In, false>(stream, overlap, a);
 }
 
 }  // namespace
@@ -82,6 +91,11 @@ void fill_gains(__half* gains, int64_t norms, int64_t hidden, uint64_t seed) {
 
 void fill_cache(__half* keys, __half* values, int64_t count, uint64_t seed) {
   fill_cache_kernel<<<1024, 256>>>(keys, values, count, seed);
+}
+
+void fill_int8_cache(int8_t* key_codes, int8_t* value_codes, float* key_scales, float* value_scales, int64_t rows,
+                     int head_dim, uint64_t seed) {
+  fill_int8_cache_kernel<<<1024, 256>>>(key_codes, value_codes, key_scales, value_scales, rows, head_dim, seed);
 }
 
 template <typename In>

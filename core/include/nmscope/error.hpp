@@ -53,6 +53,7 @@ enum class Setting {
   Directory,
   Table,
   TimingBudget,
+  KvCache,
 };
 
 // The setting's name in the domain, as the app's fields say it ("N:M patterns", "batch sizes").

@@ -61,6 +61,9 @@ struct DecodeStudyOptions {
   uint64_t seed = 1;
   double timing_seconds = 0.5;
   bool kernel_trace = true;
+  // The compressed variants' KV cache; the baseline and the reference paths keep fp16, so a variant's logits error
+  // includes what an int8 cache costs and its speedup what it saves.
+  KvCache kv_cache = KvCache::Fp16;
 };
 
 struct DecodeRow {

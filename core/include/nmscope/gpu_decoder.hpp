@@ -87,9 +87,19 @@ struct DecoderWeights {
   }
 };
 
+// What the KV cache holds: fp16 keys and values, or int8 codes with one fp32 scale per row of head_dim values
+// (absmax / 127: docs/gpu-kernels.md, "int8 KV cache"), half the bytes the attention reads.
+enum class KvCache { Fp16, Int8 };
+const char* kv_cache_name(KvCache cache);  // "fp16", "int8"
+// "fp16" or "int8"; throws SettingError(Setting::KvCache, reason) otherwise.
+KvCache parse_kv_cache(const std::string& text);
+// Bytes one cached row of head_dim keys (or values) takes.
+int64_t kv_cache_row_bytes(KvCache cache, int64_t head_dim);
+
 struct DecodeCase {
   int64_t batch = 1;
   int64_t context = 512;  // tokens already in the KV cache; the step attends over context + 1
+  KvCache kv_cache = KvCache::Fp16;
 };
 
 struct DecodeTiming {
@@ -105,6 +115,7 @@ struct DecodeRun {
   bool ok = false;
   std::string error;  // why not, when !ok (e.g. "needs 140.2 GB of GPU memory, 79.1 GB free")
   int64_t batch = 0, context = 0;
+  KvCache kv_cache = KvCache::Fp16;
   double step_ms = 0, p10_ms = 0, p90_ms = 0;  // one decode step (one token per sequence), CUDA-graph replays
   int repetitions = 0;
   double tokens_per_s = 0;       // batch / step time

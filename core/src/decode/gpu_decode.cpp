@@ -410,7 +410,9 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     std::vector<std::string> too_large(cases.size());
     for (size_t index = 0; index < cases.size(); ++index) {
       const int64_t needed =
-          decoder_required_bytes(options.shape, estimated_role_bytes(options.shape, variant), cases[index]);
+          decoder_required_bytes(options.shape, estimated_role_bytes(options.shape, variant),
+                                 {cases[index].batch, cases[index].context,
+                                  variant.kind == LinearKind::CublasFp16 ? KvCache::Fp16 : options.kv_cache});
       if (needed > free_bytes) {
         std::ostringstream text;
         text.precision(1);
@@ -421,6 +423,11 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     }
     DecoderWeights compressed, reference;
     const bool is_reference_itself = variant.kind == LinearKind::CublasFp16;
+    // The baseline keeps the fp16 cache; every other variant steps over the asked-for one.
+    const auto variant_case = [&](DecodeCase decode_case) {
+      decode_case.kv_cache = is_reference_itself ? KvCache::Fp16 : options.kv_cache;
+      return decode_case;
+    };
     const bool any_fits = std::any_of(too_large.begin(), too_large.end(), [](const auto& why) { return why.empty(); });
     if (any_fits) {
       try {
@@ -435,12 +442,16 @@ std::vector<DecodeRow> run_decode_study(const DecodeStudyOptions& options,
     }
     std::vector<DecodeCase> runnable;
     for (size_t index = 0; index < cases.size(); ++index)
-      if (too_large[index].empty()) runnable.push_back(cases[index]);
+      if (too_large[index].empty()) runnable.push_back(variant_case(cases[index]));
     std::vector<DecodeRun> runs =
         runnable.empty() ? std::vector<DecodeRun>{} : run_decoder(compressed, runnable, timing);
     compressed = {};
     std::vector<DecodeRun> reference_runs;
-    if (!is_reference_itself && !runs.empty()) reference_runs = run_decoder(reference, runnable, reference_timing);
+    if (!is_reference_itself && !runs.empty()) {
+      std::vector<DecodeCase> reference_cases = runnable;
+      for (DecodeCase& reference_case : reference_cases) reference_case.kv_cache = KvCache::Fp16;
+      reference_runs = run_decoder(reference, reference_cases, reference_timing);
+    }
     reference = {};
 
     size_t next = 0;

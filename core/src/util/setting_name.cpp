@@ -42,6 +42,8 @@ const char* setting_name(Setting setting) {
       return "FPGA clock";
     case Setting::FpgaMemory:
       return "FPGA memory";
+    case Setting::KvCache:
+      return "KV cache";
     case Setting::Context:
       return "context";
     case Setting::LatencyBatch:

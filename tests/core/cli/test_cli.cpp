@@ -269,6 +269,8 @@ class TestCli final : public QObject {
          "--context: 0 is not a positive"},
         {{"decode", "--preset", "tiny", "--engines", "cpu/int4-2:4", "--cpu-activations", "fp8"},
          "--cpu-activations: fp8 not in {fp32,bf16x2,bf16,int8}"},
+        {{"decode", "--preset", "tiny", "--engines", "gpu/int4-2:4", "--kv-cache", "int4"},
+         "--kv-cache: int4 not in {fp16,int8}"},
         {{"reproduce", "hsieh2025", "--context", "0", "--db", path("never.db")}, "--context: 0 is not a positive"},
         {{"reproduce", "hsieh2025", "--engines", "", "--db", path("never.db")}, "--engines: names no engine family"},
         {{"reproduce", "hsieh2025", "--engines", "tpu", "--db", path("never.db")}, "'tpu' is not an engine family"},

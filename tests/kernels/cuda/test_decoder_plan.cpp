@@ -57,6 +57,23 @@ class TestDecoderPlan final : public QObject {
     const int64_t huge = decoder_required_bytes(shape, fp16, {64, 65536});
     QVERIFY(huge > int64_t(2) * 1000 * 1000 * 1000 * 1000);
     QVERIFY(small < int64_t(2) * 1000 * 1000 * 1000);  // embeddings, a 0.27 GB cache, activations, workspaces
+
+    // An int8 KV cache: head_dim codes and one fp32 scale per row against 2 bytes per value, in the bill too.
+    QCOMPARE(kv_cache_row_bytes(KvCache::Fp16, 128), int64_t(256));
+    QCOMPARE(kv_cache_row_bytes(KvCache::Int8, 128), int64_t(132));
+    const int64_t fp16_cache = decoder_required_bytes(shape, fp16, {16, 4096, KvCache::Fp16});
+    const int64_t int8_cache = decoder_required_bytes(shape, fp16, {16, 4096, KvCache::Int8});
+    const int64_t rows = 2 * shape.blocks * 16 * shape.kv_heads * 4097;
+    QCOMPARE(fp16_cache - int8_cache, rows * (256 - 132));
+    QCOMPARE(parse_kv_cache("int8"), KvCache::Int8);
+    QCOMPARE(std::string(kv_cache_name(parse_kv_cache("fp16"))), std::string("fp16"));
+    try {
+      parse_kv_cache("int4");
+      QFAIL("int4 accepted as a KV cache");
+    } catch (const SettingError& error) {
+      QCOMPARE(error.setting(), Setting::KvCache);
+      QVERIFY(std::string(error.what()).find("fp16 or int8") != std::string::npos);
+    }
   }
 
   void compressed_weights_decode_to_the_reference() {

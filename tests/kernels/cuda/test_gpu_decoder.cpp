@@ -130,6 +130,36 @@ class TestGpuDecoder final : public QObject {
           (long long)expected[0].weight_bytes, error);
   }
 
+  // The int8 KV cache (docs/gpu-kernels.md, "int8 KV cache"): the same synthetic contents quantized per row, the new
+  // token quantized as appended. Its logits stay within 5e-2 of the fp16 cache's (int8 rows carry about 0.4 % per
+  // value; attention averages it), on the packed path and the cuBLAS one, at one and several attention splits; the
+  // step reads (head_dim + 4) / (2 head_dim) of the fp16 cache's bytes.
+  void int8_kv_cache_stays_close_to_the_fp16_cache() {
+    SKIP_WITHOUT_GPU();
+    const DecoderShape shape = DecoderShape::tiny();
+    DecoderWeights reference;
+    const DecoderWeights weights = build_decoder_weights(shape, DecodeVariant::parse("gpu/int4-2:4"), 13, &reference);
+    for (const DecoderWeights* path : std::initializer_list<const DecoderWeights*>{&weights, &reference}) {
+      const std::vector<DecodeCase> fp16 = {{1, 100}, {5, 37}, {40, 300}};
+      std::vector<DecodeCase> int8 = fp16;
+      for (DecodeCase& one : int8) one.kv_cache = KvCache::Int8;
+      const auto exact = run_decoder(*path, fp16, quick_timing());
+      const auto quantized = run_decoder(*path, int8, quick_timing());
+      for (size_t index = 0; index < fp16.size(); ++index) {
+        QVERIFY2(exact[index].ok, exact[index].error.c_str());
+        QVERIFY2(quantized[index].ok, quantized[index].error.c_str());
+        QVERIFY(quantized[index].kv_cache == KvCache::Int8);
+        const double error = relative_error(quantized[index].logits, widen(exact[index].logits));
+        qInfo("%s batch %lld context %lld: int8 KV cache %.2e from the fp16 cache's logits; %s",
+              path == &weights ? "int4-2:4" : "cuBLAS", (long long)fp16[index].batch, (long long)fp16[index].context,
+              error, quantized[index].config.c_str());
+        QVERIFY2(error > 0 && error < 5e-2, qPrintable(QString("relative error %1").arg(error)));
+        QCOMPARE(quantized[index].kv_bytes_read * 2 * shape.head_dim,
+                 exact[index].kv_bytes_read * (shape.head_dim + 4));
+      }
+    }
+  }
+
   // A sliding window (mistral) on the synthetic step: the new token attends over the last 50 positions only.
   void sliding_window_matches_the_cpu_double_step() {
     SKIP_WITHOUT_GPU();

@@ -1,7 +1,21 @@
-// The decoder's shapes and its memory bill (gpu_decoder.hpp): plain host code, built with or without CUDA.
+// The decoder's shapes, its KV cache formats and its memory bill (gpu_decoder.hpp): plain host code, built with or
+// without CUDA.
+#include "nmscope/error.hpp"
 #include "nmscope/gpu_decoder.hpp"
 
 namespace nmscope {
+
+const char* kv_cache_name(KvCache cache) { return cache == KvCache::Int8 ? "int8" : "fp16"; }
+
+KvCache parse_kv_cache(const std::string& text) {
+  if (text == "fp16") return KvCache::Fp16;
+  if (text == "int8") return KvCache::Int8;
+  throw SettingError(Setting::KvCache, "'" + text + "' is not a KV cache format (fp16 or int8)");
+}
+
+int64_t kv_cache_row_bytes(KvCache cache, int64_t head_dim) {
+  return cache == KvCache::Int8 ? head_dim + 4 : head_dim * 2;  // int8: codes and one fp32 scale
+}
 
 DecoderShape DecoderShape::tiny() {
   DecoderShape shape;
@@ -63,8 +77,8 @@ int64_t decoder_required_bytes(const DecoderShape& shape, const std::vector<int6
   for (size_t role = 0; role < linear_bytes_per_block.size(); ++role)
     weights += linear_bytes_per_block[role] * (role == size_t(LinearRole::Head) ? 1 : shape.blocks);
   weights += shape.vocab * shape.hidden * 2 + (2 * shape.blocks + 1) * shape.hidden * 2;
-  const int64_t kv =
-      2 * shape.blocks * decode_case.batch * shape.kv_heads * (decode_case.context + 1) * shape.head_dim * 2;
+  const int64_t kv = 2 * shape.blocks * decode_case.batch * shape.kv_heads * (decode_case.context + 1) *
+                     kv_cache_row_bytes(decode_case.kv_cache, shape.head_dim);
   // Residual stream, normed input, attention output, o and down outputs, fused q/k/v and gate/up outputs, the SwiGLU
   // activations, logits (and their fp32 copy), attention partials of up to 64 splits.
   const int64_t activations = batch_pad * (shape.hidden * (4 + 2 + 2 + 4 + 4) + shape.qkv_rows() * 4 +

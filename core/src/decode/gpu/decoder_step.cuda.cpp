@@ -187,6 +187,8 @@ void compress_copies(PreparedLinear& linear, int copies) {
 struct Activations {
   std::unique_ptr<DeviceBuffer> h, x, qkv, q, attention, output, gate_up, act, down, logits, partial_output,
       partial_stats, arrivals, keys, values, logits_float, tokens;
+  // An int8 KV cache instead of keys / values: codes and one scale per row.
+  std::unique_ptr<DeviceBuffer> key_codes, value_codes, key_scales, value_scales;
 };
 
 // The model's tensors other than the linear layers, on the device.
@@ -204,6 +206,7 @@ struct StepPlan {
   int64_t first_position = 0;    // the sliding window's first position (0 without one)
   int splits = 1, split_tokens = 0;
   bool overlap_launch = true;
+  KvCache kv_cache = KvCache::Fp16;
   const ModelTensors* tensors = nullptr;
   Activations* buffers = nullptr;
   PreparedLinear* linears = nullptr;  // [kLinearRoles]
@@ -227,13 +230,21 @@ template <typename In>
 void launch_attention(const StepPlan& plan, int block, cudaStream_t stream, bool pdl) {
   const DecoderShape& s = *plan.shape;
   Activations& a = *plan.buffers;
-  const int64_t key_block = plan.batch * s.kv_heads * plan.capacity * s.head_dim;  // halves per block
+  const int64_t key_rows = plan.batch * s.kv_heads * plan.capacity;  // cache rows per block
+  const int64_t key_block = key_rows * s.head_dim;                   // values per block
   decoder::AttentionArgs<In> args;
   args.qkv = static_cast<const In*>(a.qkv->get());
   args.qkv_ld = s.qkv_rows();
   args.qkv_bias = plan.tensors->qkv_bias ? plan.tensors->qkv_bias->as<float>() + block * s.qkv_rows() : nullptr;
-  args.key_cache = a.keys->as<__half>() + block * key_block;
-  args.value_cache = a.values->as<__half>() + block * key_block;
+  if (plan.kv_cache == KvCache::Int8) {
+    args.key_codes = a.key_codes->as<int8_t>() + block * key_block;
+    args.value_codes = a.value_codes->as<int8_t>() + block * key_block;
+    args.key_scales = a.key_scales->as<float>() + block * key_rows;
+    args.value_scales = a.value_scales->as<float>() + block * key_rows;
+  } else {
+    args.key_cache = a.keys->as<__half>() + block * key_block;
+    args.value_cache = a.values->as<__half>() + block * key_block;
+  }
   args.partial_output = a.partial_output->as<float>();
   args.partial_stats = a.partial_stats->as<float2>();
   args.arrivals = a.arrivals->as<unsigned>();
@@ -445,7 +456,7 @@ struct CaseState {
 // `max_context`: the largest context a step of this case runs at (the partial buffers of the attention's splits
 // are sized for every context up to it).
 void prepare_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuffer& workspace, int64_t batch,
-                  int64_t capacity, int64_t max_context, CaseState& state) {
+                  int64_t capacity, int64_t max_context, KvCache kv_cache, CaseState& state) {
   const DecoderShape& s = weights.shape;
   const int64_t batch_pad = round_up(batch, 128);
   const std::vector<RoleOnDevice>& roles = model.roles;
@@ -465,6 +476,7 @@ void prepare_case(const DecoderWeights& weights, const DeviceModel& model, Devic
   plan.act_ld = padded_width(s.intermediate);
   plan.tensors = &model.tensors;
   plan.buffers = &a;
+  plan.kv_cache = kv_cache;
   a.h = buffer(size_t(batch * s.hidden) * 4);
   a.x = buffer(size_t(batch_pad * plan.x_ld) * 2);
   a.qkv = buffer(size_t(batch_pad * s.qkv_rows()) * out_bytes);
@@ -485,9 +497,16 @@ void prepare_case(const DecoderWeights& weights, const DeviceModel& model, Devic
   a.partial_output = buffer(size_t(batch * s.heads * max_splits * s.head_dim) * 4);
   a.partial_stats = buffer(size_t(batch * s.heads * max_splits) * 8);
   a.arrivals = buffer(size_t(batch * s.heads) * 4);
-  const int64_t cache_halves = s.blocks * batch * s.kv_heads * capacity * s.head_dim;
-  a.keys = std::make_unique<DeviceBuffer>(size_t(cache_halves) * 2);
-  a.values = std::make_unique<DeviceBuffer>(size_t(cache_halves) * 2);
+  const int64_t cache_rows = s.blocks * batch * s.kv_heads * capacity;
+  if (kv_cache == KvCache::Int8) {
+    a.key_codes = std::make_unique<DeviceBuffer>(size_t(cache_rows * s.head_dim));
+    a.value_codes = std::make_unique<DeviceBuffer>(size_t(cache_rows * s.head_dim));
+    a.key_scales = std::make_unique<DeviceBuffer>(size_t(cache_rows) * 4);
+    a.value_scales = std::make_unique<DeviceBuffer>(size_t(cache_rows) * 4);
+  } else {
+    a.keys = std::make_unique<DeviceBuffer>(size_t(cache_rows * s.head_dim) * 2);
+    a.values = std::make_unique<DeviceBuffer>(size_t(cache_rows * s.head_dim) * 2);
+  }
 
   const struct {
     LinearRole role;
@@ -519,14 +538,18 @@ void run_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuf
   const DecoderShape& s = weights.shape;
   const int64_t batch = run.batch;
   CaseState state;
-  prepare_case(weights, model, workspace, batch, run.context + 1, run.context, state);
+  prepare_case(weights, model, workspace, batch, run.context + 1, run.context, run.kv_cache, state);
   Activations& a = state.a;
   StepPlan& plan = state.plan;
   const bool half_outputs = state.half_outputs;
   plan.context = run.context;
   plan_attention(plan);
-  const int64_t cache_halves = s.blocks * batch * s.kv_heads * plan.capacity * s.head_dim;
-  decoder::fill_cache(a.keys->as<__half>(), a.values->as<__half>(), cache_halves, weights.seed);
+  const int64_t cache_rows = s.blocks * batch * s.kv_heads * plan.capacity;
+  if (run.kv_cache == KvCache::Int8)
+    decoder::fill_int8_cache(a.key_codes->as<int8_t>(), a.value_codes->as<int8_t>(), a.key_scales->as<float>(),
+                             a.value_scales->as<float>(), cache_rows, int(s.head_dim), weights.seed);
+  else
+    decoder::fill_cache(a.keys->as<__half>(), a.values->as<__half>(), cache_rows * s.head_dim, weights.seed);
   check_cuda(cudaGetLastError(), "fill the KV cache");
   std::vector<int64_t> tokens;
   for (int64_t b = 0; b < batch; ++b) tokens.push_back(synthetic::token(weights.seed, b, s.vocab));
@@ -539,7 +562,8 @@ void run_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuf
 
   run.linear_bytes = linear_bytes;
   run.weight_bytes = linear_bytes + weights.embedding.storage_bytes(s) + gain_bytes;
-  run.kv_bytes_read = 2 * s.blocks * batch * s.kv_heads * (run.context + 1 - plan.first_position) * s.head_dim * 2;
+  run.kv_bytes_read = 2 * s.blocks * batch * s.kv_heads * (run.context + 1 - plan.first_position) *
+                      kv_cache_row_bytes(run.kv_cache, s.head_dim);
   run.step_bytes = linear_bytes + batch * weights.embedding.row_bytes(s) + gain_bytes + run.kv_bytes_read;
 
   Stream stream;
@@ -555,7 +579,8 @@ void run_case(const DecoderWeights& weights, const DeviceModel& model, DeviceBuf
     std::string second;
     if (!capture_step(plan, half_outputs, stream.get(), graph, second)) throw GpuFailure(second);
   }
-  config << "; attention " << plan.splits << " split(s) of " << plan.split_tokens << " tokens; one CUDA graph"
+  config << "; attention " << plan.splits << " split(s) of " << plan.split_tokens << " tokens over an "
+         << kv_cache_name(run.kv_cache) << " KV cache; one CUDA graph"
          << (plan.overlap_launch ? " with programmatic dependent launch" : " (plain launches: " + reason + ")");
   run.config = config.str();
 
@@ -648,6 +673,7 @@ std::vector<DecodeRun> run_decoder(const DecoderWeights& weights, const std::vec
   for (size_t index = 0; index < cases.size(); ++index) {
     runs[index].batch = cases[index].batch;
     runs[index].context = cases[index].context;
+    runs[index].kv_cache = cases[index].kv_cache;
   }
   auto fail_all = [&](const std::string& reason) {
     for (DecodeRun& run : runs)
@@ -670,7 +696,7 @@ std::vector<DecodeRun> run_decoder(const DecoderWeights& weights, const std::vec
     check_cuda(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
     bool any_fits = false;
     for (DecodeRun& run : runs) {
-      run.required_bytes = decoder_required_bytes(s, bytes_per_block, {run.batch, run.context});
+      run.required_bytes = decoder_required_bytes(s, bytes_per_block, {run.batch, run.context, run.kv_cache});
       if (run.batch < 1 || run.context < 1) {
         run.error = "batch and context must be at least 1";
       } else if (run.required_bytes > int64_t(free_bytes)) {
@@ -738,7 +764,7 @@ TokenDecodeRun decode_tokens(const DecoderWeights& weights, int64_t batch, const
     upload_model(weights, model);
     DeviceBuffer workspace(32u << 20);
     CaseState state;
-    prepare_case(weights, model, workspace, batch, positions, positions - 1, state);
+    prepare_case(weights, model, workspace, batch, positions, positions - 1, KvCache::Fp16, state);
     StepPlan& plan = state.plan;
     Activations& a = state.a;
     plan.overlap_launch = false;  // one step at a time, plain launches: nothing to overlap with

@@ -31,8 +31,12 @@ struct AttentionArgs {
   const In* qkv = nullptr;
   int64_t qkv_ld = 0;
   const float* qkv_bias = nullptr;  // [qkv_rows] or null
-  __half* key_cache = nullptr;
+  __half* key_cache = nullptr;      // fp16 cache, or
   __half* value_cache = nullptr;
+  int8_t* key_codes = nullptr;    // an int8 cache (docs/gpu-kernels.md, "int8 KV cache"): codes [rows][head_dim] and
+  int8_t* value_codes = nullptr;  // one scale per row (rows: batch x kv_heads x capacity, as the fp16 cache's)
+  float* key_scales = nullptr;
+  float* value_scales = nullptr;
   float* partial_output = nullptr;
   float2* partial_stats = nullptr;
   unsigned* arrivals = nullptr;
@@ -56,6 +60,9 @@ void launch_swiglu(cudaStream_t stream, bool overlap, const In* gate_up, __half*
 void fill_embedding(__half* table, int64_t count, uint64_t seed);
 void fill_gains(__half* gains, int64_t norms, int64_t hidden, uint64_t seed);
 void fill_cache(__half* keys, __half* values, int64_t count, uint64_t seed);
+// The same contents quantized to an int8 cache, row by row (rows of head_dim values).
+void fill_int8_cache(int8_t* key_codes, int8_t* value_codes, float* key_scales, float* value_scales, int64_t rows,
+                     int head_dim, uint64_t seed);
 
 // out [batch, vocab] fp32 from the head's output rows of stride ld.
 template <typename In>
