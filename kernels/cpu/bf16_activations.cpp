@@ -79,7 +79,10 @@ std::string NmGemmPath::kernel() const {
 
 std::string NmGemmPath::tiling(int64_t batch) const {
   if (isa == Isa::Reference) return "scalar, one slot at a time";
-  if (amx && batch >= kAmxBatch) return "blocks of 16 rows decoded to int8 tiles, 16 tokens per tile product (TDPBSSD)";
+  if (amx)
+    return activations == ActivationPrecision::Int8
+               ? "blocks of 16 rows decoded to int8 tiles, 16 tokens per tile product (TDPBSSD)"
+               : "blocks of 16 rows decoded to bf16 tiles, 16 tokens per tile product (TDPBF16PS)";
   if (isa == Isa::Avx2) return "each row decoded once, every token gathered from it";
   if (activations == ActivationPrecision::Fp32 && isa == Isa::Avx2)
     return "each row decoded once, every token gathered from it";

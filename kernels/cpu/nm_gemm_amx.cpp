@@ -1,4 +1,4 @@
-// AMX kernels (Sapphire Rapids and later) for y = x W^T on the packed format, from kAmxBatch tokens on
+// AMX kernels (Sapphire Rapids and later) for y = x W^T on the packed format, from amx_int8_batch / kAmxBatch tokens
 // (docs/packed-format.md, "AMX tiles"): int8 activations on TDPBSSD, bf16 (or a bf16 pair) on TDPBF16PS.
 //
 // The VNNI and AVX-512 kernels pay, per row, chunk and token, the products and for N:M a permutation; at batch 16
@@ -183,6 +183,10 @@ void prefetch_window(const PackedWeightsView& w, const CallConstants& constants,
     _mm_prefetch(reinterpret_cast<const char*>(metadata + byte), _MM_HINT_T0);
 }
 
+// How far ahead the codes are asked for: one window's tile products at batch 16 take about as long as a miss to
+// DRAM, so the next window alone would arrive just in time.
+constexpr int64_t kPrefetchWindows = 2;
+
 template <class Format, class Tiles, bool Dense>
 void multiply_block(const PackedWeightsView& w, const CallConstants& constants, const ChunkScatter& scatter,
                     const typename Format::Activations& x, int64_t first_row, BlockScratch<Format>& scratch, float* y) {
@@ -194,12 +198,14 @@ void multiply_block(const PackedWeightsView& w, const CallConstants& constants, 
   int8_t* tiles = scratch.tiles();
   for (int64_t window = 0; window < chunks; window += kWindow) {
     const int64_t window_end = std::min(chunks, window + kWindow);
+    // The window kPrefetchWindows ahead in the walk (this block's rows, then the next block's), asked for now.
+    const int64_t windows = (chunks + kWindow - 1) / kWindow;
+    const int64_t ahead = window / kWindow + kPrefetchWindows;
+    const int64_t ahead_row = first_row + (ahead < windows ? 0 : kTileRows);
+    const int64_t ahead_chunk = (ahead < windows ? ahead : ahead - windows) * kWindow;
     for (int r = 0; r < kTileRows; ++r) {
-      // The next window of this row, or after the last the first window of the next block's row.
-      if (window_end < chunks)
-        prefetch_window(w, constants, first_row + r, window_end, std::min(kWindow, chunks - window_end));
-      else
-        prefetch_window(w, constants, first_row + kTileRows + r, 0, std::min(kWindow, chunks));
+      if (ahead_chunk < chunks)
+        prefetch_window(w, constants, ahead_row + r, ahead_chunk, std::min(kWindow, chunks - ahead_chunk));
       const RowDecoder<Dense> decoder(w, constants, first_row + r);
       for (int64_t chunk = window; chunk < window_end; ++chunk) {
         __m512i halves[2];

@@ -38,12 +38,13 @@ NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision pr
   return path;
 }
 
+int64_t amx_int8_batch(const PackedWeightsView& weights) { return weights.group_size == 1 ? 8 : 12; }
+
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision, int64_t batch) {
   NmGemmPath path = nm_gemm_path(weights, precision);
-  if (batch < kAmxBatch) return path;
   if (path.activations == ActivationPrecision::Int8) {
-    path.amx = path.isa == Isa::Avx512Vnni && amx_kernel_supports(weights);
-  } else if (amx_bf16_kernel_supports(weights)) {
+    path.amx = path.isa == Isa::Avx512Vnni && batch >= amx_int8_batch(weights) && amx_kernel_supports(weights);
+  } else if (batch >= kAmxBatch && amx_bf16_kernel_supports(weights)) {
     // bf16 asked for stays bf16; the pair and fp32 take the pair (fp32's exact kernels are no faster than its error).
     path.amx = true;
     path.isa = Isa::Avx512Vnni;

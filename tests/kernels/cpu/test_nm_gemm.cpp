@@ -390,7 +390,7 @@ class TestNMGemm final : public QObject {
             error < kSameActivations,
             qPrintable(QString("%1 tiles, batch %2: %3").arg(emulated ? "emulated" : "AMX").arg(batch).arg(error)));
       }
-      // The entry point takes the tiles from kAmxBatch on where the CPU has them, and says so.
+      // The entry point takes the tiles from amx_int8_batch tokens on where the CPU has them, and says so.
       const NmGemmPath path = nm_gemm_path(view, ActivationPrecision::Int8, batch);
       QCOMPARE(path.kernel(), std::string(amx_kernel_supports(view) ? "amx-int8" : "avx512-vnni-vbmi"));
 
@@ -423,6 +423,8 @@ class TestNMGemm final : public QObject {
         if (amx_bf16_kernel_supports(view)) {
           QCOMPARE(fp32.kernel(), std::string("amx-bf16"));
           QVERIFY(fp32.activations == ActivationPrecision::Bf16Pair);
+          QVERIFY(fp32.tiling(batch).find("bf16 tiles") != std::string::npos);
+          QVERIFY(path.tiling(batch).find("int8 tiles") != std::string::npos);
           MatrixF exact(batch, rows);
           nm_gemm_reference(view, x.data(), batch, 0, rows, exact.data());
           NmGemmScratch fp32_scratch;
@@ -436,7 +438,8 @@ class TestNMGemm final : public QObject {
       nm_gemm(view, x.data(), batch, y.data(), 2, scratch);
       QVERIFY(relative(y, expected) < kSameActivations);
     }
-    QVERIFY(!nm_gemm_path(view, ActivationPrecision::Int8, kAmxBatch - 1).amx);
+    QVERIFY(!nm_gemm_path(view, ActivationPrecision::Int8, amx_int8_batch(view) - 1).amx);
+    QVERIFY(!nm_gemm_path(view, ActivationPrecision::Fp32, kAmxBatch - 1).amx);
   }
 };
 

@@ -139,6 +139,10 @@ void arrange_bf16_token_tiles(const Bf16Activations& x, Bf16TokenTiles& out);
 // and fp32 requests on AMX bf16 tiles with a bf16 pair (fp32: as exact as the pair) where it has AMX-BF16 (unless the
 // environment sets NMSCOPE_CPU_NO_AMX): a tile product serves 16 tokens, so a smaller batch pays for padding.
 inline constexpr int64_t kAmxBatch = 16;
+// With int8 activations the tiles pay from fewer tokens, where the row kernels' per-token work outgrows the padding
+// (measured on 4096 x 4096, one thread, docs/PERFORMANCE.md "The AMX int8 kernel"): dense from 8 tokens, N:M (whose
+// VNNI kernel multiplies half the slots) from 12.
+int64_t amx_int8_batch(const PackedWeightsView& weights);
 // Whether this CPU runs the AMX int8 kernel on this format (AMX-INT8 present, tile state granted by the OS, the format
 // one the VNNI kernel decodes).
 bool amx_kernel_supports(const PackedWeightsView& weights);
