@@ -167,6 +167,12 @@ struct BlockScratch {
   alignas(64) typename Format::Product product[2][kTileRows * kTileRows];
 };
 
+// The 16 lanes' offsets i * stride (the rows of 16 tokens, or a column of a 16 x 16 tile), for gathers.
+inline __m512i lane_offsets(int64_t stride) {
+  return _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                            _mm512_set1_epi32(int32_t(stride)));
+}
+
 // Asks for the codes (and positions) of `chunks` chunks of `row` from `first_chunk`: the block decodes a window of 16
 // rows 2 KiB (a row at K = 4096) apart, a stride the hardware prefetcher does not follow across pages, so each row's
 // next window is asked for while this one's tile products run.
@@ -236,8 +242,7 @@ void multiply_block(const PackedWeightsView& w, const CallConstants& constants, 
     }
   }
   // The sums are [row][token]; y wants each token's 16 rows side by side: one gather down a column per token.
-  const __m512i down_a_column = _mm512_mullo_epi32(
-      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(kTileRows));
+  const __m512i down_a_column = lane_offsets(kTileRows);
   for (int64_t tile = 0; tile < x.token_tiles; ++tile) {
     const float* tile_sums = scratch.sums.data() + tile * kTileRows * kTileRows;
     const int64_t tokens = std::min<int64_t>(kTileRows, x.batch - tile * kTileRows);
@@ -312,8 +317,7 @@ void arrange(const QuantizedActivations& x, TokenTiles& out) {
   out.values_offset = int64_t((64 - reinterpret_cast<uintptr_t>(out.values.data()) % 64) % 64);
   out.scales.assign(size_t(out.token_tiles * out.chunks * kTileRows), 0.0f);
   const __m512i flip = _mm512_set1_epi8(char(0x80));
-  const __m512i token_rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                                _mm512_set1_epi32(int32_t(x.row_stride)));
+  const __m512i token_rows = lane_offsets(x.row_stride);
   int8_t* values = out.values.data() + out.values_offset;
   for (int64_t tile = 0; tile < out.token_tiles; ++tile) {
     const int64_t tokens = std::min<int64_t>(kTileRows, x.batch - tile * kTileRows);
@@ -344,9 +348,7 @@ void arrange_bf16(const Bf16Activations& x, Bf16TokenTiles& out) {
   const auto lay_out = [&](const std::vector<uint16_t>& from, std::vector<uint16_t>& to, int64_t& offset) {
     to.resize(elements);
     offset = int64_t((64 - reinterpret_cast<uintptr_t>(to.data()) % 64) % 64 / 2);
-    const __m512i token_rows =
-        _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                           _mm512_set1_epi32(int32_t(2 * x.row_stride)));
+    const __m512i token_rows = lane_offsets(2 * x.row_stride);  // bytes: two per bf16
     uint16_t* values = to.data() + offset;
     for (int64_t tile = 0; tile < out.token_tiles; ++tile) {
       const int64_t tokens = std::min<int64_t>(kTileRows, x.batch - tile * kTileRows);
