@@ -332,9 +332,10 @@ class TestNMGemm final : public QObject {
   }
 
   // The AMX kernel against the same-activation reference, on every format the VNNI decoder takes: 37 rows (two blocks
-  // of 16, five rows left to the VNNI kernel), tails past 128 columns, 16 / 17 / 40 tokens (one tile, a padded
-  // second, three). Its tile products run emulated on every AVX-512 VNNI + VBMI CPU, and on the tiles where the CPU
-  // has AMX-INT8 (the emulation is TDPBSSD's definition, so both must agree with the reference).
+  // of 16, five rows left to the VNNI kernel), tails past 128 columns, 8 / 12 / 16 / 17 / 40 tokens (partial tiles at
+  // the int8 thresholds, one tile, a padded second, three). Its tile products run emulated on every AVX-512 VNNI + VBMI
+  // CPU, and on the tiles where the CPU has AMX-INT8 (the emulation is TDPBSSD's definition, so both must agree with
+  // the reference).
   void amx_kernel_matches_the_same_activation_reference_data() {
     QTest::addColumn<QString>("pattern");
     QTest::addColumn<int>("bits");
@@ -370,7 +371,7 @@ class TestNMGemm final : public QObject {
         weights, select_nm(weights, NMPattern::parse(pattern.toStdString()), PruningCriterion::Magnitude), quant);
     const PackedWeightsView view = kernel_view(packed);
     QVERIFY(simd_supports(Isa::Avx512Vnni, view));
-    for (int batch : {16, 17, 40}) {
+    for (int batch : {8, 12, 16, 17, 40}) {
       const MatrixF x = random_matrix(batch, cols, unsigned(batch));
       QuantizedActivations quantized;
       quantize_activations(x.data(), batch, cols, quantized);
@@ -392,7 +393,8 @@ class TestNMGemm final : public QObject {
       }
       // The entry point takes the tiles from amx_int8_batch tokens on where the CPU has them, and says so.
       const NmGemmPath path = nm_gemm_path(view, ActivationPrecision::Int8, batch);
-      QCOMPARE(path.kernel(), std::string(amx_kernel_supports(view) ? "amx-int8" : "avx512-vnni-vbmi"));
+      const bool tiles_pay = amx_kernel_supports(view) && batch >= amx_int8_batch(view);
+      QCOMPARE(path.kernel(), std::string(tiles_pay ? "amx-int8" : "avx512-vnni-vbmi"));
 
       // bf16 tiles, with bf16 activations and with a pair, against the bf16 reference over the same activations.
       if (bf16_kernel_supports(view)) {
@@ -420,11 +422,11 @@ class TestNMGemm final : public QObject {
         // fp32 asked for takes the bf16 pair on the tiles where the CPU has them; the entry point's product is the
         // reference's to the pair's precision.
         const NmGemmPath fp32 = nm_gemm_path(view, ActivationPrecision::Fp32, batch);
-        if (amx_bf16_kernel_supports(view)) {
+        if (batch >= kAmxBatch && amx_bf16_kernel_supports(view)) {
           QCOMPARE(fp32.kernel(), std::string("amx-bf16"));
           QVERIFY(fp32.activations == ActivationPrecision::Bf16Pair);
           QVERIFY(fp32.tiling(batch).find("bf16 tiles") != std::string::npos);
-          QVERIFY(path.tiling(batch).find("int8 tiles") != std::string::npos);
+          QVERIFY(!tiles_pay || path.tiling(batch).find("int8 tiles") != std::string::npos);
           MatrixF exact(batch, rows);
           nm_gemm_reference(view, x.data(), batch, 0, rows, exact.data());
           NmGemmScratch fp32_scratch;
