@@ -40,8 +40,9 @@ struct Options {
   double seconds = 0.5;
   int copies = 0;  // 0: enough copies to exceed min_gib in total
   double min_gib = 1.0;
-  bool repack = false;  // place weights in the CPU_REPACK extra buffer type
+  bool repack = false;  // place weights in the first extra buffer type that runs them (AMX, CPU_REPACK), as llama.cpp
   unsigned seed = 1234;
+  std::string only_buft;  // --buft NAME: consider only this extra buffer type (e.g. CPU_REPACK where AMX fails)
 };
 
 const struct {
@@ -63,11 +64,12 @@ void usage() {
   fprintf(stderr,
           "usage: ggml_matmul_bench [--type q4_0|q4_k|q8_0|f32|bf16|f16] [--shapes NxK,...]\n"
           "                         [--batch B,...] [--threads T] [--seconds S] [--copies C]\n"
-          "                         [--min-gib G] [--repack] [--seed S]\n"
+          "                         [--min-gib G] [--repack | --buft NAME] [--seed S]\n"
           "  shapes are N_out x K (weight rows x reduction length), as in nmscope.\n"
           "  --copies 0 (default) rotates through enough weight copies to exceed --min-gib (1).\n"
-          "  --repack puts the weights in ggml-cpu's CPU_REPACK buffer type (interleaved layout,\n"
-          "           what llama.cpp does by default for CPU weights when the type supports it).\n");
+          "  --repack puts the weights in the first of ggml-cpu's extra buffer types that runs them (AMX where\n"
+          "           the CPU has it, then CPU_REPACK's interleaved layout): what llama.cpp does for CPU weights.\n"
+          "  --buft NAME as --repack, but only that extra buffer type (e.g. CPU_REPACK).\n");
 }
 
 std::vector<std::string> split(const std::string &s, char sep) {
@@ -121,6 +123,9 @@ Options parse(int argc, char **argv) {
       o.seed = (unsigned)atoi(val().c_str());
     } else if (a == "--repack") {
       o.repack = true;
+    } else if (a == "--buft") {
+      o.repack = true;
+      o.only_buft = val();
     } else if (a == "-h" || a == "--help") {
       usage();
       exit(0);
@@ -192,16 +197,23 @@ void log_callback(ggml_log_level level, const char *text, void *) {
   fputs(text, stderr);
 }
 
-ggml_backend_buffer_type_t find_repack_buft(ggml_backend_reg_t reg, ggml_backend_dev_t dev) {
+// The CPU device's extra buffer types in its own order (AMX first where the CPU has it, then CPU_REPACK, called
+// CPU_AARCH64 before mid-2025): llama.cpp places a weight in the first of them that runs its mul_mat.
+std::vector<ggml_backend_buffer_type_t> extra_bufts(ggml_backend_reg_t reg, ggml_backend_dev_t dev) {
+  std::vector<ggml_backend_buffer_type_t> found;
   auto get_extra =
       (ggml_backend_dev_get_extra_bufts_t)ggml_backend_reg_get_proc_address(reg, "ggml_backend_dev_get_extra_bufts");
-  if (!get_extra) return nullptr;
-  for (ggml_backend_buffer_type_t *b = get_extra(dev); b && *b; ++b) {
-    const char *name = ggml_backend_buft_name(*b);
-    // "CPU_AARCH64" is the same buffer type in ggml before mid-2025.
-    if (strcmp(name, "CPU_REPACK") == 0 || strcmp(name, "CPU_AARCH64") == 0) return *b;
-  }
-  return nullptr;
+  if (!get_extra) return found;
+  for (ggml_backend_buffer_type_t *b = get_extra(dev); b && *b; ++b) found.push_back(*b);
+  return found;
+}
+
+std::vector<ggml_backend_buffer_type_t> named(const std::vector<ggml_backend_buffer_type_t> &bufts,
+                                              const std::string &name) {
+  std::vector<ggml_backend_buffer_type_t> kept;
+  for (ggml_backend_buffer_type_t buft : bufts)
+    if (name.empty() || name == ggml_backend_buft_name(buft)) kept.push_back(buft);
+  return kept;
 }
 
 // Would the CPU device run mul_mat with a weight of this type/shape placed in `buft`?
@@ -246,9 +258,10 @@ int main(int argc, char **argv) {
   }
 
   ggml_backend_buffer_type_t buft_plain = ggml_backend_cpu_buffer_type();
-  ggml_backend_buffer_type_t buft_repack = opt.repack ? find_repack_buft(reg, dev) : nullptr;
-  if (opt.repack && !buft_repack)
-    fprintf(stderr, "# note: this ggml build has no CPU_REPACK buffer type; using plain CPU buffers\n");
+  const std::vector<ggml_backend_buffer_type_t> bufts_extra =
+      opt.repack ? named(extra_bufts(reg, dev), opt.only_buft) : std::vector<ggml_backend_buffer_type_t>{};
+  if (opt.repack && bufts_extra.empty())
+    fprintf(stderr, "# note: this ggml build has no extra CPU buffer type; using plain CPU buffers\n");
 
   printf("type,layout,shape,batch,threads,copies,calls,median_us,p10_us,p90_us,weight_bytes,weight_GBps,rel_err\n");
   fflush(stdout);
@@ -264,13 +277,15 @@ int main(int argc, char **argv) {
     const int copies = opt.copies > 0 ? opt.copies : (int)std::floor(opt.min_gib * 1073741824.0 / (double)wbytes) + 1;
 
     ggml_backend_buffer_type_t buft = buft_plain;
-    if (buft_repack) {
-      if (buft_supports(dev, buft_repack, type, n, k))
-        buft = buft_repack;
-      else
-        fprintf(stderr, "# note: CPU_REPACK has no kernel for %s %lldx%lld on this CPU; using plain CPU buffer\n",
-                ggml_type_name(type), (long long)n, (long long)k);
-    }
+    for (ggml_backend_buffer_type_t extra : bufts_extra)
+      if (buft_supports(dev, extra, type, n, k)) {
+        buft = extra;
+        break;
+      }
+    if (opt.repack && buft == buft_plain)
+      fprintf(stderr,
+              "# note: no extra buffer type has a kernel for %s %lldx%lld on this CPU; using plain CPU buffer\n",
+              ggml_type_name(type), (long long)n, (long long)k);
 
     // One quantized master copy; every device copy gets the same bytes (the rotation is
     // about addresses and cache residency, not about distinct values).
