@@ -120,12 +120,14 @@ class RowDecoder {
   // end into the next row's: at small batches the kernel streams the weights and the hardware prefetcher alone
   // leaves DRAM bandwidth unused.
   void prefetch(int64_t chunk, int64_t distance) const {
-    _mm_prefetch(reinterpret_cast<const char*>(values_ + chunk * constants_.geometry.value_bytes + distance),
-                 _MM_HINT_T0);
+    // Dense rows into L2 (T1): measured 15 % faster at batch 1 on 4096 x 11008 than into L1 on an AMX-class core;
+    // N:M rows, whose codes and positions come as two streams, into L1 as before (T1 was no faster for them).
+    constexpr _mm_hint kHint = Dense ? _MM_HINT_T1 : _MM_HINT_T0;
+    _mm_prefetch(reinterpret_cast<const char*>(values_ + chunk * constants_.geometry.value_bytes + distance), kHint);
     if constexpr (!Dense)
       _mm_prefetch(reinterpret_cast<const char*>(metadata_ + chunk * constants_.geometry.metadata_bytes +
                                                  distance * w_.metadata_bits / w_.bits),
-                   _MM_HINT_T0);
+                   kHint);
   }
 
   // A chunk whose every slot holds a weight. With codes c and w = c - z, -128 * sum(w) = 128 * z * slots - 128 *
