@@ -99,6 +99,35 @@ void multiply_row(const PackedWeightsView& w, const CallConstants& constants, co
   for (int t = 0; t < Tokens; ++t) y[(first_token + t) * w.rows + row] = _mm512_reduce_add_ps(sums[t]);
 }
 
+// A single token: two rows far apart walked chunk by chunk together, so each thread keeps two streams of codes in
+// flight (one stream's prefetches alone fill the line-fill buffers and leave the memory idle between them).
+template <bool Dense>
+void multiply_two_rows(const PackedWeightsView& w, const CallConstants& constants, const QuantizedActivations& x,
+                       int64_t row_a, int64_t row_b, ChunkScales& scales_a, ChunkScales& scales_b, float* y) {
+  const RowDecoder<Dense> a(w, constants, row_a), b(w, constants, row_b);
+  scales_a.fill(row_a, x, 0, 1);
+  scales_b.fill(row_b, x, 0, 1);
+  const float* factors_a = scales_a.of_token(0);
+  const float* factors_b = scales_b.of_token(0);
+  const uint8_t* activations = x.values.data();
+  __m512 sum_a = _mm512_setzero_ps(), sum_b = _mm512_setzero_ps();
+  const auto step = [&](const DecodedChunk& da, const DecodedChunk& db, int64_t chunk) {
+    sum_a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(chunk_dot<Dense>(da, activations + chunk * kChunk)),
+                            _mm512_set1_ps(factors_a[chunk]), sum_a);
+    sum_b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(chunk_dot<Dense>(db, activations + chunk * kChunk)),
+                            _mm512_set1_ps(factors_b[chunk]), sum_b);
+  };
+  int64_t chunk = 0;
+  for (; chunk < a.full_chunks(); ++chunk) {
+    a.prefetch(chunk, kPrefetchDistance);
+    b.prefetch(chunk, kPrefetchDistance);
+    step(a.decode_full(chunk), b.decode_full(chunk), chunk);
+  }
+  for (; chunk < constants.chunks; ++chunk) step(a.decode_tail(chunk), b.decode_tail(chunk), chunk);
+  y[row_a] = _mm512_reduce_add_ps(sum_a);
+  y[row_b] = _mm512_reduce_add_ps(sum_b);
+}
+
 // Large batches: the activations no longer fit in L1, and streaming them once per row would bound the kernel by L2
 // bandwidth. Blocks of kBlockRows rows are decoded once into an L1-resident buffer, and each chunk of a token's
 // activations, once loaded, serves every row of the block.
@@ -162,6 +191,13 @@ void multiply_rows(const PackedWeightsView& w, const CallConstants& constants, c
       multiply_row_block<Dense>(w, constants, x, row, decoded, scales, y);
   }
   ChunkScales scales(w, constants, 8);
+  if (x.batch == 1) {
+    ChunkScales second(w, constants, 1);
+    const int64_t half = (row_end - row) / 2;
+    for (int64_t i = 0; i < half; ++i)
+      multiply_two_rows<Dense>(w, constants, x, row + i, row + half + i, scales, second, y);
+    row += 2 * half;
+  }
   for (; row < row_end; ++row) {
     int64_t token = 0;
     // Wide tiles first: a chunk's decode is shared by every token of a tile.
