@@ -104,6 +104,29 @@ void multiply_row(const PackedWeightsView& w, const CallConstants& constants, co
     y[(first_token + t) * w.rows + row] = _mm512_reduce_add_ps(_mm512_add_ps(even[t], odd[t]));
 }
 
+// A single token: two rows far apart walked chunk by chunk together, two streams of codes in flight per thread (as
+// the int8 kernel does: one stream's prefetches alone fill the line-fill buffers).
+template <bool Dense>
+void multiply_two_rows(const PackedWeightsView& w, const CallConstants& constants, const Fp32Activations& x,
+                       int64_t row_a, int64_t row_b, float* scales_a, float* scales_b, float* y) {
+  const RowDecoder<Dense> a(w, constants, row_a), b(w, constants, row_b);
+  avx512::weight_scales_of_row(w, constants, row_a, scales_a);
+  avx512::weight_scales_of_row(w, constants, row_b, scales_b);
+  __m512 even_a = _mm512_setzero_ps(), odd_a = _mm512_setzero_ps();
+  __m512 even_b = _mm512_setzero_ps(), odd_b = _mm512_setzero_ps();
+  for (int64_t chunk = 0; chunk < constants.chunks; ++chunk) {
+    if (chunk < a.full_chunks()) {
+      a.prefetch(chunk, kPrefetchDistance);
+      b.prefetch(chunk, kPrefetchDistance);
+    }
+    const float* activations = x.values.data() + chunk * kChunk;
+    chunk_dot<Dense>(convert<Dense>(a.decode(chunk), scales_a[chunk]), activations, even_a, odd_a);
+    chunk_dot<Dense>(convert<Dense>(b.decode(chunk), scales_b[chunk]), activations, even_b, odd_b);
+  }
+  y[row_a] = _mm512_reduce_add_ps(_mm512_add_ps(even_a, odd_a));
+  y[row_b] = _mm512_reduce_add_ps(_mm512_add_ps(even_b, odd_b));
+}
+
 // Large batches: kBlockRows rows walked chunk by chunk; each row's chunk, decoded into registers, meets every token
 // of the batch, whose running sums live in `sums` ([row][token][16 lanes], L1-resident; plain floats, since a
 // std::vector of __m512 drops the type's alignment attribute).
@@ -150,6 +173,12 @@ void multiply_rows(const PackedWeightsView& w, const Fp32Activations& x, int64_t
     std::vector<float> sums(size_t(kBlockRows * x.batch * 16));
     for (; row + kBlockRows <= row_end; row += kBlockRows)
       multiply_row_block<Dense>(w, constants, x, row, scales, sums, y);
+  }
+  if (x.batch == 1) {
+    const int64_t half = (row_end - row) / 2, stride = constants.chunks + 16;
+    for (int64_t i = 0; i < half; ++i)
+      multiply_two_rows<Dense>(w, constants, x, row + i, row + half + i, scales.data(), scales.data() + stride, y);
+    row += 2 * half;
   }
   for (; row < row_end; ++row) {
     int64_t token = 0;
