@@ -135,13 +135,14 @@ struct Bf16TokenTiles {
 // Needs AVX-512 (every CPU with AMX has it).
 void arrange_bf16_token_tiles(const Bf16Activations& x, Bf16TokenTiles& out);
 
-// From this batch on nm_gemm runs int8 activations on AMX int8 tiles where the CPU has AMX-INT8, and bf16, bf16-pair
-// and fp32 requests on AMX bf16 tiles with a bf16 pair (fp32: as exact as the pair) where it has AMX-BF16 (unless the
-// environment sets NMSCOPE_CPU_NO_AMX): a tile product serves 16 tokens, so a smaller batch pays for padding.
+// From this batch on nm_gemm runs bf16, bf16-pair and fp32 requests on AMX bf16 tiles with a bf16 pair (fp32: as
+// exact as the pair) where the CPU has AMX-BF16, unless the environment sets NMSCOPE_CPU_NO_AMX: a tile product
+// serves 16 tokens, so a smaller batch pays for padding. (int8 activations: amx_int8_batch.)
 inline constexpr int64_t kAmxBatch = 16;
-// With int8 activations the tiles pay from fewer tokens, where the row kernels' per-token work outgrows the padding
-// (measured on 4096 x 4096, one thread, docs/PERFORMANCE.md "The AMX int8 kernel"): dense from 8 tokens, N:M (whose
-// VNNI kernel multiplies half the slots) from 12.
+// From this batch on nm_gemm runs int8 activations on AMX int8 tiles where the CPU has AMX-INT8 (and
+// NMSCOPE_CPU_NO_AMX is unset): earlier than bf16, where the row kernels' per-token work outgrows the padding (measured
+// on 4096 x 4096, one thread, docs/PERFORMANCE.md "The AMX int8 kernel"): dense from 8 tokens, N:M (whose VNNI
+// kernel multiplies half the slots) from 12.
 int64_t amx_int8_batch(const PackedWeightsView& weights);
 // Whether this CPU runs the AMX int8 kernel on this format (AMX-INT8 present, tile state granted by the OS, the format
 // one the VNNI kernel decodes).
@@ -191,7 +192,7 @@ void nm_gemm_fp32(const PackedWeightsView& weights, const Fp32Activations& x, in
 struct NmGemmPath {
   Isa isa = Isa::Reference;
   ActivationPrecision activations = ActivationPrecision::Int8;
-  bool amx = false;  // on AMX tiles (the batch reached kAmxBatch): int8 with int8 activations, else bf16
+  bool amx = false;  // on AMX tiles (from amx_int8_batch / kAmxBatch tokens): int8 with int8 activations, else bf16
   // "amx-int8", "amx-bf16", "avx512-bf16" (either bf16 precision), "avx512-fp32" / "avx2-fp32", else isa_name(isa).
   std::string kernel() const;
   // "bf16", "bf16 pair (high + low)", "int8 per 128 columns" or "fp32" (the fp32 kernel or the reference).
@@ -203,8 +204,8 @@ struct NmGemmPath {
 // From this batch on the AVX-512 kernels decode blocks of 4 rows once into L1 and reuse each token's activation
 // chunk for the 4 rows (below it, a row's chunk is decoded into registers and used by a tile of up to 8 tokens).
 inline constexpr int64_t kRowBlockBatch = 8;
-// The path nm_gemm takes for `weights` when asked for `precision` at `batch` tokens (amx only from kAmxBatch; the
-// batch-less form leaves it off).
+// The path nm_gemm takes for `weights` when asked for `precision` at `batch` tokens (amx only from amx_int8_batch /
+// kAmxBatch tokens; the batch-less form leaves it off).
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision);
 NmGemmPath nm_gemm_path(const PackedWeightsView& weights, ActivationPrecision precision, int64_t batch);
 // nm_gemm with a choice of activation precision: bf16 where the bf16 kernel runs the format, fp32 where the fp32
