@@ -270,6 +270,16 @@ void multiply_rows(const PackedWeightsView& w, const typename Format::Source& so
   if (row < row_end) Format::rest(w, source, row, row_end, y);
 }
 
+// The tiles themselves, or their scalar definitions (the tests' emulation).
+template <class Format>
+void run(const PackedWeightsView& w, const typename Format::Source& source, const typename Format::Activations& x,
+         int64_t row_begin, int64_t row_end, float* y, bool emulated) {
+  if (emulated)
+    multiply_rows<Format, EmulatedTiles>(w, source, x, row_begin, row_end, y);
+  else
+    multiply_rows<Format, HardwareTiles>(w, source, x, row_begin, row_end, y);
+}
+
 // Linux hands out the tile registers' 8 KiB of state only to processes that ask (arch_prctl, once per process).
 bool tile_state_granted() {
   constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
@@ -371,18 +381,12 @@ void arrange_bf16(const Bf16Activations& x, Bf16TokenTiles& out) {
 
 void gemm(const PackedWeightsView& w, const QuantizedActivations& quantized, const TokenTiles& x, int64_t row_begin,
           int64_t row_end, float* y, bool emulated) {
-  if (emulated)
-    multiply_rows<Int8Format, EmulatedTiles>(w, quantized, x, row_begin, row_end, y);
-  else
-    multiply_rows<Int8Format, HardwareTiles>(w, quantized, x, row_begin, row_end, y);
+  run<Int8Format>(w, quantized, x, row_begin, row_end, y, emulated);
 }
 
 void gemm_bf16(const PackedWeightsView& w, const Bf16Activations& source, const Bf16TokenTiles& x, int64_t row_begin,
                int64_t row_end, float* y, bool emulated) {
-  if (emulated)
-    multiply_rows<Bf16Format, EmulatedTiles>(w, source, x, row_begin, row_end, y);
-  else
-    multiply_rows<Bf16Format, HardwareTiles>(w, source, x, row_begin, row_end, y);
+  run<Bf16Format>(w, source, x, row_begin, row_end, y, emulated);
 }
 
 }  // namespace nmscope::kernels::amx
