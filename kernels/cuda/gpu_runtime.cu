@@ -259,6 +259,13 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
     } catch (const GpuFailure&) {
     }
   };
+  // Batch 16 and 32 exactly (issue 21): a 32-column tile at batch 16 pads half its x columns, doubling ldmatrix and
+  // mma; warps of 2 or 4 m-tiles share each x fragment over them (Sparse-Marlin's ratio is 4). Every tiled CTA is
+  // 128 rows: the layout pads rows to 128.
+  auto tiled_16 = [&] { return tiled_launcher<kCodeBits, kSparse, 1, 2, 8, 1, 4>(tile_bytes); };
+  auto tiled_16_pairs = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 2, 4, 1, 4>(tile_bytes); };
+  auto tiled_16_quads = [&] { return tiled_launcher<kCodeBits, kSparse, 4, 2, 2, 1, 4>(tile_bytes); };
+  auto tiled_32_pairs = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 4, 4, 1, 4>(tile_bytes); };
   auto tiled_32 = [&] { return tiled_launcher<kCodeBits, kSparse, 1, 4, 8, 1, 4>(tile_bytes); };
   auto tiled_64 = [&] { return tiled_launcher<kCodeBits, kSparse, 1, 8, 8, 1, 4>(tile_bytes); };
   auto tiled_128 = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 8, 4, 2, 3>(tile_bytes); };
@@ -285,11 +292,14 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
     add([] { return direct_launcher<kCodeBits, kSparse, 1, 8, true>(); });
   } else if (batch <= 16) {
     add([] { return direct_launcher<kCodeBits, kSparse, 2>(); });
+    add(tiled_16);
+    add(tiled_16_pairs);
+    add(tiled_16_quads);
     add(tiled_32);
-    add(tiled_64);
   } else if (batch <= 32) {
     add([] { return direct_launcher<kCodeBits, kSparse, 4>(); });
     add(tiled_32);
+    add(tiled_32_pairs);
     add(tiled_64);
   } else if (batch <= 64) {
     add(tiled_32);

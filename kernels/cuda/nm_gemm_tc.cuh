@@ -77,9 +77,29 @@ __device__ __forceinline__ void dequantize_unit(uint32_t (&a)[4], const uint4& w
                                                 __half2 zero) {
   const __half2 pair = bits_half2(scale_pair);
   const __half2 low = __low2half2(pair), high = __high2half2(pair);
+  if constexpr (kCodeBits == 4) {
+    // One shift for the four pairs (as Sparse-Marlin's dequantizer): pairs 0 and 2 are the low nibbles of w and
+    // w >> 8, pairs 1 and 3 their high nibbles left in place, i.e. fp16 1024 + 16 c, brought to c - z by one fma with
+    // 1/16 and -(64 + z). Every step is exact, so the values equal the subtraction's; the scale rounds once.
+    const uint32_t w[4] = {word.x, word.y, word.z, word.w};
+    const uint32_t shifted = w[unit] >> 8;
+    const __half2 sixteenth = __float2half2_rn(1.0f / 16.0f);
+    const __half2 zero_sixteenth = __hsub2(zero, __float2half2_rn(960.0f));  // 64 + z, exact
+    const __half2 r0 = __hsub2(bits_half2(ptx::and_or(w[unit], 0x000f000fu, 0x64006400u)), zero);
+    const __half2 r2 = __hsub2(bits_half2(ptx::and_or(shifted, 0x000f000fu, 0x64006400u)), zero);
+    const __half2 r1 =
+        __hfma2(bits_half2(ptx::and_or(w[unit], 0x00f000f0u, 0x64006400u)), sixteenth, __hneg2(zero_sixteenth));
+    const __half2 r3 =
+        __hfma2(bits_half2(ptx::and_or(shifted, 0x00f000f0u, 0x64006400u)), sixteenth, __hneg2(zero_sixteenth));
+    a[0] = half2_bits(__hmul2(r0, low));
+    a[1] = half2_bits(__hmul2(r1, high));
+    a[2] = half2_bits(__hmul2(r2, low));
+    a[3] = half2_bits(__hmul2(r3, high));
+  } else {
 #pragma unroll
-  for (int r = 0; r < 4; ++r)
-    a[r] = half2_bits(__hmul2(__hsub2(bits_half2(code_pair<kCodeBits>(word, unit, r)), zero), (r & 1) ? high : low));
+    for (int r = 0; r < 4; ++r)
+      a[r] = half2_bits(__hmul2(__hsub2(bits_half2(code_pair<kCodeBits>(word, unit, r)), zero), (r & 1) ? high : low));
+  }
 }
 
 // Byte offsets inside a tile (gpu_layout.hpp: metadata_offset, scale_offset).
