@@ -3,7 +3,7 @@
 # gpu/ variant against the double reference, and time them beside cuBLAS and cuSPARSELt. Logs and tables go to $OUT
 # (default ./gpu-out).
 #
-#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode|reproduce|peers|cpu]...
+#   scripts/gpu-bench.sh [all|build|test|verify|bench|bench-quick|decode|reproduce|peers|cpu|ab]...
 #                                                          (default: all = build test verify bench peers decode)
 #
 # Environment:
@@ -32,6 +32,9 @@
 #                     project.
 #   CPU_THREADS       the cpu step (the lent machine's host CPU, often one with AMX): its threads (default 2, as the
 #                     CPU issue's tables); cpu is not part of all
+#   NMSCOPE_BASE      ab: a tarball of the tree to compare with (git archive of main before the change); AB_SHAPES,
+#                     AB_BATCHES, AB_ENGINES, AB_PATTERNS, AB_ROUNDS, AB_SECONDS the sweep (defaults: the three
+#                     layers, batch 1, 16, 32, int4 2:4 and dense, two rounds); ab is not part of all
 #   DECODE_MODEL      a model directory whose real weights the decode step then runs on gpu/int4-2:4 beside cuBLAS
 #                     and the CPU (default: the tiny qwen2 fixture; DECODE_MODEL= skips it)
 set -euo pipefail
@@ -270,6 +273,43 @@ cpu() {
   return $status
 }
 
+# A change's effect in one lease (issue 21): NMSCOPE_BASE is a tarball of the tree before it (`git archive --format=tar.gz
+# -o base.tgz main`, carried like the debs); its CLI is built under /tmp and timed in turns with this tree's, two
+# rounds each (AB_ROUNDS), on the same layers and batches, so the two columns share the card's state and clocks.
+ab() {
+  local base=${NMSCOPE_BASE:-}
+  if [ -z "$base" ] || [ ! -f "$base" ]; then
+    log "ab: NMSCOPE_BASE is not a tarball of the base tree"
+    return 1
+  fi
+  prepare_dependencies
+  local base_tree base_build
+  base_tree=$(realpath -m "${NMSCOPE_BASE_TREE:-/tmp/nmscope-base}")
+  base_build=$(realpath -m "${NMSCOPE_BASE_BUILD:-/tmp/nmscope-base-build}")
+  if [ ! -x "$base_build/app/cli/nmscope-cli" ]; then
+    log "ab: building the base tree's CLI in $base_build"
+    rm -rf "$base_tree" && mkdir -p "$base_tree" && tar xzf "$base" -C "$base_tree"
+    # The base tree's script runs from its own folder: every path it is given must be absolute.
+    local out debs wheels deps
+    out=$(realpath -m "$OUT/base") debs=${NMSCOPE_DEBS:+$(realpath "$NMSCOPE_DEBS")}
+    wheels=${NMSCOPE_WHEELS:+$(realpath "$NMSCOPE_WHEELS")} deps=$(realpath -m "$DEPS")
+    (cd "$base_tree" && OUT="$out" BUILD_DIR="$base_build" BUILD_TARGETS=nmscope-cli NMSCOPE_DEBS="$debs" \
+      NMSCOPE_WHEELS="$wheels" NMSCOPE_DEPS="$deps" scripts/gpu-bench.sh build) \
+      > "$OUT/ab-base-build.log" 2>&1 || { log "ab: the base tree did not build (ab-base-build.log)"; return 1; }
+  fi
+  local engines=${AB_ENGINES:-gpu/int4-2:4,gpu/int4-dense} round cli label
+  for round in $(seq "${AB_ROUNDS:-2}"); do
+    for label in base new; do
+      cli="$CLI"
+      [ "$label" = base ] && cli="$base_build/app/cli/nmscope-cli"
+      "$cli" bench --engines "$engines" --pattern "${AB_PATTERNS:-2:4,dense}" --bits 4 \
+        --shapes "${AB_SHAPES:-4096x4096,11008x4096,4096x11008}" --batch "${AB_BATCHES:-1,16,32}" \
+        --timing-seconds "${AB_SECONDS:-0.1}" 2>> "$OUT/ab.err" | grep -E "^[0-9]+x[0-9]+ " | grep -v -E "cublas|cusparselt" |
+        awk -v label="$label" -v round="$round" '{print label, round, $1, $2, $4, $5, $6, $10}'
+    done
+  done | sort -k3,3 -k4,4 -k6,6 -k5,5n -k1,1 | tee "$OUT/ab.txt"
+}
+
 for step in "${steps[@]}"; do
   case "$step" in
     all) build && { run_tests || failed=1; verify || failed=1; bench; peers || failed=1; decode || failed=1; } ;;
@@ -282,7 +322,8 @@ for step in "${steps[@]}"; do
     reproduce) reproduce || failed=1 ;;
     peers) peers || failed=1 ;;
     cpu) cpu || failed=1 ;;
-    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode|reproduce|peers|cpu]..." >&2; exit 2 ;;
+    ab) ab || failed=1 ;;
+    *) echo "usage: $0 [all|build|test|verify|bench|bench-quick|decode|reproduce|peers|cpu|ab]..." >&2; exit 2 ;;
   esac
 done
 exit $failed
