@@ -65,19 +65,20 @@ module nm_array #(
   // Two scale groups per fold (rtl/README.md): the partial sums leaving the top half are the first group's. A shift
   // register beside the bottom half carries them down in step with the sums, one row per cycle, so they reach the
   // bottom with their token. Clocked only in that mode (no cost otherwise, in hardware or simulation).
-  // One register per bottom row, each its own signal: an unpacked array shifted in a loop made the simulation
-  // rebuild the whole array every cycle (and a 32-bit register per column simulated slower than a row's).
+  // Simulation speed (docs/PERFORMANCE.md): one flat vector shifted by a whole stage, only in that mode. Stages as
+  // separate signals chained through a packed wire made every cycle rebuild that wire slice by slice (~4 KB of
+  // temporaries on 16x16); an unpacked array shifted in a loop rebuilt the whole array every cycle. The top half's
+  // sums come through their own wire (tap_in): read inside the clocked block straight from psum_w, which every PE
+  // writes, they made Verilator copy all of psum_w every cycle (0.14 M cycles/s).
   localparam int Half = Rows / 2;
-  logic [(Rows-Half+1)*Cols*32-1:0] tap_w;
-  assign tap_w[Cols*32-1:0] = psum_w[Half*Cols*32 +: Cols*32];
-  for (genvar i = 0; i < Rows - Half; i++) begin : g_tap
-    logic [Cols*32-1:0] tap_q;
-    always_ff @(posedge clk_i) begin
-      if (lane_mode_i) tap_q <= tap_w[i*Cols*32 +: Cols*32];
-    end
-    assign tap_w[(i+1)*Cols*32 +: Cols*32] = tap_q;
+  localparam int TapW = Cols * 32;
+  logic [(Rows-Half)*TapW-1:0] tap_q;  // stage i at [i*TapW +: TapW]; flat, as Yosys 0.23 reads it
+  logic [TapW-1:0] tap_in;
+  assign tap_in = psum_w[Half*TapW +: TapW];
+  always_ff @(posedge clk_i) begin
+    if (lane_mode_i) tap_q <= {tap_q[(Rows-Half-1)*TapW-1:0], tap_in};
   end
-  assign tap_o = tap_w[(Rows-Half)*Cols*32 +: Cols*32];
+  assign tap_o = tap_q[(Rows-Half-1)*TapW +: TapW];
 
   // The bottom row's sums are registered in the cycle token t passes row Rows-1; its flags follow them.
   always_ff @(posedge clk_i or negedge rst_ni) begin
