@@ -260,8 +260,8 @@ std::vector<Launcher> candidates_for(int64_t batch, int tile_bytes) {
     }
   };
   // Batch 16 and 32 exactly (issue 21): a 32-column tile at batch 16 pads half its x columns, doubling ldmatrix and
-  // mma; warps of 2 or 4 m-tiles share each x fragment over them (Sparse-Marlin's ratio is 4). Every tiled CTA is
-  // 128 rows: the layout pads rows to 128.
+  // mma (the 64-column tile, three quarters, is no longer tried there); warps of 2 or 4 m-tiles share each x fragment
+  // over them (Sparse-Marlin's ratio is 4). Every tiled CTA is 128 rows: the layout pads rows to 128.
   auto tiled_16 = [&] { return tiled_launcher<kCodeBits, kSparse, 1, 2, 8, 1, 4>(tile_bytes); };
   auto tiled_16_pairs = [&] { return tiled_launcher<kCodeBits, kSparse, 2, 2, 4, 1, 4>(tile_bytes); };
   auto tiled_16_quads = [&] { return tiled_launcher<kCodeBits, kSparse, 4, 2, 2, 1, 4>(tile_bytes); };

@@ -84,13 +84,12 @@ __device__ __forceinline__ void dequantize_unit(uint32_t (&a)[4], const uint4& w
     const uint32_t w[4] = {word.x, word.y, word.z, word.w};
     const uint32_t shifted = w[unit] >> 8;
     const __half2 sixteenth = __float2half2_rn(1.0f / 16.0f);
-    const __half2 zero_sixteenth = __hsub2(zero, __float2half2_rn(960.0f));  // 64 + z, exact
+    // The high nibbles' zero after the 1/16: -(64 + z), exact ((1024 + z) - 960).
+    const __half2 minus_high_zero = __hneg2(__hsub2(zero, __float2half2_rn(960.0f)));
     const __half2 r0 = __hsub2(bits_half2(ptx::and_or(w[unit], 0x000f000fu, 0x64006400u)), zero);
     const __half2 r2 = __hsub2(bits_half2(ptx::and_or(shifted, 0x000f000fu, 0x64006400u)), zero);
-    const __half2 r1 =
-        __hfma2(bits_half2(ptx::and_or(w[unit], 0x00f000f0u, 0x64006400u)), sixteenth, __hneg2(zero_sixteenth));
-    const __half2 r3 =
-        __hfma2(bits_half2(ptx::and_or(shifted, 0x00f000f0u, 0x64006400u)), sixteenth, __hneg2(zero_sixteenth));
+    const __half2 r1 = __hfma2(bits_half2(ptx::and_or(w[unit], 0x00f000f0u, 0x64006400u)), sixteenth, minus_high_zero);
+    const __half2 r3 = __hfma2(bits_half2(ptx::and_or(shifted, 0x00f000f0u, 0x64006400u)), sixteenth, minus_high_zero);
     a[0] = half2_bits(__hmul2(r0, low));
     a[1] = half2_bits(__hmul2(r1, high));
     a[2] = half2_bits(__hmul2(r2, low));
